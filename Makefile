@@ -1,0 +1,46 @@
+# Two commands do everything (see README):
+#   make run   — virtualenv, install, migrate, seed demo data, start tracker + jobs + monitor + demo cameras
+#   make test  — same environment plus the Debian packages the tests need, then lint, type check, all tests
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Debian packages the tests drive: a real browser, real stream servers (ffmpeg, GStreamer RTSP), CJK fonts
+DEB_PACKAGES := chromium chromium-driver ffmpeg fonts-noto-cjk python3-gst-1.0 \
+	gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
+	gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad gstreamer1.0-libav gstreamer1.0-rtsp
+PYTEST_ARGS ?=
+
+.PHONY: run test venv deb lint typecheck clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+deb:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+run: $(STAMP)
+	$(BIN)/tracker demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check tracker monitor tests bench migrations
+	$(BIN)/ruff format --check tracker monitor tests bench migrations
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: $(STAMP) deb lint typecheck
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
