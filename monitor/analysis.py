@@ -1,0 +1,189 @@
+"""Picture checks on decoded frames — pure numpy, no camera, no cv2.
+
+A probe hands this module a short window of greyscale frames (``uint8`` 2-D
+arrays, already reduced to an analysis width) plus their stream timestamps, and
+gets back measurements and a verdict. Everything here is a pure function so the
+rules are tested on synthetic frames (see ``tests/monitor/test_analysis.py``).
+
+Why these measures:
+
+* brightness = mean grey level, contrast = standard deviation: a covered lens or
+  a dead sensor is dark *and* flat; a dark but lit hall at night still has contrast.
+* sharpness = variance of the 4-neighbour Laplacian: a defocused or smeared lens
+  loses high frequencies.
+* motion = the largest mean absolute difference between consecutive frames of
+  the window. A frozen MJPEG repeats identical bytes (difference exactly 0); a
+  frozen H.264 encoder repeats skip blocks (a few tenths of a grey level at most);
+  a quiet, empty hall still shows sensor noise above the per-camera ``frozen_diff``.
+  Stream timestamps that do not advance are a second, independent sign of a freeze.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+Frame = npt.NDArray[np.uint8]
+
+VERDICTS = ("online", "unreachable", "auth_failed", "no_video", "frozen", "black", "blurred")
+"""Every verdict a check may yield (the contract's list, in this order)."""
+
+PICTURE_PROBLEMS = ("frozen", "black", "blurred")
+"""Verdicts about the picture of a camera that does deliver video (count against 完好率 only)."""
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Per-camera thresholds, as sent by the tracker in ``thresholds`` (docs/contract.md)."""
+
+    down_after: int = 3
+    up_after: int = 2
+    black_brightness: float = 20.0
+    black_contrast: float = 8.0
+    blur_sharpness: float = 15.0
+    frozen_diff: float = 0.5
+    frozen_window_s: float = 2.0
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, object] | None) -> Thresholds:
+        """Build thresholds from the contract's JSON object, ignoring unknown keys, keeping defaults."""
+        if not data:
+            return cls()
+        kwargs: dict[str, object] = {}
+        for name, default in cls().__dict__.items():
+            if name in data and data[name] is not None:
+                value = data[name]
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise ValueError(f"threshold {name!r} must be a number, got {value!r}")
+                kwargs[name] = type(default)(value)
+        return cls(**kwargs)  # type: ignore[arg-type]
+
+
+@dataclass
+class PictureMeasurements:
+    """What the picture checks measured over one window of frames."""
+
+    frames: int
+    brightness: float
+    contrast: float
+    sharpness: float
+    motion: float | None
+    pts_advancing: bool | None
+    extra: dict[str, float | bool | str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, float | int | bool | str | None]:
+        """Flat dict in the contract's ``measurements`` shape (rounded for humans)."""
+        out: dict[str, float | int | bool | str | None] = {
+            "frames": self.frames,
+            "brightness": round(self.brightness, 2),
+            "contrast": round(self.contrast, 2),
+            "sharpness": round(self.sharpness, 2),
+            "motion": None if self.motion is None else round(self.motion, 3),
+            "pts_advancing": self.pts_advancing,
+        }
+        out.update(self.extra)
+        return out
+
+
+def brightness(frame: Frame) -> float:
+    """Mean grey level, 0–255."""
+    return float(frame.mean())
+
+
+def contrast(frame: Frame) -> float:
+    """Standard deviation of the grey levels."""
+    return float(frame.std())
+
+
+def laplacian_variance(frame: Frame) -> float:
+    """Variance of the 4-neighbour Laplacian over the frame's interior (a focus measure)."""
+    f = frame.astype(np.float32)
+    if f.shape[0] < 3 or f.shape[1] < 3:
+        return 0.0
+    lap = f[:-2, 1:-1] + f[2:, 1:-1] + f[1:-1, :-2] + f[1:-1, 2:] - 4.0 * f[1:-1, 1:-1]
+    return float(lap.var())
+
+
+def mean_abs_diff(a: Frame, b: Frame) -> float:
+    """Mean absolute grey-level difference of two equally sized frames."""
+    if a.shape != b.shape:
+        raise ValueError(f"frame shapes differ: {a.shape} vs {b.shape}")
+    return float(np.abs(a.astype(np.int16) - b.astype(np.int16)).mean())
+
+
+def motion(frames: Sequence[Frame]) -> float | None:
+    """Largest difference between consecutive frames, or ``None`` with fewer than two frames."""
+    if len(frames) < 2:
+        return None
+    return max(mean_abs_diff(a, b) for a, b in zip(frames, frames[1:], strict=False))
+
+
+def timestamps_advancing(pts_ms: Sequence[float | None]) -> bool | None:
+    """Whether stream timestamps moved forward across the window; ``None`` if unknown.
+
+    Timestamps of 0 or ``None`` are what a backend reports when it has none, so
+    they make the answer unknown rather than "stuck".
+    """
+    known = [p for p in pts_ms if p is not None and p > 0]
+    if len(known) < 2:
+        return None
+    return known[-1] > known[0]
+
+
+def measure(frames: Sequence[Frame], pts_ms: Sequence[float | None] = ()) -> PictureMeasurements:
+    """Measure a window of greyscale frames (the last one is the picture judged for black/blur)."""
+    if not frames:
+        raise ValueError("measure() needs at least one frame")
+    last = frames[-1]
+    return PictureMeasurements(
+        frames=len(frames),
+        brightness=brightness(last),
+        contrast=contrast(last),
+        sharpness=laplacian_variance(last),
+        motion=motion(frames),
+        pts_advancing=timestamps_advancing(pts_ms),
+    )
+
+
+def is_black(m: PictureMeasurements, t: Thresholds) -> bool:
+    """Dark and flat: lens covered, sensor dead, or a black test picture.
+
+    A picture flatter than half the contrast threshold counts as covered whatever
+    its brightness (a cloth or a sheet of paper over the lens).
+    """
+    flat = m.contrast < t.black_contrast
+    return (flat and m.brightness < t.black_brightness) or m.contrast < t.black_contrast / 2
+
+
+def is_frozen(m: PictureMeasurements, t: Thresholds) -> bool:
+    """The picture did not change across the window.
+
+    Two signals, either suffices: consecutive frames differ by no more than the
+    camera's ``frozen_diff`` (an exact repeat is 0; a still, live hall shows sensor
+    noise above it), or the stream timestamps did not advance while the picture
+    stayed within twice that difference. A single frame cannot prove a freeze.
+    """
+    if m.motion is None:
+        return False
+    if m.motion <= t.frozen_diff:
+        return True
+    return m.pts_advancing is False and m.motion <= 2 * t.frozen_diff
+
+
+def is_blurred(m: PictureMeasurements, t: Thresholds) -> bool:
+    """Too few high frequencies for a focused picture."""
+    return m.sharpness < t.blur_sharpness
+
+
+def picture_verdict(m: PictureMeasurements, t: Thresholds) -> str:
+    """``online`` or the picture problem, most telling first: black, frozen, blurred."""
+    if is_black(m, t):
+        return "black"
+    if is_frozen(m, t):
+        return "frozen"
+    if is_blurred(m, t):
+        return "blurred"
+    return "online"

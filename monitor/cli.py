@@ -1,0 +1,230 @@
+"""``monitor`` command line: run the daemon, check one URL, show status, serve demo cameras.
+
+Exit codes of ``monitor check``: 0 online, 1 a camera problem (any other
+verdict), 2 bad usage, 3 the monitor itself failed (no verdict).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from monitor import __version__
+from monitor.config import ConfigError, MonitorConfig, load
+from monitor.redact import install_redaction, redact
+
+EXIT_ONLINE, EXIT_PROBLEM, EXIT_USAGE, EXIT_BLIND = 0, 1, 2, 3
+
+
+def setup_logging(level: str) -> None:
+    """Log to stdout, every line redacted."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    install_redaction(handler)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
+
+
+def _config(args: argparse.Namespace) -> MonitorConfig:
+    return load(args.config)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``monitor run``: the daemon."""
+    from monitor.scheduler import Daemon
+
+    cfg = _config(args)
+    setup_logging(cfg.log_level)
+    if not cfg.token:
+        logging.getLogger("monitor").warning("no station token configured (MONITOR_TOKEN)")
+    return Daemon(cfg).run_forever()
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """``monitor check URL``: one probe with the hard bound, verdict and measurements."""
+    from monitor.analysis import Thresholds
+    from monitor.probe import ProbePool, ProbeRequest
+
+    if args.timeout <= 0 or (args.window is not None and args.window < 0):
+        print(
+            "monitor check: --timeout must be positive and --window not negative", file=sys.stderr
+        )
+        return EXIT_USAGE
+    req = ProbeRequest(
+        url=args.url,
+        timeout_s=args.timeout,
+        rtsp_transport=args.transport,
+        thresholds=Thresholds(),
+        snapshot_width=640 if args.snapshot else 0,
+        window_s=args.window,
+    )
+    with ProbePool(1) as pool:
+        result = pool.probe(req)
+    if args.snapshot and result.snapshot:
+        Path(args.snapshot).write_bytes(result.snapshot)
+    out: dict[str, Any] = {
+        "url": redact(args.url),
+        "verdict": result.verdict,
+        "elapsed_ms": result.elapsed_ms,
+        "error": result.error,
+        "measurements": result.measurements,
+    }
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        print(
+            f"{out['url']}: {result.verdict or 'no verdict (monitor failure)'} in {result.elapsed_ms} ms"
+        )
+        if result.error:
+            print(f"  {result.error}")
+        for key, value in result.measurements.items():
+            print(f"  {key:16} {value}")
+    if result.verdict is None:
+        return EXIT_BLIND
+    return EXIT_ONLINE if result.verdict == "online" else EXIT_PROBLEM
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """``monitor status``: cameras, states, outbox depth, last delivery — from the state directory."""
+    from monitor.outbox import open_readonly
+    from monitor.scheduler import OUTBOX_FILE
+
+    cfg = _config(args)
+    path = cfg.state_path / OUTBOX_FILE
+    if not path.exists():
+        print(f"no monitor state in {cfg.state_path} (has `monitor run` been started?)")
+        return 1
+    db = open_readonly(path)
+    try:
+        kv = {k: json.loads(v) for k, v in db.execute("SELECT key, value FROM kv")}
+        depth = dict(db.execute("SELECT kind, COUNT(*) FROM items GROUP BY kind").fetchall())
+    finally:
+        db.close()
+    cams = {
+        c.get("id"): c for c in (kv.get("cameras") or {}).get("cameras", []) if isinstance(c, dict)
+    }
+    states = {v["camera_id"]: v for k, v in kv.items() if k.startswith("state:")}
+    status: dict[str, Any] = {
+        "cameras": [
+            {
+                "id": cid,
+                "name": cams.get(cid, {}).get("name", ""),
+                "stream_url": redact(cams.get(cid, {}).get("stream_url", "")),
+                "state": states.get(cid, {}).get("state", "unknown"),
+                "cause": states.get(cid, {}).get("cause"),
+                "since": states.get(cid, {}).get("since"),
+                "last_verdict": states.get(cid, {}).get("last_verdict"),
+                "last_check": states.get(cid, {}).get("last_check"),
+            }
+            for cid in sorted(set(cams) | set(states), key=lambda x: (x is None, x))
+        ],
+        "outbox_depth": sum(depth.values()),
+        "outbox": depth,
+        "last_delivery": kv.get("last_delivery"),
+        "cameras_fetched_at": kv.get("cameras_fetched_at"),
+    }
+    if args.json:
+        print(json.dumps(status, ensure_ascii=False))
+        return 0
+    print(
+        f"cameras: {len(status['cameras'])} (list fetched {status['cameras_fetched_at'] or 'never'})"
+    )
+    for c in status["cameras"]:
+        cause = f" ({c['cause']})" if c["cause"] else ""
+        print(
+            f"  #{c['id']:<5} {c['state']:8}{cause:14} since {c['since'] or '-':26} "
+            f"last {c['last_verdict'] or '-':12} {c['name']}  {c['stream_url']}"
+        )
+    print(f"outbox depth: {status['outbox_depth']} {depth or ''}")
+    print(f"last delivery: {status['last_delivery'] or 'never'}")
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """``monitor simulate``: serve the demo cameras until interrupted (or ``--duration``)."""
+    from monitor.simulator import SimulatorServer, demo_urls
+
+    server = SimulatorServer(args.port, fps=args.fps).start(lifetime_s=args.duration)
+    urls = demo_urls(server)
+    if args.json:
+        print(json.dumps(urls), flush=True)
+    else:
+        print(f"demo cameras on 127.0.0.1:{server.port} (Ctrl-C to stop):")
+        for kind, url in urls.items():
+            print(f"  {kind:15} {url}")
+        sys.stdout.flush()
+    try:
+        while not server.stopped.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exit code 2 on bad usage, as argparse does)."""
+    p = argparse.ArgumentParser(
+        prog="monitor", description="Service-hall camera monitor (station daemon)"
+    )
+    p.add_argument("--version", action="version", version=f"monitor {__version__}")
+    p.add_argument("--config", help="config file (default: $MONITOR_CONFIG or ./config.toml)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the station daemon (logs to stdout)")
+    run.set_defaults(func=cmd_run)
+
+    check = sub.add_parser("check", help="probe one stream URL once")
+    check.add_argument("url")
+    check.add_argument("--json", action="store_true", help="print one JSON object")
+    check.add_argument(
+        "--timeout", type=float, default=3.0, help="open/read timeout in seconds (default 3)"
+    )
+    check.add_argument(
+        "--window", type=float, default=None, help="frame window in seconds (default 2)"
+    )
+    check.add_argument("--transport", choices=("tcp", "udp"), default="tcp", help="RTSP transport")
+    check.add_argument("--snapshot", metavar="FILE", help="write a 640 px JPEG of the last frame")
+    check.set_defaults(func=cmd_check)
+
+    status = sub.add_parser("status", help="cameras, states, outbox depth, last delivery")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=cmd_status)
+
+    sim = sub.add_parser("simulate", help="serve synthetic demo cameras on 127.0.0.1")
+    sim.add_argument(
+        "--port", type=int, default=8554, help="port (default 8554; 0 = any free port)"
+    )
+    sim.add_argument("--fps", type=float, default=10.0)
+    sim.add_argument(
+        "--duration", type=float, default=None, help="stop by itself after this many seconds"
+    )
+    sim.add_argument("--json", action="store_true", help="print the URLs as one JSON object")
+    sim.set_defaults(func=cmd_simulate)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console-script entry point."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"monitor: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,202 @@
+"""Local SQLite outbox: everything the monitor produces waits here until the tracker acknowledged it.
+
+Results, state changes, heartbeats and snapshots are written here first, in
+one transaction each, and deleted only when the tracker's answer lists their
+UUID as acknowledged (or permanently rejected). A tracker that is down for
+days, a cut uplink or a ``kill -9`` therefore lose nothing, and a re-sent
+batch is harmless because the tracker applies each UUID once.
+
+The database runs in WAL mode with ``synchronous=FULL``: a committed item
+survives the process being killed and the station losing power. The same file
+keeps a small key/value table (cached camera list, confirmed camera states,
+time of the last delivery) so the daemon resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid as uuidlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+KINDS = ("report", "heartbeat", "snapshot")
+"""Outbox item kinds: ``report`` = a check or state item of the reports endpoint."""
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS items (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL CHECK (kind IN ('report', 'heartbeat', 'snapshot')),
+    payload TEXT NOT NULL,
+    blob BLOB,
+    created_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS items_kind_id ON items (kind, id);
+CREATE TABLE IF NOT EXISTS kv (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+
+def new_uuid() -> str:
+    """A client-generated item UUID (v4 text), as the contract asks."""
+    return str(uuidlib.uuid4())
+
+
+def utc_iso(dt: datetime | None = None) -> str:
+    """ISO 8601 UTC with a ``Z`` suffix, second precision (the contract's wire format)."""
+    dt = (dt or datetime.now(UTC)).astimezone(UTC)
+    return dt.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One queued item."""
+
+    id: int
+    uuid: str
+    kind: str
+    payload: dict[str, Any]
+    blob: bytes | None
+    attempts: int
+
+
+class Outbox:
+    """A thread-safe handle on the outbox database (one connection, one lock)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(
+            str(self.path), timeout=30, isolation_level=None, check_same_thread=False
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=30000")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        """Close the database (checkpointing the WAL)."""
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # ------------------------------------------------------------------ items
+    def put(self, kind: str, payload: dict[str, Any], blob: bytes | None = None) -> str:
+        """Queue one item; its ``uuid`` is taken from the payload or generated into it."""
+        return self.put_many([(kind, payload, blob)])[0]
+
+    def put_many(
+        self,
+        entries: Iterable[tuple[str, dict[str, Any], bytes | None]],
+        kv: dict[str, Any] | None = None,
+    ) -> list[str]:
+        """Queue several items atomically (e.g. a check result and the state change it caused).
+
+        ``kv`` entries are written in the same transaction, so the persisted
+        hysteresis state never disagrees with the queued state items.
+        """
+        now = utc_iso()
+        uuids: list[str] = []
+        with self._tx() as db:
+            for key, value in (kv or {}).items():
+                db.execute(
+                    "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (key, json.dumps(value, ensure_ascii=False)),
+                )
+            for kind, payload, blob in entries:
+                if kind not in KINDS:
+                    raise ValueError(f"unknown outbox kind {kind!r}")
+                payload.setdefault("uuid", new_uuid())
+                uuids.append(payload["uuid"])
+                db.execute(
+                    "INSERT OR IGNORE INTO items (uuid, kind, payload, blob, created_at) VALUES (?, ?, ?, ?, ?)",
+                    (payload["uuid"], kind, json.dumps(payload, ensure_ascii=False), blob, now),
+                )
+        return uuids
+
+    def peek(self, kind: str, limit: int) -> list[Item]:
+        """The oldest ``limit`` items of a kind, without removing them."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, uuid, kind, payload, blob, attempts FROM items WHERE kind = ? ORDER BY id LIMIT ?",
+                (kind, limit),
+            ).fetchall()
+        return [Item(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5]) for r in rows]
+
+    def remove(self, uuids: Iterable[str]) -> int:
+        """Delete acknowledged (or permanently rejected) items; returns how many were deleted."""
+        ids = list(uuids)
+        if not ids:
+            return 0
+        deleted = 0
+        with self._tx() as db:
+            for chunk_start in range(0, len(ids), 500):
+                chunk = ids[chunk_start : chunk_start + 500]
+                marks = ",".join("?" * len(chunk))
+                deleted += db.execute(f"DELETE FROM items WHERE uuid IN ({marks})", chunk).rowcount
+        return deleted
+
+    def record_failure(self, uuids: Iterable[str], error: str) -> None:
+        """Count a failed delivery attempt on items that stay queued."""
+        ids = list(uuids)
+        if not ids:
+            return
+        with self._tx() as db:
+            db.executemany(
+                "UPDATE items SET attempts = attempts + 1, last_error = ? WHERE uuid = ?",
+                [(error[:500], u) for u in ids],
+            )
+
+    def depth(self) -> dict[str, int]:
+        """Number of queued items per kind, and ``total``."""
+        with self._lock:
+            rows = self._db.execute("SELECT kind, COUNT(*) FROM items GROUP BY kind").fetchall()
+        out = dict.fromkeys(KINDS, 0)
+        out.update(dict(rows))
+        out["total"] = sum(n for _, n in rows)
+        return out
+
+    # ------------------------------------------------------------------ key/value state
+    def get(self, key: str, default: Any = None) -> Any:
+        """A JSON value of the key/value table."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+        return default if row is None else json.loads(row[0])
+
+    def set(self, key: str, value: Any) -> None:
+        """Store a JSON value in the key/value table."""
+        self.put_many([], kv={key: value})
+
+    def items_with_prefix(self, prefix: str) -> dict[str, Any]:
+        """Every key/value pair whose key starts with ``prefix``."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT key, value FROM kv WHERE key >= ? AND key < ?", (prefix, prefix + "\uffff")
+            ).fetchall()
+        return {k: json.loads(v) for k, v in rows}
+
+
+def open_readonly(path: Path | str) -> sqlite3.Connection:
+    """A read-only connection for ``monitor status`` (never blocks or alters the daemon's file)."""
+    return sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, timeout=5)
