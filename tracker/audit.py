@@ -1,0 +1,127 @@
+"""Audit trail: every insert, update and delete of an audited model is logged.
+
+A ``before_flush`` hook on the session writes :class:`AuditLog` rows, so no
+view, job or CLI command can forget to. The actor and channel come from
+:func:`set_actor` (the request hooks set them for web and API, the CLI and jobs
+set their own). Models opt in by listing themselves in :data:`AUDITED`
+(via :func:`audited`).
+"""
+
+from __future__ import annotations
+
+import enum
+from contextvars import ContextVar
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from tracker.models import AuditLog
+
+_actor: ContextVar[tuple[int | None, str]] = ContextVar("audit_actor", default=(None, "system"))
+AUDITED: set[type] = set()
+# Columns whose values must never be copied into the log.
+SECRET_COLUMNS = {"password_hash", "token_hash", "stream_url_encrypted", "stream_credentials"}
+
+
+def audited(cls: type) -> type:
+    """Class decorator: log every write to this model."""
+    AUDITED.add(cls)
+    return cls
+
+
+def set_actor(user_id: int | None, channel: str) -> None:
+    """Name who is writing (for the rest of this context)."""
+    _actor.set((user_id, channel))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    return value
+
+
+def _snapshot(obj: Any, committed: bool) -> dict[str, Any]:
+    state = inspect(obj)
+    data: dict[str, Any] = {}
+    for attr in state.mapper.column_attrs:
+        key = attr.key
+        if key in SECRET_COLUMNS:
+            continue
+        hist = state.attrs[key].history
+        if committed:
+            value = hist.deleted[0] if hist.deleted else (hist.unchanged or [None])[0]
+            if not hist.deleted and not hist.unchanged and hist.added:
+                value = hist.added[0]
+        else:
+            value = getattr(obj, key)
+        data[key] = _plain(value)
+    return data
+
+
+def _region_of(obj: Any) -> int | None:
+    from tracker.models import Region
+
+    if isinstance(obj, Region):
+        return obj.id
+    return getattr(obj, "region_id", None)
+
+
+@event.listens_for(Session, "before_flush")
+def _log_writes(session: Session, flush_context: Any, instances: Any) -> None:
+    actor_id, channel = _actor.get()
+    pending: list[tuple[str, Any]] = []
+    for obj in session.new:
+        if type(obj) in AUDITED:
+            pending.append(("insert", obj))
+    for obj in session.dirty:
+        if type(obj) in AUDITED and session.is_modified(obj, include_collections=False):
+            pending.append(("update", obj))
+    for obj in session.deleted:
+        if type(obj) in AUDITED:
+            pending.append(("delete", obj))
+    if not pending:
+        return
+    # Inserts need their primary key: flush them first, then log.
+    entries = []
+    for action, obj in pending:
+        before = None if action == "insert" else _snapshot(obj, committed=True)
+        after = None if action == "delete" else _snapshot(obj, committed=False)
+        if action == "update" and before is not None and after is not None:
+            changed = {k for k in after if before.get(k) != after.get(k)}
+            before = {k: before[k] for k in changed}
+            after = {k: after[k] for k in changed}
+        entries.append((action, obj, before, after))
+    session.info.setdefault("audit_pending", []).extend(
+        (action, obj, before, after, actor_id, channel) for action, obj, before, after in entries
+    )
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _write_log(session: Session, flush_context: Any) -> None:
+    pending = session.info.pop("audit_pending", [])
+    for action, obj, before, after, actor_id, channel in pending:
+        ident = inspect(obj).identity
+        entity_id = ",".join(str(i) for i in ident) if ident else "?"
+        if after is not None and "id" in after and after["id"] is None:
+            after["id"] = getattr(obj, "id", None)
+        session.add(
+            AuditLog(
+                actor_id=actor_id,
+                channel=channel,
+                action=action,
+                entity=type(obj).__tablename__,
+                entity_id=entity_id,
+                region_id=_region_of(obj),
+                before=before,
+                after=after,
+            )
+        )

@@ -1,0 +1,42 @@
+"""Login, logout, throttling and API-token authentication."""
+
+from __future__ import annotations
+
+from flask import Flask, g, request
+from flask_login import AnonymousUserMixin
+
+from tracker.auth import services
+from tracker.auth.views import bp
+from tracker.extensions import db, login_manager
+from tracker.models import User
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录。"
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = "strong"
+    login_manager.anonymous_user = AnonymousUserMixin
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        try:
+            user = db.session.get(User, int(user_id))
+        except ValueError:
+            return None
+        return user if user is not None and user.active else None
+
+    @login_manager.request_loader
+    def load_user_from_token(req: object) -> User | None:
+        """``Authorization: Bearer vt_…`` on the JSON API (never on pages)."""
+        if not request.path.startswith("/api/") or request.path.startswith("/api/v1/station/"):
+            return None
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            return None
+        user = services.user_for_token(header.removeprefix("Bearer ").strip())
+        if user is not None:
+            g.token_auth = True
+        return user
+
+    app.register_blueprint(bp)

@@ -1,0 +1,69 @@
+"""Login and logout pages."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from tracker.auth.services import LoginThrottled, authenticate
+from tracker.extensions import db
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    username = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=64)])
+    password = PasswordField("密码", validators=[DataRequired("请输入密码"), Length(max=200)])
+    remember = BooleanField("在本机保持登录")
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative targets: no open redirect."""
+    if not target:
+        return url_for("main.home")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("main.home")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        cfg = current_app.config["SETTINGS"]["tracker"]
+        try:
+            user = authenticate(
+                form.username.data or "",
+                form.password.data or "",
+                request.remote_addr or "?",
+                cfg["login_max_failures"],
+                cfg["login_lockout_minutes"],
+            )
+        except LoginThrottled as exc:
+            db.session.commit()
+            form.password.errors.append(f"登录失败次数过多，请 {exc.minutes} 分钟后再试。")
+            return render_template("auth/login.html", form=form), 429
+        db.session.commit()
+        if user is None:
+            form.password.errors.append("用户名或密码不正确。")
+            return render_template("auth/login.html", form=form), 200
+        login_user(user, remember=bool(form.remember.data))
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout() -> ResponseReturnValue:
+    logout_user()
+    flash("已退出登录。", "info")
+    return redirect(url_for("auth.login"))

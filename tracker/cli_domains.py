@@ -1,0 +1,24 @@
+"""Where domain packages plug into the ``tracker`` command.
+
+- :func:`register` adds each domain's subcommands (``verify-ledger``,
+  ``add-station``, ``jobs`` …) to the group;
+- :data:`DEMO_COMPANIONS` lists functions returning the processes ``make run``
+  starts beside the web app, as ``(name, argv, extra_env)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import click
+from flask import Flask
+
+Companion = tuple[str, list[str], dict[str, str]]
+DEMO_COMPANIONS: list[Callable[[Flask, int, bool], list[Companion]]] = []
+
+
+def register(group: click.Group) -> None:
+    from tracker.org.cli import commands as org_commands
+
+    for command in org_commands():
+        group.add_command(command)

@@ -1,0 +1,13 @@
+"""The feature packages of the tracker, each a blueprint with its own models,
+services, views and API. Add a package here to switch it on."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+
+def domain_blueprints() -> list[Blueprint]:
+    """Blueprints of every domain package (imported late: no import cycles)."""
+    from tracker.org.views import bp as org
+
+    return [org]

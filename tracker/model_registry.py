@@ -1,0 +1,7 @@
+"""Imports every domain's models so that one metadata holds every table.
+
+Alembic's env, the drift check and the tests import this module. A new domain
+package adds its ``models`` module here.
+"""
+
+import tracker.models  # noqa: F401

@@ -1,0 +1,31 @@
+"""All tracker models; importing this module registers every table on the metadata.
+
+Each domain package adds its models module to the import list below so that
+Alembic's autogenerate and the drift check see every table.
+"""
+
+from tracker.models.accounts import ApiToken, LoginAttempt, Role, User
+from tracker.models.audit import AuditLog
+from tracker.models.base import Base, utcnow
+from tracker.models.calendar import CalendarOverride
+from tracker.models.party import Branch, Gender, Member, MemberStatus, PartyGroup, VillageCadre
+from tracker.models.regions import Region, RegionLevel
+
+__all__ = [
+    "ApiToken",
+    "AuditLog",
+    "Base",
+    "Branch",
+    "CalendarOverride",
+    "Gender",
+    "LoginAttempt",
+    "Member",
+    "MemberStatus",
+    "PartyGroup",
+    "Region",
+    "RegionLevel",
+    "Role",
+    "User",
+    "VillageCadre",
+    "utcnow",
+]

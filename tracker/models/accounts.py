@@ -1,0 +1,86 @@
+"""Accounts: users with one role at one region node, API tokens, login attempts."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.models.base import Base, utcnow
+from tracker.models.regions import Region
+
+
+class Role(enum.StrEnum):
+    """admin manages its subtree; editor writes ledgers there; viewer reads it."""
+
+    admin = "admin"
+    editor = "editor"
+    viewer = "viewer"
+
+
+class User(UserMixin, Base):
+    """A staff account bound to one region node."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=16, validate_strings=True)
+    )
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(120))
+    locale: Mapped[str | None] = mapped_column(String(8))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    region: Mapped[Region] = relationship()
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in (Role.admin, Role.editor)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.admin
+
+
+class ApiToken(Base):
+    """A personal API token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # First characters of the token, shown so a user can tell tokens apart.
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class LoginAttempt(Base):
+    """One login attempt, kept to throttle guessing."""
+
+    __tablename__ = "login_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    ip: Mapped[str] = mapped_column(String(45))
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    success: Mapped[bool]

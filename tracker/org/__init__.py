@@ -1,0 +1,1 @@
+"""组织与党员: regions, branches, party groups, members, cadres and user accounts."""

@@ -1,0 +1,115 @@
+"""Blueprint registration, the home page, language switch and error pages."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Flask,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from tracker.api.core import ApiError
+from tracker.audit import set_actor
+from tracker.extensions import db
+from tracker.i18n import LANGUAGES
+
+bp = Blueprint("main", __name__)
+
+ERROR_TITLES = {
+    400: "请求有误",
+    401: "请先登录",
+    403: "没有权限",
+    404: "页面不存在",
+    405: "不支持的操作",
+    409: "数据冲突",
+    413: "文件过大",
+    422: "提交的数据有误",
+    429: "操作过于频繁",
+    500: "服务器内部错误",
+}
+
+
+@bp.route("/")
+@login_required
+def home() -> ResponseReturnValue:
+    from tracker.home import todo_for
+
+    return render_template("home.html", todo=todo_for(current_user))
+
+
+@bp.route("/lang/<code>", methods=["POST"])
+def set_language(code: str) -> ResponseReturnValue:
+    if code in LANGUAGES:
+        session["lang"] = code
+    target = request.referrer or url_for("main.home")
+    if not target.startswith(request.host_url):
+        target = url_for("main.home")
+    return redirect(target)
+
+
+@bp.route("/healthz")
+def healthz() -> ResponseReturnValue:
+    db.session.execute(db.text("SELECT 1"))
+    return {"status": "ok"}
+
+
+def register(app: Flask) -> None:
+    """Register every blueprint and the error handlers."""
+    from tracker.api import api_bp
+    from tracker.api import openapi as _openapi  # noqa: F401  (registers the route)
+    from tracker.domains import domain_blueprints
+
+    app.register_blueprint(bp)
+    for domain_bp in domain_blueprints():
+        app.register_blueprint(domain_bp)
+    app.register_blueprint(api_bp)
+
+    @app.before_request
+    def _actor() -> None:
+        if current_user.is_authenticated:
+            set_actor(current_user.id, "web")
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError) -> ResponseReturnValue:
+        return (
+            render_template(
+                "error.html",
+                code=400,
+                title="表单已过期",
+                message="页面停留太久或已在别处提交，请刷新后重新填写。",
+            ),
+            400,
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> ResponseReturnValue:
+        db.session.rollback()
+        code = exc.code or 500
+        if request.path.startswith("/api/"):
+            return ApiError(code).response()
+        if code == 401:
+            return redirect(url_for("auth.login", next=request.full_path))
+        return (
+            render_template(
+                "error.html", code=code, title=ERROR_TITLES.get(code, "出错了"), message=""
+            ),
+            code,
+        )
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> ResponseReturnValue:
+        db.session.rollback()
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        if app.config.get("PROPAGATE_EXCEPTIONS") or app.testing:
+            raise exc
+        if request.path.startswith("/api/"):
+            return ApiError(500).response()
+        return render_template("error.html", code=500, title=ERROR_TITLES[500], message=""), 500
