@@ -246,6 +246,32 @@ def serve_cmd(host: str, port: int, workers: int) -> None:
     app.run(host=host, port=port, debug=False, use_reloader=False)
 
 
+@cli.command("jobs")
+@click.option("--once", is_flag=True, help="Run every job once now and exit.")
+@click.option("--list", "list_only", is_flag=True, help="List the registered jobs and exit.")
+def jobs_cmd(once: bool, list_only: bool) -> None:
+    """Run the scheduled jobs (roll-ups, reminders, escalation, alerts)."""
+    import logging
+
+    from tracker.jobs import load_jobs, run_job, run_scheduler
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = make_app()
+    jobs = load_jobs()
+    if list_only:
+        for job in jobs.values():
+            click.echo(f"{job.id:<28} {job.trigger} {job.trigger_args}  {job.description.strip()}")
+        return
+    if once:
+        failed = [job.id for job in jobs.values() if not run_job(app, job)]
+        if failed:
+            raise click.ClickException(f"failed: {', '.join(failed)}")
+        return
+    run_scheduler(app)
+
+
 @cli.command("demo")
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--no-monitor", is_flag=True, help="Do not start the camera simulator and monitor.")

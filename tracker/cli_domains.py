@@ -17,6 +17,15 @@ Companion = tuple[str, list[str], dict[str, str]]
 DEMO_COMPANIONS: list[Callable[[Flask, int, bool], list[Companion]]] = []
 
 
+def _jobs_companion(app: Flask, port: int, no_monitor: bool) -> list[Companion]:
+    import sys
+
+    return [("jobs", [sys.executable, "-m", "tracker.cli", "jobs"], {})]
+
+
+DEMO_COMPANIONS.append(_jobs_companion)
+
+
 def register(group: click.Group) -> None:
     from tracker.org.cli import commands as org_commands
 

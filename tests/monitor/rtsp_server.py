@@ -7,9 +7,10 @@ Mounts (H.264 from ``videotestsrc`` via ``x264enc``):
 * ``/black``  — a black picture
 * ``/stall``  — live for ``--stall-after`` seconds, then the source stops sending
   while the session stays open
-* ``/secure`` — live, only with basic auth ``user:secret`` (401 otherwise)
+* ``/frozen2`` — another still picture (concentric circles)
 
-Prints ``READY <port>`` on stdout when listening, exits by itself after
+A second server on another port serves ``/live`` only with basic auth
+``user:secret`` (401 otherwise). Prints ``READY <port> <auth port>`` on stdout when listening, exits by itself after
 ``--lifetime`` seconds, and when its parent's stdin closes.
 """
 
@@ -55,35 +56,36 @@ def main() -> None:
         return f
 
     add("/live", pipeline("ball"))
-    add("/frozen", pipeline("smpte", "num-buffers=-1 horizontal-speed=0"))
+    add("/frozen", pipeline("checkers-8"))
+    add("/frozen2", pipeline("circular"))
     add("/black", pipeline("black"))
-    # stall: a live source that stops producing after N frames, connection kept open
+    # stall: a live source that stops producing after N frames, the session kept open
     frames = max(1, int(args.stall_after * 10))
-    stall = add("/stall", f"( videotestsrc is-live=true pattern=ball num-buffers={frames} ! {CAPS} ! {ENC} )")
-    stall.set_eos_shutdown(False)
+    add("/stall", f"( videotestsrc is-live=true pattern=ball num-buffers={frames} ! {CAPS} ! {ENC} )")
 
-    secure = add("/secure", pipeline("ball"))
+    # a second server on its own port where every mount needs basic auth user:secret
+    secure = GstRtspServer.RTSPServer()
+    secure.set_address("127.0.0.1")
+    secure.set_service("0")
     auth = GstRtspServer.RTSPAuth()
     token = GstRtspServer.RTSPToken()
     token.set_string(GstRtspServer.RTSP_TOKEN_MEDIA_FACTORY_ROLE, "user")
     auth.add_basic(GstRtspServer.RTSPAuth.make_basic("user", "secret"), token)
-    server.set_auth(auth)
-    # everything but /secure is open to anonymous clients
-    anon = GstRtspServer.RTSPToken()
-    anon.set_string(GstRtspServer.RTSP_TOKEN_MEDIA_FACTORY_ROLE, "anonymous")
-    auth.set_default_token(anon)
-    for path, factory in mounts_factories(mounts):
-        perms = GstRtspServer.RTSPPermissions()
-        roles = ["user"] if path == "/secure" else ["user", "anonymous"]
-        for role in roles:
-            perms.add_role_from_structure(
-                Gst.Structure.new_from_string(f"{role}, media.factory.access=(boolean)true, media.factory.construct=(boolean)true")
-            )
-        factory.set_permissions(perms)
-    del secure
+    secure.set_auth(auth)
+    factory = GstRtspServer.RTSPMediaFactory()
+    factory.set_launch(pipeline("ball"))
+    perms = GstRtspServer.RTSPPermissions()
+    perms.add_role_from_structure(
+        Gst.Structure.from_string(
+            "user, media.factory.access=(boolean)true, media.factory.construct=(boolean)true"
+        )[0]
+    )
+    factory.set_permissions(perms)
+    secure.get_mount_points().add_factory("/live", factory)
 
     server.attach(None)
-    print(f"READY {server.get_bound_port()}", flush=True)
+    secure.attach(None)
+    print(f"READY {server.get_bound_port()} {secure.get_bound_port()}", flush=True)
     GLib.timeout_add(int(args.lifetime * 1000), loop.quit)
 
     def watch_stdin() -> None:
@@ -92,18 +94,6 @@ def main() -> None:
 
     threading.Thread(target=watch_stdin, daemon=True).start()
     loop.run()
-
-
-_FACTORIES: list[tuple[str, GstRtspServer.RTSPMediaFactory]] = []
-
-
-def mounts_factories(mounts: GstRtspServer.RTSPMountPoints) -> list[tuple[str, GstRtspServer.RTSPMediaFactory]]:
-    out = []
-    for path in ("/live", "/frozen", "/black", "/stall", "/secure"):
-        factory, _ = mounts.match(path)
-        if factory is not None:
-            out.append((path, factory))
-    return out
 
 
 if __name__ == "__main__":

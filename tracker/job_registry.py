@@ -1,0 +1,1 @@
+"""Imports every domain's jobs module so the jobs register (see tracker.jobs)."""
