@@ -84,6 +84,8 @@ class ProbeRequest:
     """Width of the evidence JPEG to return with the result; 0 = no snapshot."""
     window_s: float | None = None
     """Length of the frame window; ``None`` = the camera's ``frozen_window_s``; 0 = one frame."""
+    max_s: float | None = None
+    """Explicit hard wall-clock bound; ``None`` = derived from the timeout and window."""
 
     @property
     def effective_window_s(self) -> float:
@@ -97,6 +99,8 @@ class ProbeRequest:
         Open (≤ timeout) + first frame, window, and a stall noticed after 3 × the
         read timeout, plus slack for process overhead.
         """
+        if self.max_s is not None:
+            return self.max_s
         return self.timeout_s * 5 + self.effective_window_s + 2.0
 
 
@@ -252,7 +256,7 @@ def _diagnose_failed_open(url: str, timeout_s: float) -> tuple[str, str]:
 def _hls_freshness(url: str, timeout_s: float) -> tuple[str | None, str | None, dict[str, Any]]:
     """Is the HLS publisher alive? (verdict or None if fresh, error, measurements).
 
-    A playlist whose last change is older than 3 target durations (min 6 s), or
+    A playlist whose last change is older than 3 target durations (min 3 s), or
     that ended (``#EXT-X-ENDLIST``), means the publisher stopped even if
     buffered segments still decode.
     """
@@ -290,7 +294,7 @@ def _hls_freshness(url: str, timeout_s: float) -> tuple[str | None, str | None, 
         if changed is not None:
             age = (_now() - changed).total_seconds()
             extra["playlist_age_s"] = round(age, 1)
-            if age > max(3 * target_s, 6.0):
+            if age > max(3 * target_s, 3.0):
                 return "no_video", f"playlist stale for {age:.0f} s (publisher stopped)", extra
     return None, None, extra
 

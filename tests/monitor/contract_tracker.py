@@ -57,7 +57,9 @@ class Store:
 
     def states(self) -> list[dict[str, Any]]:
         """Stored state items, ordered by ``at`` as the tracker would."""
-        return sorted((i for i in self.items.values() if i["type"] == "state"), key=lambda i: i["at"])
+        return sorted(
+            (i for i in self.items.values() if i["type"] == "state"), key=lambda i: i["at"]
+        )
 
 
 def _is_uuid(value: Any) -> bool:
@@ -100,7 +102,10 @@ def validate_item(item: Any, camera_ids: set[int]) -> tuple[str, str] | None:
             return "validation_error", "measurements must be a flat object of at most 40 keys"
         for v in m.values():
             if not isinstance(v, int | float | bool | str) or (isinstance(v, str) and len(v) > 200):
-                return "validation_error", "measurement values must be numbers, booleans or short strings"
+                return (
+                    "validation_error",
+                    "measurement values must be numbers, booleans or short strings",
+                )
         return None
     if item.get("type") == "state":
         if item.get("state") not in STATES:
@@ -204,7 +209,9 @@ class _Handler(BaseHTTPRequestHandler):
             for item in doc["items"]:
                 uid = item.get("uuid") if isinstance(item, dict) else None
                 if not _is_uuid(uid):
-                    rejected.append({"uuid": uid, "error": {"code": "validation_error", "message": "uuid"}})
+                    rejected.append(
+                        {"uuid": uid, "error": {"code": "validation_error", "message": "uuid"}}
+                    )
                     continue
                 store.received[uid] += 1
                 if uid in store.items:
@@ -217,7 +224,9 @@ class _Handler(BaseHTTPRequestHandler):
                     continue
                 store.items[uid] = item
                 acknowledged.append(uid)
-        self._send(200, {"acknowledged": acknowledged, "duplicates": duplicates, "rejected": rejected})
+        self._send(
+            200, {"acknowledged": acknowledged, "duplicates": duplicates, "rejected": rejected}
+        )
 
     def _heartbeat(self, body: bytes) -> None:
         store = self.server.store
@@ -226,8 +235,14 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             self._send(400, _error("bad_json", "body is not JSON"))
             return
-        if not isinstance(doc, dict) or not _is_uuid(doc.get("uuid")) or not _is_time(doc.get("at")):
-            self._send(422, _error("validation_error", "uuid and at are required", {"uuid": "required"}))
+        if (
+            not isinstance(doc, dict)
+            or not _is_uuid(doc.get("uuid"))
+            or not _is_time(doc.get("at"))
+        ):
+            self._send(
+                422, _error("validation_error", "uuid and at are required", {"uuid": "required"})
+            )
             return
         with store.lock:
             store.received[doc["uuid"]] += 1
@@ -253,9 +268,14 @@ class _Handler(BaseHTTPRequestHandler):
                 image = payload
             elif isinstance(name, str):
                 fields[name] = payload.decode()
-        missing = [k for k in ("uuid", "camera_id", "taken_at", "reason", "sha256") if k not in fields]
+        missing = [
+            k for k in ("uuid", "camera_id", "taken_at", "reason", "sha256") if k not in fields
+        ]
         if missing or image is None:
-            self._send(422, _error("validation_error", "missing fields", dict.fromkeys(missing, "required")))
+            self._send(
+                422,
+                _error("validation_error", "missing fields", dict.fromkeys(missing, "required")),
+            )
             return
         if fields["reason"] not in ("opening", "state_change", "periodic", "manual"):
             self._send(422, _error("validation_error", "bad reason", {"reason": "invalid"}))

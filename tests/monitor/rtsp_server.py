@@ -7,7 +7,6 @@ Mounts (H.264 from ``videotestsrc`` via ``x264enc``):
 * ``/black``  — a black picture
 * ``/stall``  — live for ``--stall-after`` seconds, then the source stops sending
   while the session stays open
-* ``/frozen2`` — another still picture (concentric circles)
 
 A second server on another port serves ``/live`` only with basic auth
 ``user:secret`` (401 otherwise). Prints ``READY <port> <auth port>`` on stdout when listening, exits by itself after
@@ -57,11 +56,13 @@ def main() -> None:
 
     add("/live", pipeline("ball"))
     add("/frozen", pipeline("checkers-8"))
-    add("/frozen2", pipeline("circular"))
     add("/black", pipeline("black"))
     # stall: a live source that stops producing after N frames, the session kept open
     frames = max(1, int(args.stall_after * 10))
-    add("/stall", f"( videotestsrc is-live=true pattern=ball num-buffers={frames} ! {CAPS} ! {ENC} )")
+    add(
+        "/stall",
+        f"( videotestsrc is-live=true pattern=ball num-buffers={frames} ! {CAPS} ! {ENC} )",
+    )
 
     # a second server on its own port where every mount needs basic auth user:secret
     secure = GstRtspServer.RTSPServer()
