@@ -95,6 +95,15 @@ def db(app: Flask) -> Iterator[Any]:
             connection.close()
 
 
+@pytest.fixture(autouse=True)
+def _reset_audit_actor() -> Iterator[None]:
+    from tracker.audit import set_actor
+
+    set_actor(None, "test")
+    yield
+    set_actor(None, "test")
+
+
 @pytest.fixture
 def world(db: Any) -> World:
     """A city with two counties, townships, villages, branches and users of every role."""

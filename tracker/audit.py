@@ -4,7 +4,8 @@ A ``before_flush`` hook on the session writes :class:`AuditLog` rows, so no
 view, job or CLI command can forget to. The actor and channel come from
 :func:`set_actor` (the request hooks set them for web and API, the CLI and jobs
 set their own). Models opt in by listing themselves in :data:`AUDITED`
-(via :func:`audited`).
+(via :func:`audited`, defined in ``tracker.models.base`` so models can use it
+without an import cycle).
 """
 
 from __future__ import annotations
@@ -19,17 +20,13 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from tracker.models import AuditLog
+from tracker.models.base import AUDITED, audited
+
+__all__ = ["AUDITED", "audited", "set_actor"]
 
 _actor: ContextVar[tuple[int | None, str]] = ContextVar("audit_actor", default=(None, "system"))
-AUDITED: set[type] = set()
 # Columns whose values must never be copied into the log.
 SECRET_COLUMNS = {"password_hash", "token_hash", "stream_url_encrypted", "stream_credentials"}
-
-
-def audited(cls: type) -> type:
-    """Class decorator: log every write to this model."""
-    AUDITED.add(cls)
-    return cls
 
 
 def set_actor(user_id: int | None, channel: str) -> None:

@@ -74,8 +74,8 @@ def register(app: Flask) -> None:
 
     @app.before_request
     def _actor() -> None:
-        if current_user.is_authenticated:
-            set_actor(current_user.id, "web")
+        # Reset on every request: a worker thread serves many users.
+        set_actor(current_user.id if current_user.is_authenticated else None, "web")
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> ResponseReturnValue:

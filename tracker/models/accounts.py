@@ -9,7 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy import Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.models.base import Base, utcnow
+from tracker.models.base import Base, audited, utcnow
 from tracker.models.regions import Region
 
 
@@ -21,6 +21,7 @@ class Role(enum.StrEnum):
     viewer = "viewer"
 
 
+@audited
 class User(UserMixin, Base):
     """A staff account bound to one region node."""
 
@@ -56,6 +57,7 @@ class User(UserMixin, Base):
         return self.role == Role.admin
 
 
+@audited
 class ApiToken(Base):
     """A personal API token; only its SHA-256 is stored."""
 

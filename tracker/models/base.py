@@ -20,6 +20,16 @@ NAMING_CONVENTION = {
 }
 
 
+# Models whose every write is logged by tracker.audit (see :func:`audited`).
+AUDITED: set[type] = set()
+
+
+def audited(cls: type) -> type:
+    """Class decorator: log every insert/update/delete of this model (审计日志)."""
+    AUDITED.add(cls)
+    return cls
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC (every stored time is UTC)."""
     return datetime.now(UTC)

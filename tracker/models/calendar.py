@@ -7,9 +7,10 @@ from datetime import date, datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tracker.models.base import Base, utcnow
+from tracker.models.base import Base, audited, utcnow
 
 
+@audited
 class CalendarOverride(Base):
     """An admin's ruling on one day: a working day or not, with a note (e.g. "2027 春节")."""
 

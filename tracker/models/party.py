@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.models.base import Base, utcnow
+from tracker.models.base import Base, audited, utcnow
 from tracker.models.regions import Region
 
 
@@ -24,6 +24,7 @@ class Gender(enum.StrEnum):
     female = "female"
 
 
+@audited
 class Branch(Base):
     """党支部: one per village by default."""
 
@@ -45,6 +46,7 @@ class Branch(Base):
     __table_args__ = (Index("ix_branch_region_name", "region_id", "name", unique=True),)
 
 
+@audited
 class PartyGroup(Base):
     """党小组: a party group inside a branch."""
 
@@ -62,6 +64,7 @@ class PartyGroup(Base):
     __table_args__ = (Index("ix_party_group_branch_name", "branch_id", "name", unique=True),)
 
 
+@audited
 class Member(Base):
     """党员: a member on a branch's roster."""
 
@@ -102,6 +105,7 @@ class Member(Base):
         return not (self.left_on and self.left_on <= day)
 
 
+@audited
 class VillageCadre(Base):
     """村干部: a village cadre and the post held (书记, 主任, 委员 …)."""
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Enum, ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.models.base import Base, utcnow
+from tracker.models.base import Base, audited, utcnow
 
 
 class RegionLevel(enum.StrEnum):
@@ -32,6 +32,7 @@ class RegionLevel(enum.StrEnum):
         return order[i + 1] if i + 1 < len(order) else None
 
 
+@audited
 class Region(Base):
     """A node of the region tree."""
 
