@@ -5,3 +5,4 @@ package adds its ``models`` module here.
 """
 
 import tracker.models  # noqa: F401
+import tracker.org.models  # noqa: F401
