@@ -1,0 +1,175 @@
+"""Reporting periods: a month (``2026-03``), a quarter (``2026-Q1``) or a year (``2026``).
+
+Pure values used by the obligations engine, the uptime figures, the service
+measures and the dashboard, so that every page, API and export speaks about
+the same period the same way. Dates are local (Asia/Shanghai) calendar dates;
+:meth:`Period.utc_bounds` gives the matching UTC instants for queries on
+stored timestamps.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+_PATTERN = re.compile(r"^(?P<year>\d{4})(?:-(?:(?P<month>\d{2})|[Qq](?P<quarter>[1-4])))?$")
+
+
+class PeriodKind(enum.StrEnum):
+    month = "month"
+    quarter = "quarter"
+    year = "year"
+
+
+class PeriodError(ValueError):
+    """A period string that cannot be read; the message is for the user."""
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """A calendar period. ``index`` is the month (1–12), quarter (1–4) or 1 for a year."""
+
+    year: int
+    kind: PeriodKind
+    index: int = 1
+
+    def __post_init__(self) -> None:
+        limit = {PeriodKind.month: 12, PeriodKind.quarter: 4, PeriodKind.year: 1}[self.kind]
+        if not 1 <= self.index <= limit or not 1900 <= self.year <= 2999:
+            raise PeriodError(f"没有这个期间：{self.year} {self.kind} {self.index}")
+
+    # -- construction -----------------------------------------------------
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        """``2026-03`` (month), ``2026-Q1`` (quarter) or ``2026`` (year)."""
+        m = _PATTERN.match((text or "").strip())
+        if not m:
+            raise PeriodError("期间格式应为 2026-03、2026-Q1 或 2026")
+        year = int(m["year"])
+        if m["month"]:
+            month = int(m["month"])
+            if not 1 <= month <= 12:
+                raise PeriodError("月份应为 01–12")
+            return cls(year, PeriodKind.month, month)
+        if m["quarter"]:
+            return cls(year, PeriodKind.quarter, int(m["quarter"]))
+        return cls(year, PeriodKind.year)
+
+    @classmethod
+    def month_of(cls, day: date) -> Period:
+        return cls(day.year, PeriodKind.month, day.month)
+
+    @classmethod
+    def quarter_of(cls, day: date) -> Period:
+        return cls(day.year, PeriodKind.quarter, (day.month - 1) // 3 + 1)
+
+    @classmethod
+    def year_of(cls, day: date) -> Period:
+        return cls(day.year, PeriodKind.year)
+
+    @classmethod
+    def containing(cls, day: date, kind: PeriodKind) -> Period:
+        return {
+            PeriodKind.month: cls.month_of,
+            PeriodKind.quarter: cls.quarter_of,
+            PeriodKind.year: cls.year_of,
+        }[kind](day)
+
+    # -- bounds -------------------------------------------------------------
+    @property
+    def start(self) -> date:
+        if self.kind == PeriodKind.month:
+            return date(self.year, self.index, 1)
+        if self.kind == PeriodKind.quarter:
+            return date(self.year, 3 * self.index - 2, 1)
+        return date(self.year, 1, 1)
+
+    @property
+    def end(self) -> date:
+        """The last day (inclusive)."""
+        return self.next().start - timedelta(days=1)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def contains(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+    def utc_bounds(self, tz: ZoneInfo = SHANGHAI) -> tuple[datetime, datetime]:
+        """``[start, end)`` as UTC instants: local midnight to local midnight."""
+        lo = datetime.combine(self.start, time.min, tz).astimezone(UTC)
+        hi = datetime.combine(self.end + timedelta(days=1), time.min, tz).astimezone(UTC)
+        return lo, hi
+
+    # -- navigation -----------------------------------------------------------
+    def next(self) -> Period:
+        if self.kind == PeriodKind.month:
+            return (
+                Period(self.year + 1, self.kind, 1)
+                if self.index == 12
+                else Period(self.year, self.kind, self.index + 1)
+            )
+        if self.kind == PeriodKind.quarter:
+            return (
+                Period(self.year + 1, self.kind, 1)
+                if self.index == 4
+                else Period(self.year, self.kind, self.index + 1)
+            )
+        return Period(self.year + 1, self.kind)
+
+    def previous(self) -> Period:
+        if self.kind == PeriodKind.month:
+            return (
+                Period(self.year - 1, self.kind, 12)
+                if self.index == 1
+                else Period(self.year, self.kind, self.index - 1)
+            )
+        if self.kind == PeriodKind.quarter:
+            return (
+                Period(self.year - 1, self.kind, 4)
+                if self.index == 1
+                else Period(self.year, self.kind, self.index - 1)
+            )
+        return Period(self.year - 1, self.kind)
+
+    def months(self) -> list[Period]:
+        """The months inside this period, in order."""
+        first = Period.month_of(self.start)
+        out = [first]
+        while out[-1].end < self.end:
+            out.append(out[-1].next())
+        return out
+
+    def last(self, n: int) -> list[Period]:
+        """The ``n`` periods ending with this one, oldest first (for trends)."""
+        out = [self]
+        while len(out) < n:
+            out.append(out[-1].previous())
+        return out[::-1]
+
+    # -- text -------------------------------------------------------------------
+    @property
+    def key(self) -> str:
+        """The API form: ``2026-03``, ``2026-Q1``, ``2026``."""
+        if self.kind == PeriodKind.month:
+            return f"{self.year}-{self.index:02d}"
+        if self.kind == PeriodKind.quarter:
+            return f"{self.year}-Q{self.index}"
+        return str(self.year)
+
+    @property
+    def label(self) -> str:
+        """Chinese label: 2026年3月, 2026年第一季度, 2026年."""
+        if self.kind == PeriodKind.month:
+            return f"{self.year}年{self.index}月"
+        if self.kind == PeriodKind.quarter:
+            return f"{self.year}年第{'一二三四'[self.index - 1]}季度"
+        return f"{self.year}年"
+
+    def __str__(self) -> str:
+        return self.key
