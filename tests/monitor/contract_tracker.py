@@ -13,10 +13,12 @@ which is how the tests simulate a tracker that is away for a while.
 
 from __future__ import annotations
 
+import contextlib
 import email.parser
 import email.policy
 import hashlib
 import json
+import socket
 import threading
 import uuid as uuidlib
 from collections import Counter
@@ -310,8 +312,15 @@ class ContractTracker(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", port), _Handler)
         self.store = store
         self.fail_with_500 = False
+        self._connections: set[socket.socket] = set()
         self._thread: threading.Thread | None = None
         self._timer: threading.Timer | None = None
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        """Remember each connection so :meth:`stop` can cut keep-alive ones too."""
+        conn, addr = super().get_request()
+        self._connections.add(conn)
+        return conn, addr
 
     @property
     def port(self) -> int:
@@ -338,3 +347,9 @@ class ContractTracker(ThreadingHTTPServer):
             self._timer.cancel()
         self.shutdown()
         self.server_close()
+        for conn in list(self._connections):
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                conn.close()
+        self._connections.clear()

@@ -1,0 +1,140 @@
+"""Picture checks on synthetic frames: black/covered, blurred, frozen vs a quiet live hall."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from monitor import analysis
+from monitor.analysis import Thresholds
+
+T = Thresholds()
+RNG = np.random.default_rng(42)
+
+
+def scene(h: int = 180, w: int = 320) -> np.ndarray:
+    """A sharp, textured hall: tiles plus a gradient."""
+    yy, xx = np.mgrid[0:h, 0:w]
+    img = 60 + (((yy // 12) + (xx // 12)) % 2) * 90 + xx * 60 // w
+    return img.astype(np.uint8)
+
+
+def noisy(img: np.ndarray, sigma: float) -> np.ndarray:
+    return np.clip(img + RNG.normal(0, sigma, img.shape), 0, 255).astype(np.uint8)
+
+
+def blur(img: np.ndarray, k: int = 15) -> np.ndarray:
+    f = img.astype(np.float32)
+    kernel = np.ones(k, np.float32) / k
+    for axis in (0, 1):
+        f = np.apply_along_axis(
+            lambda v: np.convolve(np.pad(v, k // 2, mode="edge"), kernel, "valid"), axis, f
+        )
+    return f.astype(np.uint8)
+
+
+def verdict(frames: list[np.ndarray], pts: list[float | None] | None = None) -> str:
+    m = analysis.measure(frames, pts or [100.0 * i for i in range(1, len(frames) + 1)])
+    return analysis.picture_verdict(m, T)
+
+
+def test_a_sharp_moving_scene_is_online() -> None:
+    base = scene()
+    frames = [np.roll(base, 4 * i, axis=1) for i in range(5)]
+    assert verdict(frames) == "online"
+
+
+def test_a_quiet_empty_hall_with_sensor_noise_is_not_frozen() -> None:
+    base = scene()
+    frames = [noisy(base, 2.0) for _ in range(6)]
+    m = analysis.measure(frames, [100.0 * i for i in range(1, 7)])
+    assert m.motion is not None and m.motion > T.frozen_diff
+    assert analysis.picture_verdict(m, T) == "online"
+
+
+def test_an_exactly_repeated_picture_is_frozen() -> None:
+    frame = noisy(scene(), 2.0)
+    assert verdict([frame.copy() for _ in range(6)]) == "frozen"
+
+
+def test_codec_noise_below_the_camera_threshold_is_still_frozen() -> None:
+    frame = noisy(scene(), 2.0)
+    # an H.264 encoder repeating a still picture: a few pixels off by one grey level
+    frames = [frame]
+    for _ in range(5):
+        f = frame.astype(np.int16)
+        f[RNG.random(f.shape) < 0.1] += 1
+        frames.append(np.clip(f, 0, 255).astype(np.uint8))
+    assert verdict(frames) == "frozen"
+
+
+def test_frozen_threshold_is_per_camera() -> None:
+    frame = scene()
+    frames = [noisy(frame, 0.6) for _ in range(4)]
+    m = analysis.measure(frames, [1.0, 2.0, 3.0, 4.0])
+    assert analysis.picture_verdict(m, Thresholds(frozen_diff=0.1)) == "online"
+    assert analysis.picture_verdict(m, Thresholds(frozen_diff=2.0)) == "frozen"
+
+
+def test_stuck_timestamps_with_near_identical_pictures_are_frozen() -> None:
+    frame = scene()
+    frames = [noisy(frame, 0.45) for _ in range(4)]  # motion ~0.5-0.7: above frozen_diff alone
+    m = analysis.measure(frames, [500.0, 500.0, 500.0, 500.0])
+    assert m.pts_advancing is False
+    assert analysis.is_frozen(m, Thresholds(frozen_diff=0.4))
+
+
+def test_a_single_frame_cannot_prove_a_freeze() -> None:
+    assert verdict([scene()]) == "online"
+
+
+def test_a_black_picture_is_black() -> None:
+    dark = np.clip(RNG.normal(5, 1.5, (180, 320)), 0, 255).astype(np.uint8)
+    assert verdict([dark, dark]) == "black"
+
+
+def test_a_covered_lens_is_black_even_when_bright() -> None:
+    cloth = np.full((180, 320), 200, np.uint8)
+    assert verdict([cloth, noisy(cloth, 1.0)]) == "black"
+
+
+def test_a_dark_but_lit_hall_at_night_is_not_black() -> None:
+    yy, xx = np.mgrid[0:180, 0:320]
+    dim = np.where(((yy // 12) + (xx // 12)) % 2 == 0, 3, 33).astype(np.uint8)  # mean 18, edges
+    frames = [noisy(dim, 1.5) for _ in range(4)]
+    m = analysis.measure(frames)
+    assert m.brightness < T.black_brightness
+    assert not analysis.is_black(m, T)
+
+
+def test_a_defocused_picture_is_blurred() -> None:
+    smooth = blur(blur(scene()))  # two box passes ≈ a defocused lens
+    frames = [noisy(smooth, 1.0) for _ in range(4)]
+    m = analysis.measure(frames)
+    assert m.sharpness < T.blur_sharpness
+    assert analysis.picture_verdict(m, T) == "blurred"
+
+
+def test_laplacian_variance_is_zero_on_a_flat_picture_and_high_on_edges() -> None:
+    assert analysis.laplacian_variance(np.full((10, 10), 77, np.uint8)) == 0.0
+    assert analysis.laplacian_variance(scene()) > 100
+
+
+def test_black_wins_over_frozen() -> None:
+    dark = np.zeros((90, 160), np.uint8)
+    assert verdict([dark] * 4) == "black"
+
+
+@pytest.mark.parametrize(
+    ("pts", "expected"),
+    [([1.0, 2.0], True), ([5.0, 5.0], False), ([0.0, 0.0], None), ([None, 3.0], None)],
+)
+def test_timestamps_advancing(pts: list[float | None], expected: bool | None) -> None:
+    assert analysis.timestamps_advancing(pts) is expected
+
+
+def test_thresholds_from_the_contract_json() -> None:
+    t = Thresholds.from_mapping({"down_after": 5, "frozen_diff": 1, "unknown_key": "ignored"})
+    assert t.down_after == 5 and t.frozen_diff == 1.0 and isinstance(t.frozen_diff, float)
+    with pytest.raises(ValueError, match="black_brightness"):
+        Thresholds.from_mapping({"black_brightness": "dark"})
