@@ -5,6 +5,8 @@ package adds its ``models`` module here.
 """
 
 import tracker.halls.models  # noqa: F401
+import tracker.matters.models  # noqa: F401
 import tracker.meetings.models  # noqa: F401
 import tracker.models  # noqa: F401
+import tracker.notifications.models  # noqa: F401
 import tracker.org.models  # noqa: F401
