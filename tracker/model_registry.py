@@ -4,6 +4,7 @@ Alembic's env, the drift check and the tests import this module. A new domain
 package adds its ``models`` module here.
 """
 
+import tracker.dashboard.models  # noqa: F401
 import tracker.halls.models  # noqa: F401
 import tracker.matters.models  # noqa: F401
 import tracker.meetings.models  # noqa: F401

@@ -1,0 +1,10 @@
+"""县级合规看板: the county compliance dashboard.
+
+- :mod:`tracker.dashboard.rules` — pure scoring, bands, renormalisation, obligation windows;
+- :mod:`tracker.dashboard.sources` — bulk SQL figures per village read from the ledgers;
+- :mod:`tracker.dashboard.services` — period snapshots (roll-ups) and the read side of the pages;
+- :mod:`tracker.dashboard.charts` — server-side SVG (sparklines, component bars, village grid);
+- :mod:`tracker.dashboard.exports` — Excel workbooks and the monthly report;
+- :mod:`tracker.dashboard.views` / :mod:`tracker.dashboard.api` — pages and JSON API;
+- :mod:`tracker.dashboard.jobs` — the roll-up and monthly-report jobs (``tracker jobs``).
+"""

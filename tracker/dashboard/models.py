@@ -1,0 +1,109 @@
+"""Period snapshots of the compliance dashboard (合规看板快照), kept by the jobs process.
+
+:class:`VillageScore` holds, for one village and one period (month, quarter or
+year), the raw figures of every score component (numerators and denominators),
+the score and its band. The village's township, county and city ids are copied
+onto the row so that a township/county/city roll-up is one ``GROUP BY`` over at
+most a few thousand rows — the pages never touch the ledgers' raw rows.
+
+:class:`MissedObligation` lists, per village and period, how many obligations
+of each meeting kind were missed (for "most-missed obligations").
+:class:`DashboardReport` keeps the monthly report workbooks the jobs process
+generates, in the database so every web process can serve them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tracker.models.base import Base, utcnow
+
+
+class VillageScore(Base):
+    """One village's compliance figures and score for one period."""
+
+    __tablename__ = "dashboard_village_score"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(String(8))  # 2026-03, 2026-Q1, 2026
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)  # the village
+    township_id: Mapped[int]
+    county_id: Mapped[int]
+    city_id: Mapped[int]
+    # 会议履职: obligations due / met (met_late: met only by late entries).
+    meetings_due: Mapped[int] = mapped_column(default=0)
+    meetings_met: Mapped[int] = mapped_column(default=0)
+    meetings_met_late: Mapped[int] = mapped_column(default=0)
+    # 按时录入: meeting records of the period / entered late (补录) / edited after entry.
+    records_total: Mapped[int] = mapped_column(default=0)
+    records_late: Mapped[int] = mapped_column(default=0)
+    records_edited: Mapped[int] = mapped_column(default=0)
+    # 限时办结: received; due in the period (completed in it, or open and overdue); on time.
+    matters_received: Mapped[int] = mapped_column(default=0)
+    matters_due: Mapped[int] = mapped_column(default=0)
+    matters_on_time: Mapped[int] = mapped_column(default=0)
+    matters_overdue_open: Mapped[int] = mapped_column(default=0)
+    # 差评回访: bad ratings whose call-back fell due / called back on time.
+    bad_ratings: Mapped[int] = mapped_column(default=0)
+    callbacks_on_time: Mapped[int] = mapped_column(default=0)
+    # 监控: opening-time seconds of every camera of the village's halls.
+    cameras: Mapped[int] = mapped_column(default=0)
+    cam_open_s: Mapped[int] = mapped_column(default=0)
+    cam_up_s: Mapped[int] = mapped_column(default=0)  # live and picture OK (完好)
+    cam_live_s: Mapped[int] = mapped_column(default=0)  # stream live (在线)
+    cam_unknown_s: Mapped[int] = mapped_column(default=0)  # monitor blind: not counted
+    cam_excused_s: Mapped[int] = mapped_column(default=0)  # approved excuses: not counted
+    score: Mapped[float | None]
+    band: Mapped[str] = mapped_column(String(8), default="none")
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("period", "region_id"),
+        Index("ix_dashboard_village_score_period_township", "period", "township_id"),
+        Index("ix_dashboard_village_score_period_county", "period", "county_id"),
+        Index("ix_dashboard_village_score_period_city", "period", "city_id"),
+    )
+
+    @property
+    def cam_counted_s(self) -> int:
+        """Seconds that count for the camera component (open − unknown − excused)."""
+        return max(0, self.cam_open_s - self.cam_unknown_s - self.cam_excused_s)
+
+
+class MissedObligation(Base):
+    """Obligations of one meeting kind a village missed in a period."""
+
+    __tablename__ = "dashboard_missed_obligation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(String(8))
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    township_id: Mapped[int]
+    county_id: Mapped[int]
+    city_id: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(32))
+    missing: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (
+        UniqueConstraint("period", "region_id", "kind"),
+        Index("ix_dashboard_missed_obligation_period_county", "period", "county_id"),
+    )
+
+
+class DashboardReport(Base):
+    """A generated report workbook (月度报告) kept for download."""
+
+    __tablename__ = "dashboard_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    period: Mapped[str] = mapped_column(String(8))
+    filename: Mapped[str] = mapped_column(String(200))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("region_id", "period"),)
