@@ -1,18 +1,25 @@
 """Operations on the region tree and the party organisation.
 
-Plain functions: they change objects and ``flush()``; the caller (a view, a
-CLI command, the API decorator) owns the commit.
+Plain functions: they check the rules, change objects and ``flush()``; the
+caller (a view, a CLI command, the API decorator) owns the commit. A broken
+rule raises :class:`OrgError` with a Chinese message for the user and the
+name of the field it belongs to, so a form can show it beside that field and
+the API can answer ``{"fields": {field: message}}``.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 
 from tracker.extensions import db
 from tracker.models import (
     Branch,
+    Gender,
     Member,
     MemberStatus,
     PartyGroup,
@@ -20,8 +27,18 @@ from tracker.models import (
     RegionLevel,
     Role,
     User,
+    VillageCadre,
 )
+from tracker.scope import Scope
 from tracker.security import hash_password
+
+MIN_PASSWORD_LENGTH = 8
+PHONE_RE = re.compile(r"^[0-9][0-9\- ]{4,18}[0-9]$")
+CODE_RE = re.compile(r"^\d{12}$")
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
+
+GENDER_LABELS = {Gender.male: "男", Gender.female: "女"}
+STATUS_LABELS = {MemberStatus.full: "正式党员", MemberStatus.probationary: "预备党员"}
 
 
 class OrgError(ValueError):
@@ -32,6 +49,69 @@ class OrgError(ValueError):
         self.field = field
 
 
+# ---------------------------------------------------------------- validation
+
+
+def clean_name(value: str | None, field: str, max_length: int, what: str = "名称") -> str:
+    """A trimmed, non-empty name of at most ``max_length`` characters."""
+    name = (value or "").strip()
+    if not name:
+        raise OrgError(f"请填写{what}", field)
+    if len(name) > max_length:
+        raise OrgError(f"{what}太长（最多 {max_length} 个字符）", field)
+    return name
+
+
+def clean_phone(value: str | None, field: str = "phone") -> str | None:
+    """A phone number of digits (dashes and spaces allowed), or None when empty."""
+    phone = (value or "").strip()
+    if not phone:
+        return None
+    if not PHONE_RE.match(phone):
+        raise OrgError("电话号码应为 6–20 位数字", field)
+    return phone
+
+
+def check_birth_year(year: int | None, today: date | None = None) -> int | None:
+    """Birth years from 1900 up to 16 years ago (the minimum age to apply is 18)."""
+    if year is None:
+        return None
+    this_year = (today or date.today()).year
+    if not 1900 <= year <= this_year - 16:
+        raise OrgError(f"出生年份应在 1900–{this_year - 16} 之间", "birth_year")
+    return year
+
+
+def check_past_date(day: date | None, field: str, what: str, today: date | None = None) -> None:
+    if day is not None and day > (today or date.today()):
+        raise OrgError(f"{what}不能晚于今天", field)
+
+
+# ---------------------------------------------------------------- regions
+
+
+def _check_code(code: str | None, region: Region | None = None) -> str | None:
+    code = (code or "").strip() or None
+    if code is None:
+        return None
+    if not CODE_RE.match(code):
+        raise OrgError("统计用区划代码应为 12 位数字", "code")
+    clash = db.session.scalar(select(Region).where(Region.code == code))
+    if clash is not None and clash is not region:
+        raise OrgError("该区划代码已被其他单位使用", "code")
+    return code
+
+
+def _check_sibling_name(name: str, parent: Region | None, region: Region | None = None) -> None:
+    stmt = select(Region).where(Region.name == name)
+    stmt = stmt.where(
+        Region.parent_id == parent.id if parent is not None else Region.parent_id.is_(None)
+    )
+    clash = db.session.scalar(stmt)
+    if clash is not None and clash is not region:
+        raise OrgError("同一上级下已有同名单位", "name")
+
+
 def create_region(
     name: str, level: RegionLevel, parent: Region | None = None, code: str | None = None
 ) -> Region:
@@ -39,10 +119,10 @@ def create_region(
     if parent is None and level != RegionLevel.city:
         raise OrgError("只有市级可以没有上级", "parent")
     if parent is not None and parent.level.child != level:
-        raise OrgError(f"{parent.name} 之下应为 {parent.level.child} 级", "level")
-    if code is not None and (len(code) != 12 or not code.isdigit()):
-        raise OrgError("统计用区划代码应为 12 位数字", "code")
-    region = Region(name=name.strip(), level=level, parent=parent, code=code)
+        raise OrgError("下级单位的级别不对", "level")
+    name = clean_name(name, "name", 64)
+    _check_sibling_name(name, parent)
+    region = Region(name=name, level=level, parent=parent, code=_check_code(code))
     db.session.add(region)
     db.session.flush()
     region.path = (parent.path if parent else "/") + f"{region.id}/"
@@ -50,82 +130,420 @@ def create_region(
     return region
 
 
+def create_child_region(parent: Region, name: str, code: str | None = None) -> Region:
+    """A node one level below ``parent`` (township under county, village under township)."""
+    level = parent.level.child
+    if level is None:
+        raise OrgError("村（社区）之下不能再设下级单位", "parent")
+    return create_region(name, level, parent, code)
+
+
+def update_region(region: Region, name: str, code: str | None) -> Region:
+    """Rename a node or set its statistical code; the tree itself never moves."""
+    name = clean_name(name, "name", 64)
+    _check_sibling_name(name, region.parent, region)
+    region.name = name
+    region.code = _check_code(code, region)
+    db.session.flush()
+    return region
+
+
+def regions_in_scope(scope: Scope) -> list[Region]:
+    """Every node the scope covers, ordered as a tree (by path)."""
+    return list(
+        db.session.scalars(scope.filter(select(Region), Region).order_by(Region.path)).all()
+    )
+
+
+def region_label(region: Region, scope_root_depth: int = 0) -> str:
+    """``"　　平安村"``: the name indented by depth for a select list."""
+    depth = max(len(region.ancestor_ids) - 1 - scope_root_depth, 0)
+    return "　" * depth + region.name
+
+
+# ---------------------------------------------------------------- branches and groups
+
+
 def create_branch(
     village: Region, name: str | None = None, founded_on: date | None = None
 ) -> Branch:
-    """The village's party branch (党支部)."""
+    """The village's party branch (党支部); one per village."""
     if village.level != RegionLevel.village:
         raise OrgError("党支部应建在村（社区）", "region_id")
-    branch = Branch(
-        region_id=village.id,
-        name=name or f"{village.name}党支部",
-        founded_on=founded_on,
-        tracked_from=founded_on,
-    )
+    if branch_of(village.id) is not None:
+        raise OrgError("该村已有党支部", "name")
+    name = clean_name(name or f"{village.name}党支部", "name", 100)
+    check_past_date(founded_on, "founded_on", "成立日期")
+    branch = Branch(region_id=village.id, name=name, founded_on=founded_on, tracked_from=founded_on)
     db.session.add(branch)
     db.session.flush()
     return branch
 
 
+def update_branch(
+    branch: Branch, name: str, founded_on: date | None, tracked_from: date | None
+) -> Branch:
+    """Rename the branch or change the dates it was founded and is tracked from."""
+    branch.name = clean_name(name, "name", 100)
+    check_past_date(founded_on, "founded_on", "成立日期")
+    if founded_on and tracked_from and tracked_from < founded_on:
+        raise OrgError("台账起始日期不能早于成立日期", "tracked_from")
+    branch.founded_on = founded_on
+    branch.tracked_from = tracked_from
+    db.session.flush()
+    return branch
+
+
 def branch_of(village_id: int) -> Branch | None:
-    return db.session.scalar(select(Branch).where(Branch.region_id == village_id).limit(1))
+    """The branch of a village, if it has one."""
+    return db.session.scalar(
+        select(Branch).where(Branch.region_id == village_id).order_by(Branch.id).limit(1)
+    )
+
+
+def _check_group_name(branch: Branch, name: str, group: PartyGroup | None = None) -> str:
+    name = clean_name(name, "name", 64, "党小组名称")
+    clash = db.session.scalar(
+        select(PartyGroup).where(PartyGroup.branch_id == branch.id, PartyGroup.name == name)
+    )
+    if clash is not None and clash is not group:
+        raise OrgError("本支部已有同名党小组", "name")
+    return name
 
 
 def create_group(branch: Branch, name: str, created_on: date | None = None) -> PartyGroup:
+    """A party group (党小组) in ``branch``."""
     group = PartyGroup(
-        branch_id=branch.id, region_id=branch.region_id, name=name.strip(), created_on=created_on
+        branch_id=branch.id,
+        region_id=branch.region_id,
+        name=_check_group_name(branch, name),
+        created_on=created_on,
     )
     db.session.add(group)
     db.session.flush()
     return group
 
 
+def update_group(group: PartyGroup, name: str, dissolved_on: date | None = None) -> PartyGroup:
+    """Rename a group or mark it dissolved (its members keep their history)."""
+    group.name = _check_group_name(group.branch, name, group)
+    if dissolved_on and group.created_on and dissolved_on < group.created_on:
+        raise OrgError("撤销日期不能早于成立日期", "dissolved_on")
+    group.dissolved_on = dissolved_on
+    db.session.flush()
+    return group
+
+
+def groups_of(branch_id: int) -> list[PartyGroup]:
+    return list(
+        db.session.scalars(
+            select(PartyGroup).where(PartyGroup.branch_id == branch_id).order_by(PartyGroup.name)
+        ).all()
+    )
+
+
+# ---------------------------------------------------------------- members
+
+
+@dataclass
+class MemberData:
+    """What a form, the API or an import row says about a member."""
+
+    name: str
+    status: MemberStatus = MemberStatus.full
+    gender: Gender | None = None
+    birth_year: int | None = None
+    phone: str | None = None
+    joined_on: date | None = None
+    group_id: int | None = None
+    note: str | None = None
+
+
+def _group_for(branch: Branch, group_id: int | None) -> PartyGroup | None:
+    if group_id is None:
+        return None
+    group = db.session.get(PartyGroup, group_id)
+    if group is None or group.branch_id != branch.id:
+        raise OrgError("党小组不属于该支部", "group_id")
+    return group
+
+
+def _apply_member(member: Member, branch: Branch, data: MemberData) -> None:
+    member.name = clean_name(data.name, "name", 32, "姓名")
+    member.status = MemberStatus(data.status)
+    member.gender = Gender(data.gender) if data.gender else None
+    member.birth_year = check_birth_year(data.birth_year)
+    member.phone = clean_phone(data.phone)
+    check_past_date(data.joined_on, "joined_on", "入党日期")
+    member.joined_on = data.joined_on
+    group = _group_for(branch, data.group_id)
+    member.group_id = group.id if group else None
+    note = (data.note or "").strip() or None
+    if note and len(note) > 500:
+        raise OrgError("备注太长（最多 500 个字符）", "note")
+    member.note = note
+
+
 def add_member(
     branch: Branch,
-    name: str,
+    name: str | MemberData,
     status: MemberStatus = MemberStatus.full,
     group: PartyGroup | None = None,
-    **fields: object,
+    **fields: Any,
 ) -> Member:
-    if group is not None and group.branch_id != branch.id:
-        raise OrgError("党小组不属于该支部", "group_id")
-    member = Member(
-        branch_id=branch.id,
-        region_id=branch.region_id,
-        group_id=group.id if group else None,
-        name=name.strip(),
-        status=status,
-        **fields,
-    )
+    """Put a member (党员) on the branch's roster."""
+    if isinstance(name, MemberData):
+        data = name
+    else:
+        if group is not None and group.branch_id != branch.id:
+            raise OrgError("党小组不属于该支部", "group_id")
+        data = MemberData(name=name, status=status, group_id=group.id if group else None, **fields)
+    member = Member(branch_id=branch.id, region_id=branch.region_id)
+    _apply_member(member, branch, data)
     db.session.add(member)
     db.session.flush()
     return member
 
 
-def create_user(
-    username: str, password: str, role: Role, region: Region, display_name: str | None = None
-) -> User:
-    username = username.strip()
-    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise OrgError("用户名已被使用", "username")
-    if len(password) < 8:
-        raise OrgError("密码至少 8 位", "password")
-    user = User(
-        username=username,
-        display_name=display_name or username,
-        password_hash=hash_password(password),
-        role=role,
-        region_id=region.id,
-    )
-    db.session.add(user)
+def update_member(member: Member, data: MemberData) -> Member:
+    """Change a member's details (the branch never changes: a transfer is leave + add)."""
+    _apply_member(member, member.branch, data)
+    if member.left_on and member.joined_on and member.left_on < member.joined_on:
+        raise OrgError("离开日期不能早于入党日期", "joined_on")
     db.session.flush()
-    return user
+    return member
+
+
+def member_leaves(member: Member, on: date, reason: str | None = None) -> Member:
+    """Take a member off the active roster from ``on`` (转出, 去世 …); history stays."""
+    if member.left_on is not None:
+        raise OrgError("该党员已不在册", "left_on")
+    check_past_date(on, "left_on", "离开日期")
+    if member.joined_on and on < member.joined_on:
+        raise OrgError("离开日期不能早于入党日期", "left_on")
+    member.left_on = on
+    reason = (reason or "").strip()
+    if len(reason) > 200:
+        raise OrgError("原因太长（最多 200 个字符）", "reason")
+    if reason:
+        member.note = (
+            (member.note + "；") if member.note else ""
+        ) + f"{on:%Y-%m-%d} 离开：{reason}"
+    db.session.flush()
+    return member
+
+
+def member_returns(member: Member) -> Member:
+    """Undo a leave entered by mistake."""
+    member.left_on = None
+    db.session.flush()
+    return member
+
+
+@dataclass(frozen=True)
+class RosterFilter:
+    """Filters of the roster page and the members API."""
+
+    q: str = ""
+    status: str = ""
+    group_id: int | None = None
+    gender: str = ""
+    show: str = "active"  # active / left / all
+
+
+def roster_query(branch_id: int, flt: RosterFilter | None = None) -> Select[Member]:
+    """Members of a branch, filtered, ordered by group then name."""
+    flt = flt or RosterFilter()
+    stmt = select(Member).where(Member.branch_id == branch_id)
+    if flt.show == "active":
+        stmt = stmt.where(Member.left_on.is_(None))
+    elif flt.show == "left":
+        stmt = stmt.where(Member.left_on.is_not(None))
+    if flt.q:
+        stmt = stmt.where(Member.name.contains(flt.q.strip()))
+    if flt.status in (MemberStatus.full.value, MemberStatus.probationary.value):
+        stmt = stmt.where(Member.status == MemberStatus(flt.status))
+    if flt.gender in (Gender.male.value, Gender.female.value):
+        stmt = stmt.where(Member.gender == Gender(flt.gender))
+    if flt.group_id == 0:
+        stmt = stmt.where(Member.group_id.is_(None))
+    elif flt.group_id is not None:
+        stmt = stmt.where(Member.group_id == flt.group_id)
+    return stmt.order_by(Member.id)
 
 
 def roster(branch_id: int, on: date | None = None) -> list[Member]:
     """The active roster of a branch on a day (today by default)."""
     day = on or date.today()
     members = db.session.scalars(
-        select(Member).where(Member.branch_id == branch_id).order_by(Member.name)
+        select(Member).where(Member.branch_id == branch_id).order_by(Member.id)
     ).all()
     return [m for m in members if m.active_on(day)]
+
+
+def roster_counts(branch_id: int) -> dict[str, int]:
+    """Active members by status: ``{"full": 18, "probationary": 2, "total": 20}``."""
+    rows = db.session.execute(
+        select(Member.status, func.count(Member.id))
+        .where(Member.branch_id == branch_id, Member.left_on.is_(None))
+        .group_by(Member.status)
+    ).all()
+    counts = {str(getattr(s, "value", s)): int(n) for s, n in rows}
+    counts["total"] = sum(counts.values())
+    return counts
+
+
+# ---------------------------------------------------------------- village cadres
+
+
+@dataclass
+class CadreData:
+    """A village cadre (村干部) and the post held; ``reserve`` for 后备干部."""
+
+    name: str
+    post: str
+    phone: str | None = None
+    since: date | None = None
+    until: date | None = None
+    reserve: bool = False
+    member_id: int | None = None
+
+
+def _apply_cadre(cadre: VillageCadre, data: CadreData) -> None:
+    cadre.name = clean_name(data.name, "name", 32, "姓名")
+    cadre.post = clean_name(data.post, "post", 64, "职务")
+    cadre.phone = clean_phone(data.phone)
+    if data.since and data.until and data.until < data.since:
+        raise OrgError("离任日期不能早于任职日期", "until")
+    cadre.since = data.since
+    cadre.until = data.until
+    cadre.reserve = bool(data.reserve)
+    if data.member_id is not None:
+        member = db.session.get(Member, data.member_id)
+        if member is None or member.region_id != cadre.region_id:
+            raise OrgError("该党员不在本村名册中", "member_id")
+    cadre.member_id = data.member_id
+
+
+def add_cadre(village: Region, data: CadreData) -> VillageCadre:
+    """Register a village cadre or reserve cadre of ``village``."""
+    if village.level != RegionLevel.village:
+        raise OrgError("村干部应登记在村（社区）", "region_id")
+    cadre = VillageCadre(region_id=village.id)
+    _apply_cadre(cadre, data)
+    db.session.add(cadre)
+    db.session.flush()
+    return cadre
+
+
+def update_cadre(cadre: VillageCadre, data: CadreData) -> VillageCadre:
+    _apply_cadre(cadre, data)
+    db.session.flush()
+    return cadre
+
+
+def cadres_of(village_id: int) -> list[VillageCadre]:
+    return list(
+        db.session.scalars(
+            select(VillageCadre)
+            .where(VillageCadre.region_id == village_id)
+            .order_by(VillageCadre.reserve, VillageCadre.until.is_not(None), VillageCadre.id)
+        ).all()
+    )
+
+
+# ---------------------------------------------------------------- users
+
+
+def _check_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise OrgError(f"密码至少 {MIN_PASSWORD_LENGTH} 位", "password")
+    if len(password) > 200:
+        raise OrgError("密码太长", "password")
+
+
+def create_user(
+    username: str,
+    password: str,
+    role: Role,
+    region: Region,
+    display_name: str | None = None,
+    phone: str | None = None,
+) -> User:
+    """A user bound to one region node (no scope check: see :func:`create_user_in_scope`)."""
+    username = (username or "").strip()
+    if not USERNAME_RE.match(username):
+        raise OrgError("用户名应为 3–64 位字母、数字或 _ . -", "username")
+    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise OrgError("用户名已被使用", "username")
+    _check_password(password)
+    user = User(
+        username=username,
+        display_name=clean_name(display_name or username, "display_name", 64, "姓名"),
+        password_hash=hash_password(password),
+        role=Role(role),
+        region_id=region.id,
+        phone=clean_phone(phone),
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def check_grant(scope: Scope, region: Region | None, role: Role) -> None:
+    """An admin may bind users only to nodes of its own subtree (its own node included)."""
+    if not scope.is_admin:
+        raise OrgError("只有管理员可以管理用户", "role")
+    if region is None or not scope.contains_region(region):
+        raise OrgError("只能把用户设在本单位或下级单位", "region_id")
+    if role not in set(Role):
+        raise OrgError("角色不正确", "role")
+
+
+def create_user_in_scope(
+    scope: Scope,
+    username: str,
+    password: str,
+    role: Role,
+    region: Region | None,
+    display_name: str | None = None,
+    phone: str | None = None,
+) -> User:
+    """What an admin does on the users page: create a user inside its own subtree."""
+    check_grant(scope, region, role)
+    assert region is not None
+    return create_user(username, password, role, region, display_name, phone)
+
+
+def update_user(
+    scope: Scope,
+    user: User,
+    display_name: str,
+    role: Role,
+    region: Region | None,
+    active: bool,
+    phone: str | None = None,
+) -> User:
+    """Change a user's name, role, node or state — only inside the admin's subtree."""
+    check_grant(scope, region, role)
+    assert region is not None
+    if user.id == scope.user_id:
+        if not active:
+            raise OrgError("不能停用自己的账号", "active")
+        if role != user.role or region.id != user.region_id:
+            raise OrgError("不能修改自己的角色或所属单位", "role")
+    user.display_name = clean_name(display_name, "display_name", 64, "姓名")
+    user.role = Role(role)
+    user.region_id = region.id
+    user.active = bool(active)
+    user.phone = clean_phone(phone)
+    db.session.flush()
+    return user
+
+
+def reset_password(user: User, password: str) -> User:
+    """Set a new password (an admin resets it; the user is told out of band)."""
+    _check_password(password)
+    user.password_hash = hash_password(password)
+    db.session.flush()
+    return user

@@ -1,63 +1,72 @@
-"""Pages of the organisation: the region tree, villages, rosters, users, API tokens."""
+"""Pages of the organisation: region tree, villages and rosters, groups, cadres,
+members, roster import/export, users, API tokens and the audit log.
+
+Views are thin: they load every object through the scope (404 outside it),
+check the right to write, hand the form's values to :mod:`tracker.org.services`,
+commit, and put a service's :class:`OrgError` beside the field it names.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import os
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
 from tracker.auth.services import create_api_token
 from tracker.extensions import db
-from tracker.models import ApiToken, Member, Region, User, utcnow
-from tracker.org.services import branch_of, roster
+from tracker.models import (
+    ApiToken,
+    AuditLog,
+    Branch,
+    Member,
+    MemberStatus,
+    PartyGroup,
+    Region,
+    RegionLevel,
+    Role,
+    User,
+    VillageCadre,
+    utcnow,
+)
+from tracker.org import excel, forms, services
+from tracker.org.services import OrgError, RosterFilter, branch_of
 from tracker.scope import current_scope
 
 bp = Blueprint("org", __name__, url_prefix="/org")
 
-
-@bp.route("/regions")
-@bp.route("/regions/<int:region_id>")
-@login_required
-def regions(region_id: int | None = None) -> ResponseReturnValue:
-    """Browse the region tree from the user's own node down."""
-    scope = current_scope()
-    region = scope.get_or_404(Region, region_id if region_id is not None else scope.region_id)
-    if region.level == "village":
-        return redirect(url_for("org.village", region_id=region.id))
-    children = region.children
-    counts: dict[int, int] = {}
-    for child in children:
-        counts[child.id] = int(
-            db.session.scalar(
-                select(func.count(Member.id)).where(
-                    Member.region_id.in_(
-                        select(Region.id).where(Region.path.like(child.path + "%"))
-                    ),
-                    Member.left_on.is_(None),
-                )
-            )
-            or 0
-        )
-    trail = _trail(region)
-    return render_template(
-        "org/regions.html", region=region, children=children, counts=counts, trail=trail
-    )
+from tracker.org import api as _api  # noqa: E402,F401  (registers the JSON endpoints)
+from tracker.org import home as _home  # noqa: E402,F401  (registers the todo provider)
 
 
-@bp.route("/villages/<int:region_id>")
-@login_required
-def village(region_id: int) -> ResponseReturnValue:
-    scope = current_scope()
-    region = scope.get_or_404(Region, region_id)
-    branch = branch_of(region.id)
-    members = roster(branch.id) if branch else []
-    return render_template(
-        "org/village.html", region=region, branch=branch, members=members, trail=_trail(region)
-    )
+def field_error(form: FlaskForm, exc: OrgError, default: str = "name") -> None:
+    """Put a service error beside its field (or the form's first field)."""
+    target = getattr(form, exc.field or default, None)
+    if target is None or not hasattr(target, "errors"):
+        target = getattr(form, default)
+    if isinstance(target.errors, tuple):
+        target.errors = list(target.errors)
+    target.errors.append(str(exc))
 
 
-def _trail(region: Region) -> list[tuple[str, str | None]]:
+def _trail(region: Region, *extra: tuple[str, str | None]) -> list[tuple[str, str | None]]:
     """Breadcrumbs from the user's own node down to ``region``."""
     scope = current_scope()
     nodes = db.session.scalars(select(Region).where(Region.id.in_(region.ancestor_ids))).all()
@@ -67,16 +76,763 @@ def _trail(region: Region) -> list[tuple[str, str | None]]:
         node = by_id[rid]
         if scope.contains_region(node):
             trail.append((node.name, url_for("org.regions", region_id=node.id)))
+    trail.extend(extra)
     return trail
+
+
+def _village(region_id: int) -> Region:
+    """A village in scope (404 for anything else, including a township id)."""
+    region = current_scope().get_or_404(Region, region_id)
+    if region.level != RegionLevel.village:
+        from flask import abort
+
+        abort(404)
+    return region
+
+
+def _branch_or_redirect(village: Region) -> Branch | None:
+    branch = branch_of(village.id)
+    if branch is None:
+        flash(_("该村尚未建立党支部，请先建立。"), "warning")
+    return branch
+
+
+# ---------------------------------------------------------------- region tree
+
+
+@bp.route("/regions")
+@bp.route("/regions/<int:region_id>")
+@login_required
+def regions(region_id: int | None = None) -> ResponseReturnValue:
+    """Browse the region tree from the user's own node down."""
+    scope = current_scope()
+    region = scope.get_or_404(Region, region_id if region_id is not None else scope.region_id)
+    if region.level == RegionLevel.village:
+        return redirect(url_for("org.village", region_id=region.id))
+    children = region.children
+    counts: dict[int, int] = {}
+    villages: dict[int, int] = {}
+    for child in children:
+        sub = select(Region.id).where(Region.path.like(child.path + "%"))
+        counts[child.id] = int(
+            db.session.scalar(
+                select(func.count(Member.id)).where(
+                    Member.region_id.in_(sub), Member.left_on.is_(None)
+                )
+            )
+            or 0
+        )
+        villages[child.id] = int(
+            db.session.scalar(
+                select(func.count(Region.id)).where(
+                    Region.path.like(child.path + "%"), Region.level == RegionLevel.village
+                )
+            )
+            or 0
+        )
+    form = forms.RegionForm()
+    return render_template(
+        "org/regions.html",
+        region=region,
+        children=children,
+        counts=counts,
+        villages=villages,
+        trail=_trail(region),
+        form=form,
+        can_admin=scope.is_admin and region.level.child is not None,
+    )
+
+
+@bp.route("/regions/<int:region_id>/children", methods=["POST"])
+@login_required
+def region_create(region_id: int) -> ResponseReturnValue:
+    """Add a township under a county, a village under a township (admin)."""
+    scope = current_scope()
+    parent = scope.get_or_404(Region, region_id)
+    scope.require_admin(parent.id)
+    form = forms.RegionForm()
+    if form.validate_on_submit():
+        try:
+            child = services.create_child_region(parent, form.name.data or "", form.code.data)
+        except OrgError as exc:
+            db.session.rollback()
+            field_error(form, exc)
+        else:
+            if child.level == RegionLevel.village:
+                services.create_branch(child)
+            db.session.commit()
+            flash(_("已添加 %(name)s。", name=child.name), "success")
+            return redirect(url_for("org.regions", region_id=parent.id))
+    return (
+        render_template(
+            "org/region_form.html",
+            form=form,
+            region=parent,
+            creating=True,
+            trail=_trail(parent, (_("添加下级单位"), None)),
+        ),
+        422,
+    )
+
+
+@bp.route("/regions/<int:region_id>/edit", methods=["GET", "POST"])
+@login_required
+def region_edit(region_id: int) -> ResponseReturnValue:
+    """Rename a node or set its statistical code (admin)."""
+    scope = current_scope()
+    region = scope.get_or_404(Region, region_id)
+    scope.require_admin(region.id)
+    form = forms.RegionForm(obj=region)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.update_region(region, form.name.data or "", form.code.data)
+        except OrgError as exc:
+            db.session.rollback()
+            field_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("已保存。"), "success")
+            return redirect(url_for("org.regions", region_id=region.id))
+    if form.errors:
+        status = 422
+    return (
+        render_template(
+            "org/region_form.html",
+            form=form,
+            region=region,
+            creating=False,
+            trail=_trail(region, (_("修改"), None)),
+        ),
+        status,
+    )
+
+
+# ---------------------------------------------------------------- village and roster
+
+
+def _roster_filter() -> RosterFilter:
+    group = request.args.get("group", "")
+    return RosterFilter(
+        q=(request.args.get("q") or "")[:32],
+        status=request.args.get("status", ""),
+        group_id=int(group) if group.isdigit() else None,
+        gender=request.args.get("gender", ""),
+        show=request.args.get("show", "active")
+        if request.args.get("show") in ("active", "left", "all")
+        else "active",
+    )
+
+
+@bp.route("/villages/<int:region_id>")
+@login_required
+def village(region_id: int) -> ResponseReturnValue:
+    """The village: its branch, groups, cadres and the roster with filters."""
+    scope = current_scope()
+    region = _village(region_id)
+    branch = branch_of(region.id)
+    flt = _roster_filter()
+    members: list[Member] = []
+    groups: list[PartyGroup] = []
+    counts: dict[str, int] = {}
+    if branch is not None:
+        members = list(db.session.scalars(services.roster_query(branch.id, flt)).all())
+        groups = services.groups_of(branch.id)
+        counts = services.roster_counts(branch.id)
+    return render_template(
+        "org/village.html",
+        region=region,
+        branch=branch,
+        members=members,
+        groups=groups,
+        counts=counts,
+        cadres=services.cadres_of(region.id),
+        flt=flt,
+        can_write=scope.can_write,
+        trail=_trail(region),
+        leave_form=forms.LeaveForm(),
+    )
+
+
+@bp.route("/villages/<int:region_id>/branch", methods=["GET", "POST"])
+@login_required
+def branch_edit(region_id: int) -> ResponseReturnValue:
+    """Create the village's branch, or edit its name and dates."""
+    scope = current_scope()
+    region = _village(region_id)
+    scope.require_write(region.id)
+    branch = branch_of(region.id)
+    form = forms.BranchForm(obj=branch)
+    if branch is None and not form.is_submitted():
+        form.name.data = f"{region.name}党支部"
+    if form.validate_on_submit():
+        try:
+            if branch is None:
+                branch = services.create_branch(region, form.name.data, form.founded_on.data)
+                if form.tracked_from.data:
+                    branch.tracked_from = form.tracked_from.data
+            else:
+                services.update_branch(
+                    branch, form.name.data or "", form.founded_on.data, form.tracked_from.data
+                )
+        except OrgError as exc:
+            db.session.rollback()
+            field_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("党支部信息已保存。"), "success")
+            return redirect(url_for("org.village", region_id=region.id))
+    return (
+        render_template(
+            "org/branch_form.html",
+            form=form,
+            region=region,
+            branch=branch,
+            trail=_trail(region, (_("党支部"), None)),
+        ),
+        422 if form.errors else 200,
+    )
+
+
+@bp.route("/villages/<int:region_id>/groups", methods=["GET", "POST"])
+@login_required
+def groups(region_id: int) -> ResponseReturnValue:
+    """Party groups of the village's branch; add one."""
+    scope = current_scope()
+    region = _village(region_id)
+    branch = _branch_or_redirect(region)
+    if branch is None:
+        return redirect(url_for("org.village", region_id=region.id))
+    form = forms.GroupForm()
+    if request.method == "POST":
+        scope.require_write(region.id)
+        if form.validate_on_submit():
+            try:
+                services.create_group(branch, form.name.data or "", form.created_on.data)
+            except OrgError as exc:
+                db.session.rollback()
+                field_error(form, exc)
+            else:
+                db.session.commit()
+                flash(_("已添加党小组。"), "success")
+                return redirect(url_for("org.groups", region_id=region.id))
+    sizes = dict(
+        db.session.execute(
+            select(Member.group_id, func.count(Member.id))
+            .where(Member.branch_id == branch.id, Member.left_on.is_(None))
+            .group_by(Member.group_id)
+        ).all()
+    )
+    return (
+        render_template(
+            "org/groups.html",
+            form=form,
+            region=region,
+            branch=branch,
+            groups=services.groups_of(branch.id),
+            sizes=sizes,
+            can_write=scope.can_write,
+            trail=_trail(region, (_("党小组"), None)),
+        ),
+        422 if form.errors else 200,
+    )
+
+
+@bp.route("/groups/<int:group_id>/edit", methods=["GET", "POST"])
+@login_required
+def group_edit(group_id: int) -> ResponseReturnValue:
+    scope = current_scope()
+    group = scope.get_or_404(PartyGroup, group_id)
+    scope.require_write(group.region_id)
+    region = group.branch.region
+    form = forms.GroupForm(obj=group)
+    if form.validate_on_submit():
+        try:
+            services.update_group(group, form.name.data or "", form.dissolved_on.data)
+        except OrgError as exc:
+            db.session.rollback()
+            field_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("已保存。"), "success")
+            return redirect(url_for("org.groups", region_id=region.id))
+    return (
+        render_template(
+            "org/group_form.html",
+            form=form,
+            region=region,
+            group=group,
+            trail=_trail(region, (_("党小组"), url_for("org.groups", region_id=region.id))),
+        ),
+        422 if form.errors else 200,
+    )
+
+
+def _member_form(branch: Branch, obj: Member | None = None) -> forms.MemberForm:
+    form = forms.MemberForm(obj=obj)
+    form.group_id.choices = [(0, "—")] + [(g.id, g.name) for g in services.groups_of(branch.id)]
+    if obj is not None and not form.is_submitted():
+        form.group_id.data = obj.group_id or 0
+        form.gender.data = obj.gender.value if obj.gender else ""
+        form.status.data = MemberStatus(obj.status).value
+    return form
+
+
+def _member_data(form: forms.MemberForm) -> services.MemberData:
+    return services.MemberData(
+        name=form.name.data or "",
+        status=MemberStatus(form.status.data),
+        gender=services.Gender(form.gender.data) if form.gender.data else None,
+        birth_year=form.birth_year.data,
+        phone=form.phone.data,
+        joined_on=form.joined_on.data,
+        group_id=form.group_id.data or None,
+        note=form.note.data,
+    )
+
+
+@bp.route("/villages/<int:region_id>/members/new", methods=["GET", "POST"])
+@login_required
+def member_new(region_id: int) -> ResponseReturnValue:
+    """Add a member to the village's roster."""
+    scope = current_scope()
+    region = _village(region_id)
+    scope.require_write(region.id)
+    branch = _branch_or_redirect(region)
+    if branch is None:
+        return redirect(url_for("org.village", region_id=region.id))
+    form = _member_form(branch)
+    if form.validate_on_submit():
+        try:
+            member = services.add_member(branch, _member_data(form))
+        except OrgError as exc:
+            db.session.rollback()
+            field_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("已将 %(name)s 加入党员名册。", name=member.name), "success")
+            if request.form.get("again"):
+                return redirect(url_for("org.member_new", region_id=region.id))
+            return redirect(url_for("org.village", region_id=region.id))
+    return (
+        render_template(
+            "org/member_form.html",
+            form=form,
+            region=region,
+            member=None,
+            trail=_trail(region, (_("添加党员"), None)),
+        ),
+        422 if form.errors else 200,
+    )
+
+
+@bp.route("/members/<int:member_id>/edit", methods=["GET", "POST"])
+@login_required
+def member_edit(member_id: int) -> ResponseReturnValue:
+    """Change a member's details."""
+    scope = current_scope()
+    member = scope.get_or_404(Member, member_id)
+    scope.require_write(member.region_id)
+    region = member.branch.region
+    form = _member_form(member.branch, member)
+    if form.validate_on_submit():
+        try:
+            services.update_member(member, _member_data(form))
+        except OrgError as exc:
+            db.session.rollback()
+            field_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("已保存。"), "success")
+            return redirect(url_for("org.village", region_id=region.id))
+    return (
+        render_template(
+            "org/member_form.html",
+            form=form,
+            region=region,
+            member=member,
+            leave_form=forms.LeaveForm(formdata=None, left_on=date.today()),
+            trail=_trail(region, (member.name, None)),
+        ),
+        422 if form.errors else 200,
+    )
+
+
+@bp.route("/members/<int:member_id>/leave", methods=["POST"])
+@login_required
+def member_leave(member_id: int) -> ResponseReturnValue:
+    """Take a member off the active roster from a date."""
+    scope = current_scope()
+    member = scope.get_or_404(Member, member_id)
+    scope.require_write(member.region_id)
+    form = forms.LeaveForm()
+    if form.validate_on_submit():
+        try:
+            services.member_leaves(member, form.left_on.data or date.today(), form.reason.data)
+        except OrgError as exc:
+            db.session.rollback()
+            field_error(form, exc, "left_on")
+        else:
+            db.session.commit()
+            flash(_("%(name)s 已移出在册名单。", name=member.name), "success")
+            return redirect(url_for("org.village", region_id=member.region_id))
+    region = member.branch.region
+    edit = _member_form(member.branch, member)
+    return (
+        render_template(
+            "org/member_form.html",
+            form=edit,
+            region=region,
+            member=member,
+            leave_form=form,
+            trail=_trail(region, (member.name, None)),
+        ),
+        422,
+    )
+
+
+# ---------------------------------------------------------------- cadres
+
+
+def _cadre_form(region: Region, obj: VillageCadre | None = None) -> forms.CadreForm:
+    form = forms.CadreForm(obj=obj)
+    branch = branch_of(region.id)
+    members = services.roster(branch.id) if branch else []
+    form.member_id.choices = [(0, "—")] + [(m.id, m.name) for m in members]
+    if obj is not None and not form.is_submitted():
+        form.member_id.data = obj.member_id or 0
+    return form
+
+
+def _cadre_data(form: forms.CadreForm) -> services.CadreData:
+    return services.CadreData(
+        name=form.name.data or "",
+        post=form.post.data or "",
+        phone=form.phone.data,
+        since=form.since.data,
+        until=form.until.data,
+        reserve=bool(form.reserve.data),
+        member_id=form.member_id.data or None,
+    )
+
+
+@bp.route("/villages/<int:region_id>/cadres", methods=["GET", "POST"])
+@login_required
+def cadres(region_id: int) -> ResponseReturnValue:
+    """Village cadres and posts (村干部), reserve cadres (后备干部); add one."""
+    scope = current_scope()
+    region = _village(region_id)
+    form = _cadre_form(region)
+    if request.method == "POST":
+        scope.require_write(region.id)
+        if form.validate_on_submit():
+            try:
+                services.add_cadre(region, _cadre_data(form))
+            except OrgError as exc:
+                db.session.rollback()
+                field_error(form, exc)
+            else:
+                db.session.commit()
+                flash(_("已登记。"), "success")
+                return redirect(url_for("org.cadres", region_id=region.id))
+    return (
+        render_template(
+            "org/cadres.html",
+            form=form,
+            region=region,
+            cadres=services.cadres_of(region.id),
+            can_write=scope.can_write,
+            today=date.today(),
+            trail=_trail(region, (_("村干部"), None)),
+        ),
+        422 if form.errors else 200,
+    )
+
+
+@bp.route("/cadres/<int:cadre_id>/edit", methods=["GET", "POST"])
+@login_required
+def cadre_edit(cadre_id: int) -> ResponseReturnValue:
+    scope = current_scope()
+    cadre = scope.get_or_404(VillageCadre, cadre_id)
+    scope.require_write(cadre.region_id)
+    region = db.session.get(Region, cadre.region_id)
+    assert region is not None
+    form = _cadre_form(region, cadre)
+    if form.validate_on_submit():
+        try:
+            services.update_cadre(cadre, _cadre_data(form))
+        except OrgError as exc:
+            db.session.rollback()
+            field_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("已保存。"), "success")
+            return redirect(url_for("org.cadres", region_id=region.id))
+    return (
+        render_template(
+            "org/cadre_form.html",
+            form=form,
+            region=region,
+            cadre=cadre,
+            trail=_trail(region, (_("村干部"), url_for("org.cadres", region_id=region.id))),
+        ),
+        422 if form.errors else 200,
+    )
+
+
+# ---------------------------------------------------------------- import / export
+
+
+def _upload_path(sha256: str) -> Path:
+    folder = Path(current_app.config["UPLOAD_DIR"]) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{sha256}.xlsx"
+
+
+@bp.route("/villages/<int:region_id>/import", methods=["GET", "POST"])
+@login_required
+def member_import(region_id: int) -> ResponseReturnValue:
+    """Upload a roster workbook and see the preview (nothing is saved yet)."""
+    scope = current_scope()
+    region = _village(region_id)
+    scope.require_write(region.id)
+    branch = _branch_or_redirect(region)
+    if branch is None:
+        return redirect(url_for("org.village", region_id=region.id))
+    form = forms.ImportUploadForm()
+    sheet = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = upload.read()
+        filename = os.path.basename(upload.filename or "roster.xlsx")
+        try:
+            sheet = excel.read_roster(data, filename, branch)
+        except OrgError as exc:
+            field_error(form, exc, "file")
+        else:
+            _upload_path(sheet.sha256).write_bytes(data)
+            previous = excel.already_imported(branch, sheet.sha256)
+            if previous is not None:
+                form.file.errors = [_("该文件已导入过，不会重复导入。")]
+    commit_form = forms.ImportCommitForm(formdata=None, sha256=sheet.sha256 if sheet else "")
+    return (
+        render_template(
+            "org/import.html",
+            form=form,
+            commit_form=commit_form,
+            sheet=sheet,
+            region=region,
+            branch=branch,
+            filename=(sheet.filename if sheet else ""),
+            columns=excel.COLUMNS,
+            trail=_trail(region, (_("导入名册"), None)),
+        ),
+        422 if form.errors else 200,
+    )
+
+
+@bp.route("/villages/<int:region_id>/import/commit", methods=["POST"])
+@login_required
+def member_import_commit(region_id: int) -> ResponseReturnValue:
+    """Add every row of the previewed workbook, or none; a repeat post adds nothing."""
+    scope = current_scope()
+    region = _village(region_id)
+    scope.require_write(region.id)
+    branch = _branch_or_redirect(region)
+    if branch is None:
+        return redirect(url_for("org.village", region_id=region.id))
+    form = forms.ImportCommitForm()
+    sha = (form.sha256.data or "").lower()
+    path = _upload_path(sha) if form.validate_on_submit() and sha.isalnum() else None
+    if path is None or not path.exists():
+        flash(_("找不到要导入的文件，请重新上传。"), "danger")
+        return redirect(url_for("org.member_import", region_id=region.id))
+    filename = request.form.get("filename", "") or path.name
+    try:
+        sheet = excel.read_roster(path.read_bytes(), filename, branch)
+        members = excel.commit_roster(sheet, branch, current_user.id)
+    except OrgError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(url_for("org.village", region_id=region.id))
+    db.session.commit()
+    path.unlink(missing_ok=True)
+    flash(_("已导入 %(n)s 名党员。", n=len(members)), "success")
+    return redirect(url_for("org.village", region_id=region.id))
+
+
+@bp.route("/villages/<int:region_id>/export.xlsx")
+@login_required
+def member_export(region_id: int) -> ResponseReturnValue:
+    """The roster (with the page's filters) as an Excel workbook."""
+    region = _village(region_id)
+    branch = branch_of(region.id)
+    if branch is None:
+        from flask import abort
+
+        abort(404)
+    members = list(db.session.scalars(services.roster_query(branch.id, _roster_filter())).all())
+    data = excel.export_roster(branch, members)
+    name = f"{region.name}党员名册-{date.today():%Y%m%d}.xlsx"
+    return Response(
+        data,
+        mimetype=excel.XLSX_MIME,
+        headers={
+            "Content-Disposition": f"attachment; filename=roster.xlsx; filename*=UTF-8''{quote(name)}"
+        },
+    )
+
+
+@bp.route("/import-template.xlsx")
+@login_required
+def import_template() -> ResponseReturnValue:
+    """An empty roster sheet with the expected columns."""
+    return Response(
+        excel.template_workbook(),
+        mimetype=excel.XLSX_MIME,
+        headers={"Content-Disposition": "attachment; filename=roster-template.xlsx"},
+    )
+
+
+# ---------------------------------------------------------------- users
+
+
+def _region_choices() -> list[tuple[int, str]]:
+    scope = current_scope()
+    nodes = services.regions_in_scope(scope)
+    root_depth = len(nodes[0].ancestor_ids) - 1 if nodes else 0
+    return [(r.id, services.region_label(r, root_depth)) for r in nodes]
 
 
 @bp.route("/users")
 @login_required
 def users() -> ResponseReturnValue:
+    """Users of the admin's subtree, with filters by name and state."""
     scope = current_scope()
     scope.require_admin()
-    rows = db.session.scalars(scope.select(User).order_by(User.username)).all()
-    return render_template("org/users.html", users=rows)
+    q = (request.args.get("q") or "").strip()[:64]
+    stmt = scope.filter(select(User), User).order_by(User.active.desc(), User.username)
+    if q:
+        stmt = stmt.where(User.username.contains(q) | User.display_name.contains(q))
+    never = request.args.get("never") == "1"
+    if never:
+        stmt = stmt.where(User.last_login_at.is_(None), User.active.is_(True))
+    rows = db.session.scalars(stmt).all()
+    return render_template("org/users.html", users=rows, q=q, never=never)
+
+
+def _role(value: str | None) -> Role:
+    try:
+        return Role(value or "")
+    except ValueError:
+        return Role.viewer
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@login_required
+def user_new() -> ResponseReturnValue:
+    """Create a user inside the admin's own subtree."""
+    scope = current_scope()
+    scope.require_admin()
+    form = forms.UserForm()
+    form.region_id.choices = _region_choices()
+    if form.validate_on_submit():
+        region = db.session.get(Region, form.region_id.data)
+        try:
+            if not form.password.data:
+                raise OrgError(_("请设置初始密码"), "password")
+            user = services.create_user_in_scope(
+                scope,
+                form.username.data or "",
+                form.password.data,
+                _role(form.role.data),
+                region,
+                form.display_name.data,
+                form.phone.data,
+            )
+            user.active = bool(form.active.data)
+        except OrgError as exc:
+            db.session.rollback()
+            field_error(form, exc, "username")
+        else:
+            db.session.commit()
+            flash(_("已创建用户 %(name)s。", name=user.username), "success")
+            return redirect(url_for("org.users"))
+    return (
+        render_template("org/user_form.html", form=form, user=None),
+        422 if form.errors else 200,
+    )
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@login_required
+def user_edit(user_id: int) -> ResponseReturnValue:
+    """Change a user's name, role, node or state (admin, own subtree only)."""
+    scope = current_scope()
+    scope.require_admin()
+    user = scope.get_or_404(User, user_id)
+    form = forms.UserForm(obj=user)
+    form.region_id.choices = _region_choices()
+    if not form.is_submitted():
+        form.role.data = Role(user.role).value
+    if form.validate_on_submit():
+        region = db.session.get(Region, form.region_id.data)
+        try:
+            services.update_user(
+                scope,
+                user,
+                form.display_name.data or "",
+                _role(form.role.data),
+                region,
+                bool(form.active.data),
+                form.phone.data,
+            )
+        except OrgError as exc:
+            db.session.rollback()
+            field_error(form, exc, "display_name")
+        else:
+            db.session.commit()
+            flash(_("已保存。"), "success")
+            return redirect(url_for("org.users"))
+    return (
+        render_template(
+            "org/user_form.html",
+            form=form,
+            user=user,
+            password_form=forms.PasswordResetForm(formdata=None),
+        ),
+        422 if form.errors else 200,
+    )
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+@login_required
+def user_password(user_id: int) -> ResponseReturnValue:
+    """Reset a user's password (admin, own subtree only)."""
+    scope = current_scope()
+    scope.require_admin()
+    user = scope.get_or_404(User, user_id)
+    pw_form = forms.PasswordResetForm()
+    if pw_form.validate_on_submit():
+        try:
+            services.reset_password(user, pw_form.password.data or "")
+        except OrgError as exc:
+            db.session.rollback()
+            field_error(pw_form, exc, "password")
+        else:
+            db.session.commit()
+            flash(_("已重置 %(name)s 的密码。", name=user.username), "success")
+            return redirect(url_for("org.users"))
+    form = forms.UserForm(formdata=None, obj=user)
+    form.region_id.choices = _region_choices()
+    form.role.data = Role(user.role).value
+    return (
+        render_template("org/user_form.html", form=form, user=user, password_form=pw_form),
+        422,
+    )
+
+
+# ---------------------------------------------------------------- personal API tokens
 
 
 @bp.route("/tokens", methods=["GET", "POST"])
@@ -89,19 +845,104 @@ def my_tokens() -> ResponseReturnValue:
         if action == "create":
             name = (request.form.get("name") or "").strip()
             if not name or len(name) > 64:
-                flash("请填写 1–64 个字符的令牌名称。", "danger")
+                flash(_("请填写 1–64 个字符的令牌名称。"), "danger")
             else:
-                _, plain = create_api_token(current_user._get_current_object(), name)
+                _token, plain = create_api_token(current_user._get_current_object(), name)
                 db.session.commit()
         elif action == "revoke":
             token = db.session.get(ApiToken, request.form.get("token_id", type=int) or 0)
             if token is None or token.user_id != current_user.id:
-                return render_template("error.html", code=404, title="页面不存在", message=""), 404
+                from flask import abort
+
+                abort(404)
             token.revoked_at = utcnow()
             db.session.commit()
-            flash("令牌已作废。", "info")
+            flash(_("令牌已作废。"), "info")
             return redirect(url_for("org.my_tokens"))
     tokens = db.session.scalars(
         select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc())
     ).all()
     return render_template("org/tokens.html", tokens=tokens, plain=plain)
+
+
+# ---------------------------------------------------------------- audit log
+
+AUDIT_ENTITIES = {
+    "region": "单位",
+    "branch": "党支部",
+    "party_group": "党小组",
+    "member": "党员",
+    "village_cadre": "村干部",
+    "user_account": "用户",
+}
+
+
+@bp.route("/audit")
+@login_required
+def audit() -> ResponseReturnValue:
+    """Who changed what, when, before → after — for the admin's subtree."""
+    scope = current_scope()
+    scope.require_admin()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    per_page = int(current_app.config["SETTINGS"]["tracker"]["per_page"])
+    entity = (request.args.get("entity") or "")[:64]
+    actor = (request.args.get("actor") or "").strip()[:64]
+    stmt = scope.filter(select(AuditLog), AuditLog)
+    if entity:
+        stmt = stmt.where(AuditLog.entity == entity)
+    if actor:
+        stmt = stmt.where(
+            AuditLog.actor_id.in_(select(User.id).where(User.username.contains(actor)))
+        )
+    total = int(db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+    rows = db.session.scalars(
+        stmt.order_by(AuditLog.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    actor_ids = {r.actor_id for r in rows if r.actor_id}
+    actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(actor_ids))).all()}
+    region_ids = {r.region_id for r in rows if r.region_id}
+    region_names = dict(
+        db.session.execute(select(Region.id, Region.name).where(Region.id.in_(region_ids))).all()
+    )
+    pages = max((total + per_page - 1) // per_page, 1)
+    entities = sorted(
+        set(AUDIT_ENTITIES)
+        | set(db.session.scalars(select(AuditLog.entity).distinct().limit(100)).all())
+    )
+    return render_template(
+        "org/audit.html",
+        rows=rows,
+        actors=actors,
+        region_names=region_names,
+        labels=AUDIT_ENTITIES,
+        entities=entities,
+        entity=entity,
+        actor=actor,
+        page=_Page(page, pages, total),
+    )
+
+
+class _Page:
+    """What the ``pager`` macro needs."""
+
+    def __init__(self, page: int, pages: int, total: int) -> None:
+        self.page, self.pages, self.total = page, pages, total
+
+
+def audit_changes(row: AuditLog) -> list[tuple[str, Any, Any]]:
+    """(field, before, after) triples of one audit row, for the template."""
+    before = row.before or {}
+    after = row.after or {}
+    keys = [k for k in (after or before) if k not in ("created_at",)]
+    return [(k, before.get(k), after.get(k)) for k in keys]
+
+
+@bp.app_template_filter("audit_changes")
+def _audit_changes_filter(row: AuditLog) -> list[tuple[str, Any, Any]]:
+    return audit_changes(row)
+
+
+@bp.app_template_filter("gender_label")
+def _gender_label(value: object) -> str:
+    key = getattr(value, "value", value)
+    return {"male": _("男"), "female": _("女")}.get(str(key), "") if key else ""

@@ -1,0 +1,688 @@
+"""JSON API of the organisation: regions, branches, groups, members, cadres, users, audit.
+
+Every endpoint loads its objects through the caller's scope (404 outside it)
+and checks the right to write before changing anything; the decorator commits
+once or rolls back. Service errors become 422 with the field they name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from sqlalchemy import select
+
+from tracker.api import ApiError, endpoint
+from tracker.extensions import db
+from tracker.models import (
+    AuditLog,
+    Branch,
+    Gender,
+    Member,
+    MemberStatus,
+    PartyGroup,
+    Region,
+    RegionLevel,
+    Role,
+    User,
+    VillageCadre,
+)
+from tracker.org import services
+from tracker.org.services import OrgError, RosterFilter, branch_of
+from tracker.scope import current_scope
+
+Name64 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Name32 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+@contextmanager
+def org_errors() -> Iterator[None]:
+    """A service's :class:`OrgError` becomes a 422 naming the field."""
+    try:
+        yield
+    except OrgError as exc:
+        raise ApiError(422, str(exc), fields={exc.field or "body": str(exc)}) from exc
+
+
+def _village(region_id: int) -> Region:
+    region = current_scope().get_or_404(Region, region_id)
+    if region.level != RegionLevel.village:
+        raise ApiError(404)
+    return region
+
+
+def _branch(region: Region) -> Branch:
+    branch = branch_of(region.id)
+    if branch is None:
+        raise ApiError(404, "该村尚未建立党支部")
+    return branch
+
+
+# ---------------------------------------------------------------- regions
+
+
+class RegionOut(BaseModel):
+    id: int
+    parent_id: int | None
+    level: RegionLevel
+    name: str
+    code: str | None
+    path: str
+
+    @classmethod
+    def of(cls, r: Region) -> RegionOut:
+        return cls(
+            id=r.id, parent_id=r.parent_id, level=r.level, name=r.name, code=r.code, path=r.path
+        )
+
+
+class RegionIn(Strict):
+    name: Name64
+    code: Annotated[str, StringConstraints(pattern=r"^\d{12}$")] | None = None
+
+
+class RegionPatch(Strict):
+    name: Name64 | None = None
+    code: Annotated[str, StringConstraints(pattern=r"^(\d{12})?$")] | None = None
+
+
+@endpoint("/regions", summary="本人可见的单位（树，按路径排序）", tags=["organisation"])
+def org_regions() -> list[RegionOut]:
+    return [RegionOut.of(r) for r in services.regions_in_scope(current_scope())]
+
+
+@endpoint("/regions/<int:region_id>", summary="一个单位", tags=["organisation"])
+def org_region(region_id: int) -> RegionOut:
+    return RegionOut.of(current_scope().get_or_404(Region, region_id))
+
+
+@endpoint(
+    "/regions/<int:region_id>/children",
+    ["POST"],
+    summary="添加下级单位（管理员）",
+    tags=["organisation"],
+    body=RegionIn,
+    response=RegionOut,
+    status=201,
+)
+def org_region_create(region_id: int, body: RegionIn) -> RegionOut:
+    scope = current_scope()
+    parent = scope.get_or_404(Region, region_id)
+    scope.require_admin(parent.id)
+    with org_errors():
+        child = services.create_child_region(parent, body.name, body.code)
+        if child.level == RegionLevel.village:
+            services.create_branch(child)
+    return RegionOut.of(child)
+
+
+@endpoint(
+    "/regions/<int:region_id>",
+    ["PATCH"],
+    summary="修改单位名称或区划代码（管理员）",
+    tags=["organisation"],
+    body=RegionPatch,
+    response=RegionOut,
+)
+def org_region_update(region_id: int, body: RegionPatch) -> RegionOut:
+    scope = current_scope()
+    region = scope.get_or_404(Region, region_id)
+    scope.require_admin(region.id)
+    fields = body.model_fields_set
+    with org_errors():
+        services.update_region(
+            region,
+            body.name if "name" in fields and body.name else region.name,
+            (body.code or None) if "code" in fields else region.code,
+        )
+    return RegionOut.of(region)
+
+
+# ---------------------------------------------------------------- branch and groups
+
+
+class BranchOut(BaseModel):
+    id: int
+    region_id: int
+    name: str
+    founded_on: date | None
+    tracked_from: date | None
+
+
+class BranchIn(Strict):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    founded_on: date | None = None
+    tracked_from: date | None = None
+
+
+def _branch_out(b: Branch) -> BranchOut:
+    return BranchOut(
+        id=b.id,
+        region_id=b.region_id,
+        name=b.name,
+        founded_on=b.founded_on,
+        tracked_from=b.tracked_from,
+    )
+
+
+@endpoint(
+    "/villages/<int:region_id>/branch",
+    summary="村党支部",
+    tags=["organisation"],
+    response=BranchOut,
+)
+def org_branch(region_id: int) -> BranchOut:
+    return _branch_out(_branch(_village(region_id)))
+
+
+@endpoint(
+    "/villages/<int:region_id>/branch",
+    ["PUT"],
+    summary="建立或修改村党支部",
+    tags=["organisation"],
+    body=BranchIn,
+    response=BranchOut,
+)
+def org_branch_put(region_id: int, body: BranchIn) -> BranchOut:
+    scope = current_scope()
+    village = _village(region_id)
+    scope.require_write(village.id)
+    branch = branch_of(village.id)
+    with org_errors():
+        if branch is None:
+            branch = services.create_branch(village, body.name, body.founded_on)
+            if body.tracked_from:
+                branch.tracked_from = body.tracked_from
+        else:
+            services.update_branch(branch, body.name, body.founded_on, body.tracked_from)
+    return _branch_out(branch)
+
+
+class GroupOut(BaseModel):
+    id: int
+    branch_id: int
+    name: str
+    created_on: date | None
+    dissolved_on: date | None
+
+    @classmethod
+    def of(cls, g: PartyGroup) -> GroupOut:
+        return cls(
+            id=g.id,
+            branch_id=g.branch_id,
+            name=g.name,
+            created_on=g.created_on,
+            dissolved_on=g.dissolved_on,
+        )
+
+
+class GroupIn(Strict):
+    name: Name64
+    created_on: date | None = None
+
+
+class GroupPatch(Strict):
+    name: Name64
+    dissolved_on: date | None = None
+
+
+@endpoint("/villages/<int:region_id>/groups", summary="党小组列表", tags=["organisation"])
+def org_groups(region_id: int) -> list[GroupOut]:
+    branch = _branch(_village(region_id))
+    return [GroupOut.of(g) for g in services.groups_of(branch.id)]
+
+
+@endpoint(
+    "/villages/<int:region_id>/groups",
+    ["POST"],
+    summary="添加党小组",
+    tags=["organisation"],
+    body=GroupIn,
+    response=GroupOut,
+    status=201,
+)
+def org_group_create(region_id: int, body: GroupIn) -> GroupOut:
+    scope = current_scope()
+    village = _village(region_id)
+    scope.require_write(village.id)
+    with org_errors():
+        group = services.create_group(_branch(village), body.name, body.created_on)
+    return GroupOut.of(group)
+
+
+@endpoint(
+    "/groups/<int:group_id>",
+    ["PATCH"],
+    summary="修改或撤销党小组",
+    tags=["organisation"],
+    body=GroupPatch,
+    response=GroupOut,
+)
+def org_group_update(group_id: int, body: GroupPatch) -> GroupOut:
+    scope = current_scope()
+    group = scope.get_or_404(PartyGroup, group_id)
+    scope.require_write(group.region_id)
+    with org_errors():
+        services.update_group(group, body.name, body.dissolved_on)
+    return GroupOut.of(group)
+
+
+# ---------------------------------------------------------------- members
+
+
+class MemberOut(BaseModel):
+    id: int
+    branch_id: int
+    region_id: int
+    name: str
+    status: MemberStatus
+    gender: Gender | None
+    birth_year: int | None
+    phone: str | None
+    group_id: int | None
+    joined_on: date | None
+    left_on: date | None
+    note: str | None
+
+    @classmethod
+    def of(cls, m: Member) -> MemberOut:
+        return cls(
+            id=m.id,
+            branch_id=m.branch_id,
+            region_id=m.region_id,
+            name=m.name,
+            status=m.status,
+            gender=m.gender,
+            birth_year=m.birth_year,
+            phone=m.phone,
+            group_id=m.group_id,
+            joined_on=m.joined_on,
+            left_on=m.left_on,
+            note=m.note,
+        )
+
+
+class MemberIn(Strict):
+    name: Name32
+    status: MemberStatus = MemberStatus.full
+    gender: Gender | None = None
+    birth_year: int | None = Field(default=None, ge=1900, le=2100)
+    phone: Phone | None = None
+    group_id: int | None = None
+    joined_on: date | None = None
+    note: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+    def data(self) -> services.MemberData:
+        return services.MemberData(**self.model_dump())
+
+
+class MemberPatch(Strict):
+    name: Name32 | None = None
+    status: MemberStatus | None = None
+    gender: Gender | None = None
+    birth_year: int | None = Field(default=None, ge=1900, le=2100)
+    phone: Phone | None = None
+    group_id: int | None = None
+    joined_on: date | None = None
+    note: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class MemberLeave(Strict):
+    left_on: date
+    reason: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class RosterQuery(Strict):
+    q: Annotated[str, StringConstraints(max_length=32)] = ""
+    status: Literal["", "full", "probationary"] = ""
+    group_id: int | None = None
+    gender: Literal["", "male", "female"] = ""
+    show: Literal["active", "left", "all"] = "active"
+
+
+@endpoint(
+    "/villages/<int:region_id>/members",
+    summary="村党员名册（可筛选）",
+    tags=["organisation"],
+    query=RosterQuery,
+)
+def org_members(region_id: int, query: RosterQuery) -> list[MemberOut]:
+    branch = _branch(_village(region_id))
+    flt = RosterFilter(**query.model_dump())
+    return [MemberOut.of(m) for m in db.session.scalars(services.roster_query(branch.id, flt))]
+
+
+@endpoint(
+    "/villages/<int:region_id>/members",
+    ["POST"],
+    summary="添加党员",
+    tags=["organisation"],
+    body=MemberIn,
+    response=MemberOut,
+    status=201,
+)
+def org_member_create(region_id: int, body: MemberIn) -> MemberOut:
+    scope = current_scope()
+    village = _village(region_id)
+    scope.require_write(village.id)
+    with org_errors():
+        member = services.add_member(_branch(village), body.data())
+    return MemberOut.of(member)
+
+
+@endpoint("/members/<int:member_id>", summary="一名党员", tags=["organisation"])
+def org_member(member_id: int) -> MemberOut:
+    return MemberOut.of(current_scope().get_or_404(Member, member_id))
+
+
+@endpoint(
+    "/members/<int:member_id>",
+    ["PATCH"],
+    summary="修改党员信息",
+    tags=["organisation"],
+    body=MemberPatch,
+    response=MemberOut,
+)
+def org_member_update(member_id: int, body: MemberPatch) -> MemberOut:
+    scope = current_scope()
+    member = scope.get_or_404(Member, member_id)
+    scope.require_write(member.region_id)
+    current = MemberIn(
+        name=member.name,
+        status=member.status,
+        gender=member.gender,
+        birth_year=member.birth_year,
+        phone=member.phone,
+        group_id=member.group_id,
+        joined_on=member.joined_on,
+        note=member.note,
+    ).model_dump()
+    current.update(body.model_dump(exclude_unset=True))
+    if not current.get("name"):
+        raise ApiError(422, fields={"name": "不能为空"})
+    if current.get("status") is None:
+        raise ApiError(422, fields={"status": "不能为空"})
+    with org_errors():
+        services.update_member(member, services.MemberData(**current))
+    return MemberOut.of(member)
+
+
+@endpoint(
+    "/members/<int:member_id>/leave",
+    ["POST"],
+    summary="党员离开名册（转出、去世等）",
+    tags=["organisation"],
+    body=MemberLeave,
+    response=MemberOut,
+)
+def org_member_leave(member_id: int, body: MemberLeave) -> MemberOut:
+    scope = current_scope()
+    member = scope.get_or_404(Member, member_id)
+    scope.require_write(member.region_id)
+    with org_errors():
+        services.member_leaves(member, body.left_on, body.reason)
+    return MemberOut.of(member)
+
+
+# ---------------------------------------------------------------- cadres
+
+
+class CadreOut(BaseModel):
+    id: int
+    region_id: int
+    member_id: int | None
+    name: str
+    post: str
+    phone: str | None
+    since: date | None
+    until: date | None
+    reserve: bool
+
+    @classmethod
+    def of(cls, c: VillageCadre) -> CadreOut:
+        return cls(
+            id=c.id,
+            region_id=c.region_id,
+            member_id=c.member_id,
+            name=c.name,
+            post=c.post,
+            phone=c.phone,
+            since=c.since,
+            until=c.until,
+            reserve=c.reserve,
+        )
+
+
+class CadreIn(Strict):
+    name: Name32
+    post: Name64
+    phone: Phone | None = None
+    since: date | None = None
+    until: date | None = None
+    reserve: bool = False
+    member_id: int | None = None
+
+
+@endpoint("/villages/<int:region_id>/cadres", summary="村干部及后备干部", tags=["organisation"])
+def org_cadres(region_id: int) -> list[CadreOut]:
+    return [CadreOut.of(c) for c in services.cadres_of(_village(region_id).id)]
+
+
+@endpoint(
+    "/villages/<int:region_id>/cadres",
+    ["POST"],
+    summary="登记村干部或后备干部",
+    tags=["organisation"],
+    body=CadreIn,
+    response=CadreOut,
+    status=201,
+)
+def org_cadre_create(region_id: int, body: CadreIn) -> CadreOut:
+    scope = current_scope()
+    village = _village(region_id)
+    scope.require_write(village.id)
+    with org_errors():
+        cadre = services.add_cadre(village, services.CadreData(**body.model_dump()))
+    return CadreOut.of(cadre)
+
+
+@endpoint(
+    "/cadres/<int:cadre_id>",
+    ["PUT"],
+    summary="修改村干部信息",
+    tags=["organisation"],
+    body=CadreIn,
+    response=CadreOut,
+)
+def org_cadre_update(cadre_id: int, body: CadreIn) -> CadreOut:
+    scope = current_scope()
+    cadre = scope.get_or_404(VillageCadre, cadre_id)
+    scope.require_write(cadre.region_id)
+    with org_errors():
+        services.update_cadre(cadre, services.CadreData(**body.model_dump()))
+    return CadreOut.of(cadre)
+
+
+# ---------------------------------------------------------------- users
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    region_id: int
+    phone: str | None
+    active: bool
+    last_login_at: datetime | None
+
+    @classmethod
+    def of(cls, u: User) -> UserOut:
+        return cls(
+            id=u.id,
+            username=u.username,
+            display_name=u.display_name,
+            role=u.role,
+            region_id=u.region_id,
+            phone=u.phone,
+            active=u.active,
+            last_login_at=u.last_login_at,
+        )
+
+
+class UserIn(Strict):
+    username: Name64
+    display_name: Name64
+    password: Annotated[str, StringConstraints(min_length=8, max_length=200)]
+    role: Role
+    region_id: int
+    phone: Phone | None = None
+
+
+class UserPatch(Strict):
+    display_name: Name64 | None = None
+    role: Role | None = None
+    region_id: int | None = None
+    active: bool | None = None
+    phone: Phone | None = None
+
+
+class PasswordIn(Strict):
+    password: Annotated[str, StringConstraints(min_length=8, max_length=200)]
+
+
+def _grant_region(region_id: int) -> Region:
+    """The node a user is bound to: must be inside the admin's scope (else 422)."""
+    region = db.session.get(Region, region_id)
+    if region is None or not current_scope().contains_region(region):
+        raise ApiError(422, fields={"region_id": "只能把用户设在本单位或下级单位"})
+    return region
+
+
+@endpoint("/users", summary="本辖区用户（管理员）", tags=["accounts"])
+def org_users() -> list[UserOut]:
+    scope = current_scope()
+    scope.require_admin()
+    return [
+        UserOut.of(u)
+        for u in db.session.scalars(scope.filter(select(User), User).order_by(User.username))
+    ]
+
+
+@endpoint(
+    "/users",
+    ["POST"],
+    summary="创建用户（管理员，仅限本辖区）",
+    tags=["accounts"],
+    body=UserIn,
+    response=UserOut,
+    status=201,
+)
+def org_user_create(body: UserIn) -> UserOut:
+    scope = current_scope()
+    scope.require_admin()
+    region = _grant_region(body.region_id)
+    with org_errors():
+        user = services.create_user_in_scope(
+            scope, body.username, body.password, body.role, region, body.display_name, body.phone
+        )
+    return UserOut.of(user)
+
+
+@endpoint("/users/<int:user_id>", summary="一个用户（管理员）", tags=["accounts"])
+def org_user(user_id: int) -> UserOut:
+    scope = current_scope()
+    scope.require_admin()
+    return UserOut.of(scope.get_or_404(User, user_id))
+
+
+@endpoint(
+    "/users/<int:user_id>",
+    ["PATCH"],
+    summary="修改用户：姓名、角色、所属单位、启用/停用",
+    tags=["accounts"],
+    body=UserPatch,
+    response=UserOut,
+)
+def org_user_update(user_id: int, body: UserPatch) -> UserOut:
+    scope = current_scope()
+    scope.require_admin()
+    user = scope.get_or_404(User, user_id)
+    region = _grant_region(body.region_id) if body.region_id is not None else user.region
+    with org_errors():
+        services.update_user(
+            scope,
+            user,
+            body.display_name or user.display_name,
+            body.role or user.role,
+            region,
+            user.active if body.active is None else body.active,
+            body.phone if "phone" in body.model_fields_set else user.phone,
+        )
+    return UserOut.of(user)
+
+
+@endpoint(
+    "/users/<int:user_id>/password",
+    ["POST"],
+    summary="重置用户密码（管理员）",
+    tags=["accounts"],
+    body=PasswordIn,
+    status=204,
+)
+def org_user_password(user_id: int, body: PasswordIn) -> Any:
+    scope = current_scope()
+    scope.require_admin()
+    user = scope.get_or_404(User, user_id)
+    with org_errors():
+        services.reset_password(user, body.password)
+    return "", 204
+
+
+# ---------------------------------------------------------------- audit log
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: datetime
+    actor_id: int | None
+    channel: str
+    action: str
+    entity: str
+    entity_id: str
+    region_id: int | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class AuditQuery(Strict):
+    entity: Annotated[str, StringConstraints(max_length=64)] = ""
+    region_id: int | None = None
+    limit: int = Field(default=100, ge=1, le=1000)
+    before_id: int | None = None
+
+
+@endpoint("/audit", summary="审计日志（管理员，本辖区）", tags=["accounts"], query=AuditQuery)
+def org_audit(query: AuditQuery) -> list[AuditOut]:
+    scope = current_scope()
+    scope.require_admin()
+    stmt = scope.filter(select(AuditLog), AuditLog)
+    if query.entity:
+        stmt = stmt.where(AuditLog.entity == query.entity)
+    if query.region_id is not None:
+        region = scope.get_or_404(Region, query.region_id)
+        stmt = stmt.where(
+            AuditLog.region_id.in_(select(Region.id).where(Region.path.like(region.path + "%")))
+        )
+    if query.before_id is not None:
+        stmt = stmt.where(AuditLog.id < query.before_id)
+    rows = db.session.scalars(stmt.order_by(AuditLog.id.desc()).limit(query.limit))
+    return [AuditOut.model_validate(r, from_attributes=True) for r in rows]

@@ -1,0 +1,380 @@
+"""党员名册 Excel import and export, in the columns villages already use.
+
+Columns: 序号 姓名 性别 出生年份 党员类别 所在党小组 入党日期 联系电话 备注.
+
+Import is two steps. :func:`read_roster` parses the workbook into a
+:class:`RosterSheet` — every row checked, every problem reported as
+(row number, column, Chinese message) — and changes nothing. The preview page
+shows it; :func:`commit_roster` then adds every row or none. The workbook's
+SHA-256 is recorded in :class:`~tracker.org.models.MemberImport`, so posting
+the same file again (double click, back button, CLI re-run) is refused
+instead of adding everyone twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from sqlalchemy import select
+
+from tracker.extensions import db
+from tracker.models import Branch, Gender, Member, MemberStatus
+from tracker.org.models import MemberImport
+from tracker.org.services import (
+    GENDER_LABELS,
+    STATUS_LABELS,
+    MemberData,
+    OrgError,
+    add_member,
+    check_birth_year,
+    check_past_date,
+    clean_phone,
+    create_group,
+    groups_of,
+)
+
+COLUMNS = [
+    "序号",
+    "姓名",
+    "性别",
+    "出生年份",
+    "党员类别",
+    "所在党小组",
+    "入党日期",
+    "联系电话",
+    "备注",
+]
+REQUIRED = {"姓名"}
+MAX_ROWS = 5000
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+GENDER_WORDS = {
+    "男": Gender.male,
+    "女": Gender.female,
+    "male": Gender.male,
+    "female": Gender.female,
+}
+STATUS_WORDS = {
+    "正式党员": MemberStatus.full,
+    "正式": MemberStatus.full,
+    "预备党员": MemberStatus.probationary,
+    "预备": MemberStatus.probationary,
+}
+DATE_RE = re.compile(r"^(\d{4})\s*[-./年]\s*(\d{1,2})\s*(?:[-./月]\s*(\d{1,2})\s*日?)?\s*$")
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem of the sheet: Excel row number, column title, message."""
+
+    row: int
+    column: str
+    message: str
+
+
+@dataclass
+class RosterRow:
+    """A parsed row, ready to become a member."""
+
+    row: int
+    data: MemberData
+    group_name: str | None
+
+
+@dataclass
+class RosterSheet:
+    """The parsed workbook: its rows, its errors, its fingerprint."""
+
+    sha256: str
+    filename: str
+    rows: list[RosterRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    new_groups: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and bool(self.rows)
+
+
+class ImportRefused(OrgError):
+    """The file cannot be read or committed at all (not a per-row problem)."""
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _parse_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _text(value)
+    m = DATE_RE.match(text)
+    if not m:
+        raise ValueError("日期格式应为 2010-07-01")
+    year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3) or 1)
+    try:
+        return date(year, month, day)
+    except ValueError as exc:
+        raise ValueError("不是有效的日期") from exc
+
+
+def _parse_year(value: Any) -> int:
+    if isinstance(value, datetime | date):
+        return value.year
+    text = _text(value).removesuffix("年")
+    if not text.isdigit() or len(text) != 4:
+        raise ValueError("出生年份应为四位数字，如 1968")
+    return int(text)
+
+
+def open_workbook(data: bytes, filename: str) -> Any:
+    """The first worksheet of an .xlsx file, or :class:`ImportRefused`."""
+    if not filename.lower().endswith(".xlsx"):
+        raise ImportRefused("只能导入 .xlsx 格式的 Excel 文件（可在 Excel 中另存为 .xlsx）", "file")
+    if not data:
+        raise ImportRefused("文件是空的", "file")
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise ImportRefused("文件不是有效的 .xlsx 工作簿", "file")
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise ImportRefused("无法读取该工作簿，文件可能已损坏", "file") from exc
+    if not wb.worksheets:
+        raise ImportRefused("工作簿中没有工作表", "file")
+    return wb.worksheets[0]
+
+
+def read_roster(data: bytes, filename: str, branch: Branch) -> RosterSheet:
+    """Parse and check a roster workbook against ``branch``; changes nothing."""
+    sheet = RosterSheet(sha256=sha256_of(data), filename=filename[:255])
+    ws = open_workbook(data, filename)
+    rows = ws.iter_rows(values_only=True)
+    header_row = 0
+    columns: dict[str, int] = {}
+    for number, values in enumerate(rows, start=1):
+        titles = [_text(v) for v in values]
+        if "姓名" in titles:
+            header_row = number
+            columns = {t: i for i, t in enumerate(titles) if t in COLUMNS}
+            break
+        if number >= 10:
+            break
+    if not header_row:
+        raise ImportRefused("前 10 行中没有找到表头（应包含“姓名”列）", "file")
+
+    existing = {
+        (m.name, m.birth_year)
+        for m in db.session.scalars(
+            select(Member).where(Member.branch_id == branch.id, Member.left_on.is_(None))
+        )
+    }
+    group_names = {g.name for g in groups_of(branch.id)}
+    seen: dict[tuple[str, int | None], int] = {}
+    count = 0
+    for number, values in enumerate(rows, start=header_row + 1):
+        cells = {title: values[i] if i < len(values) else None for title, i in columns.items()}
+        if all(_text(v) == "" for v in cells.values()):
+            continue
+        count += 1
+        if count > MAX_ROWS:
+            raise ImportRefused(f"一次最多导入 {MAX_ROWS} 行", "file")
+        parsed = _read_row(number, cells, sheet.errors)
+        if parsed is None:
+            continue
+        key = (parsed.data.name, parsed.data.birth_year)
+        if key in existing:
+            sheet.errors.append(RowError(number, "姓名", "名册中已有同名同出生年份的党员"))
+            continue
+        if key in seen:
+            sheet.errors.append(RowError(number, "姓名", f"与第 {seen[key]} 行重复"))
+            continue
+        seen[key] = number
+        if (
+            parsed.group_name
+            and parsed.group_name not in group_names
+            and parsed.group_name not in sheet.new_groups
+        ):
+            sheet.new_groups.append(parsed.group_name)
+        sheet.rows.append(parsed)
+    if count == 0:
+        sheet.errors.append(RowError(header_row + 1, "姓名", "表中没有党员数据"))
+    return sheet
+
+
+def _read_row(number: int, cells: dict[str, Any], errors: list[RowError]) -> RosterRow | None:
+    before = len(errors)
+
+    def bad(column: str, message: str) -> None:
+        errors.append(RowError(number, column, message))
+
+    name = _text(cells.get("姓名"))
+    if not name:
+        bad("姓名", "姓名不能为空")
+    elif len(name) > 32:
+        bad("姓名", "姓名太长（最多 32 个字符）")
+    gender = None
+    if g := _text(cells.get("性别")):
+        gender = GENDER_WORDS.get(g)
+        if gender is None:
+            bad("性别", "性别应为“男”或“女”")
+    birth_year = None
+    if _text(cells.get("出生年份")):
+        try:
+            birth_year = check_birth_year(_parse_year(cells.get("出生年份")))
+        except (ValueError, OrgError) as exc:
+            bad("出生年份", str(exc))
+    status = MemberStatus.full
+    if s := _text(cells.get("党员类别")):
+        found = STATUS_WORDS.get(s)
+        if found is None:
+            bad("党员类别", "党员类别应为“正式党员”或“预备党员”")
+        else:
+            status = found
+    group_name = _text(cells.get("所在党小组")) or None
+    if group_name and len(group_name) > 64:
+        bad("所在党小组", "党小组名称太长（最多 64 个字符）")
+    joined_on = None
+    if _text(cells.get("入党日期")):
+        try:
+            joined_on = _parse_date(cells.get("入党日期"))
+            check_past_date(joined_on, "joined_on", "入党日期")
+        except (ValueError, OrgError) as exc:
+            bad("入党日期", str(exc))
+    phone = None
+    try:
+        phone = clean_phone(_text(cells.get("联系电话")))
+    except OrgError as exc:
+        bad("联系电话", str(exc))
+    note = _text(cells.get("备注")) or None
+    if note and len(note) > 500:
+        bad("备注", "备注太长（最多 500 个字符）")
+    if len(errors) > before:
+        return None
+    data = MemberData(
+        name=name,
+        status=status,
+        gender=gender,
+        birth_year=birth_year,
+        phone=phone,
+        joined_on=joined_on,
+        note=note,
+    )
+    return RosterRow(number, data, group_name)
+
+
+def already_imported(branch: Branch, sha256: str) -> MemberImport | None:
+    return db.session.scalar(
+        select(MemberImport).where(
+            MemberImport.branch_id == branch.id, MemberImport.sha256 == sha256
+        )
+    )
+
+
+def commit_roster(sheet: RosterSheet, branch: Branch, actor_id: int | None) -> list[Member]:
+    """Add every row of a checked sheet, or nothing.
+
+    Refuses a sheet with errors and a file already imported into this branch.
+    Missing party groups named in the sheet are created.
+    """
+    if sheet.errors:
+        raise ImportRefused(f"表中有 {len(sheet.errors)} 处错误，请改正后重新上传", "file")
+    if not sheet.rows:
+        raise ImportRefused("表中没有党员数据", "file")
+    previous = already_imported(branch, sheet.sha256)
+    if previous is not None:
+        raise ImportRefused(
+            f"该文件已于 {previous.created_at:%Y-%m-%d %H:%M}（UTC）导入过，未重复导入", "file"
+        )
+    groups = {g.name: g for g in groups_of(branch.id)}
+    members: list[Member] = []
+    for row in sheet.rows:
+        if row.group_name:
+            if row.group_name not in groups:
+                groups[row.group_name] = create_group(branch, row.group_name)
+            row.data.group_id = groups[row.group_name].id
+        members.append(add_member(branch, row.data))
+    db.session.add(
+        MemberImport(
+            branch_id=branch.id,
+            region_id=branch.region_id,
+            sha256=sheet.sha256,
+            filename=sheet.filename,
+            rows=len(members),
+            actor_id=actor_id,
+        )
+    )
+    db.session.flush()
+    return members
+
+
+def export_roster(branch: Branch, members: list[Member]) -> bytes:
+    """The roster as an .xlsx in the villages' columns, ready to print or re-import."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "党员名册"
+    ws.append([f"{branch.name} 党员名册"])
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(COLUMNS))
+    ws["A1"].font = Font(size=14, bold=True)
+    ws["A1"].alignment = Alignment(horizontal="center")
+    ws.append(COLUMNS)
+    fill = PatternFill("solid", fgColor="F0F1F3")
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+        cell.fill = fill
+        cell.alignment = Alignment(horizontal="center")
+    groups = {g.id: g.name for g in groups_of(branch.id)}
+    for i, m in enumerate(members, start=1):
+        ws.append(
+            [
+                i,
+                m.name,
+                GENDER_LABELS.get(m.gender, "") if m.gender else "",
+                m.birth_year,
+                STATUS_LABELS[MemberStatus(m.status)],
+                groups.get(m.group_id, "") if m.group_id else "",
+                m.joined_on,
+                m.phone or "",
+                m.note or "",
+            ]
+        )
+        ws.cell(row=ws.max_row, column=7).number_format = "yyyy-mm-dd"
+        ws.cell(row=ws.max_row, column=8).number_format = "@"
+    for i, width in enumerate([6, 10, 6, 10, 10, 14, 12, 15, 24], start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.freeze_panes = "A3"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def template_workbook() -> bytes:
+    """An empty sheet with the header and one example row, for villages to fill in."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "党员名册"
+    ws.append(COLUMNS)
+    ws.append([1, "张三", "男", 1968, "正式党员", "第一党小组", "1995-07-01", "13800000000", ""])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
