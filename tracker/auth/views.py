@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
@@ -18,9 +20,15 @@ bp = Blueprint("auth", __name__)
 
 
 class LoginForm(FlaskForm):
-    username = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=64)])
-    password = PasswordField("密码", validators=[DataRequired("请输入密码"), Length(max=200)])
-    remember = BooleanField("在本机保持登录")
+    """User name and password; the password is never echoed back."""
+
+    username = StringField(
+        _l("用户名"), validators=[DataRequired(_l("请输入用户名")), Length(max=64)]
+    )
+    password = PasswordField(
+        _l("密码"), validators=[DataRequired(_l("请输入密码")), Length(max=200)]
+    )
+    remember = BooleanField(_l("在本机保持登录"))
 
 
 def _safe_next(target: str | None) -> str:
@@ -50,11 +58,11 @@ def login() -> ResponseReturnValue:
             )
         except LoginThrottled as exc:
             db.session.commit()
-            form.password.errors.append(f"登录失败次数过多，请 {exc.minutes} 分钟后再试。")
+            form.password.errors.append(_("登录失败次数过多，请 %(n)s 分钟后再试。", n=exc.minutes))
             return render_template("auth/login.html", form=form), 429
         db.session.commit()
         if user is None:
-            form.password.errors.append("用户名或密码不正确。")
+            form.password.errors.append(_("用户名或密码不正确。"))
             return render_template("auth/login.html", form=form), 200
         login_user(user, remember=bool(form.remember.data))
         return redirect(_safe_next(request.args.get("next")))
@@ -65,5 +73,5 @@ def login() -> ResponseReturnValue:
 @login_required
 def logout() -> ResponseReturnValue:
     logout_user()
-    flash("已退出登录。", "info")
+    flash(_("已退出登录。"), "info")
     return redirect(url_for("auth.login"))
