@@ -600,8 +600,9 @@ def org_user_create(body: UserIn) -> UserOut:
 @endpoint("/users/<int:user_id>", summary="一个用户（管理员）", tags=["accounts"])
 def org_user(user_id: int) -> UserOut:
     scope = current_scope()
+    user = scope.get_or_404(User, user_id)
     scope.require_admin()
-    return UserOut.of(scope.get_or_404(User, user_id))
+    return UserOut.of(user)
 
 
 @endpoint(
@@ -614,8 +615,8 @@ def org_user(user_id: int) -> UserOut:
 )
 def org_user_update(user_id: int, body: UserPatch) -> UserOut:
     scope = current_scope()
-    scope.require_admin()
     user = scope.get_or_404(User, user_id)
+    scope.require_admin()
     region = _grant_region(body.region_id) if body.region_id is not None else user.region
     with org_errors():
         services.update_user(
@@ -640,8 +641,8 @@ def org_user_update(user_id: int, body: UserPatch) -> UserOut:
 )
 def org_user_password(user_id: int, body: PasswordIn) -> Any:
     scope = current_scope()
-    scope.require_admin()
     user = scope.get_or_404(User, user_id)
+    scope.require_admin()
     with org_errors():
         services.reset_password(user, body.password)
     return "", 204

@@ -769,8 +769,8 @@ def user_new() -> ResponseReturnValue:
 def user_edit(user_id: int) -> ResponseReturnValue:
     """Change a user's name, role, node or state (admin, own subtree only)."""
     scope = current_scope()
-    scope.require_admin()
     user = scope.get_or_404(User, user_id)
+    scope.require_admin()
     form = forms.UserForm(obj=user)
     form.region_id.choices = _region_choices()
     if not form.is_submitted():
@@ -810,8 +810,8 @@ def user_edit(user_id: int) -> ResponseReturnValue:
 def user_password(user_id: int) -> ResponseReturnValue:
     """Reset a user's password (admin, own subtree only)."""
     scope = current_scope()
-    scope.require_admin()
     user = scope.get_or_404(User, user_id)
+    scope.require_admin()
     pw_form = forms.PasswordResetForm()
     if pw_form.validate_on_submit():
         try:
