@@ -152,7 +152,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     """``monitor simulate``: serve the demo cameras until interrupted (or ``--duration``)."""
     from monitor.simulator import SimulatorServer, demo_urls
 
-    server = SimulatorServer(args.port, fps=args.fps).start(lifetime_s=args.duration)
+    width, _, height = args.size.partition("x")
+    if not (width.isdigit() and height.isdigit()):
+        print("monitor simulate: --size must look like 640x360", file=sys.stderr)
+        return EXIT_USAGE
+    server = SimulatorServer(args.port, fps=args.fps, width=int(width), height=int(height)).start(
+        lifetime_s=args.duration
+    )
     urls = demo_urls(server)
     if args.json:
         print(json.dumps(urls), flush=True)
@@ -205,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=int, default=8554, help="port (default 8554; 0 = any free port)"
     )
     sim.add_argument("--fps", type=float, default=10.0)
+    sim.add_argument("--size", default="320x240", help="picture size WxH (default 320x240)")
     sim.add_argument(
         "--duration", type=float, default=None, help="stop by itself after this many seconds"
     )

@@ -366,12 +366,26 @@ def probe_stream(req: ProbeRequest) -> ProbeResult:
             step = window / (MAX_WINDOW_FRAMES - 1)
             next_sample = t_first + step
             deadline = t_first + window
+            # a file (or device) is read as fast as it decodes: sample it by frame
+            # count, and its end is not a stall
+            is_file = _host_port(req.url) is None
+            file_step = max(1, int(window * 10) // (MAX_WINDOW_FRAMES - 1))
             while True:
                 if not cap.grab():
-                    stalled = True
+                    stalled = not is_file
                     break
                 frames_read += 1
                 now = time.monotonic()
+                if is_file:
+                    if frames_read % file_step == 0:
+                        ok, frame = cap.retrieve()
+                        if ok and frame is not None:
+                            greys.append(_grey_small(frame))
+                            pts.append(float(cap.get(cv2.CAP_PROP_POS_MSEC)))
+                            last_colour = frame
+                    if len(greys) >= MAX_WINDOW_FRAMES or now >= deadline:
+                        break
+                    continue
                 if now >= next_sample or now >= deadline:
                     ok, frame = cap.retrieve()
                     if ok and frame is not None:

@@ -38,8 +38,15 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--lifetime", type=float, default=120)
     ap.add_argument("--stall-after", type=float, default=1.5)
+    ap.add_argument(
+        "--shared", action="store_true", help="one encoder for all clients of /live (benchmark)"
+    )
+    ap.add_argument("--size", default="320x240", help="picture size WxH")
     args = ap.parse_args()
 
+    global CAPS
+    width, height = args.size.split("x")
+    CAPS = f"video/x-raw,width={width},height={height},framerate=10/1"
     Gst.init(None)
     loop = GLib.MainLoop()
     server = GstRtspServer.RTSPServer()
@@ -54,7 +61,7 @@ def main() -> None:
         mounts.add_factory(path, f)
         return f
 
-    add("/live", pipeline("ball"))
+    add("/live", pipeline("ball"), shared=args.shared)
     add("/frozen", pipeline("checkers-8"))
     add("/black", pipeline("black"))
     # stall: a live source that stops producing after N frames, the session kept open

@@ -10,10 +10,14 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import time
+import urllib.request
+from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +47,13 @@ def cameras(sim: SimulatorServer) -> list[dict[str, Any]]:
     ]
 
 
-def write_config(tmp_path: Path, tracker_url: str) -> Path:
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def write_config(tmp_path: Path, tracker_url: str, metrics_port: int = 0) -> Path:
     cfg = tmp_path / "config.toml"
     cfg.write_text(
         f"""
@@ -60,6 +70,7 @@ camera_refresh_s = 60
 request_timeout_s = 2
 max_backoff_s = 1
 snapshot_width = 160
+metrics_port = {metrics_port}
 """,
         encoding="utf-8",
     )
@@ -119,7 +130,8 @@ def test_daemon_confirms_states_delivers_and_stops_cleanly(
     tmp_path: Path, env: tuple[Store, ContractTracker], monitor_cmd: list[str]
 ) -> None:
     store, tracker = env
-    config = write_config(tmp_path, tracker.url)
+    metrics_port = free_port()
+    config = write_config(tmp_path, tracker.url, metrics_port)
     daemon = Daemon(monitor_cmd, config, tmp_path / "run.log")
     expected = {1: ("up", None), 2: ("down", "frozen"), 3: ("down", "unreachable"),
                 4: ("down", "black"), 5: ("down", "auth_failed")}  # fmt: skip
@@ -130,6 +142,23 @@ def test_daemon_confirms_states_delivers_and_stops_cleanly(
             10,
             "heartbeat+snapshot",
         )
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as resp:
+            metrics = resp.read().decode()
+        for name in ('monitor_checks_total{verdict="frozen"}', "monitor_probe_duration_seconds_bucket",
+                     "monitor_outbox_depth", "monitor_last_delivery_timestamp_seconds"):  # fmt: skip
+            assert name in metrics, name
+        assert SECRET not in metrics
+
+        # a paused daemon (SIGSTOP for 2+ intervals) runs each camera once on waking: no pile-up
+        daemon.proc.send_signal(signal.SIGSTOP)
+        time.sleep(11)
+        resumed = time.time()
+        daemon.proc.send_signal(signal.SIGCONT)
+        time.sleep(3.5)
+        after = [c for c in store.checks() if resumed - 1 <= _epoch(c["at"]) < resumed + 3]
+        per_camera = Counter(c["camera_id"] for c in after)
+        assert len(per_camera) >= 2, per_camera  # it did resume
+        assert max(per_camera.values()) <= 1, per_camera
     finally:
         code = daemon.stop(signal.SIGTERM)
     log = daemon.log.read_text()
@@ -155,6 +184,10 @@ def test_daemon_confirms_states_delivers_and_stops_cleanly(
     assert states == {1: "up", 2: "down", 3: "down", 4: "down", 5: "down"}
     assert SECRET not in status.stdout
     assert doc["last_delivery"] is not None
+
+
+def _epoch(at: str) -> float:
+    return datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp()
 
 
 def pending_uuids(state_dir: Path) -> set[str]:
