@@ -64,6 +64,18 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 at its production cost takes most of a second per user; tests need no such cost."""
+    from argon2 import PasswordHasher
+
+    from tracker import security
+
+    monkeypatch.setattr(
+        security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+
+
 def _cadre(world: World, village: Region) -> int:
     cadre = sqla.session.scalar(select(VillageCadre).where(VillageCadre.region_id == village.id))
     if cadre is None:
