@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass, field
 from datetime import date
 
+from tracker.extensions import db
 from tracker.models import Branch, Member, MemberStatus, PartyGroup, Region, RegionLevel, Role, User
-from tracker.org.services import add_member, create_branch, create_group, create_region, create_user
+from tracker.org.services import add_member, create_branch, create_group, create_region
+from tracker.security import hash_password
 
 PASSWORD = "correct-horse-9"
 _seq = itertools.count(1)
@@ -41,8 +44,25 @@ class World:
         return self.branches[village.id]
 
 
+@functools.cache
+def _password_hash() -> str:
+    # argon2 is deliberately slow; hash the shared test password once per run.
+    return hash_password(PASSWORD)
+
+
 def make_user(role: Role, region: Region, username: str | None = None) -> User:
-    return create_user(username or unique(f"{role.value}_"), PASSWORD, role, region)
+    """A user with the test password (same rules as ``create_user``, one hash per run)."""
+    name = username or unique(f"{role.value}_")
+    user = User(
+        username=name,
+        display_name=name,
+        password_hash=_password_hash(),
+        role=role,
+        region_id=region.id,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
 
 
 def build_world() -> World:
