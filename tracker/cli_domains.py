@@ -27,7 +27,10 @@ DEMO_COMPANIONS.append(_jobs_companion)
 
 
 def register(group: click.Group) -> None:
+    from tracker.meetings.cli import commands as meeting_commands
     from tracker.org.cli import commands as org_commands
 
     for command in org_commands():
+        group.add_command(command)
+    for command in meeting_commands():
         group.add_command(command)

@@ -1,1 +1,3 @@
 """Imports the demo seeder of every domain so they register (see tracker.demo)."""
+
+import tracker.meetings.demo  # noqa: F401

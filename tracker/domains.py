@@ -8,6 +8,7 @@ from flask import Blueprint
 
 def domain_blueprints() -> list[Blueprint]:
     """Blueprints of every domain package (imported late: no import cycles)."""
+    from tracker.meetings.views import bp as meetings
     from tracker.org.views import bp as org
 
-    return [org]
+    return [org, meetings]

@@ -1,0 +1,462 @@
+"""JSON API of the meeting ledgers under ``/api/v1`` (in the OpenAPI document).
+
+- ``GET  /meetings?village_id=&year=&kind=`` — a village's records
+- ``POST /meetings`` — record a meeting (``Idempotency-Key`` header or
+  ``client_uuid``: a retried request returns the first answer, 200)
+- ``GET  /meetings/{id}``, ``PUT /meetings/{id}`` (with the ``version`` read),
+  ``DELETE /meetings/{id}?reason=`` (soft delete)
+- ``GET  /meetings/{id}/versions`` — the hash-chained history
+- ``GET  /villages/{id}/obligations?period=2026-03|2026-Q1|2026``
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from flask import request
+from flask_login import current_user
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from tracker.api import ApiError, endpoint
+from tracker.calendar_service import load_calendar
+from tracker.extensions import db
+from tracker.meetings import rules, services
+from tracker.meetings.models import Meeting
+from tracker.meetings.obligations import branch_obligations
+from tracker.meetings.services import MeetingError, MeetingInput, local_date
+from tracker.models import Branch, Region, RegionLevel, utcnow
+from tracker.scope import current_scope
+
+TAGS = ["meetings"]
+
+
+class AttendanceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    member_id: int
+    present: bool
+    absence_reason: str = Field("", max_length=100)
+
+
+class MeetingBody(BaseModel):
+    """A meeting as entered. ``attendance`` omitted = everyone on the roster present."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: str = Field(min_length=1, max_length=32)
+    group_id: int | None = None
+    started_at: AwareDatetime
+    ended_at: AwareDatetime
+    place: str = Field(min_length=1, max_length=100)
+    host_id: int
+    recorder: str = Field(min_length=1, max_length=32)
+    lecturer: str | None = Field(None, max_length=64)
+    topics: str = Field(min_length=1, max_length=2000)
+    content: str = Field("", max_length=20000)
+    resolutions: str = Field("", max_length=5000)
+    guests: str = Field("", max_length=500)
+    attendance: list[AttendanceIn] | None = Field(None, max_length=1000)
+
+
+class MeetingCreate(MeetingBody):
+    village_id: int
+    client_uuid: str | None = Field(None, max_length=64)
+
+
+class MeetingUpdate(MeetingBody):
+    version: int = Field(description="the version this change was made on (409 if stale)")
+    reason: str = Field("", max_length=200)
+
+
+class AttendanceOut(BaseModel):
+    member_id: int
+    name: str
+    present: bool
+    absence_reason: str
+    voting: bool
+
+
+class AttachmentOut(BaseModel):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+class MeetingOut(BaseModel):
+    id: int
+    village_id: int
+    branch_id: int
+    kind: str
+    kind_name: str
+    group_id: int | None
+    started_at: datetime
+    ended_at: datetime
+    held_on: date
+    place: str
+    host_id: int
+    host_name: str
+    recorder: str
+    lecturer: str | None
+    topics: str
+    content: str
+    resolutions: str
+    guests: str
+    attendance: list[AttendanceOut]
+    full_members: int
+    full_present: int
+    quorum_met: bool | None
+    entered_at: datetime
+    late: bool
+    late_working_days: int
+    imported: bool
+    imported_at: datetime | None
+    version: int
+    deleted: bool
+    deleted_reason: str | None
+    attachments: list[AttachmentOut]
+
+
+class MeetingList(BaseModel):
+    items: list[MeetingOut]
+
+
+class VersionOut(BaseModel):
+    version: int
+    seq: int
+    action: str
+    at: datetime
+    actor_id: int | None
+    reason: str
+    diff: dict[str, list[object]]
+    hash: str
+    prev_hash: str
+
+
+class VersionList(BaseModel):
+    meeting_id: int
+    items: list[VersionOut]
+
+
+class ListQuery(BaseModel):
+    village_id: int
+    year: int | None = Field(None, ge=2000, le=2100)
+    kind: str | None = None
+
+
+class DeleteQuery(BaseModel):
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class PeriodQuery(BaseModel):
+    period: str = Field(description="2026-03, 2026-Q1 or 2026", max_length=10)
+
+
+class RecordRef(BaseModel):
+    id: int
+    held_on: date
+    late: bool
+
+
+class ObligationOut(BaseModel):
+    kind: str
+    kind_name: str
+    group_id: int | None
+    group_name: str
+    window: str
+    window_start: date
+    window_end: date
+    status: Literal["met", "met_late", "missing", "due"]
+    due_soon: bool
+    records: list[RecordRef]
+
+
+class ObligationList(BaseModel):
+    village_id: int
+    period: str
+    start: date
+    end: date
+    items: list[ObligationOut]
+    summary: dict[str, int]
+
+
+def to_out(m: Meeting) -> MeetingOut:
+    known = services.kinds(include_inactive=True)
+    return MeetingOut(
+        id=m.id,
+        village_id=m.region_id,
+        branch_id=m.branch_id,
+        kind=m.kind,
+        kind_name=services.kind_name(m.kind, known),
+        group_id=m.group_id,
+        started_at=m.started_at,
+        ended_at=m.ended_at,
+        held_on=local_date(m.started_at),
+        place=m.place,
+        host_id=m.host_id,
+        host_name=m.host.name,
+        recorder=m.recorder,
+        lecturer=m.lecturer,
+        topics=m.topics,
+        content=m.content,
+        resolutions=m.resolutions,
+        guests=m.guests,
+        attendance=[
+            AttendanceOut(
+                member_id=a.member_id,
+                name=a.member.name,
+                present=a.present,
+                absence_reason=a.absence_reason,
+                voting=a.voting,
+            )
+            for a in m.attendance
+        ],
+        full_members=m.full_members,
+        full_present=m.full_present,
+        quorum_met=m.quorum_met,
+        entered_at=m.entered_at,
+        late=m.late,
+        late_working_days=m.late_working_days,
+        imported=m.imported,
+        imported_at=m.imported_at,
+        version=m.version,
+        deleted=m.deleted_at is not None,
+        deleted_reason=m.deleted_reason,
+        attachments=[
+            AttachmentOut(
+                id=a.id,
+                filename=a.filename,
+                content_type=a.content_type,
+                size=a.size,
+                sha256=a.sha256,
+            )
+            for a in m.attachments
+        ],
+    )
+
+
+def _error(exc: MeetingError) -> ApiError:
+    return ApiError(exc.status, str(exc), fields={exc.field: str(exc)} if exc.field else None)
+
+
+def _branch_of_village(village_id: int) -> Branch:
+    region = current_scope().get_or_404(Region, village_id)
+    if region.level != RegionLevel.village:
+        raise ApiError(404)
+    branch = db.session.scalar(select(Branch).where(Branch.region_id == region.id).limit(1))
+    if branch is None:
+        raise ApiError(404, "该村尚未建立党支部")
+    return branch
+
+
+def _input(body: MeetingBody) -> MeetingInput:
+    data = MeetingInput(
+        kind=body.kind,
+        group_id=body.group_id,
+        started_at=body.started_at,
+        ended_at=body.ended_at,
+        place=body.place,
+        host_id=body.host_id,
+        recorder=body.recorder,
+        lecturer=body.lecturer,
+        topics=body.topics,
+        content=body.content,
+        resolutions=body.resolutions,
+        guests=body.guests,
+    )
+    if body.attendance is None:
+        data.all_present = True
+    else:
+        seen: set[int] = set()
+        for a in body.attendance:
+            if a.member_id in seen:
+                raise ApiError(422, fields={"attendance": "同一党员出现了两次"})
+            seen.add(a.member_id)
+            if a.present:
+                data.present_ids.add(a.member_id)
+            else:
+                data.absence_reasons[a.member_id] = a.absence_reason
+    return data
+
+
+@endpoint(
+    "/meetings",
+    ["GET"],
+    summary="一个村的会议记录",
+    tags=TAGS,
+    query=ListQuery,
+    response=MeetingList,
+)
+def list_meetings(query: ListQuery) -> MeetingList:
+    branch = _branch_of_village(query.village_id)
+    items = services.meetings_of_branch(branch.id, query.year, query.kind)
+    return MeetingList(items=[to_out(m) for m in items])
+
+
+@endpoint(
+    "/meetings",
+    ["POST"],
+    summary="登记会议（可用 Idempotency-Key 防重复）",
+    tags=TAGS,
+    body=MeetingCreate,
+    response=MeetingOut,
+    status=201,
+)
+def create_meeting(body: MeetingCreate) -> tuple[MeetingOut, int]:
+    branch = _branch_of_village(body.village_id)
+    current_scope().require_write(branch.region_id)
+    key = (request.headers.get("Idempotency-Key") or body.client_uuid or "").strip() or None
+    if key is not None and len(key) > 64:
+        raise ApiError(422, fields={"Idempotency-Key": "最多 64 个字符"})
+    existing = services.find_by_client_uuid(key)
+    if existing is not None:
+        if existing.region_id != branch.region_id:
+            raise ApiError(409, "该 Idempotency-Key 已用于另一条记录")
+        return to_out(existing), 200
+    try:
+        meeting = services.record_meeting(
+            branch, _input(body), current_user.id, load_calendar(), client_uuid=key
+        )
+    except MeetingError as exc:
+        raise _error(exc) from exc
+    return to_out(meeting), 201
+
+
+@endpoint(
+    "/meetings/<int:meeting_id>", ["GET"], summary="一条会议记录", tags=TAGS, response=MeetingOut
+)
+def get_meeting(meeting_id: int) -> MeetingOut:
+    return to_out(current_scope().get_or_404(Meeting, meeting_id))
+
+
+@endpoint(
+    "/meetings/<int:meeting_id>",
+    ["PUT"],
+    summary="修改会议记录（生成新版本）",
+    tags=TAGS,
+    body=MeetingUpdate,
+    response=MeetingOut,
+)
+def update_meeting(meeting_id: int, body: MeetingUpdate) -> MeetingOut:
+    scope = current_scope()
+    meeting = scope.get_or_404(Meeting, meeting_id)
+    scope.require_write(meeting.region_id)
+    try:
+        services.update_meeting(
+            meeting,
+            _input(body),
+            current_user.id,
+            load_calendar(),
+            expected_version=body.version,
+            is_admin=scope.is_admin,
+            reason=body.reason,
+        )
+    except MeetingError as exc:
+        raise _error(exc) from exc
+    return to_out(meeting)
+
+
+@endpoint(
+    "/meetings/<int:meeting_id>",
+    ["DELETE"],
+    summary="删除会议记录（保留在历史中）",
+    tags=TAGS,
+    query=DeleteQuery,
+    response=MeetingOut,
+)
+def delete_meeting(meeting_id: int, query: DeleteQuery) -> MeetingOut:
+    scope = current_scope()
+    meeting = scope.get_or_404(Meeting, meeting_id)
+    scope.require_write(meeting.region_id)
+    try:
+        services.delete_meeting(meeting, current_user.id, query.reason, scope.is_admin)
+    except MeetingError as exc:
+        raise _error(exc) from exc
+    return to_out(meeting)
+
+
+@endpoint(
+    "/meetings/<int:meeting_id>/versions",
+    ["GET"],
+    summary="会议记录的版本历史",
+    tags=TAGS,
+    response=VersionList,
+)
+def meeting_versions(meeting_id: int) -> VersionList:
+    meeting = current_scope().get_or_404(Meeting, meeting_id)
+    return VersionList(
+        meeting_id=meeting.id,
+        items=[
+            VersionOut(
+                version=v.version,
+                seq=v.seq,
+                action=v.action,
+                at=v.at,
+                actor_id=v.actor_id,
+                reason=v.reason,
+                diff=v.diff,
+                hash=v.hash,
+                prev_hash=v.prev_hash,
+            )
+            for v in services.history(meeting)
+        ],
+    )
+
+
+@endpoint(
+    "/villages/<int:village_id>/obligations",
+    ["GET"],
+    summary="一个村某期间的会议义务及完成情况",
+    tags=TAGS,
+    query=PeriodQuery,
+    response=ObligationList,
+)
+def village_obligations(village_id: int, query: PeriodQuery) -> ObligationList:
+    branch = _branch_of_village(village_id)
+    try:
+        period = rules.Period.parse(query.period)
+    except rules.PeriodError as exc:
+        raise ApiError(422, fields={"period": str(exc)}) from exc
+    statuses = branch_obligations(branch, period, local_date(utcnow()))
+    ids = {i for s in statuses for i in s.record_ids}
+    facts = (
+        {
+            r[0]: RecordRef(id=r[0], held_on=local_date(r[1]), late=r[2])
+            for r in db.session.execute(
+                select(Meeting.id, Meeting.started_at, Meeting.late).where(Meeting.id.in_(ids))
+            )
+        }
+        if ids
+        else {}
+    )
+    known = services.kinds(include_inactive=True)
+    summary = rules.summarize(statuses)
+    return ObligationList(
+        village_id=village_id,
+        period=period.key,
+        start=period.start,
+        end=period.end,
+        items=[
+            ObligationOut(
+                kind=s.kind,
+                kind_name=services.kind_name(s.kind, known),
+                group_id=s.group_id,
+                group_name=s.group_name,
+                window=s.window.key,
+                window_start=s.window.start,
+                window_end=s.window.end,
+                status=s.status,
+                due_soon=s.due_soon,
+                records=[facts[i] for i in s.record_ids if i in facts],
+            )
+            for s in statuses
+        ],
+        summary={
+            "met": summary.met,
+            "met_late": summary.met_late,
+            "missing": summary.missing,
+            "due": summary.due,
+            "due_soon": summary.due_soon,
+        },
+    )

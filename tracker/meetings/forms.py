@@ -1,0 +1,103 @@
+"""Forms of the meeting pages (Flask-WTF: CSRF and the simple fields).
+
+Attendance is not a WTForms field: the roster is dynamic, so the view reads
+the ``present`` checkboxes and ``reason_<member id>`` inputs itself.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    DateField,
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+DT_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class MeetingForm(FlaskForm):
+    """One page of the 记录簿."""
+
+    kind = SelectField("会议类型", validators=[DataRequired("请选择会议类型")])
+    group_id = SelectField("党小组", coerce=int, validate_choice=False, default=0)
+    started_at = DateTimeLocalField(
+        "开始时间", format=DT_FORMAT, validators=[InputRequired("请填写开始时间")]
+    )
+    ended_at = DateTimeLocalField(
+        "结束时间", format=DT_FORMAT, validators=[InputRequired("请填写结束时间")]
+    )
+    place = StringField("地点", validators=[DataRequired("请填写会议地点"), Length(max=100)])
+    host_id = SelectField("主持人", coerce=int, validate_choice=False, default=0)
+    recorder = StringField("记录人", validators=[DataRequired("请填写记录人"), Length(max=32)])
+    lecturer = StringField("授课人（党课）", validators=[Optional(), Length(max=64)])
+    topics = TextAreaField(
+        "议题（每行一项）", validators=[DataRequired("请填写议题"), Length(max=2000)]
+    )
+    content = TextAreaField("会议内容", validators=[Optional(), Length(max=20000)])
+    resolutions = TextAreaField("决议", validators=[Optional(), Length(max=5000)])
+    guests = StringField("列席人员（非党员）", validators=[Optional(), Length(max=500)])
+    attachments = FileField("附件（签到表照片或 PDF 扫描件）")
+    client_uuid = HiddenField()
+    version = HiddenField()
+    reason = StringField("修改原因", validators=[Optional(), Length(max=200)])
+
+
+class DeleteForm(FlaskForm):
+    reason = StringField("删除原因", validators=[DataRequired("请填写删除原因"), Length(max=200)])
+
+
+class AttachmentForm(FlaskForm):
+    attachments = FileField("附件", validators=[DataRequired("请选择文件")])
+
+
+class ImportForm(FlaskForm):
+    file = FileField("Excel 文件（.xlsx）")
+    token = HiddenField()
+
+
+class PlanForm(FlaskForm):
+    quarter = SelectField("季度", coerce=int, choices=[(q, f"第{q}季度") for q in range(1, 5)])
+    year = IntegerField("年度", validators=[InputRequired("请填写年度"), NumberRange(2000, 2100)])
+    kind = SelectField("会议类型", validators=[DataRequired("请选择会议类型")])
+    group_id = SelectField("党小组", coerce=int, validate_choice=False, default=0)
+    planned_on = DateField("计划日期", validators=[InputRequired("请填写计划日期")])
+    topic = StringField("议题", validators=[Optional(), Length(max=200)])
+
+
+class RuleForm(FlaskForm):
+    county_id = SelectField("县（区）", coerce=int, validate_choice=False)
+    kind = SelectField("会议类型", validators=[DataRequired()])
+    frequency = SelectField(
+        "频次",
+        choices=[
+            ("", "沿用全市默认"),
+            ("monthly", "每月"),
+            ("quarterly", "每季度"),
+            ("yearly", "每年"),
+            ("yearly:Q4", "每年（第四季度内）"),
+            ("none", "不作要求"),
+        ],
+        validate_choice=True,
+    )
+
+
+class KindForm(FlaskForm):
+    code = StringField("代码（英文）", validators=[DataRequired("请填写代码"), Length(max=32)])
+    name = StringField("名称", validators=[DataRequired("请填写名称"), Length(max=32)])
+    frequency = SelectField(
+        "频次",
+        choices=[
+            ("none", "不作要求"),
+            ("monthly", "每月"),
+            ("quarterly", "每季度"),
+            ("yearly", "每年"),
+            ("yearly:Q4", "每年（第四季度内）"),
+        ],
+    )

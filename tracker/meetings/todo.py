@@ -1,0 +1,69 @@
+"""Home-page to-do items of the meeting ledgers (see :mod:`tracker.home`)."""
+
+from __future__ import annotations
+
+from flask import url_for
+
+from tracker.home import TodoItem, todo_provider
+from tracker.meetings import rules
+from tracker.meetings.obligations import obligations_for_region
+from tracker.meetings.services import kinds, local_date
+from tracker.models import User, utcnow
+from tracker.scope import Scope
+
+
+@todo_provider
+def meeting_todos(scope: Scope, user: User) -> list[TodoItem]:
+    """Missing meetings of last month, and this month's obligations ending soon, in the user's scope."""
+    today = local_date(utcnow())
+    this_month = rules.Period.containing(today, "month")
+    prev_day = this_month.start.replace(day=1)
+    from datetime import timedelta
+
+    last_month = rules.Period.containing(prev_day - timedelta(days=1), "month")
+    now = obligations_for_region(scope.region_path, this_month, today)
+    before = obligations_for_region(scope.region_path, last_month, today)
+    names = kinds(include_inactive=True)
+    missing = [
+        s
+        for items in before.values()
+        for s in items
+        if s.status == "missing" and s.window.end == last_month.end
+    ]
+    soon = [s for items in now.values() for s in items if s.due_soon]
+    due = [
+        s for items in now.values() for s in items if s.status == "due" and s.window == this_month
+    ]
+    url = url_for("meetings.index")
+    if user.region.level == "village":
+        url = url_for("meetings.grid", region_id=user.region_id)
+    out = []
+    if missing:
+        kinds_text = "、".join(sorted({names[s.kind].name for s in missing if s.kind in names}))
+        out.append(
+            TodoItem(
+                0,
+                f"{last_month.label}有会议未开",
+                f"{len({id(x) for x in missing})} 项缺开：{kinds_text}",
+                url,
+                len(missing),
+            )
+        )
+    if soon:
+        kinds_text = "、".join(sorted({names[s.kind].name for s in soon if s.kind in names}))
+        out.append(
+            TodoItem(
+                1,
+                "会议即将到期",
+                f"{len(soon)} 项在 {soon[0].window.end:%m月%d日} 前须召开：{kinds_text}",
+                url,
+                len(soon),
+            )
+        )
+    elif due:
+        out.append(
+            TodoItem(
+                2, f"{this_month.label}待开会议", f"本月还有 {len(due)} 项会议待召开", url, len(due)
+            )
+        )
+    return out

@@ -1,0 +1,828 @@
+"""Pages of the meeting ledgers: village list, ledger, grid, record form, detail,
+history, print view, attachments, Excel export/import, plans, county rules.
+
+Thin: parse the form, call :mod:`tracker.meetings.services`, commit, render.
+Every object is loaded through the scope (404 out of scope), every write
+checks ``require_write``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from tracker.calendar_service import load_calendar
+from tracker.extensions import db
+from tracker.meetings import api as _api  # noqa: F401  (registers the API routes)
+from tracker.meetings import excel, rules, services
+from tracker.meetings import todo as _todo  # noqa: F401  (registers the home to-do provider)
+from tracker.meetings.forms import (
+    AttachmentForm,
+    DeleteForm,
+    ImportForm,
+    KindForm,
+    MeetingForm,
+    PlanForm,
+    RuleForm,
+)
+from tracker.meetings.models import (
+    Meeting,
+    MeetingAttachment,
+    MeetingKind,
+    MeetingPlan,
+    MeetingRuleOverride,
+)
+from tracker.meetings.obligations import branch_obligations, obligations_for_branches, summaries
+from tracker.meetings.services import TZ, MeetingError, MeetingInput, local_date
+from tracker.models import Branch, PartyGroup, Region, RegionLevel, utcnow
+from tracker.scope import current_scope
+
+bp = Blueprint("meetings", __name__, url_prefix="/meetings")
+
+STATUS_LABELS = {"met": "已开", "met_late": "补录", "missing": "缺开", "due": "待开"}
+
+
+def _village(region_id: int) -> tuple[Region, Branch]:
+    """The village (in scope) and its branch, or 404."""
+    region = current_scope().get_or_404(Region, region_id)
+    if region.level != RegionLevel.village:
+        abort(404)
+    branch = db.session.scalar(select(Branch).where(Branch.region_id == region.id).limit(1))
+    if branch is None:
+        abort(404)
+    return region, branch
+
+
+def _meeting(meeting_id: int) -> Meeting:
+    return current_scope().get_or_404(Meeting, meeting_id)
+
+
+def _today() -> date:
+    return local_date(utcnow())
+
+
+def _trail(region: Region, *extra: tuple[str, str | None]) -> list[tuple[str, str | None]]:
+    scope = current_scope()
+    nodes = db.session.scalars(select(Region).where(Region.id.in_(region.ancestor_ids))).all()
+    by_id = {n.id: n for n in nodes}
+    trail: list[tuple[str, str | None]] = [("三会一课", url_for("meetings.index"))]
+    for rid in region.ancestor_ids:
+        node = by_id[rid]
+        if scope.contains_region(node) and node.level == RegionLevel.village:
+            trail.append((node.name, url_for("meetings.ledger", region_id=node.id)))
+        elif scope.contains_region(node):
+            trail.append((node.name, url_for("meetings.index", region_id=node.id)))
+    return trail + list(extra)
+
+
+@bp.app_template_filter("kind_name")
+def kind_name_filter(code: str) -> str:
+    return services.kind_name(code)
+
+
+@bp.app_template_filter("obligation_label")
+def obligation_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status)
+
+
+# ---------------------------------------------------------------------------
+# Lists
+
+
+@bp.route("/")
+@login_required
+def index() -> ResponseReturnValue:
+    """Villages in scope with this month's and this year's obligations at a glance."""
+    scope = current_scope()
+    node = scope.get_or_404(Region, request.args.get("region_id", type=int) or scope.region_id)
+    if node.level == RegionLevel.village:
+        return redirect(url_for("meetings.ledger", region_id=node.id))
+    per_page = current_app.config["SETTINGS"]["tracker"]["per_page"]
+    page = max(request.args.get("page", 1, type=int), 1)
+    stmt = (
+        select(Branch, Region)
+        .join(Region, Region.id == Branch.region_id)
+        .where(Region.path.like(node.path + "%"))
+        .order_by(Region.path)
+    )
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    today = _today()
+    month = rules.Period.containing(today, "month")
+    year = rules.Period.of_year(today.year)
+    ids = [b.id for b, _ in rows]
+    month_sum = summaries(obligations_for_branches(ids, month, today))
+    year_sum = summaries(obligations_for_branches(ids, year, today))
+    pages = max((total + per_page - 1) // per_page, 1)
+    return render_template(
+        "meetings/index.html",
+        node=node,
+        rows=rows,
+        month=month,
+        year=year,
+        month_sum=month_sum,
+        year_sum=year_sum,
+        page=page,
+        pages=pages,
+        trail=_trail(node)[:-1] + [(node.name, None)]
+        if node.id != scope.region_id
+        else [("三会一课", None)],
+        children=[c for c in node.children if c.level != RegionLevel.village],
+    )
+
+
+@bp.route("/v/<int:region_id>")
+@login_required
+def ledger(region_id: int) -> ResponseReturnValue:
+    """A branch's records with filters (year, kind)."""
+    region, branch = _village(region_id)
+    today = _today()
+    year = request.args.get("year", type=int) or today.year
+    kind = request.args.get("kind") or None
+    known = services.kinds(include_inactive=True)
+    if kind not in known:
+        kind = None
+    meetings = services.meetings_of_branch(branch.id, year, kind)
+    return render_template(
+        "meetings/ledger.html",
+        region=region,
+        branch=branch,
+        meetings=meetings,
+        year=year,
+        kind=kind,
+        kinds=known,
+        years=list(range(today.year, today.year - 6, -1)),
+        trail=_trail(region),
+        tab="ledger",
+    )
+
+
+@bp.route("/v/<int:region_id>/grid")
+@login_required
+def grid(region_id: int) -> ResponseReturnValue:
+    """The year as a calendar grid: months × kinds, coloured by status, linking to records."""
+    region, branch = _village(region_id)
+    today = _today()
+    year = request.args.get("year", type=int) or today.year
+    if not 2000 <= year <= 2100:
+        abort(404)
+    statuses = branch_obligations(branch, rules.Period.of_year(year), today)
+    rows = rules.year_grid(statuses, year)
+    summary = rules.summarize(s for s in statuses if s.started or s.status != "due")
+    ids = {i for s in statuses for i in s.record_ids + s.other_record_ids}
+    records = (
+        {m.id: m for m in db.session.scalars(select(Meeting).where(Meeting.id.in_(ids)))}
+        if ids
+        else {}
+    )
+    return render_template(
+        "meetings/grid.html",
+        region=region,
+        branch=branch,
+        year=year,
+        rows=rows,
+        summary=summary,
+        records=records,
+        rules=services.rules_for_county(services.county_id_of(region)),
+        kinds=services.kinds(include_inactive=True),
+        today=today,
+        trail=_trail(region),
+        tab="grid",
+    )
+
+
+# ---------------------------------------------------------------------------
+# Record form
+
+
+def _form_choices(form: MeetingForm, branch: Branch, day: date) -> list[Any]:
+    known = services.kinds()
+    form.kind.choices = [(k.code, k.name) for k in known.values()]
+    groups = db.session.scalars(
+        select(PartyGroup).where(PartyGroup.branch_id == branch.id).order_by(PartyGroup.name)
+    ).all()
+    form.group_id.choices = [(0, "（不适用）")] + [(g.id, g.name) for g in groups]
+    roster = services.branch_roster(branch, day)
+    form.host_id.choices = [(0, "请选择")] + [(m.id, m.name) for m in roster]
+    return roster
+
+
+def _local(value: datetime | None) -> datetime | None:
+    """A datetime-local input (no zone) read as Asia/Shanghai time."""
+    return value.replace(tzinfo=TZ) if value is not None else None
+
+
+def _input_from_form(form: MeetingForm) -> MeetingInput:
+    present = {int(v) for v in request.form.getlist("present") if v.isdigit()}
+    reasons = {}
+    for key, value in request.form.items():
+        if key.startswith("reason_") and key[7:].isdigit():
+            member_id = int(key[7:])
+            if member_id not in present:
+                reasons[member_id] = value
+    return MeetingInput(
+        kind=form.kind.data or "",
+        group_id=form.group_id.data or None,
+        started_at=_local(form.started_at.data),  # type: ignore[arg-type]
+        ended_at=_local(form.ended_at.data),  # type: ignore[arg-type]
+        place=form.place.data or "",
+        host_id=form.host_id.data or None,
+        recorder=form.recorder.data or "",
+        lecturer=form.lecturer.data or None,
+        topics=form.topics.data or "",
+        content=form.content.data or "",
+        resolutions=form.resolutions.data or "",
+        guests=form.guests.data or "",
+        present_ids=present,
+        absence_reasons=reasons,
+    )
+
+
+def _put_error(form: MeetingForm, exc: MeetingError, errors: dict[str, str]) -> None:
+    target = getattr(form, exc.field, None) if exc.field else None
+    if target is not None and hasattr(target, "errors"):
+        errors_list = list(target.errors)
+        errors_list.append(str(exc))
+        target.errors = errors_list
+    else:
+        errors[exc.field or "form"] = str(exc)
+
+
+def _files() -> list[Any]:
+    return [f for f in request.files.getlist("attachments") if f and f.filename]
+
+
+def _save_attachments(meeting: Meeting) -> None:
+    for f in _files():
+        services.add_attachment(meeting, f.filename or "附件", f.read(), current_user.id)
+
+
+@bp.route("/v/<int:region_id>/new", methods=["GET", "POST"])
+@login_required
+def new(region_id: int) -> ResponseReturnValue:
+    """Record a meeting — usable on a phone at the meeting (everyone present by default)."""
+    region, branch = _village(region_id)
+    current_scope().require_write(region.id)
+    form = MeetingForm()
+    errors: dict[str, str] = {}
+    day = _today()
+    if request.method == "POST" and form.started_at.data:
+        day = form.started_at.data.date()
+    roster = _form_choices(form, branch, day)
+    if request.method == "GET":
+        now = datetime.now(TZ).replace(second=0, microsecond=0, tzinfo=None)
+        form.client_uuid.data = str(uuid.uuid4())
+        form.kind.data = request.args.get("kind") or "branch_committee_meeting"
+        form.ended_at.data = now
+        form.started_at.data = (
+            now.replace(minute=0) if now.minute else now.replace(hour=max(now.hour - 1, 0))
+        )
+        form.recorder.data = current_user.display_name[:32]
+        if request.args.get("group_id", type=int):
+            form.group_id.data = request.args.get("group_id", type=int)
+    present: set[int] | None = None
+    if form.validate_on_submit():
+        existing = services.find_by_client_uuid(form.client_uuid.data)
+        if existing is not None and existing.region_id == region.id:
+            flash("这条记录已经保存过了（重复提交已忽略）。", "info")
+            return redirect(url_for("meetings.detail", meeting_id=existing.id))
+        data = _input_from_form(form)
+        present = data.present_ids
+        try:
+            meeting = services.record_meeting(
+                branch, data, current_user.id, load_calendar(), client_uuid=form.client_uuid.data
+            )
+            _save_attachments(meeting)
+            db.session.commit()
+        except MeetingError as exc:
+            db.session.rollback()
+            _put_error(form, exc, errors)
+        else:
+            msg = "会议记录已保存。"
+            if meeting.late:
+                msg += f"注意：会后第 {meeting.late_working_days} 个工作日才录入，已标记为补录。"
+            flash(msg, "warning" if meeting.late else "success")
+            return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+    elif request.method == "POST":
+        present = {int(v) for v in request.form.getlist("present") if v.isdigit()}
+    return render_template(
+        "meetings/form.html",
+        form=form,
+        region=region,
+        branch=branch,
+        roster=roster,
+        present=present,
+        reasons={k: v for k, v in request.form.items() if k.startswith("reason_")},
+        errors=errors,
+        meeting=None,
+        kinds=services.kinds(),
+        trail=_trail(region, ("登记会议", None)),
+    )
+
+
+@bp.route("/<int:meeting_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(meeting_id: int) -> ResponseReturnValue:
+    meeting = _meeting(meeting_id)
+    scope = current_scope()
+    scope.require_write(meeting.region_id)
+    region, branch = _village(meeting.region_id)
+    if meeting.deleted_at is not None:
+        flash("该记录已删除，不能修改。", "warning")
+        return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+    locked = rules.edit_locked(
+        local_date(meeting.started_at), _today(), services.settings()["edit_lock_days"]
+    )
+    if locked and not scope.is_admin:
+        flash(f"超过 {services.settings()['edit_lock_days']} 天的记录只能由管理员修改。", "warning")
+        return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+    form = MeetingForm(obj=None if request.method == "POST" else meeting)
+    errors: dict[str, str] = {}
+    day = local_date(meeting.started_at)
+    if request.method == "POST" and form.started_at.data:
+        day = form.started_at.data.date()
+    roster = _form_choices(form, branch, day)
+    present: set[int] | None
+    if request.method == "GET":
+        form.started_at.data = meeting.started_at.astimezone(TZ).replace(tzinfo=None)
+        form.ended_at.data = meeting.ended_at.astimezone(TZ).replace(tzinfo=None)
+        form.group_id.data = meeting.group_id or 0
+        form.version.data = str(meeting.version)
+        present = {a.member_id for a in meeting.attendance if a.present}
+        reasons = {f"reason_{a.member_id}": a.absence_reason for a in meeting.attendance}
+    else:
+        present = {int(v) for v in request.form.getlist("present") if v.isdigit()}
+        reasons = {k: v for k, v in request.form.items() if k.startswith("reason_")}
+    if form.validate_on_submit():
+        data = _input_from_form(form)
+        try:
+            version = int(form.version.data or 0) or None
+            services.update_meeting(
+                meeting,
+                data,
+                current_user.id,
+                load_calendar(),
+                expected_version=version,
+                is_admin=scope.is_admin,
+                reason=form.reason.data or "",
+            )
+            _save_attachments(meeting)
+            db.session.commit()
+        except MeetingError as exc:
+            db.session.rollback()
+            meeting = _meeting(meeting_id)
+            _put_error(form, exc, errors)
+        else:
+            flash(f"已保存为第 {meeting.version} 版。", "success")
+            return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+    return render_template(
+        "meetings/form.html",
+        form=form,
+        region=region,
+        branch=branch,
+        roster=roster,
+        present=present,
+        reasons=reasons,
+        errors=errors,
+        meeting=meeting,
+        locked=locked,
+        kinds=services.kinds(include_inactive=True),
+        trail=_trail(region, ("修改记录", None)),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Detail, history, print, attachments, delete
+
+
+@bp.route("/<int:meeting_id>")
+@login_required
+def detail(meeting_id: int) -> ResponseReturnValue:
+    meeting = _meeting(meeting_id)
+    region, branch = _village(meeting.region_id)
+    scope = current_scope()
+    locked = rules.edit_locked(
+        local_date(meeting.started_at), _today(), services.settings()["edit_lock_days"]
+    )
+    return render_template(
+        "meetings/detail.html",
+        m=meeting,
+        region=region,
+        branch=branch,
+        can_edit=scope.can_write and meeting.deleted_at is None and (not locked or scope.is_admin),
+        locked=locked,
+        versions=services.count_versions(meeting.id),
+        delete_form=DeleteForm(),
+        attach_form=AttachmentForm(),
+        trail=_trail(
+            region,
+            (
+                f"{services.kind_name(meeting.kind)} {meeting.started_at.astimezone(TZ):%Y-%m-%d}",
+                None,
+            ),
+        ),
+    )
+
+
+FIELD_LABELS = {
+    "kind": "会议类型",
+    "group_id": "党小组",
+    "started_at": "开始时间",
+    "ended_at": "结束时间",
+    "place": "地点",
+    "host_id": "主持人",
+    "recorder": "记录人",
+    "lecturer": "授课人",
+    "topics": "议题",
+    "content": "会议内容",
+    "resolutions": "决议",
+    "guests": "列席人员",
+    "full_members": "应到正式党员",
+    "full_present": "实到正式党员",
+    "quorum_met": "达到法定人数",
+    "late": "补录",
+    "late_working_days": "录入时距会议工作日数",
+    "deleted_at": "删除时间",
+    "deleted_reason": "删除原因",
+    "attendance": "出席情况",
+    "attachments": "附件",
+}
+ACTION_LABELS = {"create": "录入", "update": "修改", "delete": "删除", "import": "导入"}
+
+
+@bp.route("/<int:meeting_id>/history")
+@login_required
+def history(meeting_id: int) -> ResponseReturnValue:
+    """Who changed what and when, version by version, with the diff."""
+    meeting = _meeting(meeting_id)
+    region, _ = _village(meeting.region_id)
+    versions = services.history(meeting)
+    names = {a.member_id: a.member.name for a in meeting.attendance}
+    from tracker.models import Member
+
+    ids: set[int] = set()
+    for v in versions:
+        for a in v.snapshot.get("attendance", []):
+            ids.add(a[0])
+        for key in ("host_id",):
+            for val in v.diff.get(key) or []:
+                if isinstance(val, int):
+                    ids.add(val)
+    if ids - set(names):
+        for m in db.session.scalars(select(Member).where(Member.id.in_(ids - set(names)))):
+            names[m.id] = m.name
+    return render_template(
+        "meetings/history.html",
+        m=meeting,
+        region=region,
+        versions=versions,
+        labels=FIELD_LABELS,
+        actions=ACTION_LABELS,
+        names=names,
+        trail=_trail(
+            region,
+            (services.kind_name(meeting.kind), url_for("meetings.detail", meeting_id=meeting.id)),
+            ("修改历史", None),
+        ),
+    )
+
+
+@bp.route("/<int:meeting_id>/print")
+@login_required
+def print_view(meeting_id: int) -> ResponseReturnValue:
+    """An A4 page laid out like the paper 记录簿."""
+    meeting = _meeting(meeting_id)
+    region, branch = _village(meeting.region_id)
+    return render_template("meetings/print.html", m=meeting, region=region, branch=branch)
+
+
+@bp.route("/<int:meeting_id>/delete", methods=["POST"])
+@login_required
+def delete(meeting_id: int) -> ResponseReturnValue:
+    meeting = _meeting(meeting_id)
+    scope = current_scope()
+    scope.require_write(meeting.region_id)
+    form = DeleteForm()
+    if not form.validate_on_submit():
+        flash("请填写删除原因。", "danger")
+        return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+    try:
+        services.delete_meeting(meeting, current_user.id, form.reason.data or "", scope.is_admin)
+        db.session.commit()
+    except MeetingError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+    else:
+        flash("记录已删除（保留在历史中）。", "info")
+    return redirect(url_for("meetings.detail", meeting_id=meeting_id))
+
+
+@bp.route("/<int:meeting_id>/attachments", methods=["POST"])
+@login_required
+def upload(meeting_id: int) -> ResponseReturnValue:
+    meeting = _meeting(meeting_id)
+    current_scope().require_write(meeting.region_id)
+    AttachmentForm()  # CSRF is checked by CSRFProtect for every POST
+    files = _files()
+    if not files:
+        flash("请选择要上传的文件。", "danger")
+        return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+    try:
+        _save_attachments(meeting)
+        db.session.commit()
+    except MeetingError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+    else:
+        flash("附件已上传。", "success")
+    return redirect(url_for("meetings.detail", meeting_id=meeting_id))
+
+
+@bp.route("/attachments/<int:attachment_id>")
+@login_required
+def attachment(attachment_id: int) -> ResponseReturnValue:
+    att = current_scope().get_or_404(MeetingAttachment, attachment_id)
+    path = services.attachment_path(att.sha256)
+    if not path.exists():
+        abort(404)
+    return send_file(
+        Path(path),
+        mimetype=att.content_type,
+        download_name=att.filename,
+        as_attachment=att.content_type == "application/pdf" and request.args.get("download") == "1",
+        max_age=3600,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Excel
+
+
+@bp.route("/v/<int:region_id>/export.xlsx")
+@login_required
+def export(region_id: int) -> ResponseReturnValue:
+    region, branch = _village(region_id)
+    year = request.args.get("year", type=int) or _today().year
+    import io
+
+    data = excel.export_year(branch, year)
+    return send_file(
+        io.BytesIO(data),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        download_name=f"{region.name}{year}年三会一课台账.xlsx",
+        as_attachment=True,
+    )
+
+
+@bp.route("/import-template.xlsx")
+@login_required
+def import_template() -> ResponseReturnValue:
+    import io
+
+    return send_file(
+        io.BytesIO(excel.template_workbook()),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        download_name="会议记录导入模板.xlsx",
+        as_attachment=True,
+    )
+
+
+def _import_store() -> Path:
+    return Path(current_app.config["UPLOAD_DIR"]) / "meetings" / "imports"
+
+
+@bp.route("/v/<int:region_id>/import", methods=["GET", "POST"])
+@login_required
+def import_(region_id: int) -> ResponseReturnValue:
+    """Upload → preview with per-row errors → confirm (all-or-nothing)."""
+    region, branch = _village(region_id)
+    current_scope().require_write(region.id)
+    form = ImportForm()
+    rows: list[excel.ImportRow] = []
+    token = ""
+    error = ""
+    if form.validate_on_submit():
+        confirm = request.form.get("confirm") == "1"
+        content: bytes | None = None
+        if confirm:
+            token = (form.token.data or "").strip()
+            path = _import_store() / token
+            if (
+                len(token) != 64
+                or not all(c in "0123456789abcdef" for c in token)
+                or not path.exists()
+            ):
+                error = "预览已失效，请重新上传文件。"
+            else:
+                content = path.read_bytes()
+        else:
+            upload = request.files.get("file")
+            if upload is None or not upload.filename:
+                error = "请选择要导入的 Excel 文件。"
+            else:
+                content = upload.read()
+                token = hashlib.sha256(content).hexdigest()
+                store = _import_store()
+                store.mkdir(parents=True, exist_ok=True)
+                (store / token).write_bytes(content)
+        if content is not None:
+            try:
+                rows = excel.read_rows(branch, content)
+            except excel.ImportError_ as exc:
+                error = str(exc)
+            else:
+                created = excel.run_import(
+                    branch, rows, current_user.id, load_calendar(), commit=confirm
+                )
+                if confirm and created:
+                    db.session.commit()
+                    (_import_store() / token).unlink(missing_ok=True)
+                    late = sum(1 for m in created if m.late)
+                    flash(f"已导入 {len(created)} 条记录（其中 {late} 条为补录）。", "success")
+                    return redirect(url_for("meetings.ledger", region_id=region.id))
+                db.session.rollback()
+    return render_template(
+        "meetings/import.html",
+        form=form,
+        region=region,
+        rows=rows,
+        token=token,
+        error=error,
+        ok=bool(rows) and not any(r.errors for r in rows),
+        trail=_trail(region, ("导入历史记录", None)),
+        tab="import",
+    )
+
+
+# ---------------------------------------------------------------------------
+# Plans (计划报备)
+
+
+@bp.route("/v/<int:region_id>/plans", methods=["GET", "POST"])
+@login_required
+def plans(region_id: int) -> ResponseReturnValue:
+    region, branch = _village(region_id)
+    scope = current_scope()
+    today = _today()
+    year = request.args.get("year", type=int) or today.year
+    quarter = request.args.get("quarter", type=int) or (today.month - 1) // 3 + 1
+    if quarter not in (1, 2, 3, 4) or not 2000 <= year <= 2100:
+        abort(404)
+    form = PlanForm()
+    known = services.kinds()
+    form.kind.choices = [(k.code, k.name) for k in known.values()]
+    groups = db.session.scalars(select(PartyGroup).where(PartyGroup.branch_id == branch.id)).all()
+    form.group_id.choices = [(0, "（不适用）")] + [(g.id, g.name) for g in groups]
+    if request.method == "GET":
+        form.year.data = year
+        form.quarter.data = quarter
+    if request.method == "POST":
+        scope.require_write(region.id)
+        delete_id = request.form.get("delete_plan", type=int)
+        if delete_id:
+            plan = scope.get_or_404(MeetingPlan, delete_id)
+            if plan.branch_id != branch.id:
+                abort(404)
+            services.delete_plan(plan)
+            db.session.commit()
+            flash("已删除该计划。", "info")
+            return redirect(
+                url_for("meetings.plans", region_id=region.id, year=year, quarter=quarter)
+            )
+        if form.validate_on_submit():
+            try:
+                services.file_plan(
+                    branch,
+                    form.year.data or year,
+                    form.quarter.data or quarter,
+                    form.kind.data or "",
+                    form.planned_on.data,
+                    form.topic.data or "",
+                    current_user.id,
+                    form.group_id.data or None,
+                )
+                db.session.commit()
+            except MeetingError as exc:
+                db.session.rollback()
+                target = getattr(form, exc.field or "", None)
+                if target is not None:
+                    target.errors = [*target.errors, str(exc)]
+                else:
+                    flash(str(exc), "danger")
+            else:
+                flash("计划已报备。", "success")
+                return redirect(
+                    url_for(
+                        "meetings.plans",
+                        region_id=region.id,
+                        year=form.year.data,
+                        quarter=form.quarter.data,
+                    )
+                )
+    lines, unplanned = services.plan_vs_held(branch, year, quarter)
+    return render_template(
+        "meetings/plans.html",
+        form=form,
+        region=region,
+        branch=branch,
+        lines=lines,
+        unplanned=unplanned,
+        year=year,
+        quarter=quarter,
+        today=today,
+        trail=_trail(region, ("计划报备", None)),
+        tab="plans",
+    )
+
+
+# ---------------------------------------------------------------------------
+# Rules per county and configured kinds (admin)
+
+
+@bp.route("/rules", methods=["GET", "POST"])
+@login_required
+def rules_page() -> ResponseReturnValue:
+    scope = current_scope()
+    counties: list[Region] = list(
+        db.session.scalars(
+            select(Region)
+            .where(Region.level == RegionLevel.county, Region.path.like(scope.region_path + "%"))
+            .order_by(Region.name)
+        )
+    )
+    form = RuleForm(prefix="rule")
+    kind_form = KindForm(prefix="kind")
+    known = services.kinds()
+    form.kind.choices = [(k.code, k.name) for k in known.values()]
+    form.county_id.choices = [(c.id, c.name) for c in counties]
+    if request.method == "POST":
+        action = request.form.get("action")
+        if action == "override" and form.validate_on_submit():
+            county = scope.get_or_404(Region, form.county_id.data)
+            scope.require_admin(county.id)
+            try:
+                services.set_rule_override(county, form.kind.data or "", form.frequency.data)
+                db.session.commit()
+            except MeetingError as exc:
+                db.session.rollback()
+                form.frequency.errors = [str(exc)]
+            else:
+                flash(f"{county.name} 的规则已更新。", "success")
+                return redirect(url_for("meetings.rules_page"))
+        elif action == "kind" and kind_form.validate_on_submit():
+            scope.require_admin()
+            if scope.region_id != db.session.scalar(
+                select(Region.id).where(Region.parent_id.is_(None)).limit(1)
+            ):
+                abort(403)  # kinds are city-wide: only a city admin adds them
+            try:
+                services.add_kind(
+                    kind_form.code.data or "",
+                    kind_form.name.data or "",
+                    kind_form.frequency.data or "none",
+                    request.form.get("kind-needs_quorum") == "y",
+                )
+                db.session.commit()
+            except MeetingError as exc:
+                db.session.rollback()
+                target = getattr(kind_form, exc.field or "name")
+                target.errors = [str(exc)]
+            else:
+                flash("已新增会议类型。", "success")
+                return redirect(url_for("meetings.rules_page"))
+    base = services.default_rules()
+    overrides = db.session.scalars(
+        scope.select(MeetingRuleOverride).order_by(MeetingRuleOverride.region_id)
+    ).all()
+    county_names = {c.id: c.name for c in counties}
+    custom = db.session.scalars(select(MeetingKind).order_by(MeetingKind.id)).all()
+    return render_template(
+        "meetings/rules.html",
+        form=form,
+        kind_form=kind_form,
+        base=base,
+        known=known,
+        overrides=overrides,
+        county_names=county_names,
+        custom=custom,
+        can_admin=scope.is_admin,
+        trail=[("三会一课", url_for("meetings.index")), ("会议频次规则", None)],
+    )
