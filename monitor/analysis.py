@@ -190,6 +190,27 @@ def is_blurred(m: PictureMeasurements, t: Thresholds) -> bool:
     return m.sharpness < t.blur_sharpness
 
 
+def thumbnail(frame: Frame) -> Frame:
+    """A quarter-size grey copy of a frame (2×2 block means twice), kept between checks."""
+    small = _half(frame) if min(frame.shape[:2]) >= 8 else frame.astype(np.float32)
+    if min(small.shape[:2]) >= 8:
+        small = _half(np.round(small).astype(np.uint8))
+    return np.round(small).astype(np.uint8)
+
+
+def frozen_across_checks(previous: Frame | None, current: Frame, t: Thresholds) -> float | None:
+    """Difference between this check's picture and the previous check's, or ``None``.
+
+    Used when a check decoded a single frame (no window, so no ``motion``): a
+    picture that has not changed at all since the last check, minutes ago, is
+    frozen. Thumbnails average away sensor noise, which is why the comparison
+    uses the camera's ``frozen_diff`` as a ceiling and not a floor.
+    """
+    if previous is None or previous.shape != current.shape:
+        return None
+    return mean_abs_diff(previous, current)
+
+
 def picture_verdict(m: PictureMeasurements, t: Thresholds) -> str:
     """``online`` or the picture problem, most telling first: black, frozen, blurred."""
     if is_black(m, t):

@@ -117,6 +117,8 @@ class ProbeResult:
     measurements: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     snapshot: bytes | None = None
+    thumb: npt.NDArray[np.uint8] | None = None
+    """A small grey picture of the last frame, for comparison with the next check."""
     started_at: datetime | None = None
 
 
@@ -409,7 +411,9 @@ def probe_stream(req: ProbeRequest) -> ProbeResult:
         if stalled:
             m["stalled"] = True
             return done("no_video", "stream stopped delivering frames mid-way", snap)
-        return done(analysis.picture_verdict(pic, req.thresholds), None, snap)
+        result = done(analysis.picture_verdict(pic, req.thresholds), None, snap)
+        result.thumb = analysis.thumbnail(greys[-1])
+        return result
     except cv2.error as exc:
         return done("no_video", f"decoder error: {exc}")
     finally:

@@ -28,11 +28,13 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor import __version__
+from monitor import __version__, analysis
 from monitor.cameras import Camera
 from monitor.client import Delivery, TrackerClient, load_cameras
 from monitor.config import MonitorConfig
@@ -60,7 +62,7 @@ def check_item(camera_id: int, result: ProbeResult) -> dict[str, Any]:
         if len(measurements) >= MAX_MEASUREMENT_KEYS - 1:
             break
     if result.error:
-        measurements["error"] = result.error[:120]
+        measurements["error"] = redact(result.error)[:120]
     return {
         "uuid": new_uuid(),
         "type": "check",
@@ -110,6 +112,7 @@ class Daemon:
         self.snapshots_taken: dict[int, dict[str, str]] = {
             int(k.split(":", 1)[1]): v for k, v in self.outbox.items_with_prefix("snap:").items()
         }
+        self.thumbs: dict[int, npt.NDArray[np.uint8]] = {}
         self._lock = threading.Lock()
         self._host_limits: dict[str, threading.BoundedSemaphore] = {}
         self.heartbeat_interval_s = cfg.heartbeat_interval_s
@@ -310,6 +313,7 @@ class Daemon:
             self.metrics.blind.labels("probe_worker").inc()
             log.warning("camera %s: no verdict (%s)", cam.id, redact(result.error))
             return None
+        self._compare_with_last_check(cam, result)
         self.metrics.checks.labels(result.verdict).inc()
         at = result.started_at or datetime.now(UTC)
         entries: list[tuple[str, dict[str, Any], bytes | None]] = [
@@ -364,6 +368,21 @@ class Daemon:
             f" — {result.error}" if result.error else "",
         )
         return change
+
+    def _compare_with_last_check(self, cam: Camera, result: ProbeResult) -> None:
+        """A single-frame check (no window) is frozen if the picture equals the previous check's."""
+        if result.thumb is None:
+            return
+        previous = self.thumbs.get(cam.id)
+        self.thumbs[cam.id] = result.thumb
+        if result.verdict != "online" or result.measurements.get("motion") is not None:
+            return
+        diff = analysis.frozen_across_checks(previous, result.thumb, cam.thresholds)
+        if diff is None:
+            return
+        result.measurements["motion_since_last_check"] = round(diff, 3)
+        if diff <= cam.thresholds.frozen_diff:
+            result.verdict = "frozen"
 
     # ------------------------------------------------------------------ periodic jobs
     def queue_heartbeat(self) -> None:

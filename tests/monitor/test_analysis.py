@@ -138,3 +138,17 @@ def test_thresholds_from_the_contract_json() -> None:
     assert t.down_after == 5 and t.frozen_diff == 1.0 and isinstance(t.frozen_diff, float)
     with pytest.raises(ValueError, match="black_brightness"):
         Thresholds.from_mapping({"black_brightness": "dark"})
+
+
+def test_thumbnail_is_a_quarter_size() -> None:
+    assert analysis.thumbnail(scene(180, 320)).shape == (45, 80)
+
+
+def test_an_unchanged_picture_since_the_last_check_is_caught_without_a_window() -> None:
+    frame = noisy(scene(), 2.0)
+    same = analysis.thumbnail(frame)
+    assert analysis.frozen_across_checks(same, analysis.thumbnail(frame.copy()), T) == 0.0
+    moved = analysis.thumbnail(np.roll(frame, 20, axis=1))
+    diff = analysis.frozen_across_checks(same, moved, T)
+    assert diff is not None and diff > T.frozen_diff
+    assert analysis.frozen_across_checks(None, same, T) is None
