@@ -1,0 +1,151 @@
+"""Login, logout, throttling, CSRF, password and token hashing."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from tests.factories import PASSWORD
+from tracker.auth.services import create_api_token, user_for_token
+from tracker.models import ApiToken, LoginAttempt, utcnow
+from tracker.security import hash_password, hash_token, verify_password
+
+
+@pytest.fixture
+def world(world, db):
+    db.session.commit()
+    return world
+
+
+def sign_in(client, username: str, password: str):
+    return client.post("/login", data={"username": username, "password": password})
+
+
+def test_password_is_stored_as_argon2id_and_verifies(world):
+    user = world.users["town_a1_editor"]
+    assert user.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in user.password_hash
+    assert verify_password(user.password_hash, PASSWORD)
+    assert not verify_password(user.password_hash, PASSWORD + "x")
+
+
+def test_verify_never_raises_on_garbage():
+    assert not verify_password("not-a-hash", "x")
+    assert not verify_password(None, "x")
+    assert verify_password(hash_password("pa55word!"), "pa55word!")
+
+
+def test_api_tokens_are_stored_hashed(world, db):
+    user = world.users["town_a1_editor"]
+    token, plain = create_api_token(user, "script")
+    stored = db.session.get(ApiToken, token.id)
+    assert stored.token_hash == hash_token(plain) != plain
+    assert plain not in {stored.token_hash, stored.prefix}
+    assert user_for_token(plain) is user
+    assert user_for_token(plain + "x") is None
+
+
+def test_revoked_token_and_inactive_user_do_not_authenticate(world, db, client):
+    user = world.users["town_a1_editor"]
+    token, plain = create_api_token(user, "script")
+    headers = {"Authorization": f"Bearer {plain}"}
+    assert client.get("/api/v1/regions", headers=headers).status_code == 200
+    token.revoked_at = utcnow()
+    db.session.commit()
+    assert client.get("/api/v1/regions", headers=headers).status_code == 401
+    _, plain = create_api_token(user, "second")
+    headers = {"Authorization": f"Bearer {plain}"}
+    user.active = False
+    db.session.commit()
+    assert client.get("/api/v1/regions", headers=headers).status_code == 401
+
+
+def test_bearer_token_is_ignored_on_pages(world, client):
+    _, plain = create_api_token(world.users["town_a1_editor"], "script")
+    resp = client.get("/", headers={"Authorization": f"Bearer {plain}"})
+    assert resp.status_code == 302
+
+
+def test_login_and_logout(world, client):
+    resp = sign_in(client, world.users["town_a1_editor"].username, PASSWORD)
+    assert resp.status_code == 302 and resp.headers["Location"] == "/"
+    assert client.get("/").status_code == 200
+    resp = client.post("/logout")
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+    assert client.get("/").status_code == 302
+
+
+def test_wrong_password_is_told_beside_the_field(world, client):
+    resp = sign_in(client, world.users["town_a1_editor"].username, "wrong")
+    assert "用户名或密码不正确" in resp.get_data(as_text=True)
+
+
+def test_logout_needs_post(world, login):
+    client = login(world.users["town_a1_editor"])
+    assert client.get("/logout").status_code == 405
+
+
+def test_login_refuses_an_offsite_next(world, client):
+    resp = client.post(
+        "/login?next=https://evil.example/",
+        data={"username": world.users["town_a1_editor"].username, "password": PASSWORD},
+    )
+    assert resp.headers["Location"] == "/"
+
+
+def test_login_is_throttled_after_repeated_failures(world, db, client, app):
+    username = world.users["town_a1_editor"].username
+    limit = app.config["SETTINGS"]["tracker"]["login_max_failures"]
+    for _ in range(limit):
+        sign_in(client, username, "wrong")
+    resp = sign_in(client, username, PASSWORD)  # even the right password waits
+    assert resp.status_code == 429
+    assert "登录失败次数过多" in resp.get_data(as_text=True)
+    attempts = db.session.scalars(select(LoginAttempt).where(LoginAttempt.username == username))
+    assert len(list(attempts)) == limit
+
+
+def test_inactive_user_cannot_sign_in(world, db, client):
+    user = world.users["town_a1_editor"]
+    user.active = False
+    db.session.commit()
+    resp = sign_in(client, user.username, PASSWORD)
+    assert resp.status_code == 200 and "用户名或密码不正确" in resp.get_data(as_text=True)
+
+
+def test_session_cookie_is_httponly_and_samesite(app):
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+@pytest.fixture
+def csrf_client(app_factory, db):
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    return app.test_client()
+
+
+def test_forms_without_a_csrf_token_are_refused(world, csrf_client):
+    resp = sign_in(csrf_client, world.users["town_a1_editor"].username, PASSWORD)
+    assert resp.status_code == 400
+    assert "表单已过期" in resp.get_data(as_text=True)
+
+
+def test_forms_with_the_csrf_token_work(world, csrf_client):
+    page = csrf_client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    resp = csrf_client.post(
+        "/login",
+        data={
+            "username": world.users["town_a1_editor"].username,
+            "password": PASSWORD,
+            "csrf_token": token,
+        },
+    )
+    assert resp.status_code == 302
+    # A logged-in form post without the token is refused too, and changes nothing.
+    resp = csrf_client.post(
+        f"/org/villages/{world.village_a1a.id}/groups", data={"name": "没有令牌"}
+    )
+    assert resp.status_code == 400

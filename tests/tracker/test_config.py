@@ -1,0 +1,96 @@
+"""config.toml validation: wrong keys, wrong types and missing production secrets stop start-up."""
+
+from __future__ import annotations
+
+import pytest
+
+from tracker.config import DEFAULT_CONFIG_PATH, ConfigError, flask_config, load_settings, validate
+
+
+def test_the_shipped_config_toml_is_valid():
+    settings = load_settings(DEFAULT_CONFIG_PATH, env={})
+    assert settings["tracker"]["default_locale"] == "zh_CN"
+
+
+def test_defaults_fill_missing_keys():
+    settings = validate({}, env={})
+    assert settings["tracker"]["login_max_failures"] == 5
+    assert settings["database"]["url"].startswith("sqlite")
+
+
+def test_unknown_key_is_named():
+    with pytest.raises(ConfigError, match=r"\[tracker\] secrett_key: unknown key"):
+        validate({"tracker": {"secrett_key": "x"}}, env={})
+
+
+def test_unknown_section_is_named():
+    with pytest.raises(ConfigError, match=r"\[trackr\]"):
+        validate({"trackr": {}}, env={})
+
+
+def test_wrong_type_is_named():
+    with pytest.raises(ConfigError, match=r"\[tracker\] max_upload_mb: expected int, got str"):
+        validate({"tracker": {"max_upload_mb": "8"}}, env={})
+
+
+def test_a_boolean_is_not_a_number():
+    with pytest.raises(ConfigError, match="login_max_failures"):
+        validate({"tracker": {"login_max_failures": True}}, env={})
+
+
+def test_section_must_be_a_table():
+    with pytest.raises(ConfigError, match=r"\[tracker\]: expected a table"):
+        validate({"tracker": 3}, env={})
+
+
+def test_broken_toml_names_the_file(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text("[tracker\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="config.toml"):
+        load_settings(path, env={})
+
+
+def test_environment_overrides_url_and_secret():
+    settings = validate(
+        {}, env={"TRACKER_DATABASE_URL": "postgresql+psycopg://x/y", "TRACKER_SECRET_KEY": "s" * 40}
+    )
+    assert settings["database"]["url"] == "postgresql+psycopg://x/y"
+    assert settings["tracker"]["secret_key"] == "s" * 40
+
+
+def test_production_without_a_secret_key_stops_naming_the_key():
+    with pytest.raises(ConfigError, match=r"\[tracker\] secret_key"):
+        validate({}, env={"TRACKER_ENV": "production"})
+
+
+def test_production_with_a_short_secret_stops():
+    with pytest.raises(ConfigError, match="secret_key"):
+        validate({}, env={"TRACKER_ENV": "production", "TRACKER_SECRET_KEY": "short"})
+
+
+def test_production_without_a_camera_key_stops_naming_the_key():
+    with pytest.raises(ConfigError, match=r"\[tracker\] camera_key"):
+        validate({}, env={"TRACKER_ENV": "production", "TRACKER_SECRET_KEY": "k" * 40})
+
+
+def test_production_with_every_secret_starts():
+    env = {"TRACKER_ENV": "production", "TRACKER_SECRET_KEY": "k" * 40, "TRACKER_CAMERA_KEY": "c"}
+    settings = validate({}, env=env)
+    assert settings["tracker"]["production"] is True
+
+
+def test_flask_config_maps_sections_to_upper_case_keys():
+    cfg = flask_config(validate({"tracker": {"max_upload_mb": 2}}, env={}))
+    assert cfg["MAX_CONTENT_LENGTH"] == 2 * 1024 * 1024
+    assert cfg["BABEL_DEFAULT_LOCALE"] == "zh_CN"
+    assert cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:////")
+
+
+def test_create_app_refuses_a_bad_config(tmp_path, monkeypatch):
+    from tracker import create_app
+
+    path = tmp_path / "config.toml"
+    path.write_text("[tracker]\nper_page = 'many'\n", encoding="utf-8")
+    monkeypatch.setenv("TRACKER_CONFIG", str(path))
+    with pytest.raises(ConfigError, match="per_page"):
+        create_app()
