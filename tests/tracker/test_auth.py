@@ -19,6 +19,14 @@ def world(world, db):
     return world
 
 
+def fresh() -> None:
+    """Requests of one test share its app context: forget the last request's user."""
+    from flask import g
+
+    for key in ("_login_user", "scope", "token_auth"):
+        g.pop(key, None)
+
+
 def sign_in(client, username: str, password: str):
     return client.post("/login", data={"username": username, "password": password})
 
@@ -54,11 +62,15 @@ def test_revoked_token_and_inactive_user_do_not_authenticate(world, db, client):
     assert client.get("/api/v1/regions", headers=headers).status_code == 200
     token.revoked_at = utcnow()
     db.session.commit()
+    fresh()
     assert client.get("/api/v1/regions", headers=headers).status_code == 401
     _, plain = create_api_token(user, "second")
     headers = {"Authorization": f"Bearer {plain}"}
+    fresh()
+    assert client.get("/api/v1/regions", headers=headers).status_code == 200
     user.active = False
     db.session.commit()
+    fresh()
     assert client.get("/api/v1/regions", headers=headers).status_code == 401
 
 
