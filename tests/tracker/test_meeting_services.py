@@ -294,3 +294,11 @@ def test_probationary_member_is_recorded_without_a_vote(world, db):
         db.session.scalar(select(MeetingVersion.version).where(MeetingVersion.meeting_id == m.id))
         == 1
     )
+
+
+def test_same_kind_at_the_same_start_is_refused_as_a_duplicate(world, db):
+    record(world, world.village_a1a, at(2026, 3, 2))
+    with pytest.raises(MeetingError, match="重复") as err:
+        record(world, world.village_a1a, at(2026, 3, 2))
+    assert err.value.field == "started_at"
+    record(world, world.village_a1a, at(2026, 3, 2), kind="theme_party_day")

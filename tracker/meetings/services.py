@@ -355,6 +355,26 @@ def _lateness(meeting: Meeting, cal: WorkCalendar, allowed: int) -> None:
     meeting.late = days > allowed
 
 
+def _refuse_duplicate(
+    branch: Branch, data: MeetingInput, kind: KindDef, exclude: int | None = None
+) -> None:
+    """The same kind (and group) at the same start in one branch is a duplicate submit."""
+    stmt = select(Meeting.id).where(
+        Meeting.branch_id == branch.id,
+        Meeting.kind == data.kind,
+        Meeting.started_at == data.started_at,
+        Meeting.deleted_at.is_(None),
+    )
+    if data.group_id is not None:
+        stmt = stmt.where(Meeting.group_id == data.group_id)
+    if exclude is not None:
+        stmt = stmt.where(Meeting.id != exclude)
+    if db.session.scalar(stmt.limit(1)) is not None:
+        raise MeetingError(
+            f"已有同一开始时间的{kind.name}记录（可能是重复提交）", "started_at", 409
+        )
+
+
 def find_by_client_uuid(client_uuid: str | None) -> Meeting | None:
     """The meeting an earlier submit with this key created (a retried submit)."""
     if not client_uuid:
@@ -381,6 +401,7 @@ def record_meeting(
         client_uuid = client_uuid.strip()[:64] or None
     known = kinds()
     kind, roster, members = _validate(branch, data, now, known)
+    _refuse_duplicate(branch, data, kind)
     meeting = Meeting(
         branch_id=branch.id,
         region_id=branch.region_id,
@@ -437,6 +458,7 @@ def update_meeting(
     assert branch is not None
     known = kinds(include_inactive=True)
     kind, roster, members = _validate(branch, data, now, known)
+    _refuse_duplicate(branch, data, kind, exclude=meeting.id)
     _fill_attendance(meeting, data, roster, members)
     _apply(meeting, data, kind)
     _lateness(meeting, cal, settings()["late_entry_working_days"])

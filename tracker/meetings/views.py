@@ -98,6 +98,16 @@ def kind_name_filter(code: str) -> str:
     return services.kind_name(code)
 
 
+@bp.app_template_filter("iso_local")
+def iso_local(value: str) -> str:
+    """A snapshot's UTC ISO time shown in local time (YYYY-MM-DD HH:MM)."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (TypeError, ValueError):
+        return str(value)
+    return parsed.astimezone(TZ).strftime("%Y-%m-%d %H:%M")
+
+
 @bp.app_template_filter("obligation_label")
 def obligation_label(status: str) -> str:
     return STATUS_LABELS.get(status, status)
