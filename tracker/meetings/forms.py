@@ -17,6 +17,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 DT_FORMAT = "%Y-%m-%dT%H:%M"
@@ -63,7 +64,11 @@ class ImportForm(FlaskForm):
 
 
 class PlanForm(FlaskForm):
-    quarter = SelectField("季度", coerce=int, choices=[(q, f"第{q}季度") for q in range(1, 5)])
+    quarter = SelectField(
+        "季度",
+        coerce=int,
+        choices=[SelectChoice(str(q), f"第{q}季度") for q in range(1, 5)],
+    )
     year = IntegerField("年度", validators=[InputRequired("请填写年度"), NumberRange(2000, 2100)])
     kind = SelectField("会议类型", validators=[DataRequired("请选择会议类型")])
     group_id = SelectField("党小组", coerce=int, validate_choice=False, default=0)
@@ -77,12 +82,12 @@ class RuleForm(FlaskForm):
     frequency = SelectField(
         "频次",
         choices=[
-            ("", "沿用全市默认"),
-            ("monthly", "每月"),
-            ("quarterly", "每季度"),
-            ("yearly", "每年"),
-            ("yearly:Q4", "每年（第四季度内）"),
-            ("none", "不作要求"),
+            SelectChoice("", "沿用全市默认"),
+            SelectChoice("monthly", "每月"),
+            SelectChoice("quarterly", "每季度"),
+            SelectChoice("yearly", "每年"),
+            SelectChoice("yearly:Q4", "每年（第四季度内）"),
+            SelectChoice("none", "不作要求"),
         ],
         validate_choice=True,
     )
@@ -94,10 +99,10 @@ class KindForm(FlaskForm):
     frequency = SelectField(
         "频次",
         choices=[
-            ("none", "不作要求"),
-            ("monthly", "每月"),
-            ("quarterly", "每季度"),
-            ("yearly", "每年"),
-            ("yearly:Q4", "每年（第四季度内）"),
+            SelectChoice("none", "不作要求"),
+            SelectChoice("monthly", "每月"),
+            SelectChoice("quarterly", "每季度"),
+            SelectChoice("yearly", "每年"),
+            SelectChoice("yearly:Q4", "每年（第四季度内）"),
         ],
     )
