@@ -46,7 +46,12 @@ from datetime import UTC, datetime
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-import cv2
+# FFmpeg writes errors (with the full URL, credentials included) to stderr;
+# silence it in every process that imports this module — before cv2 loads.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+
+import cv2  # noqa: E402
 import numpy as np
 import numpy.typing as npt
 
@@ -65,11 +70,6 @@ MAX_WINDOW_FRAMES = 6
 """At most this many frames of a window are converted and analysed (the rest are only grabbed)."""
 
 _FAST_OPTIONS = "analyzeduration;0|probesize;32"
-
-# FFmpeg writes errors (with the full URL, credentials included) to stderr;
-# silence it in every process that imports this module.
-os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
-os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
 
 
 @dataclass
@@ -426,6 +426,10 @@ def _worker_main(conn: multiprocessing.connection.Connection) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
+    try:
+        conn.send("ready")  # imports (cv2, numpy) are done: the hard bound may start counting
+    except OSError:
+        return
     while True:
         try:
             req = conn.recv()
@@ -443,6 +447,10 @@ def _worker_main(conn: multiprocessing.connection.Connection) -> None:
             return
 
 
+WORKER_START_TIMEOUT_S = 120.0
+"""How long a new worker may take to import OpenCV (slow on a loaded or cold machine)."""
+
+
 class _Worker:
     def __init__(self, ctx: Any) -> None:
         self.conn, child = ctx.Pipe()
@@ -451,6 +459,22 @@ class _Worker:
         )
         self.process.start()
         child.close()
+        self.ready = False
+
+    def wait_ready(self) -> bool:
+        """Wait until the worker finished its imports; False if it never does.
+
+        Start-up time must not count against a camera's hard bound, or a slow
+        start (a loaded station, a cold disk) would be blamed on the camera.
+        """
+        if self.ready:
+            return True
+        try:
+            if self.conn.poll(WORKER_START_TIMEOUT_S) and self.conn.recv() == "ready":
+                self.ready = True
+        except (EOFError, OSError):
+            return False
+        return self.ready
 
     def kill(self) -> None:
         with contextlib.suppress(Exception):  # already gone
@@ -506,6 +530,9 @@ class ProbePool:
         if self._closed:
             raise RuntimeError("probe pool is closed")
         w = self._idle.get()
+        if not w.wait_ready():
+            self._replace(w)
+            return ProbeResult(verdict=None, elapsed_ms=0, error="probe worker failed to start")
         started = _now()
         t0 = time.monotonic()
         try:
