@@ -8,7 +8,8 @@ from flask import Blueprint
 
 def domain_blueprints() -> list[Blueprint]:
     """Blueprints of every domain package (imported late: no import cycles)."""
+    from tracker.dashboard.views import bp as dashboard
     from tracker.meetings.views import bp as meetings
     from tracker.org.views import bp as org
 
-    return [org, meetings]
+    return [org, dashboard, meetings]

@@ -198,15 +198,15 @@ def score(
         if den <= 0:
             raw.append((spec, num, den, False, None, None, "本期无此项（不适用），不计分"))
             continue
-        rate = max(0.0, min(num / den, 1.0))
+        r = max(0.0, min(num / den, 1.0))
         if weight <= 0:
-            raw.append((spec, num, den, False, rate, None, "权重为 0，不计分"))
+            raw.append((spec, num, den, False, r, None, "权重为 0，不计分"))
             continue
-        raw.append((spec, num, den, True, rate, points_for(rate, config.targets[spec.key]), ""))
+        raw.append((spec, num, den, True, r, points_for(r, config.targets[spec.key]), ""))
     total_weight = sum(config.weights.get(s.key, 0.0) for s, *_rest in raw if _rest[2])
     comps = []
     value = 0.0
-    for spec, num, den, applies, rate, pts, reason in raw:
+    for spec, num, den, applies, r_, pts, reason in raw:
         weight = config.weights.get(spec.key, 0.0)
         share = weight / total_weight if applies and total_weight else 0.0
         if applies and pts is not None:
@@ -219,7 +219,7 @@ def score(
                 weight=weight,
                 target=config.targets.get(spec.key, 1.0),
                 applies=applies,
-                rate=rate,
+                rate=r_,
                 points=pts,
                 share=share,
                 reason=reason,

@@ -1,0 +1,51 @@
+"""Jobs of the dashboard, run by ``tracker jobs`` (never in the web process).
+
+- ``dashboard.rollup`` every ``[jobs] rollup_minutes``: recompute the snapshots
+  of the current and previous month, quarter and year for every village;
+- ``dashboard.monthly_report`` on the 1st of each month, 06:30: the previous
+  month's report workbook for the city and every county, kept for download.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+from sqlalchemy import select
+
+from tracker.config import load_settings
+from tracker.dashboard import services
+from tracker.extensions import db
+from tracker.jobs import scheduled_job
+from tracker.models import Region, RegionLevel
+from tracker.periods import Period, PeriodKind
+
+log = logging.getLogger("tracker.dashboard")
+
+try:
+    _ROLLUP_MINUTES = int(load_settings()["jobs"]["rollup_minutes"])
+except Exception:  # a bad config stops the app elsewhere, with the key named
+    _ROLLUP_MINUTES = 15
+
+
+@scheduled_job("dashboard.rollup", "interval", minutes=_ROLLUP_MINUTES)
+def rollup() -> None:
+    """合规看板快照: recompute this and the previous period of each kind."""
+    today = services.local_today()
+    for period in services.periods_to_refresh(today):
+        n = services.compute_period(period, "/", today)
+        log.info("dashboard snapshot %s: %d villages", period.key, n)
+
+
+@scheduled_job("dashboard.monthly_report", "cron", day=1, hour=6, minute=30)
+def monthly_report() -> None:
+    """月度合规报告: last month's workbook for the city and each county."""
+    period = Period.containing(services.local_today(), PeriodKind.month).previous()
+    services.compute_period(period, "/")
+    for region in db.session.scalars(
+        select(Region).where(Region.level.in_((RegionLevel.city, RegionLevel.county)))
+    ):
+        from tracker.dashboard.exports import store_monthly_report
+
+        store_monthly_report(region, period)
+    log.info("monthly reports for %s stored (%s)", period.key, current_app.name)
