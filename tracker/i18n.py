@@ -71,8 +71,8 @@ class PoDomain(Domain):
 
     def get_translations(self) -> Any:
         locale = get_locale()
-        if locale is None or str(locale) == "zh_CN":
-            return NullTranslations()
+        if locale is None or locale.language == "zh":
+            return NullTranslations()  # Chinese is the source text
         return translations_for(str(locale))
 
 

@@ -930,11 +930,18 @@ class _Page:
 
 
 def audit_changes(row: AuditLog) -> list[tuple[str, Any, Any]]:
-    """(field, before, after) triples of one audit row, for the template."""
+    """(field, before, after) triples of one audit row, for the template.
+
+    Inserts and deletes list only the fields that have a value; bookkeeping
+    columns (``id``, ``created_at``) are left out.
+    """
     before = row.before or {}
     after = row.after or {}
-    keys = [k for k in (after or before) if k not in ("created_at",)]
-    return [(k, before.get(k), after.get(k)) for k in keys]
+    keys = [k for k in (after or before) if k not in ("id", "created_at")]
+    out = [(k, before.get(k), after.get(k)) for k in keys]
+    if row.action != "update":
+        out = [c for c in out if (c[2] if row.action == "insert" else c[1]) not in (None, "")]
+    return out
 
 
 @bp.app_template_filter("audit_changes")
