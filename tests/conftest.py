@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 from sqlalchemy import create_engine
 
 from tests.factories import World, build_world
@@ -73,6 +74,16 @@ def app(app_factory: Callable[..., Flask]) -> Flask:
     return app_factory()
 
 
+class _ConnectionBoundSession(FlaskSQLAlchemySession):
+    """Flask-SQLAlchemy's session ignores a session-level ``bind`` (it picks the engine
+    by bind key), so views' commits escaped the test transaction; honour the bind."""
+
+    def get_bind(self, mapper: Any = None, clause: Any = None, bind: Any = None, **kw: Any) -> Any:
+        if bind is None and self.bind is not None:
+            return self.bind
+        return super().get_bind(mapper, clause=clause, bind=bind, **kw)
+
+
 @pytest.fixture
 def db(app: Flask) -> Iterator[Any]:
     """The database session of this test, rolled back at the end."""
@@ -83,7 +94,11 @@ def db(app: Flask) -> Iterator[Any]:
         transaction = connection.begin()
         original = sqla.session
         sqla.session = sqla._make_scoped_session(
-            {"bind": connection, "join_transaction_mode": "create_savepoint"}
+            {
+                "bind": connection,
+                "join_transaction_mode": "create_savepoint",
+                "class_": _ConnectionBoundSession,
+            }
         )
         try:
             yield sqla

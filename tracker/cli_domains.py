@@ -34,3 +34,7 @@ def register(group: click.Group) -> None:
         group.add_command(command)
     for command in meeting_commands():
         group.add_command(command)
+    from tracker.matters.cli import commands as matter_commands
+
+    for command in matter_commands():
+        group.add_command(command)

@@ -1,3 +1,4 @@
 """Imports the demo seeder of every domain so they register (see tracker.demo)."""
 
+import tracker.matters.demo  # noqa: F401
 import tracker.meetings.demo  # noqa: F401

@@ -1,0 +1,443 @@
+"""JSON API of the service ledger: catalog, matters, their events, measures.
+
+Personal data (phone, ID number) is masked unless the caller may write in the
+matter's region — the same rule as the pages and the Excel export.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from flask_login import current_user
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
+
+from tracker.api.core import ApiError, endpoint
+from tracker.calendar_service import load_calendar
+from tracker.extensions import db
+from tracker.matters import rules, services
+from tracker.matters.models import (
+    Channel,
+    EventKind,
+    HandlingLevel,
+    MatterKind,
+    MatterStatus,
+    MatterType,
+    Rating,
+    ServiceMatter,
+)
+from tracker.models import Region, RegionLevel, User
+from tracker.scope import current_scope
+
+TAGS = ["服务事项 service matters"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- catalog ------------------------------------------------------------------------------
+
+
+class CatalogEntry(BaseModel):
+    """One entry of a 事项清单."""
+
+    id: int
+    region_id: int
+    name: str
+    category: str
+    kind: MatterKind
+    promised_days: int
+    statutory_days: int | None
+    materials: list[str]
+    handling_level: HandlingLevel
+    active: bool
+
+
+class CatalogEntryIn(_Strict):
+    region_id: int = Field(description="The county (or city) whose catalog gets the entry")
+    name: str = Field(min_length=1, max_length=100)
+    category: str = Field(default="", max_length=50)
+    kind: MatterKind
+    promised_days: int = Field(default=0, ge=0, le=365)
+    statutory_days: int | None = Field(default=None, ge=0, le=3650)
+    materials: list[str] = Field(default_factory=list, max_length=50)
+    handling_level: HandlingLevel = HandlingLevel.village
+    active: bool = True
+
+
+class CatalogQuery(_Strict):
+    village_id: int | None = Field(default=None, description="Only the catalog this village uses")
+
+
+def _entry(t: MatterType) -> CatalogEntry:
+    return CatalogEntry(
+        id=t.id,
+        region_id=t.region_id,
+        name=t.name,
+        category=t.category,
+        kind=t.kind,
+        promised_days=t.promised_days,
+        statutory_days=t.statutory_days,
+        materials=list(t.materials or []),
+        handling_level=t.handling_level,
+        active=t.active,
+    )
+
+
+def _raise(exc: rules.MatterError) -> None:
+    if isinstance(exc, rules.TransitionError):
+        raise ApiError(409, str(exc), code="illegal_transition") from exc
+    raise ApiError(422, str(exc), fields={exc.field or "body": str(exc)}) from exc
+
+
+@endpoint(
+    "/matters/catalog",
+    summary="事项清单 (catalog of service matters)",
+    tags=TAGS,
+    query=CatalogQuery,
+    response=CatalogEntry,
+)
+def api_catalog(query: CatalogQuery) -> list[CatalogEntry]:
+    scope = current_scope()
+    if query.village_id is not None:
+        village = scope.get_or_404(Region, query.village_id)
+        return [_entry(t) for t in services.catalog_for(village)]
+    stmt = services.catalog_visible(scope).order_by(MatterType.region_id, MatterType.name)
+    return [_entry(t) for t in db.session.scalars(stmt)]
+
+
+@endpoint(
+    "/matters/catalog",
+    ["POST"],
+    summary="Add a catalog entry (admins)",
+    tags=TAGS,
+    body=CatalogEntryIn,
+    response=CatalogEntry,
+    status=201,
+)
+def api_catalog_add(body: CatalogEntryIn) -> CatalogEntry:
+    scope = current_scope()
+    scope.require_admin(body.region_id)
+    region = scope.get_or_404(Region, body.region_id)
+    try:
+        entry = services.save_matter_type(
+            region,
+            name=body.name,
+            kind=body.kind,
+            promised_days=body.promised_days,
+            statutory_days=body.statutory_days,
+            category=body.category,
+            materials=body.materials,
+            handling_level=body.handling_level,
+            active=body.active,
+        )
+    except rules.MatterError as exc:
+        _raise(exc)
+    return _entry(entry)
+
+
+# -- matters ---------------------------------------------------------------------------------
+
+
+class Person(BaseModel):
+    id: int
+    name: str | None
+
+
+class MatterOut(BaseModel):
+    """A service matter. Phone and ID number are masked unless the caller may write here."""
+
+    id: int
+    serial_no: str
+    region_id: int
+    village: str
+    matter_type_id: int
+    matter_type: str
+    kind: MatterKind
+    promised_days: int
+    extension_days: int
+    applicant_name: str
+    applicant_phone: str
+    applicant_id_number: str | None
+    personal_data_masked: bool
+    channel: Channel
+    received_at: datetime
+    received_on: date
+    due_on: date | None = Field(description="Null while the clock is paused (补正)")
+    calendar_official: bool = Field(
+        description="False when a day counted came from the Mon–Fri fallback (year not published)"
+    )
+    status: MatterStatus
+    overdue: bool
+    first_responder: Person = Field(description="首问责任人: stays the owner after referrals")
+    handler: Person | None
+    handler_unit: str | None
+    referred: bool
+    materials_received: list[str]
+    materials_missing: list[str]
+    one_time_notice: str | None
+    completed_at: datetime | None
+    result: str | None
+    on_time: bool | None
+    working_days_used: int | None
+    rating: Rating | None
+    rating_void: bool
+    callback_due_on: date | None
+    called_back_on: date | None
+    callback_on_time: bool | None
+
+
+class MatterPage(BaseModel):
+    items: list[MatterOut]
+    total: int
+    page: int
+    per_page: int
+
+
+class MatterQuery(_Strict):
+    view: Literal["mine", "all", "overdue", "due_soon", "callbacks"] = "all"
+    status: MatterStatus | None = None
+    village_id: int | None = None
+    start: date | None = Field(default=None, description="Received on or after (local date)")
+    end: date | None = Field(default=None, description="Received on or before (local date)")
+    page: int = Field(default=1, ge=1)
+    per_page: int = Field(default=50, ge=1, le=500)
+
+
+class MatterIn(_Strict):
+    village_id: int
+    matter_type_id: int
+    applicant_name: str = Field(min_length=1, max_length=32)
+    applicant_phone: str = Field(min_length=1, max_length=20)
+    applicant_id_number: str | None = Field(default=None, max_length=18)
+    channel: Channel = Channel.in_person
+    received_at: AwareDatetime | None = Field(default=None, description="Default: now")
+    first_responder_id: int | None = Field(default=None, description="Default: the caller")
+    materials_received: list[str] = Field(default_factory=list, max_length=50)
+    materials_missing: list[str] = Field(default_factory=list, max_length=50)
+    one_time_notice: str | None = Field(default=None, max_length=2000)
+    note: str | None = Field(default=None, max_length=2000)
+    client_token: str | None = Field(
+        default=None, max_length=64, description="Resending the same token registers once"
+    )
+
+
+class EventOut(BaseModel):
+    id: int
+    kind: EventKind
+    label: str
+    at: datetime
+    recorded_at: datetime | None
+    actor: str | None
+    to_user: str | None
+    to_unit: str | None
+    approver: str | None
+    days: int | None
+    rating: Rating | None
+    note: str | None
+    data: dict[str, Any] | None
+
+
+class EventIn(_Strict):
+    kind: EventKind
+    at: AwareDatetime | None = None
+    note: str | None = Field(default=None, max_length=4000)
+    to_user_id: int | None = None
+    to_unit: str | None = Field(default=None, max_length=100)
+    to_level: HandlingLevel | None = None
+    approver: str | None = Field(default=None, max_length=64)
+    days: int | None = Field(default=None, ge=1, le=rules.MAX_EXTENSION_DAYS)
+    rating: Rating | None = None
+    missing: list[str] = Field(default_factory=list, max_length=50)
+    notice: str | None = Field(default=None, max_length=2000)
+    upheld: bool | None = None
+    client_token: str | None = Field(default=None, max_length=64)
+
+
+def _out(matter: ServiceMatter) -> MatterOut:
+    scope = current_scope()
+    full = services.can_see_personal(scope, matter)
+    return MatterOut.model_validate(services.matter_dict(matter, full, services.local_today()))
+
+
+@endpoint(
+    "/matters",
+    summary="Service matters in scope",
+    tags=TAGS,
+    query=MatterQuery,
+    response=MatterPage,
+)
+def api_matters(query: MatterQuery) -> MatterPage:
+    scope = current_scope()
+    today = services.local_today()
+    if query.view == "overdue":
+        stmt = services.overdue_stmt(scope, today)
+    elif query.view == "due_soon":
+        stmt = services.due_soon_stmt(scope, today, load_calendar())
+    elif query.view == "callbacks":
+        stmt = services.callbacks_due_stmt(scope)
+    else:
+        me = current_user._get_current_object() if query.view == "mine" else None
+        stmt = services.matters_stmt(scope, mine=me)
+    if query.status is not None:
+        stmt = stmt.where(ServiceMatter.status == query.status)
+    if query.village_id is not None:
+        stmt = stmt.where(ServiceMatter.region_id == query.village_id)
+    if query.start is not None:
+        stmt = stmt.where(ServiceMatter.received_on >= query.start)
+    if query.end is not None:
+        stmt = stmt.where(ServiceMatter.received_on <= query.end)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = db.session.scalars(
+        stmt.limit(query.per_page).offset((query.page - 1) * query.per_page)
+    ).all()
+    return MatterPage(
+        items=[_out(m) for m in rows], total=total, page=query.page, per_page=query.per_page
+    )
+
+
+@endpoint(
+    "/matters",
+    ["POST"],
+    summary="Register a service matter (服务事项登记)",
+    tags=TAGS,
+    body=MatterIn,
+    response=MatterOut,
+    status=201,
+)
+def api_register(body: MatterIn) -> Any:
+    scope = current_scope()
+    village = scope.get_or_404(Region, body.village_id)
+    scope.require_write(village.id)
+    matter_type = db.session.get(MatterType, body.matter_type_id)
+    if matter_type is None:
+        raise ApiError(422, "没有该事项", fields={"matter_type_id": "没有该事项"})
+    me: User = current_user._get_current_object()
+    responder = me
+    if body.first_responder_id is not None:
+        found = db.session.get(User, body.first_responder_id)
+        if found is None:
+            raise ApiError(422, "没有该用户", fields={"first_responder_id": "没有该用户"})
+        responder = found
+    try:
+        matter, created = services.register_matter(
+            village=village,
+            matter_type=matter_type,
+            applicant_name=body.applicant_name,
+            applicant_phone=body.applicant_phone,
+            applicant_id_number=body.applicant_id_number,
+            channel=body.channel,
+            received_at=body.received_at,
+            first_responder=responder,
+            actor=me,
+            calendar=load_calendar(),
+            materials_received=body.materials_received,
+            materials_missing=body.materials_missing,
+            one_time_notice=body.one_time_notice,
+            note=body.note,
+            client_token=body.client_token,
+        )
+    except rules.MatterError as exc:
+        _raise(exc)
+    if matter.region_id != village.id:
+        raise ApiError(409, "该提交标识已用于其他村的事项", code="conflict")
+    return _out(matter), 201 if created else 200
+
+
+@endpoint("/matters/<int:matter_id>", summary="One service matter", tags=TAGS, response=MatterOut)
+def api_matter(matter_id: int) -> MatterOut:
+    return _out(current_scope().get_or_404(ServiceMatter, matter_id))
+
+
+@endpoint(
+    "/matters/<int:matter_id>/events", summary="A matter's timeline", tags=TAGS, response=EventOut
+)
+def api_events(matter_id: int) -> list[EventOut]:
+    matter = current_scope().get_or_404(ServiceMatter, matter_id)
+    return [EventOut.model_validate(services.event_dict(e)) for e in matter.events]
+
+
+@endpoint(
+    "/matters/<int:matter_id>/events",
+    ["POST"],
+    tags=TAGS,
+    body=EventIn,
+    response=EventOut,
+    status=201,
+    summary="Record a step (补正, 转办, 延期, 办结, 评价, 回访, 申诉, 归档); 409 if not allowed",
+)
+def api_add_event(matter_id: int, body: EventIn) -> Any:
+    scope = current_scope()
+    matter = scope.get_or_404(ServiceMatter, matter_id)
+    scope.require_write(matter.region_id)
+    to_user = None
+    if body.to_user_id is not None:
+        to_user = db.session.get(User, body.to_user_id)
+        if to_user is None:
+            raise ApiError(422, "没有该用户", fields={"to_user_id": "没有该用户"})
+    try:
+        event, created = services.record_event(
+            matter,
+            body.kind,
+            current_user._get_current_object(),
+            calendar=load_calendar(),
+            at=body.at,
+            note=body.note,
+            to_user=to_user,
+            to_unit=body.to_unit,
+            to_level=body.to_level,
+            approver=body.approver,
+            days=body.days,
+            rating=body.rating,
+            missing=body.missing,
+            notice=body.notice,
+            upheld=body.upheld,
+            client_token=body.client_token,
+        )
+    except rules.MatterError as exc:
+        _raise(exc)
+    return EventOut.model_validate(services.event_dict(event)), 201 if created else 200
+
+
+# -- measures --------------------------------------------------------------------------------
+
+
+class MeasuresQuery(_Strict):
+    level: RegionLevel = RegionLevel.village
+    start: date
+    end: date
+
+
+class MeasuresOut(BaseModel):
+    region_id: int
+    received: int
+    completed: int
+    completed_on_time: int
+    overdue: int
+    overdue_open: int
+    on_time_rate: float | None
+    avg_working_days: float | None
+    referral_rate: float | None
+    satisfaction_rate: float | None
+    bad_ratings: int
+    bad_called_back_on_time: int
+    bad_callback_overdue: int
+    callback_on_time_rate: float | None
+
+
+@endpoint(
+    "/matters/measures",
+    summary="限时办结/好差评 measures per region node and period",
+    tags=TAGS,
+    query=MeasuresQuery,
+    response=MeasuresOut,
+)
+def api_measures(query: MeasuresQuery) -> list[MeasuresOut]:
+    scope = current_scope()
+    if query.end < query.start:
+        raise ApiError(422, "结束日期不能早于开始日期", fields={"end": "不能早于开始日期"})
+    node = scope.get_or_404(Region, scope.region_id)
+    result = services.matter_measures(query.level, query.start, query.end, under=node)
+    return [MeasuresOut.model_validate(m.as_dict()) for m in result.values()]

@@ -1,0 +1,759 @@
+"""Pages of the service ledger: registration, my matters, detail/timeline, overdue list,
+the printable register (登记簿) and its Excel export, the catalog, calendar overrides.
+
+Thin: parse the form, call :mod:`tracker.matters.services`, commit, render.
+A :class:`~tracker.matters.rules.MatterError` goes next to its field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from sqlalchemy import func, select
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from tracker.calendar_service import load_calendar
+from tracker.extensions import db
+from tracker.matters import api as _api  # noqa: F401  (registers the JSON routes)
+from tracker.matters import rules, services
+from tracker.matters import todo as _todo  # noqa: F401  (registers the home to-dos)
+from tracker.matters.models import (
+    Channel,
+    EventKind,
+    HandlingLevel,
+    MatterKind,
+    MatterStatus,
+    MatterType,
+    Rating,
+    ServiceMatter,
+)
+from tracker.matters.rules import MatterError
+from tracker.models import CalendarOverride, Region, RegionLevel, User
+from tracker.scope import Scope, current_scope
+from tracker.workdays import package_covers
+
+bp = Blueprint("matters", __name__, url_prefix="/matters", static_folder="static")
+
+
+# -- template filters (labels of the domain's enums) ---------------------------------
+
+
+@bp.app_template_filter("matter_status")
+def _status_label(value: Any) -> str:
+    return rules.STATUS_LABELS.get(MatterStatus(value), str(value)) if value else ""
+
+
+@bp.app_template_filter("matter_event")
+def _event_label(value: Any) -> str:
+    return rules.EVENT_LABELS.get(EventKind(value), str(value)) if value else ""
+
+
+@bp.app_template_filter("matter_rating")
+def _rating_label(value: Any) -> str:
+    return rules.RATING_LABELS.get(Rating(value), str(value)) if value else ""
+
+
+@bp.app_template_filter("matter_channel")
+def _channel_label(value: Any) -> str:
+    return rules.CHANNEL_LABELS.get(Channel(value), str(value)) if value else ""
+
+
+@bp.app_template_filter("matter_kind")
+def _kind_label(value: Any) -> str:
+    return rules.KIND_LABELS.get(MatterKind(value), str(value)) if value else ""
+
+
+@bp.app_template_filter("handling_level")
+def _level_label(value: Any) -> str:
+    return rules.LEVEL_LABELS.get(HandlingLevel(value), str(value)) if value else ""
+
+
+# -- forms ----------------------------------------------------------------------------
+
+
+class RegistrationForm(FlaskForm):
+    """服务事项登记: what the counter fills in (< 1 minute)."""
+
+    village_id = SelectField("村（社区）", coerce=int, validators=[DataRequired("请选择村")])
+    matter_type_id = SelectField("办理事项", coerce=int, validators=[DataRequired("请选择事项")])
+    applicant_name = StringField(
+        "申请人", validators=[DataRequired("请填写申请人姓名"), Length(max=32)]
+    )
+    applicant_phone = StringField("联系电话", validators=[DataRequired("请填写联系电话")])
+    applicant_id_number = StringField("身份证号（选填）", validators=[Optional()])
+    channel = SelectField(
+        "受理渠道",
+        choices=[(c.value, rules.CHANNEL_LABELS[c]) for c in Channel],
+        default=Channel.in_person.value,
+    )
+    received_at = StringField("受理时间", validators=[DataRequired("请填写受理时间")])
+    first_responder_id = SelectField("首问责任人", coerce=int)
+    other_materials = StringField("其他已收材料（选填，用顿号分隔）", validators=[Optional()])
+    one_time_notice = TextAreaField("一次性告知（材料不齐时必填）", validators=[Optional()])
+    note = TextAreaField("备注", validators=[Optional()])
+    client_token = HiddenField()
+
+
+class EventForm(FlaskForm):
+    """Every timeline action posts here; the services say which fields it needs."""
+
+    kind = HiddenField()
+    at = StringField("时间", validators=[Optional()])
+    note = TextAreaField("说明", validators=[Optional()])
+    missing = TextAreaField("缺少的材料（每行一项）", validators=[Optional()])
+    notice = TextAreaField("告知内容", validators=[Optional()])
+    to_user_id = SelectField("转办给", coerce=int, validators=[Optional()])
+    to_unit = StringField("或转办单位", validators=[Optional()])
+    to_level = SelectField(
+        "层级",
+        choices=[("", "（不变）")] + [(lv.value, rules.LEVEL_LABELS[lv]) for lv in HandlingLevel],
+        validators=[Optional()],
+    )
+    approver = StringField("审批人", validators=[Optional()])
+    days = IntegerField("延期（工作日）", validators=[Optional()])
+    rating = SelectField(
+        "评价等级",
+        choices=[("", "请选择")] + [(r.value, rules.RATING_LABELS[r]) for r in Rating],
+        validators=[Optional()],
+    )
+    upheld = SelectField(
+        "申诉是否成立",
+        choices=[("", "请选择"), ("yes", "成立（该评价不计）"), ("no", "不成立")],
+        validators=[Optional()],
+    )
+    client_token = HiddenField()
+
+
+class CatalogForm(FlaskForm):
+    """One entry of the county catalog (事项清单)."""
+
+    region_id = SelectField("所属清单", coerce=int)
+    name = StringField("事项名称", validators=[DataRequired("请填写事项名称"), Length(max=100)])
+    category = StringField("事项类别", validators=[Optional(), Length(max=50)])
+    kind = SelectField("办件类型", choices=[(k.value, rules.KIND_LABELS[k]) for k in MatterKind])
+    promised_days = IntegerField(
+        "承诺时限（工作日）",
+        validators=[Optional(), NumberRange(min=0, max=365, message="应为 0–365")],
+    )
+    statutory_days = IntegerField(
+        "法定时限（工作日，选填）",
+        validators=[Optional(), NumberRange(min=0, max=3650, message="应为非负整数")],
+    )
+    materials = TextAreaField("所需材料（每行一项）", validators=[Optional()])
+    handling_level = SelectField(
+        "办理层级", choices=[(lv.value, rules.LEVEL_LABELS[lv]) for lv in HandlingLevel]
+    )
+    active = BooleanField("在用", default=True)
+
+
+class ImportForm(FlaskForm):
+    region_id = SelectField("导入到", coerce=int)
+    file = FileField("Excel 文件（.xlsx）")
+
+
+class OverrideForm(FlaskForm):
+    day = DateField("日期", validators=[DataRequired("请选择日期")])
+    is_workday = SelectField("当日", choices=[("0", "放假（休息日）"), ("1", "上班（调休工作日）")])
+    note = StringField("说明", validators=[Optional(), Length(max=64)])
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _me() -> User:
+    user: User = current_user._get_current_object()
+    return user
+
+
+def _villages(scope: Scope) -> list[Region]:
+    return list(
+        db.session.scalars(
+            scope.select(Region)
+            .where(Region.level == RegionLevel.village)
+            .order_by(Region.path, Region.name)
+        )
+    )
+
+
+def _field_error(form: FlaskForm, exc: MatterError) -> None:
+    field = getattr(form, exc.field or "", None)
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*list(field.errors), str(exc)]
+    else:
+        form.form_errors.append(str(exc))
+
+
+def _page(stmt: Any) -> Any:
+    per_page = int(current_app.config["SETTINGS"]["tracker"]["per_page"])
+    return db.paginate(stmt, per_page=per_page, error_out=False)
+
+
+def _catalog_regions(scope: Scope) -> list[Region]:
+    """Counties (and the city) whose catalog this admin may edit."""
+    return list(
+        db.session.scalars(
+            scope.select(Region)
+            .where(Region.level.in_([RegionLevel.county, RegionLevel.city]))
+            .order_by(Region.path)
+        )
+    )
+
+
+# -- registration -------------------------------------------------------------------------
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def register() -> ResponseReturnValue:
+    """服务事项登记 at the counter."""
+    scope = current_scope()
+    scope.require_write()
+    villages = _villages(scope)
+    if not villages:
+        flash("您的管辖范围内没有村（社区），无法登记服务事项。", "warning")
+        return redirect(url_for("matters.index"))
+    form = RegistrationForm()
+    form.village_id.choices = [(v.id, v.name) for v in villages]
+    chosen: int = form.village_id.data if form.village_id.data else villages[0].id
+    asked = request.args.get("village_id", default=0, type=int)
+    if request.method == "GET" and asked:
+        chosen = asked
+        form.village_id.data = chosen
+    village = next((v for v in villages if v.id == chosen), villages[0])
+    catalog = services.catalog_for(village)
+    form.matter_type_id.choices = [(0, "请选择事项")] + [
+        (
+            t.id,
+            f"{t.name}（{rules.KIND_LABELS[t.kind]}"
+            + (f" {t.promised_days}个工作日）" if t.promised_days else "）"),
+        )
+        for t in catalog
+    ]
+    responders = services.responders_for(village)
+    form.first_responder_id.choices = [(u.id, u.display_name) for u in responders]
+    if request.method == "GET":
+        form.first_responder_id.data = current_user.id
+        form.client_token.data = uuid.uuid4().hex
+        form.received_at.data = (
+            services.utcnow().astimezone(services.local_tz()).strftime("%Y-%m-%dT%H:%M")
+        )
+    received = request.form.getlist("materials_received")
+    if form.validate_on_submit():
+        matter_type = next((t for t in catalog if t.id == form.matter_type_id.data), None)
+        responder = next((u for u in responders if u.id == form.first_responder_id.data), None)
+        if matter_type is None:
+            form.matter_type_id.errors = ["请选择本村适用清单中的事项"]
+        elif responder is None:
+            form.first_responder_id.errors = ["请选择首问责任人"]
+        else:
+            wanted = [m for m in matter_type.materials if m in received]
+            missing = [m for m in matter_type.materials if m not in received]
+            extra = [
+                x.strip()
+                for x in (form.other_materials.data or "").replace("，", "、").split("、")
+                if x.strip()
+            ]
+            try:
+                matter, created = services.register_matter(
+                    village=village,
+                    matter_type=matter_type,
+                    applicant_name=form.applicant_name.data or "",
+                    applicant_phone=form.applicant_phone.data or "",
+                    applicant_id_number=form.applicant_id_number.data,
+                    channel=Channel(form.channel.data),
+                    received_at=services.parse_local_datetime(form.received_at.data),
+                    first_responder=responder,
+                    actor=_me(),
+                    calendar=load_calendar(),
+                    materials_received=wanted + extra,
+                    materials_missing=missing,
+                    one_time_notice=form.one_time_notice.data,
+                    note=form.note.data,
+                    client_token=form.client_token.data or None,
+                )
+            except MatterError as exc:
+                db.session.rollback()
+                _field_error(form, exc)
+            else:
+                db.session.commit()
+                if created:
+                    flash(f"已登记 {matter.serial_no}。", "success")
+                return redirect(url_for("matters.detail", matter_id=matter.id))
+    materials = {t.id: t.materials for t in catalog}
+    kinds = {t.id: [t.kind.value, t.promised_days] for t in catalog}
+    return render_template(
+        "matters/register.html",
+        form=form,
+        materials=materials,
+        kinds=kinds,
+        received=received,
+        village=village,
+    )
+
+
+# -- lists ------------------------------------------------------------------------------------
+
+
+@bp.route("/")
+@login_required
+def index() -> ResponseReturnValue:
+    """我的事项 (default) and the other lists of the user's scope."""
+    scope = current_scope()
+    view = request.args.get("view", "mine")
+    today = services.local_today()
+    calendar = load_calendar()
+    if view == "all":
+        stmt = services.matters_stmt(scope)
+    elif view == "overdue":
+        stmt = services.overdue_stmt(scope, today)
+    elif view == "due_soon":
+        stmt = services.due_soon_stmt(scope, today, calendar)
+    elif view == "callbacks":
+        stmt = services.callbacks_due_stmt(scope)
+    else:
+        view = "mine"
+        stmt = services.matters_stmt(scope, mine=_me())
+    page = _page(stmt)
+    counts = {
+        "overdue": db.session.scalar(
+            select(func.count()).select_from(services.overdue_stmt(scope, today).subquery())
+        ),
+        "due_soon": db.session.scalar(
+            select(func.count()).select_from(
+                services.due_soon_stmt(scope, today, calendar).subquery()
+            )
+        ),
+        "callbacks": db.session.scalar(
+            select(func.count()).select_from(services.callbacks_due_stmt(scope).subquery())
+        ),
+    }
+    return render_template(
+        "matters/index.html",
+        page=page,
+        view=view,
+        counts=counts,
+        today=today,
+        full=scope.can_write,
+        me=current_user.id,
+        is_overdue=rules.is_overdue,
+    )
+
+
+@bp.route("/overdue")
+@login_required
+def overdue() -> ResponseReturnValue:
+    """逾期事项: every open matter past due in the user's scope (the township's list), by village."""
+    scope = current_scope()
+    today = services.local_today()
+    rows = list(db.session.scalars(services.overdue_stmt(scope, today)))
+    calendar = load_calendar()
+    late_days = {m.id: calendar.working_days_between(m.due_on, today) for m in rows if m.due_on}
+    by_village: dict[str, list[ServiceMatter]] = {}
+    for m in rows:
+        by_village.setdefault(m.region.name, []).append(m)
+    return render_template(
+        "matters/overdue.html",
+        by_village=by_village,
+        total=len(rows),
+        late_days=late_days,
+        today=today,
+        full=scope.can_write,
+    )
+
+
+# -- detail and events -----------------------------------------------------------------------
+
+
+def _event_form(matter: ServiceMatter, form: EventForm | None = None) -> EventForm:
+    form = form or EventForm()
+    village = db.session.get(Region, matter.region_id)
+    users = services.responders_for(village) if village else []
+    form.to_user_id.choices = [(0, "（不指定人员）")] + [
+        (u.id, f"{u.display_name}（{u.region.name}）") for u in users
+    ]
+    if not form.client_token.data:
+        form.client_token.data = uuid.uuid4().hex
+    return form
+
+
+def _render_detail(
+    matter: ServiceMatter, form: EventForm, status: int = 200
+) -> ResponseReturnValue:
+    scope = current_scope()
+    today = services.local_today()
+    state = services.state_of(matter)
+    allowed = rules.allowed_events(state, current_user.id) if scope.can_write else []
+    full = services.can_see_personal(scope, matter)
+    form.client_token.data = uuid.uuid4().hex  # a fresh token per rendered page
+    return (
+        render_template(
+            "matters/detail.html",
+            m=matter,
+            form=form,
+            allowed=allowed,
+            active_kind=form.kind.data or "",
+            full=full,
+            phone=services.shown_phone(matter, full),
+            id_number=services.shown_id(matter, full),
+            overdue=rules.is_overdue(matter.status, matter.due_on, today),
+            today=today,
+            is_admin=scope.is_admin,
+            EventKind=EventKind,
+        ),
+        status,
+    )
+
+
+@bp.route("/<int:matter_id>")
+@login_required
+def detail(matter_id: int) -> ResponseReturnValue:
+    """A matter with its timeline and the actions its state allows."""
+    matter = current_scope().get_or_404(ServiceMatter, matter_id)
+    return _render_detail(matter, _event_form(matter))
+
+
+@bp.route("/<int:matter_id>/events", methods=["POST"])
+@login_required
+def add_event(matter_id: int) -> ResponseReturnValue:
+    """Record one step of the timeline (accepted, paused, referred … archived)."""
+    scope = current_scope()
+    matter = scope.get_or_404(ServiceMatter, matter_id)
+    scope.require_write(matter.region_id)
+    form = _event_form(matter)
+    if not form.validate_on_submit():
+        return _render_detail(matter, form, 422)
+    try:
+        kind = EventKind(form.kind.data)
+    except ValueError:
+        abort(400)
+    to_user = None
+    if form.to_user_id.data:
+        to_user = db.session.get(User, form.to_user_id.data)
+    try:
+        _, created = services.record_event(
+            matter,
+            kind,
+            _me(),
+            calendar=load_calendar(),
+            at=services.parse_local_datetime(form.at.data) if form.at.data else None,
+            note=form.note.data,
+            to_user=to_user,
+            to_unit=form.to_unit.data,
+            to_level=HandlingLevel(form.to_level.data) if form.to_level.data else None,
+            approver=form.approver.data,
+            days=form.days.data,
+            rating=Rating(form.rating.data) if form.rating.data else None,
+            missing=(form.missing.data or "").splitlines(),
+            notice=form.notice.data,
+            upheld={"yes": True, "no": False}.get(form.upheld.data or ""),
+            client_token=form.client_token.data or None,
+        )
+    except MatterError as exc:
+        db.session.rollback()
+        matter = scope.get_or_404(ServiceMatter, matter_id)
+        form.to_user_id.choices = _event_form(matter, EventForm()).to_user_id.choices
+        _field_error(form, exc)
+        if not exc.field or not hasattr(form, exc.field):
+            flash(str(exc), "danger")
+        return _render_detail(matter, form, 422)
+    db.session.commit()
+    if created:
+        flash(f"已登记：{rules.EVENT_LABELS[kind]}。", "success")
+    return redirect(url_for("matters.detail", matter_id=matter.id))
+
+
+# -- the paper register (登记簿) -------------------------------------------------------------
+
+
+def _register_args(scope: Scope) -> tuple[Region, int, list[ServiceMatter], list[Region]]:
+    villages = _villages(scope)
+    if not villages:
+        abort(404)
+    village_id = request.args.get("village_id", type=int) or villages[0].id
+    village = scope.get_or_404(Region, village_id)
+    if village.level != RegionLevel.village:
+        abort(404)
+    year = request.args.get("year", type=int) or services.local_today().year
+    if not 2000 <= year <= 2100:
+        abort(404)
+    stmt = (
+        services.matters_stmt(
+            scope, village_id=village.id, start=date(year, 1, 1), end=date(year, 12, 31)
+        )
+        .order_by(None)
+        .order_by(ServiceMatter.received_at, ServiceMatter.id)
+    )
+    return village, year, list(db.session.scalars(stmt)), villages
+
+
+@bp.route("/register")
+@login_required
+def register_book() -> ResponseReturnValue:
+    """The village's register, laid out like the paper 登记簿 (print with Ctrl+P)."""
+    scope = current_scope()
+    village, year, matters, villages = _register_args(scope)
+    full = scope.can_write
+    rows = services.register_rows(matters, full, services.local_today())
+    return render_template(
+        "matters/register_book.html",
+        village=village,
+        year=year,
+        rows=rows,
+        columns=services.REGISTER_COLUMNS,
+        villages=villages,
+        ids=[m.id for m in matters],
+    )
+
+
+@bp.route("/register.xlsx")
+@login_required
+def register_xlsx() -> ResponseReturnValue:
+    """The register as Excel, in the paper columns; personal data masked for viewers."""
+    scope = current_scope()
+    village, year, matters, _ = _register_args(scope)
+    rows = services.register_rows(matters, scope.can_write, services.local_today())
+    data = services.register_workbook(f"{village.name} {year} 年便民服务事项登记簿", rows)
+    from urllib.parse import quote
+
+    filename = quote(f"{village.name}-{year}-服务事项登记簿.xlsx")
+    return Response(
+        data,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"},
+    )
+
+
+# -- measures -------------------------------------------------------------------------------
+
+
+@bp.route("/measures")
+@login_required
+def measures() -> ResponseReturnValue:
+    """限时办结 and 好差评 measures of the user's node and the nodes one level below."""
+    scope = current_scope()
+    node = scope.get_or_404(Region, scope.region_id)
+    year = request.args.get("year", type=int) or services.local_today().year
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    child_level = node.level.child or RegionLevel.village
+    children = list(
+        db.session.scalars(select(Region).where(Region.parent_id == node.id).order_by(Region.name))
+    )
+    per_child = services.matter_measures(child_level, start, end, under=node)
+    own = services.matter_measures(node.level, start, end, region_ids=[node.id]).get(
+        node.id
+    ) or services.MatterMeasures(node.id)
+    rows = [(c, per_child.get(c.id) or services.MatterMeasures(c.id)) for c in children]
+    return render_template("matters/measures.html", node=node, own=own, rows=rows, year=year)
+
+
+# -- catalog ------------------------------------------------------------------------------------
+
+
+@bp.route("/catalog")
+@login_required
+def catalog() -> ResponseReturnValue:
+    """事项清单 the user's villages use (read), and the admin's own catalogs (edit)."""
+    scope = current_scope()
+    entries = list(
+        db.session.scalars(
+            services.catalog_visible(scope).order_by(
+                MatterType.region_id, MatterType.category, MatterType.name
+            )
+        )
+    )
+    editable = {r.id for r in _catalog_regions(scope)} if scope.is_admin else set()
+    return render_template("matters/catalog.html", entries=entries, editable=editable)
+
+
+@bp.route("/catalog/new", methods=["GET", "POST"])
+@bp.route("/catalog/<int:type_id>/edit", methods=["GET", "POST"])
+@login_required
+def catalog_edit(type_id: int | None = None) -> ResponseReturnValue:
+    scope = current_scope()
+    scope.require_admin()
+    entry = scope.get_or_404(MatterType, type_id) if type_id is not None else None
+    regions = _catalog_regions(scope)
+    if not regions:
+        abort(403)
+    form = CatalogForm(obj=entry) if request.method == "GET" and entry else CatalogForm()
+    form.region_id.choices = [(r.id, f"{r.name}事项清单") for r in regions]
+    if request.method == "GET" and entry:
+        form.kind.data = entry.kind.value
+        form.handling_level.data = entry.handling_level.value
+        form.materials.data = "\n".join(entry.materials)
+    if form.validate_on_submit():
+        region = next((r for r in regions if r.id == form.region_id.data), None)
+        if region is None:
+            abort(404)
+        try:
+            services.save_matter_type(
+                region,
+                name=form.name.data or "",
+                kind=MatterKind(form.kind.data),
+                promised_days=form.promised_days.data,
+                statutory_days=form.statutory_days.data,
+                category=form.category.data or "",
+                materials=(form.materials.data or "").splitlines(),
+                handling_level=HandlingLevel(form.handling_level.data),
+                active=bool(form.active.data),
+                existing=entry,
+            )
+        except MatterError as exc:
+            db.session.rollback()
+            _field_error(form, exc)
+        else:
+            db.session.commit()
+            flash("事项清单已保存。", "success")
+            return redirect(url_for("matters.catalog"))
+    return render_template("matters/catalog_edit.html", form=form, entry=entry)
+
+
+def _upload_path(digest: str) -> Path:
+    return Path(current_app.config["UPLOAD_DIR"]) / "catalog" / f"{digest}.xlsx"
+
+
+@bp.route("/catalog/import", methods=["GET", "POST"])
+@login_required
+def catalog_import() -> ResponseReturnValue:
+    """Upload → preview with per-row errors → confirm (all or nothing)."""
+    scope = current_scope()
+    scope.require_admin()
+    regions = _catalog_regions(scope)
+    if not regions:
+        abort(403)
+    form = ImportForm()
+    form.region_id.choices = [(r.id, f"{r.name}事项清单") for r in regions]
+    rows: list[services.CatalogRow] | None = None
+    digest = ""
+    if form.validate_on_submit():
+        region = next((r for r in regions if r.id == form.region_id.data), None)
+        if region is None:
+            abort(404)
+        confirm = request.form.get("digest", "")
+        try:
+            if confirm:
+                if len(confirm) != 64 or not all(c in "0123456789abcdef" for c in confirm):
+                    abort(400)
+                path = _upload_path(confirm)
+                if not path.exists():
+                    raise MatterError("上传的文件已失效，请重新上传", "file")
+                rows = services.parse_catalog_workbook(path.read_bytes(), region)
+                added, updated = services.import_catalog(region, rows)
+                db.session.commit()
+                path.unlink(missing_ok=True)
+                flash(f"已导入：新增 {added} 项，更新 {updated} 项。", "success")
+                return redirect(url_for("matters.catalog"))
+            upload = form.file.data
+            if upload is None or not getattr(upload, "filename", ""):
+                raise MatterError("请选择要上传的 Excel 文件", "file")
+            data = upload.read()
+            rows = services.parse_catalog_workbook(data, region)
+            digest = hashlib.sha256(data).hexdigest()
+            path = _upload_path(digest)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        except MatterError as exc:
+            db.session.rollback()
+            _field_error(form, exc)
+    return render_template(
+        "matters/catalog_import.html",
+        form=form,
+        rows=rows,
+        digest=digest,
+        columns=services.CATALOG_COLUMNS,
+        has_errors=bool(rows and any(r.errors for r in rows)),
+    )
+
+
+# -- calendar overrides ------------------------------------------------------------------------
+
+
+def _require_calendar_admin(scope: Scope) -> None:
+    """The national calendar is shared by everyone: only a top-level admin changes it."""
+    scope.require_admin()
+    node = db.session.get(Region, scope.region_id)
+    if node is None or node.parent_id is not None:
+        abort(403)
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+@login_required
+def calendar_overrides() -> ResponseReturnValue:
+    """工作日调整: an admin enters a year's published holidays before the package has them."""
+    scope = current_scope()
+    _require_calendar_admin(scope)
+    form = OverrideForm()
+    if request.method == "POST" and request.form.get("delete_id"):
+        row = db.session.get(CalendarOverride, request.form.get("delete_id", type=int) or 0)
+        if row is None:
+            abort(404)
+        db.session.delete(row)
+        db.session.commit()
+        flash(f"已删除 {row.day.isoformat()} 的调整。", "info")
+        return redirect(url_for("matters.calendar_overrides", year=row.day.year))
+    if form.validate_on_submit() and form.day.data:
+        day = form.day.data
+        if package_covers(day.year):
+            form.day.errors = [f"{day.year} 年已有国务院公布的官方日历，无需调整"]
+        else:
+            existing = db.session.scalar(
+                select(CalendarOverride).where(CalendarOverride.day == day)
+            )
+            row = existing or CalendarOverride(day=day)
+            row.is_workday = form.is_workday.data == "1"
+            row.note = (form.note.data or "").strip()
+            if existing is None:
+                db.session.add(row)
+            db.session.commit()
+            flash(f"已保存 {day.isoformat()}。", "success")
+            return redirect(url_for("matters.calendar_overrides", year=day.year))
+    this_year = services.local_today().year
+    year = request.args.get("year", type=int) or this_year + 1
+    rows = list(
+        db.session.scalars(
+            select(CalendarOverride)
+            .where(
+                CalendarOverride.day >= date(year, 1, 1), CalendarOverride.day <= date(year, 12, 31)
+            )
+            .order_by(CalendarOverride.day)
+        )
+    )
+    status = {
+        y: ("官方日历（软件包）" if package_covers(y) else None)
+        for y in range(this_year - 1, this_year + 3)
+    }
+    cal = load_calendar()
+    for y in status:
+        if status[y] is None:
+            status[y] = (
+                "管理员已录入" if cal.year_is_official(y) else "未公布：按周一至周五计算（非官方）"
+            )
+    return render_template("matters/calendar.html", form=form, rows=rows, year=year, status=status)

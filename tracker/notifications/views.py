@@ -1,0 +1,55 @@
+"""The inbox page (站内通知) and the unread badge every page's navbar shows."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+
+from tracker.extensions import db
+from tracker.notifications import services
+from tracker.notifications.models import Notification
+
+bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+
+
+@bp.app_context_processor
+def _unread_badge() -> dict[str, object]:
+    """``unread_notifications()`` for templates (the navbar badge), computed lazily."""
+
+    def unread_notifications() -> int:
+        if not current_user.is_authenticated:
+            return 0
+        return services.unread_count(current_user.id)
+
+    return {"unread_notifications": unread_notifications}
+
+
+@bp.route("/")
+@login_required
+def inbox() -> ResponseReturnValue:
+    """The user's messages, newest first (``?unread=1`` for unread only)."""
+    unread_only = request.args.get("unread") == "1"
+    notes = services.inbox(current_user.id, unread_only=unread_only)
+    return render_template("notifications/inbox.html", notes=notes, unread_only=unread_only)
+
+
+@bp.route("/<int:note_id>/open", methods=["POST"])
+@login_required
+def open_note(note_id: int) -> ResponseReturnValue:
+    """Mark a message read and follow its link (only to our own pages)."""
+    note = db.session.get(Notification, note_id)
+    if note is None or note.user_id != current_user.id:
+        abort(404)
+    services.mark_read(current_user.id, note.id)
+    db.session.commit()
+    target = note.url if note.url.startswith("/") and not note.url.startswith("//") else ""
+    return redirect(target or url_for("notifications.inbox"))
+
+
+@bp.route("/read-all", methods=["POST"])
+@login_required
+def read_all() -> ResponseReturnValue:
+    services.mark_read(current_user.id)
+    db.session.commit()
+    return redirect(url_for("notifications.inbox"))
