@@ -190,21 +190,13 @@ def is_blurred(m: PictureMeasurements, t: Thresholds) -> bool:
     return m.sharpness < t.blur_sharpness
 
 
-def thumbnail(frame: Frame) -> Frame:
-    """A quarter-size grey copy of a frame (2×2 block means twice), kept between checks."""
-    small = _half(frame) if min(frame.shape[:2]) >= 8 else frame.astype(np.float32)
-    if min(small.shape[:2]) >= 8:
-        small = _half(np.round(small).astype(np.uint8))
-    return np.round(small).astype(np.uint8)
-
-
 def frozen_across_checks(previous: Frame | None, current: Frame, t: Thresholds) -> float | None:
     """Difference between this check's picture and the previous check's, or ``None``.
 
     Used when a check decoded a single frame (no window, so no ``motion``): a
-    picture that has not changed at all since the last check, minutes ago, is
-    frozen. Thumbnails average away sensor noise, which is why the comparison
-    uses the camera's ``frozen_diff`` as a ceiling and not a floor.
+    picture that has not changed since the last check, a minute or more ago, is
+    frozen. Both pictures are at the analysis size, the same scale as the window's
+    ``motion``, so the camera's ``frozen_diff`` means the same thing in both.
     """
     if previous is None or previous.shape != current.shape:
         return None

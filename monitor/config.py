@@ -40,6 +40,7 @@ class MonitorConfig:
     batch_size: int = 200
     metrics_port: int = 0
     snapshot_width: int = 640
+    max_window_s: float = 2.0
     log_level: str = "INFO"
     jitter_s: float = 5.0
     delivery_interval_s: float = 5.0
@@ -133,6 +134,8 @@ def _validate_ranges(cfg: MonitorConfig) -> None:
         raise bad("jitter_s", "must not be negative")
     if not 0 <= cfg.metrics_port <= 65535:
         raise bad("metrics_port", "must be a port number (0 = off)")
+    if cfg.max_window_s < 0:
+        raise bad("max_window_s", "must not be negative (0 = one decoded frame per check)")
     if cfg.snapshot_width < 0:
         raise bad("snapshot_width", "must not be negative (0 = no snapshots)")
     if cfg.log_level.upper() not in LOG_LEVELS:

@@ -47,9 +47,10 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 # FFmpeg writes errors (with the full URL, credentials included) to stderr;
-# silence it in every process that imports this module — before cv2 loads.
+# OpenCV's own warnings may quote it too. Silence both in every process that
+# imports this module, before cv2 loads.
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
-os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+os.environ.setdefault("OPENCV_LOG_LEVEL", "FATAL")
 
 import cv2  # noqa: E402
 import numpy as np
@@ -118,7 +119,7 @@ class ProbeResult:
     error: str | None = None
     snapshot: bytes | None = None
     thumb: npt.NDArray[np.uint8] | None = None
-    """A small grey picture of the last frame, for comparison with the next check."""
+    """The last frame, grey at the analysis size, for comparison with the next check."""
     started_at: datetime | None = None
 
 
@@ -412,7 +413,7 @@ def probe_stream(req: ProbeRequest) -> ProbeResult:
             m["stalled"] = True
             return done("no_video", "stream stopped delivering frames mid-way", snap)
         result = done(analysis.picture_verdict(pic, req.thresholds), None, snap)
-        result.thumb = analysis.thumbnail(greys[-1])
+        result.thumb = greys[-1]
         return result
     except cv2.error as exc:
         return done("no_video", f"decoder error: {exc}")
@@ -496,8 +497,11 @@ class ProbePool:
     def __init__(self, size: int) -> None:
         if size < 1:
             raise ValueError("a probe pool needs at least one worker")
-        # spawn: the daemon has threads (scheduler, HTTP), and fork would copy their locks.
-        self._ctx = multiprocessing.get_context("spawn")
+        # forkserver: the daemon has threads (scheduler, HTTP) and a plain fork would
+        # copy their locks; the fork server is single-threaded and has OpenCV
+        # imported once, so a replacement worker starts in milliseconds.
+        self._ctx = multiprocessing.get_context("forkserver")
+        self._ctx.set_forkserver_preload(["monitor.probe"])
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()

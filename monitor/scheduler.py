@@ -293,6 +293,7 @@ class Daemon:
                 rtsp_transport=cam.rtsp_transport,
                 thresholds=cam.thresholds,
                 snapshot_width=self.cfg.snapshot_width if want_snapshot else 0,
+                window_s=min(cam.thresholds.frozen_window_s, self.cfg.max_window_s),
             )
             replaced_before = self.pool.replaced
             result = self.pool.probe(req)

@@ -26,6 +26,15 @@ def _jobs_companion(app: Flask, port: int, no_monitor: bool) -> list[Companion]:
 DEMO_COMPANIONS.append(_jobs_companion)
 
 
+def _halls_companion(app: Flask, port: int, no_monitor: bool) -> list[Companion]:
+    from tracker.halls.demo import demo_companions
+
+    return demo_companions(app, port, no_monitor)
+
+
+DEMO_COMPANIONS.append(_halls_companion)
+
+
 def register(group: click.Group) -> None:
     from tracker.meetings.cli import commands as meeting_commands
     from tracker.org.cli import commands as org_commands
@@ -37,4 +46,8 @@ def register(group: click.Group) -> None:
     from tracker.matters.cli import commands as matter_commands
 
     for command in matter_commands():
+        group.add_command(command)
+    from tracker.halls.cli import commands as hall_commands
+
+    for command in hall_commands():
         group.add_command(command)

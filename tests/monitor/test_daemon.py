@@ -244,5 +244,8 @@ def test_check_cli_exit_codes_and_json(sim: SimulatorServer, monitor_cmd: list[s
     bad = run(f"http://demo:{SECRET}@127.0.0.1:{sim.port}/auth", "--json", "--timeout", "1")
     assert bad.returncode == 1 and json.loads(bad.stdout)["verdict"] == "auth_failed"
     assert SECRET not in bad.stdout + bad.stderr
+    garbage = run(f"http://u:{SECRET}@127.0.0.1:{sim.port}/garbage", "--timeout", "1")
+    assert garbage.returncode == 1 and "no_video" in garbage.stdout
+    assert SECRET not in garbage.stdout + garbage.stderr  # nor in FFmpeg's/OpenCV's own logs
     usage = run("--timeout", "soon")
     assert usage.returncode == 2

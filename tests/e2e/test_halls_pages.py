@@ -1,0 +1,162 @@
+"""The status wall and the camera page in Chromium (desktop 1366 px and phone 390 px)."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import insert
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="session")
+def halls_world(e2e_app: Any, e2e_world: Any) -> dict[str, Any]:
+    """Two halls in township A1 with a month of history, snapshots and an excuse."""
+    from monitor.simulator import make_frames
+    from tracker.extensions import db
+    from tracker.halls import services
+    from tracker.halls.models import CameraStateChange, ExcuseKind, StationHeartbeat
+    from tracker.models import Region, utcnow
+
+    rng = random.Random(7)
+    with e2e_app.app_context():
+        county = db.session.get(
+            Region, db.session.get(Region, e2e_world["villages"]["a1a"]).parent.parent_id
+        )
+        station, token = services.create_station("县机房", county)
+        cams = []
+        for key, name in (("a1a", "甲村便民服务中心"), ("a1b", "乙村便民服务中心")):
+            village = db.session.get(Region, e2e_world["villages"][key])
+            hall = services.create_hall(
+                village, services.HallData(name=name, address=f"{village.name}村委会")
+            )
+            for cam_name in ("大厅全景", "办事窗口"):
+                cam = services.create_camera(
+                    hall,
+                    services.CameraData(
+                        name=cam_name,
+                        stream_url="rtsp://admin:secret@10.1.1.1:554/ch1",
+                        station_id=station.id,
+                    ),
+                )
+                cams.append(cam)
+        now = utcnow().replace(second=0, microsecond=0)
+        start = now - timedelta(days=30)
+        for cam in cams:
+            cam.created_at = start
+        beats = []
+        t = start
+        silence = now - timedelta(days=3, hours=5)
+        while t < now:
+            if not silence <= t < silence + timedelta(hours=4):
+                beats.append(
+                    {
+                        "uuid": str(uuid.uuid4()),
+                        "station_id": station.id,
+                        "at": t,
+                        "interval_s": 300,
+                        "received_at": t,
+                    }
+                )
+            t += timedelta(minutes=5)
+        db.session.execute(insert(StationHeartbeat), beats)
+        states = []
+        for i, cam in enumerate(cams):
+            states.append(_st(cam, station, start, "up"))
+            day = start
+            while day < now - timedelta(hours=6):
+                if rng.random() < 0.25:
+                    at = day + timedelta(minutes=rng.randint(0, 600))
+                    cause = rng.choice(["unreachable", "frozen", "black", "no_video"])
+                    states += [
+                        _st(cam, station, at, "down", cause),
+                        _st(cam, station, at + timedelta(minutes=rng.choice([20, 60, 180])), "up"),
+                    ]
+                day += timedelta(days=1)
+            if i == 1:  # one camera is down right now
+                states.append(_st(cam, station, now - timedelta(hours=2), "down", "black"))
+        db.session.execute(insert(CameraStateChange), states)
+        services.refresh_status([c.id for c in cams])
+        frames = make_frames("live", 320, 240, count=4)
+        for i, cam in enumerate(cams):
+            for j in range(3):
+                data = frames[(i + j) % len(frames)]
+                services.store_snapshot(
+                    station,
+                    cam,
+                    str(uuid.uuid4()),
+                    now - timedelta(hours=3 - j),
+                    "periodic",
+                    hashlib.sha256(data).hexdigest(),
+                    data,
+                )
+        excuse = services.file_excuse(
+            cams[0],
+            now - timedelta(days=6),
+            now - timedelta(days=6) + timedelta(hours=2),
+            ExcuseKind.power_cut,
+            "供电所计划停电",
+            None,
+        )
+        services.decide_excuse(excuse, True, None, "同意")
+        db.session.commit()
+        return {
+            "camera_ids": [c.id for c in cams],
+            "town": db.session.get(Region, e2e_world["villages"]["a1a"]).parent_id,
+        }
+
+
+def _st(cam: Any, station: Any, at: Any, state: str, cause: str | None = None) -> dict[str, Any]:
+    return {
+        "uuid": str(uuid.uuid4()),
+        "camera_id": cam.id,
+        "station_id": station.id,
+        "at": at,
+        "state": state,
+        "cause": cause,
+        "received_at": at,
+    }
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_status_wall_shows_every_camera_with_state_and_uptime(
+    page_for, shoot, e2e_world, halls_world, phone
+):
+    page = page_for(e2e_world["users"]["county_a_viewer"], phone=phone)
+    page.goto(f"/halls/wall/{halls_world['town']}")
+    assert page.locator(".wall-cam").count() == 4
+    assert page.locator(".wall-cam .badge-state").first.is_visible()
+    assert "离线" in page.content()
+    assert page.locator("img.snap-thumb").count() == 4
+    assert page.locator('meta[http-equiv="refresh"]').count() == 1
+    shoot(page, f"halls-wall-{'390' if phone else '1366'}")
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_camera_page_shows_timelines_outages_excuses_and_snapshots(
+    page_for, shoot, e2e_world, halls_world, phone
+):
+    page = page_for(e2e_world["users"]["town_a1_editor"], phone=phone)
+    cam_id = halls_world["camera_ids"][0]
+    page.goto(f"/halls/cameras/{cam_id}")
+    assert page.locator("svg.timeline").count() == 2
+    assert page.get_by_text("已批准").first.is_visible()
+    assert page.locator(".hash").count() == 3
+    content = page.content()
+    assert "secret" not in content and "***:***@" in content
+    shoot(page, f"halls-camera-{'390' if phone else '1366'}")
+
+
+def test_report_page_and_out_of_scope_camera(page_for, shoot, e2e_world, halls_world):
+    page = page_for(e2e_world["users"]["county_a_viewer"])
+    page.goto("/halls/report")
+    assert page.locator("table.report-table tbody tr").count() == 4
+    shoot(page, "halls-report-1366")
+    other = page_for(e2e_world["users"]["town_b1_editor"])
+    resp = other.goto(f"/halls/cameras/{halls_world['camera_ids'][0]}")
+    assert resp is not None and resp.status == 404

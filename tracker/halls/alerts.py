@@ -1,0 +1,455 @@
+"""Camera alerts: one per outage, station summaries, escalation, and their delivery.
+
+- :func:`on_state_changes` runs after a report batch stored new state items: a
+  camera that is now confirmed ``down`` without an open alert gets one (the
+  outage's only alert — cause changes during it do not alert again); a camera
+  back ``up`` closes its alert with a recovery notice. ``unknown`` (the monitor
+  went blind) neither opens nor closes an alert.
+- When at least ``[cameras] station_outage_min_cameras`` cameras of one station
+  go down in one batch (or while a station summary is open), one summary alert
+  says "probably the station or its uplink"; the per-camera alerts are kept but
+  marked ``suppressed`` and not delivered.
+- :func:`escalate` (jobs): a hall whose every camera stayed dark for
+  ``escalate_after_open_hours`` opening hours is escalated to the county, once.
+- Delivery: the in-app inbox via :func:`tracker.notifications.services.notify`
+  (the township and everyone above it), and the ``[alerts]`` channels — SMTP,
+  generic JSON webhook, DingTalk and WeCom robots — queued as
+  :class:`AlertDelivery` rows that :func:`deliver_due` (jobs) sends with
+  exponential back-off, never inside the station's request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import smtplib
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from tracker.extensions import db
+from tracker.halls import rules
+from tracker.halls.models import (
+    AlertDelivery,
+    AlertKind,
+    Camera,
+    CameraState,
+    CameraStatus,
+    DeliveryStatus,
+    HallAlert,
+    ServiceHall,
+    Station,
+)
+from tracker.models import Region, RegionLevel, utcnow
+
+log = logging.getLogger("tracker.halls.alerts")
+
+MAX_ATTEMPTS = 8
+CAUSE_LABELS = {
+    "unreachable": "无法连接",
+    "auth_failed": "认证失败",
+    "no_video": "无视频",
+    "frozen": "画面冻结",
+    "black": "黑屏/遮挡",
+    "blurred": "画面模糊",
+}
+
+
+def cause_label(cause: str | None) -> str:
+    return CAUSE_LABELS.get(cause or "", cause or "")
+
+
+def _local(value: datetime | None) -> str:
+    return "" if value is None else value.astimezone(rules.SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def _ancestor(region: Region, level: RegionLevel) -> Region:
+    """The node of ``level`` above (or at) ``region``; the region itself if none."""
+    nodes = db.session.scalars(select(Region).where(Region.id.in_(region.ancestor_ids))).all()
+    for node in nodes:
+        if node.level == level:
+            return node
+    return region
+
+
+def camera_url(camera_id: int) -> str:
+    return f"/halls/cameras/{camera_id}"
+
+
+def on_state_changes(camera_ids: Sequence[int]) -> list[HallAlert]:
+    """Open/close outage alerts for cameras whose state just changed; returns new alerts."""
+    created: list[HallAlert] = []
+    new_downs: list[HallAlert] = []
+    touched_stations: set[int] = set()
+    for cam_id in camera_ids:
+        camera = db.session.get(Camera, cam_id)
+        status = db.session.get(CameraStatus, cam_id)
+        if camera is None or status is None:
+            continue
+        open_alert = db.session.scalar(
+            select(HallAlert).where(
+                HallAlert.camera_id == cam_id,
+                HallAlert.kind == AlertKind.down,
+                HallAlert.open.is_(True),
+            )
+        )
+        hall = camera.hall
+        where = f"{hall.region.name} · {hall.name} · {camera.name}"
+        if status.state == CameraState.down and open_alert is None:
+            alert = HallAlert(
+                kind=AlertKind.down,
+                region_id=camera.region_id,
+                camera_id=cam_id,
+                station_id=camera.station_id,
+                hall_id=hall.id,
+                outage_start=status.since,
+                cause=status.cause,
+                title=f"摄像头离线：{where}",
+                body=f"原因：{cause_label(status.cause)}；开始时间：{_local(status.since)}。",
+                open=True,
+            )
+            db.session.add(alert)
+            new_downs.append(alert)
+            created.append(alert)
+        elif status.state == CameraState.up and open_alert is not None:
+            open_alert.open = False
+            alert = HallAlert(
+                kind=AlertKind.recovery,
+                region_id=camera.region_id,
+                camera_id=cam_id,
+                station_id=camera.station_id,
+                hall_id=hall.id,
+                outage_start=open_alert.outage_start,
+                cause=open_alert.cause,
+                title=f"摄像头恢复：{where}",
+                body=(
+                    f"{_local(open_alert.outage_start)} 起的离线（{cause_label(open_alert.cause)}）"
+                    f"已于 {_local(status.since)} 恢复。"
+                ),
+                suppressed=open_alert.suppressed,
+                parent_id=open_alert.parent_id,
+            )
+            db.session.add(alert)
+            created.append(alert)
+            if open_alert.station_id:
+                touched_stations.add(open_alert.station_id)
+    db.session.flush()
+    created.extend(_group_by_station(new_downs))
+    for station_id in touched_stations:
+        rec = _maybe_close_station(station_id)
+        if rec is not None:
+            created.append(rec)
+    db.session.flush()
+    for alert in created:
+        if not alert.suppressed:
+            enqueue(alert)
+    return created
+
+
+def _group_by_station(new_downs: list[HallAlert]) -> list[HallAlert]:
+    """Fold a station's simultaneous downs into one summary alert (no alert storm)."""
+    threshold = int(current_app.config["SETTINGS"]["cameras"]["station_outage_min_cameras"])
+    by_station: dict[int, list[HallAlert]] = defaultdict(list)
+    for a in new_downs:
+        if a.station_id:
+            by_station[a.station_id].append(a)
+    summaries = []
+    for station_id, alerts in by_station.items():
+        summary = db.session.scalar(
+            select(HallAlert).where(
+                HallAlert.station_id == station_id,
+                HallAlert.kind == AlertKind.station_down,
+                HallAlert.open.is_(True),
+            )
+        )
+        if summary is None and len(alerts) >= threshold:
+            station = db.session.get(Station, station_id)
+            assert station is not None
+            total = len(
+                db.session.scalars(
+                    select(Camera.id).where(
+                        Camera.station_id == station_id, Camera.active.is_(True)
+                    )
+                ).all()
+            )
+            start = min((a.outage_start for a in alerts if a.outage_start), default=None)
+            summary = HallAlert(
+                kind=AlertKind.station_down,
+                region_id=station.region_id,
+                station_id=station_id,
+                outage_start=start,
+                title=f"监控站 {station.name}：{len(alerts)} 个摄像头同时离线",
+                body=(
+                    f"{_local(start)} 起监控站 {station.name} 的 {len(alerts)}/{total} 个摄像头同时离线，"
+                    "很可能是监控站本身或其网络上行链路故障，而不是各个大厅的摄像头。"
+                    "单个摄像头的离线通知已合并到本条。"
+                ),
+                open=True,
+            )
+            db.session.add(summary)
+            db.session.flush()
+            summaries.append(summary)
+        if summary is not None:
+            for a in alerts:
+                a.suppressed = True
+                a.parent_id = summary.id
+    return summaries
+
+
+def _maybe_close_station(station_id: int) -> HallAlert | None:
+    summary = db.session.scalar(
+        select(HallAlert).where(
+            HallAlert.station_id == station_id,
+            HallAlert.kind == AlertKind.station_down,
+            HallAlert.open.is_(True),
+        )
+    )
+    if summary is None:
+        return None
+    still_down = db.session.scalar(
+        select(HallAlert.id).where(
+            HallAlert.parent_id == summary.id,
+            HallAlert.kind == AlertKind.down,
+            HallAlert.open.is_(True),
+        )
+    )
+    if still_down:
+        return None
+    summary.open = False
+    station = db.session.get(Station, station_id)
+    name = station.name if station else str(station_id)
+    rec = HallAlert(
+        kind=AlertKind.station_recovery,
+        region_id=summary.region_id,
+        station_id=station_id,
+        outage_start=summary.outage_start,
+        title=f"监控站 {name}：摄像头已全部恢复",
+        body=f"{_local(summary.outage_start)} 起的集中离线已结束。",
+        parent_id=summary.id,
+    )
+    db.session.add(rec)
+    db.session.flush()
+    return rec
+
+
+# ---------------------------------------------------------------- escalation
+
+
+def escalate(now: datetime | None = None) -> list[HallAlert]:
+    """Escalate to the county every hall dark for N opening hours (once per outage)."""
+    from tracker.calendar_service import load_calendar
+    from tracker.halls.services import hall_hours, opening_windows, to_local_date
+
+    now = now or utcnow()
+    hours = int(current_app.config["SETTINGS"]["cameras"]["escalate_after_open_hours"])
+    open_alerts = db.session.scalars(
+        select(HallAlert).where(HallAlert.kind == AlertKind.down, HallAlert.open.is_(True))
+    ).all()
+    by_hall: dict[int, list[HallAlert]] = defaultdict(list)
+    for a in open_alerts:
+        if a.hall_id:
+            by_hall[a.hall_id].append(a)
+    cal = load_calendar()
+    out = []
+    for hall_id, alerts in by_hall.items():
+        hall = db.session.get(ServiceHall, hall_id)
+        if hall is None or any(a.escalated_at for a in alerts):
+            continue
+        active = {c.id for c in hall.cameras if c.active}
+        if not active or active - {a.camera_id for a in alerts}:
+            continue  # not every camera is dark
+        dark_since = max(a.outage_start or now for a in alerts)
+        windows = opening_windows(
+            hall_hours(hall, to_local_date(dark_since), to_local_date(now), cal), until=now
+        )
+        dark_open_s = rules.seconds_of(
+            rules.intersect(
+                rules.merge_windows(w for ws in windows.values() for w in ws), [(dark_since, now)]
+            )
+        )
+        if dark_open_s < hours * 3600:
+            continue
+        county = _ancestor(hall.region, RegionLevel.county)
+        alert = HallAlert(
+            kind=AlertKind.escalation,
+            region_id=hall.region_id,
+            hall_id=hall.id,
+            outage_start=dark_since,
+            title=f"升级提醒：{hall.region.name} · {hall.name} 已连续 {hours} 个营业小时无监控画面",
+            body=(
+                f"{_local(dark_since)} 起该大厅全部 {len(active)} 个摄像头离线，"
+                f"营业时间内累计 {dark_open_s // 3600} 小时 {dark_open_s % 3600 // 60} 分，请县级督办。"
+            ),
+        )
+        db.session.add(alert)
+        for a in alerts:
+            a.escalated_at = now
+        db.session.flush()
+        enqueue(alert, recipients_region=county)
+        out.append(alert)
+    return out
+
+
+# ---------------------------------------------------------------- delivery
+
+
+def _recipient_region(alert: HallAlert) -> Region:
+    """Hall alerts go to the hall's township (and, through notify, everyone above)."""
+    if alert.hall_id:
+        hall = db.session.get(ServiceHall, alert.hall_id)
+        if hall is not None:
+            return _ancestor(hall.region, RegionLevel.township)
+    station = db.session.get(Station, alert.station_id) if alert.station_id else None
+    region = station.region if station else db.session.get(Region, alert.region_id)
+    assert region is not None
+    return region
+
+
+def enqueue(alert: HallAlert, recipients_region: Region | None = None) -> None:
+    """In-app notices now; external channels queued for the jobs process."""
+    region = recipients_region or _recipient_region(alert)
+    url = camera_url(alert.camera_id) if alert.camera_id else "/halls/wall"
+    from tracker.notifications.models import Delivery
+    from tracker.notifications.services import notify
+
+    notes = notify(
+        region,
+        alert.title,
+        alert.body,
+        url,
+        f"camera_{alert.kind.value}",
+        dedupe_key=f"hall_alert:{alert.id}",
+    )
+    for note in notes:
+        # External copies are sent once per alert by this module's queue, not per inbox row.
+        note.delivery = Delivery.none
+    cfg = current_app.config["SETTINGS"]["alerts"]
+    rows: list[AlertDelivery] = []
+    if cfg.get("smtp_host"):
+        emails = sorted({n.user.email for n in notes if n.user.email})
+        rows += [AlertDelivery(alert_id=alert.id, channel="email", target=e) for e in emails]
+    for channel, key in (
+        ("webhook", "webhook_url"),
+        ("dingtalk", "dingtalk_webhook"),
+        ("wecom", "wecom_webhook"),
+    ):
+        if cfg.get(key):
+            rows.append(AlertDelivery(alert_id=alert.id, channel=channel, target=""))
+    db.session.add_all(rows)
+    db.session.flush()
+
+
+def _post(url: str, payload: dict[str, Any], robot: bool) -> None:
+    import requests
+
+    resp = requests.post(
+        url,
+        data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+        headers={"Content-Type": "application/json; charset=utf-8"},
+        timeout=10,
+    )
+    resp.raise_for_status()
+    if robot:
+        # DingTalk and WeCom answer 200 with {"errcode": n} — non-zero is a failure.
+        try:
+            code = resp.json().get("errcode", 0)
+        except ValueError:
+            code = 0
+        if code:
+            raise RuntimeError(f"robot errcode {code}")
+
+
+def payload_for(alert: HallAlert) -> dict[str, Any]:
+    """The generic JSON webhook body."""
+    return {
+        "kind": alert.kind.value,
+        "title": alert.title,
+        "body": alert.body,
+        "camera_id": alert.camera_id,
+        "hall_id": alert.hall_id,
+        "station_id": alert.station_id,
+        "cause": alert.cause,
+        "outage_start": alert.outage_start.isoformat() if alert.outage_start else None,
+        "created_at": alert.created_at.isoformat(),
+        "url": camera_url(alert.camera_id) if alert.camera_id else "/halls/wall",
+    }
+
+
+def send(delivery: AlertDelivery, cfg: dict[str, Any]) -> None:
+    """Send one queued delivery; raises on failure."""
+    alert = delivery.alert
+    text = f"【村级党建台账】{alert.title}\n{alert.body}"
+    if delivery.channel == "email":
+        msg = EmailMessage()
+        msg["Subject"] = alert.title
+        msg["From"] = cfg.get("smtp_from") or "tracker@localhost"
+        msg["To"] = delivery.target
+        msg.set_content(alert.body)
+        with smtplib.SMTP(cfg["smtp_host"], int(cfg.get("smtp_port") or 25), timeout=10) as smtp:
+            smtp.send_message(msg)
+    elif delivery.channel == "webhook":
+        _post(cfg["webhook_url"], payload_for(alert), robot=False)
+    elif delivery.channel == "dingtalk":
+        _post(cfg["dingtalk_webhook"], {"msgtype": "text", "text": {"content": text}}, robot=True)
+    elif delivery.channel == "wecom":
+        _post(cfg["wecom_webhook"], {"msgtype": "text", "text": {"content": text}}, robot=True)
+    else:
+        raise RuntimeError(f"unknown channel {delivery.channel}")
+
+
+def deliver_due(now: datetime | None = None, limit: int = 200) -> tuple[int, int]:
+    """Send queued deliveries that are due; back-off on failure. Returns ``(sent, failed)``."""
+    now = now or utcnow()
+    cfg = current_app.config["SETTINGS"]["alerts"]
+    rows = db.session.scalars(
+        select(AlertDelivery)
+        .where(AlertDelivery.status == DeliveryStatus.pending, AlertDelivery.next_attempt_at <= now)
+        .order_by(AlertDelivery.id)
+        .limit(limit)
+    ).all()
+    sent = failed = 0
+    for row in rows:
+        row.attempts += 1
+        try:
+            send(row, cfg)
+        except Exception as exc:  # network, SMTP, robot error: retried later
+            # Never the URL in the error: webhook URLs carry access tokens.
+            row.last_error = (
+                f"{type(exc).__name__}: {str(exc)[:200]}"
+                if row.channel == "email"
+                else type(exc).__name__
+            )
+            if row.attempts >= MAX_ATTEMPTS:
+                row.status = DeliveryStatus.failed
+            else:
+                row.next_attempt_at = now + timedelta(
+                    seconds=min(60 * 2 ** (row.attempts - 1), 3600)
+                )
+            failed += 1
+            log.warning(
+                "alert delivery %s (%s) failed: %s", row.id, row.channel, type(exc).__name__
+            )
+        else:
+            row.status = DeliveryStatus.sent
+            row.delivered_at = now
+            sent += 1
+    db.session.flush()
+    return sent, failed
+
+
+def recent_alerts(region_path: str, limit: int = 50) -> list[HallAlert]:
+    """Delivered (not suppressed) alerts in a subtree, newest first."""
+    return list(
+        db.session.scalars(
+            select(HallAlert)
+            .join(Region, Region.id == HallAlert.region_id)
+            .where(Region.path.like(region_path + "%"), HallAlert.suppressed.is_(False))
+            .order_by(HallAlert.created_at.desc(), HallAlert.id.desc())
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,216 @@
+"""Demo halls and cameras: one hall per demo village, two cameras each, a month of history.
+
+The history is plausible rather than random noise: most days are clean, some
+have a short outage (unreachable, frozen, black …), one station-wide silence
+(no heartbeats → unknown) and one power cut with an approved excuse.
+
+For ``make run`` :func:`demo_companions` (registered in ``tracker.cli_domains``)
+re-issues the demo station's token and starts ``monitor simulate`` plus
+``monitor run`` against the web app, with the demo cameras pointed at the
+simulator's URLs, so the wall and camera pages fill up live.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import insert, select
+
+from tracker.demo import DemoWorld, seeder
+from tracker.extensions import db
+from tracker.halls import services
+from tracker.halls.models import (
+    Camera,
+    CameraStateChange,
+    ExcuseKind,
+    ServiceHall,
+    Station,
+    StationHeartbeat,
+)
+from tracker.models import utcnow
+
+DEMO_STATION = "演示机房"
+SIM_PORT = 8554
+# Simulator kinds given to the demo cameras in turn (most cameras are fine).
+SIM_KINDS = [
+    "live",
+    "quiet",
+    "live",
+    "auth",
+    "live",
+    "quiet",
+    "frozen",
+    "live",
+    "black",
+    "quiet",
+    "blurred",
+    "live",
+]
+CAMERA_NAMES = [("大厅全景", "大厅东北角吊顶"), ("办事窗口", "窗口上方")]
+HEARTBEAT_S = 300  # the demo history uses 5-minute heartbeats (the live monitor uses 60 s)
+OUTAGE_CAUSES = [
+    "unreachable",
+    "unreachable",
+    "no_video",
+    "frozen",
+    "black",
+    "blurred",
+    "auth_failed",
+]
+
+
+def sim_url(index: int, port: int = SIM_PORT) -> str:
+    kind = SIM_KINDS[index % len(SIM_KINDS)]
+    cred = "demo:demo@" if kind == "auth" else ""
+    return f"http://{cred}127.0.0.1:{port}/{kind}"
+
+
+@seeder("halls")
+def seed_halls(world: DemoWorld) -> None:
+    """Halls, cameras, a demo station and 30 days of state changes and heartbeats."""
+    rng = world.rng
+    station, _token = services.create_station(DEMO_STATION, world.city)
+    now = utcnow().replace(second=0, microsecond=0)
+    start = now - timedelta(days=30)
+    cameras: list[Camera] = []
+    for i, village in enumerate(world.villages):
+        hall = services.create_hall(
+            village,
+            services.HallData(
+                name=f"{village.name}便民服务中心",
+                address=f"{village.name}村委会一楼",
+                contact_name="值班员",
+                contact_phone="0436-" + "".join(rng.choice("0123456789") for _ in range(7)),
+            ),
+        )
+        for j, (name, position) in enumerate(CAMERA_NAMES):
+            cam = services.create_camera(
+                hall,
+                services.CameraData(
+                    name=name,
+                    position=position,
+                    stream_url=sim_url(i * 2 + j),
+                    station_id=station.id,
+                ),
+            )
+            cam.created_at = start
+            cameras.append(cam)
+    db.session.flush()
+    # Heartbeats every 5 minutes, with one 3-hour silence 9 days ago (the uplink was cut).
+    silence = (now - timedelta(days=9)).replace(hour=1, minute=0)  # 09:00 Beijing
+    beats = []
+    t = start
+    while t < now:
+        if not (silence <= t < silence + timedelta(hours=3)):
+            beats.append(
+                {
+                    "uuid": str(uuid.UUID(int=rng.getrandbits(128))),
+                    "station_id": station.id,
+                    "at": t,
+                    "interval_s": HEARTBEAT_S,
+                    "version": "0.1.0",
+                    "received_at": t,
+                }
+            )
+        t += timedelta(seconds=HEARTBEAT_S)
+    db.session.execute(insert(StationHeartbeat), beats)
+    station.last_heartbeat_at = now
+    station.software_version = "0.1.0"
+    # State changes: up from the start, a few outages a month per camera.
+    states: list[dict[str, Any]] = []
+    power_cut: tuple[Camera, datetime, datetime] | None = None
+    for n, cam in enumerate(cameras):
+        states.append(_state(rng, cam, station, start, "up"))
+        day = start
+        while day < now - timedelta(days=1):
+            if rng.random() < 0.12:
+                # An outage starting in the (Beijing) working day.
+                at = day.replace(hour=0, minute=0) + timedelta(minutes=rng.randint(30, 540))
+                length = timedelta(minutes=rng.choice([8, 15, 25, 40, 75, 150, 300]))
+                cause = rng.choice(OUTAGE_CAUSES)
+                states.append(_state(rng, cam, station, at, "down", cause))
+                states.append(_state(rng, cam, station, at + length, "up"))
+                if power_cut is None and n == 0 and cause == "unreachable":
+                    power_cut = (cam, at, at + length)
+            day += timedelta(days=1)
+    db.session.execute(insert(CameraStateChange), states)
+    db.session.flush()
+    services.refresh_status([c.id for c in cameras])
+    cam0 = cameras[0]
+    if power_cut is None:
+        at = (now - timedelta(days=5)).replace(hour=2, minute=0)
+        power_cut = (cam0, at, at + timedelta(hours=2))
+        db.session.execute(
+            insert(CameraStateChange),
+            [
+                _state(rng, cam0, station, power_cut[1], "down", "unreachable"),
+                _state(rng, cam0, station, power_cut[2], "up"),
+            ],
+        )
+    cam, s, e = power_cut
+    excuse = services.file_excuse(
+        cam, s, e, ExcuseKind.power_cut, "全村计划停电（供电所通知），大厅设备断电。", None
+    )
+    services.decide_excuse(excuse, True, None, "有供电所停电通知，同意")
+    services.refresh_status([c.id for c in cameras])
+    db.session.flush()
+
+
+def _state(
+    rng: Any, cam: Camera, station: Station, at: datetime, state: str, cause: str | None = None
+) -> dict[str, Any]:
+    return {
+        "uuid": str(uuid.UUID(int=rng.getrandbits(128))),
+        "camera_id": cam.id,
+        "station_id": station.id,
+        "at": at.astimezone(UTC),
+        "state": state,
+        "cause": cause,
+        "received_at": at.astimezone(UTC),
+    }
+
+
+def demo_companions(
+    app: Flask, port: int, no_monitor: bool
+) -> list[tuple[str, list[str], dict[str, str]]]:
+    """``make run``: the camera simulator and a monitor for the demo station."""
+    if no_monitor:
+        return []
+    from pathlib import Path
+
+    from tracker.config import ROOT
+
+    station = db.session.scalar(select(Station).where(Station.name == DEMO_STATION))
+    if station is None:
+        return []
+    token = services.rotate_station_token(station)
+    cams = db.session.scalars(
+        select(Camera).where(Camera.station_id == station.id).order_by(Camera.id)
+    ).all()
+    for i, cam in enumerate(cams):
+        url = sim_url(i)
+        cam.stream_url_encrypted = services.encrypt_url(url)
+        cam.stream_url_masked = services.rules.mask_stream_url(url)
+    db.session.commit()
+    state_dir = str(Path(app.config["INSTANCE_DIR"]) / "monitor-demo")
+    Path(ROOT / "instance").mkdir(exist_ok=True)
+    env = {
+        "MONITOR_TRACKER_URL": f"http://127.0.0.1:{port}",
+        "MONITOR_TOKEN": token,
+        "MONITOR_STATE_DIR": state_dir,
+    }
+    return [
+        (
+            "camera simulator",
+            [sys.executable, "-m", "monitor.cli", "simulate", "--port", str(SIM_PORT)],
+            {},
+        ),
+        ("monitor", [sys.executable, "-m", "monitor.cli", "run"], env),
+    ]
+
+
+__all__ = ["ServiceHall", "demo_companions", "seed_halls"]

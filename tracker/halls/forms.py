@@ -1,0 +1,86 @@
+"""Flask-WTF forms of the hall pages (messages in Chinese, errors beside the field)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    FloatField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from tracker.halls.rules import WEEKDAY_LABELS
+
+
+class HallForm(FlaskForm):
+    region_id = SelectField("所属村（社区）", coerce=int, validators=[InputRequired("请选择村")])
+    name = StringField("大厅名称", validators=[DataRequired("请填写大厅名称"), Length(max=100)])
+    address = StringField("地址", validators=[Optional(), Length(max=200)])
+    contact_name = StringField("联系人", validators=[Optional(), Length(max=32)])
+    contact_phone = StringField("联系电话", validators=[Optional(), Length(max=20)])
+    hours_0 = StringField(WEEKDAY_LABELS[0])
+    hours_1 = StringField(WEEKDAY_LABELS[1])
+    hours_2 = StringField(WEEKDAY_LABELS[2])
+    hours_3 = StringField(WEEKDAY_LABELS[3])
+    hours_4 = StringField(WEEKDAY_LABELS[4])
+    hours_5 = StringField(WEEKDAY_LABELS[5])
+    hours_6 = StringField(WEEKDAY_LABELS[6])
+
+
+class ExceptionForm(FlaskForm):
+    day = DateField("日期", validators=[InputRequired("请选择日期")])
+    hours = StringField(
+        "当天营业时间（留空 = 全天不开放）", validators=[Optional(), Length(max=100)]
+    )
+    note = StringField("说明", validators=[Optional(), Length(max=100)])
+
+
+class CameraForm(FlaskForm):
+    name = StringField("摄像头名称", validators=[DataRequired("请填写名称"), Length(max=64)])
+    position = StringField("安装位置", validators=[Optional(), Length(max=100)])
+    stream_url = StringField(
+        "视频流地址（含账号密码，加密保存）", validators=[Optional(), Length(max=1000)]
+    )
+    station_id = SelectField("监控站", coerce=int)
+    check_interval_s = IntegerField(
+        "检测间隔（秒）",
+        validators=[InputRequired("请填写"), NumberRange(10, 3600, "应在 10–3600 之间")],
+    )
+    snapshot_every_min = IntegerField(
+        "定时截图（分钟，0 = 不截）",
+        validators=[InputRequired("请填写"), NumberRange(0, 1440, "应在 0–1440 之间")],
+    )
+    rtsp_transport = SelectField("RTSP 传输", choices=[("tcp", "TCP（推荐）"), ("udp", "UDP")])
+    down_after = IntegerField(
+        "连续几次异常判定离线", validators=[Optional(), NumberRange(1, 20, "应在 1–20 之间")]
+    )
+    up_after = IntegerField(
+        "连续几次正常判定恢复", validators=[Optional(), NumberRange(1, 20, "应在 1–20 之间")]
+    )
+    black_brightness = FloatField("黑屏亮度阈值", validators=[Optional(), NumberRange(0, 255)])
+    blur_sharpness = FloatField("模糊清晰度阈值", validators=[Optional(), NumberRange(0, 10000)])
+    active = BooleanField("启用检测", default=True)
+
+
+class ExcuseForm(FlaskForm):
+    kind = SelectField("原因类别")
+    start = DateTimeLocalField(
+        "开始时间", format="%Y-%m-%dT%H:%M", validators=[InputRequired("请填写开始时间")]
+    )
+    end = DateTimeLocalField(
+        "结束时间", format="%Y-%m-%dT%H:%M", validators=[InputRequired("请填写结束时间")]
+    )
+    reason = TextAreaField(
+        "情况说明", validators=[DataRequired("请填写情况说明"), Length(max=2000)]
+    )
+
+
+class DecisionForm(FlaskForm):
+    decision = SelectField("审核", choices=[("approve", "批准"), ("reject", "驳回")])
+    note = StringField("审核意见", validators=[Optional(), Length(max=500)])

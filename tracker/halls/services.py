@@ -1,0 +1,1069 @@
+"""Operations on halls, cameras and stations; report ingestion; uptime figures.
+
+Plain functions that change objects and ``flush()`` — never ``commit()``; views,
+API endpoints, jobs and CLI commands own the commit. Broken rules raise
+:class:`HallError` with a Chinese message and the field it belongs to.
+
+Uptime for many cameras at once (:func:`uptime_bulk`, :func:`region_uptime`,
+:func:`uptime_by_region`) reads the per-camera per-day
+:class:`~tracker.halls.models.CameraDailyRollup` rows of finished days and
+computes only the missing days (always today) from the raw state changes and
+heartbeats, in a handful of batched queries. The ``halls.rollup`` job writes the
+rollups; ingestion of a late report deletes the rollups it makes stale.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import chinese_calendar
+from cryptography.fernet import Fernet, InvalidToken
+from flask import current_app
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from tracker.extensions import db
+from tracker.halls import rules
+from tracker.halls.models import (
+    Camera,
+    CameraCheck,
+    CameraDailyRollup,
+    CameraStateChange,
+    CameraStatus,
+    ExcuseKind,
+    ExcuseStatus,
+    HallException,
+    OutageExcuse,
+    ServiceHall,
+    Snapshot,
+    Station,
+    StationHeartbeat,
+)
+from tracker.halls.rules import SHANGHAI, UptimeTotals, Window
+from tracker.models import Region, RegionLevel, User, utcnow
+from tracker.security import hash_token, new_token
+from tracker.workdays import WorkCalendar
+
+log = logging.getLogger("tracker.halls")
+
+DEFAULT_THRESHOLDS: dict[str, float | int] = {
+    "down_after": 3,
+    "up_after": 2,
+    "black_brightness": 20.0,
+    "black_contrast": 8.0,
+    "blur_sharpness": 15.0,
+    "frozen_diff": 0.5,
+    "frozen_window_s": 2.0,
+}
+THRESHOLD_LABELS = {
+    "down_after": "连续几次异常判定离线",
+    "up_after": "连续几次正常判定恢复",
+    "black_brightness": "黑屏亮度阈值",
+    "black_contrast": "黑屏对比度阈值",
+    "blur_sharpness": "模糊清晰度阈值",
+    "frozen_diff": "画面冻结差异阈值",
+    "frozen_window_s": "冻结判定时长（秒）",
+}
+
+
+class HallError(ValueError):
+    """A broken rule of the hall registry; ``message`` is for the user, ``field`` where."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def settings(section: str = "cameras") -> dict[str, Any]:
+    """A validated ``config.toml`` section."""
+    return dict(current_app.config["SETTINGS"][section])
+
+
+# ---------------------------------------------------------------- credentials
+
+
+def fernet() -> Fernet:
+    """Fernet keyed by ``[tracker] camera_key`` (demo: derived from ``secret_key``)."""
+    key = current_app.config["SETTINGS"]["tracker"].get("camera_key") or ""
+    if not key:
+        digest = hashlib.sha256(b"camera-key:" + current_app.config["SECRET_KEY"].encode()).digest()
+        key = base64.urlsafe_b64encode(digest).decode()
+    try:
+        return Fernet(key.encode() if isinstance(key, str) else key)
+    except (ValueError, TypeError) as exc:
+        raise RuntimeError(
+            "[tracker] camera_key is not a Fernet key (44 base64 chars); see config.toml"
+        ) from exc
+
+
+def encrypt_url(url: str) -> str:
+    return fernet().encrypt(url.encode()).decode()
+
+
+def decrypt_url(camera: Camera) -> str:
+    """The full stream URL (credentials included): for the camera's station and admins only."""
+    try:
+        return fernet().decrypt(camera.stream_url_encrypted.encode()).decode()
+    except InvalidToken as exc:
+        raise RuntimeError(
+            f"camera {camera.id}: stream URL cannot be decrypted (key changed?)"
+        ) from exc
+
+
+# ---------------------------------------------------------------- registry
+
+
+def _text(value: str | None, field: str, max_length: int, what: str, required: bool = True) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise HallError(f"请填写{what}", field)
+    if len(value) > max_length:
+        raise HallError(f"{what}太长（最多 {max_length} 个字）", field)
+    return value
+
+
+@dataclass
+class HallData:
+    """The editable fields of a hall."""
+
+    name: str
+    address: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+    weekly_hours: dict[str, Any] | None = None
+
+
+def _apply_hall(hall: ServiceHall, village: Region, data: HallData) -> None:
+    if village.level != RegionLevel.village:
+        raise HallError("服务大厅只能建在村（社区）", "region_id")
+    name = _text(data.name, "name", 100, "大厅名称")
+    clash = db.session.scalar(
+        select(ServiceHall.id).where(
+            ServiceHall.region_id == village.id,
+            ServiceHall.name == name,
+            ServiceHall.id != (hall.id or 0),
+        )
+    )
+    if clash:
+        raise HallError("本村已有同名的服务大厅", "name")
+    phone = _text(data.contact_phone, "contact_phone", 20, "联系电话", required=False)
+    if phone and not all(c.isdigit() or c in "-+ " for c in phone):
+        raise HallError("联系电话只能包含数字和 -", "contact_phone")
+    try:
+        weekly = rules.validate_weekly_hours(
+            data.weekly_hours if data.weekly_hours is not None else rules.DEFAULT_WEEKLY_HOURS
+        )
+    except rules.HoursError as exc:
+        raise HallError(str(exc), "weekly_hours") from exc
+    hall.region_id = village.id
+    hall.name = name
+    hall.address = _text(data.address, "address", 200, "地址", required=False)
+    hall.contact_name = _text(data.contact_name, "contact_name", 32, "联系人", required=False)
+    hall.contact_phone = phone
+    hall.weekly_hours = weekly
+
+
+def create_hall(village: Region, data: HallData) -> ServiceHall:
+    """Register a village's service hall (一站式服务大厅)."""
+    hall = ServiceHall()
+    _apply_hall(hall, village, data)
+    db.session.add(hall)
+    db.session.flush()
+    return hall
+
+
+def update_hall(hall: ServiceHall, data: HallData) -> ServiceHall:
+    _apply_hall(hall, hall.region, data)
+    db.session.flush()
+    return hall
+
+
+def set_exception(hall: ServiceHall, day: date, hours: Any, note: str = "") -> HallException:
+    """Closed (``[]``) or special hours on one day for one hall; replaces an earlier one."""
+    try:
+        ranges = rules.format_ranges(rules.parse_ranges(hours))
+    except rules.HoursError as exc:
+        raise HallError(str(exc), "hours") from exc
+    row = db.session.scalar(
+        select(HallException).where(HallException.hall_id == hall.id, HallException.day == day)
+    )
+    if row is None:
+        row = HallException(hall_id=hall.id, region_id=hall.region_id, day=day)
+        db.session.add(row)
+    row.hours = ranges
+    row.note = _text(note, "note", 100, "说明", required=False)
+    db.session.flush()
+    invalidate_rollups(
+        db.session.scalars(select(Camera.id).where(Camera.hall_id == hall.id)), day, day
+    )
+    return row
+
+
+def delete_exception(row: HallException) -> None:
+    cams = list(db.session.scalars(select(Camera.id).where(Camera.hall_id == row.hall_id)))
+    invalidate_rollups(cams, row.day, row.day)
+    db.session.delete(row)
+    db.session.flush()
+
+
+@dataclass
+class CameraData:
+    """The editable fields of a camera. ``stream_url`` None/empty on update = unchanged."""
+
+    name: str
+    position: str = ""
+    stream_url: str | None = None
+    station_id: int | None = None
+    check_interval_s: int | None = None
+    snapshot_every_min: int = 60
+    rtsp_transport: str = "tcp"
+    thresholds: dict[str, Any] | None = None
+    active: bool = True
+
+
+def _thresholds(given: dict[str, Any] | None) -> dict[str, Any]:
+    cfg = settings()
+    out: dict[str, Any] = {
+        **DEFAULT_THRESHOLDS,
+        "down_after": cfg["default_down_after"],
+        "up_after": cfg["default_up_after"],
+    }
+    for key, value in (given or {}).items():
+        if key not in DEFAULT_THRESHOLDS:
+            raise HallError(f"不认识的检测阈值 {key}", "thresholds")
+        if value is None or value == "":
+            continue
+        try:
+            num = float(value)
+        except (TypeError, ValueError) as exc:
+            raise HallError(f"{THRESHOLD_LABELS[key]}应为数字", f"thresholds.{key}") from exc
+        if num < 0 or num > 10000:
+            raise HallError(f"{THRESHOLD_LABELS[key]}超出范围", f"thresholds.{key}")
+        if key in ("down_after", "up_after"):
+            if not num.is_integer() or not 1 <= num <= 20:
+                raise HallError(f"{THRESHOLD_LABELS[key]}应为 1–20 的整数", f"thresholds.{key}")
+            out[key] = int(num)
+        else:
+            out[key] = num
+    return out
+
+
+def _apply_camera(camera: Camera, hall: ServiceHall, data: CameraData, new: bool) -> None:
+    camera.name = _text(data.name, "name", 64, "摄像头名称")
+    clash = db.session.scalar(
+        select(Camera.id).where(
+            Camera.hall_id == hall.id, Camera.name == camera.name, Camera.id != (camera.id or 0)
+        )
+    )
+    if clash:
+        raise HallError("本大厅已有同名摄像头", "name")
+    camera.position = _text(data.position, "position", 100, "安装位置", required=False)
+    if data.stream_url or new:
+        try:
+            url = rules.validate_stream_url(data.stream_url or "")
+        except ValueError as exc:
+            raise HallError(str(exc), "stream_url") from exc
+        camera.stream_url_encrypted = encrypt_url(url)
+        camera.stream_url_masked = rules.mask_stream_url(url)
+    if data.station_id is not None and db.session.get(Station, data.station_id) is None:
+        raise HallError("没有这个监控站", "station_id")
+    camera.station_id = data.station_id
+    interval = data.check_interval_s or settings()["default_check_interval_s"]
+    if not 10 <= interval <= 3600:
+        raise HallError("检测间隔应在 10–3600 秒之间", "check_interval_s")
+    camera.check_interval_s = int(interval)
+    if not 0 <= data.snapshot_every_min <= 1440:
+        raise HallError("定时截图间隔应在 0–1440 分钟之间", "snapshot_every_min")
+    camera.snapshot_every_min = int(data.snapshot_every_min)
+    if data.rtsp_transport not in ("tcp", "udp"):
+        raise HallError("RTSP 传输方式应为 tcp 或 udp", "rtsp_transport")
+    camera.rtsp_transport = data.rtsp_transport
+    camera.thresholds = _thresholds(
+        data.thresholds if data.thresholds is not None else camera.thresholds
+    )
+    camera.active = data.active
+    camera.hall_id = hall.id
+    camera.region_id = hall.region_id
+
+
+def create_camera(hall: ServiceHall, data: CameraData) -> Camera:
+    """Add a camera to a hall; the stream URL is stored encrypted (and masked for display)."""
+    camera = Camera()
+    _apply_camera(camera, hall, data, new=True)
+    db.session.add(camera)
+    db.session.flush()
+    db.session.add(CameraStatus(camera_id=camera.id, region_id=camera.region_id))
+    db.session.flush()
+    return camera
+
+
+def update_camera(camera: Camera, data: CameraData) -> Camera:
+    _apply_camera(camera, camera.hall, data, new=False)
+    db.session.flush()
+    return camera
+
+
+def create_station(name: str, region: Region) -> tuple[Station, str]:
+    """A new station and its token (returned once; only the SHA-256 is stored)."""
+    name = _text(name, "name", 64, "监控站名称")
+    if db.session.scalar(select(Station.id).where(Station.name == name)):
+        raise HallError(f"已有名为 {name} 的监控站", "name")
+    token = new_token("st")
+    station = Station(
+        name=name, region_id=region.id, token_hash=hash_token(token), token_prefix=token[:10]
+    )
+    db.session.add(station)
+    db.session.flush()
+    return station, token
+
+
+def rotate_station_token(station: Station) -> str:
+    """Replace a station's token (the old one stops working at once)."""
+    token = new_token("st")
+    station.token_hash = hash_token(token)
+    station.token_prefix = token[:10]
+    station.revoked_at = None
+    db.session.flush()
+    return token
+
+
+def station_for_token(token: str) -> Station | None:
+    """The active station holding ``token`` (one indexed lookup by hash)."""
+    if not token:
+        return None
+    station = db.session.scalar(select(Station).where(Station.token_hash == hash_token(token)))
+    if station is None or station.revoked_at is not None:
+        return None
+    return station
+
+
+# ---------------------------------------------------------------- calendar
+
+
+def day_kinds(first: date, last: date, cal: WorkCalendar) -> dict[date, rules.DayKind]:
+    """Official kind of every day in ``[first, last]``."""
+    out = {}
+    for day in rules.daterange(first, last):
+        named = False
+        if day.weekday() >= 5:
+            try:
+                on_holiday, name = chinese_calendar.get_holiday_detail(day)
+                named = bool(on_holiday and name)
+            except NotImplementedError:
+                named = False
+        out[day] = rules.day_kind(day, cal.is_workday(day), named)
+    return out
+
+
+def hall_hours(
+    hall: ServiceHall,
+    first: date,
+    last: date,
+    cal: WorkCalendar,
+    exceptions: dict[date, list[Any]] | None = None,
+    kinds: dict[date, rules.DayKind] | None = None,
+) -> dict[date, list[rules.HourRange]]:
+    """A hall's resolved opening ranges for each day of ``[first, last]``."""
+    if exceptions is None:
+        exceptions = {
+            e.day: e.hours
+            for e in db.session.scalars(
+                select(HallException).where(
+                    HallException.hall_id == hall.id, HallException.day.between(first, last)
+                )
+            )
+        }
+    kinds = kinds or day_kinds(first, last, cal)
+    return {
+        day: rules.hours_for_day(day, kinds[day], hall.weekly_hours, exceptions)
+        for day in rules.daterange(first, last)
+    }
+
+
+def local_today() -> date:
+    return datetime.now(SHANGHAI).date()
+
+
+def to_local_date(value: datetime) -> date:
+    return value.astimezone(SHANGHAI).date()
+
+
+def opening_windows(
+    hours: dict[date, list[rules.HourRange]], until: datetime | None = None
+) -> dict[date, list[Window]]:
+    """UTC windows per day, cut at ``until`` (time that has not happened yet is not counted)."""
+    out: dict[date, list[Window]] = {}
+    for day, ranges in hours.items():
+        wins = [rules.local_window(day, r) for r in ranges]
+        if until is not None:
+            wins = [(s, min(e, until)) for s, e in wins if s < until]
+        out[day] = wins
+    return out
+
+
+# ---------------------------------------------------------------- ingestion
+
+
+def _insert_ignore(model: type, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert rows, skipping uuids already stored; the uuids actually inserted.
+
+    ``INSERT … ON CONFLICT (uuid) DO NOTHING RETURNING uuid``: two concurrent
+    retries of one batch store each item once (the second waits for the first's
+    row lock on PostgreSQL and then skips it).
+    """
+    if not rows:
+        return set()
+    dialect = db.session.get_bind().dialect.name
+    ins = (postgresql if dialect == "postgresql" else sqlite).insert
+    stmt = ins(model).values(rows).on_conflict_do_nothing(index_elements=["uuid"])
+    result = db.session.execute(stmt.returning(model.uuid))  # type: ignore[attr-defined]
+    return {r[0] for r in result}
+
+
+@dataclass
+class IngestResult:
+    """What one batch did (the ``/station/reports`` answer)."""
+
+    acknowledged: list[str]
+    duplicates: list[str]
+    rejected: list[dict[str, Any]]
+    new_state_cameras: set[int]
+
+
+def ingest_reports(station: Station, items: Sequence[dict[str, Any]]) -> IngestResult:
+    """Store validated check/state items of ``station``; each uuid is applied once.
+
+    ``items`` are dicts already validated by the API (``camera_id`` is checked
+    here against the station's own cameras: a foreign camera is rejected as if
+    it did not exist). Returns the acknowledged, duplicate and rejected uuids.
+    """
+    own = set(
+        db.session.scalars(
+            select(Camera.id).where(Camera.station_id == station.id, Camera.active.is_(True))
+        )
+    )
+    checks: list[dict[str, Any]] = []
+    states: list[dict[str, Any]] = []
+    rejected: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    now = utcnow()
+    for item in items:
+        uid = item["uuid"]
+        if uid in seen:
+            continue
+        seen.add(uid)
+        if item["camera_id"] not in own:
+            rejected.append(
+                {"uuid": uid, "error": {"code": "unknown_camera", "message": "没有这个摄像头"}}
+            )
+            continue
+        base = {
+            "uuid": uid,
+            "camera_id": item["camera_id"],
+            "station_id": station.id,
+            "at": item["at"].astimezone(UTC),
+            "received_at": now,
+        }
+        if item["type"] == "check":
+            checks.append(
+                {
+                    **base,
+                    "verdict": item["verdict"],
+                    "elapsed_ms": item.get("elapsed_ms"),
+                    "measurements": item.get("measurements"),
+                }
+            )
+        else:
+            cause = item.get("cause") if item["state"] == "down" else None
+            states.append({**base, "state": item["state"], "cause": cause})
+    new = _insert_ignore(CameraCheck, checks) | _insert_ignore(CameraStateChange, states)
+    stored = [u for u in seen if u not in {r["uuid"] for r in rejected}]
+    duplicates = [u for u in stored if u not in new]
+    new_states = [s for s in states if s["uuid"] in new]
+    new_checks = [c for c in checks if c["uuid"] in new]
+    touched = {s["camera_id"] for s in new_states} | {c["camera_id"] for c in new_checks}
+    if touched:
+        refresh_status(touched)
+    # A state change reaching back into a finished day makes its rollups stale.
+    earliest: dict[int, datetime] = {}
+    for s in new_states:
+        at = s["at"]
+        earliest[s["camera_id"]] = min(at, earliest.get(s["camera_id"], at))
+    for cam_id, at in earliest.items():
+        invalidate_rollups([cam_id], to_local_date(at), None)
+    db.session.flush()
+    return IngestResult(
+        acknowledged=stored,
+        duplicates=duplicates,
+        rejected=rejected,
+        new_state_cameras={s["camera_id"] for s in new_states},
+    )
+
+
+def refresh_status(camera_ids: Iterable[int]) -> None:
+    """Recompute the cached latest state/check of cameras from the stored reports."""
+    for cam_id in camera_ids:
+        status = db.session.get(CameraStatus, cam_id)
+        if status is None:
+            camera = db.session.get(Camera, cam_id)
+            if camera is None:
+                continue
+            status = CameraStatus(camera_id=cam_id, region_id=camera.region_id)
+            db.session.add(status)
+        last_state = db.session.scalars(
+            select(CameraStateChange)
+            .where(CameraStateChange.camera_id == cam_id)
+            .order_by(CameraStateChange.at.desc(), CameraStateChange.id.desc())
+            .limit(1)
+        ).first()
+        if last_state is not None:
+            status.state = last_state.state
+            status.cause = last_state.cause
+            status.since = last_state.at
+        last_check = db.session.scalars(
+            select(CameraCheck)
+            .where(CameraCheck.camera_id == cam_id)
+            .order_by(CameraCheck.at.desc(), CameraCheck.id.desc())
+            .limit(1)
+        ).first()
+        if last_check is not None:
+            status.last_check_at = last_check.at
+            status.last_verdict = last_check.verdict.value
+    db.session.flush()
+
+
+def record_heartbeat(station: Station, payload: dict[str, Any]) -> bool:
+    """Store a heartbeat (once per uuid); returns True if it was a duplicate."""
+    interval = int(settings()["heartbeat_interval_s"])
+    at: datetime = payload["at"]
+    row = {
+        "uuid": payload["uuid"],
+        "station_id": station.id,
+        "at": at.astimezone(UTC),
+        "interval_s": interval,
+        "version": payload.get("version"),
+        "started_at": (
+            payload["started_at"].astimezone(UTC) if payload.get("started_at") else None
+        ),
+        "outbox_depth": payload.get("outbox_depth"),
+        "cameras": payload.get("cameras"),
+        "received_at": utcnow(),
+    }
+    new = _insert_ignore(StationHeartbeat, [row])
+    if not new:
+        return True
+    # Runtime fields: a core UPDATE (not audited — a heartbeat a minute is not an edit).
+    values: dict[str, Any] = {}
+    if station.last_heartbeat_at is None or at > station.last_heartbeat_at:
+        values = {
+            "last_heartbeat_at": at,
+            "software_version": (payload.get("version") or "")[:32] or None,
+            "started_at": payload.get("started_at"),
+            "outbox_depth": payload.get("outbox_depth"),
+        }
+        db.session.execute(update(Station).where(Station.id == station.id).values(**values))
+    if to_local_date(at) < local_today():
+        end = at + timedelta(seconds=rules.HEARTBEAT_FACTOR * interval)
+        cams = list(db.session.scalars(select(Camera.id).where(Camera.station_id == station.id)))
+        invalidate_rollups(cams, to_local_date(at), to_local_date(end))
+    db.session.flush()
+    return False
+
+
+def snapshot_path(sha256: str) -> Path:
+    """Where a snapshot file lives: ``UPLOAD_DIR/snapshots/ab/<sha256>.jpg``."""
+    return Path(current_app.config["UPLOAD_DIR"]) / "snapshots" / sha256[:2] / f"{sha256}.jpg"
+
+
+def store_snapshot(
+    station: Station,
+    camera: Camera,
+    uuid: str,
+    taken_at: datetime,
+    reason: str,
+    sha256: str,
+    data: bytes,
+) -> tuple[Snapshot, bool]:
+    """Store a verified JPEG under its hash (once per uuid); ``(row, duplicate)``."""
+    existing = db.session.scalar(select(Snapshot).where(Snapshot.uuid == uuid))
+    if existing is not None:
+        return existing, True
+    path = snapshot_path(sha256)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{uuid}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)  # atomic: a reader never sees half a file
+    row = {
+        "uuid": uuid,
+        "camera_id": camera.id,
+        "region_id": camera.region_id,
+        "station_id": station.id,
+        "taken_at": taken_at.astimezone(UTC),
+        "reason": reason,
+        "sha256": sha256,
+        "size": len(data),
+        "received_at": utcnow(),
+    }
+    if not _insert_ignore(Snapshot, [row]):
+        found = db.session.scalar(select(Snapshot).where(Snapshot.uuid == uuid))
+        assert found is not None
+        return found, True
+    snap = db.session.scalar(select(Snapshot).where(Snapshot.uuid == uuid))
+    assert snap is not None
+    status = db.session.get(CameraStatus, camera.id)
+    if status is not None:
+        latest = (
+            db.session.get(Snapshot, status.last_snapshot_id) if status.last_snapshot_id else None
+        )
+        if latest is None or latest.taken_at <= snap.taken_at:
+            status.last_snapshot_id = snap.id
+    db.session.flush()
+    return snap, False
+
+
+# ---------------------------------------------------------------- intervals and uptime
+
+
+def _station_ids_for(
+    camera_ids: Sequence[int], current: dict[int, int | None]
+) -> dict[int, set[int]]:
+    """Stations whose heartbeats count for each camera: the current one and every reporting one."""
+    out: dict[int, set[int]] = {}
+    for cid in camera_ids:
+        sid = current.get(cid)
+        out[cid] = {sid} if sid is not None else set()
+    rows = db.session.execute(
+        select(CameraStateChange.camera_id, CameraStateChange.station_id)
+        .where(CameraStateChange.camera_id.in_(camera_ids))
+        .distinct()
+    )
+    for cam_id, st_id in rows:
+        out[cam_id].add(st_id)
+    return out
+
+
+def _events_for(
+    camera_ids: Sequence[int], start: datetime, end: datetime
+) -> dict[int, list[rules.StateEvent]]:
+    """State events in ``[start, end)`` plus the last one before ``start``, per camera."""
+    out: dict[int, list[rules.StateEvent]] = defaultdict(list)
+    if not camera_ids:
+        return out
+    last_before = (
+        select(CameraStateChange.camera_id, func.max(CameraStateChange.at).label("at"))
+        .where(CameraStateChange.camera_id.in_(camera_ids), CameraStateChange.at <= start)
+        .group_by(CameraStateChange.camera_id)
+        .subquery()
+    )
+    prior = db.session.execute(
+        select(CameraStateChange)
+        .join(
+            last_before,
+            (CameraStateChange.camera_id == last_before.c.camera_id)
+            & (CameraStateChange.at == last_before.c.at),
+        )
+        .order_by(CameraStateChange.id)
+    ).scalars()
+    rows = db.session.scalars(
+        select(CameraStateChange)
+        .where(
+            CameraStateChange.camera_id.in_(camera_ids),
+            CameraStateChange.at > start,
+            CameraStateChange.at < end,
+        )
+        .order_by(CameraStateChange.at, CameraStateChange.id)
+    )
+    for r in [*prior, *rows]:
+        out[r.camera_id].append(rules.StateEvent(r.at, r.state.value, r.cause))
+    return out
+
+
+def _coverage_for(
+    station_ids: Iterable[int], start: datetime, end: datetime
+) -> dict[int, list[Window]]:
+    ids = list(set(station_ids))
+    out: dict[int, list[Window]] = {sid: [] for sid in ids}
+    if not ids:
+        return out
+    reach = timedelta(
+        seconds=rules.HEARTBEAT_FACTOR * 3600
+    )  # a generous look-back for long intervals
+    beats: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
+    for sid, at, interval in db.session.execute(
+        select(StationHeartbeat.station_id, StationHeartbeat.at, StationHeartbeat.interval_s)
+        .where(
+            StationHeartbeat.station_id.in_(ids),
+            StationHeartbeat.at >= start - reach,
+            StationHeartbeat.at < end,
+        )
+        .order_by(StationHeartbeat.at)
+    ):
+        beats[sid].append((at, interval))
+    for sid in ids:
+        out[sid] = rules.coverage_windows(beats[sid])
+    return out
+
+
+def _excuses_for(
+    camera_ids: Sequence[int], start: datetime, end: datetime
+) -> dict[int, list[Window]]:
+    out: dict[int, list[Window]] = defaultdict(list)
+    if not camera_ids:
+        return out
+    for r in db.session.scalars(
+        select(OutageExcuse).where(
+            OutageExcuse.camera_id.in_(camera_ids),
+            OutageExcuse.status == ExcuseStatus.approved,
+            OutageExcuse.start < end,
+            OutageExcuse.end > start,
+        )
+    ):
+        out[r.camera_id].append((r.start, r.end))
+    return out
+
+
+def camera_intervals(camera: Camera, start: datetime, end: datetime) -> list[rules.Interval]:
+    """State intervals of one camera in ``[start, end)`` (end cut at now)."""
+    end = min(end, utcnow())
+    if end <= start:
+        return []
+    stations = _station_ids_for([camera.id], {camera.id: camera.station_id})[camera.id]
+    cov = _coverage_for(stations, start, end)
+    coverage = rules.merge_windows(w for sid in stations for w in cov[sid])
+    events = _events_for([camera.id], start, end)[camera.id]
+    return rules.build_intervals(events, coverage, start, end)
+
+
+def _live_daily(
+    cameras: Sequence[Camera], first: date, last: date
+) -> dict[int, dict[date, UptimeTotals]]:
+    """Compute per-day totals from raw reports for ``cameras`` over ``[first, last]`` (batched)."""
+    if not cameras:
+        return {}
+    from tracker.calendar_service import load_calendar
+
+    cal = load_calendar()
+    kinds = day_kinds(first, last, cal)
+    start = rules.day_bounds(first)[0]
+    now = utcnow()
+    end = min(rules.day_bounds(last)[1], now)
+    ids = [c.id for c in cameras]
+    hall_ids = {c.hall_id for c in cameras}
+    halls = {
+        h.id: h for h in db.session.scalars(select(ServiceHall).where(ServiceHall.id.in_(hall_ids)))
+    }
+    exc: dict[int, dict[date, list[Any]]] = defaultdict(dict)
+    for e in db.session.scalars(
+        select(HallException).where(
+            HallException.hall_id.in_(hall_ids), HallException.day.between(first, last)
+        )
+    ):
+        exc[e.hall_id][e.day] = e.hours
+    windows = {
+        hid: opening_windows(hall_hours(h, first, last, cal, exc[hid], kinds), until=now)
+        for hid, h in halls.items()
+    }
+    stations = _station_ids_for(ids, {c.id: c.station_id for c in cameras})
+    coverage = _coverage_for({s for ss in stations.values() for s in ss}, start, end)
+    events = _events_for(ids, start, end)
+    excuses = _excuses_for(ids, start, end)
+    out: dict[int, dict[date, UptimeTotals]] = {}
+    for cam in cameras:
+        cov = rules.merge_windows(w for sid in stations[cam.id] for w in coverage[sid])
+        ivs = rules.build_intervals(events[cam.id], cov, start, end) if end > start else []
+        out[cam.id] = rules.uptime_by_day(ivs, windows[cam.hall_id], excuses[cam.id])
+    return out
+
+
+def _rollup_totals(row: CameraDailyRollup) -> UptimeTotals:
+    return UptimeTotals(
+        open_s=row.open_s,
+        up_s=row.up_s,
+        down_online_s=row.down_online_s,
+        down_picture_s=row.down_picture_s,
+        unknown_s=row.unknown_s,
+        excused_online_s=row.excused_online_s,
+        excused_picture_s=row.excused_picture_s,
+    )
+
+
+def daily_totals(
+    cameras: Sequence[Camera], first: date, last: date
+) -> dict[int, dict[date, UptimeTotals]]:
+    """Per-camera per-day totals: stored rollups where present, computed live for the rest."""
+    out: dict[int, dict[date, UptimeTotals]] = {c.id: {} for c in cameras}
+    ids = [c.id for c in cameras]
+    for chunk in _chunks(ids, 900):
+        for row in db.session.scalars(
+            select(CameraDailyRollup).where(
+                CameraDailyRollup.camera_id.in_(chunk), CameraDailyRollup.day.between(first, last)
+            )
+        ):
+            out[row.camera_id][row.day] = _rollup_totals(row)
+    days = list(rules.daterange(first, min(last, local_today())))
+    missing = [c for c in cameras if any(d not in out[c.id] for d in days)]
+    if missing:
+        lo = min(d for c in missing for d in days if d not in out[c.id])
+        for chunk in _chunks(missing, 500):
+            live = _live_daily(chunk, lo, min(last, local_today()))
+            for cam_id, per_day in live.items():
+                for d, t in per_day.items():
+                    out[cam_id].setdefault(d, t)
+    return out
+
+
+def _chunks(seq: Sequence[Any], n: int) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(seq), n):
+        yield seq[i : i + n]
+
+
+def uptime_bulk(camera_ids: Sequence[int], first: date, last: date) -> dict[int, UptimeTotals]:
+    """Opening-time totals of many cameras over the local days ``[first, last]``.
+
+    The function the county dashboard calls (2,000 cameras × a month): finished
+    days come from :class:`CameraDailyRollup` in one query per 900 cameras; only
+    days without a rollup (today, or ones a late report invalidated) are computed
+    from the raw reports, batched.
+    """
+    cameras = (
+        list(db.session.scalars(select(Camera).where(Camera.id.in_(camera_ids))))
+        if camera_ids
+        else []
+    )
+    per_day = daily_totals(cameras, first, last)
+    out: dict[int, UptimeTotals] = {}
+    for cam_id, days in per_day.items():
+        total = UptimeTotals()
+        for t in days.values():
+            total += t
+        out[cam_id] = total
+    return out
+
+
+def cameras_under(region: Region, active_only: bool = True) -> list[Camera]:
+    """Every camera of the halls in ``region``'s subtree."""
+    stmt = select(Camera).where(
+        Camera.region_id.in_(select(Region.id).where(Region.path.like(region.path + "%")))
+    )
+    if active_only:
+        stmt = stmt.where(Camera.active.is_(True))
+    return list(db.session.scalars(stmt.order_by(Camera.id)))
+
+
+def region_uptime(region: Region, first: date, last: date) -> UptimeTotals:
+    """Totals of every camera under a region (village, township, county, city)."""
+    total = UptimeTotals()
+    for t in uptime_bulk([c.id for c in cameras_under(region)], first, last).values():
+        total += t
+    return total
+
+
+def uptime_by_region(regions: Sequence[Region], first: date, last: date) -> dict[int, UptimeTotals]:
+    """Totals per region node (e.g. every township of a county) from one bulk read."""
+    if not regions:
+        return {}
+    root_paths = {r.id: r.path for r in regions}
+    cams = list(
+        db.session.execute(
+            select(Camera.id, Region.path)
+            .join(Region, Region.id == Camera.region_id)
+            .where(Camera.active.is_(True))
+        )
+    )
+    relevant = [
+        (cid, path) for cid, path in cams if any(path.startswith(p) for p in root_paths.values())
+    ]
+    totals = uptime_bulk([cid for cid, _ in relevant], first, last)
+    out = {rid: UptimeTotals() for rid in root_paths}
+    for cid, path in relevant:
+        for rid, p in root_paths.items():
+            if path.startswith(p):
+                out[rid] += totals[cid]
+    return out
+
+
+def hall_uptime(hall: ServiceHall, first: date, last: date) -> UptimeTotals:
+    total = UptimeTotals()
+    for t in uptime_bulk([c.id for c in hall.cameras if c.active], first, last).values():
+        total += t
+    return total
+
+
+def invalidate_rollups(camera_ids: Iterable[int], first: date, last: date | None) -> int:
+    """Delete stored rollups of ``camera_ids`` on days ``[first, last]`` (``last`` None = on)."""
+    ids = list(camera_ids)
+    if not ids:
+        return 0
+    stmt = delete(CameraDailyRollup).where(
+        CameraDailyRollup.camera_id.in_(ids), CameraDailyRollup.day >= first
+    )
+    if last is not None:
+        stmt = stmt.where(CameraDailyRollup.day <= last)
+    return db.session.execute(stmt).rowcount or 0  # type: ignore[attr-defined]
+
+
+def compute_rollups(days_back: int = 40, today: date | None = None) -> int:
+    """Store missing rollups for finished days (the ``halls.rollup`` job); returns rows added."""
+    today = today or local_today()
+    first, last = today - timedelta(days=days_back), today - timedelta(days=1)
+    cameras = list(
+        db.session.scalars(select(Camera).where(Camera.active.is_(True)).order_by(Camera.id))
+    )
+    have: set[tuple[int, date]] = {
+        (r[0], r[1])
+        for r in db.session.execute(
+            select(CameraDailyRollup.camera_id, CameraDailyRollup.day).where(
+                CameraDailyRollup.day.between(first, last)
+            )
+        )
+    }
+    added = 0
+    for chunk in _chunks(cameras, 200):
+        todo = []
+        for cam in chunk:
+            start_day = max(first, to_local_date(cam.created_at))
+            if any((cam.id, d) not in have for d in rules.daterange(start_day, last)):
+                todo.append(cam)
+        if not todo:
+            continue
+        live = _live_daily(todo, first, last)
+        for cam in todo:
+            start_day = max(first, to_local_date(cam.created_at))
+            for d, t in live[cam.id].items():
+                if d < start_day or (cam.id, d) in have:
+                    continue
+                db.session.add(
+                    CameraDailyRollup(
+                        camera_id=cam.id,
+                        day=d,
+                        region_id=cam.region_id,
+                        open_s=t.open_s,
+                        up_s=t.up_s,
+                        down_online_s=t.down_online_s,
+                        down_picture_s=t.down_picture_s,
+                        unknown_s=t.unknown_s,
+                        excused_online_s=t.excused_online_s,
+                        excused_picture_s=t.excused_picture_s,
+                    )
+                )
+                added += 1
+        db.session.flush()
+    return added
+
+
+# ---------------------------------------------------------------- excuses
+
+
+EXCUSE_LABELS = {
+    ExcuseKind.power_cut: "停电",
+    ExcuseKind.repair: "设备维修",
+    ExcuseKind.network: "网络故障（运营商）",
+    ExcuseKind.renovation: "大厅装修/搬迁",
+    ExcuseKind.other: "其他",
+}
+
+
+def file_excuse(
+    camera: Camera, start: datetime, end: datetime, kind: ExcuseKind, reason: str, user: User | None
+) -> OutageExcuse:
+    """A village files a reason for an outage (pending the county's decision)."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise HallError("时间须带时区", "start")
+    if end <= start:
+        raise HallError("结束时间应晚于开始时间", "end")
+    if end - start > timedelta(days=31):
+        raise HallError("一次说明最长 31 天", "end")
+    if start > utcnow():
+        raise HallError("不能为尚未发生的时间报备", "start")
+    reason = _text(reason, "reason", 2000, "情况说明")
+    excuse = OutageExcuse(
+        camera_id=camera.id,
+        region_id=camera.region_id,
+        start=start,
+        end=end,
+        kind=kind,
+        reason=reason,
+        filed_by_id=user.id if user else None,
+    )
+    db.session.add(excuse)
+    db.session.flush()
+    return excuse
+
+
+def decide_excuse(
+    excuse: OutageExcuse, approve: bool, user: User | None, note: str = ""
+) -> OutageExcuse:
+    """The county approves or rejects; approved time leaves the compliance figure."""
+    if excuse.status != ExcuseStatus.pending:
+        raise HallError("该说明已审核", "status")
+    if user is not None and excuse.filed_by_id == user.id:
+        raise HallError("不能审核自己提交的说明", "status")
+    excuse.status = ExcuseStatus.approved if approve else ExcuseStatus.rejected
+    excuse.decided_by_id = user.id if user else None
+    excuse.decided_at = utcnow()
+    excuse.decision_note = _text(note, "decision_note", 500, "审核意见", required=False) or None
+    db.session.flush()
+    if approve:
+        invalidate_rollups(
+            [excuse.camera_id], to_local_date(excuse.start), to_local_date(excuse.end)
+        )
+    return excuse
+
+
+# ---------------------------------------------------------------- contract helpers
+
+
+def resolved_opening_days(
+    hall: ServiceHall, cal: WorkCalendar, days: int = 8
+) -> list[dict[str, Any]]:
+    """``opening_hours.days`` of the station contract: today and the next 7 days."""
+    today = local_today()
+    hours = hall_hours(hall, today, today + timedelta(days=days - 1), cal)
+    return [{"date": d.isoformat(), "open": rules.format_ranges(r)} for d, r in hours.items()]
+
+
+def station_camera_document(station: Station) -> dict[str, Any]:
+    """The body of ``GET /api/v1/station/cameras`` for ``station``."""
+    from tracker.calendar_service import load_calendar
+
+    cal = load_calendar()
+    cams = db.session.scalars(
+        select(Camera)
+        .where(Camera.station_id == station.id, Camera.active.is_(True))
+        .order_by(Camera.id)
+    ).all()
+    hours_cache: dict[int, list[dict[str, Any]]] = {}
+    out = []
+    for cam in cams:
+        hall = cam.hall
+        if hall.id not in hours_cache:
+            hours_cache[hall.id] = resolved_opening_days(hall, cal)
+        out.append(
+            {
+                "id": cam.id,
+                "name": cam.name,
+                "hall": {"id": hall.id, "name": hall.name, "village": hall.region.name},
+                "stream_url": decrypt_url(cam),
+                "rtsp_transport": cam.rtsp_transport,
+                "check_interval_s": cam.check_interval_s,
+                "snapshot_every_min": cam.snapshot_every_min,
+                "thresholds": {**DEFAULT_THRESHOLDS, **(cam.thresholds or {})},
+                "opening_hours": {"timezone": "Asia/Shanghai", "days": hours_cache[hall.id]},
+            }
+        )
+    return {
+        "station": {"id": station.id, "name": station.name},
+        "generated_at": utcnow().replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "heartbeat_interval_s": int(settings()["heartbeat_interval_s"]),
+        "cameras": out,
+    }

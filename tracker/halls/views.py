@@ -1,0 +1,707 @@
+"""Pages of the service halls: status wall, camera page, monthly report, registry forms.
+
+Thin: parse the form, call :mod:`tracker.halls.services`, commit, render.
+Every object is loaded through the scope (out of scope = 404).
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from tracker.extensions import db
+from tracker.halls import api as _api  # noqa: F401  (registers the JSON endpoints)
+from tracker.halls import rules, services
+from tracker.halls import station_api as _station_api  # noqa: F401  (registers /api/v1/station)
+from tracker.halls.alerts import CAUSE_LABELS, recent_alerts
+from tracker.halls.forms import CameraForm, DecisionForm, ExceptionForm, ExcuseForm, HallForm
+from tracker.halls.models import (
+    Camera,
+    CameraStatus,
+    ExcuseKind,
+    ExcuseStatus,
+    HallException,
+    OutageExcuse,
+    ServiceHall,
+    Snapshot,
+    Station,
+)
+from tracker.halls.rules import SHANGHAI, UptimeTotals
+from tracker.halls.timeline import day_svg, month_svg
+from tracker.models import Region, RegionLevel, utcnow
+from tracker.periods import Period, PeriodError
+from tracker.scope import current_scope
+
+bp = Blueprint("halls", __name__, url_prefix="/halls")
+
+STATE_LABELS = {"up": "正常", "down": "离线", "unknown": "未知"}
+
+
+@bp.app_template_filter("cause_label")
+def cause_label_filter(value: str | None) -> str:
+    return CAUSE_LABELS.get(value or "", value or "")
+
+
+@bp.app_template_filter("state_label")
+def state_label_filter(value: object) -> str:
+    key = str(getattr(value, "value", value))
+    return STATE_LABELS.get(key, key)
+
+
+@bp.app_template_filter("duration")
+def duration_filter(seconds: int | float | None) -> str:
+    """3725 → ``1 小时 2 分``."""
+    if seconds is None:
+        return "—"
+    s = int(seconds)
+    d, s = divmod(s, 86400)
+    h, s = divmod(s, 3600)
+    m = s // 60
+    if d:
+        return f"{d} 天 {h} 小时"
+    if h:
+        return f"{h} 小时 {m} 分"
+    return f"{m} 分"
+
+
+def _can_decide() -> bool:
+    """County (or city) staff who may write decide outage excuses."""
+    scope = current_scope()
+    region = db.session.get(Region, scope.region_id)
+    return (
+        scope.can_write
+        and region is not None
+        and region.level in (RegionLevel.city, RegionLevel.county)
+    )
+
+
+def _state_of(status: CameraStatus | None) -> str:
+    return status.state.value if status else "unknown"
+
+
+# ---------------------------------------------------------------- list and wall
+
+
+@bp.route("/")
+@login_required
+def index() -> ResponseReturnValue:
+    scope = current_scope()
+    halls = db.session.scalars(
+        scope.filter(select(ServiceHall), ServiceHall).order_by(
+            ServiceHall.region_id, ServiceHall.name
+        )
+    ).all()
+    today = services.local_today()
+    cam_ids = [c.id for h in halls for c in h.cameras if c.active]
+    totals = services.uptime_bulk(cam_ids, today, today)
+    hall_totals: dict[int, UptimeTotals] = {}
+    for h in halls:
+        t = UptimeTotals()
+        for c in h.cameras:
+            if c.id in totals:
+                t += totals[c.id]
+        hall_totals[h.id] = t
+    pending = db.session.scalar(
+        select(db.func.count(OutageExcuse.id)).where(
+            OutageExcuse.status == ExcuseStatus.pending,
+            OutageExcuse.region_id.in_(scope.region_ids()),
+        )
+    )
+    return render_template(
+        "halls/index.html",
+        halls=halls,
+        hall_totals=hall_totals,
+        pending=pending,
+        can_decide=_can_decide(),
+    )
+
+
+@bp.route("/wall")
+@bp.route("/wall/<int:region_id>")
+@login_required
+def wall(region_id: int | None = None) -> ResponseReturnValue:
+    """Status wall of a township/county: readable on a wall screen, refreshes every minute."""
+    scope = current_scope()
+    region = scope.get_or_404(Region, region_id if region_id is not None else scope.region_id)
+    halls = db.session.scalars(
+        select(ServiceHall)
+        .join(Region, Region.id == ServiceHall.region_id)
+        .where(Region.path.like(region.path + "%"))
+        .order_by(Region.path, ServiceHall.name)
+    ).all()
+    today = services.local_today()
+    cams = [c for h in halls for c in h.cameras if c.active]
+    totals = services.uptime_bulk([c.id for c in cams], today, today)
+    counts = {"up": 0, "down": 0, "unknown": 0}
+    for c in cams:
+        counts[_state_of(c.status)] += 1
+    snaps = {
+        s.id: s
+        for s in db.session.scalars(
+            select(Snapshot).where(
+                Snapshot.id.in_(
+                    [
+                        c.status.last_snapshot_id
+                        for c in cams
+                        if c.status and c.status.last_snapshot_id
+                    ]
+                )
+            )
+        )
+    }
+    children = [r for r in region.children if r.level != RegionLevel.village]
+    dark_halls = {}
+    for h in halls:
+        active = [c for c in h.cameras if c.active]
+        dark_halls[h.id] = bool(active) and all(_state_of(c.status) == "down" for c in active)
+    return render_template(
+        "halls/wall.html",
+        region=region,
+        halls=halls,
+        totals=totals,
+        counts=counts,
+        snaps=snaps,
+        now=utcnow(),
+        children=children,
+        dark_halls=dark_halls,
+        alerts=recent_alerts(region.path, limit=8),
+    )
+
+
+# ---------------------------------------------------------------- halls
+
+
+def _village_choices() -> list[tuple[int, str]]:
+    scope = current_scope()
+    villages = db.session.scalars(
+        scope.filter(select(Region), Region)
+        .where(Region.level == RegionLevel.village)
+        .order_by(Region.path)
+    ).all()
+    return [(v.id, v.name) for v in villages]
+
+
+def _hours_from_form(form: HallForm) -> dict[str, Any] | None:
+    weekly: dict[str, Any] = {}
+    ok = True
+    for d in range(7):
+        f = getattr(form, f"hours_{d}")
+        try:
+            weekly[str(d)] = rules.parse_ranges_text(f.data or "")
+        except rules.HoursError as exc:
+            f.errors.append(str(exc))
+            ok = False
+    return weekly if ok else None
+
+
+def _hall_data(form: HallForm, weekly: dict[str, Any]) -> services.HallData:
+    return services.HallData(
+        name=form.name.data or "",
+        address=form.address.data or "",
+        contact_name=form.contact_name.data or "",
+        contact_phone=form.contact_phone.data or "",
+        weekly_hours=weekly,
+    )
+
+
+def _field_error(form: Any, exc: services.HallError) -> None:
+    field = getattr(form, (exc.field or "").split(".")[-1], None) if exc.field else None
+    if field is None and exc.field == "weekly_hours":
+        field = form.hours_0
+    if field is not None and hasattr(field, "errors"):
+        if isinstance(field.errors, tuple):
+            field.errors = list(field.errors)
+        field.errors.append(exc.message)
+    else:
+        form.form_errors.append(exc.message)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new_hall() -> ResponseReturnValue:
+    scope = current_scope()
+    scope.require_write()
+    form = HallForm()
+    form.region_id.choices = _village_choices()
+    if request.method == "GET":
+        if request.args.get("village", type=int):
+            form.region_id.data = request.args.get("village", type=int)
+        for d in range(7):
+            getattr(form, f"hours_{d}").data = rules.ranges_text(rules.DEFAULT_WEEKLY_HOURS[str(d)])
+    if form.validate_on_submit():
+        village = scope.get_or_404(Region, form.region_id.data)
+        scope.require_write(village.id)
+        weekly = _hours_from_form(form)
+        if weekly is not None:
+            try:
+                hall = services.create_hall(village, _hall_data(form, weekly))
+            except services.HallError as exc:
+                db.session.rollback()
+                _field_error(form, exc)
+            else:
+                db.session.commit()
+                flash(f"已登记服务大厅 {hall.name}", "success")
+                return redirect(url_for("halls.hall", hall_id=hall.id))
+    return render_template("halls/hall_form.html", form=form, hall=None)
+
+
+@bp.route("/<int:hall_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_hall(hall_id: int) -> ResponseReturnValue:
+    scope = current_scope()
+    hall = scope.get_or_404(ServiceHall, hall_id)
+    scope.require_write(hall.region_id)
+    form = HallForm(obj=hall)
+    form.region_id.choices = [(hall.region_id, hall.region.name)]
+    if request.method == "GET":
+        for d in range(7):
+            getattr(form, f"hours_{d}").data = rules.ranges_text(hall.weekly_hours.get(str(d), []))
+    if form.validate_on_submit():
+        weekly = _hours_from_form(form)
+        if weekly is not None:
+            try:
+                services.update_hall(hall, _hall_data(form, weekly))
+            except services.HallError as exc:
+                db.session.rollback()
+                _field_error(form, exc)
+            else:
+                db.session.commit()
+                flash("已保存", "success")
+                return redirect(url_for("halls.hall", hall_id=hall.id))
+    return render_template("halls/hall_form.html", form=form, hall=hall)
+
+
+@bp.route("/<int:hall_id>", methods=["GET", "POST"])
+@login_required
+def hall(hall_id: int) -> ResponseReturnValue:
+    """A hall: opening hours, exceptions (POST adds one), cameras, this month's figures."""
+    scope = current_scope()
+    hall = scope.get_or_404(ServiceHall, hall_id)
+    form = ExceptionForm()
+    if request.method == "POST":
+        scope.require_write(hall.region_id)
+        if form.validate_on_submit():
+            try:
+                hours = rules.parse_ranges_text(form.hours.data or "")
+                services.set_exception(hall, form.day.data, hours, form.note.data or "")
+            except rules.HoursError as exc:
+                db.session.rollback()
+                form.hours.errors = [*form.hours.errors, str(exc)]
+            except services.HallError as exc:
+                db.session.rollback()
+                form.hours.errors = [*form.hours.errors, exc.message]
+            else:
+                db.session.commit()
+                flash("已保存例外日期", "success")
+                return redirect(url_for("halls.hall", hall_id=hall.id))
+    today = services.local_today()
+    month = Period.month_of(today)
+    totals = services.uptime_bulk([c.id for c in hall.cameras], month.start, today)
+    upcoming = services.resolved_opening_days(hall, _calendar(), days=14)
+    return render_template(
+        "halls/hall.html",
+        hall=hall,
+        form=form,
+        totals=totals,
+        month=month,
+        upcoming=upcoming,
+        weekday_labels=rules.WEEKDAY_LABELS,
+        can_admin=scope.is_admin,
+        can_write=scope.can_write,
+    )
+
+
+@bp.route("/exceptions/<int:exception_id>/delete", methods=["POST"])
+@login_required
+def delete_exception(exception_id: int) -> ResponseReturnValue:
+    scope = current_scope()
+    row = scope.get_or_404(HallException, exception_id)
+    scope.require_write(row.region_id)
+    hall_id = row.hall_id
+    services.delete_exception(row)
+    db.session.commit()
+    flash("已删除例外日期", "success")
+    return redirect(url_for("halls.hall", hall_id=hall_id))
+
+
+def _calendar() -> Any:
+    from tracker.calendar_service import load_calendar
+
+    return load_calendar()
+
+
+# ---------------------------------------------------------------- cameras
+
+
+def _station_choices() -> list[tuple[int, str]]:
+    scope = current_scope()
+    stations = db.session.scalars(
+        scope.filter(select(Station), Station).order_by(Station.name)
+    ).all()
+    return [(0, "（未分配）")] + [(s.id, s.name) for s in stations]
+
+
+def _camera_data(form: CameraForm) -> services.CameraData:
+    thresholds = {
+        k: getattr(form, k).data
+        for k in ("down_after", "up_after", "black_brightness", "blur_sharpness")
+        if getattr(form, k).data is not None
+    }
+    return services.CameraData(
+        name=form.name.data or "",
+        position=form.position.data or "",
+        stream_url=(form.stream_url.data or "").strip() or None,
+        station_id=form.station_id.data or None,
+        check_interval_s=form.check_interval_s.data,
+        snapshot_every_min=form.snapshot_every_min.data or 0,
+        rtsp_transport=form.rtsp_transport.data or "tcp",
+        thresholds=thresholds,
+        active=bool(form.active.data),
+    )
+
+
+@bp.route("/<int:hall_id>/cameras/new", methods=["GET", "POST"])
+@login_required
+def new_camera(hall_id: int) -> ResponseReturnValue:
+    scope = current_scope()
+    hall = scope.get_or_404(ServiceHall, hall_id)
+    scope.require_admin(hall.region_id)
+    form = CameraForm()
+    form.station_id.choices = _station_choices()
+    if request.method == "GET":
+        cfg = services.settings()
+        form.check_interval_s.data = cfg["default_check_interval_s"]
+        form.snapshot_every_min.data = 60
+        form.down_after.data = cfg["default_down_after"]
+        form.up_after.data = cfg["default_up_after"]
+    if form.validate_on_submit():
+        try:
+            cam = services.create_camera(hall, _camera_data(form))
+        except services.HallError as exc:
+            db.session.rollback()
+            _field_error(form, exc)
+        else:
+            db.session.commit()
+            flash(f"已添加摄像头 {cam.name}", "success")
+            return redirect(url_for("halls.hall", hall_id=hall.id))
+    return render_template("halls/camera_form.html", form=form, hall=hall, camera=None)
+
+
+@bp.route("/cameras/<int:camera_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_camera(camera_id: int) -> ResponseReturnValue:
+    scope = current_scope()
+    cam = scope.get_or_404(Camera, camera_id)
+    scope.require_admin(cam.region_id)
+    form = CameraForm(obj=cam)
+    form.station_id.choices = _station_choices()
+    if request.method == "GET":
+        form.stream_url.data = ""
+        form.station_id.data = cam.station_id or 0
+        for k in ("down_after", "up_after", "black_brightness", "blur_sharpness"):
+            getattr(form, k).data = (cam.thresholds or {}).get(k)
+    if form.validate_on_submit():
+        try:
+            services.update_camera(cam, _camera_data(form))
+        except services.HallError as exc:
+            db.session.rollback()
+            _field_error(form, exc)
+        else:
+            db.session.commit()
+            flash("已保存", "success")
+            return redirect(url_for("halls.camera", camera_id=cam.id))
+    return render_template("halls/camera_form.html", form=form, hall=cam.hall, camera=cam)
+
+
+@bp.route("/cameras/<int:camera_id>", methods=["GET", "POST"])
+@login_required
+def camera(camera_id: int) -> ResponseReturnValue:
+    """Camera page: 24-hour and 30-day bars, outages with causes and excuses, snapshots."""
+    scope = current_scope()
+    cam = scope.get_or_404(Camera, camera_id)
+    form = ExcuseForm()
+    form.kind.choices = [(k.value, services.EXCUSE_LABELS[k]) for k in ExcuseKind]
+    if request.method == "POST":
+        scope.require_write(cam.region_id)
+        if form.validate_on_submit():
+            try:
+                start = form.start.data.replace(tzinfo=SHANGHAI)
+                end = form.end.data.replace(tzinfo=SHANGHAI)
+                services.file_excuse(
+                    cam,
+                    start,
+                    end,
+                    ExcuseKind(form.kind.data),
+                    form.reason.data or "",
+                    current_user,
+                )
+            except services.HallError as exc:
+                db.session.rollback()
+                _field_error(form, exc)
+            else:
+                db.session.commit()
+                flash("已提交情况说明，等待县级审核", "success")
+                return redirect(url_for("halls.camera", camera_id=cam.id))
+    now = utcnow()
+    today = services.local_today()
+    days = [today - timedelta(days=i) for i in range(29, -1, -1)]
+    start30 = rules.day_bounds(days[0])[0]
+    intervals = services.camera_intervals(cam, start30, now)
+    hours = services.hall_hours(cam.hall, days[0], today, _calendar())
+    windows = services.opening_windows(hours)
+    start24 = now - timedelta(hours=24)
+    win24 = [w for ws in windows.values() for w in ws]
+    per_day = services.daily_totals([cam], days[0], today)[cam.id]
+    total30 = UptimeTotals()
+    for t in per_day.values():
+        total30 += t
+    outages = list(reversed(rules.outages(intervals)))[:50]
+    excuses = db.session.scalars(
+        select(OutageExcuse)
+        .where(OutageExcuse.camera_id == cam.id)
+        .order_by(OutageExcuse.start.desc())
+        .limit(50)
+    ).all()
+    snaps = db.session.scalars(
+        select(Snapshot)
+        .where(Snapshot.camera_id == cam.id)
+        .order_by(Snapshot.taken_at.desc())
+        .limit(12)
+    ).all()
+    return render_template(
+        "halls/camera.html",
+        cam=cam,
+        status=cam.status,
+        form=form,
+        svg24=day_svg(intervals, win24, start24),
+        svg30=month_svg(intervals, windows, days),
+        today_totals=per_day.get(today, UptimeTotals()),
+        total30=total30,
+        outages=outages,
+        excuses=excuses,
+        snaps=snaps,
+        excuse_labels=services.EXCUSE_LABELS,
+        can_write=scope.can_write,
+        can_admin=scope.is_admin,
+        can_decide=_can_decide(),
+        decision_form=DecisionForm(),
+        day_windows=windows.get(today, []),
+    )
+
+
+@bp.route("/snapshots/<int:snapshot_id>.jpg")
+@login_required
+def snapshot(snapshot_id: int) -> ResponseReturnValue:
+    snap = current_scope().get_or_404(Snapshot, snapshot_id)
+    path = services.snapshot_path(snap.sha256)
+    if not path.exists():
+        abort(404)
+    resp = send_file(path, mimetype="image/jpeg", max_age=3600)
+    return resp
+
+
+# ---------------------------------------------------------------- excuses
+
+
+@bp.route("/excuses")
+@login_required
+def excuses() -> ResponseReturnValue:
+    scope = current_scope()
+    status = request.args.get("status", "pending")
+    stmt = (
+        scope.filter(select(OutageExcuse), OutageExcuse)
+        .order_by(OutageExcuse.filed_at.desc())
+        .limit(200)
+    )
+    if status in {s.value for s in ExcuseStatus}:
+        stmt = stmt.where(OutageExcuse.status == ExcuseStatus(status))
+    rows = db.session.scalars(stmt).all()
+    return render_template(
+        "halls/excuses.html",
+        rows=rows,
+        status=status,
+        labels=services.EXCUSE_LABELS,
+        can_decide=_can_decide(),
+        decision_form=DecisionForm(),
+    )
+
+
+@bp.route("/excuses/<int:excuse_id>/decide", methods=["POST"])
+@login_required
+def decide_excuse(excuse_id: int) -> ResponseReturnValue:
+    scope = current_scope()
+    excuse = scope.get_or_404(OutageExcuse, excuse_id)
+    scope.require_write(excuse.region_id)
+    if not _can_decide():
+        abort(403)
+    form = DecisionForm()
+    if form.validate_on_submit():
+        try:
+            services.decide_excuse(
+                excuse, form.decision.data == "approve", current_user, form.note.data or ""
+            )
+        except services.HallError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash("已审核", "success")
+    return redirect(request.form.get("next") or url_for("halls.excuses"))
+
+
+# ---------------------------------------------------------------- monthly report
+
+
+def _report_rows(region: Region, month: Period) -> tuple[list[dict[str, Any]], UptimeTotals]:
+    cams = services.cameras_under(region)
+    last = min(month.end, services.local_today())
+    totals = (
+        services.uptime_bulk([c.id for c in cams], month.start, last) if last >= month.start else {}
+    )
+    rows = []
+    grand = UptimeTotals()
+    for c in sorted(cams, key=lambda c: (c.hall.region.path, c.hall.name, c.name)):
+        t = totals.get(c.id, UptimeTotals())
+        grand += t
+        town = db.session.get(Region, c.hall.region.parent_id) if c.hall.region.parent_id else None
+        rows.append({"camera": c, "hall": c.hall, "town": town, "t": t})
+    return rows, grand
+
+
+def _report_args() -> tuple[Region, Period]:
+    scope = current_scope()
+    region = scope.get_or_404(Region, request.args.get("region_id", type=int) or scope.region_id)
+    try:
+        month = Period.parse(request.args["month"]) if request.args.get("month") else None
+    except PeriodError:
+        month = None
+    if month is None:
+        month = Period.month_of(services.local_today())
+    return region, month
+
+
+@bp.route("/report")
+@login_required
+def report() -> ResponseReturnValue:
+    """Monthly camera report of a county (or any node): printable."""
+    region, month = _report_args()
+    rows, grand = _report_rows(region, month)
+    months = Period.month_of(services.local_today()).last(12)
+    return render_template(
+        "halls/report.html", region=region, month=month, rows=rows, grand=grand, months=months
+    )
+
+
+@bp.route("/report.xlsx")
+@login_required
+def report_xlsx() -> ResponseReturnValue:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    region, month = _report_args()
+    rows, grand = _report_rows(region, month)
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = month.key
+    ws.append([f"{region.name} 便民服务大厅视频监控月报（{month.label}）"])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append(
+        [
+            "乡镇",
+            "村",
+            "服务大厅",
+            "摄像头",
+            "营业时长(时)",
+            "正常(时)",
+            "离线(时)",
+            "画面异常(时)",
+            "未知(时)",
+            "已批准说明(时)",
+            "在线率",
+            "完好率",
+            "在线率(扣除说明)",
+            "完好率(扣除说明)",
+        ]
+    )
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center")
+
+    def h(s: int) -> float:
+        return round(s / 3600, 2)
+
+    def line(t: UptimeTotals) -> list[Any]:
+        return [
+            h(t.open_s),
+            h(t.up_s),
+            h(t.down_online_s),
+            h(t.down_picture_s),
+            h(t.unknown_s),
+            h(t.excused_s),
+            t.online_rate,
+            t.intact_rate,
+            t.compliance_online_rate,
+            t.compliance_intact_rate,
+        ]
+
+    for r in rows:
+        ws.append(
+            [
+                r["town"].name if r["town"] else "",
+                r["hall"].region.name,
+                r["hall"].name,
+                r["camera"].name,
+                *line(r["t"]),
+            ]
+        )
+    ws.append(["合计", "", "", f"{len(rows)} 个", *line(grand)])
+    for row in ws.iter_rows(min_row=3, min_col=11, max_col=14):
+        for cell in row:
+            cell.number_format = "0.0%"
+    for col, width in zip(
+        "ABCDEFGHIJKLMN", [12, 12, 22, 16, 12, 10, 10, 12, 10, 14, 9, 9, 16, 16], strict=True
+    ):
+        ws.column_dimensions[col].width = width
+    buf = io.BytesIO()
+    wb.save(buf)
+    buf.seek(0)
+    return send_file(
+        buf,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=f"camera-report-{region.id}-{month.key}.xlsx",
+    )
+
+
+# ---------------------------------------------------------------- stations
+
+
+@bp.route("/stations")
+@login_required
+def stations() -> ResponseReturnValue:
+    scope = current_scope()
+    scope.require_admin()
+    rows = db.session.scalars(scope.filter(select(Station), Station).order_by(Station.name)).all()
+    counts = {
+        s.id: len(db.session.scalars(select(Camera.id).where(Camera.station_id == s.id)).all())
+        for s in rows
+    }
+    interval = services.settings()["heartbeat_interval_s"]
+    stale_before = utcnow() - timedelta(seconds=rules.HEARTBEAT_FACTOR * interval)
+    return render_template(
+        "halls/stations.html", rows=rows, counts=counts, stale_before=stale_before
+    )
+
+
+def local_now() -> datetime:
+    return datetime.now(UTC).astimezone(SHANGHAI)
+
+
+__all__ = ["bp", "date"]
