@@ -560,7 +560,10 @@ def generate(url: str, villages_per_town: int, years: int, seed: int) -> dict[st
         changes.append((ch_id, str(uuid.uuid4()), cid_, station, utc(start, 0), "up", None, NOW))
         day = start
         while day < today:
-            if day.weekday() < 5:
+            if day.weekday() >= 5:
+                # Closed at weekends: a roll-up row with no opening time.
+                rollups.append((cid_, day, vid, 0, 0, 0, 0, 0, 0, 0, NOW))
+            else:
                 down = 0
                 if rng.random() < flaky * 3:
                     down = rng.randint(1800, 4 * 3600)
@@ -669,12 +672,11 @@ def generate(url: str, villages_per_town: int, years: int, seed: int) -> dict[st
     from tracker.dashboard.services import compute_period
     from tracker.periods import Period, PeriodKind
 
+    # What the pages and the benchmark read: the last 24 months (trend and
+    # selector), 8 quarters and every year; older periods are computed on demand.
     periods: list[Period] = []
-    for kind in (PeriodKind.month, PeriodKind.quarter, PeriodKind.year):
-        p = Period.containing(today, kind)
-        while p.start >= start:
-            periods.append(p)
-            p = p.previous()
+    for kind, n in ((PeriodKind.month, 24), (PeriodKind.quarter, 8), (PeriodKind.year, years)):
+        periods += [p for p in Period.containing(today, kind).last(n) if p.start >= start]
     t0 = time.monotonic()
     with app.test_request_context():
         for i, p in enumerate(periods, start=1):

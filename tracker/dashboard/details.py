@@ -8,7 +8,7 @@ owning package. Used by the village page and the inspection (督查) print view.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -184,27 +184,23 @@ def _matters(detail: VillageDetail, village: Region, period: Period, today: date
     from tracker.matters.models import ServiceMatter as SM
 
     lo, hi = period.start, period.end
-    yesterday = today - timedelta(days=1)
-    overdue_open = and_(
-        SM.status.in_(("accepted", "paused")),
-        SM.due_on >= lo,
-        SM.due_on <= min(hi, yesterday),
-    )
-    late_done = and_(SM.completed_on >= lo, SM.completed_on <= hi, SM.on_time.is_(False))
+    # The matters package's measures judge the matters *received* in the period.
+    overdue_open = and_(SM.status.in_(("accepted", "paused")), SM.due_on < today)
+    late_done = SM.on_time.is_(False)
     bad_cb = and_(
         SM.rating.in_(("dissatisfied", "very_dissatisfied")),
         SM.rating_void.is_(False),
-        SM.callback_due_on >= lo,
-        SM.callback_due_on <= hi,
-        or_(
-            SM.callback_on_time.is_(False),
-            and_(SM.called_back_on.is_(None), SM.callback_due_on < today),
-        ),
+        or_(SM.callback_on_time.is_(False), SM.callback_on_time.is_(None)),
     )
     rows = db.session.execute(
         select(SM, MatterType.name)
         .join(MatterType, MatterType.id == SM.matter_type_id)
-        .where(SM.region_id == village.id, or_(overdue_open, late_done, bad_cb))
+        .where(
+            SM.region_id == village.id,
+            SM.received_on >= lo,
+            SM.received_on <= hi,
+            or_(overdue_open, late_done, bad_cb),
+        )
         .order_by(SM.received_on)
     ).all()
     for m, type_name in rows:
@@ -214,7 +210,11 @@ def _matters(detail: VillageDetail, village: Region, period: Period, today: date
         if m.on_time is False:
             problems.append("超时办结")
         if m.rating in ("dissatisfied", "very_dissatisfied") and not m.callback_on_time:
-            problems.append("差评未按时回访")
+            problems.append(
+                "差评未按时回访"
+                if m.called_back_on or (m.callback_due_on or today) < today
+                else "差评待回访"
+            )
         detail.matters.append(
             MatterLine(
                 id=m.id,

@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, func, select
 
 from tracker.extensions import db
 from tracker.models import Region, RegionLevel
@@ -82,119 +81,37 @@ def meeting_figures(
     today: date,
     keep_statuses: bool = False,
 ) -> dict[int, MeetingFigures]:
-    """Obligations (from the meetings engine) and late/edited records per village.
+    """Obligations and late/edited records per village, from the meetings package.
 
-    Loads branches, party groups and the meetings of the years the period's
-    windows cover in one query each, then runs
-    :func:`tracker.meetings.rules.evaluate_many` (the obligations engine) over
-    them. Obligations whose window has not ended and that are not yet met are
-    *pending*: neither met nor missed.
+    - obligations: :func:`tracker.meetings.obligations.obligations_for_region`
+      (the obligations engine; one query per table for the whole subtree);
+      obligations whose window has not ended and that are not yet met are
+      *pending*: neither met nor missed;
+    - late entries: :func:`tracker.meetings.obligations.late_entry_counts`;
+    - edited records (version > 1): one ``GROUP BY`` here — the meetings
+      package has no bulk function for it.
     """
-    from tracker.meetings import rules as mr
-    from tracker.meetings.models import Meeting, MeetingKind, MeetingRuleOverride
-    from tracker.models import Branch, PartyGroup
+    from tracker.meetings import obligations as mo
+    from tracker.meetings.models import Meeting
+    from tracker.meetings.rules import Period as MeetingPeriod
+    from tracker.models import Branch
 
     vlist = list(villages)
     out: dict[int, MeetingFigures] = {v.id: MeetingFigures() for v in vlist}
     if not vlist:
         return out
-    county_of = {v.id: v.county_id for v in vlist}
-    village_ids = select(Region.id).where(Region.path.like(path + "%")).scalar_subquery()
-    settings = current_app.config["SETTINGS"]
-    kinds = list(mr.BUILTIN_KINDS)
-    custom = db.session.execute(
-        select(
-            MeetingKind.code, MeetingKind.name, MeetingKind.frequency, MeetingKind.needs_quorum
-        ).where(MeetingKind.active.is_(True))
-    ).all()
-    rules_cfg: dict[str, Any] = dict(settings["rules"])
-    for code, name, freq, quorum in custom:
-        kinds.append(mr.KindDef(code, name, needs_quorum=bool(quorum), builtin=False))
-        rules_cfg[code] = freq
-    default_rules = mr.rules_from_config(rules_cfg, [k.code for k in kinds])
-    overrides: dict[int, dict[str, str]] = defaultdict(dict)
-    for rid, kind, freq in db.session.execute(
-        select(
-            MeetingRuleOverride.region_id, MeetingRuleOverride.kind, MeetingRuleOverride.frequency
-        )
-    ):
-        overrides[rid][kind] = freq
-    rules_by_county: dict[int | None, mr.Rules] = {
-        cid: mr.merge_rules(default_rules, o) for cid, o in overrides.items()
-    }
-
-    branch_rows = db.session.execute(
-        select(Branch.id, Branch.region_id, Branch.tracked_from).where(
-            Branch.region_id.in_(village_ids)
-        )
-    ).all()
-    village_of_branch = {b.id: b.region_id for b in branch_rows}
-    branches = [
-        mr.BranchFacts(b.id, b.tracked_from, county_of.get(b.region_id)) for b in branch_rows
-    ]
-    groups = [
-        mr.GroupFacts(g.id, g.branch_id, g.name, g.created_on, g.dissolved_on)
-        for g in db.session.execute(
-            select(
-                PartyGroup.id,
-                PartyGroup.branch_id,
-                PartyGroup.name,
-                PartyGroup.created_on,
-                PartyGroup.dissolved_on,
-            ).where(PartyGroup.region_id.in_(village_ids))
-        )
-    ]
-    eperiod = mr.Period.parse(period.key)
-    lo = date(period.year, 1, 1)
-    hi = date(period.end.year, 12, 31)
-    lo_utc = Period.parse(str(lo.year)).utc_bounds()[0]
-    hi_utc = Period.parse(str(hi.year)).utc_bounds()[1]
-    quorum_kinds = {k.code for k in kinds if k.needs_quorum}
-    facts = []
-    p_lo, p_hi = period.start, period.end
-    for row in db.session.execute(
-        select(
-            Meeting.id,
-            Meeting.branch_id,
-            Meeting.region_id,
-            Meeting.kind,
-            Meeting.group_id,
-            Meeting.started_at,
-            Meeting.late,
-            Meeting.quorum_met,
-            Meeting.version,
-            Meeting.deleted_at,
-        ).where(
-            Meeting.region_id.in_(village_ids),
-            Meeting.started_at >= lo_utc,
-            Meeting.started_at < hi_utc,
-        )
-    ):
-        held = _local_date(row.started_at)
-        counts = row.deleted_at is None and (
-            row.kind not in quorum_kinds or row.quorum_met is not False
-        )
-        facts.append(
-            mr.MeetingFact(row.id, row.branch_id, row.kind, held, row.group_id, row.late, counts)
-        )
-        if row.deleted_at is None and p_lo <= held <= p_hi and row.region_id in out:
-            fig = out[row.region_id]
-            fig.records_total += 1
-            fig.records_late += int(bool(row.late))
-            fig.records_edited += int((row.version or 1) > 1)
-    results = mr.evaluate_many(
-        branches,
-        groups,
-        facts,
-        rules_by_county,
-        default_rules,
-        eperiod,
-        today,
-        kinds,
-        int(settings["rules"].get("due_soon_days", 7)),
+    in_path = select(Region.id).where(Region.path.like(path + "%")).scalar_subquery()
+    village_of_branch = dict(
+        db.session.execute(
+            select(Branch.id, Branch.region_id).where(Branch.region_id.in_(in_path))
+        ).all()
     )
+    mperiod = MeetingPeriod.parse(period.key)
+    results = mo.obligations_for_region(path, mperiod, today)
     for branch_id, statuses in results.items():
-        fig = out[village_of_branch[branch_id]]
+        fig = out.get(village_of_branch.get(branch_id, -1))
+        if fig is None:
+            continue
         for s in statuses:
             if s.status == "met":
                 fig.met += 1
@@ -208,6 +125,27 @@ def meeting_figures(
             fig.statuses.extend(statuses)
     for fig in out.values():
         fig.due = fig.met + fig.met_late + sum(fig.missing_by_kind.values())
+    if village_of_branch:
+        for branch_id, (late, total) in mo.late_entry_counts(
+            list(village_of_branch), mperiod
+        ).items():
+            fig = out.get(village_of_branch[branch_id])
+            if fig is not None:
+                fig.records_total, fig.records_late = total, late
+        lo, hi = period.utc_bounds()
+        for rid, edited in db.session.execute(
+            select(Meeting.region_id, func.count())
+            .where(
+                Meeting.region_id.in_(in_path),
+                Meeting.deleted_at.is_(None),
+                Meeting.version > 1,
+                Meeting.started_at >= lo,
+                Meeting.started_at < hi,
+            )
+            .group_by(Meeting.region_id)
+        ):
+            if rid in out:
+                out[rid].records_edited = int(edited)
     return out
 
 
@@ -236,76 +174,35 @@ class MatterFigures:
     callbacks_on_time: int = 0
 
 
-BAD_RATINGS = ("dissatisfied", "very_dissatisfied")
-OPEN_STATUSES = ("accepted", "paused")
-
-
 def matter_figures(path: str, period: Period, today: date) -> dict[int, MatterFigures]:
-    """Service-matter figures per village (three ``GROUP BY region_id`` queries).
+    """Service-matter figures per village from the matters package's measures.
 
-    The service package keeps ``on_time``, ``due_on``, ``callback_on_time`` …
-    denormalised on :class:`~tracker.matters.models.ServiceMatter`; it offers no
-    bulk measure function yet, so the aggregate is written here against its model.
+    :func:`tracker.matters.services.matter_measures` (one ``GROUP BY`` for every
+    village) counts the matters *received* in the period (a cohort):
 
-    - *due in the period*: completed in it (on time or not), or still open with
-      ``due_on`` inside the period and before today (overdue);
-    - *bad ratings*: 不满意/非常不满意 (not voided by an appeal) whose call-back
-      fell due in the period (or was already made); on time per ``callback_on_time``.
+    - 限时办结: completed on time / (completed + still open past their due date);
+      matters still within their time limit are not judged yet;
+    - 差评回访: bad ratings (not voided) called back on time / bad ratings.
     """
-    from tracker.matters.models import ServiceMatter as SM
+    from tracker.matters.services import matter_measures
 
-    scope = select(Region.id).where(Region.path.like(path + "%")).scalar_subquery()
-    out: dict[int, MatterFigures] = defaultdict(MatterFigures)
-    lo, hi = period.start, period.end
-    last_due = min(hi, date.fromordinal(today.toordinal() - 1))
-    for rid, received in db.session.execute(
-        select(SM.region_id, func.count())
-        .where(SM.region_id.in_(scope), SM.received_on >= lo, SM.received_on <= hi)
-        .group_by(SM.region_id)
-    ):
-        out[rid].received = received
-    for rid, done, on_time in db.session.execute(
-        select(
-            SM.region_id,
-            func.count(),
-            func.sum(case((SM.on_time.is_(True), 1), else_=0)),
+    under = None
+    if path not in ("", "/"):
+        under = db.session.scalar(select(Region).where(Region.path == path))
+    measures = matter_measures(
+        RegionLevel.village, period.start, period.end, today=today, under=under
+    )
+    out: dict[int, MatterFigures] = {}
+    for rid, m in measures.items():
+        out[rid] = MatterFigures(
+            received=m.received,
+            due=m.completed + m.overdue_open,
+            on_time=m.completed_on_time,
+            overdue_open=m.overdue_open,
+            bad_ratings=m.bad,
+            callbacks_on_time=m.bad_called_back_on_time,
         )
-        .where(SM.region_id.in_(scope), SM.completed_on >= lo, SM.completed_on <= hi)
-        .group_by(SM.region_id)
-    ):
-        out[rid].due += done
-        out[rid].on_time += int(on_time or 0)
-    for rid, overdue in db.session.execute(
-        select(SM.region_id, func.count())
-        .where(
-            SM.region_id.in_(scope),
-            SM.status.in_(OPEN_STATUSES),
-            SM.due_on >= lo,
-            SM.due_on <= last_due,
-        )
-        .group_by(SM.region_id)
-    ):
-        out[rid].due += overdue
-        out[rid].overdue_open += overdue
-    for rid, bad, cb in db.session.execute(
-        select(
-            SM.region_id,
-            func.count(),
-            func.sum(case((SM.callback_on_time.is_(True), 1), else_=0)),
-        )
-        .where(
-            SM.region_id.in_(scope),
-            SM.rating.in_(BAD_RATINGS),
-            SM.rating_void.is_(False),
-            SM.callback_due_on >= lo,
-            SM.callback_due_on <= hi,
-            or_(SM.callback_due_on < today, SM.called_back_on.is_not(None)),
-        )
-        .group_by(SM.region_id)
-    ):
-        out[rid].bad_ratings = bad
-        out[rid].callbacks_on_time = int(cb or 0)
-    return dict(out)
+    return out
 
 
 # -- cameras ---------------------------------------------------------------------------
