@@ -32,7 +32,6 @@ from tracker.meetings.services import (
     MeetingInput,
     branch_roster,
     kinds,
-    local_date,
     meetings_of_branch,
     record_meeting,
 )
@@ -346,7 +345,3 @@ def run_import(
         return created
     savepoint.rollback()
     return []
-
-
-def local_day(m: Meeting) -> date:
-    return local_date(m.started_at)

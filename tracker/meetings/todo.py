@@ -44,7 +44,7 @@ def meeting_todos(scope: Scope, user: User) -> list[TodoItem]:
             TodoItem(
                 0,
                 f"{last_month.label}有会议未开",
-                f"{len({id(x) for x in missing})} 项缺开：{kinds_text}",
+                f"{len(missing)} 项缺开：{kinds_text}",
                 url,
                 len(missing),
             )

@@ -784,6 +784,7 @@ def rules_page() -> ResponseReturnValue:
     form.kind.choices = [(k.code, k.name) for k in known.values()]
     form.county_id.choices = [(c.id, c.name) for c in counties]
     if request.method == "POST":
+        scope.require_admin()  # before reading the form: viewers and editors get 403
         action = request.form.get("action")
         if action == "override" and form.validate_on_submit():
             county = scope.get_or_404(Region, form.county_id.data)
