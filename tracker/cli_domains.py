@@ -51,3 +51,7 @@ def register(group: click.Group) -> None:
 
     for command in hall_commands():
         group.add_command(command)
+    from tracker.dashboard.cli import commands as dashboard_commands
+
+    for command in dashboard_commands():
+        group.add_command(command)

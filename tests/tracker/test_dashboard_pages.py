@@ -171,3 +171,17 @@ def test_rollup_job_refreshes_current_and_previous_periods(app, db, world):
         r.period for r in db.session.query(VillageScore).filter_by(region_id=world.village_a1a.id)
     }
     assert keys <= got
+
+
+def test_rollup_command_backfills_months_quarters_and_years(app, db, world):
+    from tracker.dashboard.cli import rollup_cmd
+    from tracker.dashboard.models import VillageScore
+
+    result = app.test_cli_runner().invoke(rollup_cmd, ["--from", "2025-11", "--to", "2026-01"])
+    assert result.exit_code == 0, result.output
+    got = {
+        r.period for r in db.session.query(VillageScore).filter_by(region_id=world.village_a1a.id)
+    }
+    assert {"2025-11", "2025-12", "2026-01", "2025-Q4", "2026-Q1", "2025", "2026"} <= got
+    bad = app.test_cli_runner().invoke(rollup_cmd, ["--from", "2025-Q1"])
+    assert bad.exit_code != 0 and "月份" in bad.output
