@@ -8,10 +8,11 @@ from flask import Blueprint
 
 def domain_blueprints() -> list[Blueprint]:
     """Blueprints of every domain package (imported late: no import cycles)."""
+    from tracker.dashboard.views import bp as dashboard
     from tracker.halls.views import bp as halls
     from tracker.matters.views import bp as matters
     from tracker.meetings.views import bp as meetings
     from tracker.notifications.views import bp as notifications
     from tracker.org.views import bp as org
 
-    return [org, meetings, matters, notifications, halls]
+    return [org, dashboard, meetings, matters, notifications, halls]
