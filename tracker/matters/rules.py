@@ -62,6 +62,20 @@ EVENT_LABELS = {
     EventKind.appeal_decided: "申诉处理",
     EventKind.archived: "归档",
 }
+# Short labels for the action buttons of a matter's page.
+ACTION_LABELS = {
+    EventKind.accepted: "受理",
+    EventKind.materials_missing: "补正告知",
+    EventKind.materials_supplied: "材料补齐",
+    EventKind.referred: "转办",
+    EventKind.extended: "延期",
+    EventKind.completed: "办结",
+    EventKind.rated: "录入评价",
+    EventKind.called_back: "差评回访",
+    EventKind.appealed: "评价申诉",
+    EventKind.appeal_decided: "处理申诉",
+    EventKind.archived: "归档",
+}
 RATING_LABELS = {
     Rating.very_satisfied: "非常满意",
     Rating.satisfied: "满意",

@@ -76,6 +76,11 @@ def _event_label(value: Any) -> str:
     return rules.EVENT_LABELS.get(EventKind(value), str(value)) if value else ""
 
 
+@bp.app_template_filter("matter_action")
+def _action_label(value: Any) -> str:
+    return rules.ACTION_LABELS.get(EventKind(value), str(value)) if value else ""
+
+
 @bp.app_template_filter("matter_rating")
 def _rating_label(value: Any) -> str:
     return rules.RATING_LABELS.get(Rating(value), str(value)) if value else ""
@@ -509,7 +514,7 @@ def _register_args(scope: Scope) -> tuple[Region, int, list[ServiceMatter], list
             scope, village_id=village.id, start=date(year, 1, 1), end=date(year, 12, 31)
         )
         .order_by(None)
-        .order_by(ServiceMatter.received_at, ServiceMatter.id)
+        .order_by(ServiceMatter.serial_no, ServiceMatter.id)
     )
     return village, year, list(db.session.scalars(stmt)), villages
 

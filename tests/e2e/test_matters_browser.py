@@ -1,0 +1,148 @@
+"""A hall clerk registers a matter on a phone in Chromium; the pages fit 1366 and 390 px."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def matter_type(e2e_app, e2e_world):
+    """A county catalog entry (committed: the live server reads it)."""
+    from tracker.extensions import db
+    from tracker.matters.models import HandlingLevel, MatterKind, MatterType
+    from tracker.matters.services import save_matter_type
+    from tracker.models import Region
+
+    with e2e_app.app_context():
+        village = db.session.get(Region, e2e_world["villages"]["a1a"])
+        county = db.session.get(Region, village.ancestor_ids[1])
+        existing = db.session.query(MatterType).filter_by(name="最低生活保障申请").first()
+        entry = existing or save_matter_type(
+            county,
+            name="最低生活保障申请",
+            category="民政",
+            kind=MatterKind.promised,
+            promised_days=15,
+            statutory_days=30,
+            materials=["身份证", "户口簿", "家庭收入证明"],
+            handling_level=HandlingLevel.township,
+        )
+        db.session.commit()
+        return entry.id
+
+
+def _fits(page, width: int) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_a_clerk_registers_a_matter_on_a_phone(page_for, e2e_world, matter_type, shoot):
+    page = page_for(e2e_world["users"]["village_a1a_editor"], phone=True)
+    page.goto("/matters/new")
+    _fits(page, 390)
+    page.select_option("select[name=matter_type_id]", str(matter_type))
+    # The required materials appear as ticked boxes; untick one → the one-time notice fills in.
+    page.get_by_label("家庭收入证明").uncheck()
+    assert "家庭收入证明" in page.input_value("textarea[name=one_time_notice]")
+    page.fill("input[name=applicant_name]", "张桂英")
+    page.fill("input[name=applicant_phone]", "12345")  # too short: refused beside the field
+    shoot(page, "matters-register-phone")
+    page.click("#register-form button[type=submit]")
+    assert "请填写正确的电话" in page.content()
+    page.fill("input[name=applicant_phone]", "13812345678")
+    page.get_by_label("家庭收入证明").check()
+    page.click("#register-form button[type=submit]")
+    page.wait_for_url(lambda url: re.search(r"/matters/\d+$", url) is not None)
+    body = page.content()
+    assert "张桂英" in body and "首问责任人" in body and "受理" in body
+    _fits(page, 390)
+    shoot(page, "matters-detail-phone")
+    page.goto("/matters/")
+    assert "张桂英" in page.content()
+    _fits(page, 390)
+    shoot(page, "matters-mine-phone")
+
+
+def test_pages_at_desktop_width_and_the_print_register(
+    page_for, e2e_app, e2e_world, matter_type, shoot
+):
+    from tracker.calendar_service import load_calendar
+    from tracker.extensions import db
+    from tracker.matters.models import Channel, EventKind, MatterType
+    from tracker.matters.services import record_event, register_matter
+    from tracker.models import Region, User
+
+    with e2e_app.app_context():
+        village = db.session.get(Region, e2e_world["villages"]["a1a"])
+        clerk = (
+            db.session.query(User)
+            .filter_by(username=e2e_world["users"]["village_a1a_editor"])
+            .one()
+        )
+        town = db.session.query(User).filter_by(username=e2e_world["users"]["town_a1_editor"]).one()
+        t = db.session.get(MatterType, matter_type)
+        cal = load_calendar()
+        received = datetime.now(UTC) - timedelta(days=40)
+        matter, _ = register_matter(
+            village=village,
+            matter_type=t,
+            applicant_name="李德福",
+            applicant_phone="13900001111",
+            applicant_id_number="11010519491231002X",
+            channel=Channel.phone,
+            received_at=received,
+            first_responder=clerk,
+            actor=clerk,
+            calendar=cal,
+            materials_received=["身份证", "户口簿"],
+            materials_missing=["家庭收入证明"],
+            one_time_notice="请补齐家庭收入证明。",
+        )
+        record_event(
+            matter,
+            EventKind.materials_supplied,
+            clerk,
+            calendar=cal,
+            at=received + timedelta(days=2),
+            note="已补齐",
+        )
+        record_event(
+            matter,
+            EventKind.referred,
+            clerk,
+            calendar=cal,
+            at=received + timedelta(days=2, hours=1),
+            to_user=town,
+            note="需乡镇审核",
+        )
+        db.session.commit()
+        matter_id = matter.id
+
+    page = page_for(e2e_world["users"]["village_a1a_editor"])
+    page.goto("/matters/new")
+    _fits(page, 1366)
+    shoot(page, "matters-register-desktop")
+    page.goto("/matters/")
+    assert "已转办" in page.content()
+    shoot(page, "matters-mine-desktop")
+    page.goto(f"/matters/{matter_id}")
+    body = page.content()
+    assert "转办给" in body and "首问责任人仍为" in body and "已逾期" in body
+    shoot(page, "matters-detail-desktop")
+    page.goto(f"/matters/register?village_id={e2e_world['villages']['a1a']}")
+    assert "便民服务事项登记簿" in page.content()
+    shoot(page, "matters-register-book-desktop")
+    page.emulate_media(media="print")
+    shoot(page, "matters-register-book-print")
+
+    viewer = page_for(e2e_world["users"]["county_a_viewer"], phone=True)
+    viewer.goto(f"/matters/{matter_id}")
+    assert "13900001111" not in viewer.content() and "139****1111" in viewer.content()
+    _fits(viewer, 390)
+    viewer.goto(f"/matters/register?village_id={e2e_world['villages']['a1a']}")
+    assert "11010519491231002X" not in viewer.content()
+    shoot(viewer, "matters-register-book-phone")
