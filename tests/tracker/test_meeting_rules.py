@@ -79,8 +79,8 @@ def test_frequency_syntax_and_bad_values():
 
 
 def test_a_month_query_sees_the_quarter_window_of_a_quarterly_rule():
-    assert Frequency.parse("quarterly").windows(Period.month(2026, 2)) == [Period.quarter(2026, 1)]
-    assert Frequency.parse("yearly:Q4").windows(Period.month(2026, 5)) == []
+    assert Frequency.parse("quarterly").windows(Period.month(2026, 2)) == (Period.quarter(2026, 1),)
+    assert Frequency.parse("yearly:Q4").windows(Period.month(2026, 5)) == ()
 
 
 # -- obligations ---------------------------------------------------------------

@@ -40,6 +40,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property, lru_cache
 from typing import Literal
 
 from tracker.workdays import WorkCalendar
@@ -130,19 +131,19 @@ class Period:
             return cls(day.year, "quarter", (day.month - 1) // 3 + 1)
         return cls(day.year, "year")
 
-    @property
+    @cached_property
     def first_month(self) -> int:
         return {"month": self.index, "quarter": 3 * self.index - 2, "year": 1}[self.unit]
 
-    @property
+    @cached_property
     def n_months(self) -> int:
         return {"month": 1, "quarter": 3, "year": 12}[self.unit]
 
-    @property
+    @cached_property
     def start(self) -> date:
         return date(self.year, self.first_month, 1)
 
-    @property
+    @cached_property
     def end(self) -> date:
         last = self.first_month + self.n_months - 1
         return date(self.year, last, _calendar.monthrange(self.year, last)[1])
@@ -240,9 +241,16 @@ class Frequency:
             return [Period.quarter(year, self.quarter)]
         return [Period.of_year(year)]
 
-    def windows(self, period: Period) -> list[Period]:
+    def windows(self, period: Period) -> tuple[Period, ...]:
         """Windows that overlap ``period`` (a month inside a quarterly rule → that quarter)."""
-        return [w for w in self.windows_in_year(period.year) if w.overlaps(period)]
+        return _windows(self, period)
+
+
+@lru_cache(maxsize=1024)
+def _windows(freq: Frequency, period: Period) -> tuple[Period, ...]:
+    # Cached: the same windows serve every branch of a bulk evaluation.
+    years = range(period.start.year, period.end.year + 1)
+    return tuple(w for y in years for w in freq.windows_in_year(y) if w.overlaps(period))
 
 
 Rules = Mapping[str, Frequency]
@@ -329,12 +337,12 @@ def applies(window: Period, since: date | None, until: date | None = None) -> bo
 def _status(
     kind: str,
     window: Period,
-    facts: list[MeetingFact],
+    inside: list[MeetingFact],
     today: date,
     due_soon_days: int,
     group: GroupFacts | None = None,
 ) -> ObligationStatus:
-    inside = [f for f in facts if window.contains(f.held_on)]
+    """The status of one window from the records held inside it."""
     counting = [f for f in inside if f.counts]
     on_time = tuple(f.id for f in counting if not f.late)
     late = tuple(f.id for f in counting if f.late)
@@ -375,27 +383,37 @@ def evaluate_branch(
     due_soon_days: int = 7,
 ) -> list[ObligationStatus]:
     """Every obligation window of one branch overlapping ``period``, with its status."""
-    by_kind: dict[str, list[MeetingFact]] = defaultdict(list)
+    # Facts bucketed by month, so each window reads only its own months (linear overall).
+    by_month: dict[tuple[str, int, int], list[MeetingFact]] = defaultdict(list)
+    by_group_month: dict[tuple[str, int | None, int, int], list[MeetingFact]] = defaultdict(list)
     for fact in meetings:
-        by_kind[fact.kind].append(fact)
+        by_month[(fact.kind, fact.held_on.year, fact.held_on.month)].append(fact)
+        by_group_month[(fact.kind, fact.group_id, fact.held_on.year, fact.held_on.month)].append(
+            fact
+        )
     group_list = list(groups)
     out: list[ObligationStatus] = []
     for kind in kinds:
         freq = rules.get(kind.code)
         if freq is None or freq.unit is None:
             continue
-        facts = by_kind.get(kind.code, [])
         for window in freq.windows(period):
             if not applies(window, branch.tracked_from):
                 continue
+            months = range(window.first_month, window.first_month + window.n_months)
             if kind.per_group:
                 for group in group_list:
                     if not applies(window, group.created_on, group.dissolved_on):
                         continue
-                    mine = [f for f in facts if f.group_id == group.id]
-                    out.append(_status(kind.code, window, mine, today, due_soon_days, group))
+                    inside = [
+                        f
+                        for m in months
+                        for f in by_group_month.get((kind.code, group.id, window.year, m), ())
+                    ]
+                    out.append(_status(kind.code, window, inside, today, due_soon_days, group))
             else:
-                out.append(_status(kind.code, window, facts, today, due_soon_days))
+                inside = [f for m in months for f in by_month.get((kind.code, window.year, m), ())]
+                out.append(_status(kind.code, window, inside, today, due_soon_days))
     return out
 
 

@@ -384,7 +384,8 @@ def edit(meeting_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         data = _input_from_form(form)
         try:
-            version = int(form.version.data or 0) or None
+            raw_version = (form.version.data or "").strip()
+            version = int(raw_version) if raw_version.isdigit() else None
             services.update_meeting(
                 meeting,
                 data,
