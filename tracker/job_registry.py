@@ -3,4 +3,5 @@
 import tracker.dashboard.jobs  # noqa: F401, E402
 import tracker.halls.jobs  # noqa: F401, E402
 import tracker.matters.jobs  # noqa: F401, E402
+import tracker.meetings.jobs  # noqa: F401, E402
 import tracker.notifications.jobs  # noqa: F401, E402

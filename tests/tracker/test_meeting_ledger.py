@@ -94,3 +94,15 @@ def test_cli_exits_non_zero_on_tampering(world, db, app, monkeypatch):
     assert bad.exit_code == 1
     assert "被直接改动的字段" in bad.output
     importlib.reload(meeting_cli)
+
+
+def test_nightly_job_logs_tampering(world, db, caplog):
+    from tracker.jobs import load_jobs
+
+    branch, a, _ = _two_records(world)
+    db.session.execute(text("UPDATE meeting SET place = '篡改' WHERE id = :id"), {"id": a.id})
+    db.session.expire_all()
+    job = load_jobs()["meetings_verify_ledger"]
+    with caplog.at_level("INFO", logger="tracker.meetings"):
+        job.func()
+    assert "ledger tampering" in caplog.text
