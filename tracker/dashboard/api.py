@@ -7,7 +7,6 @@ from pydantic import BaseModel, Field
 from tracker.api.core import ApiError, endpoint
 from tracker.dashboard import services
 from tracker.dashboard.rules import Score
-from tracker.extensions import db
 from tracker.models import Region, RegionLevel
 from tracker.scope import current_scope
 
@@ -100,8 +99,7 @@ def dashboard_score(region_id: int, query: ScoreQuery) -> RegionScoreOut:
         period = services.parse_period(query.period)
     except services.DashboardError as exc:
         raise ApiError(422, str(exc), fields={"period": str(exc)}) from exc
-    if services.ensure_period(period, node):
-        db.session.commit()
+    services.ensure_committed(period, node)
     out = _out(services.region_score(node, period), period.key)
     if query.children and node.level != RegionLevel.village:
         out.children = [_out(c, period.key) for c in services.child_scores(node, period)]

@@ -50,6 +50,7 @@ class RecordLine:
     version: int
     deleted: bool
     url: str | None
+    history_url: str | None = None
 
 
 @dataclass
@@ -173,6 +174,7 @@ def _records(detail: VillageDetail, village: Region, period: Period, names: dict
             version=int(m.version or 1),
             deleted=m.deleted_at is not None,
             url=record_url("meetings.detail", meeting_id=m.id),
+            history_url=record_url("meetings.history", meeting_id=m.id),
         )
         detail.records.append(line)
         if line.late or line.version > 1 or line.deleted:

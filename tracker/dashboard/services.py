@@ -185,6 +185,21 @@ def periods_to_refresh(today: date, months_back: int = 1) -> list[Period]:
     return out
 
 
+def ensure_committed(period: Period, region: Region, trend_months: int = 0) -> None:
+    """:func:`ensure_period` for a request: commit what was computed.
+
+    Two web processes may compute the same missing period at once; the loser
+    hits the unique constraint, rolls back and reads the winner's rows.
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        if ensure_period(period, region, trend_months):
+            db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+
+
 def ensure_period(period: Period, region: Region, trend_months: int = 0) -> bool:
     """Compute snapshots for ``region`` where any of its villages lacks one.
 

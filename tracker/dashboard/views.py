@@ -87,8 +87,7 @@ def region(region_id: int) -> ResponseReturnValue:
         period = services.parse_period(request.args.get("period"))
     except services.DashboardError as exc:
         return _error(str(exc))
-    if services.ensure_period(period, node, trend_months=12):
-        db.session.commit()
+    services.ensure_committed(period, node, trend_months=12)
     config = services.scoring_config()
     ctx: dict[str, Any] = {
         "node": node,
@@ -144,8 +143,7 @@ def inspect(region_id: int) -> ResponseReturnValue:
         period = services.parse_period(request.args.get("period"))
     except services.DashboardError as exc:
         return _error(str(exc))
-    if services.ensure_period(period, node):
-        db.session.commit()
+    services.ensure_committed(period, node)
     from tracker.models import Branch, Member
 
     branch = db.session.scalar(select(Branch).where(Branch.region_id == node.id))
@@ -183,8 +181,7 @@ def export(region_id: int) -> ResponseReturnValue:
         period = services.parse_period(request.args.get("period"))
     except services.DashboardError as exc:
         return _error(str(exc))
-    if services.ensure_period(period, node):
-        db.session.commit()
+    services.ensure_committed(period, node)
     data = region_workbook(node, period)
     return _xlsx(data, f"合规看板-{node.name}-{period.key}.xlsx")
 
@@ -199,8 +196,7 @@ def report(region_id: int) -> ResponseReturnValue:
         period = services.parse_period(request.args.get("period"))
     except services.DashboardError as exc:
         return _error(str(exc))
-    if services.ensure_period(period, node):
-        db.session.commit()
+    services.ensure_committed(period, node)
     rows = services.child_scores(node, period) if node.level != RegionLevel.village else []
     return render_template(
         "dashboard/report.html",
