@@ -363,3 +363,32 @@ def test_aggregate_is_the_mean_of_village_scores_not_of_pooled_rates():
 def test_config_weights_and_targets_come_from_settings():
     cfg = rules.ScoringConfig.from_settings({"weight_meetings": 10, "target_meetings": 0.5})
     assert cfg.weights["meetings"] == 10 and cfg.targets["meetings"] == 0.5
+
+
+# -- charts -----------------------------------------------------------------------------
+
+
+def test_sparkline_breaks_at_months_without_data_and_colours_the_last_point():
+    from tracker.dashboard.charts import COLORS, sparkline
+
+    svg = str(
+        sparkline([50.0, None, 90.0, 95.0], ["1月", "2月", "3月", "4月"], rules.DEFAULT_CONFIG)
+    )
+    assert svg.startswith("<svg") and svg.count("<polyline") == 1
+    assert COLORS["green"] in svg and "2月 —" in svg
+
+
+def test_village_grid_links_every_village_and_names_it():
+    from tracker.dashboard.charts import village_grid
+    from tracker.dashboard.services import GridCell
+
+    cells = [GridCell(i, f"村{i}", 1 + i // 3, f"镇{1 + i // 3}", 70.0, "amber") for i in range(6)]
+    svg = str(village_grid(cells, lambda vid: f"/v/{vid}"))
+    assert svg.count("<a href=") == 6 and "村5 70.0" in svg and "镇1" in svg
+
+
+def test_component_bars_mark_components_that_do_not_apply():
+    from tracker.dashboard.charts import component_bars
+
+    svg = str(component_bars(rules.score({"meetings": (1, 2)}).components))
+    assert "不计分" in svg and "50.0%" in svg

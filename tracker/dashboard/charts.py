@@ -169,6 +169,7 @@ def village_grid(
     url_for_village: Callable[[int], str | None],
     cell: int = 16,
     per_row: int = 20,
+    max_scale: float = 1.3,
 ) -> Markup:
     """The map-like grid: one square per village, one row per township, band colours.
 
@@ -188,7 +189,7 @@ def village_grid(
     height = max(1, len(rows)) * pitch + 2
     parts = [
         f'<svg class="vgrid" viewBox="0 0 {width} {height}" width="100%" '
-        f'style="max-width:{width * 1.6:.0f}px" role="img" aria-label="各村得分分布">'
+        f'style="max-width:{width * max_scale:.0f}px" role="img" aria-label="各村得分分布">'
     ]
     for r, (name, row_cells) in enumerate(rows):
         top = 1 + r * pitch

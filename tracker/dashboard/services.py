@@ -393,22 +393,29 @@ class GridCell:
 
 
 def village_grid(region: Region, period: Period) -> list[GridCell]:
-    """Every village under the region with its score and band (one joined query)."""
+    """Every village under the region with its score and band (one joined query).
+
+    Rows of the grid are townships; for a city (hundreds of townships) they are
+    counties, so the grid stays one screen high.
+    """
     col = level_column(region.level)
-    town = Region.__table__.alias("town")
+    group_col = (
+        VillageScore.county_id if region.level == RegionLevel.city else VillageScore.township_id
+    )
+    group = Region.__table__.alias("grp")
     rows = db.session.execute(
         select(
             VillageScore.region_id,
             Region.name,
-            VillageScore.township_id,
-            town.c.name,
+            group_col,
+            group.c.name,
             VillageScore.score,
             VillageScore.band,
         )
         .join(Region, Region.id == VillageScore.region_id)
-        .join(town, town.c.id == VillageScore.township_id)
+        .join(group, group.c.id == group_col)
         .where(VillageScore.period == period.key, col == region.id)
-        .order_by(VillageScore.county_id, town.c.name, Region.name)
+        .order_by(VillageScore.county_id, group.c.name, VillageScore.township_id, Region.name)
     ).all()
     return [GridCell(*r) for r in rows]
 
