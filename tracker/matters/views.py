@@ -38,6 +38,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from tracker.calendar_service import load_calendar
@@ -59,6 +60,12 @@ from tracker.matters.rules import MatterError
 from tracker.models import CalendarOverride, Region, RegionLevel, User
 from tracker.scope import Scope, current_scope
 from tracker.workdays import package_covers
+
+
+def _opts(pairs: Any) -> list[SelectChoice]:
+    """``(value, label)`` pairs as WTForms choices (tuples are deprecated in WTForms 3.4)."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
 
 bp = Blueprint("matters", __name__, url_prefix="/matters", static_folder="static")
 
@@ -116,7 +123,7 @@ class RegistrationForm(FlaskForm):
     applicant_id_number = StringField("身份证号（选填）", validators=[Optional()])
     channel = SelectField(
         "受理渠道",
-        choices=[(c.value, rules.CHANNEL_LABELS[c]) for c in Channel],
+        choices=_opts([(c.value, rules.CHANNEL_LABELS[c]) for c in Channel]),
         default=Channel.in_person.value,
     )
     received_at = StringField("受理时间", validators=[DataRequired("请填写受理时间")])
@@ -139,19 +146,20 @@ class EventForm(FlaskForm):
     to_unit = StringField("或转办单位", validators=[Optional()])
     to_level = SelectField(
         "层级",
-        choices=[("", "（不变）")] + [(lv.value, rules.LEVEL_LABELS[lv]) for lv in HandlingLevel],
+        choices=_opts([("", "（不变）")])
+        + [(lv.value, rules.LEVEL_LABELS[lv]) for lv in HandlingLevel],
         validators=[Optional()],
     )
     approver = StringField("审批人", validators=[Optional()])
     days = IntegerField("延期（工作日）", validators=[Optional()])
     rating = SelectField(
         "评价等级",
-        choices=[("", "请选择")] + [(r.value, rules.RATING_LABELS[r]) for r in Rating],
+        choices=_opts([("", "请选择")] + [(r.value, rules.RATING_LABELS[r]) for r in Rating]),
         validators=[Optional()],
     )
     upheld = SelectField(
         "申诉是否成立",
-        choices=[("", "请选择"), ("yes", "成立（该评价不计）"), ("no", "不成立")],
+        choices=_opts([("", "请选择"), ("yes", "成立（该评价不计）"), ("no", "不成立")]),
         validators=[Optional()],
     )
     client_token = HiddenField()
@@ -163,7 +171,9 @@ class CatalogForm(FlaskForm):
     region_id = SelectField("所属清单", coerce=int)
     name = StringField("事项名称", validators=[DataRequired("请填写事项名称"), Length(max=100)])
     category = StringField("事项类别", validators=[Optional(), Length(max=50)])
-    kind = SelectField("办件类型", choices=[(k.value, rules.KIND_LABELS[k]) for k in MatterKind])
+    kind = SelectField(
+        "办件类型", choices=_opts([(k.value, rules.KIND_LABELS[k]) for k in MatterKind])
+    )
     promised_days = IntegerField(
         "承诺时限（工作日）",
         validators=[Optional(), NumberRange(min=0, max=365, message="应为 0–365")],
@@ -174,7 +184,7 @@ class CatalogForm(FlaskForm):
     )
     materials = TextAreaField("所需材料（每行一项）", validators=[Optional()])
     handling_level = SelectField(
-        "办理层级", choices=[(lv.value, rules.LEVEL_LABELS[lv]) for lv in HandlingLevel]
+        "办理层级", choices=_opts([(lv.value, rules.LEVEL_LABELS[lv]) for lv in HandlingLevel])
     )
     active = BooleanField("在用", default=True)
 
@@ -186,7 +196,9 @@ class ImportForm(FlaskForm):
 
 class OverrideForm(FlaskForm):
     day = DateField("日期", validators=[DataRequired("请选择日期")])
-    is_workday = SelectField("当日", choices=[("0", "放假（休息日）"), ("1", "上班（调休工作日）")])
+    is_workday = SelectField(
+        "当日", choices=_opts([("0", "放假（休息日）"), ("1", "上班（调休工作日）")])
+    )
     note = StringField("说明", validators=[Optional(), Length(max=64)])
 
 
@@ -246,7 +258,7 @@ def register() -> ResponseReturnValue:
         flash("您的管辖范围内没有村（社区），无法登记服务事项。", "warning")
         return redirect(url_for("matters.index"))
     form = RegistrationForm()
-    form.village_id.choices = [(v.id, v.name) for v in villages]
+    form.village_id.choices = _opts([(v.id, v.name) for v in villages])
     chosen: int = form.village_id.data if form.village_id.data else villages[0].id
     asked = request.args.get("village_id", default=0, type=int)
     if request.method == "GET" and asked:
@@ -254,16 +266,19 @@ def register() -> ResponseReturnValue:
         form.village_id.data = chosen
     village = next((v for v in villages if v.id == chosen), villages[0])
     catalog = services.catalog_for(village)
-    form.matter_type_id.choices = [(0, "请选择事项")] + [
-        (
-            t.id,
-            f"{t.name}（{rules.KIND_LABELS[t.kind]}"
-            + (f" {t.promised_days}个工作日）" if t.promised_days else "）"),
-        )
-        for t in catalog
-    ]
+    form.matter_type_id.choices = _opts(
+        [(0, "请选择事项")]
+        + [
+            (
+                t.id,
+                f"{t.name}（{rules.KIND_LABELS[t.kind]}"
+                + (f" {t.promised_days}个工作日）" if t.promised_days else "）"),
+            )
+            for t in catalog
+        ]
+    )
     responders = services.responders_for(village)
-    form.first_responder_id.choices = [(u.id, u.display_name) for u in responders]
+    form.first_responder_id.choices = _opts([(u.id, u.display_name) for u in responders])
     if request.method == "GET":
         form.first_responder_id.data = current_user.id
         form.client_token.data = uuid.uuid4().hex
@@ -401,9 +416,9 @@ def _event_form(matter: ServiceMatter, form: EventForm | None = None) -> EventFo
     form = form or EventForm()
     village = db.session.get(Region, matter.region_id)
     users = services.responders_for(village) if village else []
-    form.to_user_id.choices = [(0, "（不指定人员）")] + [
-        (u.id, f"{u.display_name}（{u.region.name}）") for u in users
-    ]
+    form.to_user_id.choices = _opts(
+        [(0, "（不指定人员）")] + [(u.id, f"{u.display_name}（{u.region.name}）") for u in users]
+    )
     if not form.client_token.data:
         form.client_token.data = uuid.uuid4().hex
     return form
@@ -609,7 +624,7 @@ def catalog_edit(type_id: int | None = None) -> ResponseReturnValue:
     if not regions:
         abort(403)
     form = CatalogForm(obj=entry) if request.method == "GET" and entry else CatalogForm()
-    form.region_id.choices = [(r.id, f"{r.name}事项清单") for r in regions]
+    form.region_id.choices = _opts([(r.id, f"{r.name}事项清单") for r in regions])
     if request.method == "GET" and entry:
         form.kind.data = entry.kind.value
         form.handling_level.data = entry.handling_level.value
@@ -655,7 +670,7 @@ def catalog_import() -> ResponseReturnValue:
     if not regions:
         abort(403)
     form = ImportForm()
-    form.region_id.choices = [(r.id, f"{r.name}事项清单") for r in regions]
+    form.region_id.choices = _opts([(r.id, f"{r.name}事项清单") for r in regions])
     rows: list[services.CatalogRow] | None = None
     digest = ""
     if form.validate_on_submit():
