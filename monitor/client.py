@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,6 +69,15 @@ class ReportAnswer:
     rejected: list[dict[str, Any]]
 
 
+def _short(exc: Exception) -> str:
+    """A one-line reason for a network error (requests' messages nest three exceptions deep)."""
+    text = str(exc)
+    errno = re.search(r"\[Errno -?\d+\] [^'\")]+", text)
+    if errno:
+        return f"{type(exc).__name__}: {errno.group(0)}"
+    return f"{type(exc).__name__}: {text[:160]}"
+
+
 class TrackerClient:
     """Thin, typed wrapper of the four station endpoints."""
 
@@ -83,9 +93,7 @@ class TrackerClient:
         try:
             resp = self.session.request(method, url, timeout=self.timeout_s, **kwargs)
         except requests.RequestException as exc:
-            raise TrackerUnavailable(
-                redact(f"{method} {path}: {type(exc).__name__}: {exc}")
-            ) from None
+            raise TrackerUnavailable(redact(f"{method} {path}: {_short(exc)}")) from None
         try:
             body = resp.json()
         except ValueError:
