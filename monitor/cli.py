@@ -129,6 +129,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         "outbox_depth": sum(depth.values()),
         "outbox": depth,
         "last_delivery": kv.get("last_delivery"),
+        "last_heartbeat": kv.get("last_heartbeat"),
         "cameras_fetched_at": kv.get("cameras_fetched_at"),
     }
     if args.json:
@@ -145,6 +146,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         )
     print(f"outbox depth: {status['outbox_depth']} {depth or ''}")
     print(f"last delivery: {status['last_delivery'] or 'never'}")
+    print(
+        f"last heartbeat queued: {status['last_heartbeat'] or 'never'} (the daemon queues one every heartbeat interval)"
+    )
     return 0
 
 

@@ -397,7 +397,7 @@ class Daemon:
             "outbox_depth": depth,
             "cameras": len(self.cameras),
         }
-        self.outbox.put("heartbeat", payload)
+        self.outbox.put_many([("heartbeat", payload, None)], kv={"last_heartbeat": payload["at"]})
 
     def deliver(self) -> None:
         """Scheduled job: drain the outbox if the backoff allows."""

@@ -13,7 +13,7 @@ import pytest
 from monitor.analysis import Thresholds
 from monitor.cameras import Camera
 from monitor.config import from_mapping
-from monitor.probe import ProbeResult
+from monitor.probe import ProbeRequest, ProbeResult
 from monitor.scheduler import Daemon
 
 T0 = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
@@ -98,3 +98,39 @@ def test_a_clock_jump_makes_every_camera_unknown(daemon: Daemon) -> None:
     daemon.mark_blind("clock_jump", "test")
     last = daemon.outbox.peek("report", 10)[-1].payload
     assert (last["type"], last["state"], last["cause"]) == ("state", "unknown", None)
+
+
+@pytest.mark.streams
+def test_checks_of_one_nvr_host_respect_its_concurrency_limit(tmp_path: Path) -> None:
+    """Two cameras on one host with max_concurrent_per_host = 1 are probed one after the other."""
+    import threading
+    import time
+
+    from monitor.probe import ProbePool
+    from monitor.simulator import SimulatorServer
+
+    cfg = from_mapping(
+        {"state_dir": str(tmp_path / "s"), "tracker_url": "http://127.0.0.1:9", "max_concurrent_per_host": 1,
+         "workers": 2, "probe_timeout_s": 1.0, "snapshot_width": 0},
+        env={},
+    )  # fmt: skip
+    with SimulatorServer() as sim, ProbePool(2) as pool:
+        sim.start(lifetime_s=60)
+        d = Daemon(cfg)
+        d.pool = pool
+        t = Thresholds(frozen_window_s=1.0)
+        d.cameras = {
+            i: Camera(id=i, name=f"c{i}", stream_url=sim.url("live"), thresholds=t) for i in (1, 2)
+        }
+        pool.probe(ProbeRequest(sim.url("live"), window_s=0))  # workers warm
+        t0 = time.monotonic()
+        threads = [threading.Thread(target=d.check_camera, args=(i,)) for i in (1, 2)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(30)
+        elapsed = time.monotonic() - t0
+        d.outbox.close()
+    checks = [v for v in d.states.values() if v.last_verdict == "online"]
+    assert len(checks) == 2
+    assert elapsed >= 2.0  # two 1-second windows, not overlapping
