@@ -140,16 +140,32 @@ def cmd_status(args: argparse.Namespace) -> int:
     )
     for c in status["cameras"]:
         cause = f" ({c['cause']})" if c["cause"] else ""
+        since = _short_time(c["since"])
         print(
-            f"  #{c['id']:<5} {c['state']:8}{cause:14} since {c['since'] or '-':26} "
+            f"  #{c['id']:<5} {c['state']:8}{cause:14} since {since:20} "
             f"last {c['last_verdict'] or '-':12} {c['name']}  {c['stream_url']}"
         )
-    print(f"outbox depth: {status['outbox_depth']} {depth or ''}")
+    kinds = ", ".join(f"{k} {n}" for k, n in sorted(depth.items()))
+    print(f"outbox depth: {status['outbox_depth']}" + (f" ({kinds})" if kinds else ""))
     print(f"last delivery: {status['last_delivery'] or 'never'}")
     print(
         f"last heartbeat queued: {status['last_heartbeat'] or 'never'} (the daemon queues one every heartbeat interval)"
     )
     return 0
+
+
+def _short_time(value: str | None) -> str:
+    """An ISO time as ``2026-11-26T01:00:00Z`` (or ``-``)."""
+    if not value:
+        return "-"
+    from datetime import datetime
+
+    from monitor.outbox import utc_iso
+
+    try:
+        return utc_iso(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
+        return value
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
