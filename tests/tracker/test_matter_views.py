@@ -371,3 +371,19 @@ def test_a_second_hall_clerk_may_record_the_rating(world, db, login):
     )
     assert resp.status_code == 302
     assert matter.callback_due_on is not None
+
+
+def test_an_admin_pastes_a_years_holidays_in_one_go(world, db, login):
+    from tracker.models import CalendarOverride
+
+    client = login(world.users["city_admin"])
+    bad = client.post("/matters/calendar", data={"bulk-lines": "2027-01-01 休 元旦\n2027-13-01 休"})
+    assert "第 2 行：日期应为 YYYY-MM-DD" in bad.text
+    assert db.session.query(CalendarOverride).count() == 0  # all or nothing
+    ok = client.post(
+        "/matters/calendar",
+        data={"bulk-lines": "2027-02-06~2027-02-12 休 春节\n2027-02-14 班 春节调休"},
+    )
+    assert ok.status_code == 302
+    days = {o.day.isoformat(): o.is_workday for o in db.session.query(CalendarOverride)}
+    assert len(days) == 8 and days["2027-02-14"] is True and days["2027-02-08"] is False

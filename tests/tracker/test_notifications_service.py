@@ -87,3 +87,19 @@ def test_a_failing_channel_is_recorded_not_raised(world, db, app, monkeypatch):
     assert services.deliver_pending() == (0, 1)
     assert note.delivery == Delivery.failed
     assert "secret" not in (note.delivery_error or "")
+
+
+def test_the_inbox_api_lists_counts_and_marks_read(world, db, client):
+    from tracker.auth.services import create_api_token
+
+    user = world.users["town_a1_editor"]
+    note = notify(user, "事项已逾期", "超期 2 个工作日", "/matters/", "matter_overdue")[0]
+    notify(world.users["town_a2_editor"], "别人的")
+    _, plain = create_api_token(user, "t")
+    db.session.commit()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {plain}"
+    assert client.get("/api/v1/notifications/unread").get_json() == {"unread": 1}
+    items = client.get("/api/v1/notifications").get_json()
+    assert [i["title"] for i in items] == ["事项已逾期"]
+    assert client.post(f"/api/v1/notifications/{note.id}/read").get_json()["read_at"]
+    assert client.get("/api/v1/notifications/unread").get_json() == {"unread": 0}

@@ -316,6 +316,40 @@ def id_number_error(value: str) -> str | None:
     return None
 
 
+def parse_calendar_lines(text: str) -> tuple[list[tuple[date, bool, str]], list[str]]:
+    """Parse pasted holiday lines: ``2027-01-01 休 元旦`` / ``2027-02-07 班 春节调休``.
+
+    Returns ``(rows, errors)``; each error names its line. Ranges are allowed:
+    ``2027-02-06~2027-02-12 休 春节``.
+    """
+    rows: list[tuple[date, bool, str]] = []
+    errors: list[str] = []
+    for n, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split(maxsplit=2)
+        if len(parts) < 2 or parts[1] not in ("休", "班"):
+            errors.append(f"第 {n} 行：格式应为“日期 休/班 说明”，如 2027-01-01 休 元旦")
+            continue
+        span = parts[0].replace("～", "~").split("~")
+        try:
+            first = date.fromisoformat(span[0])
+            last = date.fromisoformat(span[-1])
+        except ValueError:
+            errors.append(f"第 {n} 行：日期应为 YYYY-MM-DD")
+            continue
+        if last < first or (last - first).days > 31:
+            errors.append(f"第 {n} 行：日期范围不正确（最长 31 天）")
+            continue
+        note = parts[2][:64] if len(parts) > 2 else ""
+        day = first
+        while day <= last:
+            rows.append((day, parts[1] == "班", note))
+            day += timedelta(days=1)
+    return rows, errors
+
+
 def catalog_errors(
     name: str, kind: MatterKind, promised_days: int | None, statutory_days: int | None
 ) -> dict[str, str]:

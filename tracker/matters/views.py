@@ -194,6 +194,14 @@ class ImportForm(FlaskForm):
     file = FileField("Excel 文件（.xlsx）")
 
 
+class BulkOverrideForm(FlaskForm):
+    """A year's published arrangement pasted in one go."""
+
+    lines = TextAreaField(
+        "批量录入（每行：日期 休/班 说明）", validators=[DataRequired("请粘贴内容")]
+    )
+
+
 class OverrideForm(FlaskForm):
     day = DateField("日期", validators=[DataRequired("请选择日期")])
     is_workday = SelectField(
@@ -739,7 +747,36 @@ def calendar_overrides() -> ResponseReturnValue:
         db.session.commit()
         flash(f"已删除 {row.day.isoformat()} 的调整。", "info")
         return redirect(url_for("matters.calendar_overrides", year=row.day.year))
-    if form.validate_on_submit() and form.day.data:
+    bulk = BulkOverrideForm(prefix="bulk")
+    if request.method == "POST" and "bulk-lines" in request.form:
+        if bulk.validate_on_submit():
+            rows, errors = rules.parse_calendar_lines(bulk.lines.data or "")
+            published = sorted({d.year for d, _, _ in rows if package_covers(d.year)})
+            if published:
+                errors.append(f"{'、'.join(map(str, published))} 年已有官方日历，无需调整")
+            if not rows and not errors:
+                errors.append("没有可录入的日期")
+            if errors:
+                bulk.lines.errors = errors
+            else:
+                existing = {
+                    o.day: o
+                    for o in db.session.scalars(
+                        select(CalendarOverride).where(
+                            CalendarOverride.day.in_([d for d, _, _ in rows])
+                        )
+                    )
+                }
+                for day, workday, note in rows:
+                    row = existing.get(day) or CalendarOverride(day=day)
+                    row.is_workday = workday
+                    row.note = note
+                    if day not in existing:
+                        db.session.add(row)
+                db.session.commit()
+                flash(f"已录入 {len(rows)} 天。", "success")
+                return redirect(url_for("matters.calendar_overrides", year=rows[0][0].year))
+    elif form.validate_on_submit() and form.day.data:
         day = form.day.data
         if package_covers(day.year):
             form.day.errors = [f"{day.year} 年已有国务院公布的官方日历，无需调整"]
@@ -776,4 +813,6 @@ def calendar_overrides() -> ResponseReturnValue:
             status[y] = (
                 "管理员已录入" if cal.year_is_official(y) else "未公布：按周一至周五计算（非官方）"
             )
-    return render_template("matters/calendar.html", form=form, rows=rows, year=year, status=status)
+    return render_template(
+        "matters/calendar.html", form=form, bulk=bulk, rows=rows, year=year, status=status
+    )

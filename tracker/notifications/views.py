@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from tracker.extensions import db
+from tracker.notifications import api as _api  # noqa: F401  (registers the JSON routes)
 from tracker.notifications import services
 from tracker.notifications.models import Notification
 
