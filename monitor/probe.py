@@ -530,22 +530,35 @@ class ProbePool:
             self._add()
 
     def probe(self, req: ProbeRequest) -> ProbeResult:
-        """Run ``req`` in a worker, never longer than ``req.hard_bound_s`` (plus a worker's wait)."""
+        """Run ``req`` in a worker, never longer than ``req.hard_bound_s`` (plus a worker's wait).
+
+        A worker found dead before it took the request (killed by the OOM killer
+        while idle, say) is replaced and the request goes to another one, once.
+        """
         if self._closed:
             raise RuntimeError("probe pool is closed")
-        w = self._idle.get()
-        if not w.wait_ready():
-            self._replace(w)
-            return ProbeResult(verdict=None, elapsed_ms=0, error="probe worker failed to start")
+        for _attempt in range(2):
+            w = self._idle.get()
+            if not w.wait_ready():
+                self._replace(w)
+                continue
+            try:
+                w.conn.send(req)
+            except (OSError, BrokenPipeError):
+                self._replace(w)
+                continue
+            return self._await(w, req)
+        return ProbeResult(verdict=None, elapsed_ms=0, error="no probe worker could start")
+
+    def _await(self, w: _Worker, req: ProbeRequest) -> ProbeResult:
         started = _now()
         t0 = time.monotonic()
         try:
-            w.conn.send(req)
             if w.conn.poll(req.hard_bound_s):
                 result: ProbeResult = w.conn.recv()
                 self._idle.put(w)
                 return result
-        except (EOFError, OSError, BrokenPipeError) as exc:
+        except (EOFError, OSError) as exc:
             self._replace(w)
             return ProbeResult(
                 verdict=None,

@@ -90,3 +90,22 @@ def test_a_worker_past_its_hard_bound_is_killed_and_replaced(sim: SimulatorServe
         assert own.replaced == 1 and own.size == 1
         after = own.probe(ProbeRequest(sim.url("live"), timeout_s=TIMEOUT_S, window_s=0.5))
         assert after.verdict == "online"
+
+
+def test_a_worker_killed_while_idle_is_replaced_without_losing_the_check(
+    sim: SimulatorServer,
+) -> None:
+    import os
+    import signal
+
+    with ProbePool(1) as own:
+        assert (
+            own.probe(ProbeRequest(sim.url("live"), timeout_s=TIMEOUT_S, window_s=0)).verdict
+            == "online"
+        )
+        (worker,) = list(own._all)
+        assert worker.process.pid is not None
+        os.kill(worker.process.pid, signal.SIGKILL)  # e.g. the OOM killer
+        worker.process.join(5)
+        r = own.probe(ProbeRequest(sim.url("live"), timeout_s=TIMEOUT_S, window_s=0))
+        assert r.verdict == "online" and own.replaced == 1 and own.size == 1
