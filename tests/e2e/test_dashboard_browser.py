@@ -245,6 +245,18 @@ def test_county_overview_drills_down_to_the_village(page_for, e2e_world, dash_e2
     shoot(page, "dashboard-inspect-print")
 
 
+def test_city_overview_and_printable_report(page_for, e2e_world, dash_e2e, shoot):
+    page = page_for(e2e_world["users"]["city_admin"])
+    page.goto("/dashboard/")
+    page.wait_for_selector("#child-table")
+    assert "县甲" in page.content() and "县乙" in page.content()
+    shoot(page, "dashboard-city-desktop")
+    page.goto(f"/dashboard/r/{dash_e2e['county']}/report?period={_last_month()}")
+    assert "合规报告" in page.content()
+    page.emulate_media(media="print")
+    shoot(page, "dashboard-report-print")
+
+
 def test_period_selector_keeps_the_region(page_for, e2e_world, dash_e2e):
     page = page_for(e2e_world["users"]["county_a_admin"])
     page.goto(f"/dashboard/r/{dash_e2e['town']}?period={_last_month()}")

@@ -77,9 +77,14 @@ def local_today() -> date:
 
 
 def parse_period(text: str | None, default_kind: PeriodKind = PeriodKind.month) -> Period:
-    """The period asked for, or the current month; a bad string → :class:`DashboardError`."""
+    """The period asked for, or else the last finished month.
+
+    The default is last month, not this one: in a running month most
+    obligations are still pending, and "how did we do" is about a closed month.
+    A bad string → :class:`DashboardError`.
+    """
     if not text:
-        return Period.containing(local_today(), default_kind)
+        return Period.containing(local_today(), default_kind).previous()
     try:
         period = Period.parse(text)
     except PeriodError as exc:

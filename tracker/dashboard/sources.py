@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 
 from tracker.extensions import db
 from tracker.models import Region, RegionLevel
@@ -182,7 +182,9 @@ def matter_figures(path: str, period: Period, today: date) -> dict[int, MatterFi
 
     - 限时办结: completed on time / (completed + still open past their due date);
       matters still within their time limit are not judged yet;
-    - 差评回访: bad ratings (not voided) called back on time / bad ratings.
+    - 差评回访: bad ratings (not voided) called back on time / bad ratings whose
+      call-back was made or is overdue (one extra ``GROUP BY`` here: the measures
+      also count call-backs not due yet).
     """
     from tracker.matters.services import matter_measures
 
@@ -202,6 +204,27 @@ def matter_figures(path: str, period: Period, today: date) -> dict[int, MatterFi
             bad_ratings=m.bad,
             callbacks_on_time=m.bad_called_back_on_time,
         )
+    # matter_measures counts every bad rating, also those whose call-back is not
+    # due yet; the score judges only call-backs made or overdue (one GROUP BY).
+    from tracker.matters.models import ServiceMatter as SM
+
+    in_path = select(Region.id).where(Region.path.like(path + "%")).scalar_subquery()
+    for fig in out.values():
+        fig.bad_ratings = 0
+    for rid, judged in db.session.execute(
+        select(SM.region_id, func.count())
+        .where(
+            SM.region_id.in_(in_path),
+            SM.received_on >= period.start,
+            SM.received_on <= period.end,
+            SM.rating.in_(("dissatisfied", "very_dissatisfied")),
+            SM.rating_void.is_(False),
+            or_(SM.called_back_on.is_not(None), SM.callback_due_on < today),
+        )
+        .group_by(SM.region_id)
+    ):
+        if rid in out:
+            out[rid].bad_ratings = int(judged)
     return out
 
 
