@@ -18,6 +18,7 @@ from flask import request
 from flask_login import current_user
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from tracker.api import ApiError, endpoint
 from tracker.calendar_service import load_calendar
@@ -320,6 +321,13 @@ def create_meeting(body: MeetingCreate) -> tuple[MeetingOut, int]:
         )
     except MeetingError as exc:
         raise _error(exc) from exc
+    except IntegrityError as exc:
+        # A concurrent retry with the same key won the race: answer with its record.
+        db.session.rollback()
+        existing = services.find_by_client_uuid(key)
+        if existing is None or existing.region_id != branch.region_id:
+            raise ApiError(409) from exc
+        return to_out(existing), 200
     return to_out(meeting), 201
 
 

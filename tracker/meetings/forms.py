@@ -35,7 +35,13 @@ class MeetingForm(FlaskForm):
         "结束时间", format=DT_FORMAT, validators=[InputRequired("请填写结束时间")]
     )
     place = StringField("地点", validators=[DataRequired("请填写会议地点"), Length(max=100)])
-    host_id = SelectField("主持人", coerce=int, validate_choice=False, default=0)
+    host_id = SelectField(
+        "主持人",
+        coerce=int,
+        validate_choice=False,
+        default=0,
+        validators=[DataRequired("请选择主持人")],
+    )
     recorder = StringField("记录人", validators=[DataRequired("请填写记录人"), Length(max=32)])
     lecturer = StringField("授课人（党课）", validators=[Optional(), Length(max=64)])
     topics = TextAreaField(

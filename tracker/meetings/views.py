@@ -28,6 +28,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
@@ -325,6 +326,14 @@ def new(region_id: int) -> ResponseReturnValue:
         except MeetingError as exc:
             db.session.rollback()
             _put_error(form, exc, errors)
+        except IntegrityError:
+            # A concurrent double submit with the same form key saved first.
+            db.session.rollback()
+            existing = services.find_by_client_uuid(form.client_uuid.data)
+            if existing is None or existing.region_id != region.id:
+                raise
+            flash("这条记录已经保存过了（重复提交已忽略）。", "info")
+            return redirect(url_for("meetings.detail", meeting_id=existing.id))
         else:
             msg = "会议记录已保存。"
             if meeting.late:
