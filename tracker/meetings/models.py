@@ -22,6 +22,7 @@ from tracker.models.base import Base, JSONText, utcnow
 from tracker.models.party import Branch, Member, PartyGroup
 
 
+@audited
 class MeetingKind(Base):
     """A meeting kind configured by an admin beyond the built-in eight (新增会议类型).
 
@@ -115,6 +116,7 @@ class Attendance(Base):
     __table_args__ = (UniqueConstraint("meeting_id", "member_id"),)
 
 
+@audited
 class MeetingAttachment(Base):
     """A photo or scan (sign-in sheet) stored on disk under its SHA-256."""
 
