@@ -176,9 +176,15 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if not (width.isdigit() and height.isdigit()):
         print("monitor simulate: --size must look like 640x360", file=sys.stderr)
         return EXIT_USAGE
-    server = SimulatorServer(args.port, fps=args.fps, width=int(width), height=int(height)).start(
-        lifetime_s=args.duration
-    )
+    try:
+        server = SimulatorServer(args.port, fps=args.fps, width=int(width), height=int(height))
+    except OSError as exc:
+        print(
+            f"monitor simulate: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}",
+            file=sys.stderr,
+        )
+        return EXIT_PROBLEM
+    server.start(lifetime_s=args.duration)
     urls = demo_urls(server)
     if args.json:
         print(json.dumps(urls), flush=True)

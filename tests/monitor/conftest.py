@@ -75,13 +75,19 @@ def _gst_available() -> bool:
     return probe.returncode == 0
 
 
-@pytest.fixture(scope="module")
-def rtsp() -> Iterator[RtspServer]:
-    """tests/monitor/rtsp_server.py under Debian's python3 (which has the GStreamer bindings)."""
+def start_rtsp_server(lifetime_s: float = 180) -> tuple[subprocess.Popen[str], RtspServer]:
+    """Start tests/monitor/rtsp_server.py under Debian's python3; skip if GStreamer is missing."""
     if not _gst_available():
         pytest.skip("GStreamer RTSP server bindings not installed (make test installs them)")
     proc = subprocess.Popen(
-        [DEBIAN_PYTHON, str(HERE / "rtsp_server.py"), "--lifetime", "180", "--stall-after", "1.5"],
+        [
+            DEBIAN_PYTHON,
+            str(HERE / "rtsp_server.py"),
+            "--lifetime",
+            str(lifetime_s),
+            "--stall-after",
+            "1.5",
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -92,10 +98,17 @@ def rtsp() -> Iterator[RtspServer]:
         proc.kill()
         pytest.fail(f"RTSP server did not start: {line!r}")
     _, port, auth_port = line.split()
+    return proc, RtspServer(int(port), int(auth_port))
+
+
+@pytest.fixture(scope="module")
+def rtsp() -> Iterator[RtspServer]:
+    """tests/monitor/rtsp_server.py under Debian's python3 (which has the GStreamer bindings)."""
+    proc, server = start_rtsp_server()
     try:
-        yield RtspServer(int(port), int(auth_port))
+        yield server
     finally:
-        _stop(proc)
+        stop_process(proc)
 
 
 def _readline_with_timeout(proc: subprocess.Popen[str], timeout_s: float) -> str:
@@ -109,7 +122,7 @@ def _readline_with_timeout(proc: subprocess.Popen[str], timeout_s: float) -> str
     return result[0].strip() if result else ""
 
 
-def _stop(proc: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
+def stop_process(proc: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
     if proc.stdin:
         proc.stdin.close()
     if proc.poll() is None:

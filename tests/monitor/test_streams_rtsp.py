@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from monitor.probe import ProbePool, ProbeRequest
 
-from .conftest import RtspServer, probe_all
+from .conftest import RtspServer, probe_all, start_rtsp_server, stop_process
 
 pytestmark = pytest.mark.streams
 
@@ -58,3 +61,20 @@ def test_rtsp_over_udp_is_a_per_camera_choice(pool: ProbePool, rtsp: RtspServer)
         ProbeRequest(rtsp.url("live"), timeout_s=2.0, window_s=0.5, rtsp_transport="udp")
     )
     assert r.verdict == "online"
+
+
+def test_a_server_killed_mid_stream_is_no_video_within_the_bound(pool: ProbePool) -> None:
+    proc, server = start_rtsp_server(lifetime_s=30)
+    try:
+        with ThreadPoolExecutor(max_workers=1) as ex:
+            future = ex.submit(
+                pool.probe, ProbeRequest(server.url("live"), timeout_s=TIMEOUT_S, window_s=3.0)
+            )
+            time.sleep(1.5)  # the probe is inside its frame window
+            proc.kill()
+            r = future.result(timeout=30)
+    finally:
+        stop_process(proc)
+    assert r.verdict == "no_video", (r.error, r.measurements)
+    assert r.measurements.get("stalled") is True
+    assert r.elapsed_ms < (3.0 + 3 * TIMEOUT_S + 2) * 1000
