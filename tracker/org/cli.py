@@ -36,6 +36,11 @@ def import_members_cmd(file: Path, village_ref: str, dry_run: bool) -> None:
     if branch is None:
         raise click.ClickException(f"{village.name} 尚未建立党支部")
     data = file.read_bytes()
+    previous = excel.already_imported(branch, excel.sha256_of(data))
+    if previous is not None:
+        raise click.ClickException(
+            f"{file.name} 已于 {previous.created_at:%Y-%m-%d %H:%M}（UTC）导入 {village.name}，未重复导入"
+        )
     try:
         sheet = excel.read_roster(data, file.name, branch)
     except OrgError as exc:
