@@ -82,7 +82,10 @@ def parse_camera(data: dict[str, Any]) -> Camera:
         stream_url=url,
         rtsp_transport=transport if transport in ("tcp", "udp") else "tcp",
         check_interval_s=max(5.0, float(data.get("check_interval_s") or 60)),
-        snapshot_every_min=float(data.get("snapshot_every_min") or 60),
+        # 0 = no periodic snapshots (opening time and state changes still apply)
+        snapshot_every_min=float(
+            60 if data.get("snapshot_every_min") is None else data["snapshot_every_min"]
+        ),
         thresholds=Thresholds.from_mapping(data.get("thresholds")),
         hall=str(hall.get("name", "")) if isinstance(hall, dict) else "",
         opening_starts=_opening_starts(data.get("opening_hours")),

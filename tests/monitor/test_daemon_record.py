@@ -134,3 +134,36 @@ def test_checks_of_one_nvr_host_respect_its_concurrency_limit(tmp_path: Path) ->
     checks = [v for v in d.states.values() if v.last_verdict == "online"]
     assert len(checks) == 2
     assert elapsed >= 2.0  # two 1-second windows, not overlapping
+
+
+def test_opening_time_snapshot_is_due_once_per_opening(daemon: Daemon) -> None:
+    from zoneinfo import ZoneInfo
+
+    from monitor.cameras import parse_camera
+
+    cam = parse_camera(
+        {"id": 8, "name": "窗口", "stream_url": "http://127.0.0.1:1/x", "snapshot_every_min": 0,
+         "opening_hours": {"timezone": "Asia/Shanghai",
+                           "days": [{"date": "2026-11-26", "open": [["08:30", "12:00"], ["13:30", "17:30"]]},
+                                    {"date": "2026-11-28", "open": []}]}}
+    )  # fmt: skip
+    bj = ZoneInfo("Asia/Shanghai")
+    before = datetime(2026, 11, 26, 8, 0, tzinfo=bj)
+    at_open = datetime(2026, 11, 26, 8, 31, tzinfo=bj)
+    assert daemon._snapshot_reason(cam, before) is None
+    assert daemon._snapshot_reason(cam, at_open) == "opening"
+    jpeg = b"\xff\xd8\xff\xe0open"
+    r = result("online", 0, snapshot=jpeg)
+    r.started_at = at_open
+    daemon.record(cam, r, "opening")
+    (snap,) = daemon.outbox.peek("snapshot", 5)
+    assert snap.payload["reason"] == "opening"
+    assert daemon._snapshot_reason(cam, at_open + timedelta(minutes=5)) is None  # taken already
+    afternoon = datetime(2026, 11, 26, 13, 32, tzinfo=bj)
+    assert daemon._snapshot_reason(cam, afternoon) == "opening"
+    assert (
+        daemon._snapshot_reason(cam, datetime(2026, 11, 26, 15, 0, tzinfo=bj)) == "opening"
+    )  # missed: < 2 h
+    assert (
+        daemon._snapshot_reason(cam, datetime(2026, 11, 26, 19, 0, tzinfo=bj)) is None
+    )  # too late
