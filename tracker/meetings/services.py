@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from sqlalchemy import func, select
 
 from tracker.extensions import db
@@ -76,7 +76,22 @@ def settings() -> dict[str, Any]:
 
 
 def kinds(include_inactive: bool = False) -> dict[str, KindDef]:
-    """Built-in kinds, then the admin's configured kinds, by code (ordered)."""
+    """Built-in kinds, then the admin's configured kinds, by code (ordered).
+
+    Cached for the rest of the request (templates name a kind on every row).
+    """
+    cache: dict[bool, dict[str, KindDef]] | None = (
+        g.get("_meeting_kinds") if has_request_context() else None
+    )
+    if cache is not None and include_inactive in cache:
+        return dict(cache[include_inactive])
+    out = _load_kinds(include_inactive)
+    if has_request_context():
+        g.setdefault("_meeting_kinds", {})[include_inactive] = dict(out)
+    return out
+
+
+def _load_kinds(include_inactive: bool) -> dict[str, KindDef]:
     out = {k.code: k for k in BUILTIN_KINDS}
     stmt = select(MeetingKind).order_by(MeetingKind.id)
     for row in db.session.scalars(stmt):
@@ -168,6 +183,8 @@ def add_kind(
     row = MeetingKind(code=code, name=name, frequency=freq.text, needs_quorum=needs_quorum)
     db.session.add(row)
     db.session.flush()
+    if has_request_context():
+        g.pop("_meeting_kinds", None)
     return row
 
 
