@@ -97,12 +97,12 @@ class ProbeRequest:
     def hard_bound_s(self) -> float:
         """Wall-clock bound of the whole probe, after which the worker is killed.
 
-        Open (≤ timeout) + first frame, window, and a stall noticed after 3 × the
-        read timeout, plus slack for process overhead.
+        Open (≤ 1 × timeout), a slow first frame (≤ 3 ×), the window, a stall in
+        it (noticed after 3 × the read timeout), plus slack for process overhead.
         """
         if self.max_s is not None:
             return self.max_s
-        return self.timeout_s * 5 + self.effective_window_s + 2.0
+        return self.timeout_s * 7 + self.effective_window_s + 2.0
 
 
 @dataclass
