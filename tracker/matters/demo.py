@@ -179,6 +179,10 @@ def seed_matters(world: DemoWorld) -> None:
                 ),
             )
             _life(matter, received, now, clerk, town_user, rater, calendar, rng)
+    # The inboxes show what the jobs process would have sent this morning.
+    from tracker.matters.jobs import send_reminders
+
+    send_reminders(world.today, calendar)
 
 
 def _life(
@@ -220,8 +224,11 @@ def _life(
     else:
         budget = (matter.promised_days + 2) * 24
         hours = rng.uniform(4, budget * (1.7 if rng.random() < 0.1 else 0.9))
-    if rng.random() < 0.04:
-        return  # still open (may be overdue)
+    overdue_by = now - received - timedelta(days=(matter.promised_days + 4) * 7 / 5)
+    if matter.promised_days and overdue_by > timedelta(days=3) and rng.random() < 0.04:
+        return  # left open past its due date: shows up as overdue
+    if rng.random() < 0.02:
+        return  # still open
     if not rec(EventKind.completed, handler, hours, note="已按规定办结，结果已告知申请人"):
         return
     if rater is None or rng.random() < 0.25:
