@@ -206,3 +206,13 @@ def test_org_endpoints_are_in_openapi(client):
     assert "post" in paths["/api/v1/villages/{region_id}/members"]
     assert "patch" in paths["/api/v1/users/{user_id}"]
     assert "MemberIn" in doc["components"]["schemas"]
+
+
+def test_a_lost_race_is_409_not_500(world, token_client, monkeypatch):
+    from tracker.org import services
+
+    monkeypatch.setattr(services, "_check_group_name", lambda branch, name, group=None: name)
+    api = token_client(world.users["town_a1_editor"])
+    resp = api.post(f"/api/v1/villages/{world.village_a1a.id}/groups", json={"name": "第一党小组"})
+    assert resp.status_code == 409
+    assert resp.get_json()["error"]["code"] == "conflict"

@@ -298,3 +298,26 @@ def test_english_pages(world, login):
     g.pop("_flask_babel", None)
     html = client.get("/org/users").get_data(as_text=True)
     assert "Administrator" in html and "New user" in html
+
+
+def test_a_lost_race_for_a_unique_name_saves_nothing_and_says_so(world, db, login, monkeypatch):
+    """Two clerks add the same group at once: the loser gets a message, not a 500."""
+    from tracker.org import services
+
+    client = login(world.users["town_a1_editor"])
+    monkeypatch.setattr(services, "_check_group_name", lambda branch, name, group=None: name)
+    resp = client.post(
+        f"/org/villages/{world.village_a1a.id}/groups",
+        data={"name": "第一党小组"},
+        headers={"Referer": f"http://tracker.test/org/villages/{world.village_a1a.id}/groups"},
+    )
+    assert resp.status_code == 302
+    html = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "重复提交" in html
+    count = db.session.scalar(
+        select(func.count(PartyGroup.id)).where(
+            PartyGroup.branch_id == world.branch(world.village_a1a).id,
+            PartyGroup.name == "第一党小组",
+        )
+    )
+    assert count == 1

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from tracker.api import ApiError, endpoint
 from tracker.extensions import db
@@ -50,6 +51,8 @@ def org_errors() -> Iterator[None]:
         yield
     except OrgError as exc:
         raise ApiError(422, str(exc), fields={exc.field or "body": str(exc)}) from exc
+    except IntegrityError as exc:  # a concurrent request won the race for a unique name
+        raise ApiError(409, "与现有数据冲突（可能是重复提交），请刷新后重试") from exc
 
 
 def _village(region_id: int) -> Region:

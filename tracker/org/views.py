@@ -29,6 +29,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from tracker.auth.services import create_api_token
 from tracker.extensions import db
@@ -54,6 +55,17 @@ bp = Blueprint("org", __name__, url_prefix="/org")
 
 from tracker.org import api as _api  # noqa: E402,F401  (registers the JSON endpoints)
 from tracker.org import home as _home  # noqa: E402,F401  (registers the todo provider)
+
+
+@bp.errorhandler(IntegrityError)
+def _conflict(exc: IntegrityError) -> ResponseReturnValue:
+    """A unique rule lost a race with a concurrent request (double submit): say so, save nothing."""
+    db.session.rollback()
+    flash(_("数据已被同时修改或重复提交，未保存。请检查后重试。"), "warning")
+    target = request.referrer or ""
+    if not target.startswith(request.host_url):
+        target = url_for("main.home")
+    return redirect(target)
 
 
 def field_error(form: FlaskForm, exc: OrgError, default: str = "name") -> None:
