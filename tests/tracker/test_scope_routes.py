@@ -357,3 +357,22 @@ def test_township_editor_cannot_see_the_neighbouring_township(world, login):
     assert client.get(f"/api/v1/villages/{other.id}/members").status_code == 404
     group = sqla.session.scalar(select(PartyGroup).where(PartyGroup.region_id == other.id))
     assert client.get(f"/org/groups/{group.id}/edit").status_code == 404
+
+
+@pytest.mark.parametrize("role", ["city_admin", "town_a1_editor"])
+def test_empty_writes_in_scope_never_fail_with_a_server_error(app, world, login, routes, role):
+    """An empty form or JSON body posted to every write route: a 4xx or a redirect, never a 5xx."""
+    problems = []
+    for rule, method in routes:
+        if method not in WRITE_METHODS or _api_auth(rule, method) not in (None, "user"):
+            continue
+        ids = {arg: find_object(arg, world, world.village_a1a) for arg in _int_args(rule)}
+        if any(v is None for v in ids.values()):
+            continue
+        url = _url(rule, ids)  # type: ignore[arg-type]
+        client = login(world.users[role])  # a previous request may have logged out
+        _fresh_request_state()
+        resp = _call(client, method, url)
+        if resp.status_code >= 500:
+            problems.append(f"{role} {method} {url}: {resp.status_code}")
+    assert not problems, "\n".join(problems)
