@@ -16,10 +16,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
-from tracker.models import AuditLog
+from tracker.models import AuditLog, utcnow
 from tracker.models.base import AUDITED, audited
 
 __all__ = ["AUDITED", "audited", "set_actor"]
@@ -102,23 +102,30 @@ def _log_writes(session: Session, flush_context: Any, instances: Any) -> None:
     )
 
 
-@event.listens_for(Session, "after_flush_postexec")
+@event.listens_for(Session, "after_flush")
 def _write_log(session: Session, flush_context: Any) -> None:
+    """Insert the log rows in the same flush (same transaction) as the change itself."""
     pending = session.info.pop("audit_pending", [])
+    if not pending:
+        return
+    rows = []
+    now = utcnow()
     for action, obj, before, after, actor_id, channel in pending:
         ident = inspect(obj).identity
         entity_id = ",".join(str(i) for i in ident) if ident else "?"
         if after is not None and "id" in after and after["id"] is None:
             after["id"] = getattr(obj, "id", None)
-        session.add(
-            AuditLog(
-                actor_id=actor_id,
-                channel=channel,
-                action=action,
-                entity=type(obj).__tablename__,
-                entity_id=entity_id,
-                region_id=_region_of(obj),
-                before=before,
-                after=after,
-            )
+        rows.append(
+            {
+                "at": now,
+                "actor_id": actor_id,
+                "channel": channel,
+                "action": action,
+                "entity": type(obj).__tablename__,
+                "entity_id": entity_id,
+                "region_id": _region_of(obj),
+                "before": before,
+                "after": after,
+            }
         )
+    session.connection().execute(insert(AuditLog), rows)

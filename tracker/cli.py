@@ -112,8 +112,9 @@ def db_check() -> None:
 @click.option("-m", "--message", required=True, help="What the revision changes.")
 @click.option("--head", default="heads", help="Revision to build on (a branch head).")
 @click.option("--rev-id", default=None, help="Explicit revision id.")
+@click.option("--splice", is_flag=True, help="Start a new branch from a non-head --head.")
 @with_app
-def db_revision(message: str, head: str, rev_id: str | None) -> None:
+def db_revision(message: str, head: str, rev_id: str | None, splice: bool) -> None:
     """Autogenerate a migration from the models (for developers)."""
     from alembic import command
     from flask import current_app
@@ -121,7 +122,9 @@ def db_revision(message: str, head: str, rev_id: str | None) -> None:
     from tracker.database import alembic_config
 
     cfg = alembic_config(current_app.config["SQLALCHEMY_DATABASE_URI"])
-    command.revision(cfg, message=message, autogenerate=True, head=head, rev_id=rev_id)
+    command.revision(
+        cfg, message=message, autogenerate=True, head=head, rev_id=rev_id, splice=splice
+    )
 
 
 def _find_region(ref: str) -> Any:

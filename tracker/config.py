@@ -80,6 +80,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "organizational_life_meeting": Key(str, "yearly:Q4"),
         "democratic_appraisal": Key(str, "yearly:Q4"),
         "heart_to_heart_talk": Key(str, "yearly"),
+        "training": Key(str, "quarterly"),
         "due_soon_days": Key(int, 7),
         "edit_lock_days": Key(int, 90),
     },

@@ -14,5 +14,6 @@ def domain_blueprints() -> list[Blueprint]:
     from tracker.meetings.views import bp as meetings
     from tracker.notifications.views import bp as notifications
     from tracker.org.views import bp as org
+    from tracker.trainings.views import bp as trainings
 
-    return [org, dashboard, meetings, matters, notifications, halls]
+    return [org, dashboard, meetings, matters, notifications, halls, trainings]

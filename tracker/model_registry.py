@@ -11,3 +11,4 @@ import tracker.meetings.models  # noqa: F401
 import tracker.models  # noqa: F401
 import tracker.notifications.models  # noqa: F401
 import tracker.org.models  # noqa: F401
+import tracker.trainings.models  # noqa: F401

@@ -26,6 +26,7 @@ from tracker.extensions import db
 from tracker.models import Region, Role, User
 
 T = TypeVar("T")
+SelectT = TypeVar("SelectT", bound=Select)
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class Scope:
             raise TypeError(f"{model.__name__} has no region_id; it cannot be scoped")
         return col
 
-    def filter(self, stmt: Select[Any], model: type) -> Select[Any]:
+    def filter(self, stmt: SelectT, model: type) -> SelectT:
         """Limit ``stmt`` (which selects from ``model``) to rows in scope."""
         if model is Region:
             return stmt.where(Region.path.like(self.region_path + "%"))

@@ -1,0 +1,93 @@
+"""Training records and their attendees."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Enum, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.models.accounts import User
+from tracker.models.base import Base, audited, utcnow
+from tracker.models.party import Branch, Member
+
+
+class TrainingKind(enum.StrEnum):
+    """What kind of training (培训类别)."""
+
+    party_education = "party_education"  # 党员教育培训
+    cadre = "cadre"  # 村干部培训
+    reserve_cadre = "reserve_cadre"  # 后备干部培训（“2+5”计划）
+    skills = "skills"  # 实用技术培训
+    other = "other"  # 其他
+
+
+KIND_LABELS = {
+    TrainingKind.party_education: "党员教育培训",
+    TrainingKind.cadre: "村干部培训",
+    TrainingKind.reserve_cadre: "后备干部培训",
+    TrainingKind.skills: "实用技术培训",
+    TrainingKind.other: "其他培训",
+}
+
+
+@audited
+class Training(Base):
+    """One training session held by (or for) a village branch."""
+
+    __tablename__ = "training"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"), index=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    kind: Mapped[TrainingKind] = mapped_column(
+        Enum(TrainingKind, native_enum=False, length=24, validate_strings=True)
+    )
+    title: Mapped[str] = mapped_column(String(100))
+    held_on: Mapped[date] = mapped_column(index=True)
+    hours: Mapped[Decimal] = mapped_column(Numeric(5, 1))
+    place: Mapped[str] = mapped_column(String(100))
+    organizer: Mapped[str] = mapped_column(String(100), default="")
+    lecturer: Mapped[str] = mapped_column(String(64), default="")
+    content: Mapped[str] = mapped_column(Text, default="")
+    # Attendees who are not on the branch roster (群众、外来讲师以外的人员).
+    other_attendees: Mapped[int] = mapped_column(default=0)
+    # Server time of entry and lateness (补录), as for meetings.
+    entered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    late: Mapped[bool] = mapped_column(default=False)
+    late_working_days: Mapped[int] = mapped_column(default=0)
+    # Client-generated token of the form/API request: a double submit saves once.
+    client_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    updated_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+    delete_reason: Mapped[str | None] = mapped_column(String(200))
+
+    branch: Mapped[Branch] = relationship()
+    entered_by: Mapped[User | None] = relationship()
+    attendees: Mapped[list[TrainingAttendee]] = relationship(
+        back_populates="training", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (Index("ix_training_branch_held", "branch_id", "held_on"),)
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+
+class TrainingAttendee(Base):
+    """A roster member who attended a training."""
+
+    __tablename__ = "training_attendee"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    training_id: Mapped[int] = mapped_column(ForeignKey("training.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+
+    training: Mapped[Training] = relationship(back_populates="attendees")
+    member: Mapped[Member] = relationship()
+
+    __table_args__ = (UniqueConstraint("training_id", "member_id"),)

@@ -1,0 +1,299 @@
+"""Pages of the trainings register: villages, a village's register, form, detail, export.
+
+Thin: parse the form, call :mod:`tracker.trainings.services`, commit, render.
+Every object comes through the scope (404 out of scope); writes check
+``require_write``.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from tracker.calendar_service import load_calendar
+from tracker.extensions import db
+from tracker.meetings.rules import Period
+from tracker.models import Branch, Region, RegionLevel
+from tracker.org.services import roster
+from tracker.scope import current_scope
+from tracker.trainings import api as _api  # noqa: F401  (registers the API routes)
+from tracker.trainings import todo as _todo  # noqa: F401  (registers the home to-do)
+from tracker.trainings.forms import DeleteForm, TrainingForm
+from tracker.trainings.models import Training, TrainingKind
+from tracker.trainings.services import (
+    TrainingError,
+    TrainingInput,
+    create_training,
+    delete_training,
+    figures_for_branches,
+    frequency,
+    local_today,
+    update_training,
+)
+
+bp = Blueprint("trainings", __name__, url_prefix="/trainings")
+
+
+def _village(region_id: int) -> tuple[Region, Branch]:
+    region = current_scope().get_or_404(Region, region_id)
+    if region.level != RegionLevel.village:
+        abort(404)
+    branch = db.session.scalar(select(Branch).where(Branch.region_id == region.id).limit(1))
+    if branch is None:
+        abort(404)
+    return region, branch
+
+
+def _year_arg() -> int:
+    year = request.args.get("year", type=int) or local_today().year
+    return year if 2000 <= year <= 2100 else local_today().year
+
+
+@bp.route("/")
+@login_required
+def index() -> ResponseReturnValue:
+    """Villages in scope with this year's trainings and the windows met."""
+    scope = current_scope()
+    year = _year_arg()
+    period = Period.of_year(year)
+    rows = db.session.execute(
+        scope.filter(select(Branch, Region).join(Region, Branch.region_id == Region.id), Branch)
+        .where(Region.level == RegionLevel.village)
+        .order_by(Region.path)
+    ).all()
+    figures = figures_for_branches([b.id for b, _ in rows], period)
+    return render_template(
+        "trainings/index.html", rows=rows, figures=figures, year=year, freq=frequency()
+    )
+
+
+@bp.route("/v/<int:region_id>")
+@login_required
+def register(region_id: int) -> ResponseReturnValue:
+    region, branch = _village(region_id)
+    year = _year_arg()
+    trainings = db.session.scalars(
+        select(Training)
+        .where(
+            Training.branch_id == branch.id,
+            Training.held_on >= date(year, 1, 1),
+            Training.held_on <= date(year, 12, 31),
+        )
+        .order_by(Training.held_on.desc(), Training.id.desc())
+    ).all()
+    fig = figures_for_branches([branch.id], Period.of_year(year))[branch.id]
+    return render_template(
+        "trainings/register.html",
+        region=region,
+        branch=branch,
+        trainings=trainings,
+        year=year,
+        fig=fig,
+        freq=frequency(),
+    )
+
+
+def _input(form: TrainingForm) -> TrainingInput:
+    return TrainingInput(
+        kind=TrainingKind(form.kind.data),
+        title=form.title.data or "",
+        held_on=form.held_on.data,
+        hours=form.hours.data or 0,
+        place=form.place.data or "",
+        organizer=form.organizer.data or "",
+        lecturer=form.lecturer.data or "",
+        content=form.content.data or "",
+        attendee_ids=list(form.attendee_ids.data or []),
+        other_attendees=form.other_attendees.data or 0,
+        client_token=form.client_token.data or None,
+    )
+
+
+def _put_error(form: TrainingForm, exc: TrainingError) -> None:
+    field = getattr(form, exc.field or "", None)
+    if field is not None:
+        field.errors = [*field.errors, str(exc)]
+    else:
+        form.form_errors.append(str(exc))
+
+
+def _roster_choices(form: TrainingForm, branch: Branch, day: date) -> None:
+    form.attendee_ids.choices = [SelectChoice(m.id, m.name) for m in roster(branch.id, day)]
+
+
+@bp.route("/v/<int:region_id>/new", methods=["GET", "POST"])
+@login_required
+def new(region_id: int) -> ResponseReturnValue:
+    region, branch = _village(region_id)
+    current_scope().require_write(region.id)
+    form = TrainingForm()
+    today = local_today()
+    _roster_choices(form, branch, form.held_on.data or today)
+    if request.method == "GET":
+        form.held_on.data = today
+        form.client_token.data = uuid.uuid4().hex
+        form.attendee_ids.data = [m.id for m in roster(branch.id, today)]
+    if form.validate_on_submit():
+        try:
+            training, created = create_training(
+                branch, _input(form), current_user._get_current_object(), load_calendar()
+            )
+        except TrainingError as exc:
+            db.session.rollback()
+            _put_error(form, exc)
+        else:
+            db.session.commit()
+            if created:
+                flash("培训记录已保存。" + ("（补录）" if training.late else ""), "success")
+            else:
+                flash("这条培训记录已经保存过，未重复保存。", "info")
+            return redirect(url_for("trainings.detail", training_id=training.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("trainings/form.html", form=form, region=region, training=None), status
+
+
+@bp.route("/<int:training_id>")
+@login_required
+def detail(training_id: int) -> ResponseReturnValue:
+    training = current_scope().get_or_404(Training, training_id)
+    region = db.session.get(Region, training.region_id)
+    return render_template(
+        "trainings/detail.html", training=training, region=region, delete_form=DeleteForm()
+    )
+
+
+@bp.route("/<int:training_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(training_id: int) -> ResponseReturnValue:
+    scope = current_scope()
+    training = scope.get_or_404(Training, training_id)
+    scope.require_write(training.region_id)
+    region = db.session.get(Region, training.region_id)
+    form = TrainingForm(obj=training if request.method == "GET" else None)
+    _roster_choices(form, training.branch, form.held_on.data or training.held_on)
+    if request.method == "GET":
+        form.kind.data = training.kind.value
+        form.attendee_ids.data = [a.member_id for a in training.attendees]
+    if form.validate_on_submit():
+        data = _input(form)
+        data.client_token = None
+        try:
+            update_training(
+                training, data, current_user._get_current_object(), form.reason.data or ""
+            )
+        except TrainingError as exc:
+            db.session.rollback()
+            _put_error(form, exc)
+        else:
+            db.session.commit()
+            flash("培训记录已修改。", "success")
+            return redirect(url_for("trainings.detail", training_id=training.id))
+    status = 422 if request.method == "POST" else 200
+    return (
+        render_template("trainings/form.html", form=form, region=region, training=training),
+        status,
+    )
+
+
+@bp.route("/<int:training_id>/delete", methods=["POST"])
+@login_required
+def delete(training_id: int) -> ResponseReturnValue:
+    scope = current_scope()
+    training = scope.get_or_404(Training, training_id)
+    scope.require_write(training.region_id)
+    form = DeleteForm()
+    if not form.validate_on_submit():
+        flash("删除须填写原因。", "danger")
+        return redirect(url_for("trainings.detail", training_id=training.id))
+    delete_training(training, form.reason.data or "")
+    db.session.commit()
+    flash("培训记录已删除（保留在审计日志中）。", "info")
+    return redirect(url_for("trainings.register", region_id=training.region_id))
+
+
+EXPORT_COLUMNS = [
+    "序号",
+    "培训日期",
+    "培训类别",
+    "培训主题",
+    "学时",
+    "地点",
+    "组织单位",
+    "授课人",
+    "参训党员",
+    "其他参训人数",
+    "录入时间",
+    "是否补录",
+]
+
+
+@bp.route("/v/<int:region_id>/export.xlsx")
+@login_required
+def export(region_id: int) -> ResponseReturnValue:
+    """The village's trainings of a year as an Excel sheet (columns of the paper register)."""
+    from tracker.formatting import fmt_datetime
+
+    region, branch = _village(region_id)
+    year = _year_arg()
+    trainings = db.session.scalars(
+        select(Training)
+        .where(
+            Training.branch_id == branch.id,
+            Training.deleted_at.is_(None),
+            Training.held_on >= date(year, 1, 1),
+            Training.held_on <= date(year, 12, 31),
+        )
+        .order_by(Training.held_on)
+    ).all()
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = f"{year}年培训台账"
+    ws.append([f"{region.name} {year}年培训台账"])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append(EXPORT_COLUMNS)
+    for i, t in enumerate(trainings, start=1):
+        ws.append(
+            [
+                i,
+                t.held_on,
+                t.kind_label,
+                t.title,
+                float(t.hours),
+                t.place,
+                t.organizer,
+                t.lecturer,
+                "、".join(a.member.name for a in t.attendees),
+                t.other_attendees,
+                fmt_datetime(t.entered_at),
+                "是" if t.late else "否",
+            ]
+        )
+    for row in ws.iter_rows(min_row=3, min_col=2, max_col=2):
+        for cell in row:
+            cell.number_format = "yyyy-mm-dd"
+    for col, width in zip(
+        "ABCDEFGHIJKL", [6, 12, 14, 30, 6, 16, 16, 10, 40, 10, 17, 8], strict=True
+    ):
+        ws.column_dimensions[col].width = width
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center")
+    buf = io.BytesIO()
+    wb.save(buf)
+    buf.seek(0)
+    return send_file(
+        buf,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=f"{region.name}-{year}-培训台账.xlsx",
+    )
