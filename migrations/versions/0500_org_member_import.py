@@ -41,13 +41,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_member_import")),
     )
     with op.batch_alter_table("member_import", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_member_import_branch_id"), ["branch_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_member_import_branch_id"), ["branch_id"], unique=False)
         batch_op.create_index("ix_member_import_branch_sha", ["branch_id", "sha256"], unique=True)
-        batch_op.create_index(
-            batch_op.f("ix_member_import_region_id"), ["region_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_member_import_region_id"), ["region_id"], unique=False)
 
 
 def downgrade() -> None:
