@@ -30,6 +30,12 @@ def test_editor_adds_a_member_through_the_form(page_for, e2e_world, shoot):
     assert "已将 浏览器党员 加入党员名册" in page.content()
     row = page.locator("table.roster tr", has_text="浏览器党员")
     assert row.count() == 1 and "预备党员" in row.inner_text()
+    # Transferred out again (the other browser tests share this village's roster).
+    row.locator("a", has_text="浏览器党员").click()
+    page.fill("input[name=reason]", "组织关系转出")
+    page.click("text=确认移出")
+    page.wait_for_url(f"**/org/villages/{village}")
+    assert page.locator("table.roster tr", has_text="浏览器党员").count() == 0
 
 
 @pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
