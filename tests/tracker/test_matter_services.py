@@ -434,3 +434,18 @@ def test_measures_roll_up_to_village_township_and_county_in_one_query(world, db)
         RegionLevel.township, start, end, today=today, under=world.town_a2
     )
     assert set(only) == {world.town_a2.id}
+
+
+def test_a_serial_number_taken_concurrently_is_skipped_not_a_crash(world, db, monkeypatch):
+    first = register(world)
+    real = services._next_serial
+    calls = []
+
+    def stale(village_id, year):  # the first call answers as if `first` did not exist yet
+        calls.append(1)
+        return first.serial_no if len(calls) == 1 else real(village_id, year)
+
+    monkeypatch.setattr(services, "_next_serial", stale)
+    second = register(world, matter_type=first.matter_type)
+    assert second.serial_no == "2026-0002"
+    assert len(second.events) == 1

@@ -23,6 +23,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import Select, and_, case, func, literal, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from tracker.extensions import db
@@ -440,7 +441,9 @@ def register_matter(
         client_token=client_token or None,
     )
     matter.matter_type = matter_type
-    db.session.add(matter)
+    taken = _insert_numbered(matter, received_on.year)
+    if taken is not None:
+        return taken, False
     _add_event(matter, EventKind.accepted, actor, received_at)
     if missing:
         _add_event(
@@ -456,6 +459,29 @@ def register_matter(
     _recompute(matter, calendar)
     db.session.flush()
     return matter, True
+
+
+def _insert_numbered(matter: ServiceMatter, year: int) -> ServiceMatter | None:
+    """Insert with the next free 登记编号, retrying when a concurrent registration took it.
+
+    Returns the matter already registered under the same ``client_token`` when a
+    concurrent duplicate submit won the race (nothing is inserted then).
+    """
+    for _ in range(5):
+        try:
+            with db.session.begin_nested():
+                db.session.add(matter)
+                db.session.flush()
+            return None
+        except IntegrityError:
+            if matter.client_token:
+                already = db.session.scalar(
+                    select(ServiceMatter).where(ServiceMatter.client_token == matter.client_token)
+                )
+                if already is not None:
+                    return already
+            matter.serial_no = _next_serial(matter.region_id, year)
+    raise MatterError("登记编号冲突，请重试", "client_token")
 
 
 # -- the timeline ------------------------------------------------------------------
@@ -571,6 +597,57 @@ def record_event(
             if already.matter_id != matter.id:
                 raise MatterError("重复的提交标识", "client_token")
             return already, False
+    try:
+        # One savepoint for the whole step: a concurrent duplicate (double-click) that wins
+        # the race on client_token leaves this request with nothing half-applied.
+        with db.session.begin_nested():
+            return _record(
+                matter,
+                kind,
+                actor,
+                calendar,
+                at,
+                note,
+                to_user,
+                to_unit,
+                to_level,
+                approver,
+                days,
+                rating,
+                missing,
+                notice,
+                upheld,
+                client_token,
+            )
+    except IntegrityError as exc:
+        if client_token:
+            already = db.session.scalar(
+                select(MatterEvent).where(MatterEvent.client_token == client_token)
+            )
+            if already is not None and already.matter_id == matter.id:
+                return already, False
+        raise MatterError("提交冲突，请刷新页面后重试") from exc
+
+
+def _record(
+    matter: ServiceMatter,
+    kind: EventKind,
+    actor: User,
+    calendar: WorkCalendar,
+    at: datetime | None,
+    note: str | None,
+    to_user: User | None,
+    to_unit: str | None,
+    to_level: HandlingLevel | None,
+    approver: str | None,
+    days: int | None,
+    rating: Rating | None,
+    missing: Sequence[str] | None,
+    notice: str | None,
+    upheld: bool | None,
+    client_token: str | None,
+) -> tuple[MatterEvent, bool]:
+    """The body of :func:`record_event` (inside its savepoint)."""
     now = utcnow()
     at = at or now
     if at.tzinfo is None:
