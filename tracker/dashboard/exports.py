@@ -95,7 +95,7 @@ def region_workbook(region: Region, period: Period) -> bytes:
     _widths(ws, [26, 12, 12, 14, 8, 8, 8, 60])
 
     wv = wb.create_sheet("各村得分")
-    comp_keys = [c for c in rules.COMPONENTS if not c.unavailable]
+    comp_keys = services.active_components(config)
     _header(wv, ["乡镇", "村", "得分", "等级"] + [c.name for c in comp_keys])
     for vs, vname, tname in rows:
         sc = rules.score(figures_for_score(vs), config)
@@ -133,9 +133,9 @@ def region_workbook(region: Region, period: Period) -> bytes:
             )
             sheet.cell(row=sheet.max_row, column=5).number_format = "0.0%"
         _widths(sheet, [16, 16, 12, 12, 16, 8, 14, 14, 14])
-    spec_t = rules.COMPONENT_BY_KEY["trainings"]
-    note = wb.create_sheet(spec_t.name)
-    note.append([spec_t.unavailable])
+    for key, reason in config.unavailable.items():
+        note = wb.create_sheet(rules.COMPONENT_BY_KEY[key].name)
+        note.append([reason])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -148,6 +148,7 @@ def _extra_headers(key: str) -> list[str]:
         "service_on_time": ["受理", "逾期未办结"],
         "callbacks": [],
         "camera_uptime": ["摄像头数", "未知（时）", "已核准说明（时）"],
+        "trainings": [],
     }.get(key, [])
 
 

@@ -56,6 +56,9 @@ class VillageScore(Base):
     cam_live_s: Mapped[int] = mapped_column(default=0)  # stream live (在线)
     cam_unknown_s: Mapped[int] = mapped_column(default=0)  # monitor blind: not counted
     cam_excused_s: Mapped[int] = mapped_column(default=0)  # approved excuses: not counted
+    # 培训开展: training obligation windows settled / met (when a trainings register exists).
+    trainings_due: Mapped[int] = mapped_column(default=0)
+    trainings_met: Mapped[int] = mapped_column(default=0)
     score: Mapped[float | None]
     band: Mapped[str] = mapped_column(String(8), default="none")
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -56,7 +56,6 @@ class ComponentSpec:
     rate_label: str
     numerator_label: str
     denominator_label: str
-    unavailable: str = ""
 
 
 COMPONENTS: tuple[ComponentSpec, ...] = (
@@ -65,14 +64,11 @@ COMPONENTS: tuple[ComponentSpec, ...] = (
     ComponentSpec("service_on_time", "限时办结", "按时办结率", "按时办结", "应办结"),
     ComponentSpec("callbacks", "差评回访", "按时回访率", "按时回访", "差评"),
     ComponentSpec("camera_uptime", "监控完好", "完好率（开放时间内）", "完好秒数", "应计秒数"),
-    ComponentSpec(
-        "trainings",
-        "培训开展",
-        "培训完成率",
-        "已举办",
-        "应举办",
-        unavailable="尚无培训台账：没有数据来源，本项不计分（不编造数据），其权重按规则分摊给其他项。",
-    ),
+    ComponentSpec("trainings", "培训开展", "按期培训率", "已举办", "应举办"),
+)
+# Said when the trainings register (tracker.trainings) is not installed.
+TRAININGS_UNAVAILABLE = (
+    "尚无培训台账：没有数据来源，本项不计分（不编造数据），其权重按规则分摊给其他项。"
 )
 COMPONENT_BY_KEY = {c.key: c for c in COMPONENTS}
 
@@ -85,9 +81,13 @@ class ScoringConfig:
     targets: Mapping[str, float]
     band_green: float = 85.0
     band_amber: float = 60.0
+    # Components with no data source at all: key → the reason shown.
+    unavailable: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_settings(cls, section: Mapping[str, Any]) -> ScoringConfig:
+    def from_settings(
+        cls, section: Mapping[str, Any], unavailable: Mapping[str, str] | None = None
+    ) -> ScoringConfig:
         """Build from the validated ``[dashboard]`` section."""
         weights = {c.key: float(section.get(f"weight_{c.key}", 0)) for c in COMPONENTS}
         targets = {c.key: float(section.get(f"target_{c.key}", 1.0)) for c in COMPONENTS}
@@ -96,6 +96,7 @@ class ScoringConfig:
             targets=targets,
             band_green=float(section.get("band_green", 85)),
             band_amber=float(section.get("band_amber", 60)),
+            unavailable=dict(unavailable or {}),
         )
 
 
@@ -186,13 +187,13 @@ def score(
     """Score one village from ``{component key: (numerator, denominator)}``.
 
     Missing keys and zero denominators do not apply; components with a
-    ``unavailable`` reason never apply. Weights are renormalised over the rest.
+    reason in ``config.unavailable`` never apply. Weights are renormalised over the rest.
     """
     raw: list[tuple[ComponentSpec, float, float, bool, float | None, float | None, str]] = []
     for spec in COMPONENTS:
         num, den = figures.get(spec.key, (0.0, 0.0))
-        if spec.unavailable:
-            raw.append((spec, num, den, False, None, None, spec.unavailable))
+        if spec.key in config.unavailable:
+            raw.append((spec, num, den, False, None, None, config.unavailable[spec.key]))
             continue
         weight = config.weights.get(spec.key, 0.0)
         if den <= 0:

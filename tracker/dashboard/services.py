@@ -32,6 +32,7 @@ from tracker.dashboard.sources import (
     figures_for_score,
     matter_figures,
     meeting_figures,
+    training_figures,
     villages_under,
 )
 from tracker.extensions import db
@@ -57,6 +58,8 @@ SUM_COLUMNS = (
     "cam_live_s",
     "cam_unknown_s",
     "cam_excused_s",
+    "trainings_due",
+    "trainings_met",
 )
 
 
@@ -67,8 +70,22 @@ class DashboardError(ValueError):
 
 
 def scoring_config() -> rules.ScoringConfig:
-    """Weights, targets and bands from ``config.toml [dashboard]``."""
-    return rules.ScoringConfig.from_settings(current_app.config["SETTINGS"]["dashboard"])
+    """Weights, targets and bands from ``config.toml [dashboard]``.
+
+    The trainings component is marked unavailable (with the reason) while no
+    trainings register is installed.
+    """
+    from tracker.dashboard.sources import trainings_available
+
+    unavailable = {} if trainings_available() else {"trainings": rules.TRAININGS_UNAVAILABLE}
+    return rules.ScoringConfig.from_settings(
+        current_app.config["SETTINGS"]["dashboard"], unavailable
+    )
+
+
+def active_components(config: rules.ScoringConfig) -> list[rules.ComponentSpec]:
+    """Components that have a data source (the columns of tables and exports)."""
+    return [c for c in rules.COMPONENTS if c.key not in config.unavailable]
 
 
 def local_today() -> date:
@@ -109,6 +126,7 @@ def compute_period(period: Period, path: str = "/", today: date | None = None) -
     meetings = meeting_figures(villages, path, period, today)
     matters = matter_figures(path, period, today)
     cameras = camera_figures(path, period)
+    trainings = training_figures(path, period, today)
     in_path = select(Region.id).where(Region.path.like(path + "%")).scalar_subquery()
     db.session.execute(
         delete(VillageScore).where(
@@ -151,6 +169,8 @@ def compute_period(period: Period, path: str = "/", today: date | None = None) -
             "cam_live_s": c.live_s if c else 0,
             "cam_unknown_s": c.unknown_s if c else 0,
             "cam_excused_s": c.excused_s if c else 0,
+            "trainings_met": trainings.get(v.id, (0, 0))[0],
+            "trainings_due": trainings.get(v.id, (0, 0))[1],
             "computed_at": now,
         }
         sc = rules.score(figures_for_score(SimpleNamespace(**row)), config)

@@ -291,6 +291,50 @@ def camera_figures(path: str, period: Period) -> dict[int, CameraFigures]:
     return dict(out)
 
 
+# -- trainings ---------------------------------------------------------------------------
+
+
+def trainings_available() -> bool:
+    """Whether a trainings register (``tracker.trainings``) is installed and configured."""
+    try:
+        from tracker.trainings.services import frequency
+    except ImportError:
+        return False
+    try:
+        frequency()
+    except (KeyError, ValueError):
+        return False
+    return True
+
+
+def training_figures(path: str, period: Period, today: date) -> dict[int, tuple[int, int]]:
+    """``{village id: (windows met, windows settled)}`` from the trainings register.
+
+    :func:`tracker.trainings.services.figures_for_branches` evaluates every
+    branch's training obligation windows with one query. Empty when no register
+    is installed (the component is then shown as not scored, with the reason).
+    """
+    if not trainings_available():
+        return {}
+    from tracker.meetings.rules import Period as MeetingPeriod
+    from tracker.models import Branch
+    from tracker.trainings.services import figures_for_branches
+
+    in_path = select(Region.id).where(Region.path.like(path + "%")).scalar_subquery()
+    village_of = dict(
+        db.session.execute(
+            select(Branch.id, Branch.region_id).where(Branch.region_id.in_(in_path))
+        ).all()
+    )
+    out: dict[int, tuple[int, int]] = {}
+    for branch_id, fig in figures_for_branches(
+        list(village_of), MeetingPeriod.parse(period.key), today
+    ).items():
+        met, due = out.get(village_of[branch_id], (0, 0))
+        out[village_of[branch_id]] = (met + fig.windows_met, due + fig.windows_required)
+    return out
+
+
 def figures_for_score(row: Any) -> Mapping[str, tuple[float, float]]:
     """``{component: (numerator, denominator)}`` of a snapshot row (or a sum row)."""
     counted = max(0, (row.cam_open_s or 0) - (row.cam_unknown_s or 0) - (row.cam_excused_s or 0))
@@ -306,4 +350,5 @@ def figures_for_score(row: Any) -> Mapping[str, tuple[float, float]]:
         "service_on_time": (float(row.matters_on_time or 0), float(row.matters_due or 0)),
         "callbacks": (float(row.callbacks_on_time or 0), float(row.bad_ratings or 0)),
         "camera_uptime": (float(min(row.cam_up_s or 0, counted)), float(counted)),
+        "trainings": (float(row.trainings_met or 0), float(row.trainings_due or 0)),
     }

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from tracker.dashboard import charts, services
 from tracker.dashboard.models import DashboardReport
-from tracker.dashboard.rules import COMPONENT_BY_KEY, COMPONENTS, Band
+from tracker.dashboard.rules import COMPONENT_BY_KEY, Band
 from tracker.extensions import db
 from tracker.home import TodoItem, todo_provider
 from tracker.models import Region, RegionLevel, User
@@ -58,6 +58,15 @@ def _breadcrumbs(region: Region, period: Period, scope: Scope) -> list[tuple[str
             continue
         crumbs.append((node.name, url_for("dashboard.region", region_id=rid, period=period.key)))
     return crumbs
+
+
+def _village_link(period: Period) -> Callable[[int], str]:
+    """URL of a village page for the grid: one ``url_for``, then string formatting
+    (a city grid has 1,000 squares; ``url_for`` each would cost more than the SQL)."""
+    marker = 987654321
+    pattern = url_for("dashboard.region", region_id=marker, period=period.key)
+    head, _, tail = pattern.partition(str(marker))
+    return lambda vid: f"{head}{vid}{tail}"
 
 
 def _error(message: str, status: int = 400) -> ResponseReturnValue:
@@ -123,8 +132,8 @@ def region(region_id: int) -> ResponseReturnValue:
             .order_by(DashboardReport.period.desc())
             .limit(12)
         ).all(),
-        components=COMPONENTS,
-        village_link=lambda vid: url_for("dashboard.region", region_id=vid, period=period.key),
+        components=services.active_components(config),
+        village_link=_village_link(period),
     )
     return render_template("dashboard/region.html", **ctx)
 
@@ -208,7 +217,7 @@ def report(region_id: int) -> ResponseReturnValue:
         grid=services.village_grid(node, period),
         config=services.scoring_config(),
         charts=charts,
-        components=COMPONENTS,
+        components=services.active_components(services.scoring_config()),
         printed_at=services.utcnow(),
         none_url=lambda vid: None,
     )
