@@ -61,6 +61,13 @@ def test_a_clerk_registers_a_matter_on_a_phone(page_for, e2e_world, matter_type,
     assert "张桂英" in body and "首问责任人" in body and "受理" in body
     _fits(page, 390)
     shoot(page, "matters-detail-phone")
+    # Complete it from the phone: the action opens its own small form.
+    page.get_by_role("button", name="办结").click()
+    page.fill("#completed-note", "已受理并上报乡镇审核")
+    page.get_by_role("button", name="确认办结").click()
+    page.wait_for_url(lambda url: re.search(r"/matters/\d+$", url) is not None)
+    assert "已办结" in page.content()
+    shoot(page, "matters-detail-completed-phone")
     page.goto("/matters/")
     assert "张桂英" in page.content()
     _fits(page, 390)

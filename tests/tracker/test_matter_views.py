@@ -101,7 +101,7 @@ def test_an_illegal_step_is_refused_with_a_clear_message(world, db, login):
     matter = register(world)
     client = login(world.users["village_a1a_editor"])
     resp = client.post(
-        f"/matters/{matter.id}/events", data={"kind": "rated", "rating": "satisfied"}
+        f"/matters/{matter.id}/events", data={"kind": "rated", "rated-rating": "satisfied"}
     )
     assert resp.status_code == 422
     assert "办结后才能评价" in resp.text
@@ -114,9 +114,9 @@ def test_completing_through_the_page(world, db, login):
         f"/matters/{matter.id}/events",
         data={
             "kind": "completed",
-            "note": "已办结",
-            "at": "2026-10-09T10:00",
-            "client_token": "c1",
+            "completed-note": "已办结",
+            "completed-at": "2026-10-09T10:00",
+            "completed-client_token": "c1",
         },
     )
     assert resp.status_code == 302
@@ -367,7 +367,7 @@ def test_a_second_hall_clerk_may_record_the_rating(world, db, login):
     matter = register(world)
     event(matter, EventKind.completed, clerk, at(2026, 10, 9), note="ok")
     resp = login(other).post(
-        f"/matters/{matter.id}/events", data={"kind": "rated", "rating": "dissatisfied"}
+        f"/matters/{matter.id}/events", data={"kind": "rated", "rated-rating": "dissatisfied"}
     )
     assert resp.status_code == 302
     assert matter.callback_due_on is not None
@@ -387,3 +387,16 @@ def test_an_admin_pastes_a_years_holidays_in_one_go(world, db, login):
     assert ok.status_code == 302
     days = {o.day.isoformat(): o.is_workday for o in db.session.query(CalendarOverride)}
     assert len(days) == 8 and days["2027-02-14"] is True and days["2027-02-08"] is False
+
+
+def test_a_missing_detail_is_shown_in_that_action_form_only(world, db, login):
+    matter = register(world)
+    client = login(world.users["village_a1a_editor"])
+    resp = client.post(
+        f"/matters/{matter.id}/events",
+        data={"kind": "extended", "extended-days": "3", "extended-note": "需核查"},
+    )
+    assert resp.status_code == 422
+    assert resp.text.count("延期须写明审批人") == 1
+    assert 'id="act-extended"' in resp.text and "collapse show" in resp.text
+    assert matter.extension_days == 0

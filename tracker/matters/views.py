@@ -137,7 +137,6 @@ class RegistrationForm(FlaskForm):
 class EventForm(FlaskForm):
     """Every timeline action posts here; the services say which fields it needs."""
 
-    kind = HiddenField()
     at = StringField("时间", validators=[Optional()])
     note = TextAreaField("说明", validators=[Optional()])
     missing = TextAreaField("缺少的材料（每行一项）", validators=[Optional()])
@@ -420,41 +419,47 @@ def overdue() -> ResponseReturnValue:
 # -- detail and events -----------------------------------------------------------------------
 
 
-def _event_form(matter: ServiceMatter, form: EventForm | None = None) -> EventForm:
-    form = form or EventForm()
+def _event_form(matter: ServiceMatter, kind: str) -> EventForm:
+    """The form of one action; fields are prefixed with the kind (ids unique on the page)."""
+    form = EventForm(prefix=kind)
     village = db.session.get(Region, matter.region_id)
     users = services.responders_for(village) if village else []
     form.to_user_id.choices = _opts(
         [(0, "（不指定人员）")] + [(u.id, f"{u.display_name}（{u.region.name}）") for u in users]
     )
-    if not form.client_token.data:
-        form.client_token.data = uuid.uuid4().hex
     return form
 
 
 def _render_detail(
-    matter: ServiceMatter, form: EventForm, status: int = 200
+    matter: ServiceMatter,
+    failed: EventForm | None = None,
+    failed_kind: str = "",
+    status: int = 200,
 ) -> ResponseReturnValue:
     scope = current_scope()
     today = services.local_today()
     state = services.state_of(matter)
     allowed = rules.allowed_events(state, current_user.id) if scope.can_write else []
     full = services.can_see_personal(scope, matter)
-    form.client_token.data = uuid.uuid4().hex  # a fresh token per rendered page
+    forms: dict[str, EventForm] = {}
+    for k in allowed:
+        form = failed if failed is not None and k.value == failed_kind else None
+        form = form or _event_form(matter, k.value)
+        form.client_token.data = uuid.uuid4().hex  # a fresh token per rendered page
+        forms[k.value] = form
     return (
         render_template(
             "matters/detail.html",
             m=matter,
-            form=form,
+            forms=forms,
             allowed=allowed,
-            active_kind=form.kind.data or "",
+            active_kind=failed_kind,
             full=full,
             phone=services.shown_phone(matter, full),
             id_number=services.shown_id(matter, full),
             overdue=rules.is_overdue(matter.status, matter.due_on, today),
             today=today,
             is_admin=scope.is_admin,
-            EventKind=EventKind,
         ),
         status,
     )
@@ -465,23 +470,26 @@ def _render_detail(
 def detail(matter_id: int) -> ResponseReturnValue:
     """A matter with its timeline and the actions its state allows."""
     matter = current_scope().get_or_404(ServiceMatter, matter_id)
-    return _render_detail(matter, _event_form(matter))
+    return _render_detail(matter)
 
 
 @bp.route("/<int:matter_id>/events", methods=["POST"])
 @login_required
 def add_event(matter_id: int) -> ResponseReturnValue:
-    """Record one step of the timeline (accepted, paused, referred … archived)."""
+    """Record one step of the timeline (补正, 转办, 延期, 办结, 评价, 回访, 申诉, 归档).
+
+    Each action's fields are prefixed with its kind (``completed-note``).
+    """
     scope = current_scope()
     matter = scope.get_or_404(ServiceMatter, matter_id)
     scope.require_write(matter.region_id)
-    form = _event_form(matter)
-    if not form.validate_on_submit():
-        return _render_detail(matter, form, 422)
     try:
-        kind = EventKind(form.kind.data)
+        kind = EventKind(request.form.get("kind", ""))
     except ValueError:
         abort(400)
+    form = _event_form(matter, kind.value)
+    if not form.validate_on_submit():
+        return _render_detail(matter, form, kind.value, 422)
     to_user = None
     if form.to_user_id.data:
         to_user = db.session.get(User, form.to_user_id.data)
@@ -507,11 +515,11 @@ def add_event(matter_id: int) -> ResponseReturnValue:
     except MatterError as exc:
         db.session.rollback()
         matter = scope.get_or_404(ServiceMatter, matter_id)
-        form.to_user_id.choices = _event_form(matter, EventForm()).to_user_id.choices
-        _field_error(form, exc)
-        if not exc.field or not hasattr(form, exc.field):
+        if exc.field and hasattr(form, exc.field):
+            _field_error(form, exc)
+        else:  # a refused transition: the action may not even be offered any more
             flash(str(exc), "danger")
-        return _render_detail(matter, form, 422)
+        return _render_detail(matter, form, kind.value, 422)
     db.session.commit()
     if created:
         flash(f"已登记：{rules.EVENT_LABELS[kind]}。", "success")
