@@ -110,7 +110,7 @@ def cold_one(url: str, page: str) -> None:
 
 def floors(app: Any, page: str, runs: int) -> tuple[float, float]:
     """(snapshot floor, raw-ledger floor) in ms, median of ``runs``."""
-    from sqlalchemy import Float, cast, func, select
+    from sqlalchemy import Float, case, cast, func, select
 
     from tracker.dashboard.models import MissedObligation
     from tracker.dashboard.models import VillageScore as V
@@ -173,11 +173,14 @@ def floors(app: Any, page: str, runs: int) -> tuple[float, float]:
         scope = select(Region.id).where(Region.path.like(region.path + "%")).scalar_subquery()
         raw_sql = [
             select(
-                Meeting.region_id, Meeting.kind, func.count(), func.sum(cast(Meeting.late, Float))
+                Meeting.region_id,
+                Meeting.kind,
+                func.count(),
+                func.sum(case((Meeting.late.is_(True), 1), else_=0)),
             )
             .where(Meeting.region_id.in_(scope), Meeting.started_at >= lo, Meeting.started_at < hi)
             .group_by(Meeting.region_id, Meeting.kind),
-            select(SM.region_id, func.count(), func.sum(cast(SM.on_time, Float)))
+            select(SM.region_id, func.count(), func.sum(case((SM.on_time.is_(True), 1), else_=0)))
             .where(
                 SM.region_id.in_(scope),
                 SM.completed_on >= period.start,

@@ -115,6 +115,11 @@ def region(region_id: int) -> ResponseReturnValue:
         from tracker.dashboard.details import village_detail
 
         ctx["detail"] = village_detail(node, period)
+        ctx["ledger_links"] = [
+            ("三会一课台账", services.record_url("meetings.ledger", region_id=node.id)),
+            ("会议日历", services.record_url("meetings.grid", region_id=node.id)),
+            ("培训台账", services.record_url("trainings.register", region_id=node.id)),
+        ]
         return render_template("dashboard/village.html", **ctx)
     rows = services.child_scores(node, period, trends=trends)
     sort = request.args.get("sort", "name")
