@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 
 from tracker.dashboard.services import local_today, record_url
-from tracker.dashboard.sources import VillageRef, kind_names, meeting_figures
+from tracker.dashboard.sources import kind_names
 from tracker.extensions import db
 from tracker.models import Region
 from tracker.periods import Period
@@ -126,15 +126,22 @@ class VillageDetail:
 def village_detail(village: Region, period: Period, today: date | None = None) -> VillageDetail:
     """Everything behind a village's score in a period."""
     today = today or local_today()
-    ids = village.ancestor_ids
-    while len(ids) < 4:
-        ids.insert(0, ids[0])
-    ref = VillageRef(village.id, village.name, ids[-2], ids[-3], ids[-4])
     detail = VillageDetail()
     names = kind_names()
-    figs = meeting_figures([ref], village.path, period, today, keep_statuses=True)[village.id]
+    from tracker.meetings.obligations import obligations_for_branches
+    from tracker.meetings.rules import Period as MeetingPeriod
+    from tracker.models import Branch
+
+    branch_ids = list(db.session.scalars(select(Branch.id).where(Branch.region_id == village.id)))
+    statuses = [
+        s
+        for items in obligations_for_branches(
+            branch_ids, MeetingPeriod.parse(period.key), today
+        ).values()
+        for s in items
+    ]
     order = {"missing": 0, "met_late": 1, "due": 2, "met": 3}
-    for s in sorted(figs.statuses, key=lambda s: (order[s.status], s.kind, s.window.start)):
+    for s in sorted(statuses, key=lambda s: (order[s.status], s.kind, s.window.start)):
         detail.obligations.append(
             ObligationLine(
                 kind=s.kind,

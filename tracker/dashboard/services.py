@@ -390,12 +390,13 @@ def trend_by(region: Region, period: Period, n: int = 12) -> dict[int, list[floa
     col = level_column(region.level)
     group = child_column(region.level)
     out: dict[int, dict[str, float | None]] = {}
-    for key, pkey, mean in db.session.execute(
-        select(group, VillageScore.period, func.avg(VillageScore.score))
-        .where(VillageScore.period.in_(keys), col == region.id)
-        .group_by(group, VillageScore.period)
-    ):
-        out.setdefault(key, {})[pkey] = float(mean) if mean is not None else None
+    if region.level != RegionLevel.village:  # a village has no children
+        for key, pkey, mean in db.session.execute(
+            select(group, VillageScore.period, func.avg(VillageScore.score))
+            .where(VillageScore.period.in_(keys), col == region.id)
+            .group_by(group, VillageScore.period)
+        ):
+            out.setdefault(key, {})[pkey] = float(mean) if mean is not None else None
     for pkey, mean in db.session.execute(
         select(VillageScore.period, func.avg(VillageScore.score))
         .where(VillageScore.period.in_(keys), col == region.id)
