@@ -91,10 +91,12 @@ def test_adding_a_member_through_the_form(world, db, login):
     assert resp.status_code == 302
     member = db.session.scalar(select(Member).where(Member.name == "新党员"))
     assert member.group_id == group.id and member.joined_on == date(2025, 7, 1)
-    log = db.session.scalar(
-        select(AuditLog).where(AuditLog.entity == "member", AuditLog.entity_id == str(member.id))
-    )
-    assert log.action == "insert" and log.actor_id == world.users["town_a1_editor"].id
+    logs = db.session.scalars(
+        select(AuditLog).where(AuditLog.entity == "member", AuditLog.action == "insert")
+    ).all()
+    log = next(r for r in logs if (r.after or {}).get("name") == "新党员")
+    assert log.actor_id == world.users["town_a1_editor"].id
+    assert log.region_id == world.village_a1a.id
 
 
 @pytest.mark.parametrize(

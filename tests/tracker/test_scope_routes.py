@@ -135,10 +135,22 @@ def _model_for(arg: str) -> Any:
     return None
 
 
+_FOUND: dict[tuple[int, str, int], int | None] = {}
+
+
 def find_object(arg: str, world: World, village: Region) -> int | None:
-    """An id for URL argument ``arg`` of an object in ``village`` (None if unknown)."""
+    """An id for URL argument ``arg`` of an object in ``village`` (None if unknown).
+
+    A registered finder may create its object; it is then committed (into the
+    test's outer transaction, still rolled back at the end) so that an error
+    handler's rollback cannot take it away, and remembered for the test.
+    """
     if arg in SCOPE_OBJECTS:
-        return SCOPE_OBJECTS[arg](world, village)
+        key = (id(world), arg, village.id)
+        if key not in _FOUND:
+            _FOUND[key] = SCOPE_OBJECTS[arg](world, village)
+            sqla.session.commit()
+        return _FOUND[key]
     model = _model_for(arg)
     if model is None or not hasattr(model, "region_id"):
         return None
@@ -218,10 +230,11 @@ def world(world: World, db: Any) -> World:
     Error handlers roll the session back; without this commit that rollback
     would take the world with it. The outer transaction still rolls back.
     """
+    _FOUND.clear()
+    db.session.commit()
     for village in (world.village_a1a, world.village_b1a):
         for arg in SCOPE_OBJECTS:
-            SCOPE_OBJECTS[arg](world, village)
-    db.session.commit()
+            find_object(arg, world, village)
     return world
 
 
