@@ -449,3 +449,15 @@ def test_a_serial_number_taken_concurrently_is_skipped_not_a_crash(world, db, mo
     second = register(world, matter_type=first.matter_type)
     assert second.serial_no == "2026-0002"
     assert len(second.events) == 1
+
+
+def test_the_timeline_is_append_only(world, db):
+    matter = register(world)
+    first = matter.events[0]
+    first.note = "改写"
+    with pytest.raises(ValueError, match="只能追加"):
+        db.session.flush()
+    db.session.rollback()
+    with pytest.raises(ValueError, match="只能追加"):
+        db.session.delete(db.session.merge(first))
+        db.session.flush()

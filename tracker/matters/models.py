@@ -12,7 +12,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.audit import audited
@@ -203,3 +203,10 @@ class MatterEvent(Base):
     matter: Mapped[ServiceMatter] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
     to_user: Mapped[User | None] = relationship(foreign_keys=[to_user_id])
+
+
+@event.listens_for(MatterEvent, "before_update")
+@event.listens_for(MatterEvent, "before_delete")
+def _timeline_is_append_only(mapper: Any, connection: Any, target: MatterEvent) -> None:
+    """A recorded step is evidence: it is never changed or removed (corrections are new events)."""
+    raise ValueError("事项办理过程只能追加，不能修改或删除已登记的环节")
