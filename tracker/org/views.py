@@ -8,7 +8,9 @@ commit, and put a service's :class:`OrgError` beside the field it names.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -595,10 +597,23 @@ def cadre_edit(cadre_id: int) -> ResponseReturnValue:
 # ---------------------------------------------------------------- import / export
 
 
+IMPORT_KEEP_SECONDS = 24 * 3600
+
+
 def _upload_path(sha256: str) -> Path:
+    """Where an uploaded roster waits between preview and commit (named by its SHA-256)."""
     folder = Path(current_app.config["UPLOAD_DIR"]) / "imports"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{sha256}.xlsx"
+
+
+def _forget_stale_uploads(folder: Path) -> None:
+    """Previews never committed are dropped after a day (they hold personal data)."""
+    limit = time.time() - IMPORT_KEEP_SECONDS
+    for path in folder.glob("*.xlsx"):
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime < limit:
+                path.unlink()
 
 
 @bp.route("/villages/<int:region_id>/import", methods=["GET", "POST"])
@@ -622,7 +637,9 @@ def member_import(region_id: int) -> ResponseReturnValue:
         except OrgError as exc:
             field_error(form, exc, "file")
         else:
-            _upload_path(sheet.sha256).write_bytes(data)
+            target = _upload_path(sheet.sha256)
+            _forget_stale_uploads(target.parent)
+            target.write_bytes(data)
             previous = excel.already_imported(branch, sheet.sha256)
             if previous is not None:
                 form.file.errors = [_("该文件已导入过，不会重复导入。")]
