@@ -145,8 +145,9 @@ class EventForm(FlaskForm):
     to_unit = StringField("或转办单位", validators=[Optional()])
     to_level = SelectField(
         "层级",
-        choices=_opts([("", "（不变）")])
-        + [(lv.value, rules.LEVEL_LABELS[lv]) for lv in HandlingLevel],
+        choices=_opts(
+            [("", "（不变）")] + [(lv.value, rules.LEVEL_LABELS[lv]) for lv in HandlingLevel]
+        ),
         validators=[Optional()],
     )
     approver = StringField("审批人", validators=[Optional()])
