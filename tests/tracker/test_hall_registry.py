@@ -175,3 +175,16 @@ def test_wall_page_renders_for_a_township(login, world, db):
     text = resp.get_data(as_text=True)
     assert resp.status_code == 200 and s.hall.name in text and 'http-equiv="refresh"' in text
     assert "乙村便民服务中心" not in text  # another county
+
+
+def test_home_lists_dark_cameras_for_the_township(login, world, db, client):
+    from tests.tracker.test_station_api import auth
+
+    s = make_setup(world)
+    db.session.commit()
+    item = {"uuid": "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d", "type": "state", "camera_id": s.cam1.id,
+            "at": "2025-11-20T01:00:00Z", "state": "down", "cause": "no_video"}  # fmt: skip
+    town = login(world.users["town_a1_editor"])
+    town.post("/api/v1/station/reports", json={"items": [item]}, headers=auth(s.token))
+    page = town.get("/").get_data(as_text=True)
+    assert "摄像头离线" in page

@@ -229,7 +229,7 @@ def test_rollups_match_live_figures_and_late_reports_invalidate_them(client, set
     s = setup
     for cam in (s.cam1, s.cam2):
         cam.created_at = datetime(2025, 1, 1, tzinfo=UTC)
-    db.session.flush()
+    db.session.commit()
     send_heartbeats(client, s.token, heartbeats("08:00", "18:00"))
     post_reports(client, s.token, [state(s.cam1, "08:00", "up"), state(s.cam2, "08:00", "up")])
     live = day_totals(s.cam1)

@@ -34,9 +34,10 @@ from tracker.halls.models import (
 )
 from tracker.halls.rules import SHANGHAI, UptimeTotals
 from tracker.halls.timeline import day_svg, month_svg
+from tracker.home import TodoItem, todo_provider
 from tracker.models import Region, RegionLevel, utcnow
 from tracker.periods import Period, PeriodError
-from tracker.scope import current_scope
+from tracker.scope import Scope, current_scope
 
 bp = Blueprint("halls", __name__, url_prefix="/halls")
 
@@ -705,3 +706,47 @@ def local_now() -> datetime:
 
 
 __all__ = ["bp", "date"]
+
+
+@todo_provider
+def _camera_todo(scope: Scope, user: Any) -> list[TodoItem]:
+    """Home page: cameras dark now, and excuses waiting for a county decision."""
+    items: list[TodoItem] = []
+    dark = db.session.scalar(
+        select(db.func.count(CameraStatus.camera_id))
+        .join(Camera, Camera.id == CameraStatus.camera_id)
+        .where(
+            CameraStatus.state == "down",
+            Camera.active.is_(True),
+            CameraStatus.region_id.in_(scope.region_ids()),
+        )
+    )
+    if dark:
+        items.append(
+            TodoItem(
+                0, "摄像头离线", "辖区内的服务大厅摄像头当前离线", url_for("halls.wall"), int(dark)
+            )
+        )
+    region = db.session.get(Region, scope.region_id)
+    if (
+        scope.can_write
+        and region is not None
+        and region.level in (RegionLevel.city, RegionLevel.county)
+    ):
+        pending = db.session.scalar(
+            select(db.func.count(OutageExcuse.id)).where(
+                OutageExcuse.status == ExcuseStatus.pending,
+                OutageExcuse.region_id.in_(scope.region_ids()),
+            )
+        )
+        if pending:
+            items.append(
+                TodoItem(
+                    1,
+                    "摄像头离线说明待审核",
+                    "村里提交的停电、维修等说明",
+                    url_for("halls.excuses"),
+                    int(pending),
+                )
+            )
+    return items
