@@ -111,8 +111,11 @@ def _write_log(session: Session, flush_context: Any) -> None:
     rows = []
     now = utcnow()
     for action, obj, before, after, actor_id, channel in pending:
-        ident = inspect(obj).identity
-        entity_id = ",".join(str(i) for i in ident) if ident else "?"
+        # Inserted rows get their identity key only after the flush; read the
+        # primary key from the instance (set by now) instead.
+        state = inspect(obj)
+        ident = state.mapper.primary_key_from_instance(obj)
+        entity_id = ",".join(str(i) for i in ident) if ident and None not in ident else "?"
         if after is not None and "id" in after and after["id"] is None:
             after["id"] = getattr(obj, "id", None)
         rows.append(

@@ -68,7 +68,7 @@ class Scope:
             return stmt.where(Region.path.like(self.region_path + "%"))
         return stmt.where(self.column_for(model).in_(self.region_ids()))
 
-    def select(self, model: type[T]) -> Select[tuple[T]]:
+    def select(self, model: type[T]) -> Select[T]:
         """``select(model)`` limited to the scope."""
         return self.filter(select(model), model)
 

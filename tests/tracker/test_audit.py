@@ -38,3 +38,15 @@ def test_secret_columns_never_reach_the_log(world, db):
     db.session.flush()
     rows = db.session.scalars(select(AuditLog).where(AuditLog.entity == "user_account")).all()
     assert all("password_hash" not in (r.after or {}) for r in rows)
+
+
+def test_inserts_are_logged_with_their_new_id(world, db):
+    from tracker.org.services import add_member
+
+    member = add_member(world.branch(world.village_a1a), "新党员")
+    row = db.session.scalars(
+        select(AuditLog)
+        .where(AuditLog.entity == "member", AuditLog.action == "insert")
+        .order_by(AuditLog.id.desc())
+    ).first()
+    assert row is not None and row.entity_id == str(member.id)

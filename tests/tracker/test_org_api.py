@@ -137,9 +137,17 @@ def test_viewer_token_cannot_write(world, token_client):
     assert resp.status_code == 403
 
 
-def test_cookie_session_writes_need_the_csrf_header(world, login, app_factory):
-    client = login(world.users["town_a1_editor"])
-    resp = client.post(f"/api/v1/villages/{world.village_a1a.id}/groups", json={"name": "新组"})
+def test_cookie_session_writes_need_the_csrf_header(world, db, app_factory):
+    from flask_login.utils import _create_identifier
+
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    with app.test_request_context(environ_base=client.environ_base):
+        identifier = _create_identifier()
+    with client.session_transaction() as sess:
+        sess.update(_user_id=str(world.users["town_a1_editor"].id), _fresh=True, _id=identifier)
+    url = f"/api/v1/villages/{world.village_a1a.id}/groups"
+    resp = client.post(url, json={"name": "新组"})
     assert resp.status_code == 403
     assert resp.get_json()["error"]["code"] == "csrf"
 
