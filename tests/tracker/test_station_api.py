@@ -242,6 +242,9 @@ def test_rollups_match_live_figures_and_late_reports_invalidate_them(client, set
     )
     t = day_totals(s.cam1)
     assert t.down_picture_s == 3600 and t.up_s == live.up_s - 3600
+    d = date.fromisoformat(DAY)
+    per_village = services.village_totals(s.hall.region, d, d)
+    assert per_village[s.hall.region_id] == t + day_totals(s.cam2)
 
 
 def test_resent_batch_is_stored_once(client, setup, db):

@@ -811,10 +811,16 @@ def daily_totals(
         ):
             out[row.camera_id][row.day] = _rollup_totals(row)
     days = list(rules.daterange(first, min(last, local_today())))
-    missing = [c for c in cameras if any(d not in out[c.id] for d in days)]
-    if missing:
-        lo = min(d for c in missing for d in days if d not in out[c.id])
-        for chunk in _chunks(missing, 500):
+    # Cameras grouped by their earliest missing day: normally every camera misses only
+    # today, so one batched computation of one day covers them all; a camera with an
+    # invalidated older day is recomputed from that day on, with its own group.
+    groups: dict[date, list[Camera]] = defaultdict(list)
+    for c in cameras:
+        gaps = [d for d in days if d not in out[c.id]]
+        if gaps:
+            groups[gaps[0]].append(c)
+    for lo, group in groups.items():
+        for chunk in _chunks(group, 500):
             live = _live_daily(chunk, lo, min(last, local_today()))
             for cam_id, per_day in live.items():
                 for d, t in per_day.items():
@@ -890,6 +896,20 @@ def uptime_by_region(regions: Sequence[Region], first: date, last: date) -> dict
             if path.startswith(p):
                 out[rid] += totals[cid]
     return out
+
+
+def village_totals(region: Region, first: date, last: date) -> dict[int, UptimeTotals]:
+    """Totals per village (camera ``region_id``) under ``region``: the dashboard's bulk reader.
+
+    Same figures as :func:`uptime_bulk` — stored rollups plus the missing days
+    (today, invalidated days) computed live — summed per village.
+    """
+    cams = cameras_under(region)
+    totals = uptime_bulk([c.id for c in cams], first, last)
+    out: dict[int, UptimeTotals] = defaultdict(UptimeTotals)
+    for c in cams:
+        out[c.region_id] += totals[c.id]
+    return dict(out)
 
 
 def hall_uptime(hall: ServiceHall, first: date, last: date) -> UptimeTotals:
