@@ -13,10 +13,14 @@ import enum
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _PATTERN = re.compile(r"^(?P<year>\d{4})(?:-(?:(?P<month>\d{2})|[Qq](?P<quarter>[1-4])))?$")
+
+
+Unit = Literal["month", "quarter", "year"]
 
 
 class PeriodKind(enum.StrEnum):
@@ -28,6 +32,8 @@ class PeriodKind(enum.StrEnum):
 class PeriodError(ValueError):
     """A period string that cannot be read; the message is for the user."""
 
+    field = "period"
+
 
 @dataclass(frozen=True, order=True)
 class Period:
@@ -38,6 +44,8 @@ class Period:
     index: int = 1
 
     def __post_init__(self) -> None:
+        # Accept the plain strings "month" / "quarter" / "year" too.
+        object.__setattr__(self, "kind", PeriodKind(self.kind))
         limit = {PeriodKind.month: 12, PeriodKind.quarter: 4, PeriodKind.year: 1}[self.kind]
         if not 1 <= self.index <= limit or not 1900 <= self.year <= 2999:
             raise PeriodError(f"没有这个期间：{self.year} {self.kind} {self.index}")
@@ -60,6 +68,18 @@ class Period:
         return cls(year, PeriodKind.year)
 
     @classmethod
+    def month(cls, year: int, month: int) -> Period:
+        return cls(year, PeriodKind.month, month)
+
+    @classmethod
+    def quarter(cls, year: int, quarter: int) -> Period:
+        return cls(year, PeriodKind.quarter, quarter)
+
+    @classmethod
+    def of_year(cls, year: int) -> Period:
+        return cls(year, PeriodKind.year)
+
+    @classmethod
     def month_of(cls, day: date) -> Period:
         return cls(day.year, PeriodKind.month, day.month)
 
@@ -72,12 +92,25 @@ class Period:
         return cls(day.year, PeriodKind.year)
 
     @classmethod
-    def containing(cls, day: date, kind: PeriodKind) -> Period:
+    def containing(cls, day: date, kind: PeriodKind | Unit) -> Period:
         return {
             PeriodKind.month: cls.month_of,
             PeriodKind.quarter: cls.quarter_of,
             PeriodKind.year: cls.year_of,
-        }[kind](day)
+        }[PeriodKind(kind)](day)
+
+    @property
+    def unit(self) -> Unit:
+        """The kind as a plain string (``"month"``, ``"quarter"``, ``"year"``)."""
+        return self.kind.value
+
+    @property
+    def first_month(self) -> int:
+        return self.start.month
+
+    @property
+    def n_months(self) -> int:
+        return {PeriodKind.month: 1, PeriodKind.quarter: 3, PeriodKind.year: 12}[self.kind]
 
     # -- bounds -------------------------------------------------------------
     @property
@@ -99,6 +132,9 @@ class Period:
 
     def contains(self, day: date) -> bool:
         return self.start <= day <= self.end
+
+    def overlaps(self, other: Period) -> bool:
+        return self.start <= other.end and other.start <= self.end
 
     def utc_bounds(self, tz: ZoneInfo = SHANGHAI) -> tuple[datetime, datetime]:
         """``[start, end)`` as UTC instants: local midnight to local midnight."""

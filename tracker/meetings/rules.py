@@ -34,15 +34,15 @@ groups them in one pass — the county dashboard calls it for 1,000 villages.
 
 from __future__ import annotations
 
-import calendar as _calendar
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Literal
 
+from tracker import periods as _periods
 from tracker.workdays import WorkCalendar
 
 # ---------------------------------------------------------------------------
@@ -75,105 +75,11 @@ BUILTIN_CODES = tuple(k.code for k in BUILTIN_KINDS)
 
 
 # ---------------------------------------------------------------------------
-# Periods
+# Periods: the shared reporting periods (``2026-03``, ``2026-Q1``, ``2026``).
 
-Unit = Literal["month", "quarter", "year"]
-_PERIOD_RE = re.compile(r"^(\d{4})(?:-(?:(\d{1,2})|[Qq]([1-4])))?$")
-
-
-class PeriodError(ValueError):
-    """A period string that cannot be read (message for the user)."""
-
-    field = "period"
-
-
-@dataclass(frozen=True, order=True)
-class Period:
-    """A calendar month, quarter or year. ``index``: month 1–12, quarter 1–4, 1 for a year."""
-
-    year: int
-    unit: Unit
-    index: int = 1
-
-    @classmethod
-    def parse(cls, text: str) -> Period:
-        """``2026-03`` → March, ``2026-Q1`` → first quarter, ``2026`` → the year."""
-        m = _PERIOD_RE.match((text or "").strip())
-        if not m or not 1900 <= int(m[1]) <= 2999:
-            raise PeriodError("期间格式应为 2026-03、2026-Q1 或 2026")
-        year = int(m[1])
-        if m[2]:
-            month = int(m[2])
-            if not 1 <= month <= 12:
-                raise PeriodError("月份应为 01–12")
-            return cls(year, "month", month)
-        if m[3]:
-            return cls(year, "quarter", int(m[3]))
-        return cls(year, "year")
-
-    @classmethod
-    def month(cls, year: int, month: int) -> Period:
-        return cls(year, "month", month)
-
-    @classmethod
-    def quarter(cls, year: int, quarter: int) -> Period:
-        return cls(year, "quarter", quarter)
-
-    @classmethod
-    def of_year(cls, year: int) -> Period:
-        return cls(year, "year")
-
-    @classmethod
-    def containing(cls, day: date, unit: Unit) -> Period:
-        if unit == "month":
-            return cls(day.year, "month", day.month)
-        if unit == "quarter":
-            return cls(day.year, "quarter", (day.month - 1) // 3 + 1)
-        return cls(day.year, "year")
-
-    @cached_property
-    def first_month(self) -> int:
-        return {"month": self.index, "quarter": 3 * self.index - 2, "year": 1}[self.unit]
-
-    @cached_property
-    def n_months(self) -> int:
-        return {"month": 1, "quarter": 3, "year": 12}[self.unit]
-
-    @cached_property
-    def start(self) -> date:
-        return date(self.year, self.first_month, 1)
-
-    @cached_property
-    def end(self) -> date:
-        last = self.first_month + self.n_months - 1
-        return date(self.year, last, _calendar.monthrange(self.year, last)[1])
-
-    @property
-    def key(self) -> str:
-        """The API string: ``2026-03``, ``2026-Q1``, ``2026``."""
-        if self.unit == "month":
-            return f"{self.year}-{self.index:02d}"
-        if self.unit == "quarter":
-            return f"{self.year}-Q{self.index}"
-        return str(self.year)
-
-    @property
-    def label(self) -> str:
-        """Chinese label: 2026年3月, 2026年第1季度, 2026年."""
-        if self.unit == "month":
-            return f"{self.year}年{self.index}月"
-        if self.unit == "quarter":
-            return f"{self.year}年第{self.index}季度"
-        return f"{self.year}年"
-
-    def contains(self, day: date) -> bool:
-        return self.start <= day <= self.end
-
-    def overlaps(self, other: Period) -> bool:
-        return self.start <= other.end and other.start <= self.end
-
-    def __str__(self) -> str:
-        return self.key
+Period = _periods.Period
+PeriodError = _periods.PeriodError
+Unit = _periods.Unit
 
 
 # ---------------------------------------------------------------------------
