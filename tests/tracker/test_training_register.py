@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from tracker.meetings.rules import Period
+from tracker.periods import Period
 from tracker.trainings.models import Training, TrainingKind
 from tracker.trainings.services import (
     TrainingError,

@@ -3,7 +3,8 @@
 from datetime import date
 from decimal import Decimal
 
-from tracker.meetings.rules import Frequency, Period
+from tracker.meetings.rules import Frequency
+from tracker.periods import Period
 from tracker.trainings.services import evaluate
 
 QUARTERLY = Frequency.parse("quarterly")

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from tracker.api import ApiError, endpoint
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
-from tracker.meetings.rules import Period, PeriodError
 from tracker.models import Branch, Region, RegionLevel
+from tracker.periods import Period, PeriodError
 from tracker.scope import current_scope
 from tracker.trainings.models import Training, TrainingKind
 from tracker.trainings.services import (

@@ -17,9 +17,9 @@ from flask import current_app
 from sqlalchemy import select
 
 from tracker.extensions import db
-from tracker.meetings.rules import Frequency, Period, is_late, working_days_after
+from tracker.meetings.rules import Frequency, is_late, working_days_after
 from tracker.models import Branch, Member, User, utcnow
-from tracker.periods import SHANGHAI
+from tracker.periods import SHANGHAI, Period
 from tracker.trainings.models import Training, TrainingAttendee, TrainingKind
 from tracker.workdays import WorkCalendar
 

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from tracker.extensions import db
 from tracker.home import TodoItem, todo_provider
-from tracker.meetings.rules import Period
 from tracker.models import Branch, Region, RegionLevel, User
+from tracker.periods import Period
 from tracker.scope import Scope
 from tracker.trainings.services import figures_for_branches, frequency, local_today
 

@@ -21,9 +21,9 @@ from wtforms.fields.choices import SelectChoice
 
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
-from tracker.meetings.rules import Period
 from tracker.models import Branch, Region, RegionLevel
 from tracker.org.services import roster
+from tracker.periods import Period
 from tracker.scope import current_scope
 from tracker.trainings import api as _api  # noqa: F401  (registers the API routes)
 from tracker.trainings import todo as _todo  # noqa: F401  (registers the home to-do)
