@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socketserver
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -255,3 +256,61 @@ def test_excuse_filed_and_approved_changes_only_the_compliance_figure(client, wo
 def test_recipients_token_header_is_unused(client):
     # The user token loader ignores station paths: a station token is not a user.
     assert client.get("/api/v1/halls", headers=auth("st_x")).status_code == 401
+
+
+class _Smtp(socketserver.StreamRequestHandler):
+    """Just enough SMTP to accept one message (EHLO/HELO, MAIL, RCPT, DATA, QUIT)."""
+
+    def handle(self) -> None:
+        server: Any = self.server
+        self.wfile.write(b"220 test ESMTP\r\n")
+        data_mode, lines = False, []
+        while True:
+            line = self.rfile.readline()
+            if not line:
+                return
+            if data_mode:
+                if line in (b".\r\n", b".\n"):
+                    server.messages.append(b"".join(lines).decode("utf-8", "replace"))
+                    data_mode, lines = False, []
+                    self.wfile.write(b"250 queued\r\n")
+                else:
+                    lines.append(line)
+                continue
+            cmd = line[:4].upper()
+            if cmd == b"DATA":
+                data_mode = True
+                self.wfile.write(b"354 go ahead\r\n")
+            elif cmd == b"QUIT":
+                self.wfile.write(b"221 bye\r\n")
+                return
+            else:
+                self.wfile.write(b"250 ok\r\n")
+
+
+def test_email_channel_sends_one_message_per_recipient(client, world, db, app):
+    server: Any = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Smtp)
+    server.messages = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    cfg = app.config["SETTINGS"]["alerts"]
+    saved = dict(cfg)
+    try:
+        cfg.update(
+            smtp_host="127.0.0.1",
+            smtp_port=server.server_address[1],
+            smtp_from="tracker@example.cn",
+        )
+        world.users["town_a1_editor"].email = "town@example.cn"
+        s = make_setup(world)
+        db.session.commit()
+        post_reports(client, s.token, [st(s.cam1, "0", "down", "auth_failed")])
+        rows = db.session.query(AlertDelivery).filter_by(channel="email").all()
+        assert [r.target for r in rows] == ["town@example.cn"]
+        assert alerts.deliver_due() == (1, 0)
+        assert len(server.messages) == 1 and "town@example.cn" in server.messages[0]
+    finally:
+        cfg.clear()
+        cfg.update(saved)
+        server.shutdown()
+        server.server_close()
