@@ -30,7 +30,7 @@ def halls_world(e2e_app: Any, e2e_world: Any) -> dict[str, Any]:
         )
         station, token = services.create_station("县机房", county)
         cams = []
-        for key, name in (("a1a", "甲村便民服务中心"), ("a1b", "乙村便民服务中心")):
+        for key, name in (("a1a", "墙测甲村大厅"), ("a1b", "墙测乙村大厅")):
             village = db.session.get(Region, e2e_world["villages"][key])
             hall = services.create_hall(
                 village, services.HallData(name=name, address=f"{village.name}村委会")
@@ -129,10 +129,13 @@ def test_status_wall_shows_every_camera_with_state_and_uptime(
 ):
     page = page_for(e2e_world["users"]["county_a_viewer"], phone=phone)
     page.goto(f"/halls/wall/{halls_world['town']}")
-    assert page.locator(".wall-cam").count() == 4
-    assert page.locator(".wall-cam .badge-state").first.is_visible()
-    assert "离线" in page.content()
-    assert page.locator("img.snap-thumb").count() == 4
+    # Other browser tests share this database: look at this test's two halls only.
+    mine = page.locator(".wall-hall", has_text="墙测")
+    assert mine.count() == 2
+    assert mine.locator(".wall-cam").count() == 4
+    assert mine.locator(".wall-cam .badge-state").first.is_visible()
+    assert mine.locator(".badge-state", has_text="离线").count() == 1
+    assert mine.locator("img.snap-thumb").count() == 4
     assert page.locator('meta[http-equiv="refresh"]').count() == 1
     shoot(page, f"halls-wall-{'390' if phone else '1366'}")
 
@@ -155,7 +158,7 @@ def test_camera_page_shows_timelines_outages_excuses_and_snapshots(
 def test_report_page_and_out_of_scope_camera(page_for, shoot, e2e_world, halls_world):
     page = page_for(e2e_world["users"]["county_a_viewer"])
     page.goto("/halls/report")
-    assert page.locator("table.report-table tbody tr").count() == 4
+    assert page.locator("table.report-table tbody tr", has_text="墙测").count() == 4
     shoot(page, "halls-report-1366")
     other = page_for(e2e_world["users"]["town_b1_editor"])
     resp = other.goto(f"/halls/cameras/{halls_world['camera_ids'][0]}")

@@ -55,6 +55,12 @@ def state_label_filter(value: object) -> str:
     return STATE_LABELS.get(key, key)
 
 
+@bp.app_template_filter("hours")
+def hours_filter(seconds: int | float | None) -> str:
+    """Seconds as hours with one decimal (report tables: comparable at a glance)."""
+    return "—" if seconds is None else f"{seconds / 3600:.1f}"
+
+
 @bp.app_template_filter("duration")
 def duration_filter(seconds: int | float | None) -> str:
     """3725 → ``1 小时 2 分``."""
