@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, RootModel, model_validator
 from sqlalchemy import select
 
 from tracker.api.core import ApiError, endpoint
@@ -43,6 +43,10 @@ class HallOut(BaseModel):
     contact_name: str
     weekly_hours: dict[str, list[list[str]]]
     cameras: list[CameraOut]
+
+
+class HallList(RootModel[list[HallOut]]):
+    """A list of halls."""
 
 
 class HallsQuery(BaseModel):
@@ -117,7 +121,9 @@ def hall_out(hall: ServiceHall) -> HallOut:
     )
 
 
-@endpoint("/halls", summary="服务大厅列表（本辖区）", tags=TAGS, query=HallsQuery, response=HallOut)
+@endpoint(
+    "/halls", summary="服务大厅列表（本辖区）", tags=TAGS, query=HallsQuery, response=HallList
+)
 def list_halls(query: HallsQuery) -> Any:
     scope = current_scope()
     stmt = scope.filter(select(ServiceHall), ServiceHall).order_by(
@@ -128,7 +134,7 @@ def list_halls(query: HallsQuery) -> Any:
         stmt = stmt.where(
             ServiceHall.region_id.in_(select(Region.id).where(Region.path.like(region.path + "%")))
         )
-    return [hall_out(h) for h in db.session.scalars(stmt)]
+    return HallList([hall_out(h) for h in db.session.scalars(stmt)])
 
 
 @endpoint("/halls/<int:hall_id>", summary="一个服务大厅及其摄像头", tags=TAGS, response=HallOut)
