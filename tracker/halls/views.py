@@ -63,18 +63,12 @@ def hours_filter(seconds: int | float | None) -> str:
 
 @bp.app_template_filter("duration")
 def duration_filter(seconds: int | float | None) -> str:
-    """3725 → ``1 小时 2 分``."""
+    """3725 → ``1 小时 2 分`` (hours, never days: opening time is counted in hours)."""
     if seconds is None:
         return "—"
-    s = int(seconds)
-    d, s = divmod(s, 86400)
-    h, s = divmod(s, 3600)
-    m = s // 60
-    if d:
-        return f"{d} 天 {h} 小时"
-    if h:
-        return f"{h} 小时 {m} 分"
-    return f"{m} 分"
+    h, rest = divmod(int(seconds), 3600)
+    m = rest // 60
+    return f"{h} 小时 {m} 分" if h else f"{m} 分"
 
 
 def _can_decide() -> bool:
