@@ -146,14 +146,23 @@ def test_many_cameras_of_one_station_down_together_give_one_summary(client, worl
     db.session.commit()
     items = [st(c, "5", "down", "unreachable") for c in (s.cam1, s.cam2, cam3)]
     post_reports(client, s.token, items)
-    summary = db.session.query(HallAlert).filter_by(kind=AlertKind.station_down).one()
+    summary = (
+        db.session.query(HallAlert)
+        .filter_by(kind=AlertKind.station_down, station_id=s.station.id)
+        .one()
+    )
     assert "监控站" in summary.title and "网络" in summary.body
-    per_camera = db.session.query(HallAlert).filter_by(kind=AlertKind.down).all()
+    per_camera = (
+        db.session.query(HallAlert).filter_by(kind=AlertKind.down, station_id=s.station.id).all()
+    )
     assert len(per_camera) == 3 and all(
         a.suppressed and a.parent_id == summary.id for a in per_camera
     )
     post_reports(client, s.token, [st(c, "50", "up") for c in (s.cam1, s.cam2, cam3)])
-    kinds = sorted(a.kind.value for a in db.session.query(HallAlert).filter_by(suppressed=False))
+    kinds = sorted(
+        a.kind.value
+        for a in db.session.query(HallAlert).filter_by(suppressed=False, station_id=s.station.id)
+    )
     assert kinds == ["station_down", "station_recovery"]
 
 
