@@ -185,3 +185,19 @@ def test_rollup_command_backfills_months_quarters_and_years(app, db, world):
     assert {"2025-11", "2025-12", "2026-01", "2025-Q4", "2026-Q1", "2025", "2026"} <= got
     bad = app.test_cli_runner().invoke(rollup_cmd, ["--from", "2025-Q1"])
     assert bad.exit_code != 0 and "月份" in bad.output
+
+
+def test_monthly_report_job_keeps_last_month_for_the_city_and_counties(app, db, world):
+    from tracker.dashboard.jobs import monthly_report
+    from tracker.dashboard.models import DashboardReport
+    from tracker.dashboard.services import local_today
+    from tracker.periods import Period, PeriodKind
+
+    with app.test_request_context():
+        monthly_report()
+    last = Period.containing(local_today(), PeriodKind.month).previous().key
+    kept = {
+        r.region_id
+        for r in db.session.query(DashboardReport).filter(DashboardReport.period == last)
+    }
+    assert {world.city.id, world.county_a.id, world.county_b.id} <= kept
