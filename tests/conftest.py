@@ -11,13 +11,14 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 from sqlalchemy import create_engine
@@ -64,7 +65,9 @@ def app_factory(
             "SERVER_NAME": "tracker.test",
         }
         config.update(overrides)
-        return create_app(config)
+        app = create_app(config)
+        app.test_client_class = IsolatedClient
+        return app
 
     return make
 
@@ -72,6 +75,31 @@ def app_factory(
 @pytest.fixture(scope="session")
 def app(app_factory: Callable[..., Flask]) -> Flask:
     return app_factory()
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs as in production: in its own app
+    context, with its own ``g`` and its own database session.
+
+    Without this, a request reuses the app context the ``db`` fixture holds, so
+    ``g`` (the signed-in user, the scope) carries over from one request to the
+    next, and a view's ``rollback()`` undoes the test's own unflushed setup.
+    The request's session still shares the test's connection (and so its
+    transaction), as a savepoint of its own.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        if self.preserve_context:  # ``with client:`` keeps the request context for the test
+            return super().open(*args, **kwargs)
+        if not has_app_context():
+            return contextvars.Context().run(super().open, *args, **kwargs)
+        from tracker.extensions import db as sqla
+
+        sqla.session.flush()  # the request sees the test's setup ...
+        try:
+            return contextvars.Context().run(super().open, *args, **kwargs)
+        finally:
+            sqla.session.expire_all()  # ... and the test sees what the request wrote
 
 
 class _ConnectionBoundSession(FlaskSQLAlchemySession):
