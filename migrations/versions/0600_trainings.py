@@ -12,7 +12,6 @@ from alembic import op
 
 import tracker.models.base
 
-
 revision: str = "0600_trainings"
 down_revision: str | Sequence[str] | None = "0001_foundation"
 branch_labels: str | Sequence[str] | None = None
