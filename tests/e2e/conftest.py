@@ -8,6 +8,7 @@ to keep screenshots of the pages the tests visit (desktop and phone widths).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -33,30 +34,28 @@ PHONE = {"width": 390, "height": 844}
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="session")
-def e2e_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
+def new_e2e_app(tmp_path_factory: pytest.TempPathFactory, name: str) -> Any:
+    """An app on its own freshly migrated SQLite file, CSRF on (as users get it)."""
     from tracker import create_app
     from tracker.database import upgrade
 
-    path = tmp_path_factory.mktemp("e2e") / "e2e.db"
-    url = f"sqlite:///{path}"
+    url = f"sqlite:///{tmp_path_factory.mktemp(name) / f'{name}.db'}"
     upgrade(url)
-    app = create_app(
+    return create_app(
         {
             "SQLALCHEMY_DATABASE_URI": url,
-            "UPLOAD_DIR": str(tmp_path_factory.mktemp("e2e-uploads")),
+            "UPLOAD_DIR": str(tmp_path_factory.mktemp(f"{name}-uploads")),
             "WTF_CSRF_ENABLED": True,
         }
     )
-    return app
 
 
-@pytest.fixture(scope="session")
-def e2e_world(e2e_app: Any) -> Any:
+def seed_world(app: Any) -> dict[str, Any]:
+    """Commit the factories' test world; return plain user names and village ids."""
     from tests.factories import build_world
     from tracker.extensions import db
 
-    with e2e_app.app_context():
+    with app.app_context():
         world = build_world()
         db.session.commit()
         # Keep plain values: the objects' session closes with this context.
@@ -70,15 +69,32 @@ def e2e_world(e2e_app: Any) -> Any:
     return {"users": users, "villages": villages}
 
 
-@pytest.fixture(scope="session")
-def live_server(e2e_app: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, e2e_app, threaded=True)
+@contextlib.contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """Serve ``app`` on a free 127.0.0.1 port in a thread; stop it on exit."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def e2e_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return new_e2e_app(tmp_path_factory, "e2e")
+
+
+@pytest.fixture(scope="session")
+def e2e_world(e2e_app: Any) -> Any:
+    return seed_world(e2e_app)
+
+
+@pytest.fixture(scope="session")
+def live_server(e2e_app: Any) -> Iterator[str]:
+    with serve(e2e_app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -8,13 +8,14 @@ county's. Screenshots at 1366 and 390 px when SCREENSHOTS=DIR is set.
 from __future__ import annotations
 
 import random
-import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+
+from tests.e2e.conftest import new_e2e_app, seed_world, serve
 
 pytestmark = pytest.mark.e2e
 
@@ -169,49 +170,18 @@ def _seed_village(rng: random.Random, village: Any, county: Any, user: Any, sinc
 # browser tests (which count cameras and rows) stays as they expect.
 @pytest.fixture(scope="module")
 def e2e_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from tracker import create_app
-    from tracker.database import upgrade
-
-    url = f"sqlite:///{tmp_path_factory.mktemp('e2e-dash') / 'dash.db'}"
-    upgrade(url)
-    return create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "UPLOAD_DIR": str(tmp_path_factory.mktemp("e2e-dash-uploads")),
-            "WTF_CSRF_ENABLED": True,
-        }
-    )
+    return new_e2e_app(tmp_path_factory, "e2e-dash")
 
 
 @pytest.fixture(scope="module")
 def e2e_world(e2e_app: Any) -> Any:
-    from tests.factories import build_world
-    from tracker.extensions import db
-
-    with e2e_app.app_context():
-        world = build_world()
-        db.session.commit()
-        users = {k: u.username for k, u in world.users.items()}
-        villages = {
-            "a1a": world.village_a1a.id,
-            "a1b": world.village_a1b.id,
-            "a2a": world.village_a2a.id,
-            "b1a": world.village_b1a.id,
-        }
-    return {"users": users, "villages": villages}
+    return seed_world(e2e_app)
 
 
 @pytest.fixture(scope="module")
 def live_server(e2e_app: Any) -> Iterator[str]:
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, e2e_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
+    with serve(e2e_app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
