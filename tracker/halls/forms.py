@@ -15,6 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from tracker.forms import as_choices
 from tracker.halls.rules import WEEKDAY_LABELS
 
 
@@ -56,7 +57,9 @@ class CameraForm(FlaskForm):
         "定时截图（分钟，0 = 不截）",
         validators=[InputRequired("请填写"), NumberRange(0, 1440, "应在 0–1440 之间")],
     )
-    rtsp_transport = SelectField("RTSP 传输", choices=[("tcp", "TCP（推荐）"), ("udp", "UDP")])
+    rtsp_transport = SelectField(
+        "RTSP 传输", choices=as_choices([("tcp", "TCP（推荐）"), ("udp", "UDP")])
+    )
     down_after = IntegerField(
         "连续几次异常判定离线", validators=[Optional(), NumberRange(1, 20, "应在 1–20 之间")]
     )
@@ -82,5 +85,5 @@ class ExcuseForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
-    decision = SelectField("审核", choices=[("approve", "批准"), ("reject", "驳回")])
+    decision = SelectField("审核", choices=as_choices([("approve", "批准"), ("reject", "驳回")]))
     note = StringField("审核意见", validators=[Optional(), Length(max=500)])

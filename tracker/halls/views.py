@@ -16,6 +16,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from tracker.extensions import db
+from tracker.forms import as_choices
 from tracker.halls import api as _api  # noqa: F401  (registers the JSON endpoints)
 from tracker.halls import rules, services
 from tracker.halls import station_api as _station_api  # noqa: F401  (registers /api/v1/station)
@@ -229,7 +230,7 @@ def new_hall() -> ResponseReturnValue:
     scope = current_scope()
     scope.require_write()
     form = HallForm()
-    form.region_id.choices = _village_choices()
+    form.region_id.choices = as_choices(_village_choices())
     if request.method == "GET":
         if request.args.get("village", type=int):
             form.region_id.data = request.args.get("village", type=int)
@@ -259,7 +260,7 @@ def edit_hall(hall_id: int) -> ResponseReturnValue:
     hall = scope.get_or_404(ServiceHall, hall_id)
     scope.require_write(hall.region_id)
     form = HallForm(obj=hall)
-    form.region_id.choices = [(hall.region_id, hall.region.name)]
+    form.region_id.choices = as_choices([(hall.region_id, hall.region.name)])
     if request.method == "GET":
         for d in range(7):
             getattr(form, f"hours_{d}").data = rules.ranges_text(hall.weekly_hours.get(str(d), []))
@@ -374,7 +375,7 @@ def new_camera(hall_id: int) -> ResponseReturnValue:
     hall = scope.get_or_404(ServiceHall, hall_id)
     scope.require_admin(hall.region_id)
     form = CameraForm()
-    form.station_id.choices = _station_choices()
+    form.station_id.choices = as_choices(_station_choices())
     if request.method == "GET":
         cfg = services.settings()
         form.check_interval_s.data = cfg["default_check_interval_s"]
@@ -401,7 +402,7 @@ def edit_camera(camera_id: int) -> ResponseReturnValue:
     cam = scope.get_or_404(Camera, camera_id)
     scope.require_admin(cam.region_id)
     form = CameraForm(obj=cam)
-    form.station_id.choices = _station_choices()
+    form.station_id.choices = as_choices(_station_choices())
     if request.method == "GET":
         form.stream_url.data = ""
         form.station_id.data = cam.station_id or 0
@@ -427,7 +428,7 @@ def camera(camera_id: int) -> ResponseReturnValue:
     scope = current_scope()
     cam = scope.get_or_404(Camera, camera_id)
     form = ExcuseForm()
-    form.kind.choices = [(k.value, services.EXCUSE_LABELS[k]) for k in ExcuseKind]
+    form.kind.choices = as_choices([(k.value, services.EXCUSE_LABELS[k]) for k in ExcuseKind])
     if request.method == "POST":
         scope.require_write(cam.region_id)
         if form.validate_on_submit():

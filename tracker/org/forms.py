@@ -23,6 +23,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
+from tracker.forms import as_choices
 from tracker.models import Gender, MemberStatus, Role
 
 REQUIRED = _l("必填")
@@ -61,7 +62,9 @@ class MemberForm(FlaskForm):
     name = StringField(_l("姓名"), validators=[DataRequired(REQUIRED), Length(max=32)])
     gender = SelectField(
         _l("性别"),
-        choices=[("", "—"), (Gender.male.value, _l("男")), (Gender.female.value, _l("女"))],
+        choices=as_choices(
+            [("", "—"), (Gender.male.value, _l("男")), (Gender.female.value, _l("女"))]
+        ),
         validators=[Optional()],
     )
     birth_year = IntegerField(
@@ -70,10 +73,12 @@ class MemberForm(FlaskForm):
     )
     status = SelectField(
         _l("党员类别"),
-        choices=[
-            (MemberStatus.full.value, _l("正式党员")),
-            (MemberStatus.probationary.value, _l("预备党员")),
-        ],
+        choices=as_choices(
+            [
+                (MemberStatus.full.value, _l("正式党员")),
+                (MemberStatus.probationary.value, _l("预备党员")),
+            ]
+        ),
         validators=[DataRequired(REQUIRED)],
     )
     group_id = SelectField(_l("所在党小组"), coerce=int, validators=[Optional()])
@@ -113,7 +118,9 @@ class UserForm(FlaskForm):
 
     username = StringField(_l("用户名"), validators=[DataRequired(REQUIRED), Length(max=64)])
     display_name = StringField(_l("姓名"), validators=[DataRequired(REQUIRED), Length(max=64)])
-    role = SelectField(_l("角色"), choices=ROLE_CHOICES, validators=[DataRequired(REQUIRED)])
+    role = SelectField(
+        _l("角色"), choices=as_choices(ROLE_CHOICES), validators=[DataRequired(REQUIRED)]
+    )
     region_id = SelectField(_l("所属单位"), coerce=int, validators=[DataRequired(REQUIRED)])
     phone = StringField(_l("联系电话"), validators=[Optional(), Length(max=20)])
     active = BooleanField(_l("启用"), default=True)

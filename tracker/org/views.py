@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tracker.auth.services import create_api_token
 from tracker.extensions import db
+from tracker.forms import as_choices
 from tracker.models import (
     ApiToken,
     AuditLog,
@@ -384,7 +385,9 @@ def group_edit(group_id: int) -> ResponseReturnValue:
 
 def _member_form(branch: Branch, obj: Member | None = None) -> forms.MemberForm:
     form = forms.MemberForm(obj=obj)
-    form.group_id.choices = [(0, "—")] + [(g.id, g.name) for g in services.groups_of(branch.id)]
+    form.group_id.choices = as_choices(
+        [(0, "—")] + [(g.id, g.name) for g in services.groups_of(branch.id)]
+    )
     if obj is not None and not form.is_submitted():
         form.group_id.data = obj.group_id or 0
         form.gender.data = obj.gender.value if obj.gender else ""
@@ -512,7 +515,7 @@ def _cadre_form(region: Region, obj: VillageCadre | None = None) -> forms.CadreF
     form = forms.CadreForm(obj=obj)
     branch = branch_of(region.id)
     members = services.roster(branch.id) if branch else []
-    form.member_id.choices = [(0, "—")] + [(m.id, m.name) for m in members]
+    form.member_id.choices = as_choices([(0, "—")] + [(m.id, m.name) for m in members])
     if obj is not None and not form.is_submitted():
         form.member_id.data = obj.member_id or 0
     return form
@@ -764,7 +767,7 @@ def user_new() -> ResponseReturnValue:
     scope = current_scope()
     scope.require_admin()
     form = forms.UserForm()
-    form.region_id.choices = _region_choices()
+    form.region_id.choices = as_choices(_region_choices())
     if form.validate_on_submit():
         region = db.session.get(Region, form.region_id.data)
         try:
@@ -801,7 +804,7 @@ def user_edit(user_id: int) -> ResponseReturnValue:
     user = scope.get_or_404(User, user_id)
     scope.require_admin()
     form = forms.UserForm(obj=user)
-    form.region_id.choices = _region_choices()
+    form.region_id.choices = as_choices(_region_choices())
     if not form.is_submitted():
         form.role.data = Role(user.role).value
     if form.validate_on_submit():
@@ -853,7 +856,7 @@ def user_password(user_id: int) -> ResponseReturnValue:
             flash(_("已重置 %(name)s 的密码。", name=user.username), "success")
             return redirect(url_for("org.users"))
     form = forms.UserForm(formdata=None, obj=user)
-    form.region_id.choices = _region_choices()
+    form.region_id.choices = as_choices(_region_choices())
     form.role.data = Role(user.role).value
     return (
         render_template("org/user_form.html", form=form, user=user, password_form=pw_form),
