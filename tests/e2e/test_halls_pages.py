@@ -134,7 +134,7 @@ def test_status_wall_shows_every_camera_with_state_and_uptime(
     assert mine.count() == 2
     assert mine.locator(".wall-cam").count() == 4
     assert mine.locator(".wall-cam .badge-state").first.is_visible()
-    assert mine.locator(".badge-state", has_text="离线").count() == 1
+    assert mine.locator(".badge-state", has_text="故障").count() == 1
     assert mine.locator("img.snap-thumb").count() == 4
     assert page.locator('meta[http-equiv="refresh"]').count() == 1
     shoot(page, f"halls-wall-{'390' if phone else '1366'}")

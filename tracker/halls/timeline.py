@@ -22,7 +22,8 @@ from tracker.halls.rules import (
 )
 
 COLOURS = {"up": "#2e9d4d", "down": "#d6333a", "picture": "#f0a020", "unknown": "#c5c9cf"}
-STATE_LABELS = {"up": "正常", "down": "离线", "unknown": "未知"}
+# "down" covers a dead stream and a bad picture (frozen/black/blurred) alike: 故障.
+STATE_LABELS = {"up": "正常", "down": "故障", "unknown": "未知"}
 
 
 def colour(iv: Interval) -> str:

@@ -34,15 +34,13 @@ from tracker.halls.models import (
     Station,
 )
 from tracker.halls.rules import SHANGHAI, UptimeTotals
-from tracker.halls.timeline import day_svg, month_svg
+from tracker.halls.timeline import STATE_LABELS, day_svg, month_svg
 from tracker.home import TodoItem, todo_provider
 from tracker.models import Region, RegionLevel, utcnow
 from tracker.periods import Period, PeriodError
 from tracker.scope import Scope, current_scope
 
 bp = Blueprint("halls", __name__, url_prefix="/halls")
-
-STATE_LABELS = {"up": "正常", "down": "离线", "unknown": "未知"}
 
 
 @bp.app_template_filter("cause_label")
