@@ -238,15 +238,14 @@ EXPECTED_A1A = round(WEIGHTED_POINTS_A1A / 95, 1)
 
 
 def expected_a1a() -> float:
-    """72.8 — or, once a trainings register is installed, 69.2: a1a held no
-    training in Q3 2025, so 培训开展 applies with 0 points and weight 5."""
-    from tracker.dashboard.sources import trainings_available
-
-    return round(WEIGHTED_POINTS_A1A / 100, 1) if trainings_available() else EXPECTED_A1A
+    """69.2: a1a held no training in Q3 2025, so 培训开展 applies with 0 points
+    and weight 5 on top of the 72.8 of the other components (weights 95)."""
+    return round(WEIGHTED_POINTS_A1A / 100, 1)
 
 
 def test_hand_computed_value_is_72_8():
     assert EXPECTED_A1A == 72.8
+    assert expected_a1a() == 69.2
 
 
 def test_village_snapshot_matches_hand_computed_figures(app, db, world, dash_world):
@@ -341,7 +340,8 @@ def test_score_is_none_when_nothing_applies():
 
 def test_trainings_do_not_apply_without_a_register_and_say_why():
     cfg = dataclasses.replace(
-        rules.DEFAULT_CONFIG, unavailable={"trainings": rules.TRAININGS_UNAVAILABLE}
+        rules.DEFAULT_CONFIG,
+        unavailable={"trainings": "尚无培训台账：没有数据来源，本项不计分（不编造数据）"},
     )
     sc = rules.score({"trainings": (1, 1), "meetings": (1, 1)}, cfg)
     assert sc.component("trainings").applies is False

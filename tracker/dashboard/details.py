@@ -129,16 +129,11 @@ def village_detail(village: Region, period: Period, today: date | None = None) -
     detail = VillageDetail()
     names = kind_names()
     from tracker.meetings.obligations import obligations_for_branches
-    from tracker.meetings.rules import Period as MeetingPeriod
     from tracker.models import Branch
 
     branch_ids = list(db.session.scalars(select(Branch.id).where(Branch.region_id == village.id)))
     statuses = [
-        s
-        for items in obligations_for_branches(
-            branch_ids, MeetingPeriod.parse(period.key), today
-        ).values()
-        for s in items
+        s for items in obligations_for_branches(branch_ids, period, today).values() for s in items
     ]
     order = {"missing": 0, "met_late": 1, "due": 2, "met": 3}
     for s in sorted(statuses, key=lambda s: (order[s.status], s.kind, s.window.start)):

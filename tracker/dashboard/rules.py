@@ -66,10 +66,6 @@ COMPONENTS: tuple[ComponentSpec, ...] = (
     ComponentSpec("camera_uptime", "监控完好", "完好率（开放时间内）", "完好秒数", "应计秒数"),
     ComponentSpec("trainings", "培训开展", "按期培训率", "已举办", "应举办"),
 )
-# Said when the trainings register (tracker.trainings) is not installed.
-TRAININGS_UNAVAILABLE = (
-    "尚无培训台账：没有数据来源，本项不计分（不编造数据），其权重按规则分摊给其他项。"
-)
 COMPONENT_BY_KEY = {c.key: c for c in COMPONENTS}
 
 

@@ -70,17 +70,8 @@ class DashboardError(ValueError):
 
 
 def scoring_config() -> rules.ScoringConfig:
-    """Weights, targets and bands from ``config.toml [dashboard]``.
-
-    The trainings component is marked unavailable (with the reason) while no
-    trainings register is installed.
-    """
-    from tracker.dashboard.sources import trainings_available
-
-    unavailable = {} if trainings_available() else {"trainings": rules.TRAININGS_UNAVAILABLE}
-    return rules.ScoringConfig.from_settings(
-        current_app.config["SETTINGS"]["dashboard"], unavailable
-    )
+    """Weights, targets and bands from ``config.toml [dashboard]``."""
+    return rules.ScoringConfig.from_settings(current_app.config["SETTINGS"]["dashboard"])
 
 
 def active_components(config: rules.ScoringConfig) -> list[rules.ComponentSpec]:

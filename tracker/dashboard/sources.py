@@ -93,7 +93,6 @@ def meeting_figures(
     """
     from tracker.meetings import obligations as mo
     from tracker.meetings.models import Meeting
-    from tracker.meetings.rules import Period as MeetingPeriod
     from tracker.models import Branch
 
     vlist = list(villages)
@@ -106,8 +105,7 @@ def meeting_figures(
             select(Branch.id, Branch.region_id).where(Branch.region_id.in_(in_path))
         ).all()
     )
-    mperiod = MeetingPeriod.parse(period.key)
-    results = mo.obligations_for_region(path, mperiod, today)
+    results = mo.obligations_for_region(path, period, today)
     for branch_id, statuses in results.items():
         fig = out.get(village_of_branch.get(branch_id, -1))
         if fig is None:
@@ -127,7 +125,7 @@ def meeting_figures(
         fig.due = fig.met + fig.met_late + sum(fig.missing_by_kind.values())
     if village_of_branch:
         for branch_id, (late, total) in mo.late_entry_counts(
-            list(village_of_branch), mperiod
+            list(village_of_branch), period
         ).items():
             fig = out.get(village_of_branch[branch_id])
             if fig is not None:
@@ -330,29 +328,12 @@ def _add_live_tail(out: dict[int, CameraFigures], path: str, scope: Any, period:
 # -- trainings ---------------------------------------------------------------------------
 
 
-def trainings_available() -> bool:
-    """Whether a trainings register (``tracker.trainings``) is installed and configured."""
-    try:
-        from tracker.trainings.services import frequency
-    except ImportError:
-        return False
-    try:
-        frequency()
-    except (KeyError, ValueError):
-        return False
-    return True
-
-
 def training_figures(path: str, period: Period, today: date) -> dict[int, tuple[int, int]]:
     """``{village id: (windows met, windows settled)}`` from the trainings register.
 
     :func:`tracker.trainings.services.figures_for_branches` evaluates every
-    branch's training obligation windows with one query. Empty when no register
-    is installed (the component is then shown as not scored, with the reason).
+    branch's training obligation windows with one query.
     """
-    if not trainings_available():
-        return {}
-    from tracker.meetings.rules import Period as MeetingPeriod
     from tracker.models import Branch
     from tracker.trainings.services import figures_for_branches
 
@@ -363,9 +344,7 @@ def training_figures(path: str, period: Period, today: date) -> dict[int, tuple[
         ).all()
     )
     out: dict[int, tuple[int, int]] = {}
-    for branch_id, fig in figures_for_branches(
-        list(village_of), MeetingPeriod.parse(period.key), today
-    ).items():
+    for branch_id, fig in figures_for_branches(list(village_of), period, today).items():
         met, due = out.get(village_of[branch_id], (0, 0))
         out[village_of[branch_id]] = (met + fig.windows_met, due + fig.windows_required)
     return out
