@@ -323,3 +323,16 @@ def test_a_lost_race_for_a_unique_name_saves_nothing_and_says_so(world, db, logi
         )
     )
     assert count == 1
+
+
+def test_region_page_counts_villages_and_members_under_each_child(world, login):
+    import re
+
+    html = login(world.users["county_a_viewer"]).get(f"/org/regions/{world.county_a.id}")
+    rows = {
+        name: [int(n) for n in re.findall(r'<td class="text-end">(\d+)</td>', row)]
+        for name, row in re.findall(
+            r">(镇甲[一二])</a>(.*?)</tr>", html.get_data(as_text=True), re.S
+        )
+    }
+    assert rows == {"镇甲一": [2, 12], "镇甲二": [1, 6]}

@@ -32,6 +32,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from tracker.auth.services import create_api_token
 from tracker.extensions import db
@@ -125,26 +126,28 @@ def regions(region_id: int | None = None) -> ResponseReturnValue:
     if region.level == RegionLevel.village:
         return redirect(url_for("org.village", region_id=region.id))
     children = region.children
-    counts: dict[int, int] = {}
-    villages: dict[int, int] = {}
-    for child in children:
-        sub = select(Region.id).where(Region.path.like(child.path + "%"))
-        counts[child.id] = int(
-            db.session.scalar(
-                select(func.count(Member.id)).where(
-                    Member.region_id.in_(sub), Member.left_on.is_(None)
-                )
-            )
-            or 0
-        )
-        villages[child.id] = int(
-            db.session.scalar(
-                select(func.count(Region.id)).where(
-                    Region.path.like(child.path + "%"), Region.level == RegionLevel.village
-                )
-            )
-            or 0
-        )
+    # One grouped query each for all children: a child's subtree is the nodes
+    # whose path starts with the child's path.
+    child, node = aliased(Region), aliased(Region)
+    under_child = node.path.like(child.path + "%")
+    is_child = child.parent_id == region.id
+    counts: dict[int, int] = dict(
+        db.session.execute(
+            select(child.id, func.count(Member.id))
+            .join(node, under_child)
+            .join(Member, Member.region_id == node.id)
+            .where(is_child, Member.left_on.is_(None))
+            .group_by(child.id)
+        ).all()
+    )
+    villages: dict[int, int] = dict(
+        db.session.execute(
+            select(child.id, func.count(node.id))
+            .join(node, under_child)
+            .where(is_child, node.level == RegionLevel.village)
+            .group_by(child.id)
+        ).all()
+    )
     form = forms.RegionForm()
     return render_template(
         "org/regions.html",
