@@ -94,6 +94,13 @@ class Scope:
             abort(404)
         return obj
 
+    def get_for_write(self, model: type[T], ident: Any) -> T:
+        """Load one object to change it: 404 if missing or out of scope, 403 for a viewer."""
+        obj = self.get_or_404(model, ident)
+        if not self.can_write:
+            abort(403)
+        return obj
+
     def require_write(self, region_id: int | None = None) -> None:
         """Abort unless this user may write in ``region_id`` (or anywhere, if None)."""
         if region_id is not None and not self.contains_region_id(region_id):

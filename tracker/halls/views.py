@@ -235,8 +235,7 @@ def new_hall() -> ResponseReturnValue:
         for d in range(7):
             getattr(form, f"hours_{d}").data = rules.ranges_text(rules.DEFAULT_WEEKLY_HOURS[str(d)])
     if form.validate_on_submit():
-        village = scope.get_or_404(Region, form.region_id.data)
-        scope.require_write(village.id)
+        village = scope.get_for_write(Region, form.region_id.data)
         weekly = _hours_from_form(form)
         if weekly is not None:
             try:
@@ -255,8 +254,7 @@ def new_hall() -> ResponseReturnValue:
 @login_required
 def edit_hall(hall_id: int) -> ResponseReturnValue:
     scope = current_scope()
-    hall = scope.get_or_404(ServiceHall, hall_id)
-    scope.require_write(hall.region_id)
+    hall = scope.get_for_write(ServiceHall, hall_id)
     form = HallForm(obj=hall)
     form.region_id.choices = as_choices([(hall.region_id, hall.region.name)])
     if request.method == "GET":
@@ -321,8 +319,7 @@ def hall(hall_id: int) -> ResponseReturnValue:
 @login_required
 def delete_exception(exception_id: int) -> ResponseReturnValue:
     scope = current_scope()
-    row = scope.get_or_404(HallException, exception_id)
-    scope.require_write(row.region_id)
+    row = scope.get_for_write(HallException, exception_id)
     hall_id = row.hall_id
     services.delete_exception(row)
     db.session.commit()
@@ -536,8 +533,7 @@ def excuses() -> ResponseReturnValue:
 @login_required
 def decide_excuse(excuse_id: int) -> ResponseReturnValue:
     scope = current_scope()
-    excuse = scope.get_or_404(OutageExcuse, excuse_id)
-    scope.require_write(excuse.region_id)
+    excuse = scope.get_for_write(OutageExcuse, excuse_id)
     if not _can_decide():
         abort(403)
     form = DecisionForm()

@@ -309,8 +309,7 @@ def api_matters(query: MatterQuery) -> MatterPage:
 )
 def api_register(body: MatterIn) -> Any:
     scope = current_scope()
-    village = scope.get_or_404(Region, body.village_id)
-    scope.require_write(village.id)
+    village = scope.get_for_write(Region, body.village_id)
     matter_type = db.session.get(MatterType, body.matter_type_id)
     if matter_type is None:
         raise ApiError(422, "没有该事项", fields={"matter_type_id": "没有该事项"})
@@ -370,8 +369,7 @@ def api_events(matter_id: int) -> list[EventOut]:
 )
 def api_add_event(matter_id: int, body: EventIn) -> Any:
     scope = current_scope()
-    matter = scope.get_or_404(ServiceMatter, matter_id)
-    scope.require_write(matter.region_id)
+    matter = scope.get_for_write(ServiceMatter, matter_id)
     to_user = None
     if body.to_user_id is not None:
         to_user = db.session.get(User, body.to_user_id)

@@ -482,8 +482,7 @@ def add_event(matter_id: int) -> ResponseReturnValue:
     Each action's fields are prefixed with its kind (``completed-note``).
     """
     scope = current_scope()
-    matter = scope.get_or_404(ServiceMatter, matter_id)
-    scope.require_write(matter.region_id)
+    matter = scope.get_for_write(ServiceMatter, matter_id)
     try:
         kind = EventKind(request.form.get("kind", ""))
     except ValueError:

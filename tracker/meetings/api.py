@@ -348,8 +348,7 @@ def get_meeting(meeting_id: int) -> MeetingOut:
 )
 def update_meeting(meeting_id: int, body: MeetingUpdate) -> MeetingOut:
     scope = current_scope()
-    meeting = scope.get_or_404(Meeting, meeting_id)
-    scope.require_write(meeting.region_id)
+    meeting = scope.get_for_write(Meeting, meeting_id)
     try:
         services.update_meeting(
             meeting,
@@ -375,8 +374,7 @@ def update_meeting(meeting_id: int, body: MeetingUpdate) -> MeetingOut:
 )
 def delete_meeting(meeting_id: int, query: DeleteQuery) -> MeetingOut:
     scope = current_scope()
-    meeting = scope.get_or_404(Meeting, meeting_id)
-    scope.require_write(meeting.region_id)
+    meeting = scope.get_for_write(Meeting, meeting_id)
     try:
         services.delete_meeting(meeting, current_user.id, query.reason, scope.is_admin)
     except MeetingError as exc:

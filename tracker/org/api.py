@@ -271,8 +271,7 @@ def org_group_create(region_id: int, body: GroupIn) -> GroupOut:
 )
 def org_group_update(group_id: int, body: GroupPatch) -> GroupOut:
     scope = current_scope()
-    group = scope.get_or_404(PartyGroup, group_id)
-    scope.require_write(group.region_id)
+    group = scope.get_for_write(PartyGroup, group_id)
     with org_errors():
         services.update_group(group, body.name, body.dissolved_on)
     return GroupOut.of(group)
@@ -396,8 +395,7 @@ def org_member(member_id: int) -> MemberOut:
 )
 def org_member_update(member_id: int, body: MemberPatch) -> MemberOut:
     scope = current_scope()
-    member = scope.get_or_404(Member, member_id)
-    scope.require_write(member.region_id)
+    member = scope.get_for_write(Member, member_id)
     current = MemberIn(
         name=member.name,
         status=member.status,
@@ -428,8 +426,7 @@ def org_member_update(member_id: int, body: MemberPatch) -> MemberOut:
 )
 def org_member_leave(member_id: int, body: MemberLeave) -> MemberOut:
     scope = current_scope()
-    member = scope.get_or_404(Member, member_id)
-    scope.require_write(member.region_id)
+    member = scope.get_for_write(Member, member_id)
     with org_errors():
         services.member_leaves(member, body.left_on, body.reason)
     return MemberOut.of(member)
@@ -507,8 +504,7 @@ def org_cadre_create(region_id: int, body: CadreIn) -> CadreOut:
 )
 def org_cadre_update(cadre_id: int, body: CadreIn) -> CadreOut:
     scope = current_scope()
-    cadre = scope.get_or_404(VillageCadre, cadre_id)
-    scope.require_write(cadre.region_id)
+    cadre = scope.get_for_write(VillageCadre, cadre_id)
     with org_errors():
         services.update_cadre(cadre, services.CadreData(**body.model_dump()))
     return CadreOut.of(cadre)

@@ -360,8 +360,7 @@ def groups(region_id: int) -> ResponseReturnValue:
 @login_required
 def group_edit(group_id: int) -> ResponseReturnValue:
     scope = current_scope()
-    group = scope.get_or_404(PartyGroup, group_id)
-    scope.require_write(group.region_id)
+    group = scope.get_for_write(PartyGroup, group_id)
     region = group.branch.region
     form = forms.GroupForm(obj=group)
     if form.validate_on_submit():
@@ -451,8 +450,7 @@ def member_new(region_id: int) -> ResponseReturnValue:
 def member_edit(member_id: int) -> ResponseReturnValue:
     """Change a member's details."""
     scope = current_scope()
-    member = scope.get_or_404(Member, member_id)
-    scope.require_write(member.region_id)
+    member = scope.get_for_write(Member, member_id)
     region = member.branch.region
     form = _member_form(member.branch, member)
     if form.validate_on_submit():
@@ -483,8 +481,7 @@ def member_edit(member_id: int) -> ResponseReturnValue:
 def member_leave(member_id: int) -> ResponseReturnValue:
     """Take a member off the active roster from a date."""
     scope = current_scope()
-    member = scope.get_or_404(Member, member_id)
-    scope.require_write(member.region_id)
+    member = scope.get_for_write(Member, member_id)
     form = forms.LeaveForm()
     if form.validate_on_submit():
         try:
@@ -573,8 +570,7 @@ def cadres(region_id: int) -> ResponseReturnValue:
 @login_required
 def cadre_edit(cadre_id: int) -> ResponseReturnValue:
     scope = current_scope()
-    cadre = scope.get_or_404(VillageCadre, cadre_id)
-    scope.require_write(cadre.region_id)
+    cadre = scope.get_for_write(VillageCadre, cadre_id)
     region = db.session.get(Region, cadre.region_id)
     assert region is not None
     form = _cadre_form(region, cadre)

@@ -175,8 +175,7 @@ def detail(training_id: int) -> ResponseReturnValue:
 @login_required
 def edit(training_id: int) -> ResponseReturnValue:
     scope = current_scope()
-    training = scope.get_or_404(Training, training_id)
-    scope.require_write(training.region_id)
+    training = scope.get_for_write(Training, training_id)
     region = db.session.get(Region, training.region_id)
     form = TrainingForm(obj=training if request.method == "GET" else None)
     _roster_choices(form, training.branch, form.held_on.data or training.held_on)
@@ -208,8 +207,7 @@ def edit(training_id: int) -> ResponseReturnValue:
 @login_required
 def delete(training_id: int) -> ResponseReturnValue:
     scope = current_scope()
-    training = scope.get_or_404(Training, training_id)
-    scope.require_write(training.region_id)
+    training = scope.get_for_write(Training, training_id)
     form = DeleteForm()
     if not form.validate_on_submit():
         flash("删除须填写原因。", "danger")
