@@ -134,7 +134,7 @@ def list_halls(query: HallsQuery) -> Any:
         stmt = stmt.where(
             ServiceHall.region_id.in_(select(Region.id).where(Region.path.like(region.path + "%")))
         )
-    return HallList([hall_out(h) for h in db.session.scalars(stmt)])
+    return HallList([hall_out(h) for h in db.session.scalars(services.with_cameras(stmt))])
 
 
 @endpoint("/halls/<int:hall_id>", summary="一个服务大厅及其摄像头", tags=TAGS, response=HallOut)

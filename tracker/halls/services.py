@@ -27,8 +27,9 @@ from typing import Any
 import chinese_calendar
 from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.extensions import db
 from tracker.halls import rules
@@ -856,11 +857,25 @@ def uptime_bulk(camera_ids: Sequence[int], first: date, last: date) -> dict[int,
     return out
 
 
-def cameras_under(region: Region, active_only: bool = True) -> list[Camera]:
-    """Every camera of the halls in ``region``'s subtree."""
+def with_cameras(stmt: Select[Any]) -> Select[Any]:
+    """A list of halls with their village and cameras (and each camera's status) loaded
+    in two more statements, whatever the number of halls: no query per row."""
+    return stmt.options(
+        joinedload(ServiceHall.region),
+        selectinload(ServiceHall.cameras).joinedload(Camera.status),
+    )
+
+
+def cameras_under(
+    region: Region, active_only: bool = True, with_hall: bool = False
+) -> list[Camera]:
+    """Every camera of the halls in ``region``'s subtree (``with_hall``: each camera's
+    hall and village loaded in the same statement, for a report that names them)."""
     stmt = select(Camera).where(
         Camera.region_id.in_(select(Region.id).where(Region.path.like(region.path + "%")))
     )
+    if with_hall:
+        stmt = stmt.options(joinedload(Camera.hall).joinedload(ServiceHall.region))
     if active_only:
         stmt = stmt.where(Camera.active.is_(True))
     return list(db.session.scalars(stmt.order_by(Camera.id)))

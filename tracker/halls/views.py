@@ -93,8 +93,10 @@ def _state_of(status: CameraStatus | None) -> str:
 def index() -> ResponseReturnValue:
     scope = current_scope()
     halls = db.session.scalars(
-        scope.filter(select(ServiceHall), ServiceHall).order_by(
-            ServiceHall.region_id, ServiceHall.name
+        services.with_cameras(
+            scope.filter(select(ServiceHall), ServiceHall).order_by(
+                ServiceHall.region_id, ServiceHall.name
+            )
         )
     ).all()
     today = services.local_today()
@@ -129,12 +131,18 @@ def wall(region_id: int | None = None) -> ResponseReturnValue:
     """Status wall of a township/county: readable on a wall screen, refreshes every minute."""
     scope = current_scope()
     region = scope.get_or_404(Region, region_id if region_id is not None else scope.region_id)
-    halls = db.session.scalars(
-        select(ServiceHall)
-        .join(Region, Region.id == ServiceHall.region_id)
-        .where(Region.path.like(region.path + "%"))
-        .order_by(Region.path, ServiceHall.name)
-    ).all()
+    halls = (
+        db.session.scalars(
+            services.with_cameras(
+                select(ServiceHall)
+                .join(Region, Region.id == ServiceHall.region_id)
+                .where(Region.path.like(region.path + "%"))
+                .order_by(Region.path, ServiceHall.name)
+            )
+        )
+        .unique()
+        .all()
+    )
     today = services.local_today()
     cams = [c for h in halls for c in h.cameras if c.active]
     totals = services.uptime_bulk([c.id for c in cams], today, today)
@@ -555,17 +563,19 @@ def decide_excuse(excuse_id: int) -> ResponseReturnValue:
 
 
 def _report_rows(region: Region, month: Period) -> tuple[list[dict[str, Any]], UptimeTotals]:
-    cams = services.cameras_under(region)
+    cams = services.cameras_under(region, with_hall=True)
     last = min(month.end, services.local_today())
     totals = (
         services.uptime_bulk([c.id for c in cams], month.start, last) if last >= month.start else {}
     )
+    town_ids = {c.hall.region.parent_id for c in cams if c.hall.region.parent_id}
+    towns = {r.id: r for r in db.session.scalars(select(Region).where(Region.id.in_(town_ids)))}
     rows = []
     grand = UptimeTotals()
     for c in sorted(cams, key=lambda c: (c.hall.region.path, c.hall.name, c.name)):
         t = totals.get(c.id, UptimeTotals())
         grand += t
-        town = db.session.get(Region, c.hall.region.parent_id) if c.hall.region.parent_id else None
+        town = towns.get(c.hall.region.parent_id) if c.hall.region.parent_id else None
         rows.append({"camera": c, "hall": c.hall, "town": town, "t": t})
     return rows, grand
 

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, g, has_request_context
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.extensions import db
 from tracker.meetings import rules
@@ -756,8 +757,18 @@ def verify_ledger(branch_ids: Iterable[int] | None = None) -> tuple[int, list[Le
 def meetings_of_branch(
     branch_id: int, year: int | None = None, kind: str | None = None, include_deleted: bool = True
 ) -> list[Meeting]:
-    """A branch's records, newest first, optionally for one year and kind."""
-    stmt = select(Meeting).where(Meeting.branch_id == branch_id)
+    """A branch's records, newest first, optionally for one year and kind, with their
+    host, attendance (and its members) and attachments loaded in three more statements
+    whatever the number of records (the list, the API and the Excel export read them)."""
+    stmt = (
+        select(Meeting)
+        .where(Meeting.branch_id == branch_id)
+        .options(
+            joinedload(Meeting.host),
+            selectinload(Meeting.attendance).joinedload(Attendance.member),
+            selectinload(Meeting.attachments),
+        )
+    )
     if year is not None:
         start, end = local_year_bounds(year, year)
         stmt = stmt.where(Meeting.started_at >= start, Meeting.started_at < end)

@@ -32,7 +32,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, selectinload
 
 from tracker.auth.services import create_api_token
 from tracker.extensions import db
@@ -742,7 +742,11 @@ def users() -> ResponseReturnValue:
     scope = current_scope()
     scope.require_admin()
     q = (request.args.get("q") or "").strip()[:64]
-    stmt = scope.filter(select(User), User).order_by(User.active.desc(), User.username)
+    stmt = (
+        scope.filter(select(User), User)
+        .options(selectinload(User.region))
+        .order_by(User.active.desc(), User.username)
+    )
     if q:
         stmt = stmt.where(User.username.contains(q) | User.display_name.contains(q))
     never = request.args.get("never") == "1"

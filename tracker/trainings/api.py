@@ -27,6 +27,7 @@ from tracker.trainings.services import (
     TrainingInput,
     create_training,
     figures_for_branches,
+    trainings_of_branch,
 )
 
 TAGS = ["trainings"]
@@ -130,11 +131,7 @@ def _branch(village_id: int) -> Branch:
 )
 def list_trainings(query: ListQuery) -> TrainingList:
     branch = _branch(query.village_id)
-    stmt = select(Training).where(Training.branch_id == branch.id)
-    if query.year:
-        stmt = stmt.where(
-            Training.held_on >= date(query.year, 1, 1), Training.held_on <= date(query.year, 12, 31)
-        )
+    stmt = trainings_of_branch(branch.id, query.year or None)
     rows = db.session.scalars(stmt.order_by(Training.held_on, Training.id)).all()
     return TrainingList(items=[to_out(t) for t in rows])
 

@@ -12,9 +12,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
 
 from tracker.extensions import db
 from tracker.meetings.rules import Frequency, is_late, working_days_after
@@ -49,6 +51,26 @@ class TrainingInput:
     attendee_ids: list[int] = field(default_factory=list)
     other_attendees: int = 0
     client_token: str | None = None
+
+
+def trainings_of_branch(
+    branch_id: int, year: int | None = None, *, include_deleted: bool = True
+) -> Select[Any]:
+    """A branch's trainings (of one year), with their attendees and the attendees'
+    members loaded in two more statements whatever the number of rows — the register
+    page, the Excel export and the API list read them (no query per training)."""
+    stmt = (
+        select(Training)
+        .where(Training.branch_id == branch_id)
+        .options(selectinload(Training.attendees).joinedload(TrainingAttendee.member))
+    )
+    if year is not None:
+        stmt = stmt.where(
+            Training.held_on >= date(year, 1, 1), Training.held_on <= date(year, 12, 31)
+        )
+    if not include_deleted:
+        stmt = stmt.where(Training.deleted_at.is_(None))
+    return stmt
 
 
 def frequency() -> Frequency:

@@ -37,6 +37,7 @@ from tracker.trainings.services import (
     figures_for_branches,
     frequency,
     local_today,
+    trainings_of_branch,
     update_training,
 )
 
@@ -82,13 +83,7 @@ def register(region_id: int) -> ResponseReturnValue:
     region, branch = _village(region_id)
     year = _year_arg()
     trainings = db.session.scalars(
-        select(Training)
-        .where(
-            Training.branch_id == branch.id,
-            Training.held_on >= date(year, 1, 1),
-            Training.held_on <= date(year, 12, 31),
-        )
-        .order_by(Training.held_on.desc(), Training.id.desc())
+        trainings_of_branch(branch.id, year).order_by(Training.held_on.desc(), Training.id.desc())
     ).all()
     fig = figures_for_branches([branch.id], Period.of_year(year))[branch.id]
     return render_template(
@@ -243,14 +238,7 @@ def export(region_id: int) -> ResponseReturnValue:
     region, branch = _village(region_id)
     year = _year_arg()
     trainings = db.session.scalars(
-        select(Training)
-        .where(
-            Training.branch_id == branch.id,
-            Training.deleted_at.is_(None),
-            Training.held_on >= date(year, 1, 1),
-            Training.held_on <= date(year, 12, 31),
-        )
-        .order_by(Training.held_on)
+        trainings_of_branch(branch.id, year, include_deleted=False).order_by(Training.held_on)
     ).all()
     wb = Workbook()
     ws = wb.active
