@@ -30,6 +30,7 @@ from flask import current_app
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker.extensions import db
 from tracker.halls import rules
@@ -864,6 +865,26 @@ def with_cameras(stmt: Select[Any]) -> Select[Any]:
         joinedload(ServiceHall.region),
         selectinload(ServiceHall.cameras).joinedload(Camera.status),
     )
+
+
+def load_cameras(hall: ServiceHall) -> list[Camera]:
+    """One hall's cameras with their status, in one statement (``Camera.status`` is
+    never lazy-loaded); ``hall.cameras`` is set to them."""
+    cams = list(
+        db.session.scalars(
+            select(Camera)
+            .where(Camera.hall_id == hall.id)
+            .options(joinedload(Camera.status))
+            .order_by(Camera.id)
+        )
+    )
+    set_committed_value(hall, "cameras", cams)
+    return cams
+
+
+def status_of(camera: Camera) -> CameraStatus | None:
+    """The cached latest state of one camera."""
+    return db.session.get(CameraStatus, camera.id)
 
 
 def cameras_under(

@@ -308,7 +308,8 @@ def hall(hall_id: int) -> ResponseReturnValue:
                 return redirect(url_for("halls.hall", hall_id=hall.id))
     today = services.local_today()
     month = Period.month_of(today)
-    totals = services.uptime_bulk([c.id for c in hall.cameras], month.start, today)
+    cams = services.load_cameras(hall)
+    totals = services.uptime_bulk([c.id for c in cams], month.start, today)
     upcoming = services.resolved_opening_days(hall, _calendar(), days=14)
     return render_template(
         "halls/hall.html",
@@ -482,7 +483,7 @@ def camera(camera_id: int) -> ResponseReturnValue:
     return render_template(
         "halls/camera.html",
         cam=cam,
-        status=cam.status,
+        status=services.status_of(cam),
         form=form,
         svg24=day_svg(intervals, win24, start24),
         svg30=month_svg(intervals, windows, days),

@@ -13,6 +13,7 @@ from flask_login import current_user
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from tracker.api.core import ApiError, endpoint
+from tracker.api.pagination import Page, PageQuery, paginate
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
 from tracker.matters import rules, services
@@ -188,21 +189,16 @@ class MatterOut(BaseModel):
     callback_on_time: bool | None
 
 
-class MatterPage(BaseModel):
-    items: list[MatterOut]
-    total: int
-    page: int
-    per_page: int
+class MatterPage(Page[MatterOut]):
+    """One page of service matters."""
 
 
-class MatterQuery(_Strict):
+class MatterQuery(PageQuery, _Strict):
     view: Literal["mine", "all", "overdue", "due_soon", "callbacks"] = "all"
     status: MatterStatus | None = None
     village_id: int | None = None
     start: date | None = Field(default=None, description="Received on or after (local date)")
     end: date | None = Field(default=None, description="Received on or before (local date)")
-    page: int = Field(default=1, ge=1)
-    per_page: int = Field(default=50, ge=1, le=500)
 
 
 class MatterIn(_Strict):
@@ -288,13 +284,7 @@ def api_matters(query: MatterQuery) -> MatterPage:
         stmt = stmt.where(ServiceMatter.received_on >= query.start)
     if query.end is not None:
         stmt = stmt.where(ServiceMatter.received_on <= query.end)
-    total = services.count_of(stmt)
-    rows = db.session.scalars(
-        stmt.limit(query.per_page).offset((query.page - 1) * query.per_page)
-    ).all()
-    return MatterPage(
-        items=[_out(m) for m in rows], total=total, page=query.page, per_page=query.per_page
-    )
+    return paginate(MatterPage, stmt, query, _out)
 
 
 @endpoint(

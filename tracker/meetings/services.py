@@ -27,7 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g, has_request_context
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.extensions import db
@@ -757,9 +757,16 @@ def verify_ledger(branch_ids: Iterable[int] | None = None) -> tuple[int, list[Le
 def meetings_of_branch(
     branch_id: int, year: int | None = None, kind: str | None = None, include_deleted: bool = True
 ) -> list[Meeting]:
-    """A branch's records, newest first, optionally for one year and kind, with their
-    host, attendance (and its members) and attachments loaded in three more statements
-    whatever the number of records (the list, the API and the Excel export read them)."""
+    """A branch's records, newest first, optionally for one year and kind."""
+    return list(db.session.scalars(meetings_stmt(branch_id, year, kind, include_deleted)))
+
+
+def meetings_stmt(
+    branch_id: int, year: int | None = None, kind: str | None = None, include_deleted: bool = True
+) -> Select[Any]:
+    """Select of :func:`meetings_of_branch`: with each record's host, attendance (and
+    its members) and attachments loaded in three more statements whatever the number
+    of records (the list, the API and the Excel export read them)."""
     stmt = (
         select(Meeting)
         .where(Meeting.branch_id == branch_id)
@@ -776,7 +783,7 @@ def meetings_of_branch(
         stmt = stmt.where(Meeting.kind == kind)
     if not include_deleted:
         stmt = stmt.where(Meeting.deleted_at.is_(None))
-    return list(db.session.scalars(stmt.order_by(Meeting.started_at.desc(), Meeting.id.desc())))
+    return stmt.order_by(Meeting.started_at.desc(), Meeting.id.desc())
 
 
 # ---------------------------------------------------------------------------

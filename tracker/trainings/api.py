@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from tracker.api import ApiError, endpoint
+from tracker.api.pagination import Page, PageQuery, paginate
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
 from tracker.models import Branch, Region, RegionLevel
@@ -27,6 +28,7 @@ from tracker.trainings.services import (
     TrainingInput,
     create_training,
     figures_for_branches,
+    load_attendees,
     trainings_of_branch,
 )
 
@@ -69,11 +71,11 @@ class TrainingOut(BaseModel):
     deleted: bool
 
 
-class TrainingList(BaseModel):
-    items: list[TrainingOut]
+class TrainingList(Page[TrainingOut]):
+    """One page of a village's trainings, oldest first."""
 
 
-class ListQuery(BaseModel):
+class ListQuery(PageQuery):
     model_config = ConfigDict(extra="forbid")
     village_id: int
     year: int | None = Field(None, ge=2000, le=2100)
@@ -132,8 +134,7 @@ def _branch(village_id: int) -> Branch:
 def list_trainings(query: ListQuery) -> TrainingList:
     branch = _branch(query.village_id)
     stmt = trainings_of_branch(branch.id, query.year or None)
-    rows = db.session.scalars(stmt.order_by(Training.held_on, Training.id)).all()
-    return TrainingList(items=[to_out(t) for t in rows])
+    return paginate(TrainingList, stmt.order_by(Training.held_on, Training.id), query, to_out)
 
 
 @endpoint(
@@ -160,7 +161,7 @@ def create(body: TrainingBody) -> tuple[TrainingOut, int]:
 
 @endpoint("/trainings/<int:training_id>", summary="一条培训记录", tags=TAGS, response=TrainingOut)
 def get_training(training_id: int) -> TrainingOut:
-    return to_out(current_scope().get_or_404(Training, training_id))
+    return to_out(load_attendees(current_scope().get_or_404(Training, training_id)))
 
 
 @endpoint(

@@ -16,7 +16,9 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import Select, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker.extensions import db
 from tracker.meetings.rules import Frequency, is_late, working_days_after
@@ -71,6 +73,20 @@ def trainings_of_branch(
     if not include_deleted:
         stmt = stmt.where(Training.deleted_at.is_(None))
     return stmt
+
+
+def load_attendees(training: Training) -> Training:
+    """Load one training's attendees (and their members) in one statement, unless they
+    are loaded already (``Training.attendees`` is never lazy-loaded)."""
+    if training.id is not None and "attendees" in sa_inspect(training).unloaded:
+        rows = db.session.scalars(
+            select(TrainingAttendee)
+            .where(TrainingAttendee.training_id == training.id)
+            .options(joinedload(TrainingAttendee.member))
+            .order_by(TrainingAttendee.id)
+        ).all()
+        set_committed_value(training, "attendees", list(rows))
+    return training
 
 
 def frequency() -> Frequency:
@@ -152,7 +168,7 @@ def create_training(
         if existing is not None:
             if existing.branch_id != branch.id:
                 raise TrainingError("重复的提交标识", "client_token")
-            return existing, False
+            return load_attendees(existing), False
     hours, members = _validate(branch, data, local_today())
     training = Training(
         branch_id=branch.id,
@@ -183,6 +199,7 @@ def update_training(training: Training, data: TrainingInput, user: User, reason:
         if not reason.strip():
             raise TrainingError("修改较早的记录须填写原因", "reason")
     hours, members = _validate(training.branch, data, local_today())
+    load_attendees(training)
     _apply(training, data, hours, members)
     training.updated_at = utcnow()
     db.session.flush()

@@ -36,6 +36,7 @@ from tracker.trainings.services import (
     delete_training,
     figures_for_branches,
     frequency,
+    load_attendees,
     local_today,
     trainings_of_branch,
     update_training,
@@ -159,7 +160,7 @@ def new(region_id: int) -> ResponseReturnValue:
 @bp.route("/<int:training_id>")
 @login_required
 def detail(training_id: int) -> ResponseReturnValue:
-    training = current_scope().get_or_404(Training, training_id)
+    training = load_attendees(current_scope().get_or_404(Training, training_id))
     region = db.session.get(Region, training.region_id)
     return render_template(
         "trainings/detail.html", training=training, region=region, delete_form=DeleteForm()
@@ -170,7 +171,7 @@ def detail(training_id: int) -> ResponseReturnValue:
 @login_required
 def edit(training_id: int) -> ResponseReturnValue:
     scope = current_scope()
-    training = scope.get_for_write(Training, training_id)
+    training = load_attendees(scope.get_for_write(Training, training_id))
     region = db.session.get(Region, training.region_id)
     form = TrainingForm(obj=training if request.method == "GET" else None)
     _roster_choices(form, training.branch, form.held_on.data or training.held_on)
