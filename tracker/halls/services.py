@@ -32,6 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.halls import rules
 from tracker.halls.models import (
@@ -76,13 +77,8 @@ THRESHOLD_LABELS = {
 }
 
 
-class HallError(ValueError):
+class HallError(DomainError):
     """A broken rule of the hall registry; ``message`` is for the user, ``field`` where."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 def settings(section: str = "cameras") -> dict[str, Any]:
