@@ -10,7 +10,17 @@ import io
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -90,13 +100,16 @@ def _state_of(status: CameraStatus | None) -> str:
 @login_required
 def index() -> ResponseReturnValue:
     scope = current_scope()
-    halls = db.session.scalars(
+    page = db.paginate(
         services.with_cameras(
             scope.filter(select(ServiceHall), ServiceHall).order_by(
-                ServiceHall.region_id, ServiceHall.name
+                ServiceHall.region_id, ServiceHall.name, ServiceHall.id
             )
-        )
-    ).all()
+        ),
+        per_page=int(current_app.config["SETTINGS"]["tracker"]["per_page"]),
+        error_out=False,
+    )
+    halls = page.items
     today = services.local_today()
     cam_ids = [c.id for h in halls for c in h.cameras if c.active]
     totals = services.uptime_bulk(cam_ids, today, today)
@@ -116,6 +129,7 @@ def index() -> ResponseReturnValue:
     return render_template(
         "halls/index.html",
         halls=halls,
+        page=page,
         hall_totals=hall_totals,
         pending=pending,
         can_decide=_can_decide(),
