@@ -26,7 +26,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.routing import BuildError
 
 from tracker.dashboard import rules
-from tracker.dashboard.models import MissedObligation, VillageScore
+from tracker.dashboard.models import MissedObligation, RegionAggregate, VillageScore
 from tracker.dashboard.sources import (
     camera_figures,
     figures_for_score,
@@ -185,8 +185,62 @@ def compute_period(period: Period, path: str = "/", today: date | None = None) -
         db.session.execute(insert(VillageScore), rows)
     if missed:
         db.session.execute(insert(MissedObligation), missed)
+    refresh_region_scores(period)
     db.session.flush()
     return len(rows)
+
+
+# Region level → the snapshot column holding that region's id.
+_AGGREGATED = ("township_id", "county_id", "city_id")
+
+
+def refresh_region_scores(period: Period) -> int:
+    """Rebuild the period's :class:`RegionAggregate` rows from its village snapshots.
+
+    One ``INSERT … SELECT … GROUP BY`` per level (township, county, city) over the
+    period's village rows — a few milliseconds even at 10,000 villages — so the
+    overviews never re-read the village rows. Returns the rows written.
+    """
+    db.session.execute(delete(RegionAggregate).where(RegionAggregate.period == period.key))
+    written = 0
+    for level_col in _AGGREGATED:
+        key = getattr(VillageScore, level_col)
+        cols = [
+            VillageScore.period,
+            key,
+            Region.parent_id,
+            func.count(VillageScore.id),
+            func.count(VillageScore.score),
+            func.coalesce(func.sum(VillageScore.score), 0.0),
+            *(
+                func.coalesce(func.sum(case((VillageScore.band == b, 1), else_=0)), 0)
+                for b in ("red", "amber", "green")
+            ),
+            func.min(VillageScore.computed_at),
+            *(func.coalesce(func.sum(getattr(VillageScore, c)), 0) for c in SUM_COLUMNS),
+        ]
+        source = (
+            select(*cols)
+            .join(Region, Region.id == key)
+            .where(VillageScore.period == period.key)
+            .group_by(VillageScore.period, key, Region.parent_id)
+        )
+        target = [
+            "period",
+            "region_id",
+            "parent_id",
+            "villages",
+            "scored",
+            "score_sum",
+            "red",
+            "amber",
+            "green",
+            "computed_at",
+            *SUM_COLUMNS,
+        ]
+        result = db.session.execute(insert(RegionAggregate).from_select(target, source))
+        written += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    return written
 
 
 def periods_to_refresh(today: date, months_back: int = 1) -> list[Period]:
@@ -234,14 +288,24 @@ def ensure_period(period: Period, region: Region, trend_months: int = 0) -> bool
             Region.level == RegionLevel.village, Region.path.like(region.path + "%")
         )
     )
-    col = level_column(region.level)
-    have = dict(
-        db.session.execute(
-            select(VillageScore.period, func.count(VillageScore.id))
-            .where(VillageScore.period.in_({p.key for p in wanted}), col == region.id)
-            .group_by(VillageScore.period)
-        ).all()
-    )
+    keys = {p.key for p in wanted}
+    if region.level == RegionLevel.village:
+        have = dict(
+            db.session.execute(
+                select(VillageScore.period, func.count(VillageScore.id))
+                .where(VillageScore.period.in_(keys), VillageScore.region_id == region.id)
+                .group_by(VillageScore.period)
+            ).all()
+        )
+    else:
+        # The region's aggregate row counts its village snapshots: one row per period.
+        have = dict(
+            db.session.execute(
+                select(RegionAggregate.period, RegionAggregate.villages).where(
+                    RegionAggregate.period.in_(keys), RegionAggregate.region_id == region.id
+                )
+            ).all()
+        )
     computed = False
     for p in dict.fromkeys(wanted):
         if have.get(p.key, 0) < (n_villages or 0):
@@ -328,8 +392,33 @@ def _region_score(key: int, name: str, level: RegionLevel, values: Sequence[Any]
     )
 
 
+def _aggregate_values(row: RegionAggregate | None) -> tuple[Any, ...]:
+    """A :class:`RegionAggregate` row in the shape of :func:`_aggregate_columns`."""
+    if row is None:
+        return (None, 0, 0, None, 0, 0, 0, *(0 for _ in SUM_COLUMNS))
+    mean = row.score_sum / row.scored if row.scored else None
+    return (
+        mean,
+        row.villages,
+        row.scored,
+        row.computed_at,
+        row.red,
+        row.amber,
+        row.green,
+        *(getattr(row, c) for c in SUM_COLUMNS),
+    )
+
+
 def region_score(region: Region, period: Period) -> RegionScore:
-    """The score of one region (any level) for a period, from the snapshots."""
+    """The score of one region (any level) for a period: a village from its snapshot,
+    a township/county/city from its aggregate row (one row, whatever its villages)."""
+    if region.level != RegionLevel.village:
+        row = db.session.scalar(
+            select(RegionAggregate).where(
+                RegionAggregate.period == period.key, RegionAggregate.region_id == region.id
+            )
+        )
+        return _region_score(region.id, region.name, region.level, _aggregate_values(row))
     col = level_column(region.level)
     values = db.session.execute(
         select(*_aggregate_columns()).where(VillageScore.period == period.key, col == region.id)
@@ -355,13 +444,25 @@ def child_scores(
         ).all()
     )
     out = []
-    for key, *values in db.session.execute(
-        select(group, *_aggregate_columns())
-        .where(VillageScore.period == period.key, col == region.id)
-        .group_by(group)
-    ):
-        child_level = region.level.child or RegionLevel.village
-        out.append(_region_score(key, names.get(key, str(key)), child_level, values))
+    child_level = region.level.child or RegionLevel.village
+    if region.level in (RegionLevel.city, RegionLevel.county):
+        # Children are townships/counties: their aggregate rows, one per child.
+        for agg in db.session.scalars(
+            select(RegionAggregate).where(
+                RegionAggregate.period == period.key, RegionAggregate.parent_id == region.id
+            )
+        ):
+            key = agg.region_id
+            out.append(
+                _region_score(key, names.get(key, str(key)), child_level, _aggregate_values(agg))
+            )
+    else:
+        for key, *values in db.session.execute(
+            select(group, *_aggregate_columns())
+            .where(VillageScore.period == period.key, col == region.id)
+            .group_by(group)
+        ):
+            out.append(_region_score(key, names.get(key, str(key)), child_level, values))
     if trends is None:
         trends = trend_by(region, period, trend_months)
     for row in out:
@@ -382,6 +483,21 @@ def trend_by(region: Region, period: Period, n: int = 12) -> dict[int, list[floa
     col = level_column(region.level)
     group = child_column(region.level)
     out: dict[int, dict[str, float | None]] = {}
+    if region.level in (RegionLevel.city, RegionLevel.county):
+        # From the aggregate rows: (children + itself) × months, whatever the villages.
+        for rid, pkey, total, scored in db.session.execute(
+            select(
+                RegionAggregate.region_id,
+                RegionAggregate.period,
+                RegionAggregate.score_sum,
+                RegionAggregate.scored,
+            ).where(
+                RegionAggregate.period.in_(keys),
+                (RegionAggregate.parent_id == region.id) | (RegionAggregate.region_id == region.id),
+            )
+        ):
+            out.setdefault(rid, {})[pkey] = float(total) / scored if scored else None
+        return {k: [v.get(p) for p in keys] for k, v in out.items()}
     if region.level != RegionLevel.village:  # a village has no children
         for key, pkey, mean in db.session.execute(
             select(group, VillageScore.period, func.avg(VillageScore.score))
