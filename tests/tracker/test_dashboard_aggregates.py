@@ -10,8 +10,10 @@ from tests.tracker import test_dashboard_scores as scores
 from tracker.dashboard.models import RegionAggregate, VillageScore
 from tracker.dashboard.services import (
     SUM_COLUMNS,
+    changed_villages,
     child_scores,
     compute_period,
+    refresh_changed,
     refresh_region_scores,
     region_score,
     trend_by,
@@ -81,3 +83,49 @@ def test_the_overviews_read_the_aggregates_not_the_village_rows(
     assert city.score.value == expected and city.villages == 4
     assert {c.region_id for c in counties} == {world.county_a.id, world.county_b.id}
     assert trend[world.city.id][-1] == expected
+
+
+def test_the_roll_up_recomputes_only_the_township_of_a_changed_village(app, db, world):
+    from tests.tracker.test_meeting_helpers import at, meeting_input
+    from tracker.meetings.services import record_meeting
+    from tracker.workdays import WorkCalendar
+
+    with app.test_request_context():
+        compute_period(PERIOD, world.city.path, TODAY)
+        assert refresh_changed(PERIOD, TODAY) == 0  # nothing written since
+        stamp = {
+            r.region_id: r.computed_at
+            for r in db.session.scalars(select(VillageScore).filter_by(period=PERIOD.key))
+        }
+        # A late entry (补录) in village A1b for September 2025 ...
+        village = world.village_a1b
+        record_meeting(
+            world.branch(village),
+            meeting_input(world, village, at(2025, 9, 15), kind="theme_party_day"),
+            None,
+            WorkCalendar(),
+        )
+        db.session.flush()
+        assert changed_villages(PERIOD) == {village.id}
+        # ... (met late) recomputes its township (A1a, A1b), not the others; the county follows.
+        assert refresh_changed(PERIOD, TODAY) == 2
+        after = {
+            r.region_id: (r.computed_at, r.meetings_met_late)
+            for r in db.session.scalars(select(VillageScore).filter_by(period=PERIOD.key))
+        }
+        county = region_score(world.county_a, PERIOD)
+    assert after[village.id][0] > stamp[village.id] and after[village.id][1] == 1
+    assert after[world.village_b1a.id][0] == stamp[world.village_b1a.id]
+    assert after[world.village_a2a.id][0] == stamp[world.village_a2a.id]
+    assert county.sums.meetings_met_late == sum(
+        after[v.id][1] for v in (world.village_a1a, world.village_a1b, world.village_a2a)
+    )
+
+
+def test_a_period_snapshotted_before_it_ended_is_recomputed_whole(app, db, world):
+    with app.test_request_context():
+        compute_period(PERIOD, world.city.path, TODAY)
+        for row in db.session.scalars(select(VillageScore).filter_by(period=PERIOD.key)):
+            row.computed_at = scores._at("2025-09-20")  # taken while September was open
+        db.session.flush()
+        assert refresh_changed(PERIOD, TODAY) == 4

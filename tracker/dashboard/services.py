@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -106,12 +106,18 @@ def parse_period(text: str | None, default_kind: PeriodKind = PeriodKind.month) 
 # -- write side -------------------------------------------------------------------
 
 
-def compute_period(period: Period, path: str = "/", today: date | None = None) -> int:
+def compute_period(
+    period: Period, path: str = "/", today: date | None = None, *, aggregate: bool = True
+) -> int:
     """(Re)compute the snapshots of every village under ``path`` for ``period``.
 
-    Replaces the period's rows for those villages (delete + bulk insert) and
-    flushes; the caller (job, view) commits. Returns the number of villages.
+    Replaces the period's rows for those villages (delete + bulk insert), then (unless
+    ``aggregate=False``, for a caller that computes several subtrees) the period's
+    region aggregates, and flushes; the caller (job, view) commits. Returns the number
+    of villages. A snapshot's ``computed_at`` is the time its sources were read, so a
+    ledger row written while it was computed counts as a change for the next run.
     """
+    now = utcnow()
     today = today or local_today()
     config = scoring_config()
     villages = villages_under(path)
@@ -130,7 +136,6 @@ def compute_period(period: Period, path: str = "/", today: date | None = None) -
             MissedObligation.period == period.key, MissedObligation.region_id.in_(in_path)
         )
     )
-    now = utcnow()
     rows: list[dict[str, Any]] = []
     missed: list[dict[str, Any]] = []
     for v in villages:
@@ -185,9 +190,94 @@ def compute_period(period: Period, path: str = "/", today: date | None = None) -
         db.session.execute(insert(VillageScore), rows)
     if missed:
         db.session.execute(insert(MissedObligation), missed)
-    refresh_region_scores(period)
+    if aggregate:
+        refresh_region_scores(period)
     db.session.flush()
     return len(rows)
+
+
+def to_local_date(at: datetime) -> date:
+    """The local calendar day of a stored (UTC) time."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(SHANGHAI).date()
+
+
+def changed_villages(period: Period) -> set[int]:
+    """Villages whose ledgers were written after their snapshot of ``period`` was taken,
+    and villages without one: what :func:`refresh_changed` recomputes.
+
+    Set-based: one statement per ledger (meeting records, matter timeline steps,
+    trainings, camera day roll-ups) joins its write times to the snapshots' times. A
+    write counts for every period of the village (an edit may move a record between
+    periods); a rule or opening-hours change is not a ledger write — recompute
+    everything then (``tracker dashboard-rollup --all``).
+    """
+    from tracker.halls.models import CameraDailyRollup
+    from tracker.matters.models import MatterEvent
+    from tracker.meetings.models import Meeting
+    from tracker.trainings.models import Training
+
+    snap = (
+        select(VillageScore.region_id, VillageScore.computed_at)
+        .where(VillageScore.period == period.key)
+        .subquery()
+    )
+    written = [
+        (Meeting.region_id, Meeting.updated_at),
+        (MatterEvent.region_id, MatterEvent.recorded_at),
+        (Training.region_id, func.coalesce(Training.updated_at, Training.entered_at)),
+        (Training.region_id, Training.deleted_at),
+        (CameraDailyRollup.region_id, CameraDailyRollup.computed_at),
+    ]
+    changed: set[int] = set()
+    for region_col, at in written:
+        changed.update(
+            db.session.scalars(
+                select(region_col)
+                .join(snap, snap.c.region_id == region_col)
+                .where(at > snap.c.computed_at)
+                .distinct()
+            )
+        )
+    have = select(VillageScore.region_id).where(VillageScore.period == period.key)
+    changed.update(
+        db.session.scalars(
+            select(Region.id).where(Region.level == RegionLevel.village, Region.id.not_in(have))
+        )
+    )
+    return changed
+
+
+def refresh_changed(period: Period, today: date | None = None) -> int:
+    """Recompute only the townships with a changed village (:func:`changed_villages`),
+    then the period's aggregates once. Returns the villages recomputed.
+
+    A period whose snapshots were taken before it ended (or that is still open)
+    depends on the date itself — windows fall due, matters turn overdue — so it is
+    recomputed whole, as the jobs process does for the current periods; a closed
+    period snapshotted after its end changes only with its ledgers.
+    """
+    today = today or local_today()
+    oldest = db.session.scalar(
+        select(func.min(VillageScore.computed_at)).where(VillageScore.period == period.key)
+    )
+    if oldest is None or period.end >= today or to_local_date(oldest) <= period.end:
+        return compute_period(period, "/", today)
+    changed = changed_villages(period)
+    if not changed:
+        return 0
+    towns = db.session.execute(
+        select(Region.path)
+        .where(Region.id.in_(select(Region.parent_id).where(Region.id.in_(changed))))
+        .order_by(Region.path)
+    ).scalars()
+    done = 0
+    for path in towns:
+        done += compute_period(period, path, today, aggregate=False)
+    refresh_region_scores(period)
+    db.session.flush()
+    return done
 
 
 # Region level → the snapshot column holding that region's id.
