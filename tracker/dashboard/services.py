@@ -223,23 +223,29 @@ def changed_villages(period: Period) -> set[int]:
         .where(VillageScore.period == period.key)
         .subquery()
     )
-    written = [
-        (Meeting.region_id, Meeting.updated_at),
-        (MatterEvent.region_id, MatterEvent.recorded_at),
-        (Training.region_id, func.coalesce(Training.updated_at, Training.entered_at)),
-        (Training.region_id, Training.deleted_at),
-        (CameraDailyRollup.region_id, CameraDailyRollup.computed_at),
+    oldest = db.session.scalar(
+        select(func.min(VillageScore.computed_at)).where(VillageScore.period == period.key)
+    )
+    # A camera's day roll-up counts only for the periods holding that day.
+    in_period = CameraDailyRollup.day.between(period.start, period.end)
+    written: list[tuple[Any, Any, Any]] = [
+        (Meeting.region_id, Meeting.updated_at, None),
+        (MatterEvent.region_id, MatterEvent.recorded_at, None),
+        (Training.region_id, func.coalesce(Training.updated_at, Training.entered_at), None),
+        (Training.region_id, Training.deleted_at, None),
+        (CameraDailyRollup.region_id, CameraDailyRollup.computed_at, in_period),
     ]
     changed: set[int] = set()
-    for region_col, at in written:
-        changed.update(
-            db.session.scalars(
-                select(region_col)
-                .join(snap, snap.c.region_id == region_col)
-                .where(at > snap.c.computed_at)
-                .distinct()
-            )
+    for region_col, at, extra in written if oldest is not None else []:
+        stmt = (
+            select(region_col)
+            .join(snap, snap.c.region_id == region_col)
+            .where(at > oldest, at > snap.c.computed_at)
+            .distinct()
         )
+        if extra is not None:
+            stmt = stmt.where(extra)
+        changed.update(db.session.scalars(stmt))
     have = select(VillageScore.region_id).where(VillageScore.period == period.key)
     changed.update(
         db.session.scalars(
