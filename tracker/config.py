@@ -13,6 +13,7 @@ Environment variables override URLs and secrets:
 ``TRACKER_DATABASE_URL``  ``[database] url``
 ``TRACKER_SECRET_KEY`` ``[tracker] secret_key``
 ``TRACKER_CAMERA_KEY`` ``[tracker] camera_key`` (Fernet key for stream credentials)
+``TRACKER_UPLOAD_DIR`` ``[tracker] upload_dir`` (shared storage of several web hosts)
 ``TRACKER_ENV``        ``production`` turns on production checks
 =====================  ==========================
 """
@@ -128,6 +129,8 @@ ENV_OVERRIDES = {
     "TRACKER_DATABASE_URL": ("database", "url"),
     "TRACKER_SECRET_KEY": ("tracker", "secret_key"),
     "TRACKER_CAMERA_KEY": ("tracker", "camera_key"),
+    # Several web hosts: every one must see the same files (a path on shared storage).
+    "TRACKER_UPLOAD_DIR": ("tracker", "upload_dir"),
 }
 
 
