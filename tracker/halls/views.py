@@ -37,7 +37,7 @@ from tracker.home import TodoItem
 from tracker.models import Region, RegionLevel, utcnow
 from tracker.periods import Period, PeriodError
 from tracker.scope import Scope, current_scope
-from tracker.web import form_status, submit
+from tracker.web import form_status, perform, submit
 
 bp = Blueprint("halls", __name__, url_prefix="/halls")
 
@@ -518,15 +518,12 @@ def decide_excuse(excuse_id: int) -> ResponseReturnValue:
         abort(403)
     form = DecisionForm()
     if form.validate_on_submit():
-        try:
-            services.decide_excuse(
+        perform(
+            lambda: services.decide_excuse(
                 excuse, form.decision.data == "approve", current_user, form.note.data or ""
-            )
-        except services.HallError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            flash("已审核", "success")
+            ),
+            "已审核",
+        )
     return redirect(request.form.get("next") or url_for("halls.excuses"))
 
 

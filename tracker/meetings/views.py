@@ -54,7 +54,7 @@ from tracker.meetings.obligations import branch_obligations, obligations_for_bra
 from tracker.meetings.services import TZ, MeetingError, MeetingInput, local_date
 from tracker.models import Branch, PartyGroup, Region, RegionLevel, utcnow
 from tracker.scope import current_scope
-from tracker.web import form_error
+from tracker.web import form_error, perform, submit
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
@@ -541,13 +541,13 @@ def delete(meeting_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         flash("请填写删除原因。", "danger")
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
-    try:
-        services.delete_meeting(meeting, current_user.id, form.reason.data or "", scope.is_admin)
-    except MeetingError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        flash("记录已删除（保留在历史中）。", "info")
+    perform(
+        lambda: services.delete_meeting(
+            meeting, current_user.id, form.reason.data or "", scope.is_admin
+        ),
+        "记录已删除（保留在历史中）。",
+        "info",
+    )
     return redirect(url_for("meetings.detail", meeting_id=meeting_id))
 
 
@@ -561,13 +561,7 @@ def upload(meeting_id: int) -> ResponseReturnValue:
     if not files:
         flash("请选择要上传的文件。", "danger")
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
-    try:
-        _save_attachments(meeting)
-    except MeetingError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        flash("附件已上传。", "success")
+    perform(lambda: _save_attachments(meeting), "附件已上传。")
     return redirect(url_for("meetings.detail", meeting_id=meeting_id))
 
 
@@ -721,35 +715,29 @@ def plans(region_id: int) -> ResponseReturnValue:
             return redirect(
                 url_for("meetings.plans", region_id=region.id, year=year, quarter=quarter)
             )
-        if form.validate_on_submit():
-            try:
-                services.file_plan(
-                    branch,
-                    form.year.data or year,
-                    form.quarter.data or quarter,
-                    form.kind.data or "",
-                    form.planned_on.data,
-                    form.topic.data or "",
-                    current_user.id,
-                    form.group_id.data or None,
+        filed = submit(
+            form,
+            lambda: services.file_plan(
+                branch,
+                form.year.data or year,
+                form.quarter.data or quarter,
+                form.kind.data or "",
+                form.planned_on.data,
+                form.topic.data or "",
+                current_user.id,
+                form.group_id.data or None,
+            ),
+        )
+        if filed is not None:
+            flash("计划已报备。", "success")
+            return redirect(
+                url_for(
+                    "meetings.plans",
+                    region_id=region.id,
+                    year=form.year.data,
+                    quarter=form.quarter.data,
                 )
-            except MeetingError as exc:
-                db.session.rollback()
-                target = getattr(form, exc.field or "", None)
-                if target is not None:
-                    target.errors = [*target.errors, str(exc)]
-                else:
-                    flash(str(exc), "danger")
-            else:
-                flash("计划已报备。", "success")
-                return redirect(
-                    url_for(
-                        "meetings.plans",
-                        region_id=region.id,
-                        year=form.year.data,
-                        quarter=form.quarter.data,
-                    )
-                )
+            )
     lines, unplanned = services.plan_vs_held(branch, year, quarter)
     return render_template(
         "meetings/plans.html",
@@ -789,35 +777,34 @@ def rules_page() -> ResponseReturnValue:
     if request.method == "POST":
         scope.require_admin()  # before reading the form: viewers and editors get 403
         action = request.form.get("action")
-        if action == "override" and form.validate_on_submit():
-            county = scope.get_or_404(Region, form.county_id.data)
-            scope.require_admin(county.id)
-            try:
+        if action == "override":
+
+            def override() -> Region:
+                county = scope.get_or_404(Region, form.county_id.data)
+                scope.require_admin(county.id)
                 services.set_rule_override(county, form.kind.data or "", form.frequency.data)
-            except MeetingError as exc:
-                db.session.rollback()
-                form.frequency.errors = [str(exc)]
-            else:
-                flash(f"{county.name} 的规则已更新。", "success")
+                return county
+
+            done = submit(form, override, default="frequency")
+            if done is not None:
+                flash(f"{done.value.name} 的规则已更新。", "success")
                 return redirect(url_for("meetings.rules_page"))
-        elif action == "kind" and kind_form.validate_on_submit():
-            scope.require_admin()
+        elif action == "kind":
             if scope.region_id != db.session.scalar(
                 select(Region.id).where(Region.parent_id.is_(None)).limit(1)
             ):
                 abort(403)  # kinds are city-wide: only a city admin adds them
-            try:
-                services.add_kind(
+            added = submit(
+                kind_form,
+                lambda: services.add_kind(
                     kind_form.code.data or "",
                     kind_form.name.data or "",
                     kind_form.frequency.data or "none",
                     request.form.get("kind-needs_quorum") == "y",
-                )
-            except MeetingError as exc:
-                db.session.rollback()
-                target = getattr(kind_form, exc.field or "name")
-                target.errors = [str(exc)]
-            else:
+                ),
+                default="name",
+            )
+            if added is not None:
                 flash("已新增会议类型。", "success")
                 return redirect(url_for("meetings.rules_page"))
     base = services.default_rules()

@@ -53,7 +53,7 @@ from tracker.models import (
 from tracker.org import excel, forms, services
 from tracker.org.services import OrgError, RosterFilter, branch_of
 from tracker.scope import current_scope
-from tracker.web import form_status, own_account, submit
+from tracker.web import form_status, own_account, perform, submit
 
 bp = Blueprint("org", __name__, url_prefix="/org")
 
@@ -619,16 +619,15 @@ def member_import_commit(region_id: int) -> ResponseReturnValue:
         flash(_("找不到要导入的文件，请重新上传。"), "danger")
         return redirect(url_for("org.member_import", region_id=region.id))
     filename = request.form.get("filename", "") or path.name
-    try:
-        sheet = excel.read_roster(path.read_bytes(), filename, branch)
-        members = excel.commit_roster(sheet, branch, current_user.id)
-    except OrgError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-        return redirect(url_for("org.village", region_id=region.id))
-    db.session.flush()  # the boundary commits; the preview file goes once the rows are in
-    path.unlink(missing_ok=True)
-    flash(_("已导入 %(n)s 名党员。", n=len(members)), "success")
+    done = perform(
+        lambda: excel.commit_roster(
+            excel.read_roster(path.read_bytes(), filename, branch), branch, current_user.id
+        )
+    )
+    if done is not None:
+        db.session.flush()  # the boundary commits; the preview file goes once the rows are in
+        path.unlink(missing_ok=True)
+        flash(_("已导入 %(n)s 名党员。", n=len(done.value)), "success")
     return redirect(url_for("org.village", region_id=region.id))
 
 
