@@ -35,6 +35,7 @@ from tracker.halls.rules import SHANGHAI, UptimeTotals
 from tracker.halls.timeline import STATE_LABELS, day_svg, month_svg
 from tracker.home import TodoItem
 from tracker.models import Region, RegionLevel, utcnow
+from tracker.models.regions import in_subtree
 from tracker.periods import Period, PeriodError
 from tracker.scope import Scope, current_scope
 from tracker.web import form_status, perform, submit
@@ -131,7 +132,7 @@ def wall(region_id: int | None = None) -> ResponseReturnValue:
     halls = db.session.scalars(
         select(ServiceHall)
         .join(Region, Region.id == ServiceHall.region_id)
-        .where(Region.path.like(region.path + "%"))
+        .where(in_subtree(region.path))
         .order_by(Region.path, ServiceHall.name)
     ).all()
     today = services.local_today()

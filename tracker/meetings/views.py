@@ -53,23 +53,13 @@ from tracker.meetings.models import (
 from tracker.meetings.obligations import branch_obligations, obligations_for_branches, summaries
 from tracker.meetings.services import TZ, MeetingError, MeetingInput, local_date
 from tracker.models import Branch, PartyGroup, Region, RegionLevel, utcnow
+from tracker.models.regions import in_subtree
 from tracker.scope import current_scope
 from tracker.web import form_error, perform, submit
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
 STATUS_LABELS = {"met": "已开", "met_late": "补录", "missing": "缺开", "due": "待开"}
-
-
-def _village(region_id: int) -> tuple[Region, Branch]:
-    """The village (in scope) and its branch, or 404."""
-    region = current_scope().get_or_404(Region, region_id)
-    if region.level != RegionLevel.village:
-        abort(404)
-    branch = db.session.scalar(select(Branch).where(Branch.region_id == region.id).limit(1))
-    if branch is None:
-        abort(404)
-    return region, branch
 
 
 def _meeting(meeting_id: int) -> Meeting:
@@ -131,7 +121,7 @@ def index() -> ResponseReturnValue:
     stmt = (
         select(Branch, Region)
         .join(Region, Region.id == Branch.region_id)
-        .where(Region.path.like(node.path + "%"))
+        .where(in_subtree(node.path))
         .order_by(Region.path)
     )
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
@@ -164,7 +154,7 @@ def index() -> ResponseReturnValue:
 @login_required
 def ledger(region_id: int) -> ResponseReturnValue:
     """A branch's records with filters (year, kind)."""
-    region, branch = _village(region_id)
+    region, branch = current_scope().get_village_branch(region_id)
     today = _today()
     year = request.args.get("year", type=int) or today.year
     kind = request.args.get("kind") or None
@@ -190,7 +180,7 @@ def ledger(region_id: int) -> ResponseReturnValue:
 @login_required
 def grid(region_id: int) -> ResponseReturnValue:
     """The year as a calendar grid: months × kinds, coloured by status, linking to records."""
-    region, branch = _village(region_id)
+    region, branch = current_scope().get_village_branch(region_id)
     today = _today()
     year = request.args.get("year", type=int) or today.year
     if not 2000 <= year <= 2100:
@@ -288,7 +278,7 @@ def _save_attachments(meeting: Meeting) -> None:
 @login_required
 def new(region_id: int) -> ResponseReturnValue:
     """Record a meeting — usable on a phone at the meeting (everyone present by default)."""
-    region, branch = _village(region_id)
+    region, branch = current_scope().get_village_branch(region_id)
     current_scope().require_write(region.id)
     form = MeetingForm()
     errors: dict[str, str] = {}
@@ -361,7 +351,7 @@ def edit(meeting_id: int) -> ResponseReturnValue:
     meeting = _meeting(meeting_id)
     scope = current_scope()
     scope.require_write(meeting.region_id)
-    region, branch = _village(meeting.region_id)
+    region, branch = current_scope().get_village_branch(meeting.region_id)
     if meeting.deleted_at is not None:
         flash("该记录已删除，不能修改。", "warning")
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
@@ -434,7 +424,7 @@ def edit(meeting_id: int) -> ResponseReturnValue:
 @login_required
 def detail(meeting_id: int) -> ResponseReturnValue:
     meeting = _meeting(meeting_id)
-    region, branch = _village(meeting.region_id)
+    region, branch = current_scope().get_village_branch(meeting.region_id)
     scope = current_scope()
     locked = rules.edit_locked(
         local_date(meeting.started_at), _today(), services.settings()["edit_lock_days"]
@@ -490,7 +480,7 @@ ACTION_LABELS = {"create": "录入", "update": "修改", "delete": "删除", "im
 def history(meeting_id: int) -> ResponseReturnValue:
     """Who changed what and when, version by version, with the diff."""
     meeting = _meeting(meeting_id)
-    region, _ = _village(meeting.region_id)
+    region, _ = current_scope().get_village_branch(meeting.region_id)
     versions = services.history(meeting)
     names = {a.member_id: a.member.name for a in meeting.attendance}
     from tracker.models import Member
@@ -527,7 +517,7 @@ def history(meeting_id: int) -> ResponseReturnValue:
 def print_view(meeting_id: int) -> ResponseReturnValue:
     """An A4 page laid out like the paper 记录簿."""
     meeting = _meeting(meeting_id)
-    region, branch = _village(meeting.region_id)
+    region, branch = current_scope().get_village_branch(meeting.region_id)
     return render_template("meetings/print.html", m=meeting, region=region, branch=branch)
 
 
@@ -588,7 +578,7 @@ def attachment(attachment_id: int) -> ResponseReturnValue:
 @bp.route("/v/<int:region_id>/export.xlsx")
 @login_required
 def export(region_id: int) -> ResponseReturnValue:
-    region, branch = _village(region_id)
+    region, branch = current_scope().get_village_branch(region_id)
     year = request.args.get("year", type=int) or _today().year
     import io
 
@@ -622,7 +612,7 @@ def _import_store() -> Path:
 @login_required
 def import_(region_id: int) -> ResponseReturnValue:
     """Upload → preview with per-row errors → confirm (all-or-nothing)."""
-    region, branch = _village(region_id)
+    region, branch = current_scope().get_village_branch(region_id)
     current_scope().require_write(region.id)
     form = ImportForm()
     rows: list[excel.ImportRow] = []
@@ -688,7 +678,7 @@ def import_(region_id: int) -> ResponseReturnValue:
 @bp.route("/v/<int:region_id>/plans", methods=["GET", "POST"])
 @login_required
 def plans(region_id: int) -> ResponseReturnValue:
-    region, branch = _village(region_id)
+    region, branch = current_scope().get_village_branch(region_id)
     scope = current_scope()
     today = _today()
     year = request.args.get("year", type=int) or today.year
@@ -765,7 +755,7 @@ def rules_page() -> ResponseReturnValue:
     counties: list[Region] = list(
         db.session.scalars(
             select(Region)
-            .where(Region.level == RegionLevel.county, Region.path.like(scope.region_path + "%"))
+            .where(Region.level == RegionLevel.county, in_subtree(scope.region_path))
             .order_by(Region.name)
         )
     )
