@@ -52,6 +52,7 @@ from tracker.halls.models import (
 )
 from tracker.halls.rules import SHANGHAI, UptimeTotals, Window
 from tracker.models import Region, RegionLevel, User, utcnow
+from tracker.models.regions import subtree_ids
 from tracker.security import hash_token, new_token
 from tracker.workdays import WorkCalendar
 
@@ -888,9 +889,7 @@ def cameras_under(
 ) -> list[Camera]:
     """Every camera of the halls in ``region``'s subtree (``with_hall``: each camera's
     hall and village loaded in the same statement, for a report that names them)."""
-    stmt = select(Camera).where(
-        Camera.region_id.in_(select(Region.id).where(Region.path.like(region.path + "%")))
-    )
+    stmt = select(Camera).where(Camera.region_id.in_(subtree_ids(region.path)))
     if with_hall:
         stmt = stmt.options(joinedload(Camera.hall).joinedload(ServiceHall.region))
     if active_only:
