@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.models.base import Base, utcnow
@@ -98,26 +98,27 @@ class RegionAggregate(Base):
     amber: Mapped[int] = mapped_column(default=0)
     green: Mapped[int] = mapped_column(default=0)
     computed_at: Mapped[datetime | None]  # the oldest village snapshot summed
-    meetings_due: Mapped[int] = mapped_column(default=0)
-    meetings_met: Mapped[int] = mapped_column(default=0)
-    meetings_met_late: Mapped[int] = mapped_column(default=0)
-    records_total: Mapped[int] = mapped_column(default=0)
-    records_late: Mapped[int] = mapped_column(default=0)
-    records_edited: Mapped[int] = mapped_column(default=0)
-    matters_received: Mapped[int] = mapped_column(default=0)
-    matters_due: Mapped[int] = mapped_column(default=0)
-    matters_on_time: Mapped[int] = mapped_column(default=0)
-    matters_overdue_open: Mapped[int] = mapped_column(default=0)
-    bad_ratings: Mapped[int] = mapped_column(default=0)
-    callbacks_on_time: Mapped[int] = mapped_column(default=0)
-    cameras: Mapped[int] = mapped_column(default=0)
-    cam_open_s: Mapped[int] = mapped_column(default=0)
-    cam_up_s: Mapped[int] = mapped_column(default=0)
-    cam_live_s: Mapped[int] = mapped_column(default=0)
-    cam_unknown_s: Mapped[int] = mapped_column(default=0)
-    cam_excused_s: Mapped[int] = mapped_column(default=0)
-    trainings_due: Mapped[int] = mapped_column(default=0)
-    trainings_met: Mapped[int] = mapped_column(default=0)
+    # Sums (BIGINT: a city's camera seconds of a year pass 2**31).
+    meetings_due: Mapped[int] = mapped_column(BigInteger, default=0)
+    meetings_met: Mapped[int] = mapped_column(BigInteger, default=0)
+    meetings_met_late: Mapped[int] = mapped_column(BigInteger, default=0)
+    records_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    records_late: Mapped[int] = mapped_column(BigInteger, default=0)
+    records_edited: Mapped[int] = mapped_column(BigInteger, default=0)
+    matters_received: Mapped[int] = mapped_column(BigInteger, default=0)
+    matters_due: Mapped[int] = mapped_column(BigInteger, default=0)
+    matters_on_time: Mapped[int] = mapped_column(BigInteger, default=0)
+    matters_overdue_open: Mapped[int] = mapped_column(BigInteger, default=0)
+    bad_ratings: Mapped[int] = mapped_column(BigInteger, default=0)
+    callbacks_on_time: Mapped[int] = mapped_column(BigInteger, default=0)
+    cameras: Mapped[int] = mapped_column(BigInteger, default=0)
+    cam_open_s: Mapped[int] = mapped_column(BigInteger, default=0)
+    cam_up_s: Mapped[int] = mapped_column(BigInteger, default=0)
+    cam_live_s: Mapped[int] = mapped_column(BigInteger, default=0)
+    cam_unknown_s: Mapped[int] = mapped_column(BigInteger, default=0)
+    cam_excused_s: Mapped[int] = mapped_column(BigInteger, default=0)
+    trainings_due: Mapped[int] = mapped_column(BigInteger, default=0)
+    trainings_met: Mapped[int] = mapped_column(BigInteger, default=0)
 
     __table_args__ = (
         UniqueConstraint("period", "region_id"),
