@@ -129,3 +129,34 @@ def test_a_period_snapshotted_before_it_ended_is_recomputed_whole(app, db, world
             row.computed_at = scores._at("2025-09-20")  # taken while September was open
         db.session.flush()
         assert refresh_changed(PERIOD, TODAY) == 4
+
+
+def test_a_province_scale_city_grid_shows_townships_from_their_aggregates(
+    app, db, world, monkeypatch
+):
+    from tracker.dashboard import services
+
+    with app.test_request_context():
+        compute_period(PERIOD, world.city.path, TODAY)
+        assert services.overview_grid(world.city, PERIOD)[0] == "village"
+        monkeypatch.setattr(services, "GRID_MAX_VILLAGES", 3)  # the fixture city has 4
+        unit, cells = services.overview_grid(world.city, PERIOD)
+        town = region_score(world.town_a1, PERIOD)
+        county_grid = services.overview_grid(world.county_a, PERIOD)
+    assert unit == "township"
+    assert {c.village_id for c in cells} == {world.town_a1.id, world.town_a2.id, world.town_b1.id}
+    a1 = next(c for c in cells if c.village_id == world.town_a1.id)
+    assert a1.score == town.score.value and a1.township == world.county_a.name
+    assert county_grid[0] == "village"  # a county keeps its villages
+
+
+def test_the_city_page_names_the_township_grid(app, db, world, login, monkeypatch):
+    from tracker.dashboard import services
+
+    monkeypatch.setattr(services, "GRID_MAX_VILLAGES", 3)
+    with app.test_request_context():
+        compute_period(PERIOD, world.city.path, TODAY)
+    db.session.commit()
+    page = login(world.users["city_admin"]).get(f"/dashboard/r/{world.city.id}?period={PERIOD.key}")
+    assert page.status_code == 200
+    assert "各乡镇分布" in page.text and world.town_a2.name in page.text

@@ -651,6 +651,48 @@ def village_grid(region: Region, period: Period) -> list[GridCell]:
     return [GridCell(*r) for r in rows]
 
 
+# Above this many villages a city's grid shows its townships (one square each, from
+# their aggregates): 10,000 squares would be neither readable nor quick to draw.
+GRID_MAX_VILLAGES = 2000
+
+
+def overview_grid(region: Region, period: Period) -> tuple[str, list[GridCell]]:
+    """The grid of an overview: ``("village", cells)``, or for a province-scale city
+    ``("township", cells)`` — a square per township, rows per county — read from the
+    region aggregates, so the page does not grow with the villages."""
+    if region.level != RegionLevel.city:
+        return "village", village_grid(region, period)
+    villages = db.session.scalar(
+        select(RegionAggregate.villages).where(
+            RegionAggregate.period == period.key, RegionAggregate.region_id == region.id
+        )
+    )
+    if (villages or 0) <= GRID_MAX_VILLAGES:
+        return "village", village_grid(region, period)
+    config = scoring_config()
+    county = Region.__table__.alias("county")
+    counties = select(Region.id).where(Region.parent_id == region.id)
+    rows = db.session.execute(
+        select(
+            RegionAggregate.region_id,
+            Region.name,
+            county.c.id,
+            county.c.name,
+            RegionAggregate.score_sum,
+            RegionAggregate.scored,
+        )
+        .join(Region, Region.id == RegionAggregate.region_id)
+        .join(county, county.c.id == RegionAggregate.parent_id)
+        .where(RegionAggregate.period == period.key, RegionAggregate.parent_id.in_(counties))
+        .order_by(county.c.name, Region.name)
+    ).all()
+    cells = []
+    for rid, name, cid, cname, total, scored in rows:
+        mean = round(float(total) / scored, 1) if scored else None
+        cells.append(GridCell(rid, name, cid, cname, mean, rules.band_for(mean, config).value))
+    return "township", cells
+
+
 @dataclass(frozen=True)
 class Problem:
     """One line of "top problems": a label, a figure, a link."""

@@ -120,6 +120,7 @@ def region(region_id: int) -> ResponseReturnValue:
         ]
         return render_template("dashboard/village.html", **ctx)
     rows = services.child_scores(node, period, trends=trends)
+    grid_unit, grid = services.overview_grid(node, period)
     sort = request.args.get("sort", "name")
     desc = request.args.get("dir", "asc") == "desc"
     rows.sort(key=_sort_key(sort), reverse=desc)
@@ -127,7 +128,8 @@ def region(region_id: int) -> ResponseReturnValue:
         rows=rows,
         sort=sort,
         desc=desc,
-        grid=services.village_grid(node, period),
+        grid=grid,
+        grid_unit=grid_unit,
         problems=services.top_problems(node, period),
         reports=db.session.execute(
             select(DashboardReport.id, DashboardReport.period, DashboardReport.filename)
@@ -210,6 +212,7 @@ def report(region_id: int) -> ResponseReturnValue:
         return _error(str(exc))
     services.ensure_committed(period, node)
     rows = services.child_scores(node, period) if node.level != RegionLevel.village else []
+    grid_unit, grid = services.overview_grid(node, period)
     return render_template(
         "dashboard/report.html",
         node=node,
@@ -217,7 +220,8 @@ def report(region_id: int) -> ResponseReturnValue:
         summary=services.region_score(node, period),
         rows=rows,
         problems=services.top_problems(node, period),
-        grid=services.village_grid(node, period),
+        grid=grid,
+        grid_unit=grid_unit,
         config=services.scoring_config(),
         charts=charts,
         components=services.active_components(services.scoring_config()),
