@@ -345,7 +345,7 @@ def edit(meeting_id: int) -> ResponseReturnValue:
     meeting = _meeting(meeting_id)
     scope = current_scope()
     scope.require_write(meeting.region_id)
-    region, branch = current_scope().get_village_branch(meeting.region_id)
+    region, branch = scope.get_village_branch(meeting.region_id)
     if meeting.deleted_at is not None:
         flash("该记录已删除，不能修改。", "warning")
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))

@@ -208,7 +208,7 @@ def _roster_filter() -> RosterFilter:
 def village(region_id: int) -> ResponseReturnValue:
     """The village: its branch, groups, cadres and the roster with filters."""
     scope = current_scope()
-    region = current_scope().get_village(region_id)
+    region = scope.get_village(region_id)
     branch = branch_of(region.id)
     flt = _roster_filter()
     members: list[Member] = []
@@ -238,7 +238,7 @@ def village(region_id: int) -> ResponseReturnValue:
 def branch_edit(region_id: int) -> ResponseReturnValue:
     """Create the village's branch, or edit its name and dates."""
     scope = current_scope()
-    region = current_scope().get_village(region_id)
+    region = scope.get_village(region_id)
     scope.require_write(region.id)
     branch = branch_of(region.id)
     form = forms.BranchForm(obj=branch)
@@ -275,7 +275,7 @@ def branch_edit(region_id: int) -> ResponseReturnValue:
 def groups(region_id: int) -> ResponseReturnValue:
     """Party groups of the village's branch; add one."""
     scope = current_scope()
-    region = current_scope().get_village(region_id)
+    region = scope.get_village(region_id)
     branch = _branch_or_redirect(region)
     if branch is None:
         return redirect(url_for("org.village", region_id=region.id))
@@ -369,7 +369,7 @@ def _member_data(form: forms.MemberForm) -> services.MemberData:
 def member_new(region_id: int) -> ResponseReturnValue:
     """Add a member to the village's roster."""
     scope = current_scope()
-    region = current_scope().get_village(region_id)
+    region = scope.get_village(region_id)
     scope.require_write(region.id)
     branch = _branch_or_redirect(region)
     if branch is None:
@@ -479,7 +479,7 @@ def _cadre_data(form: forms.CadreForm) -> services.CadreData:
 def cadres(region_id: int) -> ResponseReturnValue:
     """Village cadres and posts (村干部), reserve cadres (后备干部); add one."""
     scope = current_scope()
-    region = current_scope().get_village(region_id)
+    region = scope.get_village(region_id)
     form = _cadre_form(region)
     if request.method == "POST":
         scope.require_write(region.id)
@@ -552,7 +552,7 @@ def _forget_stale_uploads(folder: Path) -> None:
 def member_import(region_id: int) -> ResponseReturnValue:
     """Upload a roster workbook and see the preview (nothing is saved yet)."""
     scope = current_scope()
-    region = current_scope().get_village(region_id)
+    region = scope.get_village(region_id)
     scope.require_write(region.id)
     branch = _branch_or_redirect(region)
     if branch is None:
@@ -596,7 +596,7 @@ def member_import(region_id: int) -> ResponseReturnValue:
 def member_import_commit(region_id: int) -> ResponseReturnValue:
     """Add every row of the previewed workbook, or none; a repeat post adds nothing."""
     scope = current_scope()
-    region = current_scope().get_village(region_id)
+    region = scope.get_village(region_id)
     scope.require_write(region.id)
     branch = _branch_or_redirect(region)
     if branch is None:
