@@ -195,7 +195,7 @@ class Daemon:
     # ------------------------------------------------------------------ cameras
     def refresh_cameras(self) -> None:
         """Fetch (or fall back to the cached) camera list and (re)schedule the checks."""
-        cam_list, fresh = load_cameras(self.client, self.outbox)
+        cam_list, fresh = load_cameras(self.client, self.outbox, self.cfg.cache_key)
         if cam_list.heartbeat_interval_s:
             self.heartbeat_interval_s = min(
                 self.cfg.heartbeat_interval_s, cam_list.heartbeat_interval_s

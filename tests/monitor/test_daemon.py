@@ -165,6 +165,8 @@ def test_daemon_confirms_states_delivers_and_stops_cleanly(
     assert code == 0, log
     assert "stopped:" in log
     assert SECRET not in log
+    for f in (tmp_path / "state").glob("outbox.sqlite3*"):  # the camera cache is sealed at rest
+        assert SECRET.encode() not in f.read_bytes(), f
     reasons = {s["reason"] for s in store.snapshots.values()}
     assert "state_change" in reasons
     # every camera's states: first a confirmation, never the same state twice in a row

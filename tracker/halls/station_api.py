@@ -363,7 +363,11 @@ def station_snapshot() -> Any:
         select(Camera).where(Camera.id == meta.camera_id, Camera.station_id == station.id)
     )
     if camera is None:
-        raise ApiError(404, "没有这个摄像头", fields={"camera_id": "没有这个摄像头"})
+        # The contract's item refusal code: the monitor dead-letters this snapshot,
+        # where a plain 404 (a proxy, a wrong path) is retried.
+        raise ApiError(
+            404, "没有这个摄像头", code="unknown_camera", fields={"camera_id": "没有这个摄像头"}
+        )
     if _future(meta.taken_at):
         raise ApiError(422, fields={"taken_at": "时间晚于服务器当前时间"})
     _take_write_lock()
