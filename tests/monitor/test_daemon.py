@@ -165,6 +165,9 @@ def test_daemon_confirms_states_delivers_and_stops_cleanly(
     assert code == 0, log
     assert "stopped:" in log
     assert SECRET not in log
+    # every report batch, heartbeat and snapshot the monitor sent conforms to the contract's schema
+    assert store.violations == [], store.violations[:5]
+    assert min(store.validated[k] for k in ("ReportBatch", "Heartbeat", "SnapshotForm")) >= 1
     for f in (tmp_path / "state").glob("outbox.sqlite3*"):  # the camera cache is sealed at rest
         assert SECRET.encode() not in f.read_bytes(), f
     reasons = {s["reason"] for s in store.snapshots.values()}
