@@ -207,12 +207,17 @@ def test_the_cached_camera_list_is_encrypted_and_the_file_owner_only(
 ) -> None:
     box = Outbox(tmp_path / "o.sqlite3")
     fresh, _ = load_cameras(TrackerClient(tracker.url, "station-token", 2), box)
+
+    def files_are_sealed_and_owner_only() -> set[str]:
+        files = [p for p in tmp_path.iterdir() if p.name.startswith("o.sqlite3")]
+        for p in files:
+            assert b"user:pass" not in p.read_bytes() and "平安村".encode() not in p.read_bytes()
+            assert stat.S_IMODE(p.stat().st_mode) == 0o600, p
+        return {p.name for p in files}
+
+    assert files_are_sealed_and_owner_only() >= {"o.sqlite3", "o.sqlite3-wal"}  # while open
     box.close()
-    files = [p for p in tmp_path.iterdir() if p.name.startswith("o.sqlite3")]
-    assert files
-    for p in files:
-        assert b"user:pass" not in p.read_bytes() and "平安村".encode() not in p.read_bytes()
-        assert stat.S_IMODE(p.stat().st_mode) == 0o600, p
+    assert "o.sqlite3" in files_are_sealed_and_owner_only()
     # readable again with the same token (or key) while the tracker is away
     tracker.stop()
     box = Outbox(tmp_path / "o.sqlite3")
