@@ -232,7 +232,8 @@ class DeliveryStats:
 
 
 def _item_bytes(item: Item) -> int:
-    return len(json.dumps(item.payload, ensure_ascii=False).encode()) + 1
+    """The item's size in the request body (``requests`` sends ASCII-escaped JSON), plus a comma."""
+    return len(json.dumps(item.payload).encode()) + 2
 
 
 class Delivery:
@@ -319,8 +320,6 @@ class Delivery:
             self._failed(f"{exc} — check the station token", exc.retry_after)
         except TrackerUnavailable as exc:
             stats.failed, stats.error = True, str(exc)
-            if exc.status == 413 and self.report_batch > 1:
-                self.report_batch = max(1, self.report_batch // 2)
             self._failed(str(exc), exc.retry_after)
         return stats
 
@@ -349,7 +348,12 @@ class Delivery:
         buried = self._bury(dead)
         if not batch:
             return 0, buried
-        answer = self.client.post_reports([i.payload for i in batch])
+        try:
+            answer = self.client.post_reports([i.payload for i in batch])
+        except TrackerUnavailable as exc:
+            if exc.status == 413:  # a proxy with a smaller body limit: smaller batches from now on
+                self.report_batch = max(1, len(batch) // 2)
+            raise
         sent = {i.uuid for i in batch}
         acked = [u for u in answer.acknowledged if u in sent]
         for r in answer.rejected:
