@@ -405,6 +405,9 @@ class Daemon:
         for kind, n in self.outbox.depth().items():
             if kind != "total":
                 self.metrics.outbox_depth.labels(kind).set(n)
+        for kind, n in self.outbox.dead_depth().items():
+            if kind != "total":
+                self.metrics.dead_letter.labels(kind).set(n)
 
     def _delivered(self, kind: str, n: int) -> None:
         self.metrics.delivered.labels(kind).inc(n)

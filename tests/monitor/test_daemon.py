@@ -145,7 +145,8 @@ def test_daemon_confirms_states_delivers_and_stops_cleanly(
         with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as resp:
             metrics = resp.read().decode()
         for name in ('monitor_checks_total{verdict="frozen"}', "monitor_probe_duration_seconds_bucket",
-                     "monitor_outbox_depth", "monitor_last_delivery_timestamp_seconds"):  # fmt: skip
+                     "monitor_outbox_depth", "monitor_last_delivery_timestamp_seconds",
+                     "monitor_dead_letter"):  # fmt: skip
             assert name in metrics, name
         assert SECRET not in metrics
 
