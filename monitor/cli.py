@@ -119,7 +119,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     dead: dict[str, int] = {}
     for kind, _code, n in dead_rows:
         dead[kind] = dead.get(kind, 0) + n
-    doc = open_camera_cache(kv.get("cameras"), cfg.cache_key, cfg.token) or {}
+    opened = open_camera_cache(kv.get("cameras"), cfg.cache_key, cfg.token)
+    sealed = opened is None and kv.get("cameras") is not None
+    doc = opened or {}
     cams = {c.get("id"): c for c in doc.get("cameras", []) if isinstance(c, dict)}
     states = {v["camera_id"]: v for k, v in kv.items() if k.startswith("state:")}
     status: dict[str, Any] = {
@@ -144,6 +146,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         "last_delivery": kv.get("last_delivery"),
         "last_heartbeat": kv.get("last_heartbeat"),
         "cameras_fetched_at": kv.get("cameras_fetched_at"),
+        "camera_list_readable": not sealed,
     }
     if args.json:
         print(json.dumps(status, ensure_ascii=False))
@@ -151,6 +154,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(
         f"cameras: {len(status['cameras'])} (list fetched {status['cameras_fetched_at'] or 'never'})"
     )
+    if sealed:
+        print(
+            "  (names and URLs unknown: the cached camera list is encrypted — run with the "
+            "daemon's MONITOR_TOKEN or MONITOR_CACHE_KEY)"
+        )
     for c in status["cameras"]:
         cause = f" ({c['cause']})" if c["cause"] else ""
         since = _short_time(c["since"])

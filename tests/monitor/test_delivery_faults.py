@@ -291,6 +291,12 @@ def test_status_counts_dead_letters_and_requeue_sends_them_again(
     assert "pass" not in doc["cameras"][0]["stream_url"]
     text = _monitor(tmp_path, "status")
     assert "dead letters (refused by the tracker): 1" in text.stdout
+    blind = subprocess.run(  # without the daemon's token the sealed list cannot be read
+        [sys.executable, "-m", "monitor.cli", "--config", str(tmp_path / "none.toml"), "status"],
+        capture_output=True, text=True, timeout=30,
+        env={k: v for k, v in os.environ.items() if k != "MONITOR_TOKEN"} | {"MONITOR_STATE_DIR": str(tmp_path)},
+    )  # fmt: skip
+    assert blind.returncode == 0 and "encrypted" in blind.stdout and "大厅全景" not in blind.stdout
 
     listed = _monitor(tmp_path, "requeue", "--list")
     assert foreign in listed.stdout and "unknown_camera" in listed.stdout
