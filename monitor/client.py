@@ -292,29 +292,30 @@ class Delivery:
                 self.on_delivered(kind, n)
 
     def run(self, max_rounds: int = 50, force: bool = False) -> DeliveryStats:
-        """Send queued items until the outbox is empty, a failure occurs or ``max_rounds`` batches went."""
+        """Send queued items until the outbox is empty, a failure occurs or ``max_rounds`` batches
+        of a kind went."""
         stats = DeliveryStats()
         if not force and not self.due():
             return stats
+        # One kind after the other, each drained first: a snapshot that keeps failing
+        # (say, over a proxy's body limit) does not hold up the reports queued behind it.
         try:
-            for _ in range(max_rounds):
-                progressed = False
-                for kind, send in (
-                    ("report", self._send_reports),
-                    ("heartbeat", self._send_heartbeats),
-                    ("snapshot", self._send_snapshots),
-                ):
+            for kind, send in (
+                ("report", self._send_reports),
+                ("heartbeat", self._send_heartbeats),
+                ("snapshot", self._send_snapshots),
+            ):
+                for _ in range(max_rounds):
                     items = self.outbox.peek(kind, self.report_batch if kind == "report" else 20)
                     if not items:
-                        continue
+                        break
                     done, dead = send(items)
                     stats.delivered += done
                     stats.rejected += dead
                     stats.by_kind[kind] = stats.by_kind.get(kind, 0) + done
                     self._succeeded(kind, done)
-                    progressed = progressed or bool(done or dead)
-                if not progressed:
-                    break
+                    if not (done or dead):
+                        break
         except TrackerRefused as exc:
             stats.failed, stats.error = True, str(exc)
             self._failed(f"{exc} — check the station token", exc.retry_after)

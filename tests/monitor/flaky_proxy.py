@@ -41,7 +41,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        fault = self.server.fault()
+        fault = self.server.fault() if self.server.only in self.path else ""
         self.server.seen.append((fault, self.command, self.path))
         if fault == "404":
             self._answer(404, HTML_404, "text/html", {})
@@ -70,14 +70,18 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class FlakyProxy(ThreadingHTTPServer):
-    """The proxy's server; ``schedule`` is a list of (fault, seconds), then it forwards."""
+    """The proxy's server; ``schedule`` is a list of (fault, seconds), then it forwards.
+
+    ``only``: the faults hit only paths containing this (e.g. ``/snapshots``).
+    """
 
     daemon_threads = True
 
-    def __init__(self, upstream: str, schedule: list[tuple[str, float]]) -> None:
+    def __init__(self, upstream: str, schedule: list[tuple[str, float]], only: str = "") -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.upstream = upstream
         self.schedule = schedule
+        self.only = only
         self.started: float | None = None
         self.seen: list[tuple[str, str, str]] = []
         self._lock = threading.Lock()

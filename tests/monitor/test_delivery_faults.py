@@ -199,6 +199,25 @@ def test_a_413_makes_the_next_batches_smaller(tmp_path: Path, tracker: ContractT
         proxy.stop()
 
 
+def test_a_snapshot_stuck_behind_a_proxy_limit_does_not_hold_up_the_reports(
+    tmp_path: Path, tracker: ContractTracker, store: Store
+) -> None:
+    proxy = FlakyProxy(tracker.url, [("413", 30)], only="/snapshots").start(30)
+    try:
+        box = Outbox(tmp_path / "o.sqlite3")
+        delivery = delivery_for(box, proxy.url)
+        snap = box.put("snapshot", snapshot(), JPEG)  # queued first
+        reports = [box.put("report", check()) for _ in range(300)]
+        beat = box.put("heartbeat", heartbeat())
+        stats = delivery.run()
+    finally:
+        proxy.stop()
+    assert stats.failed and "413" in (stats.error or "")
+    assert stats.delivered == 301 and set(reports) == set(store.items) and beat in store.heartbeats
+    assert [i.uuid for i in box.peek("snapshot", 5)] == [snap]  # kept, retried later
+    assert box.dead_depth()["total"] == 0
+
+
 # ---------------------------------------------------------------- the camera cache at rest
 
 
