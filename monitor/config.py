@@ -24,6 +24,13 @@ DEFAULT_CONFIG_PATH = Path("config.toml")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
+CACHE_KEY_ERROR = (
+    "[monitor] cache_key（MONITOR_CACHE_KEY）：不是 Fernet 密钥（32 字节，url-safe base64 编码）；"
+    "生成一个：python3 -c 'from cryptography.fernet import Fernet; "
+    "print(Fernet.generate_key().decode())'"
+)
+
+
 class ConfigError(ValueError):
     """A bad configuration; the message names the key."""
 
@@ -148,11 +155,7 @@ def _validate_ranges(cfg: MonitorConfig) -> None:
         try:
             Fernet(cfg.cache_key.encode())
         except ValueError:
-            raise ConfigError(
-                "[monitor] cache_key (MONITOR_CACHE_KEY): not a Fernet key (32 url-safe base64 "
-                "bytes); make one with: python3 -c 'from cryptography.fernet import Fernet; "
-                "print(Fernet.generate_key().decode())'"
-            ) from None
+            raise ConfigError(CACHE_KEY_ERROR) from None
     if cfg.log_level.upper() not in LOG_LEVELS:
         raise bad("log_level", f"must be one of {', '.join(LOG_LEVELS)}")
 
