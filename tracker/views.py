@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import (
     Blueprint,
     Flask,
+    current_app,
     redirect,
     render_template,
     request,
@@ -14,6 +17,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from tracker.api.core import ApiError
@@ -53,6 +57,22 @@ def set_language(code: str) -> ResponseReturnValue:
     if not target.startswith(request.host_url):
         target = url_for("main.home")
     return redirect(target)
+
+
+@bp.route("/figures")
+@login_required
+def figures() -> ResponseReturnValue:
+    """怎么算的: ``docs/figures.md`` (every figure's definition, formula and example)."""
+    return render_template("figures.html", body=figures_html())
+
+
+def figures_html() -> Markup:
+    """``docs/figures.md`` as HTML (read on each request: it is small and may be edited)."""
+    import markdown
+
+    path = Path(current_app.root_path).parent / "docs" / "figures.md"
+    text = path.read_text(encoding="utf-8")
+    return Markup(markdown.markdown(text, extensions=["tables", "attr_list", "toc"]))
 
 
 @bp.route("/healthz")

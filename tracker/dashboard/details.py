@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 
+from tracker.calendar_service import load_calendar
 from tracker.dashboard.services import local_today, record_url
 from tracker.dashboard.sources import kind_names
 from tracker.extensions import db
+from tracker.matters.figures import not_on_time
 from tracker.models import Region
 from tracker.periods import Period
 
@@ -184,52 +186,19 @@ def _records(detail: VillageDetail, village: Region, period: Period, names: dict
 
 
 def _matters(detail: VillageDetail, village: Region, period: Period, today: date) -> None:
-    from tracker.matters.models import MatterType
-    from tracker.matters.models import ServiceMatter as SM
-
-    lo, hi = period.start, period.end
-    # The matters package's measures judge the matters *received* in the period.
-    overdue_open = and_(SM.status.in_(("accepted", "paused")), SM.due_on < today)
-    late_done = SM.on_time.is_(False)
-    bad_cb = and_(
-        SM.rating.in_(("dissatisfied", "very_dissatisfied")),
-        SM.rating_void.is_(False),
-        or_(SM.callback_on_time.is_(False), SM.callback_on_time.is_(None)),
-    )
-    rows = db.session.execute(
-        select(SM, MatterType.name)
-        .join(MatterType, MatterType.id == SM.matter_type_id)
-        .where(
-            SM.region_id == village.id,
-            SM.received_on >= lo,
-            SM.received_on <= hi,
-            or_(overdue_open, late_done, bad_cb),
-        )
-        .order_by(SM.received_on)
-    ).all()
-    for m, type_name in rows:
-        problems = []
-        if m.status in ("accepted", "paused") and m.due_on and m.due_on < today:
-            problems.append(f"逾期 {(today - m.due_on).days} 天未办结")
-        if m.on_time is False:
-            problems.append("超时办结")
-        if m.rating in ("dissatisfied", "very_dissatisfied") and not m.callback_on_time:
-            problems.append(
-                "差评未按时回访"
-                if m.called_back_on or (m.callback_due_on or today) < today
-                else "差评待回访"
-            )
+    """The judged matters and call-backs that were not on time (:mod:`tracker.matters.figures`)."""
+    for line in not_on_time(village.id, period.start, period.end, today, load_calendar()):
         detail.matters.append(
             MatterLine(
-                id=m.id,
-                serial_no=m.serial_no,
-                type_name=type_name,
-                received_on=m.received_on,
-                due_on=m.due_on,
-                completed_on=m.completed_on,
-                status=str(m.status),
-                problem="；".join(problems),
-                url=record_url("matters.detail", matter_id=m.id),
+                id=line.id,
+                serial_no=line.serial_no,
+                type_name=line.type_name,
+                received_on=line.received_on,
+                due_on=line.due_on,
+                completed_on=line.completed_on,
+                status="overdue" if line.overdue_open else "late",
+                problem=line.problem,
+                url=record_url("matters.detail", matter_id=line.id),
             )
         )
 

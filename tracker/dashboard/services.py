@@ -25,6 +25,7 @@ from sqlalchemy import Float, case, cast, delete, func, insert, select
 from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.routing import BuildError
 
+from tracker.calendar_service import load_calendar
 from tracker.dashboard import rules
 from tracker.dashboard.models import MissedObligation, VillageScore
 from tracker.dashboard.sources import (
@@ -36,6 +37,9 @@ from tracker.dashboard.sources import (
     villages_under,
 )
 from tracker.extensions import db
+from tracker.matters.figures import OverdueLine
+from tracker.matters.figures import cutoff as matter_cutoff
+from tracker.matters.figures import overdue_backlog as matters_overdue_backlog
 from tracker.models import Region, RegionLevel, utcnow
 from tracker.periods import SHANGHAI, Period, PeriodError, PeriodKind
 
@@ -513,6 +517,29 @@ def top_problems(region: Region, period: Period, limit: int = 8) -> dict[str, li
         if r is not None and r < 1
     ]
     return {"missed": missed, "overdue": overdue, "dark": dark}
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """The open overdue matters (逾期未办结) under a region as of a period's cut-off."""
+
+    as_of: date
+    total: int
+    lines: list[OverdueLine]
+
+    def url(self, matter_id: int) -> str | None:
+        return record_url("matters.detail", matter_id=matter_id)
+
+
+def overdue_backlog(region: Region, period: Period, limit: int = 50) -> Backlog:
+    """The backlog every dashboard page lists, from :func:`tracker.matters.figures.overdue_backlog`.
+
+    As of the period's cut-off (its last day, or today while it runs), oldest first,
+    with the working days overdue — the same rows as the 逾期事项 list on that day.
+    """
+    as_of = matter_cutoff(period.start, period.end, local_today())
+    total, lines = matters_overdue_backlog(region.path, as_of, load_calendar(), limit=limit)
+    return Backlog(as_of, total, lines)
 
 
 # -- links to the record pages of the other packages ---------------------------------

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select
 
 from tracker.extensions import db
+from tracker.matters.figures import matter_measures
 from tracker.models import Region, RegionLevel
 from tracker.periods import SHANGHAI, Period
 
@@ -173,57 +174,29 @@ class MatterFigures:
 
 
 def matter_figures(path: str, period: Period, today: date) -> dict[int, MatterFigures]:
-    """Service-matter figures per village from the matters package's measures.
+    """Service-matter figures per village: :func:`tracker.matters.figures.matter_measures`.
 
-    :func:`tracker.matters.services.matter_measures` (one ``GROUP BY`` for every
-    village) counts the matters *received* in the period (a cohort):
-
-    - 限时办结: completed on time / (completed + still open past their due date);
-      matters still within their time limit are not judged yet;
-    - 差评回访: bad ratings (not voided) called back on time / bad ratings whose
-      call-back was made or is overdue (one extra ``GROUP BY`` here: the measures
-      also count call-backs not due yet).
+    限时办结 judges what fell due in the period plus the open overdue backlog;
+    差评回访 the call-backs due in it (definitions in :mod:`tracker.matters.figures`
+    and ``docs/figures.md``).
     """
-    from tracker.matters.services import matter_measures
-
     under = None
     if path not in ("", "/"):
         under = db.session.scalar(select(Region).where(Region.path == path))
     measures = matter_measures(
         RegionLevel.village, period.start, period.end, today=today, under=under
     )
-    out: dict[int, MatterFigures] = {}
-    for rid, m in measures.items():
-        out[rid] = MatterFigures(
+    return {
+        rid: MatterFigures(
             received=m.received,
-            due=m.completed + m.overdue_open,
-            on_time=m.completed_on_time,
+            due=m.judged,
+            on_time=m.on_time,
             overdue_open=m.overdue_open,
             bad_ratings=m.bad,
             callbacks_on_time=m.bad_called_back_on_time,
         )
-    # matter_measures counts every bad rating, also those whose call-back is not
-    # due yet; the score judges only call-backs made or overdue (one GROUP BY).
-    from tracker.matters.models import ServiceMatter as SM
-
-    in_path = select(Region.id).where(Region.path.like(path + "%")).scalar_subquery()
-    for fig in out.values():
-        fig.bad_ratings = 0
-    for rid, judged in db.session.execute(
-        select(SM.region_id, func.count())
-        .where(
-            SM.region_id.in_(in_path),
-            SM.received_on >= period.start,
-            SM.received_on <= period.end,
-            SM.rating.in_(("dissatisfied", "very_dissatisfied")),
-            SM.rating_void.is_(False),
-            or_(SM.called_back_on.is_not(None), SM.callback_due_on < today),
-        )
-        .group_by(SM.region_id)
-    ):
-        if rid in out:
-            out[rid].bad_ratings = int(judged)
-    return out
+        for rid, m in measures.items()
+    }
 
 
 # -- cameras ---------------------------------------------------------------------------

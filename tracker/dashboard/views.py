@@ -111,6 +111,7 @@ def region(region_id: int) -> ResponseReturnValue:
     }
     trends = services.trend_by(node, period)
     ctx["trend"] = trends.get(node.id, [])
+    ctx["backlog"] = services.overdue_backlog(node, period)
     if node.level == RegionLevel.village:
         from tracker.dashboard.details import village_detail
 
@@ -176,6 +177,7 @@ def inspect(region_id: int) -> ResponseReturnValue:
         members=members,
         summary=services.region_score(node, period),
         detail=village_detail(node, period),
+        backlog=services.overdue_backlog(node, period),
         config=services.scoring_config(),
         charts=charts,
         crumbs=_breadcrumbs(node, period, scope),
@@ -219,6 +221,7 @@ def report(region_id: int) -> ResponseReturnValue:
         summary=services.region_score(node, period),
         rows=rows,
         problems=services.top_problems(node, period),
+        backlog=services.overdue_backlog(node, period),
         grid=services.village_grid(node, period),
         config=services.scoring_config(),
         charts=charts,
