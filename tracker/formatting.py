@@ -20,6 +20,17 @@ def to_local(value: datetime) -> datetime:
     return value.astimezone(local_tz())
 
 
+def excel_datetime(value: datetime | None) -> datetime | None:
+    """A stored time as an Excel date/time cell: local wall time, no zone, whole seconds.
+
+    openpyxl writes a naive ``datetime`` as a real Excel date (sortable, filterable);
+    give the cell a ``number_format`` such as ``yyyy-mm-dd hh:mm``.
+    """
+    if value is None:
+        return None
+    return to_local(value).replace(tzinfo=None, microsecond=0)
+
+
 def fmt_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return "" if value is None else to_local(value).strftime(fmt)
 

@@ -62,7 +62,7 @@ def test_village_page_explains_every_component(world, dash_world, login):
     assert "补录" in html and "修改 1 次" in html  # late and edited records
     assert "2025-0003" in html and "逾期" in html  # the overdue matter
     assert "差评未按时回访" in html
-    assert "大厅全景" in html and "断线记录" in html  # the outage
+    assert "大厅全景" in html and "故障记录" in html  # the outage
 
 
 def test_inspection_page_is_printable_and_complete(world, dash_world, login):

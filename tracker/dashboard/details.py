@@ -8,15 +8,24 @@ owning package. Used by the village page and the inspection (督查) print view.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from tracker.calendar_service import load_calendar
 from tracker.dashboard.services import local_today, record_url
 from tracker.dashboard.sources import kind_names
 from tracker.extensions import db
+from tracker.halls.models import Camera, OutageExcuse, ServiceHall
+from tracker.halls.rules import OutagePart, UptimeTotals
+from tracker.halls.services import (
+    CAUSE_LABELS,
+    EXCUSE_LABELS,
+    EXCUSE_STATUS_LABELS,
+    camera_outages,
+    uptime_bulk,
+)
 from tracker.matters.figures import not_on_time
 from tracker.models import Region
 from tracker.periods import Period
@@ -73,41 +82,36 @@ class OutageLine:
     camera_id: int
     camera: str
     hall: str
-    start: datetime
-    end: datetime | None
+    part: OutagePart  # start/end and the counted / excused / outside-hours seconds
     cause: str
     excused: str
     url: str | None
 
-    @property
-    def hours(self) -> float:
-        end = self.end or datetime.now(UTC)
-        return (end - self.start).total_seconds() / 3600
-
 
 @dataclass
 class CameraLine:
+    """One camera's figures: :func:`tracker.halls.services.uptime_bulk`, as in the score."""
+
     camera_id: int
     camera: str
     hall: str
-    open_s: int
-    up_s: int
-    live_s: int
-    unknown_s: int
-    excused_s: int
+    totals: UptimeTotals
     url: str | None
 
     @property
     def counted_s(self) -> int:
-        return max(0, self.open_s - self.unknown_s - self.excused_s)
+        """应计时长: opening time minus unknown and approved-excuse time."""
+        return max(0, self.totals.known_s - self.totals.excused_s)
 
     @property
     def working_rate(self) -> float | None:
-        return self.up_s / self.counted_s if self.counted_s else None
+        """完好率 (考核): the score's rate."""
+        return self.totals.compliance_intact_rate
 
     @property
     def online_rate(self) -> float | None:
-        return min(1.0, self.live_s / self.counted_s) if self.counted_s else None
+        """在线率 (考核)."""
+        return self.totals.compliance_online_rate
 
 
 @dataclass
@@ -204,114 +208,56 @@ def _matters(detail: VillageDetail, village: Region, period: Period, today: date
 
 
 def _cameras(detail: VillageDetail, village: Region, period: Period) -> None:
-    from tracker.halls.models import (
-        Camera,
-        CameraState,
-        OutageExcuse,
-        ServiceHall,
-    )
-    from tracker.halls.models import (
-        CameraDailyRollup as R,
-    )
-    from tracker.halls.models import (
-        CameraStateChange as C,
-    )
-
+    """Per-camera figures and outages from the halls package (the score's own numbers)."""
     cams = db.session.execute(
-        select(Camera.id, Camera.name, ServiceHall.name)
+        select(Camera, ServiceHall.name)
         .join(ServiceHall, ServiceHall.id == Camera.hall_id)
-        .where(Camera.region_id == village.id)
+        .where(Camera.region_id == village.id, Camera.active.is_(True))
         .order_by(ServiceHall.name, Camera.name)
     ).all()
     if not cams:
         return
-    label = {cid: (name, hall) for cid, name, hall in cams}
-    sums = {
-        r[0]: r[1:]
-        for r in db.session.execute(
-            select(
-                R.camera_id,
-                func.sum(R.open_s),
-                func.sum(R.up_s),
-                func.sum(R.down_picture_s),
-                func.sum(R.unknown_s),
-                func.sum(R.excused_online_s),
-                func.sum(R.excused_picture_s),
-            )
-            .where(R.region_id == village.id, R.day >= period.start, R.day <= period.end)
-            .group_by(R.camera_id)
-        )
-    }
-    for cid, (name, hall) in label.items():
-        o, up, dpic, unk, exo, exp = (int(x or 0) for x in sums.get(cid, (0,) * 6))
+    totals = uptime_bulk([c.id for c, _ in cams], period.start, period.end)
+    for cam, hall in cams:
         detail.cameras.append(
             CameraLine(
-                cid,
-                name,
+                cam.id,
+                cam.name,
                 hall,
-                o,
-                up,
-                up + dpic,
-                unk,
-                exo + exp,
-                record_url("halls.camera", camera_id=cid),
+                totals[cam.id],
+                record_url("halls.camera", camera_id=cam.id),
             )
         )
     lo, hi = period.utc_bounds()
-    excuses = (
-        db.session.execute(
-            select(OutageExcuse).where(
-                OutageExcuse.region_id == village.id, OutageExcuse.start < hi, OutageExcuse.end > lo
-            )
+    label = {cam.id: (cam.name, hall) for cam, hall in cams}
+    excuses = db.session.scalars(
+        select(OutageExcuse)
+        .where(
+            OutageExcuse.camera_id.in_(list(label)),
+            OutageExcuse.start < hi,
+            OutageExcuse.end > lo,
         )
-        .scalars()
-        .all()
-    )
+        .order_by(OutageExcuse.start)
+    ).all()
     for e in excuses:
         detail.excuses.append(
             {
-                "camera": label.get(e.camera_id, ("?", ""))[0],
+                "camera": label[e.camera_id][0],
                 "start": e.start,
                 "end": e.end,
-                "kind": str(e.kind),
+                "kind": EXCUSE_LABELS.get(e.kind, str(e.kind)),
                 "reason": e.reason,
-                "status": str(e.status),
+                "status": EXCUSE_STATUS_LABELS.get(e.status, str(e.status)),
             }
         )
-    # State changes of the period (plus the one in force at its start).
-    changes = db.session.execute(
-        select(C.camera_id, C.at, C.state, C.cause)
-        .where(C.camera_id.in_(list(label)), C.at < hi)
-        .where(
-            or_(
-                C.at >= lo,
-                C.id.in_(
-                    select(func.max(C.id))
-                    .where(C.camera_id.in_(list(label)), C.at < lo)
-                    .group_by(C.camera_id)
-                ),
-            )
-        )
-        .order_by(C.camera_id, C.at)
-    ).all()
-    by_cam: dict[int, list[Any]] = {}
-    for row in changes:
-        by_cam.setdefault(row.camera_id, []).append(row)
-    for cid, rows in by_cam.items():
-        for i, row in enumerate(rows):
-            if row.state != CameraState.down:
-                continue
-            end = rows[i + 1].at if i + 1 < len(rows) else None
-            start = max(row.at, lo)
-            if end is not None and end <= lo:
-                continue
-            excused = next(
+    by_cam = camera_outages([cam for cam, _ in cams], period.start, period.end)
+    for cid, parts in by_cam.items():
+        for part in parts:
+            status = next(
                 (
-                    e["status"]
-                    for e in detail.excuses
-                    if e["camera"] == label[cid][0]
-                    and e["start"] < (end or hi)
-                    and e["end"] > start
+                    EXCUSE_STATUS_LABELS.get(e.status, str(e.status))
+                    for e in excuses
+                    if e.camera_id == cid and e.start < part.end and e.end > part.start
                 ),
                 "",
             )
@@ -320,13 +266,10 @@ def _cameras(detail: VillageDetail, village: Region, period: Period) -> None:
                     cid,
                     label[cid][0],
                     label[cid][1],
-                    start,
-                    end if end is None or end < hi else None if end is None else end,
-                    row.cause or "",
-                    {"approved": "已核准", "pending": "待审核", "rejected": "已驳回"}.get(
-                        excused, ""
-                    ),
+                    part,
+                    CAUSE_LABELS.get(part.cause or "", part.cause or "原因不明"),
+                    status,
                     record_url("halls.camera", camera_id=cid),
                 )
             )
-    detail.outages.sort(key=lambda o: o.start)
+    detail.outages.sort(key=lambda o: o.part.start)

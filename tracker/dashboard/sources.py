@@ -11,15 +11,15 @@ and said so in the docstring.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 
 from tracker.extensions import db
+from tracker.halls.services import village_camera_figures
 from tracker.matters.figures import matter_measures
 from tracker.models import Region, RegionLevel
 from tracker.periods import SHANGHAI, Period
@@ -219,83 +219,26 @@ class CameraFigures:
 
 
 def camera_figures(path: str, period: Period) -> dict[int, CameraFigures]:
-    """Camera seconds per village, from the halls package's figures.
+    """Camera seconds per village: :func:`tracker.halls.services.village_camera_figures`.
 
-    Finished days: the halls job's per-camera per-day
-    :class:`~tracker.halls.models.CameraDailyRollup` rows, summed here in one
-    ``GROUP BY region_id`` (a year of 2,000 cameras is 730,000 rows: summing them
-    in SQL takes a fraction of a second, loading them as objects through
-    :func:`tracker.halls.services.village_totals` takes minutes). Days after the
-    last rolled-up day (today, normally) come from ``village_totals`` itself,
-    which computes them live from the state intervals and opening hours.
-
-    完好 (``up_s``) counts; 在线 adds the seconds the stream was live but the
-    picture bad; unknown (monitor blind) and approved-excuse seconds are left
-    out of the denominator.
+    The sums of the per-camera figures (:func:`tracker.halls.services.uptime_bulk`)
+    that the drill-down, the 督查 sheet and the monthly report show. 完好
+    (``up_s``) counts; 在线 adds the seconds the stream was live but the picture
+    bad; unknown (monitor blind) and approved-excuse seconds are left out of the
+    denominator.
     """
-    from tracker.halls.models import Camera
-    from tracker.halls.models import CameraDailyRollup as R
-
-    scope = select(Region.id).where(Region.path.like(path + "%")).scalar_subquery()
-    out: dict[int, CameraFigures] = defaultdict(CameraFigures)
-    for rid, n in db.session.execute(
-        select(Camera.region_id, func.count())
-        .where(Camera.region_id.in_(scope), Camera.active.is_(True))
-        .group_by(Camera.region_id)
-    ):
-        out[rid].cameras = n
-    if not out:
-        return {}
-    for rid, open_s, up, dpic, unk, exo, exp in db.session.execute(
-        select(
-            R.region_id,
-            func.sum(R.open_s),
-            func.sum(R.up_s),
-            func.sum(R.down_picture_s),
-            func.sum(R.unknown_s),
-            func.sum(R.excused_online_s),
-            func.sum(R.excused_picture_s),
+    out: dict[int, CameraFigures] = {}
+    for rid, f in village_camera_figures(path, period.start, period.end).items():
+        t = f.totals
+        out[rid] = CameraFigures(
+            cameras=f.cameras,
+            open_s=t.open_s,
+            up_s=t.up_s,
+            live_s=t.live_s,
+            unknown_s=t.unknown_s,
+            excused_s=t.excused_s,
         )
-        .where(R.region_id.in_(scope), and_(R.day >= period.start, R.day <= period.end))
-        .group_by(R.region_id)
-    ):
-        f = out[rid]
-        f.open_s = int(open_s or 0)
-        f.up_s = int(up or 0)
-        f.live_s = int((up or 0) + (dpic or 0))
-        f.unknown_s = int(unk or 0)
-        f.excused_s = int((exo or 0) + (exp or 0))
-    _add_live_tail(out, path, scope, period)
-    return dict(out)
-
-
-def _add_live_tail(out: dict[int, CameraFigures], path: str, scope: Any, period: Period) -> None:
-    """Add the days after the last rolled-up day, computed live by the halls package."""
-    from tracker.halls.models import CameraDailyRollup as R
-    from tracker.halls.services import village_totals
-
-    last = min(period.end, datetime.now(SHANGHAI).date())
-    rolled = db.session.scalar(
-        select(func.max(R.day)).where(
-            R.region_id.in_(scope), R.day >= period.start, R.day <= period.end
-        )
-    )
-    first = (rolled + timedelta(days=1)) if rolled else period.start
-    if first > last:
-        return
-    roots = db.session.scalars(
-        select(Region).where(Region.path == path)
-        if path not in ("", "/")
-        else select(Region).where(Region.parent_id.is_(None))
-    ).all()
-    for root in roots:
-        for rid, t in village_totals(root, first, last).items():
-            f = out[rid]
-            f.open_s += int(t.open_s)
-            f.up_s += int(t.up_s)
-            f.live_s += int(t.up_s + t.down_picture_s)
-            f.unknown_s += int(t.unknown_s)
-            f.excused_s += int(t.excused_online_s + t.excused_picture_s)
+    return out
 
 
 # -- trainings ---------------------------------------------------------------------------

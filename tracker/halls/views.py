@@ -20,7 +20,7 @@ from tracker.forms import as_choices
 from tracker.halls import api as _api  # noqa: F401  (registers the JSON endpoints)
 from tracker.halls import rules, services
 from tracker.halls import station_api as _station_api  # noqa: F401  (registers /api/v1/station)
-from tracker.halls.alerts import CAUSE_LABELS, recent_alerts
+from tracker.halls.alerts import recent_alerts
 from tracker.halls.forms import CameraForm, DecisionForm, ExceptionForm, ExcuseForm, HallForm
 from tracker.halls.models import (
     Camera,
@@ -33,8 +33,8 @@ from tracker.halls.models import (
     Snapshot,
     Station,
 )
-from tracker.halls.rules import SHANGHAI, UptimeTotals
-from tracker.halls.timeline import STATE_LABELS, day_svg, month_svg
+from tracker.halls.rules import CAUSE_LABELS, SHANGHAI, STATE_LABELS, UptimeTotals
+from tracker.halls.timeline import day_svg, month_svg
 from tracker.home import TodoItem, todo_provider
 from tracker.models import Region, RegionLevel, utcnow
 from tracker.periods import Period, PeriodError
@@ -458,7 +458,7 @@ def camera(camera_id: int) -> ResponseReturnValue:
     total30 = UptimeTotals()
     for t in per_day.values():
         total30 += t
-    outages = list(reversed(rules.outages(intervals)))[:50]
+    outages = list(reversed(services.camera_outages([cam], days[0], today)[cam.id]))[:50]
     excuses = db.session.scalars(
         select(OutageExcuse)
         .where(OutageExcuse.camera_id == cam.id)
@@ -614,7 +614,7 @@ def report_xlsx() -> ResponseReturnValue:
             "村",
             "服务大厅",
             "摄像头",
-            "营业时长(时)",
+            "开放时长(时)",
             "正常(时)",
             "离线(时)",
             "画面异常(时)",
