@@ -149,6 +149,35 @@ def validate_weekly_hours(data: Any) -> dict[str, list[list[str]]]:
     return out
 
 
+@dataclass(frozen=True)
+class HoursChange:
+    """A weekly schedule in force from ``effective_from`` (``previous`` held before it)."""
+
+    effective_from: date
+    previous: Mapping[str, Any]
+    weekly: Mapping[str, Any]
+
+
+def weekly_on(
+    day: date, current: Mapping[str, Any], changes: Sequence[HoursChange] = ()
+) -> Mapping[str, Any]:
+    """The weekly schedule in force on ``day``.
+
+    ``current`` is the latest schedule entered; without changes it holds for
+    every day. Otherwise the newest change effective on or before ``day`` holds,
+    and days before the earliest change keep what was in force before it.
+    """
+    if not changes:
+        return current
+    ordered = sorted(changes, key=lambda c: c.effective_from)
+    if day < ordered[0].effective_from:
+        return ordered[0].previous
+    for change in reversed(ordered):
+        if change.effective_from <= day:
+            return change.weekly
+    return current  # pragma: no cover - the loop always returns
+
+
 class DayKind(StrEnum):
     """What the official calendar says a day is, for a service hall."""
 

@@ -41,6 +41,7 @@ from tracker.halls.models import (
     ExcuseKind,
     ExcuseStatus,
     HallException,
+    HallHoursChange,
     OutageExcuse,
     ServiceHall,
     Snapshot,
@@ -140,6 +141,41 @@ class HallData:
     contact_name: str = ""
     contact_phone: str = ""
     weekly_hours: dict[str, Any] | None = None
+    # The day a changed weekly schedule applies from (default: today).
+    hours_from: date | None = None
+
+
+def _change_hours(hall: ServiceHall, weekly: dict[str, Any], effective: date) -> None:
+    """Record a schedule change from ``effective`` on and forget the stale rollups of
+    exactly the days it covers (``effective`` onward); earlier days keep their hours."""
+    if effective.year < 2000:
+        raise HallError("起用日期不合理", "hours_from")
+    rows = list(
+        db.session.scalars(
+            select(HallHoursChange)
+            .where(HallHoursChange.hall_id == hall.id)
+            .order_by(HallHoursChange.effective_from)
+        )
+    )
+    history = [rules.HoursChange(r.effective_from, r.previous, r.weekly_hours) for r in rows]
+    previous = dict(rules.weekly_on(effective - timedelta(days=1), hall.weekly_hours, history))
+    for r in rows:  # a later change entered earlier is superseded by this one
+        if r.effective_from >= effective:
+            db.session.delete(r)
+    db.session.flush()
+    db.session.add(
+        HallHoursChange(
+            hall_id=hall.id,
+            region_id=hall.region_id,
+            effective_from=effective,
+            previous=previous,
+            weekly_hours=weekly,
+        )
+    )
+    hall.weekly_hours = weekly
+    invalidate_rollups(
+        db.session.scalars(select(Camera.id).where(Camera.hall_id == hall.id)), effective, None
+    )
 
 
 def _apply_hall(hall: ServiceHall, village: Region, data: HallData) -> None:
@@ -169,7 +205,10 @@ def _apply_hall(hall: ServiceHall, village: Region, data: HallData) -> None:
     hall.address = _text(data.address, "address", 200, "地址", required=False)
     hall.contact_name = _text(data.contact_name, "contact_name", 32, "联系人", required=False)
     hall.contact_phone = phone
-    hall.weekly_hours = weekly
+    if hall.id is None:
+        hall.weekly_hours = weekly
+    elif weekly != hall.weekly_hours:
+        _change_hours(hall, weekly, data.hours_from or local_today())
 
 
 def create_hall(village: Region, data: HallData) -> ServiceHall:
@@ -364,6 +403,23 @@ def day_kinds(first: date, last: date, cal: WorkCalendar) -> dict[date, rules.Da
     return out
 
 
+def hours_changes(hall_ids: Iterable[int]) -> dict[int, list[rules.HoursChange]]:
+    """The opening-hours changes of halls (one query), oldest first."""
+    out: dict[int, list[rules.HoursChange]] = defaultdict(list)
+    ids = list(hall_ids)
+    if not ids:
+        return out
+    for row in db.session.scalars(
+        select(HallHoursChange)
+        .where(HallHoursChange.hall_id.in_(ids))
+        .order_by(HallHoursChange.effective_from)
+    ):
+        out[row.hall_id].append(
+            rules.HoursChange(row.effective_from, row.previous, row.weekly_hours)
+        )
+    return out
+
+
 def hall_hours(
     hall: ServiceHall,
     first: date,
@@ -371,8 +427,12 @@ def hall_hours(
     cal: WorkCalendar,
     exceptions: dict[date, list[Any]] | None = None,
     kinds: dict[date, rules.DayKind] | None = None,
+    changes: Sequence[rules.HoursChange] | None = None,
 ) -> dict[date, list[rules.HourRange]]:
-    """A hall's resolved opening ranges for each day of ``[first, last]``."""
+    """A hall's resolved opening ranges for each day of ``[first, last]``.
+
+    Each day uses the weekly schedule in force on it (:func:`rules.weekly_on`).
+    """
     if exceptions is None:
         exceptions = {
             e.day: e.hours
@@ -382,9 +442,13 @@ def hall_hours(
                 )
             )
         }
+    if changes is None:
+        changes = hours_changes([hall.id]).get(hall.id, [])
     kinds = kinds or day_kinds(first, last, cal)
     return {
-        day: rules.hours_for_day(day, kinds[day], hall.weekly_hours, exceptions)
+        day: rules.hours_for_day(
+            day, kinds[day], rules.weekly_on(day, hall.weekly_hours, changes), exceptions
+        )
         for day in rules.daterange(first, last)
     }
 
@@ -776,8 +840,11 @@ def _camera_context(cameras: Sequence[Camera], first: date, last: date) -> _Came
         )
     ):
         exc[e.hall_id][e.day] = e.hours
+    changes = hours_changes(hall_ids)
     windows = {
-        hid: opening_windows(hall_hours(h, first, last, cal, exc[hid], kinds), until=now)
+        hid: opening_windows(
+            hall_hours(h, first, last, cal, exc[hid], kinds, changes.get(hid, [])), until=now
+        )
         for hid, h in halls.items()
     }
     stations = _station_ids_for(ids, {c.id: c.station_id for c in cameras})

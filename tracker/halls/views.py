@@ -207,6 +207,7 @@ def _hall_data(form: HallForm, weekly: dict[str, Any]) -> services.HallData:
         contact_name=form.contact_name.data or "",
         contact_phone=form.contact_phone.data or "",
         weekly_hours=weekly,
+        hours_from=form.hours_from.data,
     )
 
 
