@@ -36,6 +36,7 @@ from tracker.dashboard.sources import (
     training_figures,
     villages_under,
 )
+from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.matters.figures import OverdueLine
 from tracker.matters.figures import cutoff as matter_cutoff
@@ -67,7 +68,7 @@ SUM_COLUMNS = (
 )
 
 
-class DashboardError(ValueError):
+class DashboardError(DomainError):
     """Bad dashboard input (period, region); the message is for the user."""
 
     field = "period"
