@@ -7,26 +7,17 @@ owning package. Used by the village page and the inspection (督查) print view.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from tracker.calendar_service import load_calendar
 from tracker.dashboard.services import local_today, record_url
-from tracker.dashboard.sources import kind_names
-from tracker.extensions import db
-from tracker.halls.models import Camera, OutageExcuse, ServiceHall
+from tracker.halls.figures import village_cameras
 from tracker.halls.rules import OutagePart, UptimeTotals
-from tracker.halls.services import (
-    CAUSE_LABELS,
-    EXCUSE_LABELS,
-    EXCUSE_STATUS_LABELS,
-    camera_outages,
-    uptime_bulk,
-)
 from tracker.matters.figures import not_on_time
+from tracker.meetings.figures import kind_names, village_obligations, village_records
 from tracker.models import Region
 from tracker.periods import Period
 
@@ -130,17 +121,11 @@ class VillageDetail:
 
 
 def village_detail(village: Region, period: Period, today: date | None = None) -> VillageDetail:
-    """Everything behind a village's score in a period."""
+    """Everything behind a village's score in a period, from each package's figures."""
     today = today or local_today()
     detail = VillageDetail()
     names = kind_names()
-    from tracker.meetings.obligations import obligations_for_branches
-    from tracker.models import Branch
-
-    branch_ids = list(db.session.scalars(select(Branch.id).where(Branch.region_id == village.id)))
-    statuses = [
-        s for items in obligations_for_branches(branch_ids, period, today).values() for s in items
-    ]
+    statuses = village_obligations(village.id, period, today)
     order = {"missing": 0, "met_late": 1, "due": 2, "met": 3}
     for s in sorted(statuses, key=lambda s: (order[s.status], s.kind, s.window.start)):
         detail.obligations.append(
@@ -157,119 +142,52 @@ def village_detail(village: Region, period: Period, today: date | None = None) -
                 ],
             )
         )
-    _records(detail, village, period, names)
-    _matters(detail, village, period, today)
-    _cameras(detail, village, period)
-    return detail
-
-
-def _records(detail: VillageDetail, village: Region, period: Period, names: dict[str, str]) -> None:
-    from tracker.meetings.models import Meeting
-
-    lo, hi = period.utc_bounds()
-    for m in db.session.scalars(
-        select(Meeting)
-        .where(Meeting.region_id == village.id, Meeting.started_at >= lo, Meeting.started_at < hi)
-        .order_by(Meeting.started_at)
-    ):
+    for r in village_records(village.id, period):
         line = RecordLine(
-            id=m.id,
-            kind_name=names.get(m.kind, m.kind),
-            held_at=m.started_at,
-            entered_at=m.entered_at,
-            late=bool(m.late),
-            late_days=int(m.late_working_days or 0),
-            version=int(m.version or 1),
-            deleted=m.deleted_at is not None,
-            url=record_url("meetings.detail", meeting_id=m.id),
-            history_url=record_url("meetings.history", meeting_id=m.id),
+            id=r.id,
+            kind_name=names.get(r.kind, r.kind),
+            held_at=r.held_at,
+            entered_at=r.entered_at,
+            late=r.late,
+            late_days=r.late_days,
+            version=r.version,
+            deleted=r.deleted,
+            url=record_url("meetings.detail", meeting_id=r.id),
+            history_url=record_url("meetings.history", meeting_id=r.id),
         )
         detail.records.append(line)
         if line.late or line.version > 1 or line.deleted:
             detail.flagged_records.append(line)
-
-
-def _matters(detail: VillageDetail, village: Region, period: Period, today: date) -> None:
-    """The judged matters and call-backs that were not on time (:mod:`tracker.matters.figures`)."""
-    for line in not_on_time(village.id, period.start, period.end, today, load_calendar()):
+    for m in not_on_time(village.id, period.start, period.end, today, load_calendar()):
         detail.matters.append(
             MatterLine(
-                id=line.id,
-                serial_no=line.serial_no,
-                type_name=line.type_name,
-                received_on=line.received_on,
-                due_on=line.due_on,
-                completed_on=line.completed_on,
-                status="overdue" if line.overdue_open else "late",
-                problem=line.problem,
-                url=record_url("matters.detail", matter_id=line.id),
+                id=m.id,
+                serial_no=m.serial_no,
+                type_name=m.type_name,
+                received_on=m.received_on,
+                due_on=m.due_on,
+                completed_on=m.completed_on,
+                status="overdue" if m.overdue_open else "late",
+                problem=m.problem,
+                url=record_url("matters.detail", matter_id=m.id),
             )
         )
-
-
-def _cameras(detail: VillageDetail, village: Region, period: Period) -> None:
-    """Per-camera figures and outages from the halls package (the score's own numbers)."""
-    cams = db.session.execute(
-        select(Camera, ServiceHall.name)
-        .join(ServiceHall, ServiceHall.id == Camera.hall_id)
-        .where(Camera.region_id == village.id, Camera.active.is_(True))
-        .order_by(ServiceHall.name, Camera.name)
-    ).all()
-    if not cams:
-        return
-    totals = uptime_bulk([c.id for c, _ in cams], period.start, period.end)
-    for cam, hall in cams:
+    cams = village_cameras(village.id, period)
+    for c in cams.cameras:
         detail.cameras.append(
-            CameraLine(
-                cam.id,
-                cam.name,
-                hall,
-                totals[cam.id],
-                record_url("halls.camera", camera_id=cam.id),
+            CameraLine(c.id, c.name, c.hall, c.totals, record_url("halls.camera", camera_id=c.id))
+        )
+    for o in cams.outages:
+        detail.outages.append(
+            OutageLine(
+                o.camera_id,
+                o.camera,
+                o.hall,
+                o.part,
+                o.cause,
+                o.excuse,
+                record_url("halls.camera", camera_id=o.camera_id),
             )
         )
-    lo, hi = period.utc_bounds()
-    label = {cam.id: (cam.name, hall) for cam, hall in cams}
-    excuses = db.session.scalars(
-        select(OutageExcuse)
-        .where(
-            OutageExcuse.camera_id.in_(list(label)),
-            OutageExcuse.start < hi,
-            OutageExcuse.end > lo,
-        )
-        .order_by(OutageExcuse.start)
-    ).all()
-    for e in excuses:
-        detail.excuses.append(
-            {
-                "camera": label[e.camera_id][0],
-                "start": e.start,
-                "end": e.end,
-                "kind": EXCUSE_LABELS.get(e.kind, str(e.kind)),
-                "reason": e.reason,
-                "status": EXCUSE_STATUS_LABELS.get(e.status, str(e.status)),
-            }
-        )
-    by_cam = camera_outages([cam for cam, _ in cams], period.start, period.end)
-    for cid, parts in by_cam.items():
-        for part in parts:
-            status = next(
-                (
-                    EXCUSE_STATUS_LABELS.get(e.status, str(e.status))
-                    for e in excuses
-                    if e.camera_id == cid and e.start < part.end and e.end > part.start
-                ),
-                "",
-            )
-            detail.outages.append(
-                OutageLine(
-                    cid,
-                    label[cid][0],
-                    label[cid][1],
-                    part,
-                    CAUSE_LABELS.get(part.cause or "", part.cause or "原因不明"),
-                    status,
-                    record_url("halls.camera", camera_id=cid),
-                )
-            )
-    detail.outages.sort(key=lambda o: o.part.start)
+    detail.excuses = [dataclasses.asdict(e) for e in cams.excuses]
+    return detail

@@ -41,6 +41,7 @@ from tracker.extensions import db
 from tracker.matters.figures import OverdueLine
 from tracker.matters.figures import cutoff as matter_cutoff
 from tracker.matters.figures import overdue_backlog as matters_overdue_backlog
+from tracker.meetings.figures import kind_names
 from tracker.models import Region, RegionLevel, utcnow
 from tracker.periods import SHANGHAI, Period, PeriodError, PeriodKind
 
@@ -455,8 +456,6 @@ class Problem:
 
 def top_problems(region: Region, period: Period, limit: int = 8) -> dict[str, list[Problem]]:
     """Most-missed obligations, most-overdue villages, darkest halls of the period."""
-    from tracker.dashboard.sources import kind_names
-
     col = level_column(region.level)
     mcol = {
         RegionLevel.city: MissedObligation.city_id,

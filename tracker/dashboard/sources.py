@@ -1,28 +1,30 @@
 """Bulk figures per village read from the other packages' ledgers.
 
 Each function answers for *every* village under a region path in a handful of
-queries (one per table, ``GROUP BY region_id`` where the figure is a count), so
-the roll-up job scales with the number of villages, not with the number of
-records. Where the owning package offers a bulk function it is used
-(the meetings obligations engine :func:`tracker.meetings.rules.evaluate_many`);
-where it does not yet, the aggregate query is written here against its models
-and said so in the docstring.
+queries, so the roll-up job scales with the number of villages, not with the
+number of records. Every figure comes from its own package's bulk function
+(:mod:`tracker.meetings.figures`, :mod:`tracker.matters.figures`,
+:mod:`tracker.halls.figures`, :func:`tracker.trainings.services.figures_for_branches`);
+the dashboard never reads another package's tables.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from tracker.extensions import db
-from tracker.halls.services import village_camera_figures
+from tracker.halls.figures import village_camera_figures
 from tracker.matters.figures import matter_measures
-from tracker.models import Region, RegionLevel
-from tracker.periods import SHANGHAI, Period
+from tracker.meetings.figures import MeetingFigures
+from tracker.meetings.figures import village_figures as meetings_village_figures
+from tracker.models import Branch, Region, RegionLevel
+from tracker.periods import Period
+from tracker.trainings.services import figures_for_branches
 
 
 @dataclass(frozen=True)
@@ -53,26 +55,7 @@ def villages_under(path: str) -> list[VillageRef]:
     return out
 
 
-# -- meetings: obligations engine + record integrity ------------------------------
-
-
-@dataclass
-class MeetingFigures:
-    """Obligations and record integrity of one village in a period."""
-
-    due: int = 0  # settled obligations: met + met late + missing
-    met: int = 0
-    met_late: int = 0
-    pending: int = 0  # window still open and not met: not counted yet
-    missing_by_kind: dict[str, int] = field(default_factory=dict)
-    records_total: int = 0
-    records_late: int = 0
-    records_edited: int = 0
-    statuses: list[Any] = field(default_factory=list)
-
-
-def _local_date(value: datetime) -> date:
-    return value.astimezone(SHANGHAI).date()
+# -- meetings ----------------------------------------------------------------------------
 
 
 def meeting_figures(
@@ -82,80 +65,8 @@ def meeting_figures(
     today: date,
     keep_statuses: bool = False,
 ) -> dict[int, MeetingFigures]:
-    """Obligations and late/edited records per village, from the meetings package.
-
-    - obligations: :func:`tracker.meetings.obligations.obligations_for_region`
-      (the obligations engine; one query per table for the whole subtree);
-      obligations whose window has not ended and that are not yet met are
-      *pending*: neither met nor missed;
-    - late entries: :func:`tracker.meetings.obligations.late_entry_counts`;
-    - edited records (version > 1): one ``GROUP BY`` here — the meetings
-      package has no bulk function for it.
-    """
-    from tracker.meetings import obligations as mo
-    from tracker.meetings.models import Meeting
-    from tracker.models import Branch
-
-    vlist = list(villages)
-    out: dict[int, MeetingFigures] = {v.id: MeetingFigures() for v in vlist}
-    if not vlist:
-        return out
-    in_path = select(Region.id).where(Region.path.like(path + "%")).scalar_subquery()
-    village_of_branch = dict(
-        db.session.execute(
-            select(Branch.id, Branch.region_id).where(Branch.region_id.in_(in_path))
-        ).all()
-    )
-    results = mo.obligations_for_region(path, period, today)
-    for branch_id, statuses in results.items():
-        fig = out.get(village_of_branch.get(branch_id, -1))
-        if fig is None:
-            continue
-        for s in statuses:
-            if s.status == "met":
-                fig.met += 1
-            elif s.status == "met_late":
-                fig.met_late += 1
-            elif s.status == "missing":
-                fig.missing_by_kind[s.kind] = fig.missing_by_kind.get(s.kind, 0) + 1
-            else:
-                fig.pending += 1
-        if keep_statuses:
-            fig.statuses.extend(statuses)
-    for fig in out.values():
-        fig.due = fig.met + fig.met_late + sum(fig.missing_by_kind.values())
-    if village_of_branch:
-        for branch_id, (late, total) in mo.late_entry_counts(
-            list(village_of_branch), period
-        ).items():
-            fig = out.get(village_of_branch[branch_id])
-            if fig is not None:
-                fig.records_total, fig.records_late = total, late
-        lo, hi = period.utc_bounds()
-        for rid, edited in db.session.execute(
-            select(Meeting.region_id, func.count())
-            .where(
-                Meeting.region_id.in_(in_path),
-                Meeting.deleted_at.is_(None),
-                Meeting.version > 1,
-                Meeting.started_at >= lo,
-                Meeting.started_at < hi,
-            )
-            .group_by(Meeting.region_id)
-        ):
-            if rid in out:
-                out[rid].records_edited = int(edited)
-    return out
-
-
-def kind_names() -> dict[str, str]:
-    """Meeting kind code → Chinese name (built-in and configured kinds)."""
-    from tracker.meetings import rules as mr
-    from tracker.meetings.models import MeetingKind
-
-    names = {k.code: k.name for k in mr.BUILTIN_KINDS}
-    names.update(dict(db.session.execute(select(MeetingKind.code, MeetingKind.name)).all()))
-    return names
+    """Obligations and late/edited records per village: :func:`tracker.meetings.figures.village_figures`."""
+    return meetings_village_figures([v.id for v in villages], path, period, today, keep_statuses)
 
 
 # -- service matters -----------------------------------------------------------------
@@ -250,9 +161,6 @@ def training_figures(path: str, period: Period, today: date) -> dict[int, tuple[
     :func:`tracker.trainings.services.figures_for_branches` evaluates every
     branch's training obligation windows with one query.
     """
-    from tracker.models import Branch
-    from tracker.trainings.services import figures_for_branches
-
     in_path = select(Region.id).where(Region.path.like(path + "%")).scalar_subquery()
     village_of = dict(
         db.session.execute(

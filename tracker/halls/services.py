@@ -1059,34 +1059,6 @@ def village_totals(region: Region, first: date, last: date) -> dict[int, UptimeT
     return dict(out)
 
 
-@dataclass(frozen=True)
-class VillageCameraFigures:
-    """The active cameras of one village and their summed :func:`uptime_bulk` totals."""
-
-    cameras: int
-    totals: UptimeTotals
-
-
-def village_camera_figures(path: str, first: date, last: date) -> dict[int, VillageCameraFigures]:
-    """``{village id: figures}`` for every village with an active camera under ``path``.
-
-    The halls package's bulk answer for the dashboard: the sum, per village, of
-    the same per-camera figures the drill-down and the monthly report show.
-    """
-    cams = db.session.execute(
-        select(Camera.id, Camera.region_id)
-        .join(Region, Region.id == Camera.region_id)
-        .where(Camera.active.is_(True), Region.path.like(path + "%"))
-    ).all()
-    totals = uptime_bulk([cid for cid, _ in cams], first, last)
-    count: dict[int, int] = defaultdict(int)
-    summed: dict[int, UptimeTotals] = defaultdict(UptimeTotals)
-    for cid, rid in cams:
-        count[rid] += 1
-        summed[rid] += totals[cid]
-    return {rid: VillageCameraFigures(n, summed[rid]) for rid, n in count.items()}
-
-
 def hall_uptime(hall: ServiceHall, first: date, last: date) -> UptimeTotals:
     total = UptimeTotals()
     for t in uptime_bulk([c.id for c in hall.cameras if c.active], first, last).values():
