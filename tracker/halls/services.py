@@ -292,6 +292,16 @@ def _thresholds(given: dict[str, Any] | None) -> dict[str, Any]:
     return out
 
 
+def _stored_url(camera: Camera) -> str | None:
+    """The camera's current stream URL, or None when it cannot be read (new key, new camera)."""
+    if not camera.stream_url_encrypted:
+        return None
+    try:
+        return decrypt_url(camera)
+    except RuntimeError:
+        return None
+
+
 def _apply_camera(camera: Camera, hall: ServiceHall, data: CameraData, new: bool) -> None:
     camera.name = _text(data.name, "name", 64, "摄像头名称")
     clash = db.session.scalar(
@@ -307,8 +317,9 @@ def _apply_camera(camera: Camera, hall: ServiceHall, data: CameraData, new: bool
             url = rules.validate_stream_url(data.stream_url or "")
         except ValueError as exc:
             raise HallError(str(exc), "stream_url") from exc
-        camera.stream_url_encrypted = encrypt_url(url)
-        camera.stream_url_masked = rules.mask_stream_url(url)
+        if new or _stored_url(camera) != url:  # re-encrypting the same URL is not a change
+            camera.stream_url_encrypted = encrypt_url(url)
+            camera.stream_url_masked = rules.mask_stream_url(url)
     if data.station_id is not None and db.session.get(Station, data.station_id) is None:
         raise HallError("没有这个监控站", "station_id")
     camera.station_id = data.station_id

@@ -13,7 +13,6 @@ import os
 import time
 from datetime import date
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from flask import (
@@ -36,7 +35,16 @@ from sqlalchemy.orm import aliased
 
 from tracker.auth.services import create_api_token
 from tracker.extensions import db
+from tracker.formatting import local_tz
 from tracker.forms import as_choices
+from tracker.labels import (
+    ACTION_LABELS,
+    CHANNEL_LABELS,
+    ENTITY_LABELS,
+    entity_label,
+    field_label,
+    value_label,
+)
 from tracker.models import (
     ApiToken,
     AuditLog,
@@ -897,15 +905,6 @@ def my_tokens() -> ResponseReturnValue:
 
 # ---------------------------------------------------------------- audit log
 
-AUDIT_ENTITIES = {
-    "region": "单位",
-    "branch": "党支部",
-    "party_group": "党小组",
-    "member": "党员",
-    "village_cadre": "村干部",
-    "user_account": "用户",
-}
-
 
 @bp.route("/audit")
 @login_required
@@ -936,7 +935,7 @@ def audit() -> ResponseReturnValue:
     )
     pages = max((total + per_page - 1) // per_page, 1)
     entities = sorted(
-        set(AUDIT_ENTITIES)
+        set(ENTITY_LABELS)
         | set(db.session.scalars(select(AuditLog.entity).distinct().limit(100)).all())
     )
     return render_template(
@@ -944,7 +943,9 @@ def audit() -> ResponseReturnValue:
         rows=rows,
         actors=actors,
         region_names=region_names,
-        labels=AUDIT_ENTITIES,
+        labels=ENTITY_LABELS,
+        channels=CHANNEL_LABELS,
+        actions=ACTION_LABELS,
         entities=entities,
         entity=entity,
         actor=actor,
@@ -959,24 +960,49 @@ class _Page:
         self.page, self.pages, self.total = page, pages, total
 
 
-def audit_changes(row: AuditLog) -> list[tuple[str, Any, Any]]:
-    """(field, before, after) triples of one audit row, for the template.
+def audit_changes(row: AuditLog) -> list[tuple[str, str, str]]:
+    """(field, before, after) of one audit row in Chinese, for the template.
 
-    Inserts and deletes list only the fields that have a value; bookkeeping
-    columns (``id``, ``created_at``) are left out.
+    Field names and values go through :mod:`tracker.labels` (times in the
+    configured zone, 是/否, status names). Inserts and deletes list only the
+    fields that have a value; bookkeeping columns (``id``, ``created_at``) are
+    left out.
     """
     before = row.before or {}
     after = row.after or {}
     keys = [k for k in (after or before) if k not in ("id", "created_at")]
-    out = [(k, before.get(k), after.get(k)) for k in keys]
     if row.action != "update":
-        out = [c for c in out if (c[2] if row.action == "insert" else c[1]) not in (None, "")]
-    return out
+        source = after if row.action == "insert" else before
+        keys = [k for k in keys if source.get(k) not in (None, "", [], {})]
+    tz = local_tz()
+    return [
+        (
+            field_label(k),
+            value_label(row.entity, k, before.get(k), tz),
+            value_label(row.entity, k, after.get(k), tz),
+        )
+        for k in keys
+    ]
+
+
+def audit_object(row: AuditLog) -> str:
+    """``摄像头「大厅全景」#10``: the object's Chinese kind, its name when it has one, its id."""
+    data = row.after or row.before or {}
+    name = next(
+        (data.get(k) for k in ("name", "display_name", "title", "serial_no") if data.get(k)), None
+    )
+    ident = row.entity_id if row.entity_id != "?" else data.get("id", "?")
+    return f"{entity_label(row.entity)}{f'「{name}」' if name else ''} #{ident}"
 
 
 @bp.app_template_filter("audit_changes")
-def _audit_changes_filter(row: AuditLog) -> list[tuple[str, Any, Any]]:
+def _audit_changes_filter(row: AuditLog) -> list[tuple[str, str, str]]:
     return audit_changes(row)
+
+
+@bp.app_template_filter("audit_object")
+def _audit_object_filter(row: AuditLog) -> str:
+    return audit_object(row)
 
 
 @bp.app_template_filter("gender_label")
