@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 
 from tracker.calendar_service import load_calendar
 from tracker.demo import SURNAMES, DemoWorld, office_time, story
@@ -208,7 +208,7 @@ def seed_matters(world: DemoWorld) -> None:
     # Counter staff record each step as it happens: the timeline is not back-filled (补录),
     # except in the village whose completions were entered days later. (The seed writes
     # the history after the fact, so it sets the entry times itself, in one statement.)
-    table = MatterEvent.__table__
+    table = cast(Table, MatterEvent.__table__)
     times = []
     for eid, region_id, kind, at in db.session.execute(
         select(MatterEvent.id, MatterEvent.region_id, MatterEvent.kind, MatterEvent.at)
