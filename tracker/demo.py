@@ -74,7 +74,7 @@ CADRE_POSTS = ["党支部书记", "村委会主任", "党支部副书记", "村�
 STORY: dict[str, frozenset[str]] = {
     # 落后: the Party secretary has been away working since the autumn — no committee,
     # group or general meeting for the last three months, matters left open, and the
-    # hall's camera dark for eight days last month with nobody reporting it.
+    # hall's cameras dark for eight days last month with nobody reporting it.
     "胜利村": frozenset({"secretary_away", "overdue_matters", "dark_camera"}),
     # 落后: a new, overstretched committee — most monthly meetings missed, a general
     # meeting without quorum, several matters open far past their due date.
@@ -82,7 +82,7 @@ STORY: dict[str, frozenset[str]] = {
     # 需关注: meetings were held, but last month's records were written up in one go
     # just before the township's inspection (补录); one matter open past due.
     "东升村": frozenset({"backfill", "one_overdue"}),
-    # 需关注: the hall's network link failed for five days last month (both cameras; the
+    # 需关注: the hall's network link failed for a week last month (both cameras; the
     # excuse filed was rejected: no report from the operator), and several matters were
     # closed late and entered days afterwards.
     "光明村": frozenset({"dark_camera", "late_matters"}),

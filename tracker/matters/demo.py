@@ -181,7 +181,8 @@ def seed_matters(world: DemoWorld) -> None:
                 while not calendar.is_workday(day):
                     day -= timedelta(days=1)
                 received = received.replace(year=day.year, month=day.month, day=day.day)
-            t = rng.choice(promised_types if mode else types)
+            short = [t for t in promised_types if t.promised_days <= 7]
+            t = rng.choice(short if mode == "late" else promised_types if mode else types)
             missing = [m for m in t.materials[1:] if not leave_open and rng.random() < 0.12]
             matter, _ = services.register_matter(
                 village=village,
@@ -263,18 +264,21 @@ def _life(
         EventKind.materials_supplied, clerk, later(rng.randint(1, 4)), note="申请人已补齐材料"
     ):
         return
+    clock_from = local_day(t)  # the time limit counts from the receipt (or the materials)
     handler = clerk
     if town_user and matter.promised_days and rng.random() < 0.3:
         if not rec(EventKind.referred, clerk, later(0, 60), to_user=town_user, note="需乡镇审核"):
             return
         handler = town_user
-    if matter.promised_days == 0:
-        done = later(0, rng.randint(10, 150))
+    if matter.promised_days == 0:  # 即办件: done the same day, before the hall closes
+        closing = datetime.combine(local_day(t), time(17, 25), CST).astimezone(UTC)
+        done = min(t + timedelta(minutes=rng.randint(10, 150)), closing)
     else:
         late = mode == "late" or ("late_matters" in problems and rng.random() < 0.35)
         promised = matter.promised_days + matter.extension_days
-        k = promised + rng.randint(1, 6) if late else rng.randint(max(1, promised // 3), promised)
-        done = later(k)
+        k = promised + rng.randint(1, 4) if late else rng.randint(max(1, promised // 3), promised)
+        day, _ = calendar.add_working_days(clock_from, k)
+        done = office_time(day, rng, calendar, not_before=t + timedelta(minutes=30))
     if not rec(EventKind.completed, handler, done, note="已按规定办结，结果已告知申请人"):
         return
     if rater is None or rng.random() < 0.25:

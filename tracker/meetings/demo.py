@@ -101,15 +101,15 @@ def _plan(
     if "secretary_away" in problems:  # since three months before this one: 主题党日 only
         away = (month_start - timedelta(days=80)).replace(day=1)
         out = [o for o in out if o[2] < away or o[0] == "theme_party_day"]
-    if "missed_meetings" in problems:  # the last four months: half the monthly meetings
+    if "missed_meetings" in problems:  # the last four months: no monthly meeting at all
         since = (month_start - timedelta(days=110)).replace(day=1)
-        monthly = (
+        missed = (
             "branch_committee_meeting",
             "party_group_meeting",
             "party_lecture",
             "theme_party_day",
         )
-        out = [o for o in out if o[2] < since or o[0] not in monthly or rng.random() < 0.2]
+        out = [o for o in out if o[2] < since or o[0] not in missed]
     return sorted(out, key=lambda o: o[2])
 
 
