@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
-from tracker.labels import is_bookkeeping
 from tracker.models import AuditLog, utcnow
 from tracker.models.base import AUDITED, audited
 
@@ -29,6 +28,24 @@ _actor: ContextVar[tuple[int | None, str]] = ContextVar("audit_actor", default=(
 # Columns whose values must never be copied into the log.
 SECRET_COLUMNS = {"password_hash", "token_hash", "stream_url_encrypted", "stream_credentials"}
 SECRET_MARK = "（已更改，不显示）"
+
+
+# Columns that change as a side effect of use (a login, a heartbeat), per object; an
+# update that touches only these (or only ``updated_at``) is not a change anybody
+# made and is not logged.
+BOOKKEEPING_COLUMNS: dict[str, frozenset[str]] = {
+    "user_account": frozenset({"last_login_at"}),
+    "api_token": frozenset({"last_used_at"}),
+    "hall_station": frozenset(
+        {"last_heartbeat_at", "software_version", "started_at", "outbox_depth"}
+    ),
+}
+ALWAYS_BOOKKEEPING = frozenset({"updated_at"})
+
+
+def is_bookkeeping(entity: str, fields: set[str]) -> bool:
+    """True when every changed field is bookkeeping (the update is not logged)."""
+    return fields <= (BOOKKEEPING_COLUMNS.get(entity, frozenset()) | ALWAYS_BOOKKEEPING)
 
 
 def set_actor(user_id: int | None, channel: str) -> None:

@@ -36,14 +36,6 @@ from tracker.auth.services import create_api_token
 from tracker.extensions import db
 from tracker.formatting import local_tz
 from tracker.forms import as_choices
-from tracker.labels import (
-    ACTION_LABELS,
-    CHANNEL_LABELS,
-    ENTITY_LABELS,
-    entity_label,
-    field_label,
-    value_label,
-)
 from tracker.models import (
     ApiToken,
     AuditLog,
@@ -59,6 +51,14 @@ from tracker.models import (
     utcnow,
 )
 from tracker.org import excel, forms, services
+from tracker.org.labels import (
+    ACTION_LABELS,
+    CHANNEL_LABELS,
+    ENTITY_LABELS,
+    entity_label,
+    field_label,
+    value_label,
+)
 from tracker.org.services import OrgError, RosterFilter, branch_of
 from tracker.scope import current_scope
 from tracker.web import form_status, own_account, submit
@@ -896,7 +896,7 @@ class _Page:
 def audit_changes(row: AuditLog) -> list[tuple[str, str, str]]:
     """(field, before, after) of one audit row in Chinese, for the template.
 
-    Field names and values go through :mod:`tracker.labels` (times in the
+    Field names and values go through :mod:`tracker.org.labels` (times in the
     configured zone, 是/否, status names). Inserts and deletes list only the
     fields that have a value; bookkeeping columns (``id``, ``created_at``) are
     left out.

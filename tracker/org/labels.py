@@ -192,23 +192,6 @@ CHANNEL_LABELS = {
 }
 ACTION_LABELS = {"insert": "新增", "update": "修改", "delete": "删除"}
 
-# Columns that change as a side effect of use (a login, a heartbeat), per object; an
-# update that touches only these (or only ``updated_at``) is not a change anybody
-# made and is not logged.
-BOOKKEEPING_COLUMNS: dict[str, frozenset[str]] = {
-    "user_account": frozenset({"last_login_at"}),
-    "api_token": frozenset({"last_used_at"}),
-    "hall_station": frozenset(
-        {"last_heartbeat_at", "software_version", "started_at", "outbox_depth"}
-    ),
-}
-ALWAYS_BOOKKEEPING = frozenset({"updated_at"})
-
-
-def is_bookkeeping(entity: str, fields: set[str]) -> bool:
-    """True when every changed field is bookkeeping (the update is not logged)."""
-    return fields <= (BOOKKEEPING_COLUMNS.get(entity, frozenset()) | ALWAYS_BOOKKEEPING)
-
 
 def entity_label(entity: str) -> str:
     return ENTITY_LABELS.get(entity, entity)
