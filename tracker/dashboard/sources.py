@@ -23,6 +23,7 @@ from tracker.matters.figures import matter_measures
 from tracker.meetings.figures import MeetingFigures
 from tracker.meetings.figures import village_figures as meetings_village_figures
 from tracker.models import Branch, Region, RegionLevel
+from tracker.models.regions import in_subtree, subtree_ids
 from tracker.periods import Period
 from tracker.trainings.services import figures_for_branches
 
@@ -42,7 +43,7 @@ def villages_under(path: str) -> list[VillageRef]:
     """Every village under (or at) the region path, with ancestor ids."""
     rows = db.session.execute(
         select(Region.id, Region.name, Region.path)
-        .where(Region.level == RegionLevel.village, Region.path.like(path + "%"))
+        .where(Region.level == RegionLevel.village, in_subtree(path))
         .order_by(Region.id)
     ).all()
     out = []
@@ -161,7 +162,7 @@ def training_figures(path: str, period: Period, today: date) -> dict[int, tuple[
     :func:`tracker.trainings.services.figures_for_branches` evaluates every
     branch's training obligation windows with one query.
     """
-    in_path = select(Region.id).where(Region.path.like(path + "%")).scalar_subquery()
+    in_path = subtree_ids(path)
     village_of = dict(
         db.session.execute(
             select(Branch.id, Branch.region_id).where(Branch.region_id.in_(in_path))

@@ -21,6 +21,7 @@ from tracker.halls.models import Camera, OutageExcuse, ServiceHall
 from tracker.halls.rules import OutagePart, UptimeTotals
 from tracker.halls.services import camera_outages, uptime_bulk
 from tracker.models import Region
+from tracker.models.regions import in_subtree
 from tracker.periods import Period
 
 
@@ -41,7 +42,7 @@ def village_camera_figures(path: str, first: date, last: date) -> dict[int, Vill
     cams = db.session.execute(
         select(Camera.id, Camera.region_id)
         .join(Region, Region.id == Camera.region_id)
-        .where(Camera.active.is_(True), Region.path.like(path + "%"))
+        .where(Camera.active.is_(True), in_subtree(path))
     ).all()
     totals = uptime_bulk([cid for cid, _ in cams], first, last)
     count: dict[int, int] = defaultdict(int)

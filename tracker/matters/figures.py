@@ -47,6 +47,7 @@ from tracker.extensions import db
 from tracker.matters import rules
 from tracker.matters.models import MatterType, ServiceMatter
 from tracker.models import Region, RegionLevel
+from tracker.models.regions import in_subtree
 from tracker.scope import Scope
 from tracker.workdays import WorkCalendar
 
@@ -145,7 +146,7 @@ def overdue_backlog(
     ``path`` is a region's materialized path (the caller checked the scope).
     """
     village = aliased(Region)
-    where = and_(overdue_on(as_of), village.path.like(path + "%"))
+    where = and_(overdue_on(as_of), in_subtree(path, village))
     total = int(
         db.session.scalar(
             select(func.count(SM.id)).join(village, village.id == SM.region_id).where(where)
@@ -327,7 +328,7 @@ def matter_measures(
         )
     )
     if under is not None:
-        stmt = stmt.where(village.path.like(under.path + "%"))
+        stmt = stmt.where(in_subtree(under.path, village))
     if region_ids is not None:
         stmt = stmt.where(key.in_(list(region_ids)))
     stmt = stmt.group_by(key)

@@ -25,7 +25,8 @@ from tracker.extensions import db
 from tracker.meetings import obligations as mo
 from tracker.meetings import rules
 from tracker.meetings.models import Meeting, MeetingKind
-from tracker.models import Branch, Region
+from tracker.models import Branch
+from tracker.models.regions import subtree_ids
 from tracker.periods import Period
 
 
@@ -51,7 +52,7 @@ def village_figures(
     out: dict[int, MeetingFigures] = {vid: MeetingFigures() for vid in village_ids}
     if not village_ids:
         return out
-    in_path = select(Region.id).where(Region.path.like(path + "%")).scalar_subquery()
+    in_path = subtree_ids(path)
     village_of_branch = dict(
         db.session.execute(
             select(Branch.id, Branch.region_id).where(Branch.region_id.in_(in_path))
