@@ -43,6 +43,27 @@ def fmt_date(value: date | datetime | None) -> str:
     return value.strftime("%Y-%m-%d")
 
 
+def fmt_cell(value: object) -> str:
+    """A table cell that may hold a date/time (shared with an Excel export) as text."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M") if value.tzinfo is None else fmt_datetime(value)
+    if isinstance(value, date):
+        return value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+def excel_formats(rows: object) -> None:
+    """Give every date/time cell of an openpyxl worksheet's rows a readable number format."""
+    for row in rows:  # type: ignore[attr-defined]
+        for cell in row:
+            if isinstance(cell.value, datetime):
+                cell.number_format = "yyyy-mm-dd hh:mm"
+            elif isinstance(cell.value, date):
+                cell.number_format = "yyyy-mm-dd"
+
+
 def mask_phone(value: str | None) -> str:
     """138****5678: enough to recognise, not enough to misuse."""
     if not value:
@@ -103,6 +124,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(level_label, "level_label")
     app.add_template_filter(fmt_datetime, "datetime")
     app.add_template_filter(fmt_date, "date")
+    app.add_template_filter(fmt_cell, "cell")
     app.add_template_filter(mask_phone, "mask_phone")
     app.add_template_filter(mask_id_number, "mask_id")
     app.add_template_filter(percent, "percent")

@@ -25,7 +25,13 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from tracker.extensions import db
-from tracker.formatting import local_tz, mask_id_number, mask_phone
+from tracker.formatting import (
+    excel_datetime,
+    excel_formats,
+    local_tz,
+    mask_id_number,
+    mask_phone,
+)
 from tracker.matters import rules
 from tracker.matters.figures import MatterMeasures, matter_measures, overdue_stmt
 from tracker.matters.models import (
@@ -938,9 +944,12 @@ REGISTER_COLUMNS = [
 ]
 
 
-def register_rows(matters: Sequence[ServiceMatter], full: bool, today: date) -> list[list[str]]:
-    """The rows of the paper 登记簿 (print view and Excel export share them)."""
-    tz = local_tz()
+def register_rows(matters: Sequence[ServiceMatter], full: bool, today: date) -> list[list[Any]]:
+    """The rows of the paper 登记簿 (print view and Excel export share them).
+
+    Times are local wall times (real Excel date cells in the export; the print
+    view shows them with the ``cell`` filter); dates are dates.
+    """
     rows = []
     for m in matters:
         referral = "；".join(
@@ -948,9 +957,9 @@ def register_rows(matters: Sequence[ServiceMatter], full: bool, today: date) -> 
             for e in m.events
             if e.kind == EventKind.referred
         )
-        due = m.due_on.isoformat() if m.due_on else "暂停计时"
+        due: Any = m.due_on if m.due_on else "暂停计时"
         if m.due_on and not m.calendar_official:
-            due += "（非官方日历）"
+            due = f"{m.due_on.isoformat()}（非官方日历）"
         callback = ""
         if m.called_back_on:
             callback = f"{m.called_back_on.isoformat()} 已回访"
@@ -965,7 +974,7 @@ def register_rows(matters: Sequence[ServiceMatter], full: bool, today: date) -> 
         rows.append(
             [
                 m.serial_no,
-                m.received_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                excel_datetime(m.received_at),
                 m.applicant_name,
                 shown_phone(m, full),
                 shown_id(m, full) or "",
@@ -978,7 +987,7 @@ def register_rows(matters: Sequence[ServiceMatter], full: bool, today: date) -> 
                 m.one_time_notice or "",
                 due,
                 referral,
-                m.completed_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if m.completed_at else "",
+                excel_datetime(m.completed_at) or "",
                 m.result or "",
                 on_time,
                 rating,
@@ -989,7 +998,7 @@ def register_rows(matters: Sequence[ServiceMatter], full: bool, today: date) -> 
     return rows
 
 
-def register_workbook(title: str, rows: list[list[str]]) -> bytes:
+def register_workbook(title: str, rows: list[list[Any]]) -> bytes:
     """The 登记簿 as an .xlsx file, in the paper register's columns."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
@@ -1011,6 +1020,7 @@ def register_workbook(title: str, rows: list[list[str]]) -> bytes:
     for row_cells in ws.iter_rows(min_row=3):
         for cell in row_cells:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+    excel_formats(ws.iter_rows(min_row=3))
     ws.freeze_panes = "A3"
     out = io.BytesIO()
     wb.save(out)
