@@ -17,11 +17,12 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from tracker.dashboard import charts, services
+from tracker.dashboard.details import village_detail
 from tracker.dashboard.models import DashboardReport
 from tracker.dashboard.rules import COMPONENT_BY_KEY, Band
 from tracker.extensions import db
 from tracker.home import TodoItem
-from tracker.models import Region, RegionLevel, User
+from tracker.models import Branch, Member, Region, RegionLevel, User
 from tracker.periods import Period, PeriodKind
 from tracker.scope import Scope, current_scope
 
@@ -111,8 +112,6 @@ def region(region_id: int) -> ResponseReturnValue:
     ctx["trend"] = trends.get(node.id, [])
     ctx["backlog"] = services.overdue_backlog(node, period)
     if node.level == RegionLevel.village:
-        from tracker.dashboard.details import village_detail
-
         ctx["detail"] = village_detail(node, period)
         ctx["ledger_links"] = [
             ("三会一课台账", services.record_url("meetings.ledger", region_id=node.id)),
@@ -146,8 +145,6 @@ def region(region_id: int) -> ResponseReturnValue:
 @login_required
 def inspect(region_id: int) -> ResponseReturnValue:
     """督查: one printable page of everything an inspector checks for a village."""
-    from tracker.dashboard.details import village_detail
-
     scope = current_scope()
     node = scope.get_or_404(Region, region_id)
     if node.level != RegionLevel.village:
@@ -157,8 +154,6 @@ def inspect(region_id: int) -> ResponseReturnValue:
     except services.DashboardError as exc:
         return _error(str(exc))
     services.ensure_committed(period, node)
-    from tracker.models import Branch, Member
-
     branch = db.session.scalar(select(Branch).where(Branch.region_id == node.id))
     members = (
         db.session.scalars(
