@@ -6,7 +6,7 @@ have a short outage (unreachable, frozen, black …), one station-wide silence
 villages of :data:`tracker.demo.STORY` with a dark camera lose their hall
 camera for days (one files a network excuse, which the county rejects).
 
-For ``make run`` :func:`demo_companions` (registered in ``tracker.cli_domains``)
+For ``make run`` :func:`demo_companions` (named in ``tracker.halls.DOMAIN``)
 re-issues the demo station's token and starts ``monitor simulate`` plus
 ``monitor run`` against the web app, with the demo cameras pointed at the
 simulator's URLs, so the wall and camera pages fill up live.
