@@ -107,6 +107,24 @@ def office_time(
         day += timedelta(days=1)
 
 
+def entry_time(
+    held: date,
+    ended: datetime,
+    working_days: int,
+    rng: random.Random,
+    calendar: WorkCalendar,
+    now: datetime,
+) -> datetime:
+    """When a record of something held on ``held`` (ended at ``ended``) was typed in:
+    ``working_days`` later in office hours — or sooner when that is still to come."""
+    for delay in (working_days, 0):
+        day, _ = calendar.add_working_days(held, delay)
+        at = office_time(day, rng, calendar, not_before=ended)
+        if at < now:
+            return at
+    return min(max(ended, now - timedelta(minutes=30)), now)
+
+
 def story(village: Region) -> frozenset[str]:
     """The demo problems of a village (empty for the villages that keep their ledgers)."""
     return STORY.get(village.name, frozenset())

@@ -39,6 +39,7 @@ def test_the_demo_story_shows_on_the_dashboard(app, db):
     from tracker.meetings.models import Meeting
     from tracker.models import Region
     from tracker.periods import Period, PeriodKind
+    from tracker.trainings.models import Training
 
     with app.test_request_context():
         world = seed_demo()
@@ -62,6 +63,8 @@ def test_the_demo_story_shows_on_the_dashboard(app, db):
         assert all(_office_hours(m.entered_at, cal) for m in meetings)
         late_villages = {village_of[m.region_id] for m in meetings if m.late}
         assert late_villages == {"东升村"}
+        trainings = db.session.scalars(select(Training)).all()
+        assert {village_of[t.region_id] for t in trainings if t.late} <= {"东升村"}
         # Matter steps happen in office hours and are recorded as they happen, except the
         # completions the story's village entered days later.
         events = db.session.scalars(select(MatterEvent)).all()

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import insert, select
 
 from tracker.calendar_service import load_calendar
-from tracker.demo import DemoWorld, office_time, story
+from tracker.demo import DemoWorld, entry_time, office_time, story
 from tracker.extensions import db
 from tracker.meetings import rules
 from tracker.meetings.models import Attendance, Meeting, MeetingPlan, MeetingVersion
@@ -153,8 +153,7 @@ def seed_meetings(world: DemoWorld) -> None:
             if "backfill" in problems and backfill_from <= day and ended < rush:
                 entered = max(rush, ended)
             else:  # within two working days, in office hours
-                entry_day, _ = cal.add_working_days(day, rng.choice([0, 0, 1, 2]))
-                entered = office_time(entry_day, rng, cal, not_before=ended)
+                entered = entry_time(day, ended, rng.choice([0, 0, 1, 2]), rng, cal, now)
             entered = min(entered, now - timedelta(minutes=5))
             if entered < ended:
                 entered = ended
