@@ -147,3 +147,12 @@ def test_the_demo_dashboard_drill_down_and_inspection_agree_with_the_lists(
     assert "村级党建台账督查表" in text and re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", text)
     assert not re.search(r"\d{2}:\d{2}:\d{2}\.\d+", text)  # no microseconds anywhere
     shoot(page, "demo-village-inspection")
+    # 怎么算的: the definitions page, in Chinese and English, with the anchors pages link to.
+    page.goto(f"/dashboard/r/{village}?period={last.key}")
+    page.locator("#backlog a", has_text="怎么算的").click()
+    page.wait_for_url(lambda u: "/figures" in u)
+    for anchor in ("overdue", "matters", "callbacks", "meetings", "records", "cameras", "score"):
+        assert page.locator(f"h2#{anchor}").count() == 1, anchor
+    assert "逾期未办结" in page.inner_text("main") and "Overdue" in page.inner_text("main")
+    assert page.locator("article table").count() >= 1
+    shoot(page, "figures-page")
