@@ -31,7 +31,13 @@ from tracker.halls.models import (
     Snapshot,
     Station,
 )
-from tracker.halls.rules import SHANGHAI, STATE_LABELS, UptimeTotals, cause_label
+from tracker.halls.rules import (
+    SHANGHAI,
+    STATE_LABELS,
+    VERDICT_LABELS,
+    UptimeTotals,
+    cause_label,
+)
 from tracker.halls.timeline import day_svg, month_svg
 from tracker.home import TodoItem
 from tracker.models import Region, RegionLevel, utcnow
@@ -62,8 +68,14 @@ def duration_filter(seconds: int | float | None) -> str:
     return f"{h} 小时 {m} 分" if h else f"{m} 分"
 
 
+def verdict_label_filter(value: str | None) -> str:
+    """A monitor check's verdict in Chinese (正常, 无法连接, 画面冻结 …)."""
+    return VERDICT_LABELS.get(value or "", value or "")
+
+
 FILTERS = {
     "cause_label": cause_label,
+    "verdict_label": verdict_label_filter,
     "state_label": state_label_filter,
     "hours": hours_filter,
     "duration": duration_filter,
