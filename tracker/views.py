@@ -73,7 +73,10 @@ def figures_html() -> Markup:
     import markdown
 
     path = Path(current_app.root_path).parent / "docs" / "figures.md"
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:  # an installation without the docs folder
+        text = "# 各项指标怎么算\n\n本安装未包含说明文件 `docs/figures.md`，请查看项目仓库。"
     return Markup(markdown.markdown(text, extensions=["tables", "attr_list", "toc"]))
 
 
