@@ -1,7 +1,7 @@
 """halls: opening-hours changes with an effective date
 
 Revision ID: 0350_truth_hall_hours
-Revises: 0300_halls
+Revises: 0310_deliv
 Create Date: 2026-12-01 10:30:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import tracker.models.base
 
 revision: str = "0350_truth_hall_hours"
-down_revision: str | Sequence[str] | None = "0300_halls"
+down_revision: str | Sequence[str] | None = "0310_deliv"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
