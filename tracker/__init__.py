@@ -12,16 +12,32 @@ import os
 from typing import Any
 
 from flask import Flask
+from flask.typing import ResponseReturnValue
 
-from tracker import sqlite as _sqlite  # noqa: F401  (SQLite connection settings)
+from tracker import sqlite as _sqlite
 from tracker.config import flask_config, load_settings
 
 __version__ = "0.1.0"
 
 
+class TrackerFlask(Flask):
+    """Flask whose views are retried (bounded) when SQLite stays locked.
+
+    A writing request takes the write lock at ``BEGIN`` and waits the busy
+    timeout for it (:mod:`tracker.sqlite`); should that still fail, the view
+    runs again from a rolled-back session — it has changed nothing yet — and
+    after the last attempt the error handler answers 503.
+    """
+
+    def dispatch_request(self) -> ResponseReturnValue:
+        from tracker.extensions import db
+
+        return _sqlite.retry_locked(super().dispatch_request, db.session.rollback)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app from ``config.toml`` (+ env), then ``config`` overrides."""
-    app = Flask(
+    app = TrackerFlask(
         __name__,
         template_folder="../templates",
         static_folder="static",
@@ -37,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from tracker.i18n import select_locale, select_timezone
 
     db.init_app(app)
+    _sqlite.init_app(app)  # first before_request hook: write intent before any query
     csrf.init_app(app)
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)

@@ -60,9 +60,11 @@ def with_app(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from tracker.audit import set_actor
+        from tracker.sqlite import write_intent
 
         app = make_app()
-        with app.app_context():
+        # A command writes: its transactions take the SQLite write lock at BEGIN.
+        with app.app_context(), write_intent():
             set_actor(None, "cli")
             return fn(*args, **kwargs)
 

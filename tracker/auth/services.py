@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
 
 from tracker.extensions import db
 from tracker.models import ApiToken, LoginAttempt, User, utcnow
 from tracker.security import hash_password, hash_token, new_token, verify_password
+from tracker.sqlite import write_intent
+
+log = logging.getLogger("tracker.auth")
+# A token's last use is recorded to this resolution (a write at most this often).
+TOKEN_USE_RESOLUTION = timedelta(minutes=5)
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -76,5 +83,30 @@ def user_for_token(plain: str) -> User | None:
     )
     if token is None or not token.user.active:
         return None
-    token.last_used_at = utcnow()
-    return token.user
+    user_id = token.user_id
+    record_token_use(token)
+    return db.session.get(User, user_id)
+
+
+def record_token_use(token: ApiToken) -> None:
+    """Note that ``token`` was used — at most once per :data:`TOKEN_USE_RESOLUTION`.
+
+    In its own short transaction, for reads too: a read request must not
+    write inside its read transaction (on SQLite that write fails at once
+    under contention), and a read-only client's token must not look unused.
+    Best effort: a lock held past the busy timeout skips this one record.
+    """
+    now = utcnow()
+    if token.last_used_at is not None and now - token.last_used_at < TOKEN_USE_RESOLUTION:
+        return
+    token_id = token.id
+    db.session.commit()  # end the read (nothing is pending this early in a request)
+    try:
+        with write_intent():
+            db.session.execute(
+                update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
+            )
+            db.session.commit()
+    except OperationalError:
+        db.session.rollback()
+        log.warning("could not record the use of API token %s", token_id)
