@@ -58,8 +58,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
-    from tracker import auth, formatting
+    from tracker import auth, formatting, security
 
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        # X-Forwarded-For/-Proto/-Host from exactly this many proxies: the
+        # client address throttling and the audit log see is the real one.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
+    security.init_app(app)
     auth.init_app(app)
     formatting.init_app(app)
     views.register(app)

@@ -45,13 +45,18 @@ class TrackerGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
 
-def make_app() -> Flask:
+def make_app(serving: bool = False) -> Flask:
+    """The app for a command; ``serving`` (serve, jobs) refuses the demo keys."""
     from tracker import create_app
+    from tracker.config import require_deployment_keys
 
     try:
-        return create_app()
+        app = create_app()
+        if serving:
+            require_deployment_keys(app.config["SETTINGS"])
     except ConfigError as exc:
         raise click.ClickException(f"配置错误 / config error: {exc}") from exc
+    return app
 
 
 def with_app(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -232,7 +237,11 @@ def _print_logins() -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=0, type=int, help="gunicorn workers (0 = Flask dev server).")
 def serve_cmd(host: str, port: int, workers: int) -> None:
-    """Run the web app (gunicorn with --workers N, else the Flask server)."""
+    """Run the web app (gunicorn with --workers N, else the Flask server).
+
+    Refuses to start on a missing or demo ``secret_key``/``camera_key``.
+    """
+    app = make_app(serving=True)
     if workers > 0:
         os.execvp(
             sys.executable,
@@ -247,8 +256,18 @@ def serve_cmd(host: str, port: int, workers: int) -> None:
                 "tracker.wsgi:app",
             ],
         )
-    app = make_app()
     app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+@cli.command("generate-secrets")
+def generate_secrets_cmd() -> None:
+    """Print a new secret_key and camera_key as environment lines (keep them safe)."""
+    import secrets as pysecrets
+
+    from cryptography.fernet import Fernet
+
+    click.echo(f"TRACKER_SECRET_KEY={pysecrets.token_urlsafe(48)}")
+    click.echo(f"TRACKER_CAMERA_KEY={Fernet.generate_key().decode()}")
 
 
 @cli.command("jobs")
@@ -263,7 +282,7 @@ def jobs_cmd(once: bool, list_only: bool) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    app = make_app()
+    app = make_app(serving=True)
     jobs = load_jobs()
     if list_only:
         for job in jobs.values():
@@ -284,6 +303,8 @@ def demo_cmd(port: int, no_monitor: bool) -> None:
     """What ``make run`` does: migrate, seed if empty, start everything."""
     from tracker.database import upgrade
 
+    # The demo (and the jobs it starts) may run on the public demo keys.
+    os.environ["TRACKER_DEMO"] = "1"
     app = make_app()
     with app.app_context():
         from tracker.audit import set_actor
@@ -338,7 +359,8 @@ def _demo_companions(
 
 def main() -> None:
     """Console-script entry point."""
-    Path(ROOT / "instance").mkdir(exist_ok=True)
+    os.umask(0o077)  # database files, uploads, locks: owner only (0600 / 0700)
+    Path(ROOT / "instance").mkdir(mode=0o700, exist_ok=True)
     cli(prog_name="tracker")
 
 

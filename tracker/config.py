@@ -13,21 +13,45 @@ Environment variables override URLs and secrets:
 ``TRACKER_DATABASE_URL``  ``[database] url``
 ``TRACKER_SECRET_KEY`` ``[tracker] secret_key``
 ``TRACKER_CAMERA_KEY`` ``[tracker] camera_key`` (Fernet key for stream credentials)
-``TRACKER_ENV``        ``production`` turns on production checks
+``TRACKER_ENV``        ``production`` = ``[tracker] production = true``
+``TRACKER_DEMO``       ``1``: allow the demo keys (set by ``tracker demo`` only)
 =====================  ==========================
+
+Secrets: the repository ships none. ``tracker serve``, ``tracker jobs`` and the
+WSGI entry refuse to start without a real ``secret_key`` (signs session and
+remember cookies) and ``camera_key`` (Fernet key for stream credentials),
+naming the key and the command that makes one (``tracker generate-secrets``).
+Only ``tracker demo`` and the tests run on the public demo keys. The camera
+key is never derived from the cookie secret: a leaked cookie secret must not
+decrypt stream passwords from a copy of the database, and rotating it must not
+make them unreadable.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import tomllib
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = ROOT / "config.toml"
+# The secret an earlier config.toml shipped; treated like a missing one.
 DEV_SECRET = "dev-only-not-secret"
+SHIPPED_SECRETS = frozenset({"", DEV_SECRET})
+MIN_SECRET_LENGTH = 32
+# Public demo keys, for ``tracker demo`` and the tests only. The demo camera key
+# is the one earlier demos derived from DEV_SECRET, so existing demo databases
+# stay readable.
+DEMO_SECRET_KEY = "demo-only-not-secret-" + "0" * 16
+DEMO_CAMERA_KEY = base64.urlsafe_b64encode(
+    hashlib.sha256(b"camera-key:" + DEV_SECRET.encode()).digest()
+).decode()
+GENERATE_COMMAND = "tracker generate-secrets"
 
 
 class ConfigError(Exception):
@@ -49,7 +73,7 @@ FOREIGN_SECTIONS = {"monitor"}
 SCHEMA: dict[str, dict[str, Key]] = {
     "tracker": {
         "production": Key(bool, False),
-        "secret_key": Key(str, DEV_SECRET, secret=True),
+        "secret_key": Key(str, "", secret=True),
         "camera_key": Key(str, "", secret=True),
         "default_locale": Key(str, "zh_CN"),
         "timezone": Key(str, "Asia/Shanghai"),
@@ -58,6 +82,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "max_upload_mb": Key(int, 8),
         "session_cookie_secure": Key(bool, False),
         "session_hours": Key(int, 12),
+        "remember_days": Key(int, 14),
+        "trusted_proxies": Key(int, 0),
         "login_max_failures": Key(int, 5),
         "login_lockout_minutes": Key(int, 15),
         "per_page": Key(int, 50),
@@ -190,20 +216,69 @@ def validate(raw: dict[str, Any], env: dict[str, str]) -> dict[str, dict[str, An
 
 
 def _check_production(settings: dict[str, dict[str, Any]]) -> None:
-    """In production every secret must be given; there is no dev default."""
+    """In production every secret must be real, and cookies go over HTTPS only."""
     if not settings["tracker"]["production"]:
         return
-    secret = settings["tracker"]["secret_key"]
-    if not secret or secret == DEV_SECRET or len(secret) < 32:
-        raise ConfigError(
-            "[tracker] secret_key: production needs a secret of at least 32 characters "
-            "(set TRACKER_SECRET_KEY)"
+    problems = deployment_key_problems(settings)
+    if problems:
+        raise ConfigError(problems[0])
+    settings["tracker"]["session_cookie_secure"] = True
+
+
+def deployment_key_problems(settings: dict[str, dict[str, Any]]) -> list[str]:
+    """Why these settings may not serve real users (empty = they may).
+
+    Each message names the key and the command that generates a value.
+    """
+    t = settings["tracker"]
+    problems = []
+    secret = t["secret_key"]
+    if secret in SHIPPED_SECRETS or secret == DEMO_SECRET_KEY:
+        problems.append(
+            "[tracker] secret_key 未设置或仍是随附/演示值（它签发登录 Cookie）。"
+            f"生成：{GENERATE_COMMAND}，再设置环境变量 TRACKER_SECRET_KEY"
         )
-    if not settings["tracker"]["camera_key"]:
-        raise ConfigError(
-            "[tracker] camera_key: production needs a Fernet key for camera credentials "
-            "(set TRACKER_CAMERA_KEY)"
+    elif len(secret) < MIN_SECRET_LENGTH:
+        problems.append(
+            f"[tracker] secret_key 太短（至少 {MIN_SECRET_LENGTH} 个字符）。"
+            f"生成：{GENERATE_COMMAND}，再设置环境变量 TRACKER_SECRET_KEY"
         )
+    camera = t["camera_key"]
+    if not camera or camera == DEMO_CAMERA_KEY:
+        problems.append(
+            "[tracker] camera_key 未设置或仍是演示值（它加密摄像头视频流密码）。"
+            f"生成：{GENERATE_COMMAND}，再设置环境变量 TRACKER_CAMERA_KEY"
+        )
+    elif not _is_fernet_key(camera):
+        problems.append(
+            "[tracker] camera_key 不是有效的 Fernet 密钥（44 个 base64 字符）。"
+            f"生成：{GENERATE_COMMAND}"
+        )
+    return problems
+
+
+def _is_fernet_key(key: str) -> bool:
+    try:
+        return len(base64.urlsafe_b64decode(key.encode())) == 32
+    except (ValueError, TypeError):
+        return False
+
+
+def demo_keys_allowed(env: dict[str, str] | None = None) -> bool:
+    """True only under ``tracker demo`` (which sets ``TRACKER_DEMO=1``)."""
+    env = dict(os.environ) if env is None else env
+    return env.get("TRACKER_DEMO") == "1"
+
+
+def require_deployment_keys(
+    settings: dict[str, dict[str, Any]], env: dict[str, str] | None = None
+) -> None:
+    """Stop a server process (serve, jobs, WSGI) that would run on demo keys."""
+    if demo_keys_allowed(env):
+        return
+    problems = deployment_key_problems(settings)
+    if problems:
+        raise ConfigError("\n".join(problems))
 
 
 def flask_config(settings: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -226,7 +301,13 @@ def flask_config(settings: dict[str, dict[str, Any]]) -> dict[str, Any]:
             db_url = "sqlite:///" + str(ROOT / rel)
     return {
         "SETTINGS": settings,
-        "SECRET_KEY": t["secret_key"],
+        # Missing secrets fall back to the public demo keys here; the server
+        # entry points refuse those (require_deployment_keys), the demo and the
+        # tests may use them.
+        "SECRET_KEY": t["secret_key"]
+        if t["secret_key"] not in SHIPPED_SECRETS
+        else DEMO_SECRET_KEY,
+        "CAMERA_KEY": t["camera_key"] or DEMO_CAMERA_KEY,
         "SQLALCHEMY_DATABASE_URI": db_url,
         "SQLALCHEMY_ECHO": settings["database"]["echo"],
         "INSTANCE_DIR": str(instance),
@@ -237,6 +318,9 @@ def flask_config(settings: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": t["session_cookie_secure"],
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_DURATION": timedelta(days=t["remember_days"]),
+        "TRUSTED_PROXIES": t["trusted_proxies"],
         "PERMANENT_SESSION_LIFETIME": t["session_hours"] * 3600,
         "BABEL_DEFAULT_LOCALE": t["default_locale"],
         "BABEL_DEFAULT_TIMEZONE": t["timezone"],

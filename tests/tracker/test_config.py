@@ -73,10 +73,24 @@ def test_production_without_a_camera_key_stops_naming_the_key():
         validate({}, env={"TRACKER_ENV": "production", "TRACKER_SECRET_KEY": "k" * 40})
 
 
-def test_production_with_every_secret_starts():
-    env = {"TRACKER_ENV": "production", "TRACKER_SECRET_KEY": "k" * 40, "TRACKER_CAMERA_KEY": "c"}
+def test_production_with_every_secret_starts_with_secure_cookies():
+    from cryptography.fernet import Fernet
+
+    env = {
+        "TRACKER_ENV": "production",
+        "TRACKER_SECRET_KEY": "k" * 40,
+        "TRACKER_CAMERA_KEY": Fernet.generate_key().decode(),
+    }
     settings = validate({}, env=env)
     assert settings["tracker"]["production"] is True
+    cfg = flask_config(settings)
+    assert cfg["SESSION_COOKIE_SECURE"] is True and cfg["REMEMBER_COOKIE_SECURE"] is True
+
+
+def test_production_refuses_a_camera_key_that_is_not_a_fernet_key():
+    env = {"TRACKER_ENV": "production", "TRACKER_SECRET_KEY": "k" * 40, "TRACKER_CAMERA_KEY": "c"}
+    with pytest.raises(ConfigError, match=r"\[tracker\] camera_key .*Fernet"):
+        validate({}, env=env)
 
 
 def test_flask_config_maps_sections_to_upper_case_keys():

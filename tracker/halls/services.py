@@ -14,8 +14,6 @@ rollups; ingestion of a late report deletes the rollups it makes stale.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -92,11 +90,8 @@ def settings(section: str = "cameras") -> dict[str, Any]:
 
 
 def fernet() -> Fernet:
-    """Fernet keyed by ``[tracker] camera_key`` (demo: derived from ``secret_key``)."""
-    key = current_app.config["SETTINGS"]["tracker"].get("camera_key") or ""
-    if not key:
-        digest = hashlib.sha256(b"camera-key:" + current_app.config["SECRET_KEY"].encode()).digest()
-        key = base64.urlsafe_b64encode(digest).decode()
+    """Fernet keyed by ``[tracker] camera_key`` (the demo key when unset; never the cookie secret)."""
+    key = current_app.config["CAMERA_KEY"]
     try:
         return Fernet(key.encode() if isinstance(key, str) else key)
     except (ValueError, TypeError) as exc:

@@ -542,8 +542,14 @@ def update_user(
 
 
 def reset_password(user: User, password: str) -> User:
-    """Set a new password (an admin resets it; the user is told out of band)."""
+    """Set a new password (an admin resets it; the user is told out of band).
+
+    Every session and remember cookie of the user ends with the old password.
+    """
+    from tracker.auth.services import revoke_sessions
+
     _check_password(password)
     user.password_hash = hash_password(password)
+    revoke_sessions(user)
     db.session.flush()
     return user
