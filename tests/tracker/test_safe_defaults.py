@@ -438,3 +438,47 @@ def test_a_read_only_token_is_seen_as_used_at_most_every_few_minutes(client, wor
     assert client.get("/api/v1/regions", headers=headers).status_code == 200
     db.session.expire_all()
     assert db.session.get(ApiToken, token.id).last_used_at == first  # no write this time
+
+
+def test_rekey_cameras_moves_credentials_from_the_old_derived_key(tmp_path, monkeypatch):
+    """A database from before camera_key was required becomes readable under the new key."""
+    import base64
+    import hashlib
+
+    from tracker import create_app
+    from tracker.cli import cli
+    from tracker.database import upgrade
+    from tracker.extensions import db
+    from tracker.halls import services
+    from tracker.halls.models import Camera
+    from tracker.models import RegionLevel
+    from tracker.org.services import create_region
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url)
+    secret = "an-old-deployment-secret-of-40-characters"
+    old_key = base64.urlsafe_b64encode(hashlib.sha256(b"camera-key:" + secret.encode()).digest())
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "CAMERA_KEY": old_key.decode()})
+    with app.app_context():
+        county = create_region("旧县", RegionLevel.county, create_region("旧市", RegionLevel.city))
+        town = create_region("旧镇", RegionLevel.township, county)
+        hall = services.create_hall(
+            create_region("旧村", RegionLevel.village, town), services.HallData(name="旧大厅")
+        )
+        services.create_camera(
+            hall, services.CameraData(name="门口", stream_url="rtsp://u:secret@10.1.1.1/1")
+        )
+        db.session.commit()
+        db.engine.dispose()
+    new_key = Fernet.generate_key().decode()
+    monkeypatch.setenv("TRACKER_DATABASE_URL", url)
+    monkeypatch.setenv("TRACKER_SECRET_KEY", secret)
+    monkeypatch.setenv("TRACKER_CAMERA_KEY", new_key)
+    result = CliRunner().invoke(cli, ["rekey-cameras"])
+    assert result.exit_code == 0, result.output
+    assert "已重新加密 1 个" in result.output
+    fresh = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with fresh.app_context():
+        cam = db.session.scalars(select(Camera)).one()
+        assert services.decrypt_url(cam) == "rtsp://u:secret@10.1.1.1/1"
+        db.engine.dispose()
