@@ -16,11 +16,11 @@ from flask.typing import ResponseReturnValue
 
 from tracker import sqlite as _sqlite
 from tracker.config import flask_config, load_settings
+from tracker.version import __version__  # noqa: F401  (re-exported)
+from tracker.web import TrackerApp
 
-__version__ = "0.1.0"
 
-
-class TrackerFlask(Flask):
+class TrackerFlask(TrackerApp):
     """Flask whose views are retried (bounded) when SQLite stays locked.
 
     A writing request takes the write lock at ``BEGIN`` and waits the busy
@@ -30,6 +30,7 @@ class TrackerFlask(Flask):
     """
 
     def dispatch_request(self) -> ResponseReturnValue:
+        # Around the whole boundary (view + its one commit), which TrackerApp owns.
         from tracker.extensions import db
 
         return _sqlite.retry_locked(super().dispatch_request, db.session.rollback)
@@ -58,7 +59,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
-    from tracker import auth, formatting, security
+    from tracker import auth, formatting, security, web
 
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:
@@ -72,6 +73,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     auth.init_app(app)
     formatting.init_app(app)
+    web.init_app(app)
     views.register(app)
     logging.getLogger("tracker").setLevel(logging.INFO)
     return app

@@ -25,6 +25,7 @@ from wtforms.validators import DataRequired, Length
 
 from tracker.auth.services import LoginThrottled, authenticate, revoke_sessions, start_session
 from tracker.extensions import db
+from tracker.web import own_account
 
 bp = Blueprint("auth", __name__)
 
@@ -52,6 +53,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@own_account
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -67,6 +69,8 @@ def login() -> ResponseReturnValue:
                 cfg["login_lockout_minutes"],
             )
         except LoginThrottled as exc:
+            # The one commit outside the boundary: a refused login (429) must still
+            # count, or throttling would never engage.
             db.session.commit()
             if exc.account_wide:
                 msg = _("该账号近期登录失败过多，请 %(n)s 秒后再试。", n=exc.seconds)
@@ -76,13 +80,11 @@ def login() -> ResponseReturnValue:
             resp = make_response(render_template("auth/login.html", form=form), 429)
             resp.headers["Retry-After"] = str(exc.seconds)
             return resp
-        if user is None:
-            db.session.commit()
+        if user is None:  # the boundary commits the counted failure (200)
             form.password.errors.append(_("用户名或密码不正确。"))
             return render_template("auth/login.html", form=form), 200
         remember = bool(form.remember.data)
         start_session(user, remember, cfg["session_hours"], cfg["remember_days"])
-        db.session.commit()
         lang = session.get("lang")
         session.clear()  # a fresh session per sign-in (no fixation)
         if lang:
@@ -93,11 +95,11 @@ def login() -> ResponseReturnValue:
 
 
 @bp.route("/logout", methods=["POST"])
+@own_account
 @login_required
 def logout() -> ResponseReturnValue:
     """Sign out everywhere: every session and remember cookie of the user ends."""
-    revoke_sessions(current_user)
-    db.session.commit()
+    revoke_sessions(current_user)  # committed by the boundary (redirect)
     logout_user()
     flash(_("已退出登录。"), "info")
     return redirect(url_for("auth.login"))
