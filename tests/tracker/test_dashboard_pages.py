@@ -69,7 +69,7 @@ def test_inspection_page_is_printable_and_complete(world, dash_world, login):
     client = login(world.users["county_a_viewer"])
     status, html = _get(client, f"/dashboard/r/{world.village_a1a.id}/inspect?period=2025-09")
     assert status == 200
-    assert "督查" in html and "督查意见" in html and "window.print()" in html
+    assert "督查" in html and "督查意见" in html and "data-print" in html
     assert "补录" in html and "修改 1 次" in html
 
 

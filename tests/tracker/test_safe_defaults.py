@@ -183,7 +183,7 @@ def test_without_trusted_proxies_a_forwarded_address_is_ignored(client, world, d
 
 
 def test_failures_from_one_address_do_not_lock_the_account_out_elsewhere(client, world, app):
-    max_failures = app.config["SETTINGS"]["tracker"]["login_max_failures"]
+    max_failures = app.config["SETTINGS"].tracker.login_max_failures
     name = world.users["town_a1_editor"].username
     for _ in range(max_failures):
         assert sign_in(client, name, "wrong-password", ip="10.9.9.9").status_code == 200
@@ -193,7 +193,7 @@ def test_failures_from_one_address_do_not_lock_the_account_out_elsewhere(client,
 
 
 def test_failures_from_one_address_do_not_lock_other_accounts_of_that_address(client, world, app):
-    max_failures = app.config["SETTINGS"]["tracker"]["login_max_failures"]
+    max_failures = app.config["SETTINGS"].tracker.login_max_failures
     name = world.users["town_a1_editor"].username
     for _ in range(max_failures):
         sign_in(client, name, "wrong-password", ip="10.9.9.9")
@@ -203,7 +203,7 @@ def test_failures_from_one_address_do_not_lock_other_accounts_of_that_address(cl
 
 
 def test_an_account_attacked_from_many_addresses_is_slowed_not_locked(client, world, app, db):
-    max_failures = app.config["SETTINGS"]["tracker"]["login_max_failures"]
+    max_failures = app.config["SETTINGS"].tracker.login_max_failures
     user = world.users["village_a1a_editor"]
     assert sign_in(client, user.username, ip="10.0.0.5").status_code == 302  # known desk
     client.post("/logout")
@@ -257,7 +257,7 @@ def test_forty_parallel_attempts_get_at_most_max_failures_password_checks(
             checks = db.session.scalar(
                 select(func.count(LoginAttempt.id)).where(LoginAttempt.username == name)
             )
-            limit = app.config["SETTINGS"]["tracker"]["login_max_failures"]
+            limit = app.config["SETTINGS"].tracker.login_max_failures
     finally:
         server.shutdown()
         with app.app_context():

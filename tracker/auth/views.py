@@ -6,7 +6,6 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     make_response,
     redirect,
@@ -24,6 +23,7 @@ from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from tracker.auth.services import LoginThrottled, authenticate, revoke_sessions, start_session
+from tracker.config import current_settings
 from tracker.extensions import db
 from tracker.web import own_account
 
@@ -59,14 +59,14 @@ def login() -> ResponseReturnValue:
         return redirect(url_for("main.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        cfg = current_app.config["SETTINGS"]["tracker"]
+        cfg = current_settings().tracker
         try:
             user = authenticate(
                 form.username.data or "",
                 form.password.data or "",
                 request.remote_addr or "?",
-                cfg["login_max_failures"],
-                cfg["login_lockout_minutes"],
+                cfg.login_max_failures,
+                cfg.login_lockout_minutes,
             )
         except LoginThrottled as exc:
             # The one commit outside the boundary: a refused login (429) must still
@@ -84,7 +84,7 @@ def login() -> ResponseReturnValue:
             form.password.errors.append(_("用户名或密码不正确。"))
             return render_template("auth/login.html", form=form), 200
         remember = bool(form.remember.data)
-        start_session(user, remember, cfg["session_hours"], cfg["remember_days"])
+        start_session(user, remember, cfg.session_hours, cfg.remember_days)
         lang = session.get("lang")
         session.clear()  # a fresh session per sign-in (no fixation)
         if lang:

@@ -23,7 +23,7 @@ from tracker.periods import Period, PeriodKind
 log = logging.getLogger("tracker.dashboard")
 
 try:
-    _ROLLUP_MINUTES = int(load_settings()["jobs"]["rollup_minutes"])
+    _ROLLUP_MINUTES = load_settings().jobs.rollup_minutes
 except Exception:  # a bad config stops the app elsewhere, with the key named
     _ROLLUP_MINUTES = 15
 

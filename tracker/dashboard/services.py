@@ -20,11 +20,12 @@ from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from flask import current_app, url_for
+from flask import url_for
 from sqlalchemy import Float, case, cast, delete, func, insert, select
 from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.routing import BuildError
 
+from tracker.config import current_settings
 from tracker.dashboard import rules
 from tracker.dashboard.models import MissedObligation, VillageScore
 from tracker.dashboard.sources import (
@@ -72,7 +73,7 @@ class DashboardError(DomainError):
 
 def scoring_config() -> rules.ScoringConfig:
     """Weights, targets and bands from ``config.toml [dashboard]``."""
-    return rules.ScoringConfig.from_settings(current_app.config["SETTINGS"]["dashboard"])
+    return rules.ScoringConfig.from_settings(current_settings().dashboard.model_dump())
 
 
 def active_components(config: rules.ScoringConfig) -> list[rules.ComponentSpec]:

@@ -28,6 +28,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from tracker.config import CamerasSettings, current_settings
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.halls import rules
@@ -77,9 +78,9 @@ class HallError(DomainError):
     """A broken rule of the hall registry; ``message`` is for the user, ``field`` where."""
 
 
-def settings(section: str = "cameras") -> dict[str, Any]:
-    """A validated ``config.toml`` section."""
-    return dict(current_app.config["SETTINGS"][section])
+def settings() -> CamerasSettings:
+    """The typed ``[cameras]`` section."""
+    return current_settings().cameras
 
 
 # ---------------------------------------------------------------- credentials
@@ -225,8 +226,8 @@ def _thresholds(given: dict[str, Any] | None) -> dict[str, Any]:
     cfg = settings()
     out: dict[str, Any] = {
         **DEFAULT_THRESHOLDS,
-        "down_after": cfg["default_down_after"],
-        "up_after": cfg["default_up_after"],
+        "down_after": cfg.default_down_after,
+        "up_after": cfg.default_up_after,
     }
     for key, value in (given or {}).items():
         if key not in DEFAULT_THRESHOLDS:
@@ -268,7 +269,7 @@ def _apply_camera(camera: Camera, hall: ServiceHall, data: CameraData, new: bool
     if data.station_id is not None and db.session.get(Station, data.station_id) is None:
         raise HallError("没有这个监控站", "station_id")
     camera.station_id = data.station_id
-    interval = data.check_interval_s or settings()["default_check_interval_s"]
+    interval = data.check_interval_s or settings().default_check_interval_s
     if not 10 <= interval <= 3600:
         raise HallError("检测间隔应在 10–3600 秒之间", "check_interval_s")
     camera.check_interval_s = int(interval)
@@ -534,7 +535,7 @@ def refresh_status(camera_ids: Iterable[int]) -> None:
 
 def record_heartbeat(station: Station, payload: dict[str, Any]) -> bool:
     """Store a heartbeat (once per uuid); returns True if it was a duplicate."""
-    interval = int(settings()["heartbeat_interval_s"])
+    interval = int(settings().heartbeat_interval_s)
     at: datetime = payload["at"]
     row = {
         "uuid": payload["uuid"],
@@ -1075,6 +1076,6 @@ def station_camera_document(station: Station) -> dict[str, Any]:
     return {
         "station": {"id": station.id, "name": station.name},
         "generated_at": utcnow().replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-        "heartbeat_interval_s": int(settings()["heartbeat_interval_s"]),
+        "heartbeat_interval_s": int(settings().heartbeat_interval_s),
         "cameras": out,
     }

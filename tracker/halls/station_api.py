@@ -60,7 +60,7 @@ def _station_auth() -> None:
 
 def _limit_for(path: str) -> int:
     if path.endswith("/snapshots"):
-        return int(services.settings()["max_snapshot_kb"]) * 1024 + 64 * 1024
+        return int(services.settings().max_snapshot_kb) * 1024 + 64 * 1024
     if path.endswith("/heartbeat"):
         return HEARTBEAT_LIMIT
     return REPORTS_LIMIT
@@ -327,7 +327,7 @@ def station_snapshot() -> Any:
     upload = request.files.get("image")
     if upload is None:
         raise ApiError(422, fields={"image": "缺少图片文件"})
-    limit = int(services.settings()["max_snapshot_kb"]) * 1024
+    limit = int(services.settings().max_snapshot_kb) * 1024
     data = upload.stream.read(limit + 1)
     if len(data) > limit:
         raise ApiError(413, f"截图过大（最多 {limit // 1024} KiB）", code="too_large")

@@ -358,10 +358,10 @@ def new_camera(hall_id: int) -> ResponseReturnValue:
     form.station_id.choices = as_choices(_station_choices())
     if request.method == "GET":
         cfg = services.settings()
-        form.check_interval_s.data = cfg["default_check_interval_s"]
+        form.check_interval_s.data = cfg.default_check_interval_s
         form.snapshot_every_min.data = 60
-        form.down_after.data = cfg["default_down_after"]
-        form.up_after.data = cfg["default_up_after"]
+        form.down_after.data = cfg.default_down_after
+        form.up_after.data = cfg.default_up_after
     done = submit(
         form, lambda: services.create_camera(hall, _camera_data(form)), aliases=FIELD_ALIASES
     )
@@ -668,7 +668,7 @@ def stations() -> ResponseReturnValue:
         s.id: len(db.session.scalars(select(Camera.id).where(Camera.station_id == s.id)).all())
         for s in rows
     }
-    interval = services.settings()["heartbeat_interval_s"]
+    interval = services.settings().heartbeat_interval_s
     stale_before = utcnow() - timedelta(seconds=rules.HEARTBEAT_FACTOR * interval)
     return render_template(
         "halls/stations.html", rows=rows, counts=counts, stale_before=stale_before

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from tracker.config import current_settings
 from tracker.extensions import db
 from tracker.formatting import local_tz, mask_id_number, mask_phone
 from tracker.matters import rules
@@ -78,7 +78,7 @@ def local_start(day: date) -> datetime:
 
 
 def callback_working_days() -> int:
-    return int(current_app.config["SETTINGS"]["calendar"]["callback_working_days"])
+    return int(current_settings().calendar.callback_working_days)
 
 
 # -- catalog (事项清单) -------------------------------------------------------------

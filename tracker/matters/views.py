@@ -42,6 +42,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from tracker.calendar_service import load_calendar
+from tracker.config import current_settings
 from tracker.extensions import db
 from tracker.matters import rules, services
 from tracker.matters import todo as _todo  # noqa: F401  (registers the home to-dos)
@@ -229,7 +230,7 @@ def _villages(scope: Scope) -> list[Region]:
 
 
 def _page(stmt: Any) -> Any:
-    per_page = int(current_app.config["SETTINGS"]["tracker"]["per_page"])
+    per_page = int(current_settings().tracker.per_page)
     return db.paginate(stmt, per_page=per_page, error_out=False)
 
 

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import insert, select
 
 from tracker.calendar_service import load_calendar
+from tracker.config import current_settings
 from tracker.demo import DemoWorld
 from tracker.extensions import db
 from tracker.meetings import rules
@@ -25,7 +26,6 @@ from tracker.meetings.services import (
     TZ,
     MeetingInput,
     canonical,
-    settings,
     snapshot,
     update_meeting,
     version_hash,
@@ -102,7 +102,7 @@ def _plan(
 def seed_meetings(world: DemoWorld) -> None:
     rng = world.rng
     cal = load_calendar()
-    allowed = settings()["late_entry_working_days"]
+    allowed = current_settings().calendar.late_entry_working_days
     now = utcnow()
     today = world.today
     users = list(world.users.values())

@@ -25,6 +25,7 @@ from datetime import date
 
 from sqlalchemy import case, func, select
 
+from tracker.config import current_settings
 from tracker.extensions import db
 from tracker.meetings import rules
 from tracker.meetings.models import Meeting, MeetingRuleOverride
@@ -42,7 +43,6 @@ from tracker.meetings.services import (
     local_date,
     local_year_bounds,
     period_bounds,
-    settings,
 )
 from tracker.models import Branch, PartyGroup, Region, utcnow
 
@@ -137,7 +137,7 @@ def obligations_for_branches(
         period,
         today,
         list(kinds().values()),
-        settings()["due_soon_days"],
+        current_settings().rules.due_soon_days,
     )
 
 

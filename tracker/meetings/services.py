@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, g, has_request_context
 from sqlalchemy import func, select
 
+from tracker.config import current_settings
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.meetings import rules
@@ -65,12 +66,6 @@ class MeetingError(DomainError):
 # Settings and kinds
 
 
-def settings() -> dict[str, Any]:
-    """The ``[rules]`` and ``[calendar]`` sections in force."""
-    cfg = current_app.config["SETTINGS"]
-    return {**cfg["rules"], **cfg["calendar"]}
-
-
 def kinds(include_inactive: bool = False) -> dict[str, KindDef]:
     """Built-in kinds, then the admin's configured kinds, by code (ordered).
 
@@ -105,7 +100,7 @@ def kind_name(code: str, known: Mapping[str, KindDef] | None = None) -> str:
 
 def default_rules(kind_defs: Iterable[KindDef] | None = None) -> dict[str, Frequency]:
     """``[rules]`` of config.toml plus the frequencies of configured kinds."""
-    out = rules.rules_from_config(settings())
+    out = rules.rules_from_config(current_settings().rules.model_dump())
     for row in db.session.scalars(select(MeetingKind)):
         out[row.code] = Frequency.parse(row.frequency)
     return out
@@ -429,7 +424,7 @@ def record_meeting(
     meeting.attendance = []
     _fill_attendance(meeting, data, roster, members)
     _apply(meeting, data, kind)
-    _lateness(meeting, cal, settings()["late_entry_working_days"])
+    _lateness(meeting, cal, current_settings().calendar.late_entry_working_days)
     db.session.add(meeting)
     db.session.flush()
     _append_version(meeting, "import" if imported else "create", actor_id, "", None, now)
@@ -442,7 +437,7 @@ def check_editable(
     """Refuse changes to deleted records, and to old records unless admin with a reason."""
     if meeting.deleted_at is not None:
         raise MeetingError("该记录已删除，不能修改", None, 409)
-    lock = settings()["edit_lock_days"]
+    lock = current_settings().rules.edit_lock_days
     if rules.edit_locked(local_date(meeting.started_at), today or local_date(utcnow()), lock):
         if not is_admin:
             raise MeetingError(f"超过 {lock} 天的记录只能由管理员修改", None, 403)
@@ -474,7 +469,7 @@ def update_meeting(
     _refuse_duplicate(branch, data, kind, exclude=meeting.id)
     _fill_attendance(meeting, data, roster, members)
     _apply(meeting, data, kind)
-    _lateness(meeting, cal, settings()["late_entry_working_days"])
+    _lateness(meeting, cal, current_settings().calendar.late_entry_working_days)
     db.session.flush()
     if snapshot(meeting) == before:
         return meeting  # nothing changed: no new version
@@ -516,7 +511,7 @@ def add_attachment(
     """Store a photo/scan under its SHA-256 outside the database and add it to the record."""
     if meeting.deleted_at is not None:
         raise MeetingError("该记录已删除，不能添加附件", "attachments", 409)
-    limit = max_bytes or current_app.config["SETTINGS"]["tracker"]["max_upload_mb"] * 1024 * 1024
+    limit = max_bytes or current_settings().tracker.max_upload_mb * 1024 * 1024
     if not data:
         raise MeetingError("附件是空文件", "attachments")
     if len(data) > limit:

@@ -31,6 +31,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from tracker.calendar_service import load_calendar
+from tracker.config import current_settings
 from tracker.extensions import db
 from tracker.meetings import excel, rules, services
 from tracker.meetings import todo as _todo  # noqa: F401  (registers the home to-do provider)
@@ -126,7 +127,7 @@ def index() -> ResponseReturnValue:
     node = scope.get_or_404(Region, request.args.get("region_id", type=int) or scope.region_id)
     if node.level == RegionLevel.village:
         return redirect(url_for("meetings.ledger", region_id=node.id))
-    per_page = current_app.config["SETTINGS"]["tracker"]["per_page"]
+    per_page = current_settings().tracker.per_page
     page = max(request.args.get("page", 1, type=int), 1)
     stmt = (
         select(Branch, Region)
@@ -366,10 +367,12 @@ def edit(meeting_id: int) -> ResponseReturnValue:
         flash("该记录已删除，不能修改。", "warning")
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
     locked = rules.edit_locked(
-        local_date(meeting.started_at), _today(), services.settings()["edit_lock_days"]
+        local_date(meeting.started_at), _today(), current_settings().rules.edit_lock_days
     )
     if locked and not scope.is_admin:
-        flash(f"超过 {services.settings()['edit_lock_days']} 天的记录只能由管理员修改。", "warning")
+        flash(
+            f"超过 {current_settings().rules.edit_lock_days} 天的记录只能由管理员修改。", "warning"
+        )
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
     form = MeetingForm(obj=None if request.method == "POST" else meeting)
     errors: dict[str, str] = {}
@@ -437,7 +440,7 @@ def detail(meeting_id: int) -> ResponseReturnValue:
     region, branch = _village(meeting.region_id)
     scope = current_scope()
     locked = rules.edit_locked(
-        local_date(meeting.started_at), _today(), services.settings()["edit_lock_days"]
+        local_date(meeting.started_at), _today(), current_settings().rules.edit_lock_days
     )
     return render_template(
         "meetings/detail.html",

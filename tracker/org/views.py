@@ -34,6 +34,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from tracker.auth.services import create_api_token
+from tracker.config import current_settings
 from tracker.extensions import db
 from tracker.forms import as_choices
 from tracker.models import (
@@ -847,7 +848,7 @@ def audit() -> ResponseReturnValue:
     scope = current_scope()
     scope.require_admin()
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    per_page = int(current_app.config["SETTINGS"]["tracker"]["per_page"])
+    per_page = int(current_settings().tracker.per_page)
     entity = (request.args.get("entity") or "")[:64]
     actor = (request.args.get("actor") or "").strip()[:64]
     stmt = scope.filter(select(AuditLog), AuditLog)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from flask import current_app
 from sqlalchemy import select
 
+from tracker.config import current_settings
 from tracker.demo import DemoWorld
 from tracker.extensions import db
 from tracker.models import Member
@@ -27,7 +27,7 @@ TOPICS = [
 def seed_trainings(world: DemoWorld) -> None:
     rng = world.rng
     calendar = WorkCalendar()
-    allowed = current_app.config["SETTINGS"]["calendar"]["late_entry_working_days"]
+    allowed = current_settings().calendar.late_entry_working_days
     for village in world.villages:
         branch = world.branches[village.id]
         members = db.session.scalars(select(Member).where(Member.branch_id == branch.id)).all()

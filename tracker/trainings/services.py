@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from flask import current_app
 from sqlalchemy import select
 
+from tracker.config import current_settings
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.meetings.rules import Frequency, is_late, working_days_after
@@ -50,7 +50,7 @@ class TrainingInput:
 
 def frequency() -> Frequency:
     """The ``[rules] training`` frequency in force."""
-    return Frequency.parse(current_app.config["SETTINGS"]["rules"]["training"])
+    return Frequency.parse(current_settings().rules.training)
 
 
 def local_today(now: datetime | None = None) -> date:
@@ -106,7 +106,7 @@ def _apply(training: Training, data: TrainingInput, hours: Decimal, members: lis
 
 
 def _lateness(training: Training, cal: WorkCalendar) -> None:
-    allowed = current_app.config["SETTINGS"]["calendar"]["late_entry_working_days"]
+    allowed = current_settings().calendar.late_entry_working_days
     entered = local_today(training.entered_at)
     training.late_working_days = working_days_after(training.held_on, entered, cal)
     training.late = is_late(training.held_on, entered, cal, allowed)
@@ -151,7 +151,7 @@ def update_training(training: Training, data: TrainingInput, user: User, reason:
     """
     if training.deleted_at is not None:
         raise TrainingError("已删除的记录不能修改")
-    lock_days = current_app.config["SETTINGS"]["rules"]["edit_lock_days"]
+    lock_days = current_settings().rules.edit_lock_days
     if (local_today() - training.held_on).days > lock_days:
         if not user.is_admin:
             raise TrainingError(f"超过 {lock_days} 天的记录只能由管理员修改")
