@@ -49,10 +49,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
 
-    from tracker import views
+    from tracker import clock, views
     from tracker.extensions import babel, csrf, db, login_manager
     from tracker.i18n import select_locale, select_timezone
 
+    clock.configure(app.config["BABEL_DEFAULT_TIMEZONE"])  # the one zone of local dates
     db.init_app(app)
     _sqlite.init_app(app)  # first before_request hook: write intent before any query
     csrf.init_app(app)

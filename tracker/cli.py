@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
+from tracker import clock
 from tracker.cli_support import find_region, make_app, with_app
 from tracker.config import ROOT
 
@@ -164,7 +164,7 @@ def _seed_if_empty(force: bool = False) -> bool:
         raise click.ClickException("数据库不为空，拒绝写入演示数据 / database is not empty")
     click.echo("写入演示数据… / seeding demo data…")
     started = time.monotonic()
-    seed_demo(date.today())
+    seed_demo(clock.today())
     sqla.session.commit()
     click.echo(f"演示数据已写入（{time.monotonic() - started:.1f} 秒）")
     return True

@@ -19,9 +19,10 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
+from tracker import clock
 from tracker.extensions import db
 from tracker.models import Region, RegionLevel
-from tracker.periods import SHANGHAI, Period
+from tracker.periods import Period
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class MeetingFigures:
 
 
 def _local_date(value: datetime) -> date:
-    return value.astimezone(SHANGHAI).date()
+    return value.astimezone(clock.zone()).date()
 
 
 def meeting_figures(
@@ -301,7 +302,7 @@ def _add_live_tail(out: dict[int, CameraFigures], path: str, scope: Any, period:
     from tracker.halls.models import CameraDailyRollup as R
     from tracker.halls.services import village_totals
 
-    last = min(period.end, datetime.now(SHANGHAI).date())
+    last = min(period.end, clock.local_now().date())
     rolled = db.session.scalar(
         select(func.max(R.day)).where(
             R.region_id.in_(scope), R.day >= period.start, R.day <= period.end

@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from tracker import clock
 from tracker.config import AlertsSettings, current_settings
 from tracker.extensions import db
 from tracker.halls import rules
@@ -65,7 +66,7 @@ def cause_label(cause: str | None) -> str:
 
 
 def _local(value: datetime | None) -> str:
-    return "" if value is None else value.astimezone(rules.SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    return "" if value is None else value.astimezone(clock.zone()).strftime("%Y-%m-%d %H:%M")
 
 
 def _ancestor(region: Region, level: RegionLevel) -> Region:
@@ -243,7 +244,7 @@ def _maybe_close_station(station_id: int) -> HallAlert | None:
 def escalate(now: datetime | None = None) -> list[HallAlert]:
     """Escalate to the county every hall dark for N opening hours (once per outage)."""
     from tracker.calendar_service import load_calendar
-    from tracker.halls.services import hall_hours, opening_windows, to_local_date
+    from tracker.halls.services import hall_hours, opening_windows
 
     now = now or utcnow()
     hours = int(current_settings().cameras.escalate_after_open_hours)
@@ -265,7 +266,7 @@ def escalate(now: datetime | None = None) -> list[HallAlert]:
             continue  # not every camera is dark
         dark_since = max(a.outage_start or now for a in alerts)
         windows = opening_windows(
-            hall_hours(hall, to_local_date(dark_since), to_local_date(now), cal), until=now
+            hall_hours(hall, clock.local_date(dark_since), clock.local_date(now), cal), until=now
         )
         dark_open_s = rules.seconds_of(
             rules.intersect(

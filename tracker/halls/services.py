@@ -28,6 +28,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from tracker import clock
 from tracker.config import CamerasSettings, current_settings
 from tracker.errors import DomainError
 from tracker.extensions import db
@@ -47,7 +48,7 @@ from tracker.halls.models import (
     Station,
     StationHeartbeat,
 )
-from tracker.halls.rules import SHANGHAI, UptimeTotals, Window
+from tracker.halls.rules import UptimeTotals, Window
 from tracker.models import Region, RegionLevel, User, utcnow
 from tracker.security import hash_token, new_token
 from tracker.workdays import WorkCalendar
@@ -381,14 +382,6 @@ def hall_hours(
     }
 
 
-def local_today() -> date:
-    return datetime.now(SHANGHAI).date()
-
-
-def to_local_date(value: datetime) -> date:
-    return value.astimezone(SHANGHAI).date()
-
-
 def opening_windows(
     hours: dict[date, list[rules.HourRange]], until: datetime | None = None
 ) -> dict[date, list[Window]]:
@@ -491,7 +484,7 @@ def ingest_reports(station: Station, items: Sequence[dict[str, Any]]) -> IngestR
         at = s["at"]
         earliest[s["camera_id"]] = min(at, earliest.get(s["camera_id"], at))
     for cam_id, at in earliest.items():
-        invalidate_rollups([cam_id], to_local_date(at), None)
+        invalidate_rollups([cam_id], clock.local_date(at), None)
     db.session.flush()
     return IngestResult(
         acknowledged=stored,
@@ -563,10 +556,10 @@ def record_heartbeat(station: Station, payload: dict[str, Any]) -> bool:
             "outbox_depth": payload.get("outbox_depth"),
         }
         db.session.execute(update(Station).where(Station.id == station.id).values(**values))
-    if to_local_date(at) < local_today():
+    if clock.local_date(at) < clock.today():
         end = at + timedelta(seconds=rules.HEARTBEAT_FACTOR * interval)
         cams = list(db.session.scalars(select(Camera.id).where(Camera.station_id == station.id)))
-        invalidate_rollups(cams, to_local_date(at), to_local_date(end))
+        invalidate_rollups(cams, clock.local_date(at), clock.local_date(end))
     db.session.flush()
     return False
 
@@ -802,7 +795,7 @@ def daily_totals(
             )
         ):
             out[row.camera_id][row.day] = _rollup_totals(row)
-    days = list(rules.daterange(first, min(last, local_today())))
+    days = list(rules.daterange(first, min(last, clock.today())))
     # Cameras grouped by their earliest missing day: normally every camera misses only
     # today, so one batched computation of one day covers them all; a camera with an
     # invalidated older day is recomputed from that day on, with its own group.
@@ -813,7 +806,7 @@ def daily_totals(
             groups[gaps[0]].append(c)
     for lo, group in groups.items():
         for chunk in _chunks(group, 500):
-            live = _live_daily(chunk, lo, min(last, local_today()))
+            live = _live_daily(chunk, lo, min(last, clock.today()))
             for cam_id, per_day in live.items():
                 for d, t in per_day.items():
                     out[cam_id].setdefault(d, t)
@@ -926,7 +919,7 @@ def invalidate_rollups(camera_ids: Iterable[int], first: date, last: date | None
 
 def compute_rollups(days_back: int = 40, today: date | None = None) -> int:
     """Store missing rollups for finished days (the ``halls.rollup`` job); returns rows added."""
-    today = today or local_today()
+    today = today or clock.today()
     first, last = today - timedelta(days=days_back), today - timedelta(days=1)
     cameras = list(
         db.session.scalars(select(Camera).where(Camera.active.is_(True)).order_by(Camera.id))
@@ -943,14 +936,14 @@ def compute_rollups(days_back: int = 40, today: date | None = None) -> int:
     for chunk in _chunks(cameras, 200):
         todo = []
         for cam in chunk:
-            start_day = max(first, to_local_date(cam.created_at))
+            start_day = max(first, clock.local_date(cam.created_at))
             if any((cam.id, d) not in have for d in rules.daterange(start_day, last)):
                 todo.append(cam)
         if not todo:
             continue
         live = _live_daily(todo, first, last)
         for cam in todo:
-            start_day = max(first, to_local_date(cam.created_at))
+            start_day = max(first, clock.local_date(cam.created_at))
             for d, t in live[cam.id].items():
                 if d < start_day or (cam.id, d) in have:
                     continue
@@ -1027,7 +1020,7 @@ def decide_excuse(
     db.session.flush()
     if approve:
         invalidate_rollups(
-            [excuse.camera_id], to_local_date(excuse.start), to_local_date(excuse.end)
+            [excuse.camera_id], clock.local_date(excuse.start), clock.local_date(excuse.end)
         )
     return excuse
 
@@ -1039,7 +1032,7 @@ def resolved_opening_days(
     hall: ServiceHall, cal: WorkCalendar, days: int = 8
 ) -> list[dict[str, Any]]:
     """``opening_hours.days`` of the station contract: today and the next 7 days."""
-    today = local_today()
+    today = clock.today()
     hours = hall_hours(hall, today, today + timedelta(days=days - 1), cal)
     return [{"date": d.isoformat(), "open": rules.format_ranges(r)} for d, r in hours.items()]
 
@@ -1070,7 +1063,7 @@ def station_camera_document(station: Station) -> dict[str, Any]:
                 "check_interval_s": cam.check_interval_s,
                 "snapshot_every_min": cam.snapshot_every_min,
                 "thresholds": {**DEFAULT_THRESHOLDS, **(cam.thresholds or {})},
-                "opening_hours": {"timezone": "Asia/Shanghai", "days": hours_cache[hall.id]},
+                "opening_hours": {"timezone": clock.zone().key, "days": hours_cache[hall.id]},
             }
         )
     return {

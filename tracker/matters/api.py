@@ -13,6 +13,7 @@ from flask_login import current_user
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
+from tracker import clock
 from tracker.api.core import ApiError, endpoint
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
@@ -250,7 +251,7 @@ class EventIn(_Strict):
 def _out(matter: ServiceMatter) -> MatterOut:
     scope = current_scope()
     full = services.can_see_personal(scope, matter)
-    return MatterOut.model_validate(services.matter_dict(matter, full, services.local_today()))
+    return MatterOut.model_validate(services.matter_dict(matter, full, clock.today()))
 
 
 @endpoint(
@@ -262,7 +263,7 @@ def _out(matter: ServiceMatter) -> MatterOut:
 )
 def api_matters(query: MatterQuery) -> MatterPage:
     scope = current_scope()
-    today = services.local_today()
+    today = clock.today()
     if query.view == "overdue":
         stmt = services.overdue_stmt(scope, today)
     elif query.view == "due_soon":

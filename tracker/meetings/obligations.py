@@ -25,6 +25,7 @@ from datetime import date
 
 from sqlalchemy import case, func, select
 
+from tracker import clock
 from tracker.config import current_settings
 from tracker.extensions import db
 from tracker.meetings import rules
@@ -37,13 +38,7 @@ from tracker.meetings.rules import (
     Period,
     Summary,
 )
-from tracker.meetings.services import (
-    default_rules,
-    kinds,
-    local_date,
-    local_year_bounds,
-    period_bounds,
-)
+from tracker.meetings.services import default_rules, kinds, local_year_bounds, period_bounds
 from tracker.models import Branch, PartyGroup, Region, utcnow
 
 
@@ -73,7 +68,7 @@ def obligations_for_branches(
     Pass ``branch_ids`` (already scoped by the caller) or ``region_path`` (a
     subtree: every branch under it), or both.
     """
-    today = today or local_date(utcnow())
+    today = today or clock.local_date(utcnow())
     branches = _branch_rows(branch_ids, region_path)
     if not branches:
         return {}
@@ -106,7 +101,7 @@ def obligations_for_branches(
             id=r[0],
             branch_id=r[1],
             kind=r[2],
-            held_on=local_date(r[3]),
+            held_on=clock.local_date(r[3]),
             group_id=r[4],
             late=r[5],
             counts=r[7] is None and r[6] is not False,

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from tracker import clock
 from tracker.config import current_settings
 from tracker.demo import DemoWorld
 from tracker.extensions import db
@@ -41,7 +42,7 @@ def seed_trainings(world: DemoWorld) -> None:
                     kind, title = rng.choice(TOPICS)
                     delay = rng.choice([0, 0, 1, 2, 2, 9]) if rng.random() < 0.9 else 20
                     entered = datetime.combine(held + timedelta(days=delay), time(9, 30), UTC)
-                    entered = min(entered, datetime.now(UTC))
+                    entered = min(entered, clock.now())
                     days = calendar.working_days_between(held, entered.date())
                     training = Training(
                         branch_id=branch.id,
