@@ -7,7 +7,7 @@ Every object is loaded through the scope (out of scope = 404).
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
@@ -36,9 +36,10 @@ from tracker.halls.rules import UptimeTotals
 from tracker.halls.timeline import STATE_LABELS, day_svg, month_svg
 from tracker.home import TodoItem
 from tracker.models import Region, RegionLevel, utcnow
+from tracker.models.regions import in_subtree
 from tracker.periods import Period, PeriodError
 from tracker.scope import Scope, current_scope
-from tracker.web import form_status, submit
+from tracker.web import form_status, perform, submit
 
 bp = Blueprint("halls", __name__, url_prefix="/halls")
 
@@ -132,7 +133,7 @@ def wall(region_id: int | None = None) -> ResponseReturnValue:
     halls = db.session.scalars(
         select(ServiceHall)
         .join(Region, Region.id == ServiceHall.region_id)
-        .where(Region.path.like(region.path + "%"))
+        .where(in_subtree(region.path))
         .order_by(Region.path, ServiceHall.name)
     ).all()
     today = clock.today()
@@ -519,15 +520,12 @@ def decide_excuse(excuse_id: int) -> ResponseReturnValue:
         abort(403)
     form = DecisionForm()
     if form.validate_on_submit():
-        try:
-            services.decide_excuse(
+        perform(
+            lambda: services.decide_excuse(
                 excuse, form.decision.data == "approve", current_user, form.note.data or ""
-            )
-        except services.HallError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            flash("已审核", "success")
+            ),
+            "已审核",
+        )
     return redirect(request.form.get("next") or url_for("halls.excuses"))
 
 
@@ -674,10 +672,6 @@ def stations() -> ResponseReturnValue:
     return render_template(
         "halls/stations.html", rows=rows, counts=counts, stale_before=stale_before
     )
-
-
-def local_now() -> datetime:
-    return clock.now().astimezone(clock.zone())
 
 
 __all__ = ["bp", "date"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, case, func, or_, select
@@ -43,6 +43,7 @@ from tracker.matters.models import (
 )
 from tracker.matters.rules import MatterError
 from tracker.models import Region, RegionLevel, Role, User, utcnow
+from tracker.models.regions import in_subtree
 from tracker.scope import Scope
 from tracker.workdays import WorkCalendar
 
@@ -62,11 +63,6 @@ FUTURE_TOLERANCE = timedelta(minutes=10)
 
 
 # -- time helpers ----------------------------------------------------------------
-
-
-def local_start(day: date) -> datetime:
-    """Midnight of ``day`` in the configured zone, as an aware datetime."""
-    return datetime.combine(day, time.min, tzinfo=clock.zone())
 
 
 def callback_working_days() -> int:
@@ -1063,7 +1059,7 @@ def matter_measures(
         ),
     ).where(sm.received_on >= start, sm.received_on <= end)
     if under is not None:
-        stmt = stmt.where(village.path.like(under.path + "%"))
+        stmt = stmt.where(in_subtree(under.path, village))
     if region_ids is not None:
         stmt = stmt.where(key.in_(list(region_ids)))
     stmt = stmt.group_by(key)

@@ -40,6 +40,7 @@ from tracker.meetings.rules import (
 )
 from tracker.meetings.services import default_rules, kinds, local_year_bounds, period_bounds
 from tracker.models import Branch, PartyGroup, Region, utcnow
+from tracker.models.regions import in_subtree
 
 
 def _branch_rows(branch_ids: Iterable[int] | None, region_path: str | None) -> list[BranchFacts]:
@@ -49,7 +50,7 @@ def _branch_rows(branch_ids: Iterable[int] | None, region_path: str | None) -> l
     if branch_ids is not None:
         stmt = stmt.where(Branch.id.in_(list(branch_ids)))
     if region_path is not None:
-        stmt = stmt.where(Region.path.like(region_path + "%"))
+        stmt = stmt.where(in_subtree(region_path))
     out = []
     for bid, tracked_from, founded_on, path in db.session.execute(stmt.order_by(Branch.id)):
         ids = [int(p) for p in path.strip("/").split("/") if p]
