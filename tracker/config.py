@@ -100,7 +100,7 @@ class TrackerSettings(Section):
     trusted_proxies: int = Field(0, ge=0, le=5)
     login_max_failures: int = Field(5, ge=1, le=100)
     login_lockout_minutes: int = Field(15, ge=1, le=24 * 60)
-    per_page: int = Field(50, ge=5, le=1000)
+    per_page: int = Field(50, ge=1, le=1000)
 
     @field_validator("timezone")
     @classmethod

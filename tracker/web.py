@@ -35,6 +35,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 
+from tracker.config import current_settings
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.scope import current_scope
@@ -151,6 +152,15 @@ def perform(
 def form_status(form: FlaskForm) -> int:
     """422 when the form carries errors (the page is shown again to fix them), else 200."""
     return 422 if form.errors else 200
+
+
+def paginate(stmt: Any) -> Any:
+    """One page of ``stmt`` (Flask-SQLAlchemy's ``db.paginate``): ``?page=`` of the request,
+    ``[tracker] per_page`` rows, page 1 for a bad page number. Render it with the
+    ``pager`` macro of ``_macros.html``, which keeps the request's filters in its links.
+    ``stmt`` selects one entity (the pagination yields scalars)."""
+    per_page = current_settings().tracker.per_page
+    return db.paginate(stmt, per_page=per_page, error_out=False)
 
 
 def back(default: str = "main.home") -> ResponseReturnValue:
