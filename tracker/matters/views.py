@@ -43,6 +43,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from tracker import clock
 from tracker.calendar_service import load_calendar
+from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.formatting import labels
 from tracker.matters import rules, services
@@ -448,13 +449,10 @@ def add_event(matter_id: int) -> ResponseReturnValue:
     except ValueError:
         abort(400)
     form = _event_form(matter, kind.value)
-    if not form.validate_on_submit():
-        return _render_detail(matter, form, kind.value, 422)
-    to_user = None
-    if form.to_user_id.data:
-        to_user = db.session.get(User, form.to_user_id.data)
-    try:
-        _, created = services.record_event(
+
+    def record() -> tuple[Any, bool]:
+        to_user = db.session.get(User, form.to_user_id.data) if form.to_user_id.data else None
+        return services.record_event(
             matter,
             kind,
             _me(),
@@ -472,14 +470,17 @@ def add_event(matter_id: int) -> ResponseReturnValue:
             upheld={"yes": True, "no": False}.get(form.upheld.data or ""),
             client_token=form.client_token.data or None,
         )
-    except MatterError as exc:
-        db.session.rollback()
-        matter = scope.get_or_404(ServiceMatter, matter_id)
+
+    def refused(exc: DomainError) -> None:
         if exc.field and hasattr(form, exc.field):
             form_error(form, exc)
         else:  # a refused transition: the action may not even be offered any more
-            flash(str(exc), "danger")
+            flash(exc.message, "danger")
+
+    done = submit(form, record, on_error=refused)
+    if done is None:
         return _render_detail(matter, form, kind.value, 422)
+    _, created = done.value
     if created:
         flash(f"已登记：{rules.EVENT_LABELS[kind]}。", "success")
     return redirect(url_for("matters.detail", matter_id=matter.id))
