@@ -14,10 +14,10 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from tracker import clock
 from tracker.extensions import db
 from tracker.models import (
     Branch,
@@ -32,8 +32,6 @@ from tracker.models import (
 )
 from tracker.org.services import add_member, create_branch, create_group, create_region, create_user
 from tracker.workdays import WorkCalendar
-
-DEMO_TZ = ZoneInfo("Asia/Shanghai")
 
 DEMO_PASSWORD = "demo-2026!"
 
@@ -97,12 +95,12 @@ def office_time(
     while True:
         while not calendar.is_workday(day):
             day += timedelta(days=1)
-        at = datetime.combine(day, time(8, 30), DEMO_TZ) + timedelta(minutes=rng.randint(0, 500))
+        at = datetime.combine(day, time(8, 30), clock.zone()) + timedelta(
+            minutes=rng.randint(0, 500)
+        )
         if not_before is None or at >= not_before:
             return at.astimezone(UTC)
-        if day == not_before.astimezone(DEMO_TZ).date() and not_before.astimezone(
-            DEMO_TZ
-        ).time() < time(16, 30):
+        if clock.local_date(not_before) == day and clock.local(not_before).time() < time(16, 30):
             return (not_before + timedelta(minutes=rng.randint(10, 30))).astimezone(UTC)
         day += timedelta(days=1)
 
@@ -238,7 +236,7 @@ def seed_demo(today: date | None = None, seed: int = 2026) -> DemoWorld:
 
     import_models()
     rng = random.Random(seed)
-    world = seed_base(today or date.today(), rng)
+    world = seed_base(today or clock.today(), rng)
     fn: Seeder
     for fn in loaded("seeder"):
         fn(world)

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from tracker import clock
 from tracker.calendar_service import load_calendar
-from tracker.dashboard.services import local_today, record_url
+from tracker.dashboard.services import record_url
 from tracker.halls.figures import village_cameras
 from tracker.halls.rules import OutagePart, UptimeTotals
 from tracker.matters.figures import not_on_time
@@ -122,7 +123,7 @@ class VillageDetail:
 
 def village_detail(village: Region, period: Period, today: date | None = None) -> VillageDetail:
     """Everything behind a village's score in a period, from each package's figures."""
-    today = today or local_today()
+    today = today or clock.today()
     detail = VillageDetail()
     names = kind_names()
     statuses = village_obligations(village.id, period, today)

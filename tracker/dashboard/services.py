@@ -20,12 +20,14 @@ from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from flask import current_app, url_for
+from flask import url_for
 from sqlalchemy import Float, case, cast, delete, func, insert, select
 from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.routing import BuildError
 
+from tracker import clock
 from tracker.calendar_service import load_calendar
+from tracker.config import current_settings
 from tracker.dashboard import rules
 from tracker.dashboard.models import MissedObligation, VillageScore
 from tracker.dashboard.sources import (
@@ -44,7 +46,7 @@ from tracker.matters.figures import overdue_backlog as matters_overdue_backlog
 from tracker.meetings.figures import kind_names
 from tracker.models import Region, RegionLevel, utcnow
 from tracker.models.regions import in_subtree, subtree_ids
-from tracker.periods import SHANGHAI, Period, PeriodError, PeriodKind
+from tracker.periods import Period, PeriodError, PeriodKind
 
 SUM_COLUMNS = (
     "meetings_due",
@@ -78,17 +80,12 @@ class DashboardError(DomainError):
 
 def scoring_config() -> rules.ScoringConfig:
     """Weights, targets and bands from ``config.toml [dashboard]``."""
-    return rules.ScoringConfig.from_settings(current_app.config["SETTINGS"]["dashboard"])
+    return rules.ScoringConfig.from_settings(current_settings().dashboard.model_dump())
 
 
 def active_components(config: rules.ScoringConfig) -> list[rules.ComponentSpec]:
     """Components that have a data source (the columns of tables and exports)."""
     return [c for c in rules.COMPONENTS if c.key not in config.unavailable]
-
-
-def local_today() -> date:
-    """Today in Asia/Shanghai."""
-    return datetime.now(SHANGHAI).date()
 
 
 def parse_period(text: str | None, default_kind: PeriodKind = PeriodKind.month) -> Period:
@@ -99,12 +96,12 @@ def parse_period(text: str | None, default_kind: PeriodKind = PeriodKind.month) 
     A bad string → :class:`DashboardError`.
     """
     if not text:
-        return Period.containing(local_today(), default_kind).previous()
+        return Period.containing(clock.today(), default_kind).previous()
     try:
         period = Period.parse(text)
     except PeriodError as exc:
         raise DashboardError(str(exc)) from exc
-    if period.start > local_today():
+    if period.start > clock.today():
         raise DashboardError(f"{period.label}尚未开始，请选择已开始的期间")
     return period
 
@@ -118,7 +115,7 @@ def compute_period(period: Period, path: str = "/", today: date | None = None) -
     Replaces the period's rows for those villages (delete + bulk insert) and
     flushes; the caller (job, view) commits. Returns the number of villages.
     """
-    today = today or local_today()
+    today = today or clock.today()
     config = scoring_config()
     villages = villages_under(path)
     meetings = meeting_figures(villages, path, period, today)
@@ -233,7 +230,7 @@ def ensure_period(period: Period, region: Region, trend_months: int = 0) -> bool
     """
     wanted = [period]
     if trend_months:
-        today = local_today()
+        today = clock.today()
         wanted += [m for m in trend_periods(period, trend_months) if m.start <= today]
     n_villages = db.session.scalar(
         select(func.count(Region.id)).where(
@@ -538,7 +535,7 @@ def overdue_backlog(region: Region, period: Period, limit: int = 50) -> Backlog:
     As of the period's cut-off (its last day, or today while it runs), oldest first,
     with the working days overdue — the same rows as the 逾期事项 list on that day.
     """
-    as_of = matter_cutoff(period.start, period.end, local_today())
+    as_of = matter_cutoff(period.start, period.end, clock.today())
     total, lines = matters_overdue_backlog(region.path, as_of, load_calendar(), limit=limit)
     return Backlog(as_of, total, lines)
 

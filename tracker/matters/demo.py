@@ -14,10 +14,10 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, bindparam, select, update
 
+from tracker import clock
 from tracker.calendar_service import load_calendar
 from tracker.demo import SURNAMES, DemoWorld, office_time, story
 from tracker.extensions import db
@@ -35,7 +35,6 @@ from tracker.models import Role, User
 from tracker.security import hash_password
 from tracker.workdays import WorkCalendar
 
-CST = ZoneInfo("Asia/Shanghai")
 CATALOG = [
     # name, category, kind, promised, statutory, materials, level
     ("开具居住证明", "综合", MatterKind.immediate, 0, None, ["身份证"], HandlingLevel.village),
@@ -150,7 +149,7 @@ def seed_matters(world: DemoWorld) -> None:
     clerks = _clerks(world)
     town_staff = {u.region_id: u for key, u in world.users.items() if key in ("town", "town2")}
     rater = world.users.get("admin")  # ratings arrive through the 好差评 platform
-    now = datetime.now(UTC) - timedelta(minutes=5)
+    now = clock.now() - timedelta(minutes=5)
     for village in world.villages:
         county_id = village.ancestor_ids[1]
         types = catalogs[county_id]
@@ -174,7 +173,8 @@ def seed_matters(world: DemoWorld) -> None:
             while not calendar.is_workday(day):  # the hall is open on working days
                 day -= timedelta(days=1)
             received = (
-                datetime.combine(day, time(8, 30), CST) + timedelta(minutes=rng.randint(0, 480))
+                datetime.combine(day, time(8, 30), clock.zone())
+                + timedelta(minutes=rng.randint(0, 480))
             ).astimezone(UTC)
             while received > now - timedelta(hours=2):  # not in the future: a working day before
                 day -= timedelta(days=1)
@@ -246,7 +246,7 @@ def _life(
     t = received
 
     def local_day(value: datetime) -> date:
-        return value.astimezone(CST).date()
+        return clock.local_date(value)
 
     def later(working_days: int, minutes: int = 30) -> datetime:
         day, _ = calendar.add_working_days(local_day(t), working_days)
@@ -271,7 +271,7 @@ def _life(
             return
         handler = town_user
     if matter.promised_days == 0:  # 即办件: done the same day, before the hall closes
-        closing = datetime.combine(local_day(t), time(17, 25), CST).astimezone(UTC)
+        closing = datetime.combine(local_day(t), time(17, 25), clock.zone()).astimezone(UTC)
         done = min(t + timedelta(minutes=rng.randint(10, 150)), closing)
     else:
         late = mode == "late" or ("late_matters" in problems and rng.random() < 0.35)

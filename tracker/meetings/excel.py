@@ -24,11 +24,11 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from sqlalchemy import select
 
+from tracker import clock
 from tracker.extensions import db
 from tracker.formatting import excel_datetime
 from tracker.meetings.models import Meeting
 from tracker.meetings.services import (
-    TZ,
     MeetingError,
     MeetingInput,
     branch_roster,
@@ -80,8 +80,8 @@ def export_year(branch: Branch, year: int) -> bytes:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="F3D6D6")
     for m in sorted(meetings_of_branch(branch.id, year), key=lambda m: m.started_at):
-        start = m.started_at.astimezone(TZ)
-        end = m.ended_at.astimezone(TZ)
+        start = m.started_at.astimezone(clock.zone())
+        end = m.ended_at.astimezone(clock.zone())
         absent = "、".join(
             f"{a.member.name}（{a.absence_reason}）" if a.absence_reason else a.member.name
             for a in m.attendance
@@ -293,8 +293,8 @@ def read_rows(branch: Branch, content: bytes) -> list[ImportRow]:
         item.data = MeetingInput(
             kind=kind.code,
             group_id=group_id,
-            started_at=datetime.combine(day, t0, TZ),
-            ended_at=datetime.combine(day, t1, TZ),
+            started_at=datetime.combine(day, t0, clock.zone()),
+            ended_at=datetime.combine(day, t1, clock.zone()),
             place=values["地点"],
             host_id=host.id if host else None,
             recorder=values["记录人"],

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
@@ -32,9 +31,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
+from tracker import clock
 from tracker.auth.services import create_api_token
 from tracker.extensions import db
-from tracker.formatting import local_tz
 from tracker.forms import as_choices
 from tracker.models import (
     ApiToken,
@@ -420,7 +419,7 @@ def member_edit(member_id: int) -> ResponseReturnValue:
             form=form,
             region=region,
             member=member,
-            leave_form=forms.LeaveForm(formdata=None, left_on=date.today()),
+            leave_form=forms.LeaveForm(formdata=None, left_on=clock.today()),
             trail=_trail(region, (member.name, None)),
         ),
         form_status(form),
@@ -436,7 +435,9 @@ def member_leave(member_id: int) -> ResponseReturnValue:
     form = forms.LeaveForm()
     done = submit(
         form,
-        lambda: services.member_leaves(member, form.left_on.data or date.today(), form.reason.data),
+        lambda: services.member_leaves(
+            member, form.left_on.data or clock.today(), form.reason.data
+        ),
         default="left_on",
     )
     if done is not None:
@@ -502,7 +503,7 @@ def cadres(region_id: int) -> ResponseReturnValue:
             region=region,
             cadres=services.cadres_of(region.id),
             can_write=scope.can_write,
-            today=date.today(),
+            today=clock.today(),
             trail=_trail(region, (_("村干部"), None)),
         ),
         form_status(form),
@@ -640,7 +641,7 @@ def member_export(region_id: int) -> ResponseReturnValue:
         abort(404)
     members = list(db.session.scalars(services.roster_query(branch.id, _roster_filter())).all())
     data = excel.export_roster(branch, members)
-    name = f"{region.name}党员名册-{date.today():%Y%m%d}.xlsx"
+    name = f"{region.name}党员名册-{clock.today():%Y%m%d}.xlsx"
     return Response(
         data,
         mimetype=excel.XLSX_MIME,
@@ -883,7 +884,7 @@ def audit_changes(row: AuditLog) -> list[tuple[str, str, str]]:
     if row.action != "update":
         source = after if row.action == "insert" else before
         keys = [k for k in keys if source.get(k) not in (None, "", [], {})]
-    tz = local_tz()
+    tz = clock.zone()
     return [
         (
             field_label(k),

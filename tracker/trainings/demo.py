@@ -4,13 +4,14 @@ back-filling one enters its sessions weeks late (补录)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from flask import current_app
 from sqlalchemy import select
 
-from tracker.demo import DEMO_TZ, DemoWorld, entry_time, story
+from tracker import clock
+from tracker.config import current_settings
+from tracker.demo import DemoWorld, entry_time, story
 from tracker.extensions import db
 from tracker.models import Member
 from tracker.trainings.models import Training, TrainingAttendee, TrainingKind
@@ -29,7 +30,7 @@ TOPICS = [
 def seed_trainings(world: DemoWorld) -> None:
     rng = world.rng
     calendar = WorkCalendar()
-    allowed = current_app.config["SETTINGS"]["calendar"]["late_entry_working_days"]
+    allowed = current_settings().calendar.late_entry_working_days
     for village in world.villages:
         branch = world.branches[village.id]
         members = db.session.scalars(select(Member).where(Member.branch_id == branch.id)).all()
@@ -43,10 +44,12 @@ def seed_trainings(world: DemoWorld) -> None:
                 if held < world.today:
                     kind, title = rng.choice(TOPICS)
                     delay = 15 if "backfill" in problems else rng.choice([0, 0, 1, 2])
-                    ended = datetime.combine(held, time(11, 0), DEMO_TZ)
-                    now = datetime.now(UTC) - timedelta(minutes=5)
+                    ended = datetime.combine(held, time(11, 0), clock.zone())
+                    now = clock.now() - timedelta(minutes=5)
                     entered = entry_time(held, ended, delay, rng, calendar, now)
-                    days = calendar.working_days_between(held, entered.astimezone(DEMO_TZ).date())
+                    days = calendar.working_days_between(
+                        held, entered.astimezone(clock.zone()).date()
+                    )
                     training = Training(
                         branch_id=branch.id,
                         region_id=village.id,
