@@ -79,14 +79,14 @@ def _backlog(page: Any) -> tuple[int, set[str]]:
 def test_the_demo_dashboard_drill_down_and_inspection_agree_with_the_lists(
     browser: Any, demo_server: dict[str, Any], shoot: Any
 ) -> None:
-    from tracker.dashboard.services import local_today
+    from tracker import clock
     from tracker.periods import Period, PeriodKind
 
     if browser is None:  # pragma: no cover - the fixture fails instead
         pytest.skip("no browser")
     base, ids = demo_server["url"], demo_server["ids"]
     page = _login(browser, base, "county")
-    last = Period.containing(local_today(), PeriodKind.month).previous()
+    last = Period.containing(clock.today(), PeriodKind.month).previous()
     county = ids["洮北区"]
     # The 逾期事项 list of the county, today.
     page.goto("/matters/overdue")
@@ -96,7 +96,7 @@ def test_the_demo_dashboard_drill_down_and_inspection_agree_with_the_lists(
     assert listed_total == len(listed_rows) == len(listed) > 0
     # This month's dashboard (cut-off today) lists exactly the same matters.
     page.goto(
-        f"/dashboard/r/{county}?period={Period.containing(local_today(), PeriodKind.month).key}"
+        f"/dashboard/r/{county}?period={Period.containing(clock.today(), PeriodKind.month).key}"
     )
     total, serials = _backlog(page)
     assert total == listed_total and serials <= listed

@@ -32,8 +32,9 @@ def _office_hours(value, cal) -> bool:  # type: ignore[no-untyped-def]
 
 @pytest.mark.slow
 def test_the_demo_story_shows_on_the_dashboard(app, db):
+    from tracker import clock
     from tracker.dashboard.models import VillageScore
-    from tracker.dashboard.services import compute_period, local_today
+    from tracker.dashboard.services import compute_period
     from tracker.demo import STORY, seed_demo
     from tracker.matters.models import EventKind, MatterEvent
     from tracker.meetings.models import Meeting
@@ -44,7 +45,7 @@ def test_the_demo_story_shows_on_the_dashboard(app, db):
     with app.test_request_context():
         world = seed_demo()
         db.session.flush()
-        last_month = Period.containing(local_today(), PeriodKind.month).previous()
+        last_month = Period.containing(clock.today(), PeriodKind.month).previous()
         compute_period(last_month, world.city.path)
         bands = dict(
             db.session.execute(

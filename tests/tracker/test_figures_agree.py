@@ -47,11 +47,11 @@ def _switch(login: Any, user: Any) -> Any:
 
 
 def build(db: Any, world: Any) -> dict[str, Any]:
+    from tracker import clock
     from tracker.halls import services as hs
     from tracker.halls.models import CameraStateChange, ExcuseKind, StationHeartbeat
-    from tracker.matters.services import local_today
 
-    today = local_today()
+    today = clock.today()
     cal = load_calendar()
     workday = today - timedelta(days=1)
     while not cal.is_workday(workday):
