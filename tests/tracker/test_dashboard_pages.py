@@ -62,14 +62,14 @@ def test_village_page_explains_every_component(world, dash_world, login):
     assert "补录" in html and "修改 1 次" in html  # late and edited records
     assert "2025-0003" in html and "逾期" in html  # the overdue matter
     assert "差评未按时回访" in html
-    assert "大厅全景" in html and "断线记录" in html  # the outage
+    assert "大厅全景" in html and "故障记录" in html  # the outage
 
 
 def test_inspection_page_is_printable_and_complete(world, dash_world, login):
     client = login(world.users["county_a_viewer"])
     status, html = _get(client, f"/dashboard/r/{world.village_a1a.id}/inspect?period=2025-09")
     assert status == 200
-    assert "督查" in html and "督查意见" in html and "window.print()" in html
+    assert "督查" in html and "督查意见" in html and "data-print" in html
     assert "补录" in html and "修改 1 次" in html
 
 
@@ -107,6 +107,17 @@ def test_excel_export_opens_with_summary_component_and_village_sheets(world, das
     assert len(villages) == 3
     meetings = {r[1]: r[:4] for r in wb["会议履职"].iter_rows(min_row=2, values_only=True)}
     assert meetings["村甲一甲"] == ("镇甲一", "村甲一甲", 5, 7)
+    # The data cut-off is a real Excel date/time; camera figures are in hours, labelled so.
+    from datetime import datetime
+
+    cut = wb["汇总"]["B3"].value
+    assert isinstance(cut, datetime) and cut.microsecond == 0
+    cams = {r[1]: r for r in wb["监控完好"].iter_rows(min_row=2, values_only=True)}
+    assert next(wb["监控完好"].iter_rows(max_row=1, values_only=True))[2:4] == (
+        "完好时长（时）",
+        "应计时长（时）",
+    )
+    assert cams["村甲一甲"][2:4] == (12.0, 14.0)
 
 
 def test_printable_report_renders(world, dash_world, login):
@@ -147,10 +158,11 @@ def test_api_gives_score_components_and_children(world, dash_world, login):
 
 
 def test_red_villages_appear_in_the_todo_list(app, db, world, login):
-    from tracker.dashboard.services import compute_period, local_today
+    from tracker import clock
+    from tracker.dashboard.services import compute_period
     from tracker.periods import Period, PeriodKind
 
-    last_month = Period.containing(local_today(), PeriodKind.month).previous()
+    last_month = Period.containing(clock.today(), PeriodKind.month).previous()
     with app.test_request_context():
         compute_period(last_month, world.city.path)
     client = login(world.users["county_a_admin"])
@@ -160,13 +172,14 @@ def test_red_villages_appear_in_the_todo_list(app, db, world, login):
 
 
 def test_rollup_job_refreshes_current_and_previous_periods(app, db, world):
+    from tracker import clock
     from tracker.dashboard.jobs import rollup
     from tracker.dashboard.models import VillageScore
-    from tracker.dashboard.services import local_today, periods_to_refresh
+    from tracker.dashboard.services import periods_to_refresh
 
     with app.test_request_context():
         rollup()
-    keys = {p.key for p in periods_to_refresh(local_today())}
+    keys = {p.key for p in periods_to_refresh(clock.today())}
     got = {
         r.period for r in db.session.query(VillageScore).filter_by(region_id=world.village_a1a.id)
     }
@@ -188,14 +201,14 @@ def test_rollup_command_backfills_months_quarters_and_years(app, db, world):
 
 
 def test_monthly_report_job_keeps_last_month_for_the_city_and_counties(app, db, world):
+    from tracker import clock
     from tracker.dashboard.jobs import monthly_report
     from tracker.dashboard.models import DashboardReport
-    from tracker.dashboard.services import local_today
     from tracker.periods import Period, PeriodKind
 
     with app.test_request_context():
         monthly_report()
-    last = Period.containing(local_today(), PeriodKind.month).previous().key
+    last = Period.containing(clock.today(), PeriodKind.month).previous().key
     kept = {
         r.region_id
         for r in db.session.query(DashboardReport).filter(DashboardReport.period == last)

@@ -13,6 +13,7 @@ import time
 
 import click
 
+from tracker import clock
 from tracker.cli_support import with_app
 
 
@@ -29,11 +30,7 @@ def rollup_cmd(first: str, last: str | None, everything: bool) -> None:
 
     try:
         lo = Period.parse(first)
-        hi = (
-            Period.parse(last)
-            if last
-            else Period.containing(services.local_today(), PeriodKind.month)
-        )
+        hi = Period.parse(last) if last else Period.containing(clock.today(), PeriodKind.month)
     except PeriodError as exc:
         raise click.BadParameter(str(exc)) from exc
     if lo.kind != PeriodKind.month or hi.kind != PeriodKind.month or hi < lo:

@@ -20,11 +20,14 @@ from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from flask import current_app, url_for
+from flask import url_for
 from sqlalchemy import Float, case, cast, delete, func, insert, select
 from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.routing import BuildError
 
+from tracker import clock
+from tracker.calendar_service import load_calendar
+from tracker.config import current_settings
 from tracker.dashboard import rules
 from tracker.dashboard.models import MissedObligation, RegionAggregate, VillageScore
 from tracker.dashboard.sources import (
@@ -37,9 +40,13 @@ from tracker.dashboard.sources import (
 )
 from tracker.errors import DomainError
 from tracker.extensions import db
+from tracker.matters.figures import OverdueLine
+from tracker.matters.figures import cutoff as matter_cutoff
+from tracker.matters.figures import overdue_backlog as matters_overdue_backlog
+from tracker.meetings.figures import kind_names
 from tracker.models import Region, RegionLevel, utcnow
 from tracker.models.regions import in_subtree, subtree_ids
-from tracker.periods import SHANGHAI, Period, PeriodError, PeriodKind
+from tracker.periods import Period, PeriodError, PeriodKind
 
 SUM_COLUMNS = (
     "meetings_due",
@@ -73,17 +80,12 @@ class DashboardError(DomainError):
 
 def scoring_config() -> rules.ScoringConfig:
     """Weights, targets and bands from ``config.toml [dashboard]``."""
-    return rules.ScoringConfig.from_settings(current_app.config["SETTINGS"]["dashboard"])
+    return rules.ScoringConfig.from_settings(current_settings().dashboard.model_dump())
 
 
 def active_components(config: rules.ScoringConfig) -> list[rules.ComponentSpec]:
     """Components that have a data source (the columns of tables and exports)."""
     return [c for c in rules.COMPONENTS if c.key not in config.unavailable]
-
-
-def local_today() -> date:
-    """Today in Asia/Shanghai."""
-    return datetime.now(SHANGHAI).date()
 
 
 def parse_period(text: str | None, default_kind: PeriodKind = PeriodKind.month) -> Period:
@@ -94,12 +96,12 @@ def parse_period(text: str | None, default_kind: PeriodKind = PeriodKind.month) 
     A bad string → :class:`DashboardError`.
     """
     if not text:
-        return Period.containing(local_today(), default_kind).previous()
+        return Period.containing(clock.today(), default_kind).previous()
     try:
         period = Period.parse(text)
     except PeriodError as exc:
         raise DashboardError(str(exc)) from exc
-    if period.start > local_today():
+    if period.start > clock.today():
         raise DashboardError(f"{period.label}尚未开始，请选择已开始的期间")
     return period
 
@@ -119,7 +121,7 @@ def compute_period(
     ledger row written while it was computed counts as a change for the next run.
     """
     now = utcnow()
-    today = today or local_today()
+    today = today or clock.today()
     config = scoring_config()
     villages = villages_under(path)
     meetings = meeting_figures(villages, path, period, today)
@@ -197,13 +199,6 @@ def compute_period(
     return len(rows)
 
 
-def to_local_date(at: datetime) -> date:
-    """The local calendar day of a stored (UTC) time."""
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return at.astimezone(SHANGHAI).date()
-
-
 def changed_villages(period: Period) -> set[int]:
     """Villages whose ledgers were written after their snapshot of ``period`` was taken,
     and villages without one: what :func:`refresh_changed` recomputes.
@@ -265,11 +260,15 @@ def refresh_changed(period: Period, today: date | None = None) -> int:
     recomputed whole, as the jobs process does for the current periods; a closed
     period snapshotted after its end changes only with its ledgers.
     """
-    today = today or local_today()
+    today = today or clock.today()
     oldest = db.session.scalar(
         select(func.min(VillageScore.computed_at)).where(VillageScore.period == period.key)
     )
-    if oldest is None or period.end >= today or to_local_date(oldest) <= period.end:
+    if (
+        oldest is None
+        or period.end >= today
+        or clock.local_date(oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)) <= period.end
+    ):
         return compute_period(period, "/", today)
     changed = changed_villages(period)
     if not changed:
@@ -378,7 +377,7 @@ def ensure_period(period: Period, region: Region, trend_months: int = 0) -> bool
     """
     wanted = [period]
     if trend_months:
-        today = local_today()
+        today = clock.today()
         wanted += [m for m in trend_periods(period, trend_months) if m.start <= today]
     n_villages = db.session.scalar(
         select(func.count(Region.id)).where(
@@ -706,8 +705,6 @@ class Problem:
 
 def top_problems(region: Region, period: Period, limit: int = 8) -> dict[str, list[Problem]]:
     """Most-missed obligations, most-overdue villages, darkest halls of the period."""
-    from tracker.dashboard.sources import kind_names
-
     col = level_column(region.level)
     mcol = {
         RegionLevel.city: MissedObligation.city_id,
@@ -769,6 +766,29 @@ def top_problems(region: Region, period: Period, limit: int = 8) -> dict[str, li
         if r is not None and r < 1
     ]
     return {"missed": missed, "overdue": overdue, "dark": dark}
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """The open overdue matters (逾期未办结) under a region as of a period's cut-off."""
+
+    as_of: date
+    total: int
+    lines: list[OverdueLine]
+
+    def url(self, matter_id: int) -> str | None:
+        return record_url("matters.detail", matter_id=matter_id)
+
+
+def overdue_backlog(region: Region, period: Period, limit: int = 50) -> Backlog:
+    """The backlog every dashboard page lists, from :func:`tracker.matters.figures.overdue_backlog`.
+
+    As of the period's cut-off (its last day, or today while it runs), oldest first,
+    with the working days overdue — the same rows as the 逾期事项 list on that day.
+    """
+    as_of = matter_cutoff(period.start, period.end, clock.today())
+    total, lines = matters_overdue_backlog(region.path, as_of, load_calendar(), limit=limit)
+    return Backlog(as_of, total, lines)
 
 
 # -- links to the record pages of the other packages ---------------------------------

@@ -16,12 +16,14 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from tracker import clock
 from tracker.dashboard import charts, services
+from tracker.dashboard.details import village_detail
 from tracker.dashboard.models import DashboardReport
 from tracker.dashboard.rules import COMPONENT_BY_KEY, Band
 from tracker.extensions import db
 from tracker.home import TodoItem
-from tracker.models import Region, RegionLevel, User
+from tracker.models import Branch, Member, Region, RegionLevel, User
 from tracker.periods import Period, PeriodKind
 from tracker.scope import Scope, current_scope
 
@@ -38,7 +40,7 @@ def _sort_key(key: str) -> Callable[[services.RegionScore], Any]:
 
 
 def _period_choices(period: Period) -> dict[str, list[Period]]:
-    today = services.local_today()
+    today = clock.today()
     return {
         "month": Period.containing(today, PeriodKind.month).last(24)[::-1],
         "quarter": Period.containing(today, PeriodKind.quarter).last(8)[::-1],
@@ -109,9 +111,8 @@ def region(region_id: int) -> ResponseReturnValue:
     }
     trends = services.trend_by(node, period)
     ctx["trend"] = trends.get(node.id, [])
+    ctx["backlog"] = services.overdue_backlog(node, period)
     if node.level == RegionLevel.village:
-        from tracker.dashboard.details import village_detail
-
         ctx["detail"] = village_detail(node, period)
         ctx["ledger_links"] = [
             ("三会一课台账", services.record_url("meetings.ledger", region_id=node.id)),
@@ -147,8 +148,6 @@ def region(region_id: int) -> ResponseReturnValue:
 @login_required
 def inspect(region_id: int) -> ResponseReturnValue:
     """督查: one printable page of everything an inspector checks for a village."""
-    from tracker.dashboard.details import village_detail
-
     scope = current_scope()
     node = scope.get_or_404(Region, region_id)
     if node.level != RegionLevel.village:
@@ -158,8 +157,6 @@ def inspect(region_id: int) -> ResponseReturnValue:
     except services.DashboardError as exc:
         return _error(str(exc))
     services.ensure_committed(period, node)
-    from tracker.models import Branch, Member
-
     branch = db.session.scalar(select(Branch).where(Branch.region_id == node.id))
     members = (
         db.session.scalars(
@@ -176,6 +173,7 @@ def inspect(region_id: int) -> ResponseReturnValue:
         members=members,
         summary=services.region_score(node, period),
         detail=village_detail(node, period),
+        backlog=services.overdue_backlog(node, period),
         config=services.scoring_config(),
         charts=charts,
         crumbs=_breadcrumbs(node, period, scope),
@@ -220,6 +218,7 @@ def report(region_id: int) -> ResponseReturnValue:
         summary=services.region_score(node, period),
         rows=rows,
         problems=services.top_problems(node, period),
+        backlog=services.overdue_backlog(node, period),
         grid=grid,
         grid_unit=grid_unit,
         config=services.scoring_config(),
@@ -259,7 +258,7 @@ def red_villages_todo(scope: Scope, user: User) -> list[TodoItem]:
     region = db.session.get(Region, scope.region_id)
     if region is None or region.level == RegionLevel.village:
         return []
-    period = Period.containing(services.local_today(), PeriodKind.month).previous()
+    period = Period.containing(clock.today(), PeriodKind.month).previous()
     n = services.red_villages(region.path, period)
     if not n:
         return []

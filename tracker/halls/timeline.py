@@ -12,18 +12,19 @@ from html import escape
 
 from markupsafe import Markup
 
+from tracker import clock
 from tracker.halls.rules import (
     PICTURE_CAUSES,
-    SHANGHAI,
+    STATE_LABELS,
     Interval,
     Window,
+    cause_label,
     clip_intervals,
     day_bounds,
 )
 
 COLOURS = {"up": "#2e9d4d", "down": "#d6333a", "picture": "#f0a020", "unknown": "#c5c9cf"}
 # "down" covers a dead stream and a bad picture (frozen/black/blurred) alike: 故障.
-STATE_LABELS = {"up": "正常", "down": "故障", "unknown": "未知"}
 
 
 def colour(iv: Interval) -> str:
@@ -33,11 +34,10 @@ def colour(iv: Interval) -> str:
 
 
 def _hm(value: datetime) -> str:
-    return value.astimezone(SHANGHAI).strftime("%m-%d %H:%M")
+    return value.astimezone(clock.zone()).strftime("%m-%d %H:%M")
 
 
 def _title(iv: Interval) -> str:
-    from tracker.halls.alerts import cause_label
 
     label = STATE_LABELS.get(iv.state, iv.state)
     if iv.cause:
@@ -83,7 +83,9 @@ def day_svg(
     end = start + timedelta(hours=hours)
     parts = _bar(intervals, opening, start, end, 0, h, width)
     labels = []
-    t = start.astimezone(SHANGHAI).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    t = start.astimezone(clock.zone()).replace(minute=0, second=0, microsecond=0) + timedelta(
+        hours=1
+    )
     while t < end:
         pct = (t - start).total_seconds() / (end - start).total_seconds() * 100
         if t.hour % 3 == 0 and 3 <= pct <= 97:

@@ -7,7 +7,7 @@ Every object is loaded through the scope (out of scope = 404).
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from flask import (
@@ -24,10 +24,11 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from tracker import clock
 from tracker.extensions import db
 from tracker.forms import as_choices
 from tracker.halls import rules, services
-from tracker.halls.alerts import CAUSE_LABELS, recent_alerts
+from tracker.halls.alerts import recent_alerts
 from tracker.halls.forms import CameraForm, DecisionForm, ExceptionForm, ExcuseForm, HallForm
 from tracker.halls.models import (
     Camera,
@@ -40,8 +41,8 @@ from tracker.halls.models import (
     Snapshot,
     Station,
 )
-from tracker.halls.rules import SHANGHAI, UptimeTotals
-from tracker.halls.timeline import STATE_LABELS, day_svg, month_svg
+from tracker.halls.rules import STATE_LABELS, VERDICT_LABELS, UptimeTotals, cause_label
+from tracker.halls.timeline import day_svg, month_svg
 from tracker.home import TodoItem
 from tracker.models import Region, RegionLevel, utcnow
 from tracker.models.regions import in_subtree
@@ -50,10 +51,6 @@ from tracker.scope import Scope, current_scope
 from tracker.web import form_status, paginate, perform, submit
 
 bp = Blueprint("halls", __name__, url_prefix="/halls")
-
-
-def cause_label_filter(value: str | None) -> str:
-    return CAUSE_LABELS.get(value or "", value or "")
 
 
 def state_label_filter(value: object) -> str:
@@ -75,8 +72,14 @@ def duration_filter(seconds: int | float | None) -> str:
     return f"{h} 小时 {m} 分" if h else f"{m} 分"
 
 
+def verdict_label_filter(value: str | None) -> str:
+    """A monitor check's verdict in Chinese (正常, 无法连接, 画面冻结 …)."""
+    return VERDICT_LABELS.get(value or "", value or "")
+
+
 FILTERS = {
-    "cause_label": cause_label_filter,
+    "cause_label": cause_label,
+    "verdict_label": verdict_label_filter,
     "state_label": state_label_filter,
     "hours": hours_filter,
     "duration": duration_filter,
@@ -113,7 +116,7 @@ def index() -> ResponseReturnValue:
         )
     )
     halls = page.items
-    today = services.local_today()
+    today = clock.today()
     cam_ids = [c.id for h in halls for c in h.cameras if c.active]
     totals = services.uptime_bulk(cam_ids, today, today)
     hall_totals: dict[int, UptimeTotals] = {}
@@ -158,7 +161,7 @@ def wall(region_id: int | None = None) -> ResponseReturnValue:
         .unique()
         .all()
     )
-    today = services.local_today()
+    today = clock.today()
     cams = [c for h in halls for c in h.cameras if c.active]
     totals = services.uptime_bulk([c.id for c in cams], today, today)
     counts = {"up": 0, "down": 0, "unknown": 0}
@@ -230,6 +233,7 @@ def _hall_data(form: HallForm, weekly: dict[str, Any]) -> services.HallData:
         contact_name=form.contact_name.data or "",
         contact_phone=form.contact_phone.data or "",
         weekly_hours=weekly,
+        hours_from=form.hours_from.data,
     )
 
 
@@ -308,7 +312,7 @@ def hall(hall_id: int) -> ResponseReturnValue:
         if done is not None:
             flash("已保存例外日期", "success")
             return redirect(url_for("halls.hall", hall_id=hall.id))
-    today = services.local_today()
+    today = clock.today()
     month = Period.month_of(today)
     cams = services.load_cameras(hall)
     totals = services.uptime_bulk([c.id for c in cams], month.start, today)
@@ -383,10 +387,10 @@ def new_camera(hall_id: int) -> ResponseReturnValue:
     form.station_id.choices = as_choices(_station_choices())
     if request.method == "GET":
         cfg = services.settings()
-        form.check_interval_s.data = cfg["default_check_interval_s"]
+        form.check_interval_s.data = cfg.default_check_interval_s
         form.snapshot_every_min.data = 60
-        form.down_after.data = cfg["default_down_after"]
-        form.up_after.data = cfg["default_up_after"]
+        form.down_after.data = cfg.default_down_after
+        form.up_after.data = cfg.default_up_after
     done = submit(
         form, lambda: services.create_camera(hall, _camera_data(form)), aliases=FIELD_ALIASES
     )
@@ -439,8 +443,8 @@ def camera(camera_id: int) -> ResponseReturnValue:
             form,
             lambda: services.file_excuse(
                 cam,
-                form.start.data.replace(tzinfo=SHANGHAI),
-                form.end.data.replace(tzinfo=SHANGHAI),
+                form.start.data.replace(tzinfo=clock.zone()),
+                form.end.data.replace(tzinfo=clock.zone()),
                 ExcuseKind(form.kind.data),
                 form.reason.data or "",
                 current_user,
@@ -451,7 +455,7 @@ def camera(camera_id: int) -> ResponseReturnValue:
             flash("已提交情况说明，等待县级审核", "success")
             return redirect(url_for("halls.camera", camera_id=cam.id))
     now = utcnow()
-    today = services.local_today()
+    today = clock.today()
     days = [today - timedelta(days=i) for i in range(29, -1, -1)]
     start30 = rules.day_bounds(days[0])[0]
     intervals = services.camera_intervals(cam, start30, now)
@@ -463,7 +467,7 @@ def camera(camera_id: int) -> ResponseReturnValue:
     total30 = UptimeTotals()
     for t in per_day.values():
         total30 += t
-    outages = list(reversed(rules.outages(intervals)))[:50]
+    outages = list(reversed(services.camera_outages([cam], days[0], today)[cam.id]))[:50]
     excuses = db.session.scalars(
         select(OutageExcuse)
         .where(OutageExcuse.camera_id == cam.id)
@@ -557,7 +561,7 @@ def decide_excuse(excuse_id: int) -> ResponseReturnValue:
 
 def _report_rows(region: Region, month: Period) -> tuple[list[dict[str, Any]], UptimeTotals]:
     cams = services.cameras_under(region, with_hall=True)
-    last = min(month.end, services.local_today())
+    last = min(month.end, clock.today())
     totals = (
         services.uptime_bulk([c.id for c in cams], month.start, last) if last >= month.start else {}
     )
@@ -581,7 +585,7 @@ def _report_args() -> tuple[Region, Period]:
     except PeriodError:
         month = None
     if month is None:
-        month = Period.month_of(services.local_today())
+        month = Period.month_of(clock.today())
     return region, month
 
 
@@ -591,7 +595,7 @@ def report() -> ResponseReturnValue:
     """Monthly camera report of a county (or any node): printable."""
     region, month = _report_args()
     rows, grand = _report_rows(region, month)
-    months = Period.month_of(services.local_today()).last(12)
+    months = Period.month_of(clock.today()).last(12)
     return render_template(
         "halls/report.html", region=region, month=month, rows=rows, grand=grand, months=months
     )
@@ -617,7 +621,7 @@ def report_xlsx() -> ResponseReturnValue:
             "村",
             "服务大厅",
             "摄像头",
-            "营业时长(时)",
+            "开放时长(时)",
             "正常(时)",
             "离线(时)",
             "画面异常(时)",
@@ -692,15 +696,11 @@ def stations() -> ResponseReturnValue:
         s.id: len(db.session.scalars(select(Camera.id).where(Camera.station_id == s.id)).all())
         for s in rows
     }
-    interval = services.settings()["heartbeat_interval_s"]
+    interval = services.settings().heartbeat_interval_s
     stale_before = utcnow() - timedelta(seconds=rules.HEARTBEAT_FACTOR * interval)
     return render_template(
         "halls/stations.html", rows=rows, counts=counts, stale_before=stale_before
     )
-
-
-def local_now() -> datetime:
-    return datetime.now(UTC).astimezone(SHANGHAI)
 
 
 __all__ = ["bp", "date"]

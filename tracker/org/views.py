@@ -12,9 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from datetime import date
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from flask import (
@@ -33,6 +31,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased, selectinload
 
+from tracker import clock
 from tracker.auth.services import create_api_token
 from tracker.extensions import db
 from tracker.forms import as_choices
@@ -52,6 +51,14 @@ from tracker.models import (
 )
 from tracker.models.regions import in_subtree
 from tracker.org import excel, forms, services
+from tracker.org.labels import (
+    ACTION_LABELS,
+    CHANNEL_LABELS,
+    ENTITY_LABELS,
+    entity_label,
+    field_label,
+    value_label,
+)
 from tracker.org.services import OrgError, RosterFilter, branch_of
 from tracker.scope import current_scope
 from tracker.web import form_status, own_account, paginate, perform, submit
@@ -412,7 +419,7 @@ def member_edit(member_id: int) -> ResponseReturnValue:
             form=form,
             region=region,
             member=member,
-            leave_form=forms.LeaveForm(formdata=None, left_on=date.today()),
+            leave_form=forms.LeaveForm(formdata=None, left_on=clock.today()),
             trail=_trail(region, (member.name, None)),
         ),
         form_status(form),
@@ -428,7 +435,9 @@ def member_leave(member_id: int) -> ResponseReturnValue:
     form = forms.LeaveForm()
     done = submit(
         form,
-        lambda: services.member_leaves(member, form.left_on.data or date.today(), form.reason.data),
+        lambda: services.member_leaves(
+            member, form.left_on.data or clock.today(), form.reason.data
+        ),
         default="left_on",
     )
     if done is not None:
@@ -494,7 +503,7 @@ def cadres(region_id: int) -> ResponseReturnValue:
             region=region,
             cadres=services.cadres_of(region.id),
             can_write=scope.can_write,
-            today=date.today(),
+            today=clock.today(),
             trail=_trail(region, (_("村干部"), None)),
         ),
         form_status(form),
@@ -632,7 +641,7 @@ def member_export(region_id: int) -> ResponseReturnValue:
         abort(404)
     members = list(db.session.scalars(services.roster_query(branch.id, _roster_filter())).all())
     data = excel.export_roster(branch, members)
-    name = f"{region.name}党员名册-{date.today():%Y%m%d}.xlsx"
+    name = f"{region.name}党员名册-{clock.today():%Y%m%d}.xlsx"
     return Response(
         data,
         mimetype=excel.XLSX_MIME,
@@ -822,15 +831,6 @@ def my_tokens() -> ResponseReturnValue:
 
 # ---------------------------------------------------------------- audit log
 
-AUDIT_ENTITIES = {
-    "region": "单位",
-    "branch": "党支部",
-    "party_group": "党小组",
-    "member": "党员",
-    "village_cadre": "村干部",
-    "user_account": "用户",
-}
-
 
 @bp.route("/audit")
 @login_required
@@ -856,7 +856,7 @@ def audit() -> ResponseReturnValue:
         db.session.execute(select(Region.id, Region.name).where(Region.id.in_(region_ids))).all()
     )
     entities = sorted(
-        set(AUDIT_ENTITIES)
+        set(ENTITY_LABELS)
         | set(db.session.scalars(select(AuditLog.entity).distinct().limit(100)).all())
     )
     return render_template(
@@ -864,7 +864,9 @@ def audit() -> ResponseReturnValue:
         rows=rows,
         actors=actors,
         region_names=region_names,
-        labels=AUDIT_ENTITIES,
+        labels=ENTITY_LABELS,
+        channels=CHANNEL_LABELS,
+        actions=ACTION_LABELS,
         entities=entities,
         entity=entity,
         actor=actor,
@@ -872,19 +874,39 @@ def audit() -> ResponseReturnValue:
     )
 
 
-def audit_changes(row: AuditLog) -> list[tuple[str, Any, Any]]:
-    """(field, before, after) triples of one audit row, for the template.
+def audit_changes(row: AuditLog) -> list[tuple[str, str, str]]:
+    """(field, before, after) of one audit row in Chinese, for the template.
 
-    Inserts and deletes list only the fields that have a value; bookkeeping
-    columns (``id``, ``created_at``) are left out.
+    Field names and values go through :mod:`tracker.org.labels` (times in the
+    configured zone, 是/否, status names). Inserts and deletes list only the
+    fields that have a value; bookkeeping columns (``id``, ``created_at``) are
+    left out.
     """
     before = row.before or {}
     after = row.after or {}
     keys = [k for k in (after or before) if k not in ("id", "created_at")]
-    out = [(k, before.get(k), after.get(k)) for k in keys]
     if row.action != "update":
-        out = [c for c in out if (c[2] if row.action == "insert" else c[1]) not in (None, "")]
-    return out
+        source = after if row.action == "insert" else before
+        keys = [k for k in keys if source.get(k) not in (None, "", [], {})]
+    tz = clock.zone()
+    return [
+        (
+            field_label(k),
+            value_label(row.entity, k, before.get(k), tz),
+            value_label(row.entity, k, after.get(k), tz),
+        )
+        for k in keys
+    ]
+
+
+def audit_object(row: AuditLog) -> str:
+    """``摄像头「大厅全景」#10``: the object's Chinese kind, its name when it has one, its id."""
+    data = row.after or row.before or {}
+    name = next(
+        (data.get(k) for k in ("name", "display_name", "title", "serial_no") if data.get(k)), None
+    )
+    ident = row.entity_id if row.entity_id != "?" else data.get("id", "?")
+    return f"{entity_label(row.entity)}{f'「{name}」' if name else ''} #{ident}"
 
 
 def gender_label(value: object) -> str:
@@ -892,4 +914,8 @@ def gender_label(value: object) -> str:
     return {"male": _("男"), "female": _("女")}.get(str(key), "") if key else ""
 
 
-FILTERS = {"audit_changes": audit_changes, "gender_label": gender_label}
+FILTERS = {
+    "audit_changes": audit_changes,
+    "audit_object": audit_object,
+    "gender_label": gender_label,
+}

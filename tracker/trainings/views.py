@@ -20,6 +20,7 @@ from openpyxl.styles import Alignment, Font
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from tracker import clock
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
 from tracker.models import Branch, Region, RegionLevel
@@ -35,7 +36,6 @@ from tracker.trainings.services import (
     figures_for_branches,
     frequency,
     load_attendees,
-    local_today,
     trainings_of_branch,
     update_training,
 )
@@ -45,8 +45,8 @@ bp = Blueprint("trainings", __name__, url_prefix="/trainings")
 
 
 def _year_arg() -> int:
-    year = request.args.get("year", type=int) or local_today().year
-    return year if 2000 <= year <= 2100 else local_today().year
+    year = request.args.get("year", type=int) or clock.today().year
+    return year if 2000 <= year <= 2100 else clock.today().year
 
 
 @bp.route("/")
@@ -113,7 +113,7 @@ def new(region_id: int) -> ResponseReturnValue:
     region, branch = current_scope().get_village_branch(region_id)
     current_scope().require_write(region.id)
     form = TrainingForm()
-    today = local_today()
+    today = clock.today()
     _roster_choices(form, branch, form.held_on.data or today)
     if request.method == "GET":
         form.held_on.data = today
@@ -208,7 +208,7 @@ EXPORT_COLUMNS = [
 @login_required
 def export(region_id: int) -> ResponseReturnValue:
     """The village's trainings of a year as an Excel sheet (columns of the paper register)."""
-    from tracker.formatting import fmt_datetime
+    from tracker.formatting import excel_datetime, excel_formats
 
     region, branch = current_scope().get_village_branch(region_id)
     year = _year_arg()
@@ -235,13 +235,11 @@ def export(region_id: int) -> ResponseReturnValue:
                 t.lecturer,
                 "、".join(a.member.name for a in t.attendees),
                 t.other_attendees,
-                fmt_datetime(t.entered_at),
+                excel_datetime(t.entered_at),
                 "是" if t.late else "否",
             ]
         )
-    for row in ws.iter_rows(min_row=3, min_col=2, max_col=2):
-        for cell in row:
-            cell.number_format = "yyyy-mm-dd"
+    excel_formats(ws.iter_rows(min_row=3))
     for col, width in zip(
         "ABCDEFGHIJKL", [6, 12, 14, 30, 6, 16, 16, 10, 40, 10, 17, 8], strict=True
     ):
