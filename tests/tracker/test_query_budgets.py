@@ -19,6 +19,7 @@ import pytest
 from tests.factories import World, make_user, unique
 from tests.tracker.test_matter_services import catalog, register
 from tests.tracker.test_meeting_helpers import meeting_input, recent
+from tracker import clock
 from tracker.extensions import db
 from tracker.halls import services as halls
 from tracker.halls.models import CameraState, CameraStatus
@@ -26,7 +27,7 @@ from tracker.meetings.services import record_meeting
 from tracker.models import MemberStatus, Region, RegionLevel, Role
 from tracker.org.services import add_member, create_branch, create_group, create_region
 from tracker.trainings.models import TrainingKind
-from tracker.trainings.services import TrainingInput, create_training, local_today
+from tracker.trainings.services import TrainingInput, create_training
 from tracker.workdays import WorkCalendar
 
 
@@ -87,7 +88,7 @@ class Grower:
             TrainingInput(
                 kind=TrainingKind.party_education,
                 title="学习党章",
-                held_on=local_today() - timedelta(days=self.n),
+                held_on=clock.today() - timedelta(days=self.n),
                 hours="2",
                 place="党员活动室",
                 attendee_ids=[m.id for m in w.members[village.id][:3]],
@@ -166,7 +167,7 @@ CASES: list[tuple[str, str, int]] = [
     # dashboard
     ("/dashboard/r/{w.city.id}", "city_admin", 20),
     ("/dashboard/r/{w.county_a.id}", "city_admin", 21),
-    ("/dashboard/r/{w.village_a1a.id}/inspect", "city_admin", 24),
+    ("/dashboard/r/{w.village_a1a.id}/inspect", "city_admin", 27),
     ("/dashboard/r/{w.county_a.id}/export.xlsx", "city_admin", 9),
 ]
 
