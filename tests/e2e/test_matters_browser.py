@@ -79,7 +79,8 @@ def test_pages_at_desktop_width_and_the_print_register(
 ):
     from tracker.calendar_service import load_calendar
     from tracker.extensions import db
-    from tracker.matters.models import Channel, EventKind, MatterType
+    from tracker.matters.commands import Refer, SupplyMaterials
+    from tracker.matters.models import Channel, MatterType
     from tracker.matters.services import record_event, register_matter
     from tracker.models import Region, User
 
@@ -111,20 +112,15 @@ def test_pages_at_desktop_width_and_the_print_register(
         )
         record_event(
             matter,
-            EventKind.materials_supplied,
+            SupplyMaterials(at=received + timedelta(days=2), note="已补齐"),
             clerk,
             calendar=cal,
-            at=received + timedelta(days=2),
-            note="已补齐",
         )
         record_event(
             matter,
-            EventKind.referred,
+            Refer(at=received + timedelta(days=2, hours=1), to_user_id=town.id, note="需乡镇审核"),
             clerk,
             calendar=cal,
-            at=received + timedelta(days=2, hours=1),
-            to_user=town,
-            note="需乡镇审核",
         )
         db.session.commit()
         matter_id = matter.id

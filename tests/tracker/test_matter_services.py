@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tracker.calendar_service import load_calendar
-from tracker.matters import services
+from tracker.matters import commands, services
+from tracker.matters.commands import Complete
 from tracker.matters.models import (
     Channel,
     EventKind,
@@ -68,7 +69,9 @@ def register(world, matter_type=None, received=None, responder=None, **kw):
 
 
 def event(matter, kind, actor, when, **kw):
-    ev, _ = services.record_event(matter, kind, actor, calendar=load_calendar(), at=when, **kw)
+    ev, _ = services.record_event(
+        matter, commands.build(kind, at=when, **kw), actor, calendar=load_calendar()
+    )
     return ev
 
 
@@ -245,13 +248,15 @@ def test_a_referral_chain_keeps_the_first_responder_accountable(world, db):
     town = world.users["town_a1_editor"]
     county = world.users["county_a_admin"]
     matter = register(world)
-    event(matter, EventKind.referred, clerk, at(2026, 9, 30, 10), to_user=town, note="需镇审核")
+    event(
+        matter, EventKind.referred, clerk, at(2026, 9, 30, 10), to_user_id=town.id, note="需镇审核"
+    )
     event(
         matter,
         EventKind.referred,
         town,
         at(2026, 10, 8, 10),
-        to_user=county,
+        to_user_id=county.id,
         to_unit="县民政局",
         to_level=HandlingLevel.county,
     )
@@ -278,7 +283,7 @@ def test_referral_to_someone_outside_the_village_chain_is_refused(world, db):
             EventKind.referred,
             world.users["village_a1a_editor"],
             at(2026, 9, 30, 10),
-            to_user=world.users["town_b1_editor"],
+            to_user_id=world.users["town_b1_editor"].id,
         )
     assert info.value.field == "to_user_id"
 
@@ -387,7 +392,7 @@ def test_a_resubmitted_event_is_recorded_once(world, db):
     matter = register(world)
     a = event(matter, EventKind.completed, clerk, at(2026, 10, 9), note="已办", client_token="e1")
     b, created = services.record_event(
-        matter, EventKind.completed, clerk, calendar=load_calendar(), note="已办", client_token="e1"
+        matter, Complete(note="已办", client_token="e1"), clerk, calendar=load_calendar()
     )
     assert a.id == b.id and created is False
     assert [e.kind for e in matter.events].count(EventKind.completed) == 1

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from tracker.calendar_service import load_calendar
 from tracker.demo import SURNAMES, DemoWorld, seeder
 from tracker.extensions import db
-from tracker.matters import services
+from tracker.matters import commands, services
 from tracker.matters.models import (
     Channel,
     EventKind,
@@ -207,7 +207,7 @@ def _life(
         when = step(hours)
         if when is None:
             return False
-        services.record_event(matter, kind, actor, calendar=calendar, at=when, **kw)
+        services.record_event(matter, commands.build(kind, at=when, **kw), actor, calendar=calendar)
         return True
 
     if matter.materials_missing and not rec(
@@ -216,7 +216,7 @@ def _life(
         return
     handler = clerk
     if town_user and matter.promised_days and rng.random() < 0.3:
-        if not rec(EventKind.referred, clerk, 2, to_user=town_user, note="需乡镇审核"):
+        if not rec(EventKind.referred, clerk, 2, to_user_id=town_user.id, note="需乡镇审核"):
             return
         handler = town_user
     if matter.promised_days == 0:

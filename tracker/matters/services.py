@@ -16,7 +16,7 @@ The public functions other packages call:
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -28,7 +28,7 @@ from sqlalchemy.orm import aliased
 
 from tracker.extensions import db
 from tracker.formatting import local_tz, mask_id_number, mask_phone
-from tracker.matters import rules
+from tracker.matters import commands, rules
 from tracker.matters.models import (
     Channel,
     EventKind,
@@ -37,7 +37,6 @@ from tracker.matters.models import (
     MatterKind,
     MatterStatus,
     MatterType,
-    Rating,
     ServiceMatter,
 )
 from tracker.matters.rules import MatterError
@@ -566,29 +565,19 @@ def _required(value: str | None, message: str, field: str) -> str:
 
 def record_event(
     matter: ServiceMatter,
-    kind: EventKind,
+    command: commands.Step,
     actor: User,
     *,
     calendar: WorkCalendar,
-    at: datetime | None = None,
-    note: str | None = None,
-    to_user: User | None = None,
-    to_unit: str | None = None,
-    to_level: HandlingLevel | None = None,
-    approver: str | None = None,
-    days: int | None = None,
-    rating: Rating | None = None,
-    missing: Sequence[str] | None = None,
-    notice: str | None = None,
-    upheld: bool | None = None,
-    client_token: str | None = None,
 ) -> tuple[MatterEvent, bool]:
-    """Append one event to the timeline and update the matter; returns ``(event, created)``.
+    """Append one step (a :mod:`~tracker.matters.commands` object) to the timeline.
 
-    Refuses illegal transitions (:class:`~tracker.matters.rules.TransitionError`)
-    and missing details (:class:`MatterError`). A repeated ``client_token``
-    returns the event already recorded, with ``created=False``.
+    Returns ``(event, created)``. Refuses illegal transitions
+    (:class:`~tracker.matters.rules.TransitionError`) and missing details
+    (:class:`MatterError`). A repeated ``client_token`` returns the event
+    already recorded, with ``created=False``.
     """
+    client_token = command.client_token
     if client_token:
         already = db.session.scalar(
             select(MatterEvent).where(MatterEvent.client_token == client_token)
@@ -601,24 +590,7 @@ def record_event(
         # One savepoint for the whole step: a concurrent duplicate (double-click) that wins
         # the race on client_token leaves this request with nothing half-applied.
         with db.session.begin_nested():
-            return _record(
-                matter,
-                kind,
-                actor,
-                calendar,
-                at,
-                note,
-                to_user,
-                to_unit,
-                to_level,
-                approver,
-                days,
-                rating,
-                missing,
-                notice,
-                upheld,
-                client_token,
-            )
+            return _record(matter, command, actor, calendar)
     except IntegrityError as exc:
         if client_token:
             already = db.session.scalar(
@@ -630,26 +602,11 @@ def record_event(
 
 
 def _record(
-    matter: ServiceMatter,
-    kind: EventKind,
-    actor: User,
-    calendar: WorkCalendar,
-    at: datetime | None,
-    note: str | None,
-    to_user: User | None,
-    to_unit: str | None,
-    to_level: HandlingLevel | None,
-    approver: str | None,
-    days: int | None,
-    rating: Rating | None,
-    missing: Sequence[str] | None,
-    notice: str | None,
-    upheld: bool | None,
-    client_token: str | None,
+    matter: ServiceMatter, command: commands.Step, actor: User, calendar: WorkCalendar
 ) -> tuple[MatterEvent, bool]:
     """The body of :func:`record_event` (inside its savepoint)."""
     now = utcnow()
-    at = at or now
+    at = command.at or now
     if at.tzinfo is None:
         raise MatterError("时间须带时区", "at")
     if at > now + FUTURE_TOLERANCE:
@@ -658,110 +615,180 @@ def _record(
     if at < last:
         at_text = last.astimezone(local_tz()).strftime("%Y-%m-%d %H:%M")
         raise MatterError(f"时间不能早于上一环节（{at_text}）", "at")
+    kind = command.kind
     rules.check_event(state_of(matter), kind, actor.id)
-    day = local_date(at)
-    fields: dict[str, Any] = {}
-    if kind == EventKind.materials_missing:
-        items = _clean_list(missing)
-        if not items:
-            raise MatterError("请列出缺少的材料", "missing")
-        text = _required(notice or note, "请记录一次性告知的内容", "notice")
-        fields = {"note": text, "data": {"missing": items}}
-        matter.materials_missing = items
-        matter.one_time_notice = (
-            f"{matter.one_time_notice}\n{text}" if matter.one_time_notice else text
-        )
-        matter.status = MatterStatus.paused
-    elif kind == EventKind.materials_supplied:
-        fields = {
-            "note": (note or "").strip() or None,
-            "data": {"supplied": matter.materials_missing},
-        }
-        matter.materials_received = [*matter.materials_received, *matter.materials_missing]
-        matter.materials_missing = []
-        matter.status = MatterStatus.accepted
-    elif kind == EventKind.referred:
-        unit = (to_unit or "").strip()[:100] or None
-        if to_user is None and unit is None:
-            raise MatterError("请选择转办给谁，或填写转办单位", "to_user_id")
-        if to_user is not None:
-            village = db.session.get(Region, matter.region_id)
-            if village is None or not to_user.active or not _covers(to_user, village):
-                raise MatterError("转办对象应为本村或上级单位的在岗人员", "to_user_id")
-            if to_user.role not in (Role.admin, Role.editor):
-                raise MatterError("转办对象应有录入权限", "to_user_id")
-            if to_user.id == matter.handler_id and unit in (None, matter.handler_unit):
-                raise MatterError("事项已在该经办人手中", "to_user_id")
-        fields = {
-            "to_user_id": to_user.id if to_user else None,
-            "to_unit": unit,
-            "note": (note or "").strip() or None,
-            "data": {"level": to_level.value} if to_level else None,
-        }
-        # 首问负责: the first responder stays the owner; only the handler changes.
-        matter.handler_id = to_user.id if to_user else None
-        matter.handler_unit = unit
-        matter.referred = True
-    elif kind == EventKind.extended:
-        approver_name = _required(approver, "延期须写明审批人", "approver")[:64]
-        reason = _required(note, "延期须写明理由", "note")
-        told = _required(notice, "请记录如何告知申请人延期", "notice")
-        if days is None or not 1 <= days <= rules.MAX_EXTENSION_DAYS:
-            raise MatterError(f"延期天数应为 1–{rules.MAX_EXTENSION_DAYS} 个工作日", "days")
-        fields = {"approver": approver_name, "days": days, "note": reason, "data": {"notice": told}}
-        matter.extension_days += days
-    elif kind == EventKind.completed:
-        result = _required(note, "请填写办理结果", "note")
-        matter.result = result
-        matter.completed_at = at
-        matter.completed_on = day
-        matter.status = MatterStatus.completed
-        fields = {"note": result}
-    elif kind == EventKind.rated:
-        if rating is None:
-            raise MatterError("请选择评价等级", "rating")
-        fields = {"rating": rating, "note": (note or "").strip() or None}
-        matter.rating = rating
-        matter.rated_on = day
-        if rating in rules.BAD_RATINGS:
-            matter.callback_due_on = rules.callback_due(
-                calendar, day, callback_working_days()
-            ).due_on
-    elif kind == EventKind.called_back:
-        text = _required(note, "请记录回访情况", "note")
-        fields = {"note": text}
-        matter.called_back_on = day
-        matter.callback_on_time = (
-            matter.callback_due_on is not None and day <= matter.callback_due_on
-        )
-    elif kind == EventKind.appealed:
-        fields = {"note": _required(note, "请写明申诉理由", "note")}
-    elif kind == EventKind.appeal_decided:
-        if actor.role != Role.admin:
-            raise MatterError("评价申诉由管理员处理", "upheld")
-        appellant = next(
-            (e.actor_id for e in reversed(matter.events) if e.kind == EventKind.appealed), None
-        )
-        if appellant == actor.id:
-            raise MatterError("申诉人不能处理自己的申诉", "upheld")
-        if upheld is None:
-            raise MatterError("请选择申诉是否成立", "upheld")
-        fields = {"note": _required(note, "请写明处理意见", "note"), "data": {"upheld": upheld}}
-        if upheld:
-            matter.rating_void = True
-    elif kind == EventKind.archived:
-        matter.archived_at = at
-        matter.status = MatterStatus.archived
-        fields = {"note": (note or "").strip() or None}
-    event = _add_event(matter, kind, actor, at, client_token=client_token, **fields)
+    handler = _HANDLERS[type(command)]
+    fields = handler(_Step(matter, command, actor, calendar, at))
+    event = _add_event(matter, kind, actor, at, client_token=command.client_token, **fields)
     _recompute(matter, calendar)
     if kind == EventKind.completed:
+        day = local_date(at)
         matter.on_time = matter.due_on is not None and day <= matter.due_on
         matter.working_days_used = rules.working_days_taken(
             calendar, matter.received_on, day, _pauses(matter)
         )
     db.session.flush()
     return event, True
+
+
+@dataclass(frozen=True)
+class _Step:
+    """What a step handler works on."""
+
+    matter: ServiceMatter
+    command: Any  # the handler's own command class
+    actor: User
+    calendar: WorkCalendar
+    at: datetime
+
+    @property
+    def day(self) -> date:
+        return local_date(self.at)
+
+
+def _optional(value: str | None) -> str | None:
+    return (value or "").strip() or None
+
+
+def _report_missing(s: _Step) -> dict[str, Any]:
+    c: commands.ReportMissing = s.command
+    m = s.matter
+    items = _clean_list(c.missing)
+    if not items:
+        raise MatterError("请列出缺少的材料", "missing")
+    text = _required(c.notice, "请记录一次性告知的内容", "notice")
+    m.materials_missing = items
+    m.one_time_notice = f"{m.one_time_notice}\n{text}" if m.one_time_notice else text
+    m.status = MatterStatus.paused
+    return {"note": text, "data": {"missing": items}}
+
+
+def _supply_materials(s: _Step) -> dict[str, Any]:
+    c: commands.SupplyMaterials = s.command
+    m = s.matter
+    fields = {"note": _optional(c.note), "data": {"supplied": m.materials_missing}}
+    m.materials_received = [*m.materials_received, *m.materials_missing]
+    m.materials_missing = []
+    m.status = MatterStatus.accepted
+    return fields
+
+
+def _refer(s: _Step) -> dict[str, Any]:
+    c: commands.Refer = s.command
+    m = s.matter
+    unit = (c.to_unit or "").strip()[:100] or None
+    to_user = db.session.get(User, c.to_user_id) if c.to_user_id else None
+    if c.to_user_id and to_user is None:
+        raise MatterError("没有该用户", "to_user_id")
+    if to_user is None and unit is None:
+        raise MatterError("请选择转办给谁，或填写转办单位", "to_user_id")
+    if to_user is not None:
+        village = db.session.get(Region, m.region_id)
+        if village is None or not to_user.active or not _covers(to_user, village):
+            raise MatterError("转办对象应为本村或上级单位的在岗人员", "to_user_id")
+        if to_user.role not in (Role.admin, Role.editor):
+            raise MatterError("转办对象应有录入权限", "to_user_id")
+        if to_user.id == m.handler_id and unit in (None, m.handler_unit):
+            raise MatterError("事项已在该经办人手中", "to_user_id")
+    # 首问负责: the first responder stays the owner; only the handler changes.
+    m.handler_id = to_user.id if to_user else None
+    m.handler_unit = unit
+    m.referred = True
+    return {
+        "to_user_id": to_user.id if to_user else None,
+        "to_unit": unit,
+        "note": _optional(c.note),
+        "data": {"level": c.to_level.value} if c.to_level else None,
+    }
+
+
+def _extend(s: _Step) -> dict[str, Any]:
+    c: commands.Extend = s.command
+    approver = _required(c.approver, "延期须写明审批人", "approver")[:64]
+    reason = _required(c.note, "延期须写明理由", "note")
+    told = _required(c.notice, "请记录如何告知申请人延期", "notice")
+    if c.days is None or not 1 <= c.days <= rules.MAX_EXTENSION_DAYS:
+        raise MatterError(f"延期天数应为 1–{rules.MAX_EXTENSION_DAYS} 个工作日", "days")
+    s.matter.extension_days += c.days
+    return {"approver": approver, "days": c.days, "note": reason, "data": {"notice": told}}
+
+
+def _complete(s: _Step) -> dict[str, Any]:
+    c: commands.Complete = s.command
+    m = s.matter
+    result = _required(c.note, "请填写办理结果", "note")
+    m.result = result
+    m.completed_at = s.at
+    m.completed_on = s.day
+    m.status = MatterStatus.completed
+    return {"note": result}
+
+
+def _rate(s: _Step) -> dict[str, Any]:
+    c: commands.Rate = s.command
+    m = s.matter
+    if c.rating is None:
+        raise MatterError("请选择评价等级", "rating")
+    m.rating = c.rating
+    m.rated_on = s.day
+    if c.rating in rules.BAD_RATINGS:
+        m.callback_due_on = rules.callback_due(s.calendar, s.day, callback_working_days()).due_on
+    return {"rating": c.rating, "note": _optional(c.note)}
+
+
+def _call_back(s: _Step) -> dict[str, Any]:
+    c: commands.CallBack = s.command
+    m = s.matter
+    text = _required(c.note, "请记录回访情况", "note")
+    m.called_back_on = s.day
+    m.callback_on_time = m.callback_due_on is not None and s.day <= m.callback_due_on
+    return {"note": text}
+
+
+def _appeal(s: _Step) -> dict[str, Any]:
+    c: commands.Appeal = s.command
+    return {"note": _required(c.note, "请写明申诉理由", "note")}
+
+
+def _decide_appeal(s: _Step) -> dict[str, Any]:
+    c: commands.DecideAppeal = s.command
+    if s.actor.role != Role.admin:
+        raise MatterError("评价申诉由管理员处理", "upheld")
+    appellant = next(
+        (e.actor_id for e in reversed(s.matter.events) if e.kind == EventKind.appealed), None
+    )
+    if appellant == s.actor.id:
+        raise MatterError("申诉人不能处理自己的申诉", "upheld")
+    if c.upheld is None:
+        raise MatterError("请选择申诉是否成立", "upheld")
+    fields = {"note": _required(c.note, "请写明处理意见", "note"), "data": {"upheld": c.upheld}}
+    if c.upheld:
+        s.matter.rating_void = True
+    return fields
+
+
+def _archive(s: _Step) -> dict[str, Any]:
+    c: commands.Archive = s.command
+    s.matter.archived_at = s.at
+    s.matter.status = MatterStatus.archived
+    return {"note": _optional(c.note)}
+
+
+# The dispatch table: each command's handler checks its details, updates the matter's
+# summary columns and returns the columns of its timeline row.
+_HANDLERS: dict[type[commands.Step], Callable[[_Step], dict[str, Any]]] = {
+    commands.ReportMissing: _report_missing,
+    commands.SupplyMaterials: _supply_materials,
+    commands.Refer: _refer,
+    commands.Extend: _extend,
+    commands.Complete: _complete,
+    commands.Rate: _rate,
+    commands.CallBack: _call_back,
+    commands.Appeal: _appeal,
+    commands.DecideAppeal: _decide_appeal,
+    commands.Archive: _archive,
+}
+assert set(_HANDLERS) == set(commands.COMMANDS.values()), "every command needs a handler"
 
 
 # -- presentation helpers ----------------------------------------------------------

@@ -44,7 +44,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
 from tracker.matters import api as _api  # noqa: F401  (registers the JSON routes)
-from tracker.matters import rules, services
+from tracker.matters import commands, rules, services
 from tracker.matters import todo as _todo  # noqa: F401  (registers the home to-dos)
 from tracker.matters.models import (
     Channel,
@@ -487,31 +487,30 @@ def add_event(matter_id: int) -> ResponseReturnValue:
         kind = EventKind(request.form.get("kind", ""))
     except ValueError:
         abort(400)
+    if kind not in commands.COMMANDS:  # 受理 happens at registration, not as a step
+        abort(400)
     form = _event_form(matter, kind.value)
     if not form.validate_on_submit():
         return _render_detail(matter, form, kind.value, 422)
-    to_user = None
-    if form.to_user_id.data:
-        to_user = db.session.get(User, form.to_user_id.data)
+    # The form holds every action's fields; the step takes only its own.
+    names = commands.field_names(commands.COMMANDS[kind])
     try:
-        _, created = services.record_event(
-            matter,
-            kind,
-            _me(),
-            calendar=load_calendar(),
-            at=services.parse_local_datetime(form.at.data) if form.at.data else None,
-            note=form.note.data,
-            to_user=to_user,
-            to_unit=form.to_unit.data,
-            to_level=HandlingLevel(form.to_level.data) if form.to_level.data else None,
-            approver=form.approver.data,
-            days=form.days.data,
-            rating=Rating(form.rating.data) if form.rating.data else None,
-            missing=(form.missing.data or "").splitlines(),
-            notice=form.notice.data,
-            upheld={"yes": True, "no": False}.get(form.upheld.data or ""),
-            client_token=form.client_token.data or None,
-        )
+        given: dict[str, Any] = {
+            "at": services.parse_local_datetime(form.at.data) if form.at.data else None,
+            "client_token": form.client_token.data or None,
+            "note": form.note.data,
+            "missing": tuple((form.missing.data or "").splitlines()),
+            "notice": form.notice.data,
+            "to_user_id": form.to_user_id.data or None,
+            "to_unit": form.to_unit.data,
+            "to_level": HandlingLevel(form.to_level.data) if form.to_level.data else None,
+            "approver": form.approver.data,
+            "days": form.days.data,
+            "rating": Rating(form.rating.data) if form.rating.data else None,
+            "upheld": {"yes": True, "no": False}.get(form.upheld.data or ""),
+        }
+        command = commands.build(kind, **{k: v for k, v in given.items() if k in names})
+        _, created = services.record_event(matter, command, _me(), calendar=load_calendar())
     except MatterError as exc:
         db.session.rollback()
         matter = scope.get_or_404(ServiceMatter, matter_id)
