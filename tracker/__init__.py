@@ -15,8 +15,7 @@ from flask import Flask
 
 from tracker import sqlite as _sqlite  # noqa: F401  (SQLite connection settings)
 from tracker.config import flask_config, load_settings
-
-__version__ = "0.1.0"
+from tracker.version import __version__  # noqa: F401  (re-exported)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

@@ -65,12 +65,13 @@ def register(app: Flask) -> None:
     """Register every blueprint and the error handlers."""
     from tracker.api import api_bp
     from tracker.api import openapi as _openapi  # noqa: F401  (registers the route)
-    from tracker.domains import domain_blueprints
+    from tracker.domain import blueprints, nav_for
 
     app.register_blueprint(bp)
-    for domain_bp in domain_blueprints():
+    for domain_bp in blueprints():
         app.register_blueprint(domain_bp)
     app.register_blueprint(api_bp)
+    app.jinja_env.globals["nav_for"] = nav_for
 
     @app.before_request
     def _actor() -> None:

@@ -123,8 +123,10 @@ _load_extensions()
 
 def _model_for(arg: str) -> Any:
     """The model a ``<thing>_id`` argument names, by table or class name."""
-    import tracker.model_registry  # noqa: F401
+    from tracker.domain import import_models
     from tracker.models import Base
+
+    import_models()
 
     stem = arg.removesuffix("_id")
     camel = "".join(part.capitalize() for part in stem.split("_"))

@@ -17,9 +17,7 @@ from sqlalchemy import select
 
 from tracker.extensions import db
 from tracker.forms import as_choices
-from tracker.halls import api as _api  # noqa: F401  (registers the JSON endpoints)
 from tracker.halls import rules, services
-from tracker.halls import station_api as _station_api  # noqa: F401  (registers /api/v1/station)
 from tracker.halls.alerts import CAUSE_LABELS, recent_alerts
 from tracker.halls.forms import CameraForm, DecisionForm, ExceptionForm, ExcuseForm, HallForm
 from tracker.halls.models import (
@@ -35,7 +33,7 @@ from tracker.halls.models import (
 )
 from tracker.halls.rules import SHANGHAI, UptimeTotals
 from tracker.halls.timeline import STATE_LABELS, day_svg, month_svg
-from tracker.home import TodoItem, todo_provider
+from tracker.home import TodoItem
 from tracker.models import Region, RegionLevel, utcnow
 from tracker.periods import Period, PeriodError
 from tracker.scope import Scope, current_scope
@@ -703,8 +701,7 @@ def local_now() -> datetime:
 __all__ = ["bp", "date"]
 
 
-@todo_provider
-def _camera_todo(scope: Scope, user: Any) -> list[TodoItem]:
+def camera_todo(scope: Scope, user: Any) -> list[TodoItem]:
     """Home page: cameras dark now, and excuses waiting for a county decision."""
     items: list[TodoItem] = []
     dark = db.session.scalar(

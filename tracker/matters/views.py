@@ -43,7 +43,6 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
-from tracker.matters import api as _api  # noqa: F401  (registers the JSON routes)
 from tracker.matters import commands, rules, services
 from tracker.matters import todo as _todo  # noqa: F401  (registers the home to-dos)
 from tracker.matters.models import (

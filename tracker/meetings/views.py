@@ -32,7 +32,6 @@ from sqlalchemy.exc import IntegrityError
 
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
-from tracker.meetings import api as _api  # noqa: F401  (registers the API routes)
 from tracker.meetings import excel, rules, services
 from tracker.meetings import todo as _todo  # noqa: F401  (registers the home to-do provider)
 from tracker.meetings.forms import (

@@ -1,4 +1,4 @@
-"""The inbox page (站内通知) and the unread badge every page's navbar shows."""
+"""The inbox page (站内通知); the navbar's unread badge is ``services.unread_badge``."""
 
 from __future__ import annotations
 
@@ -7,23 +7,10 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from tracker.extensions import db
-from tracker.notifications import api as _api  # noqa: F401  (registers the JSON routes)
 from tracker.notifications import services
 from tracker.notifications.models import Notification
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
-
-
-@bp.app_context_processor
-def _unread_badge() -> dict[str, object]:
-    """``unread_notifications()`` for templates (the navbar badge), computed lazily."""
-
-    def unread_notifications() -> int:
-        if not current_user.is_authenticated:
-            return 0
-        return services.unread_count(current_user.id)
-
-    return {"unread_notifications": unread_notifications}
 
 
 @bp.route("/")

@@ -57,7 +57,6 @@ from tracker.scope import current_scope
 
 bp = Blueprint("org", __name__, url_prefix="/org")
 
-from tracker.org import api as _api  # noqa: E402,F401  (registers the JSON endpoints)
 from tracker.org import home as _home  # noqa: E402,F401  (registers the todo provider)
 
 
