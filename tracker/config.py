@@ -71,6 +71,11 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "callback_working_days": Key(int, 5),
         "warn_missing_year_in_month": Key(int, 12),
     },
+    "matters": {
+        "receipt_link_days": Key(int, 30),
+        "public_requests_per_10_minutes": Key(int, 30),
+        "public_base_url": Key(str, ""),
+    },
     "rules": {
         "branch_general_meeting": Key(str, "quarterly"),
         "branch_committee_meeting": Key(str, "monthly"),

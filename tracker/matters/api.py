@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from flask_login import current_user
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel, field_validator
 from sqlalchemy import func, select
 
 from tracker.api.core import ApiError, endpoint
@@ -25,6 +25,7 @@ from tracker.matters.models import (
     MatterStatus,
     MatterType,
     Rating,
+    RatingSource,
     ServiceMatter,
 )
 from tracker.models import Region, RegionLevel, User
@@ -302,6 +303,18 @@ class RateIn(_StepIn):
     kind: Literal["rated"]
     rating: Rating
     note: str | None = _Note
+    source: RatingSource = Field(
+        default=RatingSource.staff,
+        description="staff: a colleague not involved; paper_slip: the applicant's slip, copied in "
+        "by the counter (allowed for its own staff). The applicant's own rating is the QR page.",
+    )
+
+    @field_validator("source")
+    @classmethod
+    def _not_the_applicant(cls, value: RatingSource) -> RatingSource:
+        if value == RatingSource.applicant:
+            raise ValueError("申请人本人的评价只能通过受理回执二维码提交")
+        return value
 
 
 class CallBackIn(_StepIn):

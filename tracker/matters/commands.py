@@ -21,7 +21,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, ClassVar
 
-from tracker.matters.models import EventKind, HandlingLevel, Rating
+from tracker.matters.models import EventKind, HandlingLevel, Rating, RatingSource
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,11 +82,17 @@ class Complete(Step):
 
 @dataclass(frozen=True, kw_only=True)
 class Rate(Step):
-    """评价 (好差评): one of the five grades, with the applicant's words if any."""
+    """评价 (好差评): one of the five grades, with the applicant's words if any.
+
+    ``source`` says who gave it: a staff member not involved in the matter, the
+    applicant's paper slip copied in by the counter (allowed for its own staff,
+    marked as such), or the applicant on the receipt's QR page.
+    """
 
     kind: ClassVar[EventKind] = EventKind.rated
     rating: Rating | None = None
     note: str | None = None
+    source: RatingSource = RatingSource.staff
 
 
 @dataclass(frozen=True, kw_only=True)

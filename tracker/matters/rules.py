@@ -32,6 +32,7 @@ from tracker.matters.models import (
     MatterKind,
     MatterStatus,
     Rating,
+    RatingSource,
 )
 from tracker.workdays import WorkCalendar
 
@@ -83,6 +84,11 @@ RATING_LABELS = {
     Rating.basically_satisfied: "基本满意",
     Rating.dissatisfied: "不满意",
     Rating.very_dissatisfied: "非常不满意",
+}
+RATING_SOURCE_LABELS = {
+    RatingSource.paper_slip: "纸质评价单（代录）",
+    RatingSource.staff: "工作人员代录（申请人口述）",
+    RatingSource.applicant: "申请人扫码评价",
 }
 CHANNEL_LABELS = {Channel.in_person: "现场", Channel.phone: "电话", Channel.online: "网上"}
 KIND_LABELS = {MatterKind.immediate: "即办件", MatterKind.promised: "承诺件"}

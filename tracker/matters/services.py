@@ -15,14 +15,17 @@ The public functions other packages call:
 
 from __future__ import annotations
 
+import base64
+import hmac
 import io
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -37,11 +40,14 @@ from tracker.matters.models import (
     MatterKind,
     MatterStatus,
     MatterType,
+    PublicPageHit,
+    RatingSource,
     ServiceMatter,
 )
 from tracker.matters.rules import MatterError
 from tracker.models import Region, RegionLevel, Role, User, utcnow
 from tracker.scope import Scope
+from tracker.security import hash_token
 from tracker.workdays import WorkCalendar
 
 __all__ = [
@@ -444,6 +450,7 @@ def register_matter(
     if taken is not None:
         return taken, False
     _add_event(matter, EventKind.accepted, actor, received_at)
+    new_receipt_link(matter)
     if missing:
         _add_event(
             matter,
@@ -566,12 +573,13 @@ def _required(value: str | None, message: str, field: str) -> str:
 def record_event(
     matter: ServiceMatter,
     command: commands.Step,
-    actor: User,
+    actor: User | None,
     *,
     calendar: WorkCalendar,
 ) -> tuple[MatterEvent, bool]:
     """Append one step (a :mod:`~tracker.matters.commands` object) to the timeline.
 
+    ``actor`` is ``None`` only for the applicant's own rating on the public page.
     Returns ``(event, created)``. Refuses illegal transitions
     (:class:`~tracker.matters.rules.TransitionError`) and missing details
     (:class:`MatterError`). A repeated ``client_token`` returns the event
@@ -602,7 +610,7 @@ def record_event(
 
 
 def _record(
-    matter: ServiceMatter, command: commands.Step, actor: User, calendar: WorkCalendar
+    matter: ServiceMatter, command: commands.Step, actor: User | None, calendar: WorkCalendar
 ) -> tuple[MatterEvent, bool]:
     """The body of :func:`record_event` (inside its savepoint)."""
     now = utcnow()
@@ -616,7 +624,11 @@ def _record(
         at_text = last.astimezone(local_tz()).strftime("%Y-%m-%d %H:%M")
         raise MatterError(f"时间不能早于上一环节（{at_text}）", "at")
     kind = command.kind
-    rules.check_event(state_of(matter), kind, actor.id)
+    if actor is None and not (
+        isinstance(command, commands.Rate) and command.source == RatingSource.applicant
+    ):
+        raise MatterError("请先登录")
+    rules.check_event(state_of(matter), kind, _rule_actor_id(command, actor))
     handler = _HANDLERS[type(command)]
     fields = handler(_Step(matter, command, actor, calendar, at))
     event = _add_event(matter, kind, actor, at, client_token=command.client_token, **fields)
@@ -631,13 +643,25 @@ def _record(
     return event, True
 
 
+def _rule_actor_id(command: commands.Step, actor: User | None) -> int | None:
+    """Whose hand the state machine judges: nobody's for the applicant's own rating.
+
+    A paper slip is the applicant's rating copied in by the counter, so the
+    no-self-rating rule (which is about staff rating their own work) does not apply;
+    an applicant's rating on the QR page has no staff hand at all.
+    """
+    if isinstance(command, commands.Rate) and command.source != RatingSource.staff:
+        return None
+    return actor.id if actor else None
+
+
 @dataclass(frozen=True)
 class _Step:
     """What a step handler works on."""
 
     matter: ServiceMatter
     command: Any  # the handler's own command class
-    actor: User
+    actor: User | None
     calendar: WorkCalendar
     at: datetime
 
@@ -731,9 +755,13 @@ def _rate(s: _Step) -> dict[str, Any]:
         raise MatterError("请选择评价等级", "rating")
     m.rating = c.rating
     m.rated_on = s.day
+    if c.source == RatingSource.applicant and s.actor is not None:
+        raise MatterError("只有申请人本人可以扫码评价", "source")
+    if c.source == RatingSource.applicant and m.receipt_token_hash is None:
+        raise MatterError("该事项没有受理回执二维码", "source")
     if c.rating in rules.BAD_RATINGS:
         m.callback_due_on = rules.callback_due(s.calendar, s.day, callback_working_days()).due_on
-    return {"rating": c.rating, "note": _optional(c.note)}
+    return {"rating": c.rating, "note": _optional(c.note), "data": {"source": c.source.value}}
 
 
 def _call_back(s: _Step) -> dict[str, Any]:
@@ -752,6 +780,7 @@ def _appeal(s: _Step) -> dict[str, Any]:
 
 def _decide_appeal(s: _Step) -> dict[str, Any]:
     c: commands.DecideAppeal = s.command
+    assert s.actor is not None
     if s.actor.role != Role.admin:
         raise MatterError("评价申诉由管理员处理", "upheld")
     appellant = next(
@@ -789,6 +818,128 @@ _HANDLERS: dict[type[commands.Step], Callable[[_Step], dict[str, Any]]] = {
     commands.Archive: _archive,
 }
 assert set(_HANDLERS) == set(commands.COMMANDS.values()), "every command needs a handler"
+
+
+# -- the receipt (受理回执) and the applicant's public page --------------------------------
+
+
+def _receipt_secret(matter: ServiceMatter) -> str:
+    """The link secret: an HMAC of the matter and its nonce under the app's SECRET_KEY.
+
+    Derived rather than stored, so a reprinted receipt shows the same QR code while
+    the database holds only its SHA-256 (a leaked table opens no applicant's page).
+    """
+    assert matter.receipt_nonce is not None
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    digest = hmac.new(key, f"receipt:{matter.id}:{matter.receipt_nonce}".encode(), "sha256")
+    return base64.urlsafe_b64encode(digest.digest()[:24]).decode()
+
+
+def new_receipt_link(matter: ServiceMatter) -> str:
+    """Give the matter a (new) public link secret; the previous printed link stops working."""
+    if matter.id is None:
+        db.session.flush()
+    matter.receipt_nonce = secrets.token_hex(16)
+    token = _receipt_secret(matter)
+    matter.receipt_token_hash = hash_token(token)
+    return token
+
+
+def receipt_token(matter: ServiceMatter) -> str:
+    """The secret of the matter's QR link (created for matters registered before receipts)."""
+    if matter.receipt_nonce is None:
+        return new_receipt_link(matter)
+    return _receipt_secret(matter)
+
+
+def matter_for_token(token: str) -> ServiceMatter | None:
+    """The matter a public link opens, or ``None`` (unknown, voided or malformed)."""
+    if not token or len(token) > 64:
+        return None
+    matter = db.session.scalar(
+        select(ServiceMatter).where(ServiceMatter.receipt_token_hash == hash_token(token))
+    )
+    if matter is None or not hmac.compare_digest(_receipt_secret(matter), token):
+        return None
+    return matter
+
+
+def receipt_link_open(matter: ServiceMatter, today: date) -> bool:
+    """Open matters keep their link; a completed one for ``[matters] receipt_link_days``."""
+    if matter.completed_on is None:
+        return matter.status in rules.OPEN_STATUSES
+    days = int(current_app.config["SETTINGS"]["matters"]["receipt_link_days"])
+    return today <= matter.completed_on + timedelta(days=days)
+
+
+def public_rate_limited(ip: str, now: datetime | None = None) -> bool:
+    """Count this request of ``ip``; ``True`` when it is over the limit of the last 10 minutes.
+
+    Kept in the database so every web process sees the same count; rows older
+    than a day are removed as it goes.
+    """
+    now = now or utcnow()
+    limit = int(current_app.config["SETTINGS"]["matters"]["public_requests_per_10_minutes"])
+    ip = (ip or "?")[:45]
+    recent = db.session.scalar(
+        select(func.count(PublicPageHit.id)).where(
+            PublicPageHit.ip == ip, PublicPageHit.at > now - timedelta(minutes=10)
+        )
+    )
+    db.session.execute(delete(PublicPageHit).where(PublicPageHit.at < now - timedelta(days=1)))
+    db.session.add(PublicPageHit(ip=ip, at=now))
+    db.session.flush()
+    return int(recent or 0) >= limit
+
+
+@dataclass(frozen=True)
+class PublicStep:
+    """One line of the applicant's progress view: what, when, which office — never a person."""
+
+    label: str
+    day: date
+    office: str
+    detail: str = ""
+
+
+def _office(matter: ServiceMatter, event: MatterEvent) -> str:
+    if event.kind == EventKind.referred:
+        if event.to_unit:
+            return event.to_unit
+        if event.to_user is not None:
+            return event.to_user.region.name
+    if event.actor is not None:
+        return event.actor.region.name
+    return matter.region.name
+
+
+PUBLIC_KINDS = {
+    EventKind.accepted: "受理",
+    EventKind.materials_missing: "一次性告知补正",
+    EventKind.materials_supplied: "材料补齐",
+    EventKind.referred: "转办",
+    EventKind.extended: "延期",
+    EventKind.completed: "办结",
+    EventKind.rated: "已评价",
+}
+
+
+def public_progress(matter: ServiceMatter) -> list[PublicStep]:
+    """The timeline as the applicant may see it: steps, dates and offices only."""
+    out = []
+    for e in matter.events:
+        label = PUBLIC_KINDS.get(e.kind)
+        if label is None:
+            continue  # call-backs, appeals, archiving: internal
+        detail = ""
+        if e.kind == EventKind.materials_missing and e.data:
+            detail = "请补齐：" + "、".join(e.data.get("missing", []))
+        elif e.kind == EventKind.extended:
+            detail = f"延期 {e.days} 个工作日"
+        elif e.kind == EventKind.rated and e.rating:
+            detail = rules.RATING_LABELS[e.rating]
+        out.append(PublicStep(label, local_date(e.at), _office(matter, e), detail))
+    return out
 
 
 # -- presentation helpers ----------------------------------------------------------

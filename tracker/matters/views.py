@@ -28,6 +28,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from markupsafe import Markup
 from sqlalchemy import func, select
 from wtforms import (
     BooleanField,
@@ -53,6 +54,7 @@ from tracker.matters.models import (
     MatterStatus,
     MatterType,
     Rating,
+    RatingSource,
     ServiceMatter,
 )
 from tracker.matters.rules import MatterError
@@ -90,6 +92,11 @@ def _action_label(value: Any) -> str:
 @bp.app_template_filter("matter_rating")
 def _rating_label(value: Any) -> str:
     return rules.RATING_LABELS.get(Rating(value), str(value)) if value else ""
+
+
+@bp.app_template_filter("rating_source")
+def _rating_source_label(value: Any) -> str:
+    return rules.RATING_SOURCE_LABELS.get(RatingSource(value), str(value)) if value else ""
 
 
 @bp.app_template_filter("matter_channel")
@@ -133,6 +140,10 @@ class RegistrationForm(FlaskForm):
     client_token = HiddenField()
 
 
+# The rating channels a signed-in user may record (the applicant's own is the QR page).
+STAFF_SOURCES = (RatingSource.paper_slip, RatingSource.staff)
+
+
 class EventForm(FlaskForm):
     """Every timeline action posts here; the services say which fields it needs."""
 
@@ -155,6 +166,11 @@ class EventForm(FlaskForm):
         "评价等级",
         choices=_opts([("", "请选择")] + [(r.value, rules.RATING_LABELS[r]) for r in Rating]),
         validators=[Optional()],
+    )
+    source = SelectField(
+        "评价来源",
+        choices=_opts([(r.value, rules.RATING_SOURCE_LABELS[r]) for r in STAFF_SOURCES]),
+        default=RatingSource.paper_slip.value,
     )
     upheld = SelectField(
         "申诉是否成立",
@@ -440,12 +456,30 @@ def _render_detail(
     today = services.local_today()
     state = services.state_of(matter)
     allowed = rules.allowed_events(state, current_user.id) if scope.can_write else []
+    # The counter may always copy in the applicant's paper slip (代录), marked as such.
+    slip_only = False
+    if (
+        scope.can_write
+        and EventKind.rated not in allowed
+        and EventKind.rated in rules.allowed_events(state, None)
+    ):
+        allowed = sorted([*allowed, EventKind.rated], key=list(EventKind).index)
+        slip_only = True
     full = services.can_see_personal(scope, matter)
     forms: dict[str, EventForm] = {}
     for k in allowed:
         form = failed if failed is not None and k.value == failed_kind else None
         form = form or _event_form(matter, k.value)
         form.client_token.data = uuid.uuid4().hex  # a fresh token per rendered page
+        if k == EventKind.rated and slip_only:
+            form.source.choices = _opts(
+                [
+                    (
+                        RatingSource.paper_slip.value,
+                        rules.RATING_SOURCE_LABELS[RatingSource.paper_slip],
+                    )
+                ]
+            )
         forms[k.value] = form
     return (
         render_template(
@@ -460,6 +494,9 @@ def _render_detail(
             overdue=rules.is_overdue(matter.status, matter.due_on, today),
             today=today,
             is_admin=scope.is_admin,
+            can_print_receipt=scope.can_write
+            and matter.status in rules.OPEN_STATUSES
+            or (scope.can_write and services.receipt_link_open(matter, today)),
         ),
         status,
     )
@@ -507,6 +544,7 @@ def add_event(matter_id: int) -> ResponseReturnValue:
             "days": form.days.data,
             "rating": Rating(form.rating.data) if form.rating.data else None,
             "upheld": {"yes": True, "no": False}.get(form.upheld.data or ""),
+            "source": RatingSource(form.source.data or RatingSource.paper_slip.value),
         }
         command = commands.build(kind, **{k: v for k, v in given.items() if k in names})
         _, created = services.record_event(matter, command, _me(), calendar=load_calendar())
@@ -522,6 +560,126 @@ def add_event(matter_id: int) -> ResponseReturnValue:
     if created:
         flash(f"已登记：{rules.EVENT_LABELS[kind]}。", "success")
     return redirect(url_for("matters.detail", matter_id=matter.id))
+
+
+# -- the receipt (受理回执) and the applicant's page --------------------------------------------
+
+
+def _public_url(token: str) -> str:
+    base = str(current_app.config["SETTINGS"]["matters"]["public_base_url"]).rstrip("/")
+    path = url_for("matters.applicant_page", token=token)
+    return base + path if base else url_for("matters.applicant_page", token=token, _external=True)
+
+
+def _qr_svg(url: str) -> Markup:
+    import segno
+
+    qr = segno.make(url, error="m")
+    return Markup(qr.svg_inline(scale=4, border=2, title="扫码查看办理进度并评价"))
+
+
+@bp.route("/<int:matter_id>/receipt")
+@login_required
+def receipt(matter_id: int) -> ResponseReturnValue:
+    """受理回执 for the applicant: what was received, what is missing, when, who — and the QR."""
+    scope = current_scope()
+    matter = scope.get_for_write(ServiceMatter, matter_id)
+    token = services.receipt_token(matter)
+    db.session.commit()
+    url = _public_url(token)
+    return render_template(
+        "matters/receipt.html",
+        m=matter,
+        url=url,
+        qr=_qr_svg(url),
+        phone=services.shown_phone(matter, False),
+        link_days=int(current_app.config["SETTINGS"]["matters"]["receipt_link_days"]),
+    )
+
+
+@bp.route("/<int:matter_id>/receipt/renew", methods=["POST"])
+@login_required
+def receipt_renew(matter_id: int) -> ResponseReturnValue:
+    """A new QR link (the printed receipt was lost or shown around): the old one stops working."""
+    matter = current_scope().get_for_write(ServiceMatter, matter_id)
+    services.new_receipt_link(matter)
+    db.session.commit()
+    flash("已生成新的回执二维码，原回执上的二维码已失效。", "success")
+    return redirect(url_for("matters.receipt", matter_id=matter.id))
+
+
+class ApplicantRatingForm(FlaskForm):
+    """一次一评 on the applicant's page."""
+
+    rating = SelectField(
+        "您对本次办理的评价",
+        choices=_opts([("", "请选择")] + [(r.value, rules.RATING_LABELS[r]) for r in Rating]),
+        validators=[DataRequired("请选择评价等级")],
+    )
+    note = TextAreaField("意见建议（选填）", validators=[Optional(), Length(max=500)])
+    client_token = HiddenField()
+
+
+@bp.route("/a/<token>", methods=["GET", "POST"])
+def applicant_page(token: str) -> ResponseReturnValue:
+    """The applicant's page (no login): progress with dates and offices, one rating after 办结."""
+    ip = request.remote_addr or "?"
+    if services.public_rate_limited(ip):
+        db.session.commit()
+        return render_template("matters/public.html", state="limited"), 429
+    matter = services.matter_for_token(token)
+    today = services.local_today()
+    if matter is None:
+        db.session.commit()
+        return render_template("matters/public.html", state="unknown"), 404
+    if not services.receipt_link_open(matter, today):
+        db.session.commit()
+        return render_template("matters/public.html", state="expired", m=matter), 410
+    form = ApplicantRatingForm()
+    status = 200
+    can_rate = matter.status == MatterStatus.completed and matter.rating is None
+    if request.method == "POST":
+        if not can_rate:
+            form.rating.errors = ["该事项已评价或尚未办结，不能评价"]
+            status = 409
+        elif form.validate_on_submit():
+            try:
+                services.record_event(
+                    matter,
+                    commands.Rate(
+                        rating=Rating(form.rating.data),
+                        note=form.note.data,
+                        source=RatingSource.applicant,
+                        client_token=form.client_token.data or None,
+                    ),
+                    None,
+                    calendar=load_calendar(),
+                )
+            except MatterError as exc:
+                db.session.rollback()
+                _field_error(form, exc)
+                status = 422
+            else:
+                db.session.commit()
+                flash("感谢您的评价！", "success")
+                return redirect(url_for("matters.applicant_page", token=token))
+        else:
+            status = 422
+    if request.method == "GET":
+        form.client_token.data = uuid.uuid4().hex
+    db.session.commit()  # the rate-limit count
+    return (
+        render_template(
+            "matters/public.html",
+            state="ok",
+            m=matter,
+            steps=services.public_progress(matter),
+            form=form,
+            can_rate=can_rate and matter.rating is None,
+            today=today,
+        ),
+        status,
+    )
 
 
 # -- the paper register (登记簿) -------------------------------------------------------------
