@@ -80,12 +80,36 @@ def event(matter, kind, actor, when, **kw):
 
 def test_registration_numbers_the_matter_and_sets_the_due_date(world, db):
     matter = register(world)
-    assert matter.serial_no == "2026-0001"
+    assert matter.serial_no == "村甲一甲-2026-0001"
     assert matter.status == MatterStatus.accepted
     assert matter.due_on == date(2026, 10, 13)  # across National Day and Sat Oct 10
     assert matter.calendar_official is True
     assert [e.kind for e in matter.events] == [EventKind.accepted]
-    assert register(world, matter_type=matter.matter_type).serial_no == "2026-0002"
+    assert register(world, matter_type=matter.matter_type).serial_no == "村甲一甲-2026-0002"
+
+
+def test_numbers_are_readable_and_unique_across_the_county(world, db):
+    from tracker.models import RegionLevel
+    from tracker.org.services import create_region
+
+    t = catalog(world)
+    ping_an = create_region("平安村", RegionLevel.village, world.town_a1)
+    ping_an_tun = create_region("平安屯", RegionLevel.village, world.town_a2)
+    elsewhere = create_region("平安村", RegionLevel.village, world.town_b1)
+    admin = world.users["county_a_admin"]
+    first = register(world, matter_type=t, village=ping_an, responder=admin)
+    second = register(world, matter_type=t, village=ping_an_tun, responder=admin)
+    assert (first.serial_no, second.serial_no) == ("平安-2026-0001", "平安-2026-0002")
+    county_b_type = services.save_matter_type(
+        world.county_b, name="低保申请", kind=MatterKind.promised, promised_days=5
+    )
+    in_county_b = register(
+        world,
+        matter_type=county_b_type,
+        village=elsewhere,
+        responder=world.users["town_b1_editor"],
+    )
+    assert in_county_b.serial_no == "平安-2026-0001"  # another county counts on its own
 
 
 def test_spring_festival_due_date_through_the_service(world, db):
@@ -446,13 +470,13 @@ def test_a_serial_number_taken_concurrently_is_skipped_not_a_crash(world, db, mo
     real = services._next_serial
     calls = []
 
-    def stale(village_id, year):  # the first call answers as if `first` did not exist yet
+    def stale(village, year):  # the first call answers as if `first` did not exist yet
         calls.append(1)
-        return first.serial_no if len(calls) == 1 else real(village_id, year)
+        return first.serial_no if len(calls) == 1 else real(village, year)
 
     monkeypatch.setattr(services, "_next_serial", stale)
     second = register(world, matter_type=first.matter_type)
-    assert second.serial_no == "2026-0002"
+    assert second.serial_no == "村甲一甲-2026-0002"
     assert len(second.events) == 1
 
 

@@ -190,8 +190,15 @@ class MatterPage(BaseModel):
 
 class MatterQuery(_Strict):
     view: Literal["mine", "all", "overdue", "due_soon", "callbacks"] = "all"
-    status: MatterStatus | None = None
+    q: str = Field(
+        default="",
+        max_length=50,
+        description="Number, applicant, item or text; writers also phone / ID number ending",
+    )
+    status: MatterStatus | Literal["open"] | None = None
     village_id: int | None = None
+    matter_type_id: int | None = None
+    due: Literal["soon", "overdue"] | None = None
     start: date | None = Field(default=None, description="Received on or after (local date)")
     end: date | None = Field(default=None, description="Received on or before (local date)")
     page: int = Field(default=1, ge=1)
@@ -394,14 +401,21 @@ def api_matters(query: MatterQuery) -> MatterPage:
     else:
         me = current_user._get_current_object() if query.view == "mine" else None
         stmt = services.matters_stmt(scope, mine=me)
-    if query.status is not None:
-        stmt = stmt.where(ServiceMatter.status == query.status)
-    if query.village_id is not None:
-        stmt = stmt.where(ServiceMatter.region_id == query.village_id)
-    if query.start is not None:
-        stmt = stmt.where(ServiceMatter.received_on >= query.start)
-    if query.end is not None:
-        stmt = stmt.where(ServiceMatter.received_on <= query.end)
+    stmt = services.apply_filter(
+        stmt,
+        services.MatterFilter(
+            q=query.q,
+            status=query.status or "",
+            village_id=query.village_id,
+            matter_type_id=query.matter_type_id,
+            start=query.start,
+            end=query.end,
+            due=query.due or "",
+        ),
+        personal=scope.can_write,
+        today=today,
+        calendar=load_calendar(),
+    )
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = db.session.scalars(
         stmt.limit(query.per_page).offset((query.page - 1) * query.per_page)

@@ -46,6 +46,7 @@ from tracker.matters.models import (
 )
 from tracker.matters.rules import MatterError
 from tracker.models import Region, RegionLevel, Role, User, utcnow
+from tracker.models.regions import subtree_ids
 from tracker.scope import Scope
 from tracker.security import hash_token
 from tracker.workdays import WorkCalendar
@@ -339,14 +340,43 @@ def _covers(user: User, village: Region) -> bool:
     return user.region_id in village.ancestor_ids
 
 
-def _next_serial(village_id: int, year: int) -> str:
-    prefix = f"{year}-"
-    last = db.session.scalar(
-        select(func.max(ServiceMatter.serial_no)).where(
-            ServiceMatter.region_id == village_id, ServiceMatter.serial_no.like(prefix + "%")
+_VILLAGE_SUFFIXES = ("村民委员会", "居民委员会", "居委会", "社区", "嘎查", "村", "屯")
+
+
+def serial_prefix(village: Region) -> str:
+    """The readable part of a 登记编号: the village's name without 村/社区, at most 4 characters."""
+    name = village.name.strip()
+    for suffix in _VILLAGE_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+            break
+    return name[:4]
+
+
+def _county_of(village: Region) -> Region:
+    county = db.session.scalar(
+        select(Region).where(
+            Region.id.in_(village.ancestor_ids), Region.level == RegionLevel.county
         )
     )
-    n = int(last.split("-")[1]) + 1 if last else 1
+    return county or village
+
+
+def _next_serial(village: Region, year: int) -> str:
+    """The next 登记编号 ``平安-2026-0042``: readable, and unique across the county.
+
+    Villages of one county whose names give the same prefix share one counter, so a
+    number read out on the phone names one matter in the whole county.
+    """
+    prefix = f"{serial_prefix(village)}-{year}-"
+    county = _county_of(village)
+    last = db.session.scalar(
+        select(func.max(ServiceMatter.serial_no)).where(
+            ServiceMatter.region_id.in_(subtree_ids(county.path)),
+            ServiceMatter.serial_no.startswith(prefix, autoescape=True),
+        )
+    )
+    n = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{prefix}{n:04d}"
 
 
@@ -421,7 +451,7 @@ def register_matter(
     received_on = local_date(received_at)
     matter = ServiceMatter(
         region_id=village.id,
-        serial_no=_next_serial(village.id, received_on.year),
+        serial_no=_next_serial(village, received_on.year),
         matter_type_id=matter_type.id,
         applicant_name=name,
         applicant_phone=phone,
@@ -446,7 +476,7 @@ def register_matter(
         client_token=client_token or None,
     )
     matter.matter_type = matter_type
-    taken = _insert_numbered(matter, received_on.year)
+    taken = _insert_numbered(matter, village, received_on.year)
     if taken is not None:
         return taken, False
     _add_event(matter, EventKind.accepted, actor, received_at)
@@ -467,7 +497,7 @@ def register_matter(
     return matter, True
 
 
-def _insert_numbered(matter: ServiceMatter, year: int) -> ServiceMatter | None:
+def _insert_numbered(matter: ServiceMatter, village: Region, year: int) -> ServiceMatter | None:
     """Insert with the next free 登记编号, retrying when a concurrent registration took it.
 
     Returns the matter already registered under the same ``client_token`` when a
@@ -486,7 +516,7 @@ def _insert_numbered(matter: ServiceMatter, year: int) -> ServiceMatter | None:
                 )
                 if already is not None:
                     return already
-            matter.serial_no = _next_serial(matter.region_id, year)
+            matter.serial_no = _next_serial(village, year)
     raise MatterError("登记编号冲突，请重试", "client_token")
 
 
@@ -1063,6 +1093,80 @@ def matters_stmt(
     if end is not None:
         stmt = stmt.where(ServiceMatter.received_on <= end)
     return stmt.order_by(ServiceMatter.received_at.desc(), ServiceMatter.id.desc())
+
+
+@dataclass(frozen=True)
+class MatterFilter:
+    """What a list is narrowed to (search box and filters of the lists and the API).
+
+    * ``q`` — number, applicant name, item or text (notes, result, one-time notice) contain
+      it; for users who may see personal data also the phone or ID number *ending* in it;
+    * ``status`` — a :class:`MatterStatus` value, ``"open"`` (办理中 + 待补正) or ``""`` (any);
+    * ``due`` — ``"soon"`` (due today or the next working day), ``"overdue"`` or ``""``.
+    """
+
+    q: str = ""
+    status: str = ""
+    village_id: int | None = None
+    matter_type_id: int | None = None
+    start: date | None = None
+    end: date | None = None
+    due: str = ""
+
+    def args(self) -> dict[str, Any]:
+        """The non-empty values, for links that keep the filter (pagination)."""
+        return {k: v for k, v in self.__dict__.items() if v not in (None, "")}
+
+
+STATUS_FILTERS = {"open": list(rules.OPEN_STATUSES)} | {s.value: [s] for s in MatterStatus}
+
+
+def apply_filter(
+    stmt: Select[Any],
+    f: MatterFilter,
+    *,
+    personal: bool,
+    today: date,
+    calendar: WorkCalendar,
+) -> Select[Any]:
+    """Narrow a select of matters by ``f``; ``personal`` allows phone / ID digit search."""
+    sm = ServiceMatter
+    q = f.q.strip()[:50]
+    if q:
+        conds = [
+            sm.serial_no.contains(q, autoescape=True),
+            sm.applicant_name.contains(q, autoescape=True),
+            sm.note.contains(q, autoescape=True),
+            sm.result.contains(q, autoescape=True),
+            sm.one_time_notice.contains(q, autoescape=True),
+            sm.matter_type_id.in_(
+                select(MatterType.id).where(MatterType.name.contains(q, autoescape=True))
+            ),
+        ]
+        digits = q.upper()
+        if personal and len(digits) >= 4 and digits.rstrip("X").isdigit():
+            conds.append(sm.applicant_id_number.endswith(digits, autoescape=True))
+            if digits.isdigit():
+                conds.append(sm.applicant_phone.endswith(digits, autoescape=True))
+        stmt = stmt.where(or_(*conds))
+    if f.status in STATUS_FILTERS:
+        stmt = stmt.where(sm.status.in_(STATUS_FILTERS[f.status]))
+    if f.village_id is not None:
+        stmt = stmt.where(sm.region_id == f.village_id)
+    if f.matter_type_id is not None:
+        stmt = stmt.where(sm.matter_type_id == f.matter_type_id)
+    if f.start is not None:
+        stmt = stmt.where(sm.received_on >= f.start)
+    if f.end is not None:
+        stmt = stmt.where(sm.received_on <= f.end)
+    if f.due == "overdue":
+        stmt = stmt.where(sm.status.in_(list(rules.OPEN_STATUSES)), sm.due_on < today)
+    elif f.due == "soon":
+        horizon, _ = calendar.add_working_days(today, 1)
+        stmt = stmt.where(
+            sm.status.in_(list(rules.OPEN_STATUSES)), sm.due_on >= today, sm.due_on <= horizon
+        )
+    return stmt
 
 
 def overdue_stmt(scope: Scope, today: date) -> Select[Any]:

@@ -180,6 +180,46 @@ class EventForm(FlaskForm):
     client_token = HiddenField()
 
 
+class FilterForm(FlaskForm):
+    """Search and filters of the lists (GET; bad values are shown beside their field, ignored)."""
+
+    q = StringField("搜索", validators=[Optional(), Length(max=50, message="最多 50 个字")])
+    status = SelectField(
+        "状态",
+        choices=_opts(
+            [("", "全部状态"), ("open", "未办结（办理中、待补正）")]
+            + [(st.value, rules.STATUS_LABELS[st]) for st in MatterStatus]
+        ),
+        validators=[Optional()],
+    )
+    village_id = SelectField("村", coerce=int, validators=[Optional()])
+    matter_type_id = SelectField("事项", coerce=int, validators=[Optional()])
+    start = DateField("受理日期从", validators=[Optional()])
+    end = DateField("至", validators=[Optional()])
+    due = SelectField(
+        "时限",
+        choices=_opts([("", "不限"), ("soon", "即将到期"), ("overdue", "已逾期")]),
+        validators=[Optional()],
+    )
+
+
+def _matter_filter(form: FilterForm) -> services.MatterFilter:
+    """The valid part of a filter form (a field with an error filters nothing)."""
+
+    def ok(field: Any) -> Any:
+        return None if field.errors else field.data
+
+    return services.MatterFilter(
+        q=ok(form.q) or "",
+        status=ok(form.status) or "",
+        village_id=ok(form.village_id) or None,
+        matter_type_id=ok(form.matter_type_id) or None,
+        start=ok(form.start),
+        end=ok(form.end),
+        due=ok(form.due) or "",
+    )
+
+
 class CatalogForm(FlaskForm):
     """One entry of the county catalog (事项清单)."""
 
@@ -384,6 +424,18 @@ def index() -> ResponseReturnValue:
     else:
         view = "mine"
         stmt = services.matters_stmt(scope, mine=_me())
+    villages = _villages(scope)
+    types = list(db.session.scalars(services.catalog_visible(scope).order_by(MatterType.name)))
+    filter_form = FilterForm(request.args, meta={"csrf": False})
+    filter_form.village_id.choices = _opts([(0, "全部村")] + [(v.id, v.name) for v in villages])
+    filter_form.matter_type_id.choices = _opts([(0, "全部事项")] + [(t.id, t.name) for t in types])
+    if view == "mine" and "status" not in request.args:
+        filter_form.status.data = "open"  # 我的事项: what is still to do
+    filter_form.validate()
+    matter_filter = _matter_filter(filter_form)
+    stmt = services.apply_filter(
+        stmt, matter_filter, personal=scope.can_write, today=today, calendar=calendar
+    )
     page = _page(stmt)
     counts = {
         "overdue": db.session.scalar(
@@ -403,6 +455,10 @@ def index() -> ResponseReturnValue:
         page=page,
         view=view,
         counts=counts,
+        filter_form=filter_form,
+        # ``status`` always travels: an empty one means "any" (not the default of 我的事项).
+        filter_args={"view": view, **matter_filter.args(), "status": matter_filter.status},
+        filtered=bool(matter_filter.args()),
         today=today,
         full=scope.can_write,
         me=current_user.id,
