@@ -130,3 +130,26 @@ def test_the_api_searches_the_same_way(world, db, client):
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {plain}"
     body = client.get("/api/v1/matters?q=5678&status=open").get_json()
     assert [m["serial_no"] for m in body["items"]] == [a.serial_no] and body["total"] == 1
+
+
+def test_lists_and_the_detail_show_the_clock_in_words(world, db, login):
+    clerk = world.users["village_a1a_editor"]
+    t = catalog(world)
+    running = register(world, matter_type=t)  # due Oct 13, overdue now
+    paused = register(world, matter_type=t, applicant_name="钱七")
+    event(
+        paused,
+        EventKind.materials_missing,
+        clerk,
+        at(2026, 10, 9),
+        missing=["户口簿"],
+        notice="请补齐",
+    )
+    db.session.commit()
+    client = login(clerk)
+    page = client.get("/matters/?view=all").text
+    assert "暂停计时（已用 2 / 共 5 个工作日）" in page  # Oct 8 and 9 counted, then paused
+    assert re.search(r'band-bg-red matter-clock">已逾期 \d+ 个工作日', page)
+    detail = client.get(f"/matters/{running.id}").text
+    assert re.search(r"已逾期 \d+ 个工作日", detail)
+    assert "band-bg-red" in client.get("/matters/overdue").text

@@ -545,10 +545,47 @@ def _add_event(
     return event
 
 
-def _pauses(matter: ServiceMatter) -> list[rules.Pause]:
-    return rules.pauses_from(
-        ((e.kind, local_date(e.at)) for e in matter.events), matter.received_on
-    )
+def _pauses(
+    matter: ServiceMatter, events: Sequence[MatterEvent] | None = None
+) -> list[rules.Pause]:
+    timeline = matter.events if events is None else events
+    return rules.pauses_from(((e.kind, local_date(e.at)) for e in timeline), matter.received_on)
+
+
+def clocks(
+    matters: Sequence[ServiceMatter], today: date, calendar: WorkCalendar
+) -> dict[int, rules.Clock]:
+    """The clock of each matter (剩 N / 已逾期 N / 暂停计时 …) for a list: one query at most.
+
+    Only paused matters need their timeline (days used so far); those timelines are
+    read together, so a page of 50 matters costs one statement, not 50.
+    """
+    paused = [m.id for m in matters if m.status == MatterStatus.paused]
+    timelines: dict[int, list[MatterEvent]] = {i: [] for i in paused}
+    if paused:
+        for e in db.session.scalars(
+            select(MatterEvent)
+            .where(MatterEvent.matter_id.in_(paused))
+            .order_by(MatterEvent.at, MatterEvent.id)
+        ):
+            timelines[e.matter_id].append(e)
+    out = {}
+    for m in matters:
+        used = 0
+        if m.id in timelines:
+            used = rules.working_days_taken(
+                calendar, m.received_on, today, _pauses(m, timelines[m.id])
+            )
+        out[m.id] = rules.clock(
+            m.status,
+            m.due_on,
+            today,
+            calendar,
+            used=used,
+            total=m.promised_days + m.extension_days,
+            on_time=m.on_time,
+        )
+    return out
 
 
 def _recompute(matter: ServiceMatter, calendar: WorkCalendar) -> None:

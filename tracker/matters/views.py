@@ -456,6 +456,7 @@ def index() -> ResponseReturnValue:
         view=view,
         counts=counts,
         filter_form=filter_form,
+        clocks=services.clocks(page.items, today, calendar),
         # ``status`` always travels: an empty one means "any" (not the default of 我的事项).
         filter_args={"view": view, **matter_filter.args(), "status": matter_filter.status},
         filtered=bool(matter_filter.args()),
@@ -474,7 +475,6 @@ def overdue() -> ResponseReturnValue:
     today = services.local_today()
     rows = list(db.session.scalars(services.overdue_stmt(scope, today)))
     calendar = load_calendar()
-    late_days = {m.id: calendar.working_days_between(m.due_on, today) for m in rows if m.due_on}
     by_village: dict[str, list[ServiceMatter]] = {}
     for m in rows:
         by_village.setdefault(m.region.name, []).append(m)
@@ -482,7 +482,7 @@ def overdue() -> ResponseReturnValue:
         "matters/overdue.html",
         by_village=by_village,
         total=len(rows),
-        late_days=late_days,
+        clocks=services.clocks(rows, today, calendar),
         today=today,
         full=scope.can_write,
     )
@@ -548,6 +548,7 @@ def _render_detail(
             phone=services.shown_phone(matter, full),
             id_number=services.shown_id(matter, full),
             overdue=rules.is_overdue(matter.status, matter.due_on, today),
+            the_clock=services.clocks([matter], today, load_calendar())[matter.id],
             today=today,
             is_admin=scope.is_admin,
             can_print_receipt=scope.can_write
