@@ -10,7 +10,7 @@ from tracker.matters.models import EventKind
 
 
 def listed(page: str) -> list[str]:
-    return re.findall(r'href="/matters/\d+">([^<]+)</a></td>', page)
+    return re.findall(r'class="text-nowrap" href="/matters/\d+">([^<]+)</a>', page)
 
 
 def three(world, db):
