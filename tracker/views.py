@@ -20,6 +20,7 @@ from tracker.api.core import ApiError
 from tracker.audit import set_actor
 from tracker.extensions import db
 from tracker.i18n import LANGUAGES
+from tracker.web import own_account
 
 bp = Blueprint("main", __name__)
 
@@ -46,6 +47,7 @@ def home() -> ResponseReturnValue:
 
 
 @bp.route("/lang/<code>", methods=["POST"])
+@own_account
 def set_language(code: str) -> ResponseReturnValue:
     if code in LANGUAGES:
         session["lang"] = code

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from tracker.extensions import db
 from tracker.notifications import services
 from tracker.notifications.models import Notification
+from tracker.web import own_account
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -23,6 +24,7 @@ def inbox() -> ResponseReturnValue:
 
 
 @bp.route("/<int:note_id>/open", methods=["POST"])
+@own_account
 @login_required
 def open_note(note_id: int) -> ResponseReturnValue:
     """Mark a message read and follow its link (only to our own pages)."""
@@ -30,14 +32,13 @@ def open_note(note_id: int) -> ResponseReturnValue:
     if note is None or note.user_id != current_user.id:
         abort(404)
     services.mark_read(current_user.id, note.id)
-    db.session.commit()
     target = note.url if note.url.startswith("/") and not note.url.startswith("//") else ""
     return redirect(target or url_for("notifications.inbox"))
 
 
 @bp.route("/read-all", methods=["POST"])
+@own_account
 @login_required
 def read_all() -> ResponseReturnValue:
     services.mark_read(current_user.id)
-    db.session.commit()
     return redirect(url_for("notifications.inbox"))
