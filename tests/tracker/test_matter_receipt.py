@@ -162,3 +162,16 @@ def test_the_api_takes_paper_slips_but_not_the_applicants_own_rating(world, db, 
     ok = client.post(url, json={"kind": "rated", "rating": "satisfied", "source": "paper_slip"})
     assert ok.status_code == 201, ok.get_json()
     assert ok.get_json()["data"] == {"source": RatingSource.paper_slip.value}
+
+
+def test_a_matter_registered_before_receipts_gets_its_code_on_request(world, db, login):
+    matter = register(world)
+    matter.receipt_nonce = matter.receipt_token_hash = None
+    db.session.commit()
+    client = login(world.users["village_a1a_editor"])
+    page = client.get(f"/matters/{matter.id}/receipt").text
+    assert "生成回执二维码" in page and "<svg" not in page
+    assert matter.receipt_nonce is None  # reading the page writes nothing
+    assert client.post(f"/matters/{matter.id}/receipt/renew").status_code == 302
+    db.session.refresh(matter)
+    assert matter.receipt_nonce and "<svg" in client.get(f"/matters/{matter.id}/receipt").text

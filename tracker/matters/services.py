@@ -912,11 +912,10 @@ def new_receipt_link(matter: ServiceMatter) -> str:
     return token
 
 
-def receipt_token(matter: ServiceMatter) -> str:
-    """The secret of the matter's QR link (created for matters registered before receipts)."""
-    if matter.receipt_nonce is None:
-        return new_receipt_link(matter)
-    return _receipt_secret(matter)
+def receipt_token(matter: ServiceMatter) -> str | None:
+    """The secret of the matter's QR link; ``None`` for a matter registered before receipts
+    (the receipt page then offers to create one)."""
+    return _receipt_secret(matter) if matter.receipt_nonce is not None else None
 
 
 def matter_for_token(token: str) -> ServiceMatter | None:

@@ -632,13 +632,12 @@ def receipt(matter_id: int) -> ResponseReturnValue:
     scope = current_scope()
     matter = scope.get_for_write(ServiceMatter, matter_id)
     token = services.receipt_token(matter)
-    db.session.commit()
-    url = _public_url(token)
+    url = _public_url(token) if token else ""
     return render_template(
         "matters/receipt.html",
         m=matter,
         url=url,
-        qr=_qr_svg(url),
+        qr=_qr_svg(url) if url else "",
         phone=services.shown_phone(matter, False),
         link_days=int(current_app.config["SETTINGS"]["matters"]["receipt_link_days"]),
     )
@@ -647,11 +646,13 @@ def receipt(matter_id: int) -> ResponseReturnValue:
 @bp.route("/<int:matter_id>/receipt/renew", methods=["POST"])
 @login_required
 def receipt_renew(matter_id: int) -> ResponseReturnValue:
-    """A new QR link (the printed receipt was lost or shown around): the old one stops working."""
+    """A (new) QR link: the first one for an older matter, or a replacement for a receipt
+    that was lost or shown around — the old code stops working."""
     matter = current_scope().get_for_write(ServiceMatter, matter_id)
+    renewed = matter.receipt_nonce is not None
     services.new_receipt_link(matter)
-    db.session.commit()
-    flash("已生成新的回执二维码，原回执上的二维码已失效。", "success")
+    if renewed:
+        flash("已生成新的回执二维码，原回执上的二维码已失效。", "success")
     return redirect(url_for("matters.receipt", matter_id=matter.id))
 
 
@@ -670,51 +671,45 @@ class ApplicantRatingForm(FlaskForm):
 @bp.route("/a/<token>", methods=["GET", "POST"])
 def applicant_page(token: str) -> ResponseReturnValue:
     """The applicant's page (no login): progress with dates and offices, one rating after 办结."""
-    ip = request.remote_addr or "?"
-    if services.public_rate_limited(ip):
-        db.session.commit()
+    limited = services.public_rate_limited(request.remote_addr or "?")
+    # The one commit outside the boundary (like the login throttle): every request must
+    # count, also the refused ones and the reads, or the limit would never engage.
+    db.session.commit()
+    if limited:
         return render_template("matters/public.html", state="limited"), 429
     matter = services.matter_for_token(token)
     today = services.local_today()
     if matter is None:
-        db.session.commit()
         return render_template("matters/public.html", state="unknown"), 404
     if not services.receipt_link_open(matter, today):
-        db.session.commit()
         return render_template("matters/public.html", state="expired", m=matter), 410
     form = ApplicantRatingForm()
-    status = 200
     can_rate = matter.status == MatterStatus.completed and matter.rating is None
-    if request.method == "POST":
-        if not can_rate:
-            form.rating.errors = ["该事项已评价或尚未办结，不能评价"]
-            status = 409
-        elif form.validate_on_submit():
-            try:
-                services.record_event(
-                    matter,
-                    commands.Rate(
-                        rating=Rating(form.rating.data),
-                        note=form.note.data,
-                        source=RatingSource.applicant,
-                        client_token=form.client_token.data or None,
-                    ),
-                    None,
-                    calendar=load_calendar(),
-                )
-            except MatterError as exc:
-                db.session.rollback()
-                _field_error(form, exc)
-                status = 422
-            else:
-                db.session.commit()
-                flash("感谢您的评价！", "success")
-                return redirect(url_for("matters.applicant_page", token=token))
-        else:
-            status = 422
-    if request.method == "GET":
+    status = 200
+    if request.method == "POST" and not can_rate:
+        form.rating.errors = ["该事项已评价或尚未办结，不能评价"]
+        status = 409
+    elif request.method == "POST":
+
+        def rate() -> None:
+            services.record_event(
+                matter,
+                commands.Rate(
+                    rating=Rating(form.rating.data),
+                    note=form.note.data,
+                    source=RatingSource.applicant,
+                    client_token=form.client_token.data or None,
+                ),
+                None,
+                calendar=load_calendar(),
+            )
+
+        if submit(form, rate):
+            flash("感谢您的评价！", "success")
+            return redirect(url_for("matters.applicant_page", token=token))
+        status = form_status(form)
+    else:
         form.client_token.data = uuid.uuid4().hex
-    db.session.commit()  # the rate-limit count
     return (
         render_template(
             "matters/public.html",
@@ -722,7 +717,7 @@ def applicant_page(token: str) -> ResponseReturnValue:
             m=matter,
             steps=services.public_progress(matter),
             form=form,
-            can_rate=can_rate and matter.rating is None,
+            can_rate=can_rate,
             today=today,
         ),
         status,
