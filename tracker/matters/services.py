@@ -46,7 +46,7 @@ from tracker.matters.models import (
 )
 from tracker.matters.rules import MatterError
 from tracker.models import Region, RegionLevel, Role, User, utcnow
-from tracker.models.regions import subtree_ids
+from tracker.models.regions import in_subtree, subtree_ids
 from tracker.scope import Scope
 from tracker.security import hash_token
 from tracker.workdays import WorkCalendar
@@ -1389,7 +1389,7 @@ def matter_measures(
         ),
     ).where(sm.received_on >= start, sm.received_on <= end)
     if under is not None:
-        stmt = stmt.where(village.path.like(under.path + "%"))
+        stmt = stmt.where(in_subtree(under.path, village))
     if region_ids is not None:
         stmt = stmt.where(key.in_(list(region_ids)))
     stmt = stmt.group_by(key)
