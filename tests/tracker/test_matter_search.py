@@ -4,6 +4,7 @@ defaults to open matters; pagination keeps the filter."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from tests.tracker.test_matter_services import at, catalog, event, register
 from tracker.matters.models import EventKind
@@ -153,3 +154,38 @@ def test_lists_and_the_detail_show_the_clock_in_words(world, db, login):
     detail = client.get(f"/matters/{running.id}").text
     assert re.search(r"已逾期 \d+ 个工作日", detail)
     assert "band-bg-red" in client.get("/matters/overdue").text
+
+
+def test_the_clocks_of_a_page_cost_one_statement_whatever_the_number_of_paused_matters(world, db):
+    from sqlalchemy import event as sa_event
+
+    from tracker.calendar_service import load_calendar
+    from tracker.extensions import db as sqla
+    from tracker.matters import services
+
+    clerk = world.users["village_a1a_editor"]
+    t = catalog(world)
+    matters = []
+    for i in range(4):
+        m = register(world, matter_type=t, applicant_name=f"周{i}")
+        event(
+            m, EventKind.materials_missing, clerk, at(2026, 10, 9), missing=["户口簿"], notice="补"
+        )
+        matters.append(m)
+    db.session.commit()
+    calendar = load_calendar()
+    sqla.session.expire_all()
+    fresh = [sqla.session.get(type(m), m.id) for m in matters]
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = sqla.session.get_bind()
+    sa_event.listen(engine, "before_cursor_execute", count)
+    try:
+        clocks = services.clocks(fresh, date(2026, 10, 20), calendar)
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", count)
+    assert len(statements) == 1
+    assert {c.text for c in clocks.values()} == {"暂停计时（已用 2 / 共 5 个工作日）"}
