@@ -130,3 +130,32 @@ def test_a_message_without_public_text_stays_off_robots_but_is_mailed(world, db,
     assert [(r.channel, r.target) for r in rows] == [(OutChannel.email, "town@example.cn")]
     assert delivery.deliver_due() == (1, 0)
     assert "town@example.cn" in smtp.messages[0]
+
+
+def test_the_outbox_command_shows_states_and_requeues_the_given_up(world, db, app, monkeypatch):
+    import importlib
+
+    from click.testing import CliRunner
+
+    from tracker.notifications import cli as outbox_cli
+
+    monkeypatch.setattr(outbox_cli, "with_app", lambda f: f)
+    mod = importlib.reload(outbox_cli)
+    try:
+        runner = CliRunner()
+        assert "外发队列为空" in runner.invoke(mod.outbox_cmd, []).output
+        app.config["SETTINGS"]["alerts"]["wecom_webhook"] = "http://127.0.0.1:9/x?key=secret"
+        publish(world.users["town_a1_editor"], Message("甲", public_text="甲", dedupe_key="k9"))
+        row = db.session.scalars(select(OutboxMessage)).one()
+        row.status, row.last_error, row.attempts = OutStatus.failed, "HTTP 404", 8
+        db.session.flush()
+        shown = runner.invoke(mod.outbox_cmd, [])
+        assert shown.exit_code == 0 and "wecom" in shown.output and "已放弃 1" in shown.output
+        assert "HTTP 404" in shown.output
+        again = runner.invoke(mod.outbox_cmd, ["--retry-failed"])
+        assert "已重新排队 1 条" in again.output and "待发送 1" in again.output
+        db.session.refresh(row)
+        assert row.status == OutStatus.pending and row.attempts == 0
+    finally:
+        app.config["SETTINGS"]["alerts"]["wecom_webhook"] = ""
+        importlib.reload(outbox_cli)

@@ -14,6 +14,7 @@ DOMAIN = Domain(
     "tracker.notifications",
     api=("api",),
     jobs="jobs",
+    commands="cli:commands",
     nav=(
         NavEntry(
             "notifications.inbox",
