@@ -10,7 +10,12 @@ The public functions other packages call:
   period, one SQL ``GROUP BY`` for any number of regions (the county dashboard);
 * :func:`overdue_stmt` / :func:`due_soon_stmt` — scoped selects of matters
   overdue or due soon;
-* :func:`register_matter` / :func:`record_event` — what the views and API use.
+* :func:`register_matter` / :func:`record_event` — what the views and API use
+  (``record_event`` takes a :mod:`tracker.matters.commands` step);
+* :class:`MatterFilter` / :func:`apply_filter` — search and filters of every list;
+* :func:`clocks` — the 限时办结 clock in words for a page of matters;
+* :func:`receipt_token` / :func:`matter_for_token` / :func:`public_progress` — the
+  受理回执 QR link and what the applicant sees.
 """
 
 from __future__ import annotations
@@ -53,11 +58,17 @@ from tracker.workdays import WorkCalendar
 
 __all__ = [
     "MatterError",
+    "MatterFilter",
     "MatterMeasures",
+    "apply_filter",
     "catalog_for",
+    "clocks",
     "due_soon_stmt",
+    "matter_for_token",
     "matter_measures",
     "overdue_stmt",
+    "public_progress",
+    "receipt_token",
     "record_event",
     "register_matter",
 ]
