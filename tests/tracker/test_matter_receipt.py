@@ -94,6 +94,7 @@ def test_no_rating_before_completion(world, db, client):
     db.session.commit()
     page = client.get(f"/matters/a/{token}")
     assert page.status_code == 200 and "提交评价" not in page.text
+    assert "已逾期" in page.text  # the clock, as the counter sees it
     assert client.post(f"/matters/a/{token}", data={"rating": "satisfied"}).status_code == 409
     assert matter.rating is None
 

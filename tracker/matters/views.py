@@ -716,6 +716,7 @@ def applicant_page(token: str) -> ResponseReturnValue:
             state="ok",
             m=matter,
             steps=services.public_progress(matter),
+            the_clock=services.clocks([matter], today, load_calendar())[matter.id],
             form=form,
             can_rate=can_rate,
             today=today,
