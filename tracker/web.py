@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from flask import Flask, abort, flash, redirect, request, url_for
+from flask import Flask, abort, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -151,6 +151,15 @@ def perform(
 def form_status(form: FlaskForm) -> int:
     """422 when the form carries errors (the page is shown again to fix them), else 200."""
     return 422 if form.errors else 200
+
+
+def paginate(stmt: Any) -> Any:
+    """One page of ``stmt`` (Flask-SQLAlchemy's ``db.paginate``): ``?page=`` of the request,
+    ``[tracker] per_page`` rows, page 1 for a bad page number. Render it with the
+    ``pager`` macro of ``_macros.html``, which keeps the request's filters in its links.
+    ``stmt`` selects one entity (the pagination yields scalars)."""
+    per_page = int(current_app.config["SETTINGS"]["tracker"]["per_page"])
+    return db.paginate(stmt, per_page=per_page, error_out=False)
 
 
 def back(default: str = "main.home") -> ResponseReturnValue:

@@ -1161,7 +1161,7 @@ class MatterFilter:
     due: str = ""
 
     def args(self) -> dict[str, Any]:
-        """The non-empty values, for links that keep the filter (pagination)."""
+        """The non-empty values (what the list is narrowed to)."""
         return {k: v for k, v in self.__dict__.items() if v not in (None, "")}
 
 

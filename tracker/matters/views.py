@@ -44,8 +44,8 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
+from tracker.formatting import labels
 from tracker.matters import commands, rules, services
-from tracker.matters import todo as _todo  # noqa: F401  (registers the home to-dos)
 from tracker.matters.models import (
     Channel,
     EventKind,
@@ -60,7 +60,7 @@ from tracker.matters.models import (
 from tracker.matters.rules import MatterError
 from tracker.models import CalendarOverride, Region, RegionLevel, User
 from tracker.scope import Scope, current_scope
-from tracker.web import form_error, form_status, submit
+from tracker.web import form_error, form_status, paginate, submit
 from tracker.workdays import package_covers
 
 
@@ -75,44 +75,16 @@ bp = Blueprint("matters", __name__, url_prefix="/matters", static_folder="static
 # -- template filters (labels of the domain's enums) ---------------------------------
 
 
-@bp.app_template_filter("matter_status")
-def _status_label(value: Any) -> str:
-    return rules.STATUS_LABELS.get(MatterStatus(value), str(value)) if value else ""
-
-
-@bp.app_template_filter("matter_event")
-def _event_label(value: Any) -> str:
-    return rules.EVENT_LABELS.get(EventKind(value), str(value)) if value else ""
-
-
-@bp.app_template_filter("matter_action")
-def _action_label(value: Any) -> str:
-    return rules.ACTION_LABELS.get(EventKind(value), str(value)) if value else ""
-
-
-@bp.app_template_filter("matter_rating")
-def _rating_label(value: Any) -> str:
-    return rules.RATING_LABELS.get(Rating(value), str(value)) if value else ""
-
-
-@bp.app_template_filter("rating_source")
-def _rating_source_label(value: Any) -> str:
-    return rules.RATING_SOURCE_LABELS.get(RatingSource(value), str(value)) if value else ""
-
-
-@bp.app_template_filter("matter_channel")
-def _channel_label(value: Any) -> str:
-    return rules.CHANNEL_LABELS.get(Channel(value), str(value)) if value else ""
-
-
-@bp.app_template_filter("matter_kind")
-def _kind_label(value: Any) -> str:
-    return rules.KIND_LABELS.get(MatterKind(value), str(value)) if value else ""
-
-
-@bp.app_template_filter("handling_level")
-def _level_label(value: Any) -> str:
-    return rules.LEVEL_LABELS.get(HandlingLevel(value), str(value)) if value else ""
+FILTERS = {
+    "matter_status": labels(rules.STATUS_LABELS, MatterStatus),
+    "matter_event": labels(rules.EVENT_LABELS, EventKind),
+    "matter_action": labels(rules.ACTION_LABELS, EventKind),
+    "matter_rating": labels(rules.RATING_LABELS, Rating),
+    "rating_source": labels(rules.RATING_SOURCE_LABELS, RatingSource),
+    "matter_channel": labels(rules.CHANNEL_LABELS, Channel),
+    "matter_kind": labels(rules.KIND_LABELS, MatterKind),
+    "handling_level": labels(rules.LEVEL_LABELS, HandlingLevel),
+}
 
 
 # -- forms ----------------------------------------------------------------------------
@@ -284,11 +256,6 @@ def _villages(scope: Scope) -> list[Region]:
     )
 
 
-def _page(stmt: Any) -> Any:
-    per_page = int(current_app.config["SETTINGS"]["tracker"]["per_page"])
-    return db.paginate(stmt, per_page=per_page, error_out=False)
-
-
 def _catalog_regions(scope: Scope) -> list[Region]:
     """Counties (and the city) whose catalog this admin may edit."""
     return list(
@@ -427,7 +394,7 @@ def index() -> ResponseReturnValue:
     stmt = services.apply_filter(
         stmt, matter_filter, personal=scope.can_write, today=today, calendar=calendar
     )
-    page = _page(stmt)
+    page = paginate(stmt)
     counts = {
         "overdue": db.session.scalar(
             select(func.count()).select_from(services.overdue_stmt(scope, today).subquery())
@@ -448,8 +415,6 @@ def index() -> ResponseReturnValue:
         counts=counts,
         filter_form=filter_form,
         clocks=services.clocks(page.items, today, calendar),
-        # ``status`` always travels: an empty one means "any" (not the default of 我的事项).
-        filter_args={"view": view, **matter_filter.args(), "status": matter_filter.status},
         filtered=bool(matter_filter.args()),
         today=today,
         full=scope.can_write,

@@ -27,13 +27,13 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
 from tracker.meetings import excel, rules, services
-from tracker.meetings import todo as _todo  # noqa: F401  (registers the home to-do provider)
 from tracker.meetings.forms import (
     AttachmentForm,
     DeleteForm,
@@ -55,7 +55,7 @@ from tracker.meetings.services import TZ, MeetingError, MeetingInput, local_date
 from tracker.models import Branch, PartyGroup, Region, RegionLevel, utcnow
 from tracker.models.regions import in_subtree
 from tracker.scope import current_scope
-from tracker.web import form_error, perform, submit
+from tracker.web import form_error, paginate, perform, submit
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
@@ -84,12 +84,6 @@ def _trail(region: Region, *extra: tuple[str, str | None]) -> list[tuple[str, st
     return trail + list(extra)
 
 
-@bp.app_template_filter("kind_name")
-def kind_name_filter(code: str) -> str:
-    return services.kind_name(code)
-
-
-@bp.app_template_filter("iso_local")
 def iso_local(value: str) -> str:
     """A snapshot's UTC ISO time shown in local time (YYYY-MM-DD HH:MM)."""
     try:
@@ -99,9 +93,15 @@ def iso_local(value: str) -> str:
     return parsed.astimezone(TZ).strftime("%Y-%m-%d %H:%M")
 
 
-@bp.app_template_filter("obligation_label")
 def obligation_label(status: str) -> str:
     return STATUS_LABELS.get(status, status)
+
+
+FILTERS = {
+    "kind_name": services.kind_name,
+    "iso_local": iso_local,
+    "obligation_label": obligation_label,
+}
 
 
 # ---------------------------------------------------------------------------
@@ -116,33 +116,27 @@ def index() -> ResponseReturnValue:
     node = scope.get_or_404(Region, request.args.get("region_id", type=int) or scope.region_id)
     if node.level == RegionLevel.village:
         return redirect(url_for("meetings.ledger", region_id=node.id))
-    per_page = current_app.config["SETTINGS"]["tracker"]["per_page"]
-    page = max(request.args.get("page", 1, type=int), 1)
-    stmt = (
-        select(Branch, Region)
-        .join(Region, Region.id == Branch.region_id)
+    page = paginate(
+        select(Branch)
+        .join(Branch.region)
+        .options(contains_eager(Branch.region))
         .where(in_subtree(node.path))
         .order_by(Region.path)
     )
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
     today = _today()
     month = rules.Period.containing(today, "month")
     year = rules.Period.of_year(today.year)
-    ids = [b.id for b, _ in rows]
+    ids = [b.id for b in page.items]
     month_sum = summaries(obligations_for_branches(ids, month, today))
     year_sum = summaries(obligations_for_branches(ids, year, today))
-    pages = max((total + per_page - 1) // per_page, 1)
     return render_template(
         "meetings/index.html",
         node=node,
-        rows=rows,
         month=month,
         year=year,
         month_sum=month_sum,
         year_sum=year_sum,
         page=page,
-        pages=pages,
         trail=_trail(node)[:-1] + [(node.name, None)]
         if node.id != scope.region_id
         else [("三会一课", None)],
@@ -351,7 +345,7 @@ def edit(meeting_id: int) -> ResponseReturnValue:
     meeting = _meeting(meeting_id)
     scope = current_scope()
     scope.require_write(meeting.region_id)
-    region, branch = current_scope().get_village_branch(meeting.region_id)
+    region, branch = scope.get_village_branch(meeting.region_id)
     if meeting.deleted_at is not None:
         flash("该记录已删除，不能修改。", "warning")
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
