@@ -110,13 +110,15 @@ def submit(
     *,
     default: str | None = None,
     aliases: Mapping[str, str] | None = None,
+    on_error: Callable[[DomainError], None] | None = None,
 ) -> Done[T] | None:
     """Validate ``form`` and, if it is valid, run ``action``.
 
     Returns :class:`Done` on success (the boundary commits when the view
     answers with a redirect); ``None`` when the form was not submitted, was
     invalid, or the operation raised a :class:`DomainError` — then the session
-    is rolled back and the message sits beside its field (:func:`form_error`).
+    is rolled back and the message sits beside its field (:func:`form_error`, or
+    ``on_error(exc)`` for a page that shows some errors outside the form's fields).
     """
     if not form.validate_on_submit():
         return None
@@ -124,7 +126,10 @@ def submit(
         return Done(action())
     except DomainError as exc:
         db.session.rollback()
-        form_error(form, exc, default, aliases)
+        if on_error is not None:
+            on_error(exc)
+        else:
+            form_error(form, exc, default, aliases)
         return None
 
 

@@ -43,6 +43,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from tracker.calendar_service import load_calendar
+from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.formatting import labels
 from tracker.matters import commands, rules, services
@@ -539,11 +540,10 @@ def add_event(matter_id: int) -> ResponseReturnValue:
     if kind not in commands.COMMANDS:  # 受理 happens at registration, not as a step
         abort(400)
     form = _event_form(matter, kind.value)
-    if not form.validate_on_submit():
-        return _render_detail(matter, form, kind.value, 422)
     # The form holds every action's fields; the step takes only its own.
     names = commands.field_names(commands.COMMANDS[kind])
-    try:
+
+    def record() -> tuple[Any, bool]:
         given: dict[str, Any] = {
             "at": services.parse_local_datetime(form.at.data) if form.at.data else None,
             "client_token": form.client_token.data or None,
@@ -560,15 +560,18 @@ def add_event(matter_id: int) -> ResponseReturnValue:
             "source": RatingSource(form.source.data or RatingSource.paper_slip.value),
         }
         command = commands.build(kind, **{k: v for k, v in given.items() if k in names})
-        _, created = services.record_event(matter, command, _me(), calendar=load_calendar())
-    except MatterError as exc:
-        db.session.rollback()
-        matter = scope.get_or_404(ServiceMatter, matter_id)
+        return services.record_event(matter, command, _me(), calendar=load_calendar())
+
+    def refused(exc: DomainError) -> None:
         if exc.field and hasattr(form, exc.field):
             form_error(form, exc)
         else:  # a refused transition: the action may not even be offered any more
-            flash(str(exc), "danger")
+            flash(exc.message, "danger")
+
+    done = submit(form, record, on_error=refused)
+    if done is None:
         return _render_detail(matter, form, kind.value, 422)
+    _, created = done.value
     if created:
         flash(f"已登记：{rules.EVENT_LABELS[kind]}。", "success")
     return redirect(url_for("matters.detail", matter_id=matter.id))

@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
 from tracker.calendar_service import load_calendar
+from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.meetings import excel, rules, services
 from tracker.meetings.forms import (
@@ -251,7 +252,7 @@ def _input_from_form(form: MeetingForm) -> MeetingInput:
     )
 
 
-def _put_error(form: MeetingForm, exc: MeetingError, errors: dict[str, str]) -> None:
+def _put_error(form: MeetingForm, exc: DomainError, errors: dict[str, str]) -> None:
     """Beside the form field it names; else in ``errors`` (attendance rows, the whole form)."""
     if exc.field and hasattr(getattr(form, exc.field, None), "errors"):
         form_error(form, exc)
@@ -372,28 +373,23 @@ def edit(meeting_id: int) -> ResponseReturnValue:
     else:
         present = {int(v) for v in request.form.getlist("present") if v.isdigit()}
         reasons = {k: v for k, v in request.form.items() if k.startswith("reason_")}
-    if form.validate_on_submit():
-        data = _input_from_form(form)
-        try:
-            raw_version = (form.version.data or "").strip()
-            version = int(raw_version) if raw_version.isdigit() else None
-            services.update_meeting(
-                meeting,
-                data,
-                current_user.id,
-                load_calendar(),
-                expected_version=version,
-                is_admin=scope.is_admin,
-                reason=form.reason.data or "",
-            )
-            _save_attachments(meeting)
-        except MeetingError as exc:
-            db.session.rollback()
-            meeting = _meeting(meeting_id)
-            _put_error(form, exc, errors)
-        else:
-            flash(f"已保存为第 {meeting.version} 版。", "success")
-            return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+
+    def save() -> None:
+        raw_version = (form.version.data or "").strip()
+        services.update_meeting(
+            meeting,
+            _input_from_form(form),
+            current_user.id,
+            load_calendar(),
+            expected_version=int(raw_version) if raw_version.isdigit() else None,
+            is_admin=scope.is_admin,
+            reason=form.reason.data or "",
+        )
+        _save_attachments(meeting)
+
+    if submit(form, save, on_error=lambda exc: _put_error(form, exc, errors)) is not None:
+        flash(f"已保存为第 {meeting.version} 版。", "success")
+        return redirect(url_for("meetings.detail", meeting_id=meeting.id))
     return render_template(
         "meetings/form.html",
         form=form,
