@@ -59,18 +59,16 @@ def hook() -> Iterator[Any]:
 @pytest.fixture
 def channels(app: Any, hook: Any) -> Iterator[str]:
     base = f"http://127.0.0.1:{hook.server_port}"
-    cfg = app.config["SETTINGS"]["alerts"]
-    saved = dict(cfg)
-    cfg.update(
-        webhook_url=f"{base}/generic",
-        dingtalk_webhook=f"{base}/dingtalk",
-        wecom_webhook=f"{base}/wecom",
-    )
+    cfg = app.config["SETTINGS"].alerts
+    saved = cfg.model_dump()
+    cfg.webhook_url = f"{base}/generic"
+    cfg.dingtalk_webhook = f"{base}/dingtalk"
+    cfg.wecom_webhook = f"{base}/wecom"
     try:
         yield base
     finally:
-        cfg.clear()
-        cfg.update(saved)
+        for key, value in saved.items():
+            setattr(cfg, key, value)
 
 
 class _Smtp(socketserver.StreamRequestHandler):
@@ -109,15 +107,15 @@ def smtp(app: Any) -> Iterator[Any]:
     server.messages = []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    cfg = app.config["SETTINGS"]["alerts"]
-    saved = dict(cfg)
-    cfg.update(
-        smtp_host="127.0.0.1", smtp_port=server.server_address[1], smtp_from="tracker@example.cn"
-    )
+    cfg = app.config["SETTINGS"].alerts
+    saved = cfg.model_dump()
+    cfg.smtp_host = "127.0.0.1"
+    cfg.smtp_port = server.server_address[1]
+    cfg.smtp_from = "tracker@example.cn"
     try:
         yield server
     finally:
-        cfg.clear()
-        cfg.update(saved)
+        for key, value in saved.items():
+            setattr(cfg, key, value)
         server.shutdown()
         server.server_close()

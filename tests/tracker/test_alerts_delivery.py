@@ -65,7 +65,8 @@ def test_down_alert_reaches_webhook_dingtalk_and_wecom_and_the_inbox(
 def test_failed_delivery_is_retried_with_backoff(client, world, db, channels, hook, app):
     s = make_setup(world)
     db.session.commit()
-    app.config["SETTINGS"]["alerts"].update(dingtalk_webhook="", wecom_webhook="")
+    app.config["SETTINGS"].alerts.dingtalk_webhook = ""
+    app.config["SETTINGS"].alerts.wecom_webhook = ""
     post_reports(client, s.token, [st(s.cam1, "0", "down", "no_video")])
     hook.fail_first = 1
     assert delivery.deliver_due() == (0, 1)

@@ -117,11 +117,11 @@ def test_unknown_renewed_and_expired_links_do_not_open(world, db, client, login)
 
 
 def test_the_public_pages_are_rate_limited_per_address(world, db, client, app):
-    app.config["SETTINGS"]["matters"]["public_requests_per_10_minutes"] = 3
+    app.config["SETTINGS"].matters.public_requests_per_10_minutes = 3
     try:
         codes = [client.get("/matters/a/guess-" + str(i)).status_code for i in range(5)]
     finally:
-        app.config["SETTINGS"]["matters"]["public_requests_per_10_minutes"] = 30
+        app.config["SETTINGS"].matters.public_requests_per_10_minutes = 30
     assert codes == [404, 404, 404, 429, 429]
 
 

@@ -109,7 +109,7 @@ def test_pagination_keeps_the_filter(world, db, login, app):
         register(world, matter_type=t, applicant_name=f"张{i}", applicant_phone=f"1380000000{i}")
     register(world, matter_type=t, applicant_name="李四", applicant_phone="13900009999")
     db.session.commit()
-    app.config["SETTINGS"]["tracker"]["per_page"] = 2
+    app.config["SETTINGS"].tracker.per_page = 2
     try:
         client = login(world.users["village_a1a_editor"])
         page = client.get("/matters/?view=all&q=张&status=open").text
@@ -119,7 +119,7 @@ def test_pagination_keeps_the_filter(world, db, login, app):
         second = client.get(links[0].replace("&amp;", "&")).text
         assert listed(second) and all("李四" not in s for s in listed(second))
     finally:
-        app.config["SETTINGS"]["tracker"]["per_page"] = 50
+        app.config["SETTINGS"].tracker.per_page = 50
 
 
 def test_the_api_searches_the_same_way(world, db, client):

@@ -77,7 +77,8 @@ def test_a_due_soon_reminder_never_reaches_the_group_robots(world, db, channels,
 def test_a_robot_errcode_in_a_200_answer_is_a_failure_and_is_retried(
     world, db, channels, hook, app
 ):
-    app.config["SETTINGS"]["alerts"].update(webhook_url="", wecom_webhook="")
+    app.config["SETTINGS"].alerts.webhook_url = ""
+    app.config["SETTINGS"].alerts.wecom_webhook = ""
     hook.answers["/dingtalk"] = json.dumps({"errcode": 130101, "errmsg": "send too fast"}).encode()
     publish(world.users["town_a1_editor"], Message("甲", public_text="甲", dedupe_key="k1"))
     assert delivery.deliver_due() == (0, 1)
@@ -90,7 +91,7 @@ def test_a_robot_errcode_in_a_200_answer_is_a_failure_and_is_retried(
 
 
 def test_a_permanent_refusal_gives_up_at_once(world, db, channels, hook, app):
-    app.config["SETTINGS"]["alerts"].update(webhook_url="")
+    app.config["SETTINGS"].alerts.webhook_url = ""
     hook.answers["/dingtalk"] = b'{"errcode": 310000, "errmsg": "keywords not in content"}'
     hook.answers["/wecom"] = b"<html>not json</html>"
     publish(world.users["town_a1_editor"], Message("甲", public_text="甲", dedupe_key="k2"))
@@ -102,9 +103,7 @@ def test_a_permanent_refusal_gives_up_at_once(world, db, channels, hook, app):
 
 
 def test_attempts_back_off_and_stop_after_the_last_one(world, db, app):
-    app.config["SETTINGS"]["alerts"]["dingtalk_webhook"] = (
-        "http://127.0.0.1:9/robot?access_token=secret"
-    )
+    app.config["SETTINGS"].alerts.dingtalk_webhook = "http://127.0.0.1:9/robot?access_token=secret"
     try:
         publish(world.users["town_a1_editor"], Message("甲", public_text="甲", dedupe_key="k3"))
         row = db.session.scalars(select(OutboxMessage)).one()
@@ -119,7 +118,7 @@ def test_attempts_back_off_and_stop_after_the_last_one(world, db, app):
         assert "secret" not in (row.last_error or "") and "127.0.0.1" not in (row.last_error or "")
         assert delivery.deliver_due(now=now + timedelta(days=1)) == (0, 0)
     finally:
-        app.config["SETTINGS"]["alerts"]["dingtalk_webhook"] = ""
+        app.config["SETTINGS"].alerts.dingtalk_webhook = ""
 
 
 def test_a_message_without_public_text_stays_off_robots_but_is_mailed(world, db, channels, smtp):
@@ -144,7 +143,7 @@ def test_the_outbox_command_shows_states_and_requeues_the_given_up(world, db, ap
     try:
         runner = CliRunner()
         assert "外发队列为空" in runner.invoke(mod.outbox_cmd, []).output
-        app.config["SETTINGS"]["alerts"]["wecom_webhook"] = "http://127.0.0.1:9/x?key=secret"
+        app.config["SETTINGS"].alerts.wecom_webhook = "http://127.0.0.1:9/x?key=secret"
         publish(world.users["town_a1_editor"], Message("甲", public_text="甲", dedupe_key="k9"))
         row = db.session.scalars(select(OutboxMessage)).one()
         row.status, row.last_error, row.attempts = OutStatus.failed, "HTTP 404", 8
@@ -157,5 +156,5 @@ def test_the_outbox_command_shows_states_and_requeues_the_given_up(world, db, ap
         db.session.refresh(row)
         assert row.status == OutStatus.pending and row.attempts == 0
     finally:
-        app.config["SETTINGS"]["alerts"]["wecom_webhook"] = ""
+        app.config["SETTINGS"].alerts.wecom_webhook = ""
         importlib.reload(outbox_cli)

@@ -26,9 +26,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 
+from tracker import clock
+from tracker.config import current_settings
 from tracker.extensions import db
 from tracker.halls import rules
 from tracker.halls.models import (
@@ -61,7 +62,7 @@ def cause_label(cause: str | None) -> str:
 
 
 def _local(value: datetime | None) -> str:
-    return "" if value is None else value.astimezone(rules.SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    return "" if value is None else value.astimezone(clock.zone()).strftime("%Y-%m-%d %H:%M")
 
 
 def _ancestor(region: Region, level: RegionLevel) -> Region:
@@ -149,7 +150,7 @@ def on_state_changes(camera_ids: Sequence[int]) -> list[HallAlert]:
 
 def _group_by_station(new_downs: list[HallAlert]) -> list[HallAlert]:
     """Fold a station's simultaneous downs into one summary alert (no alert storm)."""
-    threshold = int(current_app.config["SETTINGS"]["cameras"]["station_outage_min_cameras"])
+    threshold = int(current_settings().cameras.station_outage_min_cameras)
     by_station: dict[int, list[HallAlert]] = defaultdict(list)
     for a in new_downs:
         if a.station_id:
@@ -239,10 +240,10 @@ def _maybe_close_station(station_id: int) -> HallAlert | None:
 def escalate(now: datetime | None = None) -> list[HallAlert]:
     """Escalate to the county every hall dark for N opening hours (once per outage)."""
     from tracker.calendar_service import load_calendar
-    from tracker.halls.services import hall_hours, opening_windows, to_local_date
+    from tracker.halls.services import hall_hours, opening_windows
 
     now = now or utcnow()
-    hours = int(current_app.config["SETTINGS"]["cameras"]["escalate_after_open_hours"])
+    hours = int(current_settings().cameras.escalate_after_open_hours)
     open_alerts = db.session.scalars(
         select(HallAlert).where(HallAlert.kind == AlertKind.down, HallAlert.open.is_(True))
     ).all()
@@ -261,7 +262,7 @@ def escalate(now: datetime | None = None) -> list[HallAlert]:
             continue  # not every camera is dark
         dark_since = max(a.outage_start or now for a in alerts)
         windows = opening_windows(
-            hall_hours(hall, to_local_date(dark_since), to_local_date(now), cal), until=now
+            hall_hours(hall, clock.local_date(dark_since), clock.local_date(now), cal), until=now
         )
         dark_open_s = rules.seconds_of(
             rules.intersect(

@@ -26,16 +26,17 @@ import io
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import Select, and_, case, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from tracker import clock
+from tracker.config import current_settings
 from tracker.extensions import db
-from tracker.formatting import local_tz, mask_id_number, mask_phone
+from tracker.formatting import mask_id_number, mask_phone
 from tracker.matters import commands, rules
 from tracker.matters.models import (
     Channel,
@@ -80,22 +81,8 @@ FUTURE_TOLERANCE = timedelta(minutes=10)
 # -- time helpers ----------------------------------------------------------------
 
 
-def local_date(value: datetime) -> date:
-    """The Asia/Shanghai (configured zone) date of a stored UTC time."""
-    return value.astimezone(local_tz()).date()
-
-
-def local_today() -> date:
-    return local_date(utcnow())
-
-
-def local_start(day: date) -> datetime:
-    """Midnight of ``day`` in the configured zone, as an aware datetime."""
-    return datetime.combine(day, time.min, tzinfo=local_tz())
-
-
 def callback_working_days() -> int:
-    return int(current_app.config["SETTINGS"]["calendar"]["callback_working_days"])
+    return int(current_settings().calendar.callback_working_days)
 
 
 # -- catalog (事项清单) -------------------------------------------------------------
@@ -459,7 +446,7 @@ def register_matter(
     notice = (one_time_notice or "").strip() or None
     if missing and not notice:
         raise MatterError("材料不齐时请记录一次性告知的内容", "one_time_notice")
-    received_on = local_date(received_at)
+    received_on = clock.local_date(received_at)
     matter = ServiceMatter(
         region_id=village.id,
         serial_no=_next_serial(village, received_on.year),
@@ -560,7 +547,9 @@ def _pauses(
     matter: ServiceMatter, events: Sequence[MatterEvent] | None = None
 ) -> list[rules.Pause]:
     timeline = matter.events if events is None else events
-    return rules.pauses_from(((e.kind, local_date(e.at)) for e in timeline), matter.received_on)
+    return rules.pauses_from(
+        ((e.kind, clock.local_date(e.at)) for e in timeline), matter.received_on
+    )
 
 
 def clocks(
@@ -699,7 +688,7 @@ def _record(
         raise MatterError("时间不能晚于现在", "at")
     last = max((e.at for e in matter.events), default=matter.received_at)
     if at < last:
-        at_text = last.astimezone(local_tz()).strftime("%Y-%m-%d %H:%M")
+        at_text = last.astimezone(clock.zone()).strftime("%Y-%m-%d %H:%M")
         raise MatterError(f"时间不能早于上一环节（{at_text}）", "at")
     kind = command.kind
     if actor is None and not (
@@ -712,7 +701,7 @@ def _record(
     event = _add_event(matter, kind, actor, at, client_token=command.client_token, **fields)
     _recompute(matter, calendar)
     if kind == EventKind.completed:
-        day = local_date(at)
+        day = clock.local_date(at)
         matter.on_time = matter.due_on is not None and day <= matter.due_on
         matter.working_days_used = rules.working_days_taken(
             calendar, matter.received_on, day, _pauses(matter)
@@ -745,7 +734,7 @@ class _Step:
 
     @property
     def day(self) -> date:
-        return local_date(self.at)
+        return clock.local_date(self.at)
 
 
 def _optional(value: str | None) -> str | None:
@@ -908,6 +897,8 @@ def _receipt_secret(matter: ServiceMatter) -> str:
     the database holds only its SHA-256 (a leaked table opens no applicant's page).
     """
     assert matter.receipt_nonce is not None
+    from flask import current_app
+
     key = str(current_app.config["SECRET_KEY"]).encode()
     digest = hmac.new(key, f"receipt:{matter.id}:{matter.receipt_nonce}".encode(), "sha256")
     return base64.urlsafe_b64encode(digest.digest()[:24]).decode()
@@ -945,7 +936,7 @@ def receipt_link_open(matter: ServiceMatter, today: date) -> bool:
     """Open matters keep their link; a completed one for ``[matters] receipt_link_days``."""
     if matter.completed_on is None:
         return matter.status in rules.OPEN_STATUSES
-    days = int(current_app.config["SETTINGS"]["matters"]["receipt_link_days"])
+    days = current_settings().matters.receipt_link_days
     return today <= matter.completed_on + timedelta(days=days)
 
 
@@ -956,7 +947,7 @@ def public_rate_limited(ip: str, now: datetime | None = None) -> bool:
     than a day are removed as it goes.
     """
     now = now or utcnow()
-    limit = int(current_app.config["SETTINGS"]["matters"]["public_requests_per_10_minutes"])
+    limit = current_settings().matters.public_requests_per_10_minutes
     ip = (ip or "?")[:45]
     recent = db.session.scalar(
         select(func.count(PublicPageHit.id)).where(
@@ -1015,7 +1006,7 @@ def public_progress(matter: ServiceMatter) -> list[PublicStep]:
             detail = f"延期 {e.days} 个工作日"
         elif e.kind == EventKind.rated and e.rating:
             detail = rules.RATING_LABELS[e.rating]
-        out.append(PublicStep(label, local_date(e.at), _office(matter, e), detail))
+        out.append(PublicStep(label, clock.local_date(e.at), _office(matter, e), detail))
     return out
 
 
@@ -1362,7 +1353,7 @@ def matter_measures(
     Returns ``{region_id: MatterMeasures}``; a node with no matter in the period
     is absent — use ``result.get(rid) or MatterMeasures(rid)``.
     """
-    today = today or local_today()
+    today = today or clock.today()
     sm = ServiceMatter
     village = aliased(Region)
     open_statuses = list(rules.OPEN_STATUSES)
@@ -1439,7 +1430,7 @@ REGISTER_COLUMNS = [
 
 def register_rows(matters: Sequence[ServiceMatter], full: bool, today: date) -> list[list[str]]:
     """The rows of the paper 登记簿 (print view and Excel export share them)."""
-    tz = local_tz()
+    tz = clock.zone()
     rows = []
     for m in matters:
         referral = "；".join(
@@ -1525,5 +1516,5 @@ def parse_local_datetime(value: str | None) -> datetime | None:
     except ValueError as exc:
         raise MatterError("时间格式应为 YYYY-MM-DD HH:MM", "received_at") from exc
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=local_tz())
+        parsed = parsed.replace(tzinfo=clock.zone())
     return parsed.astimezone(UTC)

@@ -20,9 +20,9 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 
+from tracker.config import AlertsSettings, current_settings
 from tracker.extensions import db
 from tracker.models import utcnow
 from tracker.notifications.models import OutboxMessage, OutChannel, OutStatus
@@ -81,16 +81,14 @@ def _post(url: str, payload: dict[str, Any], robot: bool) -> None:
             raise DeliveryError(f"errcode {code}: {errmsg}", permanent=code in PERMANENT_ERRCODES)
 
 
-def _send_email(row: OutboxMessage, cfg: dict[str, Any]) -> None:
+def _send_email(row: OutboxMessage, cfg: AlertsSettings) -> None:
     msg = EmailMessage()
     msg["Subject"] = row.subject
-    msg["From"] = cfg.get("smtp_from") or "tracker@localhost"
+    msg["From"] = cfg.smtp_from or "tracker@localhost"
     msg["To"] = row.target
     msg.set_content(row.text)
     try:
-        with smtplib.SMTP(
-            cfg["smtp_host"], int(cfg.get("smtp_port") or 25), timeout=TIMEOUT_S
-        ) as smtp:
+        with smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=TIMEOUT_S) as smtp:
             smtp.send_message(msg)
     except smtplib.SMTPRecipientsRefused as exc:
         raise DeliveryError("SMTPRecipientsRefused", permanent=True) from exc
@@ -98,14 +96,14 @@ def _send_email(row: OutboxMessage, cfg: dict[str, Any]) -> None:
         raise DeliveryError(f"{type(exc).__name__}: {str(exc)[:200]}") from exc
 
 
-def send(row: OutboxMessage, cfg: dict[str, Any]) -> None:
+def send(row: OutboxMessage, cfg: AlertsSettings) -> None:
     """One attempt at one outbox row; raises :class:`DeliveryError` on failure."""
     if row.channel == OutChannel.email:
-        if not cfg.get("smtp_host"):
+        if not cfg.smtp_host:
             raise DeliveryError("smtp_host 未配置", permanent=True)
         _send_email(row, cfg)
         return
-    url = cfg.get(SHARED_CHANNELS[row.channel])
+    url = getattr(cfg, SHARED_CHANNELS[row.channel])
     if not url:
         raise DeliveryError(f"{SHARED_CHANNELS[row.channel]} 未配置", permanent=True)
     if row.channel == OutChannel.webhook:
@@ -125,7 +123,7 @@ def send(row: OutboxMessage, cfg: dict[str, Any]) -> None:
 def deliver_due(now: datetime | None = None, limit: int = 200) -> tuple[int, int]:
     """Send the outbox rows that are due; returns ``(sent, failed attempts)``."""
     now = now or utcnow()
-    cfg: dict[str, Any] = current_app.config["SETTINGS"]["alerts"]
+    cfg = current_settings().alerts
     rows = db.session.scalars(
         select(OutboxMessage)
         .where(OutboxMessage.status == OutStatus.pending, OutboxMessage.next_attempt_at <= now)

@@ -37,9 +37,9 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import func, select, update
 
+from tracker.config import current_settings
 from tracker.extensions import db
 from tracker.models import Region, Role, User, utcnow
 from tracker.notifications.models import Notification, OutboxMessage, OutChannel
@@ -65,11 +65,6 @@ def _resolve(recipients: Recipients, roles: Collection[Role] | None) -> list[Use
     if roles:
         stmt = stmt.where(User.role.in_(list(roles)))
     return list(db.session.scalars(stmt.order_by(User.id)))
-
-
-def _alerts_config() -> dict[str, Any]:
-    alerts: dict[str, Any] = current_app.config.get("SETTINGS", {}).get("alerts", {})
-    return alerts
 
 
 # [alerts] key of each shared (one post per message) channel.
@@ -116,17 +111,17 @@ def publish(
         roles=roles,
         dedupe_key=message.dedupe_key,
     )
-    cfg = _alerts_config()
+    cfg = current_settings().alerts
     # Without a key the message is new by definition (its copies still go out once each).
     key = message.dedupe_key or f"once:{uuid.uuid4().hex}"
     rows: list[tuple[OutChannel, str, str]] = []
-    if cfg.get("smtp_host"):
+    if cfg.smtp_host:
         text = f"{message.body}\n\n{message.url}".strip()
         for address in dict.fromkeys(n.user.email for n in notes if n.user.email):
             rows.append((OutChannel.email, address, text))
     if message.public_text is not None:
         for channel, cfg_key in SHARED_CHANNELS.items():
-            if cfg.get(cfg_key):
+            if getattr(cfg, cfg_key):
                 rows.append((channel, "", message.public_text))
     if rows:
         _enqueue(rows, message, key)
