@@ -11,10 +11,17 @@ Why these measures:
   a dead sensor is dark *and* flat; a dark but lit hall at night still has contrast.
 * sharpness = variance of the 4-neighbour Laplacian (at half resolution, so sensor
   noise does not pass for detail): a defocused or smeared lens loses high frequencies.
-* motion = the largest mean absolute difference between consecutive frames of
-  the window. A frozen MJPEG repeats identical bytes (difference exactly 0); a
-  frozen H.264 encoder repeats skip blocks (a few tenths of a grey level at most);
-  a quiet, empty hall still shows sensor noise above the per-camera ``frozen_diff``.
+* motion = the largest mean absolute difference between consecutive analysed
+  frames of the window — key frames only for H.264/H.265 (the probe decodes
+  nothing else), every few frames for MJPEG. A frozen MJPEG repeats identical
+  bytes (exactly 0); a frozen encoder re-quantises the same still input into
+  I-frames that differ by ≤ 0.05 grey levels (measured: 0.0–0.046 H.264 and
+  H.265, 0.006–0.022 on real NVRs), while a quiet, empty hall on a low-bitrate
+  main stream differs by 0.09–0.61 between consecutive frames and ~0.9 between
+  I-frames (sensor noise re-encoded). The threshold therefore sits at
+  :data:`FROZEN_DIFF_CAP` (0.15) at most, whatever larger ``frozen_diff`` a
+  camera carries, and adapts down to a quarter of the camera's own usual
+  motion, so a hall that is always still never reads as frozen.
   Stream timestamps that do not advance are a second, independent sign of a freeze.
 """
 
@@ -44,7 +51,7 @@ class Thresholds:
     black_brightness: float = 20.0
     black_contrast: float = 8.0
     blur_sharpness: float = 15.0
-    frozen_diff: float = 0.5
+    frozen_diff: float = 0.15
     frozen_window_s: float = 2.0
 
     @classmethod
@@ -170,19 +177,47 @@ def is_black(m: PictureMeasurements, t: Thresholds) -> bool:
     return (flat and m.brightness < t.black_brightness) or m.contrast < t.black_contrast / 2
 
 
-def is_frozen(m: PictureMeasurements, t: Thresholds) -> bool:
+FROZEN_DIFF_CAP = 0.15
+"""Largest frozen threshold in grey levels: 3× a frozen encoder's worst, below a quiet hall's least."""
+
+BASELINE_SHARE = 0.25
+"""A camera is frozen below this share of its own usual motion (its adaptive baseline)."""
+
+
+def frozen_threshold(t: Thresholds, baseline: float | None = None) -> float:
+    """The frozen threshold for one camera: ``frozen_diff`` capped, lowered by a still baseline."""
+    threshold = min(t.frozen_diff, FROZEN_DIFF_CAP)
+    if baseline is not None and baseline > 0:
+        threshold = min(threshold, BASELINE_SHARE * baseline)
+    return threshold
+
+
+def update_baseline(baseline: float | None, motion: float, weight: float = 0.2) -> float:
+    """The camera's usual motion, an exponential average over its live checks.
+
+    Only online checks feed it (a frozen picture must not teach the monitor that
+    frozen is normal); a single very busy check moves it by at most ``weight``.
+    """
+    if baseline is None or baseline <= 0:
+        return motion
+    return (1 - weight) * baseline + weight * motion
+
+
+def is_frozen(m: PictureMeasurements, t: Thresholds, threshold: float | None = None) -> bool:
     """The picture did not change across the window.
 
-    Two signals, either suffices: consecutive frames differ by no more than the
-    camera's ``frozen_diff`` (an exact repeat is 0; a still, live hall shows sensor
-    noise above it), or the stream timestamps did not advance while the picture
-    stayed within twice that difference. A single frame cannot prove a freeze.
+    Two signals, either suffices: the analysed frames differ by no more than the
+    threshold (:func:`frozen_threshold`; an exact repeat is 0; a still, live hall
+    shows re-encoded sensor noise above it), or the stream timestamps did not
+    advance while the picture stayed within twice that difference. A single
+    frame cannot prove a freeze.
     """
+    limit = frozen_threshold(t) if threshold is None else threshold
     if m.motion is None:
         return False
-    if m.motion <= t.frozen_diff:
+    if m.motion <= limit:
         return True
-    return m.pts_advancing is False and m.motion <= 2 * t.frozen_diff
+    return m.pts_advancing is False and m.motion <= 2 * limit
 
 
 def is_blurred(m: PictureMeasurements, t: Thresholds) -> bool:
@@ -203,11 +238,11 @@ def frozen_across_checks(previous: Frame | None, current: Frame, t: Thresholds) 
     return mean_abs_diff(previous, current)
 
 
-def picture_verdict(m: PictureMeasurements, t: Thresholds) -> str:
+def picture_verdict(m: PictureMeasurements, t: Thresholds, threshold: float | None = None) -> str:
     """``online`` or the picture problem, most telling first: black, frozen, blurred."""
     if is_black(m, t):
         return "black"
-    if is_frozen(m, t):
+    if is_frozen(m, t, threshold):
         return "frozen"
     if is_blurred(m, t):
         return "blurred"

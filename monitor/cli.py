@@ -52,11 +52,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     """``monitor check URL``: one probe with the hard bound, verdict and measurements."""
     from monitor.analysis import Thresholds
     from monitor.probe import ProbePool, ProbeRequest
+    from monitor.redact import StreamUrlError, parse_stream_url
 
     if args.timeout <= 0 or (args.window is not None and args.window < 0):
         print(
             "monitor check: --timeout must be positive and --window not negative", file=sys.stderr
         )
+        return EXIT_USAGE
+    try:
+        secrets = parse_stream_url(args.url).secrets
+    except StreamUrlError as exc:
+        print(f"monitor check: 地址无法使用（unusable URL）：{exc}", file=sys.stderr)
         return EXIT_USAGE
     req = ProbeRequest(
         url=args.url,
@@ -71,7 +77,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.snapshot and result.snapshot:
         Path(args.snapshot).write_bytes(result.snapshot)
     out: dict[str, Any] = {
-        "url": redact(args.url),
+        "url": redact(args.url, secrets),
         "verdict": result.verdict,
         "elapsed_ms": result.elapsed_ms,
         "error": result.error,
