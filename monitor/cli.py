@@ -137,6 +137,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         "last_delivery": kv.get("last_delivery"),
         "last_heartbeat": kv.get("last_heartbeat"),
         "cameras_fetched_at": kv.get("cameras_fetched_at"),
+        "capacity": kv.get("capacity"),
     }
     if args.json:
         print(json.dumps(status, ensure_ascii=False))
@@ -150,6 +151,17 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(
             f"  #{c['id']:<5} {c['state']:8}{cause:14} since {since:20} "
             f"last {c['last_verdict'] or '-':12} {c['name']}  {c['stream_url']}"
+        )
+    cap = status["capacity"]
+    if isinstance(cap, dict):
+        state = "yes" if cap.get("keeping_up") else "NO"
+        print(
+            f"keeping up: {state} — {cap.get('checks_done_per_min')} checks done in the last minute, "
+            f"{cap.get('checks_needed_per_min')} needed, {cap.get('missed_per_min')} missed; "
+            f"{cap.get('workers')} probe workers (at most {cap.get('max_workers')}, "
+            f"{cap.get('workers_needed')} busy on average)"
+            + (f"; why: {cap['why']}" if cap.get("why") else "")
+            + f" (as of {_short_time(cap.get('at'))})"
         )
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(depth.items()))
     print(f"outbox depth: {status['outbox_depth']}" + (f" ({kinds})" if kinds else ""))
@@ -259,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except ConfigError as exc:
-        print(f"monitor: configuration error: {exc}", file=sys.stderr)
+        print(f"monitor：配置错误（configuration error）：{exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

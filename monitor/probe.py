@@ -776,7 +776,10 @@ def _worker_main(conn: multiprocessing.connection.Connection) -> None:
     """Loop of a pool worker: receive a request, answer a result, until ``None``."""
     import signal
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
+    # the parent decides when workers stop: Ctrl-C and systemd's SIGTERM to the whole
+    # process group reach the workers too, and a probe in progress must finish
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         conn.send("ready")  # imports (cv2, numpy) are done: the hard bound may start counting
     except OSError:
@@ -857,6 +860,7 @@ class ProbePool:
         self._lock = threading.Lock()
         self._closed = False
         self.replaced = 0
+        self._target = size
         for _ in range(size):
             self._add()
 
@@ -864,6 +868,45 @@ class ProbePool:
     def size(self) -> int:
         """Number of live worker processes."""
         return len(self._all)
+
+    @property
+    def target(self) -> int:
+        """The number of workers the pool is resizing towards."""
+        return self._target
+
+    def resize(self, size: int) -> None:
+        """Grow at once, or shrink as workers become idle (a probe in progress finishes)."""
+        if self._closed:
+            return
+        with self._lock:
+            self._target = max(1, size)
+            missing = self._target - len(self._all)
+        for _ in range(missing):
+            self._add()
+        while self.size > self._target:
+            try:
+                w = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            self._retire(w)
+
+    def _retire(self, w: _Worker) -> None:
+        with self._lock:
+            self._all.discard(w)
+        with contextlib.suppress(OSError):
+            w.conn.send(None)
+        w.process.join(timeout=0.5)
+        if w.process.is_alive():
+            w.kill()
+        else:
+            w.conn.close()
+
+    def _back(self, w: _Worker) -> None:
+        """A worker finished a probe: idle again, or retired if the pool is shrinking."""
+        if self.size > self._target and not self._closed:
+            self._retire(w)
+        else:
+            self._idle.put(w)
 
     def _add(self) -> None:
         w = _Worker(self._ctx)
@@ -906,7 +949,7 @@ class ProbePool:
         try:
             if w.conn.poll(req.hard_bound_s):
                 result: ProbeResult = w.conn.recv()
-                self._idle.put(w)
+                self._back(w)
                 return result
         except (EOFError, OSError) as exc:
             self._replace(w)
