@@ -12,11 +12,13 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor import __version__
-from monitor.config import ConfigError, MonitorConfig, load
 from monitor.redact import install_redaction, redact
+
+if TYPE_CHECKING:
+    from monitor.config import MonitorConfig
 
 EXIT_ONLINE, EXIT_PROBLEM, EXIT_USAGE, EXIT_BLIND = 0, 1, 2, 3
 
@@ -34,6 +36,9 @@ def setup_logging(level: str) -> None:
 
 
 def _config(args: argparse.Namespace) -> MonitorConfig:
+    # imported here: `monitor check` needs no configuration and starts faster without pydantic
+    from monitor.config import load
+
     return load(args.config)
 
 
@@ -49,9 +54,17 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """``monitor check URL``: one probe with the hard bound, verdict and measurements."""
+    """``monitor check URL``: one probe with the hard bound, verdict and measurements.
+
+    The probe runs in this process (no worker pool to start: one OpenCV import,
+    well under 0.5 s CPU); a watchdog thread enforces the hard bound and exits
+    with the ``unreachable`` verdict a pool would give.
+    """
+    import os
+    import threading
+
     from monitor.analysis import Thresholds
-    from monitor.probe import ProbePool, ProbeRequest
+    from monitor.probe import ProbeRequest, ProbeResult, probe_stream
     from monitor.redact import StreamUrlError, parse_stream_url
 
     if args.timeout <= 0 or (args.window is not None and args.window < 0):
@@ -72,10 +85,35 @@ def cmd_check(args: argparse.Namespace) -> int:
         snapshot_width=640 if args.snapshot else 0,
         window_s=args.window,
     )
-    with ProbePool(1) as pool:
-        result = pool.probe(req)
+
+    def overrun() -> None:
+        killed = ProbeResult(
+            verdict="unreachable",
+            elapsed_ms=int(req.hard_bound_s * 1000),
+            measurements={"probe_killed": True},
+            error=f"no answer within the hard bound of {req.hard_bound_s:.1f} s",
+        )
+        _print_check(args, killed, secrets)
+        sys.stdout.flush()
+        os._exit(EXIT_PROBLEM)
+
+    watchdog = threading.Timer(req.hard_bound_s, overrun)
+    watchdog.daemon = True
+    watchdog.start()
+    result = probe_stream(req)
+    watchdog.cancel()
     if args.snapshot and result.snapshot:
         Path(args.snapshot).write_bytes(result.snapshot)
+    _print_check(args, result, secrets)
+    if result.measurements.get("busy"):
+        return EXIT_PROBLEM  # the camera/NVR is out of sessions: try again later
+    if result.verdict is None:
+        return EXIT_BLIND
+    return EXIT_ONLINE if result.verdict == "online" else EXIT_PROBLEM
+
+
+def _print_check(args: argparse.Namespace, result: Any, secrets: Sequence[str]) -> None:
+    """The result of ``monitor check`` as one JSON object or as lines for a person."""
     out: dict[str, Any] = {
         "url": redact(args.url, secrets),
         "verdict": result.verdict,
@@ -86,16 +124,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(out, ensure_ascii=False))
     else:
-        print(
-            f"{out['url']}: {result.verdict or 'no verdict (monitor failure)'} in {result.elapsed_ms} ms"
-        )
+        print(f"{out['url']}: {result.verdict or _no_verdict(result)} in {result.elapsed_ms} ms")
         if result.error:
             print(f"  {result.error}")
         for key, value in result.measurements.items():
             print(f"  {key:16} {value}")
-    if result.verdict is None:
-        return EXIT_BLIND
-    return EXIT_ONLINE if result.verdict == "online" else EXIT_PROBLEM
+
+
+def _no_verdict(result: Any) -> str:
+    if result.measurements.get("busy"):
+        return "busy (the camera/NVR is out of sessions — not a verdict, try again)"
+    return "no verdict (monitor failure)"
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -270,11 +309,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except ConfigError as exc:
-        print(f"monitor：配置错误（configuration error）：{exc}", file=sys.stderr)
-        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        config = sys.modules.get("monitor.config")  # loaded by every command that reads it
+        if config is not None and isinstance(exc, config.ConfigError):
+            print(f"monitor：配置错误（configuration error）：{exc}", file=sys.stderr)
+            return EXIT_USAGE
+        raise
 
 
 if __name__ == "__main__":

@@ -219,6 +219,8 @@ class Daemon:
         self.clock = ClockWatch()
         self.pool: ProbePool | None = None
         self.max_workers = cfg.workers or cfg.max_workers
+        self.window_cap = cfg.max_window_s
+        """The frame window now in use: ``max_window_s``, or 0 while the pool cannot keep up."""
         self.scheduler = BackgroundScheduler(
             executors={
                 # a check thread mostly waits (for a host slot, a worker, the camera)
@@ -398,7 +400,7 @@ class Daemon:
                 rtsp_transport=transport or cam.rtsp_transport,
                 thresholds=cam.thresholds,
                 snapshot_width=self.cfg.snapshot_width if want_snapshot else 0,
-                window_s=min(cam.thresholds.frozen_window_s, self.cfg.max_window_s),
+                window_s=min(cam.thresholds.frozen_window_s, self.window_cap),
                 gop_s=learned.get("gop_s"),
                 motion_baseline=learned.get("motion_baseline"),
             )
@@ -460,9 +462,12 @@ class Daemon:
                 learned["motion_baseline"] = round(
                     analysis.update_baseline(learned.get("motion_baseline"), float(motion)), 4
                 )
-            previous = learned.get("probe_s")
-            elapsed = result.elapsed_ms / 1000
-            learned["probe_s"] = round(
+            # the time a check takes besides its frame window (connect, open, key frame)
+            previous = learned.get("open_s")
+            window_ms = m.get("window_ms")
+            window = float(window_ms) if isinstance(window_ms, int | float) else 0.0
+            elapsed = max(0.05, (result.elapsed_ms - window) / 1000)
+            learned["open_s"] = round(
                 elapsed if previous is None else 0.7 * float(previous) + 0.3 * elapsed, 3
             )
             self.learned[cam.id] = learned
@@ -561,21 +566,40 @@ class Daemon:
         self.missed_at.append((time.monotonic(), why))
         self.metrics.checks_missed.labels(why).inc()
 
-    def needed_workers(self) -> tuple[float, float]:
-        """(probe-seconds needed per second, checks needed per minute) for the current cameras."""
+    def needed_workers(self, window_s: float) -> tuple[float, float]:
+        """(workers busy on average, checks needed per minute) with frame windows of ``window_s``."""
         load = per_minute = 0.0
-        window = self.cfg.max_window_s
         for cam in self.cameras.values():
-            learned = self.learned.get(cam.id, {})
-            probe_s = learned.get("probe_s") or (min(cam.thresholds.frozen_window_s, window) + 1.0)
-            load += float(probe_s) / cam.check_interval_s
+            open_s = float(self.learned.get(cam.id, {}).get("open_s") or 1.0)
+            load += (open_s + min(cam.thresholds.frozen_window_s, window_s)) / cam.check_interval_s
             per_minute += 60.0 / cam.check_interval_s
         return load, per_minute
 
     def size_pool(self) -> dict[str, Any]:
-        """Scheduled job: resize the pool to the load and write the keeping-up figures."""
-        load, needed_per_min = self.needed_workers()
-        wanted = math.ceil(load * POOL_HEADROOM) + 1
+        """Scheduled job: resize the pool to the load and write the keeping-up figures.
+
+        When even ``max_workers`` cannot carry the checks with their frame windows,
+        the windows are dropped (one key frame per check; a frozen picture is then
+        caught by comparing with the previous check) rather than missing checks.
+        """
+        load, needed_per_min = self.needed_workers(self.cfg.max_window_s)
+        note = ""
+        if (
+            not self.cfg.workers
+            and self.cfg.max_window_s > 0
+            and load * POOL_HEADROOM + 1 > self.max_workers
+        ):
+            load, _ = self.needed_workers(0.0)
+            if self.window_cap:
+                log.warning(
+                    "too many cameras for %d workers with frame windows: windows off",
+                    self.max_workers,
+                )
+            self.window_cap = 0.0
+            note = f"帧窗口已关闭以跟上检查（{self.max_workers} 个探测进程不够带窗口检查）"
+        else:
+            self.window_cap = self.cfg.max_window_s
+        wanted = math.ceil(round(load * POOL_HEADROOM, 6)) + 1
         workers = self.cfg.workers or max(1, min(self.max_workers, wanted))
         if self.pool is not None and self.pool.target != workers:
             log.info("probe pool: %d → %d workers (load %.1f)", self.pool.target, workers, load)
@@ -601,11 +625,12 @@ class Daemon:
             "workers": workers,
             "max_workers": self.max_workers,
             "workers_needed": round(load, 2),
+            "window_s": self.window_cap,
             "checks_needed_per_min": round(needed_per_min, 1),
             "checks_done_per_min": done,
             "missed_per_min": len(recent),
             "keeping_up": not recent and load <= workers,
-            "why": why,
+            "why": "；".join(x for x in (why, note) if x),
         }
         self.metrics.workers.set(workers)
         self.metrics.checks_needed.set(needed_per_min)

@@ -60,11 +60,11 @@ def enc(gop: int = 10, bitrate: int = 300, pay: str = "pay0") -> str:
     )
 
 
-def enc265(gop: int = 10, pay: str = "pay0", qp: int = -1) -> str:
+def enc265(gop: int = 10, pay: str = "pay0", qp: int = -1, bitrate: int = 300) -> str:
     # qp: constant quantiser (a camera's steady state; x265's bitrate control takes
     # seconds to settle, a test cannot wait for it)
     return (
-        f"x265enc tune=zerolatency speed-preset=ultrafast key-int-max={gop} bitrate=300 qp={qp} "
+        f"x265enc tune=zerolatency speed-preset=ultrafast key-int-max={gop} bitrate={bitrate} qp={qp} "
         "option-string=repeat-headers=1 "
         "option-string=repeat-headers=1 "
         f"! rtph265pay name={pay} pt=97 config-interval=1"
@@ -128,11 +128,12 @@ def main() -> None:
     ap.add_argument("--codec", choices=("h264", "h265"), default="h264", help="codec of /live")
     ap.add_argument("--gop", type=int, default=10, help="frames per GOP of /live")
     ap.add_argument("--bitrate", type=int, default=300, help="kbit/s of /live")
+    ap.add_argument("--fps", type=int, default=10, help="frames per second of every mount")
     args = ap.parse_args()
 
     global CAPS
     width, height = args.size.split("x")
-    CAPS = f"video/x-raw,width={width},height={height},framerate=10/1"
+    CAPS = f"video/x-raw,width={width},height={height},framerate={args.fps}/1"
     Gst.init(None)
     loop = GLib.MainLoop()
 

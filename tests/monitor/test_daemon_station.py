@@ -30,8 +30,8 @@ def _epoch(at: str) -> float:
 
 def test_sigterm_to_the_process_group_lets_running_checks_finish(
     tmp_path: Path,
-    env: tuple[Store, ContractTracker],
-    monitor_cmd: list[str],  # noqa: F811
+    env: tuple[Store, ContractTracker],  # noqa: F811 - the fixture imported above
+    monitor_cmd: list[str],
 ) -> None:
     store, tracker = env
     config = write_config(tmp_path, tracker.url)
