@@ -403,6 +403,7 @@ class Daemon:
                 window_s=min(cam.thresholds.frozen_window_s, self.window_cap),
                 gop_s=learned.get("gop_s"),
                 motion_baseline=learned.get("motion_baseline"),
+                previous=self.thumbs.get(cam.id),
             )
             replaced_before = self.pool.replaced
             result = self.pool.probe(req)
@@ -553,9 +554,12 @@ class Daemon:
         threshold = analysis.frozen_threshold(
             cam.thresholds, self.learned.get(cam.id, {}).get("motion_baseline")
         )
+        assert previous is not None  # frozen_across_checks answered
+        block = analysis.block_diff(previous, result.thumb)
         result.measurements["motion_since_last_check"] = round(diff, 3)
+        result.measurements["block_motion_since_last_check"] = round(block, 2)
         result.measurements["frozen_threshold"] = round(threshold, 3)
-        if diff <= threshold:
+        if diff <= threshold and block <= analysis.BLOCK_FROZEN:
             result.verdict = "frozen"
 
     # ------------------------------------------------------------------ capacity

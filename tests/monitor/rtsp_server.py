@@ -4,12 +4,13 @@ They reproduce what cheap IP cameras and NVRs in village halls do. Mounts of
 the main server (H.264 from ``videotestsrc`` via ``x264enc``, 10 fps):
 
 * ``/live``   — a moving ball
-* ``/frozen`` — a still picture (``pattern=checkers-8``; the encoder repeats it)
+* ``/frozen`` — a still picture (``pattern=smpte75``; the encoder repeats it)
 * ``/black``  — a black picture
 * ``/stall``  — live for ``--stall-after`` seconds, then the source stops sending
   while the session stays open
 * ``/quiet``  — a still scene with faint sensor noise at a low bitrate: a quiet,
   empty hall on a smart codec (live, must never read as frozen)
+* ``/osd``    — a still hall with the camera's on-screen clock (live)
 * ``/audio_g711`` — G.711 A-law audio as the *first* track, then video
   (a camera with its microphone on)
 * ``/audio_aac`` — video, then AAC audio (MPEG4-GENERIC, as NVR channels send it)
@@ -44,7 +45,7 @@ gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
-CAPS = "video/x-raw,width=320,height=240,framerate=10/1"
+CAPS = "video/x-raw,format=I420,width=320,height=240,framerate=10/1"
 
 
 NOISE = 0.03
@@ -129,11 +130,12 @@ def main() -> None:
     ap.add_argument("--gop", type=int, default=10, help="frames per GOP of /live")
     ap.add_argument("--bitrate", type=int, default=300, help="kbit/s of /live")
     ap.add_argument("--fps", type=int, default=10, help="frames per second of every mount")
+    ap.add_argument("--pattern", default="ball", help="videotestsrc pattern of /live")
     args = ap.parse_args()
 
     global CAPS
     width, height = args.size.split("x")
-    CAPS = f"video/x-raw,width={width},height={height},framerate={args.fps}/1"
+    CAPS = f"video/x-raw,format=I420,width={width},height={height},framerate={args.fps}/1"
     Gst.init(None)
     loop = GLib.MainLoop()
 
@@ -159,10 +161,13 @@ def main() -> None:
         return f
 
     live_enc = enc265(args.gop) if args.codec == "h265" else enc(args.gop, bitrate=args.bitrate)
+    # a still picture: frozen H.265 needs a constant quantiser (see enc265)
+    still_enc = enc265(qp=30) if args.codec == "h265" else enc()
+    other_enc = enc265() if args.codec == "h265" else enc()
     server = new_server(args.port)
-    add(server, "/live", pipeline("ball", encoder=live_enc), shared=args.shared)
-    add(server, "/frozen", pipeline("checkers-8"), skip=5)
-    add(server, "/black", pipeline("black"))
+    add(server, "/live", pipeline(args.pattern, encoder=live_enc), shared=args.shared)
+    add(server, "/frozen", pipeline("smpte75", encoder=still_enc), skip=5)
+    add(server, "/black", pipeline("black", encoder=other_enc))
     # stall: a live source that stops producing after N frames, the session kept open
     frames = max(1, int(args.stall_after * 10))
     add(server, "/stall", pipeline("ball", f"num-buffers={frames}"))
@@ -190,10 +195,19 @@ def main() -> None:
         "audiotestsrc is-live=true wave=sine ! audio/x-raw,rate=16000,channels=1 ! voaacenc "
         "! rtpmp4gpay name=pay1 pt=97 )",
     )
+    # a still hall with the camera's on-screen clock (date and seconds): what every real
+    # camera shows, and what makes two checks a minute apart differ
+    add(
+        server,
+        "/osd",
+        f"( videotestsrc is-live=true pattern=smpte75 ! {CAPS} "
+        '! clockoverlay time-format="%Y-%m-%d %H:%M:%S" font-desc="Sans 14" '
+        f"! videoconvert ! {CAPS} ! {enc()} )",
+    )
     add(server, "/gop4", pipeline("ball", encoder=enc(gop=40)), skip=5)
     add(server, "/gop10", pipeline("ball", encoder=enc(gop=100)), skip=5)
     add(server, "/h265", pipeline("ball", encoder=enc265()))
-    add(server, "/h265_frozen", pipeline("checkers-8", encoder=enc265(qp=30)), skip=5)
+    add(server, "/h265_frozen", pipeline("smpte75", encoder=enc265(qp=30)), skip=5)
 
     ports: dict[str, GstRtspServer.RTSPServer] = {"main": server}
 

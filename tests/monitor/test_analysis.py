@@ -187,3 +187,14 @@ def test_an_unchanged_picture_since_the_last_check_is_caught_without_a_window() 
     diff = analysis.frozen_across_checks(frame, later, T)
     assert diff is not None and diff > T.frozen_diff
     assert analysis.frozen_across_checks(None, frame, T) is None
+
+
+def test_a_ticking_on_screen_clock_in_a_still_hall_is_life() -> None:
+    frame = noisy(scene(), 2.0)
+    later = frame.astype(np.int16)
+    later[20:26, 100:106] += 40  # the strokes of the seconds digit changed
+    later = np.clip(later, 0, 255).astype(np.uint8)
+    m = analysis.measure([frame, later], [1000.0, 61000.0])
+    assert m.motion is not None and m.motion < analysis.frozen_threshold(T)  # the mean barely moves
+    assert m.block_motion is not None and m.block_motion > analysis.BLOCK_FROZEN
+    assert analysis.picture_verdict(m, T) == "online"

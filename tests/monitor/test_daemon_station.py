@@ -36,7 +36,7 @@ def test_sigterm_to_the_process_group_lets_running_checks_finish(
     store, tracker = env
     config = write_config(tmp_path, tracker.url)
     text = config.read_text(encoding="utf-8").replace("workers = 2\n", "workers = 0\n")
-    # long windows, so that a SIGTERM always finds checks in progress
+    # long windows, so that a SIGTERM finds checks in progress
     config.write_text(text + "max_window_s = 3.0\n", encoding="utf-8")
     for cam in store.cameras:
         cam["thresholds"] = {**cam["thresholds"], "frozen_window_s": 3.0}
@@ -50,8 +50,9 @@ def test_sigterm_to_the_process_group_lets_running_checks_finish(
             start_new_session=True,  # its own process group, as under systemd
         )  # fmt: skip
     try:
-        wait_for(lambda: len(store.checks()) >= 5, 40, "a first round of checks")
-        time.sleep(1.0)  # mid-window of the next checks
+        # the first round has no previous picture to compare with: 3 s windows, so
+        # when the first result arrives the other cameras' checks are in progress
+        wait_for(lambda: len(store.checks()) >= 1, 40, "a first check")
         term_at = time.time()
         os.killpg(proc.pid, signal.SIGTERM)
         code = proc.wait(40)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 
 import pytest
 
@@ -157,3 +158,30 @@ def test_monitor_check_json_reports_measure_and_threshold_and_masks_the_password
     assert out["measurements"]["motion"] > out["measurements"]["frozen_threshold"] > 0
     for part in (NASTY, "p@ss", "w#rd", "rd%1", "%1:x"):
         assert part not in cp.stdout + cp.stderr
+
+
+def test_with_the_previous_checks_picture_one_key_frame_decides(
+    pool: ProbePool, rtsp: RtspServer
+) -> None:
+    first = probe_all(
+        pool,
+        {
+            "osd": req(rtsp.url("osd"), window_s=0),
+            "frozen": req(rtsp.url("frozen"), window_s=0),
+        },
+    )
+    time.sleep(2.0)  # the next check: a minute later in a station, two clock ticks here
+    results = probe_all(
+        pool,
+        {
+            name: req(rtsp.url(name), window_s=2.0, gop_s=1.0, previous=first[name].thumb)
+            for name in ("osd", "frozen")
+        },
+    )
+    # a still hall whose on-screen clock ticks (the server restarts /live's ball and
+    # /quiet's noise identically for every client, a camera does not)
+    for name, verdict in (("osd", "online"), ("frozen", "frozen")):
+        r = results[name]
+        assert r.verdict == verdict, (name, r.error, r.measurements)
+        assert r.measurements["frames_read"] == 1  # one key frame decoded, not a window of them
+        assert r.measurements["compared_with"] == "previous_check"
