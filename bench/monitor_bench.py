@@ -318,7 +318,9 @@ def run_station(counts: list[int], minutes: float) -> int:
                 config = Path(tmp) / "config.toml"
                 config.write_text(
                     f'[monitor]\ntracker_url = "{tracker.url}"\ntoken = "station-token"\n'
-                    f'state_dir = "{tmp}/state"\n',
+                    f'state_dir = "{tmp}/state"\n'
+                    # every simulated camera is on 127.0.0.1; a station's are on many hosts
+                    'host_limits = { "127.0.0.1" = 1000 }\n',
                     encoding="utf-8",
                 )
                 env = dict(os.environ, MONITOR_CONFIG=str(config))
@@ -344,10 +346,11 @@ def run_station(counts: list[int], minutes: float) -> int:
                     tracker.stop()
             share = (cpu1 - cpu0) / (t1 - t0) / (os.cpu_count() or 1)
             print(
-                f"{n:5} cameras: {done:5} checks delivered in the last minute, {n} needed "
-                f"(ratio {done / n:.2f}); missed/min {cap.get('missed_per_min')}, "
+                f"{n:5} cameras: {cap.get('checks_done_per_min')} checks done in the last minute "
+                f"({done} delivered), {n} needed (ratio {cap.get('checks_done_per_min', 0) / n:.2f}); "
+                f"missed/min {cap.get('missed_per_min')}, "
                 f"{cap.get('workers')} workers (needed {cap.get('workers_needed')}), "
-                f"window {cap.get('window_s')} s; CPU {share:.0%} of {os.cpu_count()} cores"
+                f"window {cap.get('window_s')} s; CPU {share:.1%} of {os.cpu_count()} cores"
                 + (f"; why: {cap['why']}" if cap.get("why") else ""),
                 flush=True,
             )

@@ -575,7 +575,9 @@ class Daemon:
         load = per_minute = 0.0
         for cam in self.cameras.values():
             open_s = float(self.learned.get(cam.id, {}).get("open_s") or 1.0)
-            load += (open_s + min(cam.thresholds.frozen_window_s, window_s)) / cam.check_interval_s
+            # a camera whose previous picture is held is checked with one key frame
+            window = 0.0 if cam.id in self.thumbs else min(cam.thresholds.frozen_window_s, window_s)
+            load += (open_s + window) / cam.check_interval_s
             per_minute += 60.0 / cam.check_interval_s
         return load, per_minute
 
