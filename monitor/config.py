@@ -5,8 +5,8 @@ a value out of range stops start-up with a Chinese message that names the key
 (a typo in a config file must not silently fall back to a default for months).
 Every key has a default, so an empty section works for a demo. Environment
 variables override the URL and the secret, so the token need not live in a
-file: ``MONITOR_TRACKER_URL``, ``MONITOR_TOKEN`` (also ``MONITOR_STATE_DIR``
-and ``MONITOR_METRICS_PORT`` for tests and containers).
+file: ``MONITOR_TRACKER_URL``, ``MONITOR_TOKEN``, ``MONITOR_CACHE_KEY`` (also
+``MONITOR_STATE_DIR`` and ``MONITOR_METRICS_PORT`` for tests and containers).
 """
 
 from __future__ import annotations
@@ -17,10 +17,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+from cryptography.fernet import Fernet
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+CACHE_KEY_ERROR = (
+    "[monitor] cache_key（MONITOR_CACHE_KEY）：不是 Fernet 密钥（32 字节，url-safe base64 编码）；"
+    "生成一个：python3 -c 'from cryptography.fernet import Fernet; "
+    "print(Fernet.generate_key().decode())'"
+)
 
 
 class ConfigError(ValueError):
@@ -34,6 +42,8 @@ class MonitorConfig(BaseModel):
 
     tracker_url: str = "http://127.0.0.1:5000"
     token: str = ""
+    # Fernet key sealing the cached camera list (stream credentials); "" = derived from the token
+    cache_key: str = ""
     state_dir: str = "instance/monitor"
     workers: int = Field(default=0, ge=0, le=256)
     """Probe worker processes; 0 = sized from the cameras, their intervals and probe times."""
@@ -84,12 +94,14 @@ class MonitorConfig(BaseModel):
         """The settings for display, the token masked."""
         d = self.model_dump()
         d["token"] = "***" if self.token else ""
+        d["cache_key"] = "***" if self.cache_key else ""
         return d
 
 
 _ENV = {
     "MONITOR_TRACKER_URL": "tracker_url",
     "MONITOR_TOKEN": "token",
+    "MONITOR_CACHE_KEY": "cache_key",
     "MONITOR_STATE_DIR": "state_dir",
     "MONITOR_METRICS_PORT": "metrics_port",
 }
@@ -110,7 +122,7 @@ def _message(error: Mapping[str, Any]) -> str:
     where = f"[monitor] {'.'.join(loc) or key}"
     kind = str(error.get("type", ""))
     ctx = error.get("ctx") or {}
-    got = error.get("input")
+    got = "***" if key in ("token", "cache_key") else error.get("input")
     if kind == "extra_forbidden":
         known = ", ".join(MonitorConfig.model_fields)
         return f"[monitor] {key}：未知的配置项（可用的有：{known}）"
@@ -149,9 +161,15 @@ def from_mapping(section: Mapping[str, Any], env: Mapping[str, str] | None = Non
         if field.annotation is float and isinstance(value, int) and not isinstance(value, bool):
             values[name] = float(value)
     try:
-        return MonitorConfig.model_validate(values)
+        cfg = MonitorConfig.model_validate(values)
     except ValidationError as exc:
         raise ConfigError("；".join(_message(e) for e in exc.errors())) from None
+    if cfg.cache_key:
+        try:
+            Fernet(cfg.cache_key.encode())
+        except ValueError:
+            raise ConfigError(CACHE_KEY_ERROR) from None  # never echo a secret
+    return cfg
 
 
 def load(path: Path | str | None = None, env: Mapping[str, str] | None = None) -> MonitorConfig:

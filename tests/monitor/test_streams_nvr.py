@@ -40,7 +40,7 @@ def test_a_third_session_is_busy_not_a_verdict(rtsp: RtspServer) -> None:
 def nvr_daemon(tmp_path: Path, rtsp: RtspServer) -> Iterator[Daemon]:
     cfg = from_mapping(
         {"state_dir": str(tmp_path / "state"), "tracker_url": "http://127.0.0.1:9",
-         "snapshot_width": 0, "max_window_s": 1.0, "probe_timeout_s": 2.0},
+         "snapshot_width": 0, "max_window_s": 1.0, "probe_timeout_s": 4.0},
         env={},
     )  # fmt: skip
     d = Daemon(cfg)

@@ -14,14 +14,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
+from tracker import clock
 from tracker.extensions import db
 from tracker.models import Region, RegionLevel
-from tracker.periods import SHANGHAI, Period
+from tracker.models.regions import in_subtree, subtree_ids
+from tracker.periods import Period
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ def villages_under(path: str) -> list[VillageRef]:
     """Every village under (or at) the region path, with ancestor ids."""
     rows = db.session.execute(
         select(Region.id, Region.name, Region.path)
-        .where(Region.level == RegionLevel.village, Region.path.like(path + "%"))
+        .where(Region.level == RegionLevel.village, in_subtree(path))
         .order_by(Region.id)
     ).all()
     out = []
@@ -70,10 +72,6 @@ class MeetingFigures:
     statuses: list[Any] = field(default_factory=list)
 
 
-def _local_date(value: datetime) -> date:
-    return value.astimezone(SHANGHAI).date()
-
-
 def meeting_figures(
     villages: Iterable[VillageRef],
     path: str,
@@ -99,7 +97,7 @@ def meeting_figures(
     out: dict[int, MeetingFigures] = {v.id: MeetingFigures() for v in vlist}
     if not vlist:
         return out
-    in_path = select(Region.id).where(Region.path.like(path + "%")).scalar_subquery()
+    in_path = subtree_ids(path)
     village_of_branch = dict(
         db.session.execute(
             select(Branch.id, Branch.region_id).where(Branch.region_id.in_(in_path))
@@ -206,7 +204,7 @@ def matter_figures(path: str, period: Period, today: date) -> dict[int, MatterFi
     # due yet; the score judges only call-backs made or overdue (one GROUP BY).
     from tracker.matters.models import ServiceMatter as SM
 
-    in_path = select(Region.id).where(Region.path.like(path + "%")).scalar_subquery()
+    in_path = subtree_ids(path)
     for fig in out.values():
         fig.bad_ratings = 0
     for rid, judged in db.session.execute(
@@ -263,7 +261,7 @@ def camera_figures(path: str, period: Period) -> dict[int, CameraFigures]:
     from tracker.halls.models import Camera
     from tracker.halls.models import CameraDailyRollup as R
 
-    scope = select(Region.id).where(Region.path.like(path + "%")).scalar_subquery()
+    scope = subtree_ids(path)
     out: dict[int, CameraFigures] = defaultdict(CameraFigures)
     for rid, n in db.session.execute(
         select(Camera.region_id, func.count())
@@ -301,7 +299,7 @@ def _add_live_tail(out: dict[int, CameraFigures], path: str, scope: Any, period:
     from tracker.halls.models import CameraDailyRollup as R
     from tracker.halls.services import village_totals
 
-    last = min(period.end, datetime.now(SHANGHAI).date())
+    last = min(period.end, clock.local_now().date())
     rolled = db.session.scalar(
         select(func.max(R.day)).where(
             R.region_id.in_(scope), R.day >= period.start, R.day <= period.end
@@ -337,7 +335,7 @@ def training_figures(path: str, period: Period, today: date) -> dict[int, tuple[
     from tracker.models import Branch
     from tracker.trainings.services import figures_for_branches
 
-    in_path = select(Region.id).where(Region.path.like(path + "%")).scalar_subquery()
+    in_path = subtree_ids(path)
     village_of = dict(
         db.session.execute(
             select(Branch.id, Branch.region_id).where(Branch.region_id.in_(in_path))

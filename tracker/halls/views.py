@@ -7,7 +7,7 @@ Every object is loaded through the scope (out of scope = 404).
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from tracker import clock
 from tracker.extensions import db
 from tracker.forms import as_choices
 from tracker.halls import rules, services
@@ -31,35 +32,32 @@ from tracker.halls.models import (
     Snapshot,
     Station,
 )
-from tracker.halls.rules import SHANGHAI, UptimeTotals
+from tracker.halls.rules import UptimeTotals
 from tracker.halls.timeline import STATE_LABELS, day_svg, month_svg
 from tracker.home import TodoItem
 from tracker.models import Region, RegionLevel, utcnow
+from tracker.models.regions import in_subtree
 from tracker.periods import Period, PeriodError
 from tracker.scope import Scope, current_scope
-from tracker.web import form_status, submit
+from tracker.web import form_status, perform, submit
 
 bp = Blueprint("halls", __name__, url_prefix="/halls")
 
 
-@bp.app_template_filter("cause_label")
 def cause_label_filter(value: str | None) -> str:
     return CAUSE_LABELS.get(value or "", value or "")
 
 
-@bp.app_template_filter("state_label")
 def state_label_filter(value: object) -> str:
     key = str(getattr(value, "value", value))
     return STATE_LABELS.get(key, key)
 
 
-@bp.app_template_filter("hours")
 def hours_filter(seconds: int | float | None) -> str:
     """Seconds as hours with one decimal (report tables: comparable at a glance)."""
     return "—" if seconds is None else f"{seconds / 3600:.1f}"
 
 
-@bp.app_template_filter("duration")
 def duration_filter(seconds: int | float | None) -> str:
     """3725 → ``1 小时 2 分`` (hours, never days: opening time is counted in hours)."""
     if seconds is None:
@@ -67,6 +65,14 @@ def duration_filter(seconds: int | float | None) -> str:
     h, rest = divmod(int(seconds), 3600)
     m = rest // 60
     return f"{h} 小时 {m} 分" if h else f"{m} 分"
+
+
+FILTERS = {
+    "cause_label": cause_label_filter,
+    "state_label": state_label_filter,
+    "hours": hours_filter,
+    "duration": duration_filter,
+}
 
 
 def _can_decide() -> bool:
@@ -96,7 +102,7 @@ def index() -> ResponseReturnValue:
             ServiceHall.region_id, ServiceHall.name
         )
     ).all()
-    today = services.local_today()
+    today = clock.today()
     cam_ids = [c.id for h in halls for c in h.cameras if c.active]
     totals = services.uptime_bulk(cam_ids, today, today)
     hall_totals: dict[int, UptimeTotals] = {}
@@ -131,10 +137,10 @@ def wall(region_id: int | None = None) -> ResponseReturnValue:
     halls = db.session.scalars(
         select(ServiceHall)
         .join(Region, Region.id == ServiceHall.region_id)
-        .where(Region.path.like(region.path + "%"))
+        .where(in_subtree(region.path))
         .order_by(Region.path, ServiceHall.name)
     ).all()
-    today = services.local_today()
+    today = clock.today()
     cams = [c for h in halls for c in h.cameras if c.active]
     totals = services.uptime_bulk([c.id for c in cams], today, today)
     counts = {"up": 0, "down": 0, "unknown": 0}
@@ -284,7 +290,7 @@ def hall(hall_id: int) -> ResponseReturnValue:
         if done is not None:
             flash("已保存例外日期", "success")
             return redirect(url_for("halls.hall", hall_id=hall.id))
-    today = services.local_today()
+    today = clock.today()
     month = Period.month_of(today)
     totals = services.uptime_bulk([c.id for c in hall.cameras], month.start, today)
     upcoming = services.resolved_opening_days(hall, _calendar(), days=14)
@@ -358,10 +364,10 @@ def new_camera(hall_id: int) -> ResponseReturnValue:
     form.station_id.choices = as_choices(_station_choices())
     if request.method == "GET":
         cfg = services.settings()
-        form.check_interval_s.data = cfg["default_check_interval_s"]
+        form.check_interval_s.data = cfg.default_check_interval_s
         form.snapshot_every_min.data = 60
-        form.down_after.data = cfg["default_down_after"]
-        form.up_after.data = cfg["default_up_after"]
+        form.down_after.data = cfg.default_down_after
+        form.up_after.data = cfg.default_up_after
     done = submit(
         form, lambda: services.create_camera(hall, _camera_data(form)), aliases=FIELD_ALIASES
     )
@@ -414,8 +420,8 @@ def camera(camera_id: int) -> ResponseReturnValue:
             form,
             lambda: services.file_excuse(
                 cam,
-                form.start.data.replace(tzinfo=SHANGHAI),
-                form.end.data.replace(tzinfo=SHANGHAI),
+                form.start.data.replace(tzinfo=clock.zone()),
+                form.end.data.replace(tzinfo=clock.zone()),
                 ExcuseKind(form.kind.data),
                 form.reason.data or "",
                 current_user,
@@ -426,7 +432,7 @@ def camera(camera_id: int) -> ResponseReturnValue:
             flash("已提交情况说明，等待县级审核", "success")
             return redirect(url_for("halls.camera", camera_id=cam.id))
     now = utcnow()
-    today = services.local_today()
+    today = clock.today()
     days = [today - timedelta(days=i) for i in range(29, -1, -1)]
     start30 = rules.day_bounds(days[0])[0]
     intervals = services.camera_intervals(cam, start30, now)
@@ -518,15 +524,12 @@ def decide_excuse(excuse_id: int) -> ResponseReturnValue:
         abort(403)
     form = DecisionForm()
     if form.validate_on_submit():
-        try:
-            services.decide_excuse(
+        perform(
+            lambda: services.decide_excuse(
                 excuse, form.decision.data == "approve", current_user, form.note.data or ""
-            )
-        except services.HallError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            flash("已审核", "success")
+            ),
+            "已审核",
+        )
     return redirect(request.form.get("next") or url_for("halls.excuses"))
 
 
@@ -535,7 +538,7 @@ def decide_excuse(excuse_id: int) -> ResponseReturnValue:
 
 def _report_rows(region: Region, month: Period) -> tuple[list[dict[str, Any]], UptimeTotals]:
     cams = services.cameras_under(region)
-    last = min(month.end, services.local_today())
+    last = min(month.end, clock.today())
     totals = (
         services.uptime_bulk([c.id for c in cams], month.start, last) if last >= month.start else {}
     )
@@ -557,7 +560,7 @@ def _report_args() -> tuple[Region, Period]:
     except PeriodError:
         month = None
     if month is None:
-        month = Period.month_of(services.local_today())
+        month = Period.month_of(clock.today())
     return region, month
 
 
@@ -567,7 +570,7 @@ def report() -> ResponseReturnValue:
     """Monthly camera report of a county (or any node): printable."""
     region, month = _report_args()
     rows, grand = _report_rows(region, month)
-    months = Period.month_of(services.local_today()).last(12)
+    months = Period.month_of(clock.today()).last(12)
     return render_template(
         "halls/report.html", region=region, month=month, rows=rows, grand=grand, months=months
     )
@@ -668,15 +671,11 @@ def stations() -> ResponseReturnValue:
         s.id: len(db.session.scalars(select(Camera.id).where(Camera.station_id == s.id)).all())
         for s in rows
     }
-    interval = services.settings()["heartbeat_interval_s"]
+    interval = services.settings().heartbeat_interval_s
     stale_before = utcnow() - timedelta(seconds=rules.HEARTBEAT_FACTOR * interval)
     return render_template(
         "halls/stations.html", rows=rows, counts=counts, stale_before=stale_before
     )
-
-
-def local_now() -> datetime:
-    return datetime.now(UTC).astimezone(SHANGHAI)
 
 
 __all__ = ["bp", "date"]

@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from flask_login import current_user
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
 
+from tracker import clock
 from tracker.api.core import ApiError, endpoint
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
@@ -250,7 +250,7 @@ class EventIn(_Strict):
 def _out(matter: ServiceMatter) -> MatterOut:
     scope = current_scope()
     full = services.can_see_personal(scope, matter)
-    return MatterOut.model_validate(services.matter_dict(matter, full, services.local_today()))
+    return MatterOut.model_validate(services.matter_dict(matter, full, clock.today()))
 
 
 @endpoint(
@@ -262,7 +262,7 @@ def _out(matter: ServiceMatter) -> MatterOut:
 )
 def api_matters(query: MatterQuery) -> MatterPage:
     scope = current_scope()
-    today = services.local_today()
+    today = clock.today()
     if query.view == "overdue":
         stmt = services.overdue_stmt(scope, today)
     elif query.view == "due_soon":
@@ -280,12 +280,12 @@ def api_matters(query: MatterQuery) -> MatterPage:
         stmt = stmt.where(ServiceMatter.received_on >= query.start)
     if query.end is not None:
         stmt = stmt.where(ServiceMatter.received_on <= query.end)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = db.session.scalars(
-        stmt.limit(query.per_page).offset((query.page - 1) * query.per_page)
-    ).all()
+    page = db.paginate(stmt, page=query.page, per_page=query.per_page, error_out=False)
     return MatterPage(
-        items=[_out(m) for m in rows], total=total, page=query.page, per_page=query.per_page
+        items=[_out(m) for m in page.items],
+        total=page.total or 0,
+        page=query.page,
+        per_page=query.per_page,
     )
 
 

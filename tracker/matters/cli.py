@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from tracker import clock
 from tracker.cli_support import with_app
 
 
@@ -16,9 +17,8 @@ def remind_cmd() -> None:
     from tracker.calendar_service import load_calendar
     from tracker.extensions import db
     from tracker.matters.jobs import send_reminders
-    from tracker.matters.services import local_today
 
-    n = send_reminders(local_today(), load_calendar())
+    n = send_reminders(clock.today(), load_calendar())
     db.session.commit()
     click.echo(f"已发送 {n} 条提醒")
 
@@ -31,18 +31,14 @@ def import_catalog_cmd(path: Path, region_ref: str) -> None:
     """Import a county's 事项清单 from an .xlsx file (all rows or none)."""
     from tracker.cli_support import find_region
     from tracker.extensions import db
-    from tracker.matters.rules import MatterError
     from tracker.matters.services import import_catalog, parse_catalog_workbook
 
     region = find_region(region_ref)
-    try:
-        rows = parse_catalog_workbook(path.read_bytes(), region)
-        for r in rows:
-            for e in r.errors:
-                click.echo(f"第 {r.line} 行：{e}", err=True)
-        added, updated = import_catalog(region, rows)
-    except MatterError as exc:
-        raise click.ClickException(str(exc)) from exc
+    rows = parse_catalog_workbook(path.read_bytes(), region)
+    for r in rows:
+        for e in r.errors:
+            click.echo(f"第 {r.line} 行：{e}", err=True)
+    added, updated = import_catalog(region, rows)
     db.session.commit()
     click.echo(f"已导入 {region.name} 事项清单：新增 {added} 项，更新 {updated} 项")
 
@@ -52,11 +48,10 @@ def import_catalog_cmd(path: Path, region_ref: str) -> None:
 def calendar_status_cmd() -> None:
     """Show which years have an official working-day calendar."""
     from tracker.calendar_service import load_calendar
-    from tracker.matters.services import local_today
     from tracker.workdays import package_covers
 
     cal = load_calendar()
-    this = local_today().year
+    this = clock.today().year
     for year in range(this - 1, this + 3):
         if package_covers(year):
             state = "official (chinesecalendar)"

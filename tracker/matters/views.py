@@ -41,10 +41,12 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from tracker import clock
 from tracker.calendar_service import load_calendar
+from tracker.errors import DomainError
 from tracker.extensions import db
+from tracker.formatting import labels
 from tracker.matters import rules, services
-from tracker.matters import todo as _todo  # noqa: F401  (registers the home to-dos)
 from tracker.matters.models import (
     Channel,
     EventKind,
@@ -58,7 +60,7 @@ from tracker.matters.models import (
 from tracker.matters.rules import MatterError
 from tracker.models import CalendarOverride, Region, RegionLevel, User
 from tracker.scope import Scope, current_scope
-from tracker.web import form_error, form_status, submit
+from tracker.web import form_error, form_status, paginate, submit
 from tracker.workdays import package_covers
 
 
@@ -73,39 +75,15 @@ bp = Blueprint("matters", __name__, url_prefix="/matters", static_folder="static
 # -- template filters (labels of the domain's enums) ---------------------------------
 
 
-@bp.app_template_filter("matter_status")
-def _status_label(value: Any) -> str:
-    return rules.STATUS_LABELS.get(MatterStatus(value), str(value)) if value else ""
-
-
-@bp.app_template_filter("matter_event")
-def _event_label(value: Any) -> str:
-    return rules.EVENT_LABELS.get(EventKind(value), str(value)) if value else ""
-
-
-@bp.app_template_filter("matter_action")
-def _action_label(value: Any) -> str:
-    return rules.ACTION_LABELS.get(EventKind(value), str(value)) if value else ""
-
-
-@bp.app_template_filter("matter_rating")
-def _rating_label(value: Any) -> str:
-    return rules.RATING_LABELS.get(Rating(value), str(value)) if value else ""
-
-
-@bp.app_template_filter("matter_channel")
-def _channel_label(value: Any) -> str:
-    return rules.CHANNEL_LABELS.get(Channel(value), str(value)) if value else ""
-
-
-@bp.app_template_filter("matter_kind")
-def _kind_label(value: Any) -> str:
-    return rules.KIND_LABELS.get(MatterKind(value), str(value)) if value else ""
-
-
-@bp.app_template_filter("handling_level")
-def _level_label(value: Any) -> str:
-    return rules.LEVEL_LABELS.get(HandlingLevel(value), str(value)) if value else ""
+FILTERS = {
+    "matter_status": labels(rules.STATUS_LABELS, MatterStatus),
+    "matter_event": labels(rules.EVENT_LABELS, EventKind),
+    "matter_action": labels(rules.ACTION_LABELS, EventKind),
+    "matter_rating": labels(rules.RATING_LABELS, Rating),
+    "matter_channel": labels(rules.CHANNEL_LABELS, Channel),
+    "matter_kind": labels(rules.KIND_LABELS, MatterKind),
+    "handling_level": labels(rules.LEVEL_LABELS, HandlingLevel),
+}
 
 
 # -- forms ----------------------------------------------------------------------------
@@ -228,11 +206,6 @@ def _villages(scope: Scope) -> list[Region]:
     )
 
 
-def _page(stmt: Any) -> Any:
-    per_page = int(current_app.config["SETTINGS"]["tracker"]["per_page"])
-    return db.paginate(stmt, per_page=per_page, error_out=False)
-
-
 def _catalog_regions(scope: Scope) -> list[Region]:
     """Counties (and the city) whose catalog this admin may edit."""
     return list(
@@ -282,9 +255,7 @@ def register() -> ResponseReturnValue:
     if request.method == "GET":
         form.first_responder_id.data = current_user.id
         form.client_token.data = uuid.uuid4().hex
-        form.received_at.data = (
-            services.utcnow().astimezone(services.local_tz()).strftime("%Y-%m-%dT%H:%M")
-        )
+        form.received_at.data = clock.local_now().strftime("%Y-%m-%dT%H:%M")
     received = request.form.getlist("materials_received")
 
     def register() -> tuple[ServiceMatter, bool]:
@@ -346,7 +317,7 @@ def index() -> ResponseReturnValue:
     """我的事项 (default) and the other lists of the user's scope."""
     scope = current_scope()
     view = request.args.get("view", "mine")
-    today = services.local_today()
+    today = clock.today()
     calendar = load_calendar()
     if view == "all":
         stmt = services.matters_stmt(scope)
@@ -359,7 +330,7 @@ def index() -> ResponseReturnValue:
     else:
         view = "mine"
         stmt = services.matters_stmt(scope, mine=_me())
-    page = _page(stmt)
+    page = paginate(stmt)
     counts = {
         "overdue": db.session.scalar(
             select(func.count()).select_from(services.overdue_stmt(scope, today).subquery())
@@ -390,7 +361,7 @@ def index() -> ResponseReturnValue:
 def overdue() -> ResponseReturnValue:
     """逾期事项: every open matter past due in the user's scope (the township's list), by village."""
     scope = current_scope()
-    today = services.local_today()
+    today = clock.today()
     rows = list(db.session.scalars(services.overdue_stmt(scope, today)))
     calendar = load_calendar()
     late_days = {m.id: calendar.working_days_between(m.due_on, today) for m in rows if m.due_on}
@@ -428,7 +399,7 @@ def _render_detail(
     status: int = 200,
 ) -> ResponseReturnValue:
     scope = current_scope()
-    today = services.local_today()
+    today = clock.today()
     state = services.state_of(matter)
     allowed = rules.allowed_events(state, current_user.id) if scope.can_write else []
     full = services.can_see_personal(scope, matter)
@@ -478,13 +449,10 @@ def add_event(matter_id: int) -> ResponseReturnValue:
     except ValueError:
         abort(400)
     form = _event_form(matter, kind.value)
-    if not form.validate_on_submit():
-        return _render_detail(matter, form, kind.value, 422)
-    to_user = None
-    if form.to_user_id.data:
-        to_user = db.session.get(User, form.to_user_id.data)
-    try:
-        _, created = services.record_event(
+
+    def record() -> tuple[Any, bool]:
+        to_user = db.session.get(User, form.to_user_id.data) if form.to_user_id.data else None
+        return services.record_event(
             matter,
             kind,
             _me(),
@@ -502,14 +470,17 @@ def add_event(matter_id: int) -> ResponseReturnValue:
             upheld={"yes": True, "no": False}.get(form.upheld.data or ""),
             client_token=form.client_token.data or None,
         )
-    except MatterError as exc:
-        db.session.rollback()
-        matter = scope.get_or_404(ServiceMatter, matter_id)
+
+    def refused(exc: DomainError) -> None:
         if exc.field and hasattr(form, exc.field):
             form_error(form, exc)
         else:  # a refused transition: the action may not even be offered any more
-            flash(str(exc), "danger")
+            flash(exc.message, "danger")
+
+    done = submit(form, record, on_error=refused)
+    if done is None:
         return _render_detail(matter, form, kind.value, 422)
+    _, created = done.value
     if created:
         flash(f"已登记：{rules.EVENT_LABELS[kind]}。", "success")
     return redirect(url_for("matters.detail", matter_id=matter.id))
@@ -526,7 +497,7 @@ def _register_args(scope: Scope) -> tuple[Region, int, list[ServiceMatter], list
     village = scope.get_or_404(Region, village_id)
     if village.level != RegionLevel.village:
         abort(404)
-    year = request.args.get("year", type=int) or services.local_today().year
+    year = request.args.get("year", type=int) or clock.today().year
     if not 2000 <= year <= 2100:
         abort(404)
     stmt = (
@@ -546,7 +517,7 @@ def register_book() -> ResponseReturnValue:
     scope = current_scope()
     village, year, matters, villages = _register_args(scope)
     full = scope.can_write
-    rows = services.register_rows(matters, full, services.local_today())
+    rows = services.register_rows(matters, full, clock.today())
     return render_template(
         "matters/register_book.html",
         village=village,
@@ -564,7 +535,7 @@ def register_xlsx() -> ResponseReturnValue:
     """The register as Excel, in the paper columns; personal data masked for viewers."""
     scope = current_scope()
     village, year, matters, _ = _register_args(scope)
-    rows = services.register_rows(matters, scope.can_write, services.local_today())
+    rows = services.register_rows(matters, scope.can_write, clock.today())
     data = services.register_workbook(f"{village.name} {year} 年便民服务事项登记簿", rows)
     from urllib.parse import quote
 
@@ -585,7 +556,7 @@ def measures() -> ResponseReturnValue:
     """限时办结 and 好差评 measures of the user's node and the nodes one level below."""
     scope = current_scope()
     node = scope.get_or_404(Region, scope.region_id)
-    year = request.args.get("year", type=int) or services.local_today().year
+    year = request.args.get("year", type=int) or clock.today().year
     start, end = date(year, 1, 1), date(year, 12, 31)
     child_level = node.level.child or RegionLevel.village
     children = list(
@@ -783,7 +754,7 @@ def calendar_overrides() -> ResponseReturnValue:
                 db.session.add(row)
             flash(f"已保存 {day.isoformat()}。", "success")
             return redirect(url_for("matters.calendar_overrides", year=day.year))
-    this_year = services.local_today().year
+    this_year = clock.today().year
     year = request.args.get("year", type=int) or this_year + 1
     rows = list(
         db.session.scalars(

@@ -25,6 +25,8 @@ from datetime import date
 
 from sqlalchemy import case, func, select
 
+from tracker import clock
+from tracker.config import current_settings
 from tracker.extensions import db
 from tracker.meetings import rules
 from tracker.meetings.models import Meeting, MeetingRuleOverride
@@ -36,15 +38,9 @@ from tracker.meetings.rules import (
     Period,
     Summary,
 )
-from tracker.meetings.services import (
-    default_rules,
-    kinds,
-    local_date,
-    local_year_bounds,
-    period_bounds,
-    settings,
-)
+from tracker.meetings.services import default_rules, kinds, local_year_bounds, period_bounds
 from tracker.models import Branch, PartyGroup, Region, utcnow
+from tracker.models.regions import in_subtree
 
 
 def _branch_rows(branch_ids: Iterable[int] | None, region_path: str | None) -> list[BranchFacts]:
@@ -54,7 +50,7 @@ def _branch_rows(branch_ids: Iterable[int] | None, region_path: str | None) -> l
     if branch_ids is not None:
         stmt = stmt.where(Branch.id.in_(list(branch_ids)))
     if region_path is not None:
-        stmt = stmt.where(Region.path.like(region_path + "%"))
+        stmt = stmt.where(in_subtree(region_path))
     out = []
     for bid, tracked_from, founded_on, path in db.session.execute(stmt.order_by(Branch.id)):
         ids = [int(p) for p in path.strip("/").split("/") if p]
@@ -73,7 +69,7 @@ def obligations_for_branches(
     Pass ``branch_ids`` (already scoped by the caller) or ``region_path`` (a
     subtree: every branch under it), or both.
     """
-    today = today or local_date(utcnow())
+    today = today or clock.local_date(utcnow())
     branches = _branch_rows(branch_ids, region_path)
     if not branches:
         return {}
@@ -106,7 +102,7 @@ def obligations_for_branches(
             id=r[0],
             branch_id=r[1],
             kind=r[2],
-            held_on=local_date(r[3]),
+            held_on=clock.local_date(r[3]),
             group_id=r[4],
             late=r[5],
             counts=r[7] is None and r[6] is not False,
@@ -137,7 +133,7 @@ def obligations_for_branches(
         period,
         today,
         list(kinds().values()),
-        settings()["due_soon_days"],
+        current_settings().rules.due_soon_days,
     )
 
 

@@ -27,13 +27,16 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
+from tracker import clock
 from tracker.calendar_service import load_calendar
+from tracker.config import current_settings
+from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.meetings import excel, rules, services
-from tracker.meetings import todo as _todo  # noqa: F401  (registers the home to-do provider)
 from tracker.meetings.forms import (
     AttachmentForm,
     DeleteForm,
@@ -51,33 +54,19 @@ from tracker.meetings.models import (
     MeetingRuleOverride,
 )
 from tracker.meetings.obligations import branch_obligations, obligations_for_branches, summaries
-from tracker.meetings.services import TZ, MeetingError, MeetingInput, local_date
-from tracker.models import Branch, PartyGroup, Region, RegionLevel, utcnow
+from tracker.meetings.services import MeetingError, MeetingInput
+from tracker.models import Branch, PartyGroup, Region, RegionLevel
+from tracker.models.regions import in_subtree
 from tracker.scope import current_scope
-from tracker.web import form_error
+from tracker.web import form_error, paginate, perform, submit
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
 STATUS_LABELS = {"met": "已开", "met_late": "补录", "missing": "缺开", "due": "待开"}
 
 
-def _village(region_id: int) -> tuple[Region, Branch]:
-    """The village (in scope) and its branch, or 404."""
-    region = current_scope().get_or_404(Region, region_id)
-    if region.level != RegionLevel.village:
-        abort(404)
-    branch = db.session.scalar(select(Branch).where(Branch.region_id == region.id).limit(1))
-    if branch is None:
-        abort(404)
-    return region, branch
-
-
 def _meeting(meeting_id: int) -> Meeting:
     return current_scope().get_or_404(Meeting, meeting_id)
-
-
-def _today() -> date:
-    return local_date(utcnow())
 
 
 def _trail(region: Region, *extra: tuple[str, str | None]) -> list[tuple[str, str | None]]:
@@ -94,24 +83,24 @@ def _trail(region: Region, *extra: tuple[str, str | None]) -> list[tuple[str, st
     return trail + list(extra)
 
 
-@bp.app_template_filter("kind_name")
-def kind_name_filter(code: str) -> str:
-    return services.kind_name(code)
-
-
-@bp.app_template_filter("iso_local")
 def iso_local(value: str) -> str:
     """A snapshot's UTC ISO time shown in local time (YYYY-MM-DD HH:MM)."""
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except (TypeError, ValueError):
         return str(value)
-    return parsed.astimezone(TZ).strftime("%Y-%m-%d %H:%M")
+    return parsed.astimezone(clock.zone()).strftime("%Y-%m-%d %H:%M")
 
 
-@bp.app_template_filter("obligation_label")
 def obligation_label(status: str) -> str:
     return STATUS_LABELS.get(status, status)
+
+
+FILTERS = {
+    "kind_name": services.kind_name,
+    "iso_local": iso_local,
+    "obligation_label": obligation_label,
+}
 
 
 # ---------------------------------------------------------------------------
@@ -126,33 +115,27 @@ def index() -> ResponseReturnValue:
     node = scope.get_or_404(Region, request.args.get("region_id", type=int) or scope.region_id)
     if node.level == RegionLevel.village:
         return redirect(url_for("meetings.ledger", region_id=node.id))
-    per_page = current_app.config["SETTINGS"]["tracker"]["per_page"]
-    page = max(request.args.get("page", 1, type=int), 1)
-    stmt = (
-        select(Branch, Region)
-        .join(Region, Region.id == Branch.region_id)
-        .where(Region.path.like(node.path + "%"))
+    page = paginate(
+        select(Branch)
+        .join(Branch.region)
+        .options(contains_eager(Branch.region))
+        .where(in_subtree(node.path))
         .order_by(Region.path)
     )
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    today = _today()
+    today = clock.today()
     month = rules.Period.containing(today, "month")
     year = rules.Period.of_year(today.year)
-    ids = [b.id for b, _ in rows]
+    ids = [b.id for b in page.items]
     month_sum = summaries(obligations_for_branches(ids, month, today))
     year_sum = summaries(obligations_for_branches(ids, year, today))
-    pages = max((total + per_page - 1) // per_page, 1)
     return render_template(
         "meetings/index.html",
         node=node,
-        rows=rows,
         month=month,
         year=year,
         month_sum=month_sum,
         year_sum=year_sum,
         page=page,
-        pages=pages,
         trail=_trail(node)[:-1] + [(node.name, None)]
         if node.id != scope.region_id
         else [("三会一课", None)],
@@ -164,8 +147,8 @@ def index() -> ResponseReturnValue:
 @login_required
 def ledger(region_id: int) -> ResponseReturnValue:
     """A branch's records with filters (year, kind)."""
-    region, branch = _village(region_id)
-    today = _today()
+    region, branch = current_scope().get_village_branch(region_id)
+    today = clock.today()
     year = request.args.get("year", type=int) or today.year
     kind = request.args.get("kind") or None
     known = services.kinds(include_inactive=True)
@@ -190,8 +173,8 @@ def ledger(region_id: int) -> ResponseReturnValue:
 @login_required
 def grid(region_id: int) -> ResponseReturnValue:
     """The year as a calendar grid: months × kinds, coloured by status, linking to records."""
-    region, branch = _village(region_id)
-    today = _today()
+    region, branch = current_scope().get_village_branch(region_id)
+    today = clock.today()
     year = request.args.get("year", type=int) or today.year
     if not 2000 <= year <= 2100:
         abort(404)
@@ -237,8 +220,8 @@ def _form_choices(form: MeetingForm, branch: Branch, day: date) -> list[Any]:
 
 
 def _local(value: datetime | None) -> datetime | None:
-    """A datetime-local input (no zone) read as Asia/Shanghai time."""
-    return value.replace(tzinfo=TZ) if value is not None else None
+    """A datetime-local input (no zone) read in the configured zone."""
+    return value.replace(tzinfo=clock.zone()) if value is not None else None
 
 
 def _input_from_form(form: MeetingForm) -> MeetingInput:
@@ -267,7 +250,7 @@ def _input_from_form(form: MeetingForm) -> MeetingInput:
     )
 
 
-def _put_error(form: MeetingForm, exc: MeetingError, errors: dict[str, str]) -> None:
+def _put_error(form: MeetingForm, exc: DomainError, errors: dict[str, str]) -> None:
     """Beside the form field it names; else in ``errors`` (attendance rows, the whole form)."""
     if exc.field and hasattr(getattr(form, exc.field, None), "errors"):
         form_error(form, exc)
@@ -288,16 +271,16 @@ def _save_attachments(meeting: Meeting) -> None:
 @login_required
 def new(region_id: int) -> ResponseReturnValue:
     """Record a meeting — usable on a phone at the meeting (everyone present by default)."""
-    region, branch = _village(region_id)
+    region, branch = current_scope().get_village_branch(region_id)
     current_scope().require_write(region.id)
     form = MeetingForm()
     errors: dict[str, str] = {}
-    day = _today()
+    day = clock.today()
     if request.method == "POST" and form.started_at.data:
         day = form.started_at.data.date()
     roster = _form_choices(form, branch, day)
     if request.method == "GET":
-        now = datetime.now(TZ).replace(second=0, microsecond=0, tzinfo=None)
+        now = clock.local_now().replace(second=0, microsecond=0, tzinfo=None)
         form.client_uuid.data = str(uuid.uuid4())
         form.kind.data = request.args.get("kind") or "branch_committee_meeting"
         form.ended_at.data = now
@@ -361,26 +344,28 @@ def edit(meeting_id: int) -> ResponseReturnValue:
     meeting = _meeting(meeting_id)
     scope = current_scope()
     scope.require_write(meeting.region_id)
-    region, branch = _village(meeting.region_id)
+    region, branch = scope.get_village_branch(meeting.region_id)
     if meeting.deleted_at is not None:
         flash("该记录已删除，不能修改。", "warning")
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
     locked = rules.edit_locked(
-        local_date(meeting.started_at), _today(), services.settings()["edit_lock_days"]
+        clock.local_date(meeting.started_at), clock.today(), current_settings().rules.edit_lock_days
     )
     if locked and not scope.is_admin:
-        flash(f"超过 {services.settings()['edit_lock_days']} 天的记录只能由管理员修改。", "warning")
+        flash(
+            f"超过 {current_settings().rules.edit_lock_days} 天的记录只能由管理员修改。", "warning"
+        )
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
     form = MeetingForm(obj=None if request.method == "POST" else meeting)
     errors: dict[str, str] = {}
-    day = local_date(meeting.started_at)
+    day = clock.local_date(meeting.started_at)
     if request.method == "POST" and form.started_at.data:
         day = form.started_at.data.date()
     roster = _form_choices(form, branch, day)
     present: set[int] | None
     if request.method == "GET":
-        form.started_at.data = meeting.started_at.astimezone(TZ).replace(tzinfo=None)
-        form.ended_at.data = meeting.ended_at.astimezone(TZ).replace(tzinfo=None)
+        form.started_at.data = meeting.started_at.astimezone(clock.zone()).replace(tzinfo=None)
+        form.ended_at.data = meeting.ended_at.astimezone(clock.zone()).replace(tzinfo=None)
         form.group_id.data = meeting.group_id or 0
         form.version.data = str(meeting.version)
         present = {a.member_id for a in meeting.attendance if a.present}
@@ -388,28 +373,23 @@ def edit(meeting_id: int) -> ResponseReturnValue:
     else:
         present = {int(v) for v in request.form.getlist("present") if v.isdigit()}
         reasons = {k: v for k, v in request.form.items() if k.startswith("reason_")}
-    if form.validate_on_submit():
-        data = _input_from_form(form)
-        try:
-            raw_version = (form.version.data or "").strip()
-            version = int(raw_version) if raw_version.isdigit() else None
-            services.update_meeting(
-                meeting,
-                data,
-                current_user.id,
-                load_calendar(),
-                expected_version=version,
-                is_admin=scope.is_admin,
-                reason=form.reason.data or "",
-            )
-            _save_attachments(meeting)
-        except MeetingError as exc:
-            db.session.rollback()
-            meeting = _meeting(meeting_id)
-            _put_error(form, exc, errors)
-        else:
-            flash(f"已保存为第 {meeting.version} 版。", "success")
-            return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+
+    def save() -> None:
+        raw_version = (form.version.data or "").strip()
+        services.update_meeting(
+            meeting,
+            _input_from_form(form),
+            current_user.id,
+            load_calendar(),
+            expected_version=int(raw_version) if raw_version.isdigit() else None,
+            is_admin=scope.is_admin,
+            reason=form.reason.data or "",
+        )
+        _save_attachments(meeting)
+
+    if submit(form, save, on_error=lambda exc: _put_error(form, exc, errors)) is not None:
+        flash(f"已保存为第 {meeting.version} 版。", "success")
+        return redirect(url_for("meetings.detail", meeting_id=meeting.id))
     return render_template(
         "meetings/form.html",
         form=form,
@@ -434,10 +414,10 @@ def edit(meeting_id: int) -> ResponseReturnValue:
 @login_required
 def detail(meeting_id: int) -> ResponseReturnValue:
     meeting = _meeting(meeting_id)
-    region, branch = _village(meeting.region_id)
+    region, branch = current_scope().get_village_branch(meeting.region_id)
     scope = current_scope()
     locked = rules.edit_locked(
-        local_date(meeting.started_at), _today(), services.settings()["edit_lock_days"]
+        clock.local_date(meeting.started_at), clock.today(), current_settings().rules.edit_lock_days
     )
     return render_template(
         "meetings/detail.html",
@@ -452,7 +432,7 @@ def detail(meeting_id: int) -> ResponseReturnValue:
         trail=_trail(
             region,
             (
-                f"{services.kind_name(meeting.kind)} {meeting.started_at.astimezone(TZ):%Y-%m-%d}",
+                f"{services.kind_name(meeting.kind)} {meeting.started_at.astimezone(clock.zone()):%Y-%m-%d}",
                 None,
             ),
         ),
@@ -490,7 +470,7 @@ ACTION_LABELS = {"create": "录入", "update": "修改", "delete": "删除", "im
 def history(meeting_id: int) -> ResponseReturnValue:
     """Who changed what and when, version by version, with the diff."""
     meeting = _meeting(meeting_id)
-    region, _ = _village(meeting.region_id)
+    region, _ = current_scope().get_village_branch(meeting.region_id)
     versions = services.history(meeting)
     names = {a.member_id: a.member.name for a in meeting.attendance}
     from tracker.models import Member
@@ -527,7 +507,7 @@ def history(meeting_id: int) -> ResponseReturnValue:
 def print_view(meeting_id: int) -> ResponseReturnValue:
     """An A4 page laid out like the paper 记录簿."""
     meeting = _meeting(meeting_id)
-    region, branch = _village(meeting.region_id)
+    region, branch = current_scope().get_village_branch(meeting.region_id)
     return render_template("meetings/print.html", m=meeting, region=region, branch=branch)
 
 
@@ -541,13 +521,13 @@ def delete(meeting_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         flash("请填写删除原因。", "danger")
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
-    try:
-        services.delete_meeting(meeting, current_user.id, form.reason.data or "", scope.is_admin)
-    except MeetingError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        flash("记录已删除（保留在历史中）。", "info")
+    perform(
+        lambda: services.delete_meeting(
+            meeting, current_user.id, form.reason.data or "", scope.is_admin
+        ),
+        "记录已删除（保留在历史中）。",
+        "info",
+    )
     return redirect(url_for("meetings.detail", meeting_id=meeting_id))
 
 
@@ -561,13 +541,7 @@ def upload(meeting_id: int) -> ResponseReturnValue:
     if not files:
         flash("请选择要上传的文件。", "danger")
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
-    try:
-        _save_attachments(meeting)
-    except MeetingError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        flash("附件已上传。", "success")
+    perform(lambda: _save_attachments(meeting), "附件已上传。")
     return redirect(url_for("meetings.detail", meeting_id=meeting_id))
 
 
@@ -594,8 +568,8 @@ def attachment(attachment_id: int) -> ResponseReturnValue:
 @bp.route("/v/<int:region_id>/export.xlsx")
 @login_required
 def export(region_id: int) -> ResponseReturnValue:
-    region, branch = _village(region_id)
-    year = request.args.get("year", type=int) or _today().year
+    region, branch = current_scope().get_village_branch(region_id)
+    year = request.args.get("year", type=int) or clock.today().year
     import io
 
     data = excel.export_year(branch, year)
@@ -628,7 +602,7 @@ def _import_store() -> Path:
 @login_required
 def import_(region_id: int) -> ResponseReturnValue:
     """Upload → preview with per-row errors → confirm (all-or-nothing)."""
-    region, branch = _village(region_id)
+    region, branch = current_scope().get_village_branch(region_id)
     current_scope().require_write(region.id)
     form = ImportForm()
     rows: list[excel.ImportRow] = []
@@ -694,9 +668,9 @@ def import_(region_id: int) -> ResponseReturnValue:
 @bp.route("/v/<int:region_id>/plans", methods=["GET", "POST"])
 @login_required
 def plans(region_id: int) -> ResponseReturnValue:
-    region, branch = _village(region_id)
+    region, branch = current_scope().get_village_branch(region_id)
     scope = current_scope()
-    today = _today()
+    today = clock.today()
     year = request.args.get("year", type=int) or today.year
     quarter = request.args.get("quarter", type=int) or (today.month - 1) // 3 + 1
     if quarter not in (1, 2, 3, 4) or not 2000 <= year <= 2100:
@@ -721,35 +695,29 @@ def plans(region_id: int) -> ResponseReturnValue:
             return redirect(
                 url_for("meetings.plans", region_id=region.id, year=year, quarter=quarter)
             )
-        if form.validate_on_submit():
-            try:
-                services.file_plan(
-                    branch,
-                    form.year.data or year,
-                    form.quarter.data or quarter,
-                    form.kind.data or "",
-                    form.planned_on.data,
-                    form.topic.data or "",
-                    current_user.id,
-                    form.group_id.data or None,
+        filed = submit(
+            form,
+            lambda: services.file_plan(
+                branch,
+                form.year.data or year,
+                form.quarter.data or quarter,
+                form.kind.data or "",
+                form.planned_on.data,
+                form.topic.data or "",
+                current_user.id,
+                form.group_id.data or None,
+            ),
+        )
+        if filed is not None:
+            flash("计划已报备。", "success")
+            return redirect(
+                url_for(
+                    "meetings.plans",
+                    region_id=region.id,
+                    year=form.year.data,
+                    quarter=form.quarter.data,
                 )
-            except MeetingError as exc:
-                db.session.rollback()
-                target = getattr(form, exc.field or "", None)
-                if target is not None:
-                    target.errors = [*target.errors, str(exc)]
-                else:
-                    flash(str(exc), "danger")
-            else:
-                flash("计划已报备。", "success")
-                return redirect(
-                    url_for(
-                        "meetings.plans",
-                        region_id=region.id,
-                        year=form.year.data,
-                        quarter=form.quarter.data,
-                    )
-                )
+            )
     lines, unplanned = services.plan_vs_held(branch, year, quarter)
     return render_template(
         "meetings/plans.html",
@@ -777,7 +745,7 @@ def rules_page() -> ResponseReturnValue:
     counties: list[Region] = list(
         db.session.scalars(
             select(Region)
-            .where(Region.level == RegionLevel.county, Region.path.like(scope.region_path + "%"))
+            .where(Region.level == RegionLevel.county, in_subtree(scope.region_path))
             .order_by(Region.name)
         )
     )
@@ -789,35 +757,34 @@ def rules_page() -> ResponseReturnValue:
     if request.method == "POST":
         scope.require_admin()  # before reading the form: viewers and editors get 403
         action = request.form.get("action")
-        if action == "override" and form.validate_on_submit():
-            county = scope.get_or_404(Region, form.county_id.data)
-            scope.require_admin(county.id)
-            try:
+        if action == "override":
+
+            def override() -> Region:
+                county = scope.get_or_404(Region, form.county_id.data)
+                scope.require_admin(county.id)
                 services.set_rule_override(county, form.kind.data or "", form.frequency.data)
-            except MeetingError as exc:
-                db.session.rollback()
-                form.frequency.errors = [str(exc)]
-            else:
-                flash(f"{county.name} 的规则已更新。", "success")
+                return county
+
+            done = submit(form, override, default="frequency")
+            if done is not None:
+                flash(f"{done.value.name} 的规则已更新。", "success")
                 return redirect(url_for("meetings.rules_page"))
-        elif action == "kind" and kind_form.validate_on_submit():
-            scope.require_admin()
+        elif action == "kind":
             if scope.region_id != db.session.scalar(
                 select(Region.id).where(Region.parent_id.is_(None)).limit(1)
             ):
                 abort(403)  # kinds are city-wide: only a city admin adds them
-            try:
-                services.add_kind(
+            added = submit(
+                kind_form,
+                lambda: services.add_kind(
                     kind_form.code.data or "",
                     kind_form.name.data or "",
                     kind_form.frequency.data or "none",
                     request.form.get("kind-needs_quorum") == "y",
-                )
-            except MeetingError as exc:
-                db.session.rollback()
-                target = getattr(kind_form, exc.field or "name")
-                target.errors = [str(exc)]
-            else:
+                ),
+                default="name",
+            )
+            if added is not None:
                 flash("已新增会议类型。", "success")
                 return redirect(url_for("meetings.rules_page"))
     base = services.default_rules()

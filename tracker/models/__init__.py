@@ -4,12 +4,19 @@ Each domain package adds its models module to the import list below so that
 Alembic's autogenerate and the drift check see every table.
 """
 
-from tracker.models.accounts import ApiToken, LoginAttempt, Role, User
+from tracker.models.accounts import (
+    ApiToken,
+    LoginAttempt,
+    LoginSession,
+    LoginThrottle,
+    Role,
+    User,
+)
 from tracker.models.audit import AuditLog
 from tracker.models.base import Base, utcnow
 from tracker.models.calendar import CalendarOverride
 from tracker.models.party import Branch, Gender, Member, MemberStatus, PartyGroup, VillageCadre
-from tracker.models.regions import Region, RegionLevel
+from tracker.models.regions import Region, RegionLevel, in_subtree, subtree_ids
 
 __all__ = [
     "ApiToken",
@@ -19,6 +26,8 @@ __all__ = [
     "CalendarOverride",
     "Gender",
     "LoginAttempt",
+    "LoginSession",
+    "LoginThrottle",
     "Member",
     "MemberStatus",
     "PartyGroup",
@@ -27,5 +36,7 @@ __all__ = [
     "Role",
     "User",
     "VillageCadre",
+    "in_subtree",
+    "subtree_ids",
     "utcnow",
 ]

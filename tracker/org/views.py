@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -33,6 +32,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
+from tracker import clock
 from tracker.auth.services import create_api_token
 from tracker.extensions import db
 from tracker.forms import as_choices
@@ -50,14 +50,13 @@ from tracker.models import (
     VillageCadre,
     utcnow,
 )
+from tracker.models.regions import in_subtree
 from tracker.org import excel, forms, services
 from tracker.org.services import OrgError, RosterFilter, branch_of
 from tracker.scope import current_scope
-from tracker.web import form_status, own_account, submit
+from tracker.web import form_status, own_account, paginate, perform, submit
 
 bp = Blueprint("org", __name__, url_prefix="/org")
-
-from tracker.org import home as _home  # noqa: E402,F401  (registers the todo provider)
 
 
 def _trail(region: Region, *extra: tuple[str, str | None]) -> list[tuple[str, str | None]]:
@@ -72,16 +71,6 @@ def _trail(region: Region, *extra: tuple[str, str | None]) -> list[tuple[str, st
             trail.append((node.name, url_for("org.regions", region_id=node.id)))
     trail.extend(extra)
     return trail
-
-
-def _village(region_id: int) -> Region:
-    """A village in scope (404 for anything else, including a township id)."""
-    region = current_scope().get_or_404(Region, region_id)
-    if region.level != RegionLevel.village:
-        from flask import abort
-
-        abort(404)
-    return region
 
 
 def _branch_or_redirect(village: Region) -> Branch | None:
@@ -107,7 +96,7 @@ def regions(region_id: int | None = None) -> ResponseReturnValue:
     # One grouped query each for all children: a child's subtree is the nodes
     # whose path starts with the child's path.
     child, node = aliased(Region), aliased(Region)
-    under_child = node.path.like(child.path + "%")
+    under_child = in_subtree(child.path, node)
     is_child = child.parent_id == region.id
     counts: dict[int, int] = dict(
         db.session.execute(
@@ -219,7 +208,7 @@ def _roster_filter() -> RosterFilter:
 def village(region_id: int) -> ResponseReturnValue:
     """The village: its branch, groups, cadres and the roster with filters."""
     scope = current_scope()
-    region = _village(region_id)
+    region = scope.get_village(region_id)
     branch = branch_of(region.id)
     flt = _roster_filter()
     members: list[Member] = []
@@ -249,7 +238,7 @@ def village(region_id: int) -> ResponseReturnValue:
 def branch_edit(region_id: int) -> ResponseReturnValue:
     """Create the village's branch, or edit its name and dates."""
     scope = current_scope()
-    region = _village(region_id)
+    region = scope.get_village(region_id)
     scope.require_write(region.id)
     branch = branch_of(region.id)
     form = forms.BranchForm(obj=branch)
@@ -286,7 +275,7 @@ def branch_edit(region_id: int) -> ResponseReturnValue:
 def groups(region_id: int) -> ResponseReturnValue:
     """Party groups of the village's branch; add one."""
     scope = current_scope()
-    region = _village(region_id)
+    region = scope.get_village(region_id)
     branch = _branch_or_redirect(region)
     if branch is None:
         return redirect(url_for("org.village", region_id=region.id))
@@ -380,7 +369,7 @@ def _member_data(form: forms.MemberForm) -> services.MemberData:
 def member_new(region_id: int) -> ResponseReturnValue:
     """Add a member to the village's roster."""
     scope = current_scope()
-    region = _village(region_id)
+    region = scope.get_village(region_id)
     scope.require_write(region.id)
     branch = _branch_or_redirect(region)
     if branch is None:
@@ -423,7 +412,7 @@ def member_edit(member_id: int) -> ResponseReturnValue:
             form=form,
             region=region,
             member=member,
-            leave_form=forms.LeaveForm(formdata=None, left_on=date.today()),
+            leave_form=forms.LeaveForm(formdata=None, left_on=clock.today()),
             trail=_trail(region, (member.name, None)),
         ),
         form_status(form),
@@ -439,7 +428,9 @@ def member_leave(member_id: int) -> ResponseReturnValue:
     form = forms.LeaveForm()
     done = submit(
         form,
-        lambda: services.member_leaves(member, form.left_on.data or date.today(), form.reason.data),
+        lambda: services.member_leaves(
+            member, form.left_on.data or clock.today(), form.reason.data
+        ),
         default="left_on",
     )
     if done is not None:
@@ -490,7 +481,7 @@ def _cadre_data(form: forms.CadreForm) -> services.CadreData:
 def cadres(region_id: int) -> ResponseReturnValue:
     """Village cadres and posts (村干部), reserve cadres (后备干部); add one."""
     scope = current_scope()
-    region = _village(region_id)
+    region = scope.get_village(region_id)
     form = _cadre_form(region)
     if request.method == "POST":
         scope.require_write(region.id)
@@ -505,7 +496,7 @@ def cadres(region_id: int) -> ResponseReturnValue:
             region=region,
             cadres=services.cadres_of(region.id),
             can_write=scope.can_write,
-            today=date.today(),
+            today=clock.today(),
             trail=_trail(region, (_("村干部"), None)),
         ),
         form_status(form),
@@ -563,7 +554,7 @@ def _forget_stale_uploads(folder: Path) -> None:
 def member_import(region_id: int) -> ResponseReturnValue:
     """Upload a roster workbook and see the preview (nothing is saved yet)."""
     scope = current_scope()
-    region = _village(region_id)
+    region = scope.get_village(region_id)
     scope.require_write(region.id)
     branch = _branch_or_redirect(region)
     if branch is None:
@@ -607,7 +598,7 @@ def member_import(region_id: int) -> ResponseReturnValue:
 def member_import_commit(region_id: int) -> ResponseReturnValue:
     """Add every row of the previewed workbook, or none; a repeat post adds nothing."""
     scope = current_scope()
-    region = _village(region_id)
+    region = scope.get_village(region_id)
     scope.require_write(region.id)
     branch = _branch_or_redirect(region)
     if branch is None:
@@ -619,16 +610,15 @@ def member_import_commit(region_id: int) -> ResponseReturnValue:
         flash(_("找不到要导入的文件，请重新上传。"), "danger")
         return redirect(url_for("org.member_import", region_id=region.id))
     filename = request.form.get("filename", "") or path.name
-    try:
-        sheet = excel.read_roster(path.read_bytes(), filename, branch)
-        members = excel.commit_roster(sheet, branch, current_user.id)
-    except OrgError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-        return redirect(url_for("org.village", region_id=region.id))
-    db.session.flush()  # the boundary commits; the preview file goes once the rows are in
-    path.unlink(missing_ok=True)
-    flash(_("已导入 %(n)s 名党员。", n=len(members)), "success")
+    done = perform(
+        lambda: excel.commit_roster(
+            excel.read_roster(path.read_bytes(), filename, branch), branch, current_user.id
+        )
+    )
+    if done is not None:
+        db.session.flush()  # the boundary commits; the preview file goes once the rows are in
+        path.unlink(missing_ok=True)
+        flash(_("已导入 %(n)s 名党员。", n=len(done.value)), "success")
     return redirect(url_for("org.village", region_id=region.id))
 
 
@@ -636,7 +626,7 @@ def member_import_commit(region_id: int) -> ResponseReturnValue:
 @login_required
 def member_export(region_id: int) -> ResponseReturnValue:
     """The roster (with the page's filters) as an Excel workbook."""
-    region = _village(region_id)
+    region = current_scope().get_village(region_id)
     branch = branch_of(region.id)
     if branch is None:
         from flask import abort
@@ -644,7 +634,7 @@ def member_export(region_id: int) -> ResponseReturnValue:
         abort(404)
     members = list(db.session.scalars(services.roster_query(branch.id, _roster_filter())).all())
     data = excel.export_roster(branch, members)
-    name = f"{region.name}党员名册-{date.today():%Y%m%d}.xlsx"
+    name = f"{region.name}党员名册-{clock.today():%Y%m%d}.xlsx"
     return Response(
         data,
         mimetype=excel.XLSX_MIME,
@@ -846,8 +836,6 @@ def audit() -> ResponseReturnValue:
     """Who changed what, when, before → after — for the admin's subtree."""
     scope = current_scope()
     scope.require_admin()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    per_page = int(current_app.config["SETTINGS"]["tracker"]["per_page"])
     entity = (request.args.get("entity") or "")[:64]
     actor = (request.args.get("actor") or "").strip()[:64]
     stmt = scope.filter(select(AuditLog), AuditLog)
@@ -857,17 +845,14 @@ def audit() -> ResponseReturnValue:
         stmt = stmt.where(
             AuditLog.actor_id.in_(select(User.id).where(User.username.contains(actor)))
         )
-    total = int(db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-    rows = db.session.scalars(
-        stmt.order_by(AuditLog.id.desc()).offset((page - 1) * per_page).limit(per_page)
-    ).all()
+    page = paginate(stmt.order_by(AuditLog.id.desc()))
+    rows = page.items
     actor_ids = {r.actor_id for r in rows if r.actor_id}
     actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(actor_ids))).all()}
     region_ids = {r.region_id for r in rows if r.region_id}
     region_names = dict(
         db.session.execute(select(Region.id, Region.name).where(Region.id.in_(region_ids))).all()
     )
-    pages = max((total + per_page - 1) // per_page, 1)
     entities = sorted(
         set(AUDIT_ENTITIES)
         | set(db.session.scalars(select(AuditLog.entity).distinct().limit(100)).all())
@@ -881,15 +866,8 @@ def audit() -> ResponseReturnValue:
         entities=entities,
         entity=entity,
         actor=actor,
-        page=_Page(page, pages, total),
+        page=page,
     )
-
-
-class _Page:
-    """What the ``pager`` macro needs."""
-
-    def __init__(self, page: int, pages: int, total: int) -> None:
-        self.page, self.pages, self.total = page, pages, total
 
 
 def audit_changes(row: AuditLog) -> list[tuple[str, Any, Any]]:
@@ -907,12 +885,9 @@ def audit_changes(row: AuditLog) -> list[tuple[str, Any, Any]]:
     return out
 
 
-@bp.app_template_filter("audit_changes")
-def _audit_changes_filter(row: AuditLog) -> list[tuple[str, Any, Any]]:
-    return audit_changes(row)
-
-
-@bp.app_template_filter("gender_label")
-def _gender_label(value: object) -> str:
+def gender_label(value: object) -> str:
     key = getattr(value, "value", value)
     return {"male": _("男"), "female": _("女")}.get(str(key), "") if key else ""
+
+
+FILTERS = {"audit_changes": audit_changes, "gender_label": gender_label}

@@ -12,7 +12,7 @@ import io
 import uuid
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from openpyxl import Workbook
@@ -20,13 +20,13 @@ from openpyxl.styles import Alignment, Font
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from tracker import clock
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
 from tracker.models import Branch, Region, RegionLevel
 from tracker.org.services import roster
 from tracker.periods import Period
 from tracker.scope import current_scope
-from tracker.trainings import todo as _todo  # noqa: F401  (registers the home to-do)
 from tracker.trainings.forms import DeleteForm, TrainingForm
 from tracker.trainings.models import Training, TrainingKind
 from tracker.trainings.services import (
@@ -35,7 +35,6 @@ from tracker.trainings.services import (
     delete_training,
     figures_for_branches,
     frequency,
-    local_today,
     update_training,
 )
 from tracker.web import form_status, submit
@@ -43,19 +42,9 @@ from tracker.web import form_status, submit
 bp = Blueprint("trainings", __name__, url_prefix="/trainings")
 
 
-def _village(region_id: int) -> tuple[Region, Branch]:
-    region = current_scope().get_or_404(Region, region_id)
-    if region.level != RegionLevel.village:
-        abort(404)
-    branch = db.session.scalar(select(Branch).where(Branch.region_id == region.id).limit(1))
-    if branch is None:
-        abort(404)
-    return region, branch
-
-
 def _year_arg() -> int:
-    year = request.args.get("year", type=int) or local_today().year
-    return year if 2000 <= year <= 2100 else local_today().year
+    year = request.args.get("year", type=int) or clock.today().year
+    return year if 2000 <= year <= 2100 else clock.today().year
 
 
 @bp.route("/")
@@ -79,7 +68,7 @@ def index() -> ResponseReturnValue:
 @bp.route("/v/<int:region_id>")
 @login_required
 def register(region_id: int) -> ResponseReturnValue:
-    region, branch = _village(region_id)
+    region, branch = current_scope().get_village_branch(region_id)
     year = _year_arg()
     trainings = db.session.scalars(
         select(Training)
@@ -125,10 +114,10 @@ def _roster_choices(form: TrainingForm, branch: Branch, day: date) -> None:
 @bp.route("/v/<int:region_id>/new", methods=["GET", "POST"])
 @login_required
 def new(region_id: int) -> ResponseReturnValue:
-    region, branch = _village(region_id)
+    region, branch = current_scope().get_village_branch(region_id)
     current_scope().require_write(region.id)
     form = TrainingForm()
-    today = local_today()
+    today = clock.today()
     _roster_choices(form, branch, form.held_on.data or today)
     if request.method == "GET":
         form.held_on.data = today
@@ -225,7 +214,7 @@ def export(region_id: int) -> ResponseReturnValue:
     """The village's trainings of a year as an Excel sheet (columns of the paper register)."""
     from tracker.formatting import fmt_datetime
 
-    region, branch = _village(region_id)
+    region, branch = current_scope().get_village_branch(region_id)
     year = _year_arg()
     trainings = db.session.scalars(
         select(Training)
