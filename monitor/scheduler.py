@@ -74,8 +74,9 @@ class HostLimiter:
     """Concurrent probes per host: configured (``host_limits``), learned, or the default.
 
     :meth:`busy` is called when a host answered that it is out of sessions (RTSP
-    453/454, 503): its limit becomes the number of sessions it was serving for
-    us minus one (at least 1), and stays so — an NVR's session limit is fixed.
+    453/454, 503): its limit becomes one less than the probes we had at it (at
+    least 1), lowered again by each further busy answer, and stays so — an NVR's
+    session limit is fixed.
     """
 
     def __init__(
@@ -118,7 +119,10 @@ class HostLimiter:
         """``host`` said it is out of sessions while we held ``active``: learn its limit."""
         with self._cond:
             if host not in self.configured:
-                self.learned[host] = max(1, min(self.limit(host), self.active.get(host, 1) - 1))
+                # one session fewer than we held: some of our probes may not have reached
+                # SETUP yet, so each busy answer lowers the limit by one more
+                held = min(self.limit(host), self.active.get(host, 1))
+                self.learned[host] = max(1, held - 1)
             return self.limit(host)
 
 
