@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from tracker import xlsx
 from tracker.dashboard import charts, services
 from tracker.dashboard.models import DashboardReport
 from tracker.dashboard.rules import COMPONENT_BY_KEY, Band
@@ -240,16 +241,7 @@ def download_report(report_id: int) -> ResponseReturnValue:
 
 
 def _xlsx(data: bytes, filename: str) -> Response:
-    from urllib.parse import quote
-
-    resp = Response(
-        data,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    resp.headers["Content-Disposition"] = (
-        f"attachment; filename=dashboard.xlsx; filename*=UTF-8''{quote(filename)}"
-    )
-    return resp
+    return xlsx.response(data, filename)
 
 
 @todo_provider

@@ -15,7 +15,6 @@ The public functions other packages call:
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -142,6 +141,8 @@ def save_matter_type(
     return entry
 
 
+CATALOG_REQUIRED = ("事项名称", "办件类型")
+CATALOG_MAX_ROWS = 2000
 CATALOG_COLUMNS = [
     "事项名称",
     "事项类别",
@@ -198,37 +199,28 @@ def parse_catalog_workbook(data: bytes, region: Region) -> list[CatalogRow]:
     Every row comes back with its Chinese errors; nothing is written. Raises
     :class:`MatterError` when the file itself is unreadable or lacks a column.
     """
-    from openpyxl import load_workbook
+    from tracker import xlsx
 
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # zip/xml errors of a broken upload
-        raise MatterError("无法读取该文件，请上传 .xlsx 格式的 Excel 表格", "file") from exc
-    sheet = wb.worksheets[0]
-    rows = list(sheet.iter_rows(values_only=True))
-    if not rows:
-        raise MatterError("表格是空的", "file")
-    header = [str(c).strip() if c is not None else "" for c in rows[0]]
-    missing = [c for c in ("事项名称", "办件类型") if c not in header]
-    if missing:
-        raise MatterError(
-            f"表头缺少列：{'、'.join(missing)}（应为：{'、'.join(CATALOG_COLUMNS)}）", "file"
+        return _parse_catalog(
+            xlsx.read_sheet(data, required=CATALOG_REQUIRED, max_rows=CATALOG_MAX_ROWS), region
         )
-    col = {name: header.index(name) for name in CATALOG_COLUMNS if name in header}
+    except xlsx.BadWorkbook as exc:
+        raise MatterError(str(exc), "file") from exc
 
-    def cell(row: tuple[Any, ...], name: str) -> Any:
-        i = col.get(name)
-        return row[i] if i is not None and i < len(row) else None
+
+def _parse_catalog(sheet: Any, region: Region) -> list[CatalogRow]:
+    def cell(row: dict[str, Any], name: str) -> Any:
+        return row.get(name)
 
     existing = set(
         db.session.scalars(select(MatterType.name).where(MatterType.region_id == region.id))
     )
     seen: dict[str, int] = {}
     out: list[CatalogRow] = []
-    for line, row in enumerate(rows[1:], start=2):
-        if all(v is None or str(v).strip() == "" for v in row):
-            continue
-        errors: list[str] = []
+    for sheet_row in sheet.rows:
+        line, row = sheet_row.number, sheet_row.cells
+        errors: list[str] = [f"{c}：{m}" for c, m in sheet_row.errors.items()]
         name = str(cell(row, "事项名称") or "").strip()
         kind_label = str(cell(row, "办件类型") or "").strip()
         kind = _KIND_BY_LABEL.get(kind_label)
@@ -1161,30 +1153,17 @@ def register_rows(matters: Sequence[ServiceMatter], full: bool, today: date) -> 
 
 def register_workbook(title: str, rows: list[list[str]]) -> bytes:
     """The 登记簿 as an .xlsx file, in the paper register's columns."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
+    from tracker import xlsx
 
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "服务事项登记簿"
-    ws.append([title])
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.append(REGISTER_COLUMNS)
-    for cell in ws[2]:
-        cell.font = Font(bold=True)
+    wb, ws = xlsx.new_workbook("服务事项登记簿")
+    xlsx.title(ws, title)
+    xlsx.header(ws, REGISTER_COLUMNS, fill=None)
     for row in rows:
-        ws.append(row)
-    widths = [11, 17, 10, 14, 21, 20, 10, 8, 10, 24, 24, 14, 18, 17, 24, 10, 10, 20, 8]
-    for i, width in enumerate(widths, start=1):
-        ws.column_dimensions[ws.cell(row=2, column=i).column_letter].width = width
-    for row_cells in ws.iter_rows(min_row=3):
-        for cell in row_cells:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        xlsx.append(ws, row)
+    xlsx.widths(ws, [11, 17, 10, 14, 21, 20, 10, 8, 10, 24, 24, 14, 18, 17, 24, 10, 10, 20, 8])
+    xlsx.wrap(ws, min_row=3)
     ws.freeze_panes = "A3"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return xlsx.to_bytes(wb)
 
 
 def parse_local_datetime(value: str | None) -> datetime | None:

@@ -15,7 +15,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -41,6 +40,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from tracker import xlsx
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
 from tracker.matters import api as _api  # noqa: F401  (registers the JSON routes)
@@ -577,14 +577,7 @@ def register_xlsx() -> ResponseReturnValue:
     village, year, matters, _ = _register_args(scope)
     rows = services.register_rows(matters, scope.can_write, services.local_today())
     data = services.register_workbook(f"{village.name} {year} 年便民服务事项登记簿", rows)
-    from urllib.parse import quote
-
-    filename = quote(f"{village.name}-{year}-服务事项登记簿.xlsx")
-    return Response(
-        data,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"},
-    )
+    return xlsx.response(data, f"{village.name}-{year}-服务事项登记簿.xlsx")
 
 
 # -- measures -------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from tracker import xlsx
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
 from tracker.meetings import api as _api  # noqa: F401  (registers the API routes)
@@ -601,28 +602,14 @@ def attachment(attachment_id: int) -> ResponseReturnValue:
 def export(region_id: int) -> ResponseReturnValue:
     region, branch = _village(region_id)
     year = request.args.get("year", type=int) or _today().year
-    import io
-
     data = excel.export_year(branch, year)
-    return send_file(
-        io.BytesIO(data),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        download_name=f"{region.name}{year}年三会一课台账.xlsx",
-        as_attachment=True,
-    )
+    return xlsx.response(data, f"{region.name}{year}年三会一课台账.xlsx")
 
 
 @bp.route("/import-template.xlsx")
 @login_required
 def import_template() -> ResponseReturnValue:
-    import io
-
-    return send_file(
-        io.BytesIO(excel.template_workbook()),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        download_name="会议记录导入模板.xlsx",
-        as_attachment=True,
-    )
+    return xlsx.response(excel.template_workbook(), "会议记录导入模板.xlsx")
 
 
 def _import_store() -> Path:
