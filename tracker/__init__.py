@@ -41,8 +41,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
-    from tracker import auth, formatting
+    from tracker import auth, formatting, validation
 
+    validation.init_app(app)  # before any route: the bounded <int:…> converter
     auth.init_app(app)
     formatting.init_app(app)
     views.register(app)

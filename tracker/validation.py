@@ -22,9 +22,12 @@ callers put them beside the field.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import Any
+
+from flask import Flask
+from werkzeug.routing import IntegerConverter, Map
 
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 CONTROL_MESSAGE = "含有不可见的控制字符（第 {position} 个字符），请删除后重新填写"
@@ -110,3 +113,73 @@ def field_errors(data: Any, skip: frozenset[str] = frozenset()) -> dict[str, str
 def sane_date(value: date | datetime) -> bool:
     """Whether ``value`` lies in :data:`MIN_YEAR`–:data:`MAX_YEAR`."""
     return MIN_YEAR <= value.year <= MAX_YEAR
+
+
+def check_depth(data: Any) -> None:
+    """:class:`TooDeep` when ``data`` nests deeper than :data:`MAX_JSON_DEPTH`."""
+    stack = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise TooDeep(DEPTH_MESSAGE)
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list | tuple):
+            stack.extend((v, depth + 1) for v in value)
+
+
+_INT_LITERAL = re.compile(r"[+-]?\d+")
+
+
+def query_errors(args: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Messages for query-string values no page or endpoint accepts.
+
+    Control characters anywhere, integer literals past the database's range,
+    and a ``year`` outside the sane range (pages build ``date(year, 1, 1)``
+    from it).
+    """
+    errors: dict[str, str] = {}
+    for name, value in args:
+        message = control_error(name) or control_error(value)
+        if message is None and _INT_LITERAL.fullmatch(value.strip()):
+            number = int(value)
+            if not INT_MIN <= number <= INT_MAX:
+                message = INT_MESSAGE
+            elif name == "year" and not MIN_YEAR <= number <= MAX_YEAR:
+                message = DATE_MESSAGE
+        if message is not None:
+            errors.setdefault(name, message)
+    return errors
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:…>`` in every route, capped at the database's range: a larger id is a 404."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", INT_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
+def init_app(app: Flask) -> None:
+    """Install the bounded ``int`` converter and the query-string guard.
+
+    Call before any blueprint is registered (rules bind their converters then).
+    The guard answers a bad query string with 422 JSON on the API and 404 on
+    pages (a page for year 99999 does not exist), before any view runs.
+    """
+    app.url_map.converters["int"] = BoundedIntConverter
+
+    @app.before_request
+    def _guard_query() -> Any:
+        from flask import abort, request
+
+        if not request.args:
+            return None
+        errors = query_errors(request.args.items(multi=True))
+        if not errors:
+            return None
+        if request.path.startswith("/api/"):
+            from tracker.api.core import ApiError
+
+            return ApiError(422, fields=errors).response()
+        abort(404)

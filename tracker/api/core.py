@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
+from tracker import validation
 from tracker.extensions import csrf, db
 
 api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -115,11 +116,48 @@ def validation_fields(exc: ValidationError) -> dict[str, str]:
     return fields
 
 
+def _raw_fields(model: type[BaseModel]) -> frozenset[str]:
+    """Fields typed ``Any`` (or a list/dict of it): the view checks them item by item."""
+    raw = (Any, list[Any], dict[str, Any])
+    return frozenset(n for n, f in model.model_fields.items() if f.annotation in raw)
+
+
 def parse(model: type[BaseModel], data: Any) -> Any:
+    """``data`` validated as ``model``, or :class:`ApiError` (400 too deep, 422 with fields).
+
+    Besides the model's own rules, every value passes :mod:`tracker.validation`
+    (no control characters, integers in the database's range, sane dates) —
+    checked on the raw data and again after coercion (query strings are text).
+    """
+    raw = _raw_fields(model)
     try:
-        return model.model_validate(data)
+        validation.check_depth(data)
+    except validation.TooDeep as exc:
+        raise ApiError(400, str(exc), code="too_deep") from exc
+    errors = validation.field_errors(data, skip=raw)
+    if errors:
+        raise ApiError(422, fields=errors)
+    try:
+        obj = model.model_validate(data)
     except ValidationError as exc:
         raise ApiError(422, fields=validation_fields(exc)) from exc
+    errors = validation.field_errors(obj.model_dump(exclude=set(raw)))
+    if errors:
+        raise ApiError(422, fields=errors)
+    return obj
+
+
+def request_json() -> Any:
+    """The request's JSON body: 415 when not JSON, 400 when broken or nested too deep."""
+    if not request.is_json:
+        raise ApiError(415, "请以 application/json 提交")
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError as exc:
+        raise ApiError(400, validation.DEPTH_MESSAGE, code="too_deep") from exc
+    if data is None:
+        raise ApiError(400, "请求体不是有效的 JSON")
+    return data
 
 
 # Authentication schemes: name → function that raises ApiError or returns None.
@@ -216,12 +254,7 @@ def endpoint(
             try:
                 AUTH_HANDLERS[auth]()
                 if body is not None:
-                    if not request.is_json:
-                        raise ApiError(415, "请以 application/json 提交")
-                    data = request.get_json(silent=True)
-                    if data is None:
-                        raise ApiError(400, "请求体不是有效的 JSON")
-                    kwargs["body"] = parse(body, data)
+                    kwargs["body"] = parse(body, request_json())
                 if query is not None:
                     kwargs["query"] = parse(query, request.args.to_dict())
                 result = view(*args, **kwargs)

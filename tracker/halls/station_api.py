@@ -23,7 +23,15 @@ from pydantic import (
 )
 from sqlalchemy import select, update
 
-from tracker.api.core import OPERATIONS, ApiError, endpoint, register_auth, validation_fields
+from tracker import validation
+from tracker.api.core import (
+    OPERATIONS,
+    ApiError,
+    endpoint,
+    parse,
+    register_auth,
+    validation_fields,
+)
 from tracker.audit import set_actor
 from tracker.extensions import db
 from tracker.halls import services
@@ -270,10 +278,14 @@ def station_reports(body: ReportBatch) -> Any:
     rejected: list[dict[str, Any]] = []
     for i, raw in enumerate(body.items):
         uid = str(raw.get("uuid", "")) if isinstance(raw, dict) else ""
-        try:
-            item = ITEM.validate_python(raw)
-        except ValidationError as exc:
-            fields = {f"items[{i}].{k}": v for k, v in validation_fields(exc).items()}
+        refused = validation.field_errors(raw)  # control characters, ints past the range
+        if not refused:
+            try:
+                item = ITEM.validate_python(raw)
+            except ValidationError as exc:
+                refused = validation_fields(exc)
+        if refused:
+            fields = {f"items[{i}].{k}": v for k, v in refused.items()}
             rejected.append(
                 {
                     "uuid": uid,
@@ -340,11 +352,7 @@ def station_snapshot() -> Any:
     station = current_station()
     if not request.mimetype.startswith("multipart/form-data"):
         raise ApiError(415, "请以 multipart/form-data 上传")
-    form = request.form.to_dict()
-    try:
-        meta = SnapshotForm.model_validate(form)
-    except ValidationError as exc:
-        raise ApiError(422, fields=validation_fields(exc)) from exc
+    meta = parse(SnapshotForm, request.form.to_dict())
     upload = request.files.get("image")
     if upload is None:
         raise ApiError(422, fields={"image": "缺少图片文件"})

@@ -43,6 +43,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from tracker import xlsx
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
+from tracker.forms import Form
 from tracker.matters import api as _api  # noqa: F401  (registers the JSON routes)
 from tracker.matters import rules, services
 from tracker.matters import todo as _todo  # noqa: F401  (registers the home to-dos)
@@ -111,7 +112,7 @@ def _level_label(value: Any) -> str:
 # -- forms ----------------------------------------------------------------------------
 
 
-class RegistrationForm(FlaskForm):
+class RegistrationForm(Form):
     """服务事项登记: what the counter fills in (< 1 minute)."""
 
     village_id = SelectField("村（社区）", coerce=int, validators=[DataRequired("请选择村")])
@@ -134,7 +135,7 @@ class RegistrationForm(FlaskForm):
     client_token = HiddenField()
 
 
-class EventForm(FlaskForm):
+class EventForm(Form):
     """Every timeline action posts here; the services say which fields it needs."""
 
     at = StringField("时间", validators=[Optional()])
@@ -165,7 +166,7 @@ class EventForm(FlaskForm):
     client_token = HiddenField()
 
 
-class CatalogForm(FlaskForm):
+class CatalogForm(Form):
     """One entry of the county catalog (事项清单)."""
 
     region_id = SelectField("所属清单", coerce=int)
@@ -189,12 +190,12 @@ class CatalogForm(FlaskForm):
     active = BooleanField("在用", default=True)
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     region_id = SelectField("导入到", coerce=int)
     file = FileField("Excel 文件（.xlsx）")
 
 
-class BulkOverrideForm(FlaskForm):
+class BulkOverrideForm(Form):
     """A year's published arrangement pasted in one go."""
 
     lines = TextAreaField(
@@ -202,7 +203,7 @@ class BulkOverrideForm(FlaskForm):
     )
 
 
-class OverrideForm(FlaskForm):
+class OverrideForm(Form):
     day = DateField("日期", validators=[DataRequired("请选择日期")])
     is_workday = SelectField(
         "当日", choices=_opts([("0", "放假（休息日）"), ("1", "上班（调休工作日）")])
