@@ -23,6 +23,7 @@ imports refuse them like forms do (:mod:`tracker.validation`).
 from __future__ import annotations
 
 import io
+import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -196,7 +197,38 @@ def _title(value: Any) -> str:
     return str(value).strip()
 
 
-def _check_archive(data: bytes, filename: str | None) -> None:
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s/>]")
+_DIMENSION_TAG = re.compile(rb"<(?:\w+:)?dimension[\s/>]")
+_DATA_TAG = re.compile(rb"<(?:\w+:)?sheetData[\s/>]")
+_CHUNK = 1024 * 1024
+
+
+def _undeclared_rows(archive: zipfile.ZipFile, name: str, limit: int) -> int:
+    """Rows of a worksheet without a leading ``<dimension>``, counted up to ``limit`` (else 0).
+
+    openpyxl sizes such a sheet by parsing all of it while opening the
+    workbook, so its rows are counted first on the raw XML (fast) and a sheet
+    past the limit never reaches the parser.
+    """
+    count, tail, head = 0, b"", True
+    with archive.open(name) as stream:
+        while chunk := stream.read(_CHUNK):
+            if head:
+                head = False
+                data_at = _DATA_TAG.search(chunk)
+                dim_at = _DIMENSION_TAG.search(chunk)
+                if dim_at and (data_at is None or dim_at.start() < data_at.start()):
+                    return 0
+            window = tail + chunk
+            count += len(_ROW_TAG.findall(window)) - len(_ROW_TAG.findall(tail))
+            if count > limit:
+                break
+            tail = window[-16:]
+    return count
+
+
+def _check_archive(data: bytes, filename: str | None, max_rows: int, header_within: int) -> None:
+    row_limit = max_rows + header_within
     if filename is not None and not filename.lower().endswith(".xlsx"):
         raise BadWorkbook("只能导入 .xlsx 格式的 Excel 文件（可在 Excel 中另存为 .xlsx）")
     if not data:
@@ -204,17 +236,36 @@ def _check_archive(data: bytes, filename: str | None) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            if len(infos) > MAX_ENTRIES or sum(i.file_size for i in infos) > MAX_UNCOMPRESSED:
+                raise BadWorkbook(
+                    f"工作簿解压后超过 {MAX_UNCOMPRESSED // (1024 * 1024)} MB，"
+                    "不像正常的台账表格，请只保留要导入的工作表后重新上传"
+                )
+            sheets = [
+                i.filename
+                for i in infos
+                if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml")
+            ]
+            if any(_undeclared_rows(archive, name, row_limit) > row_limit for name in sheets):
+                raise BadWorkbook(
+                    f"一次最多导入 {max_rows} 行（工作簿中有工作表超过此行数，"
+                    "请只保留要导入的工作表）"
+                )
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        if isinstance(exc, BadWorkbook):
+            raise
         raise BadWorkbook("文件不是有效的 .xlsx 工作簿（可在 Excel 中另存为 .xlsx）") from exc
-    if len(infos) > MAX_ENTRIES or sum(i.file_size for i in infos) > MAX_UNCOMPRESSED:
-        raise BadWorkbook(
-            f"工作簿解压后超过 {MAX_UNCOMPRESSED // (1024 * 1024)} MB，"
-            "不像正常的台账表格，请只保留要导入的工作表后重新上传"
-        )
+
+
+# Excel stores a control character as the escape _xHHHH_, which openpyxl hands over verbatim.
+_ESCAPED_CONTROL = re.compile(r"_x00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])_")
 
 
 def _cell_error(value: Any) -> str | None:
     if isinstance(value, str):
+        escaped = _ESCAPED_CONTROL.search(value)
+        if escaped is not None:
+            return validation.CONTROL_MESSAGE.format(position=escaped.start() + 1)
         return validation.control_error(value)
     if isinstance(value, date) and not validation.sane_date(value):
         return validation.DATE_MESSAGE
@@ -238,7 +289,7 @@ def read_sheet(
     sheet with more than ``max_rows`` non-blank data rows; blank rows are skipped.
     """
     required = list(required)
-    _check_archive(data, filename)
+    _check_archive(data, filename, max_rows, header_within)
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         ws = wb.worksheets[0] if wb.worksheets else None
@@ -275,25 +326,25 @@ def read_sheet(
 
 
 def _rows(ws: Any, header_row: int, titles: list[str], max_rows: int) -> Iterator[SheetRow]:
-    # Row numbers, not only data rows, are bounded: openpyxl fills every gap a
-    # sheet's row numbers leave, so a single <row r="1000000000"> would
-    # otherwise keep this loop busy for minutes.
+    # Row numbers, not only data rows, are bounded: openpyxl yields a blank row
+    # for every gap a sheet's row numbers leave, so a single
+    # <row r="1000000000"> would otherwise keep this loop busy for minutes.
     last = header_row + 2 * max_rows + 1
     columns = [(t, i) for i, t in enumerate(titles) if t]
     count = 0
     try:
         for number, values in enumerate(
-            ws.iter_rows(
-                min_row=header_row + 1, max_row=last, max_col=MAX_COLUMNS, values_only=True
-            ),
+            ws.iter_rows(min_row=header_row + 1, max_col=MAX_COLUMNS, values_only=True),
             start=header_row + 1,
         ):
+            if number > last:
+                raise BadWorkbook(f"一次最多导入 {max_rows} 行（表格超过第 {last} 行）")
             cells = {t: values[i] if i < len(values) else None for t, i in columns}
             row = SheetRow(number, cells)
             if row.blank:
                 continue
             count += 1
-            if count > max_rows or number >= last:
+            if count > max_rows:
                 raise BadWorkbook(f"一次最多导入 {max_rows} 行")
             for t, value in cells.items():
                 message = _cell_error(value)

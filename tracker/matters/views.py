@@ -713,7 +713,7 @@ def catalog_import() -> ResponseReturnValue:
         except MatterError as exc:
             db.session.rollback()
             _field_error(form, exc)
-    return render_template(
+    page = render_template(
         "matters/catalog_import.html",
         form=form,
         rows=rows,
@@ -721,6 +721,7 @@ def catalog_import() -> ResponseReturnValue:
         columns=services.CATALOG_COLUMNS,
         has_errors=bool(rows and any(r.errors for r in rows)),
     )
+    return page, 422 if form.errors else 200
 
 
 # -- calendar overrides ------------------------------------------------------------------------

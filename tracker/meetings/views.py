@@ -647,15 +647,17 @@ def import_(region_id: int) -> ResponseReturnValue:
             else:
                 content = upload.read()
                 token = hashlib.sha256(content).hexdigest()
-                store = _import_store()
-                store.mkdir(parents=True, exist_ok=True)
-                (store / token).write_bytes(content)
         if content is not None:
             try:
                 rows = excel.read_rows(branch, content)
             except excel.ImportError_ as exc:
                 error = str(exc)
+                token = ""
             else:
+                if not confirm:  # kept for the confirmation step (only a readable file)
+                    store = _import_store()
+                    store.mkdir(parents=True, exist_ok=True)
+                    (store / token).write_bytes(content)
                 created = excel.run_import(
                     branch, rows, current_user.id, load_calendar(), commit=confirm
                 )
@@ -666,7 +668,7 @@ def import_(region_id: int) -> ResponseReturnValue:
                     flash(f"已导入 {len(created)} 条记录（其中 {late} 条为补录）。", "success")
                     return redirect(url_for("meetings.ledger", region_id=region.id))
                 db.session.rollback()
-    return render_template(
+    page = render_template(
         "meetings/import.html",
         form=form,
         region=region,
@@ -677,6 +679,7 @@ def import_(region_id: int) -> ResponseReturnValue:
         trail=_trail(region, ("导入历史记录", None)),
         tab="import",
     )
+    return page, 422 if error or form.errors else 200
 
 
 # ---------------------------------------------------------------------------
