@@ -6,8 +6,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-import tracker.model_registry  # noqa: F401  (imports every domain's models)
+from tracker.domain import import_models
 from tracker.models import Base
+
+import_models()  # every domain's tables in one metadata
 
 config = context.config
 target_metadata = Base.metadata

@@ -15,13 +15,14 @@ from flask import Flask
 
 from tracker import sqlite as _sqlite  # noqa: F401  (SQLite connection settings)
 from tracker.config import flask_config, load_settings
-
-__version__ = "0.1.0"
+from tracker.version import __version__  # noqa: F401  (re-exported)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app from ``config.toml`` (+ env), then ``config`` overrides."""
-    app = Flask(
+    from tracker.web import TrackerApp
+
+    app = TrackerApp(
         __name__,
         template_folder="../templates",
         static_folder="static",
@@ -41,11 +42,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
-    from tracker import auth, formatting, validation
+    from tracker import auth, formatting, validation, web
 
     validation.init_app(app)  # before any route: the bounded <int:…> converter
     auth.init_app(app)
     formatting.init_app(app)
+    web.init_app(app)
     views.register(app)
     logging.getLogger("tracker").setLevel(logging.INFO)
     return app

@@ -7,22 +7,21 @@ non-zero on failure (1 = the operation failed, 2 = bad usage).
 
 from __future__ import annotations
 
-import functools
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
 from flask import Flask
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
-from tracker.config import ROOT, ConfigError
+from tracker.cli_support import find_region, make_app, with_app
+from tracker.config import ROOT
 
 
 class TrackerGroup(click.Group):
@@ -32,9 +31,11 @@ class TrackerGroup(click.Group):
         if getattr(self, "_loaded", False):
             return
         self._loaded = True
-        from tracker.cli_domains import register
+        from tracker.domain import loaded
 
-        register(self)
+        for commands in loaded("commands"):
+            for command in commands():
+                self.add_command(command)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._load()
@@ -43,30 +44,6 @@ class TrackerGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         self._load()
         return super().get_command(ctx, cmd_name)
-
-
-def make_app() -> Flask:
-    from tracker import create_app
-
-    try:
-        return create_app()
-    except ConfigError as exc:
-        raise click.ClickException(f"配置错误 / config error: {exc}") from exc
-
-
-def with_app(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Run the command inside an app context with the CLI as the audit actor."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from tracker.audit import set_actor
-
-        app = make_app()
-        with app.app_context():
-            set_actor(None, "cli")
-            return fn(*args, **kwargs)
-
-    return wrapper
 
 
 @click.group(cls=TrackerGroup)
@@ -127,21 +104,6 @@ def db_revision(message: str, head: str, rev_id: str | None, splice: bool) -> No
     )
 
 
-def _find_region(ref: str) -> Any:
-    from tracker.extensions import db as sqla
-    from tracker.models import Region
-
-    cond = [Region.name == ref, Region.code == ref]
-    if ref.isdigit():
-        cond.append(Region.id == int(ref))
-    matches = sqla.session.scalars(select(Region).where(or_(*cond))).all()
-    if not matches:
-        raise click.BadParameter(f"没有找到单位 {ref!r}", param_hint="--region")
-    if len(matches) > 1:
-        raise click.BadParameter(f"{ref!r} 不唯一，请用区划代码或编号", param_hint="--region")
-    return matches[0]
-
-
 @cli.command("create-user")
 @click.argument("username")
 @click.option(
@@ -165,7 +127,7 @@ def create_user_cmd(
     from tracker.models import Role
     from tracker.org.services import OrgError, create_user
 
-    region = _find_region(region_ref)
+    region = find_region(region_ref)
     try:
         user = create_user(username, password, Role(role), region, display_name)
     except OrgError as exc:
@@ -322,14 +284,14 @@ def demo_cmd(port: int, no_monitor: bool) -> None:
 def _demo_companions(
     app: Flask, port: int, no_monitor: bool
 ) -> list[tuple[str, list[str], dict[str, str]]]:
-    """Processes ``make run`` starts beside the web app (jobs, simulator, monitor).
+    """Processes ``make run`` starts beside the web app: the jobs, then each domain's
+    ``companions`` (the camera simulator and the monitor)."""
+    from tracker.domain import loaded
 
-    Domain packages add theirs through :data:`tracker.cli_domains.DEMO_COMPANIONS`.
-    """
-    from tracker.cli_domains import DEMO_COMPANIONS
-
-    out: list[tuple[str, list[str], dict[str, str]]] = []
-    for provider in DEMO_COMPANIONS:
+    out: list[tuple[str, list[str], dict[str, str]]] = [
+        ("jobs", [sys.executable, "-m", "tracker.cli", "jobs"], {})
+    ]
+    for provider in loaded("companions"):
         out.extend(provider(app, port, no_monitor))
     return out
 

@@ -37,8 +37,10 @@ def upgrade(url: str, connection: Connection | None = None, revision: str = "hea
 
 def drift(engine: Engine) -> list[object]:
     """Differences between the models and the migrated database (empty = in sync)."""
-    import tracker.model_registry  # noqa: F401
+    from tracker.domain import import_models
     from tracker.models import Base
+
+    import_models()
 
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})

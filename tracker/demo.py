@@ -2,9 +2,10 @@
 
 ``tracker seed-demo`` (and ``make run`` on an empty database) calls
 :func:`seed_demo`. The base seed builds the region tree, branches, groups,
-members, cadres and demo accounts; each domain adds its own ledgers through a
-seeder registered with :func:`seeder`, called in registration order with the
-same random generator, so the demo is the same on every machine.
+members, cadres and demo accounts; each domain adds its own ledgers through the
+seeder its ``DOMAIN`` names (:class:`tracker.domain.Domain`), called in the
+order of :data:`tracker.domain.PACKAGES` with the same random generator, so
+the demo is the same on every machine.
 """
 
 from __future__ import annotations
@@ -78,17 +79,6 @@ class DemoWorld:
 
 
 Seeder = Callable[[DemoWorld], None]
-SEEDERS: list[tuple[str, Seeder]] = []
-
-
-def seeder(name: str) -> Callable[[Seeder], Seeder]:
-    """Register a domain's demo seeder (called after the base seed)."""
-
-    def deco(fn: Seeder) -> Seeder:
-        SEEDERS.append((name, fn))
-        return fn
-
-    return deco
 
 
 def database_is_empty() -> bool:
@@ -178,12 +168,13 @@ def _seed_users(world: DemoWorld) -> dict[str, User]:
 
 def seed_demo(today: date | None = None, seed: int = 2026) -> DemoWorld:
     """Seed the whole demo (base + every domain). The caller commits."""
-    import tracker.model_registry  # noqa: F401  (domain seeders register on import)
-    from tracker import demo_seeders  # noqa: F401
+    from tracker.domain import import_models, loaded
 
+    import_models()
     rng = random.Random(seed)
     world = seed_base(today or date.today(), rng)
-    for _name, fn in SEEDERS:
+    fn: Seeder
+    for fn in loaded("seeder"):
         fn(world)
         db.session.flush()
     return world

@@ -1,6 +1,6 @@
 """The home page: what is the logged-in user's to do.
 
-Each domain registers a provider with :func:`todo_provider`; a provider takes
+Each domain names its providers in its ``DOMAIN`` (``todo=``); a provider takes
 the user's scope and returns :class:`TodoItem` s (overdue matters, meetings
 missing this month, dark cameras …). The home page shows them, most urgent first.
 """
@@ -25,17 +25,15 @@ class TodoItem:
 
 
 TodoProvider = Callable[[Scope, User], list[TodoItem]]
-TODO_PROVIDERS: list[TodoProvider] = []
-
-
-def todo_provider(fn: TodoProvider) -> TodoProvider:
-    TODO_PROVIDERS.append(fn)
-    return fn
 
 
 def todo_for(user: User) -> list[TodoItem]:
+    """Every domain's to-do items for ``user``, most urgent first."""
+    from tracker.domain import loaded
+
     scope = Scope.for_user(user)
     items: list[TodoItem] = []
-    for provider in TODO_PROVIDERS:
+    provider: TodoProvider
+    for provider in loaded("todo"):
         items.extend(provider(scope, user))
     return sorted(items, key=lambda i: (i.severity, i.title))

@@ -58,8 +58,10 @@ def scheduled_job(
 
 
 def load_jobs() -> dict[str, Job]:
-    """Import every domain's jobs module so they register."""
-    from tracker import job_registry  # noqa: F401
+    """Import every domain's jobs module (see :class:`tracker.domain.Domain`) so they register."""
+    from tracker.domain import load_jobs as import_jobs
+
+    import_jobs()
 
     return JOBS
 

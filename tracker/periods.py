@@ -16,6 +16,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from tracker.errors import DomainError
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _PATTERN = re.compile(r"^(?P<year>\d{4})(?:-(?:(?P<month>\d{2})|[Qq](?P<quarter>[1-4])))?$")
 
@@ -29,7 +31,7 @@ class PeriodKind(enum.StrEnum):
     year = "year"
 
 
-class PeriodError(ValueError):
+class PeriodError(DomainError):
     """A period string that cannot be read; the message is for the user."""
 
     field = "period"

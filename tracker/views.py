@@ -20,6 +20,7 @@ from tracker.api.core import ApiError
 from tracker.audit import set_actor
 from tracker.extensions import db
 from tracker.i18n import LANGUAGES
+from tracker.web import own_account
 
 bp = Blueprint("main", __name__)
 
@@ -46,6 +47,7 @@ def home() -> ResponseReturnValue:
 
 
 @bp.route("/lang/<code>", methods=["POST"])
+@own_account
 def set_language(code: str) -> ResponseReturnValue:
     if code in LANGUAGES:
         session["lang"] = code
@@ -65,12 +67,13 @@ def register(app: Flask) -> None:
     """Register every blueprint and the error handlers."""
     from tracker.api import api_bp
     from tracker.api import openapi as _openapi  # noqa: F401  (registers the route)
-    from tracker.domains import domain_blueprints
+    from tracker.domain import blueprints, nav_for
 
     app.register_blueprint(bp)
-    for domain_bp in domain_blueprints():
+    for domain_bp in blueprints():
         app.register_blueprint(domain_bp)
     app.register_blueprint(api_bp)
+    app.jinja_env.globals["nav_for"] = nav_for
 
     @app.before_request
     def _actor() -> None:

@@ -11,9 +11,11 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from tracker import validation
+from tracker.errors import DomainError
 from tracker.extensions import csrf, db
 
 api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -33,6 +35,8 @@ MESSAGES = {
     500: ("internal_error", "服务器内部错误，请稍后再试"),
 }
 
+CONFLICT_MESSAGE = "与现有数据冲突（可能是重复提交），请刷新后重试"
+
 
 class ApiError(Exception):
     """An error answered as JSON with a 4xx code."""
@@ -50,6 +54,11 @@ class ApiError(Exception):
         self.code = code or default_code
         self.message = message or default_message
         self.fields = fields or {}
+
+    @classmethod
+    def of(cls, exc: DomainError) -> ApiError:
+        """A domain error as the JSON error shape, with the domain's status and field."""
+        return cls(exc.status, exc.message, code=exc.code, fields=exc.fields())
 
     def response(self) -> Response:
         body: dict[str, Any] = {"code": self.code, "message": self.message}
@@ -229,6 +238,8 @@ def endpoint(
     declared, and returns a pydantic model, a dict/list, a ``(value, status)``
     pair or a Response. Writes are committed here, once, after the view
     succeeded; any error rolls the whole request back — no half-saved record.
+    A :class:`~tracker.errors.DomainError` answers with its status and field,
+    an :class:`IntegrityError` (a concurrent request won a unique name) 409.
     """
     methods = methods or ["GET"]
 
@@ -264,6 +275,12 @@ def endpoint(
             except ApiError as exc:
                 db.session.rollback()
                 return exc.response()
+            except DomainError as exc:
+                db.session.rollback()
+                return ApiError.of(exc).response()
+            except IntegrityError:
+                db.session.rollback()
+                return ApiError(409, CONFLICT_MESSAGE).response()
             except HTTPException as exc:
                 db.session.rollback()
                 return ApiError(exc.code or 400).response()

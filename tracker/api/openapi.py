@@ -9,8 +9,8 @@ from flask import jsonify
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
 
-from tracker import __version__
 from tracker.api.core import MESSAGES, OPERATIONS, api_bp
+from tracker.version import __version__
 
 REF = "#/components/schemas/{model}"
 ERROR_SCHEMA = {

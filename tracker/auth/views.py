@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Length
 from tracker.auth.services import LoginThrottled, authenticate
 from tracker.extensions import db
 from tracker.forms import Form
+from tracker.web import own_account
 
 bp = Blueprint("auth", __name__)
 
@@ -42,6 +43,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@own_account
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -57,10 +59,11 @@ def login() -> ResponseReturnValue:
                 cfg["login_lockout_minutes"],
             )
         except LoginThrottled as exc:
+            # The one commit outside the boundary: a refused login (429) must still
+            # count, or throttling would never engage.
             db.session.commit()
             form.password.errors.append(_("登录失败次数过多，请 %(n)s 分钟后再试。", n=exc.minutes))
             return render_template("auth/login.html", form=form), 429
-        db.session.commit()
         if user is None:
             form.password.errors.append(_("用户名或密码不正确。"))
             return render_template("auth/login.html", form=form), 200
@@ -70,6 +73,7 @@ def login() -> ResponseReturnValue:
 
 
 @bp.route("/logout", methods=["POST"])
+@own_account
 @login_required
 def logout() -> ResponseReturnValue:
     logout_user()

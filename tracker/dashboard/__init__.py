@@ -8,3 +8,23 @@
 - :mod:`tracker.dashboard.views` / :mod:`tracker.dashboard.api` — pages and JSON API;
 - :mod:`tracker.dashboard.jobs` — the roll-up and monthly-report jobs (``tracker jobs``).
 """
+
+from flask_babel import lazy_gettext as _l
+
+from tracker.domain import Domain, NavEntry
+
+DOMAIN = Domain(
+    "tracker.dashboard",
+    api=("api",),
+    jobs="jobs",
+    commands="cli:commands",
+    todo=("views:red_villages_todo",),
+    nav=(
+        NavEntry(
+            "dashboard.index",
+            _l("合规看板"),
+            order=10,
+            show=lambda user: user.region.level.value != "village",
+        ),
+    ),
+)

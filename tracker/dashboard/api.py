@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from tracker.api.core import ApiError, endpoint
+from tracker.api.core import endpoint
 from tracker.dashboard import services
 from tracker.dashboard.rules import Score
 from tracker.models import Region, RegionLevel
@@ -95,10 +95,7 @@ def _out(rs: services.RegionScore, period: str) -> RegionScoreOut:
 )
 def dashboard_score(region_id: int, query: ScoreQuery) -> RegionScoreOut:
     node = current_scope().get_or_404(Region, region_id)
-    try:
-        period = services.parse_period(query.period)
-    except services.DashboardError as exc:
-        raise ApiError(422, str(exc), fields={"period": str(exc)}) from exc
+    period = services.parse_period(query.period)
     services.ensure_committed(period, node)
     out = _out(services.region_score(node, period), period.key)
     if query.children and node.level != RegionLevel.village:

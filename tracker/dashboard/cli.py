@@ -11,7 +11,7 @@ import time
 
 import click
 
-from tracker.cli import with_app
+from tracker.cli_support import with_app
 
 
 @click.command("dashboard-rollup")

@@ -35,6 +35,7 @@ from tracker.dashboard.sources import (
     training_figures,
     villages_under,
 )
+from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.models import Region, RegionLevel, utcnow
 from tracker.periods import SHANGHAI, Period, PeriodError, PeriodKind
@@ -63,7 +64,7 @@ SUM_COLUMNS = (
 )
 
 
-class DashboardError(ValueError):
+class DashboardError(DomainError):
     """Bad dashboard input (period, region); the message is for the user."""
 
     field = "period"

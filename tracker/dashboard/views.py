@@ -21,14 +21,12 @@ from tracker.dashboard import charts, services
 from tracker.dashboard.models import DashboardReport
 from tracker.dashboard.rules import COMPONENT_BY_KEY, Band
 from tracker.extensions import db
-from tracker.home import TodoItem, todo_provider
+from tracker.home import TodoItem
 from tracker.models import Region, RegionLevel, User
 from tracker.periods import Period, PeriodKind
 from tracker.scope import Scope, current_scope
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
-
-from tracker.dashboard import api as _api  # noqa: E402,F401  (registers the JSON routes)
 
 
 def _sort_key(key: str) -> Callable[[services.RegionScore], Any]:
@@ -244,7 +242,6 @@ def _xlsx(data: bytes, filename: str) -> Response:
     return xlsx.response(data, filename)
 
 
-@todo_provider
 def red_villages_todo(scope: Scope, user: User) -> list[TodoItem]:
     """County/city/township users: villages in the red band last month (from the snapshots)."""
     region = db.session.get(Region, scope.region_id)

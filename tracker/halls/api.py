@@ -13,7 +13,7 @@ from tracker.extensions import db
 from tracker.halls import services
 from tracker.halls.models import Camera, CameraStatus, ServiceHall
 from tracker.models import Region
-from tracker.periods import Period, PeriodError
+from tracker.periods import Period
 from tracker.scope import current_scope
 
 TAGS = ["服务大厅与摄像头 halls"]
@@ -152,10 +152,7 @@ def get_camera(camera_id: int) -> Any:
 
 def _days(q: UptimeQuery) -> tuple[date, date]:
     if q.period:
-        try:
-            p = Period.parse(q.period)
-        except PeriodError as exc:
-            raise ApiError(422, fields={"period": str(exc)}) from exc
+        p = Period.parse(q.period)
         return p.start, p.end
     if q.day:
         return q.day, q.day

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from tracker.cli import with_app
+from tracker.cli_support import with_app
 
 
 @click.command("add-station")
@@ -16,13 +16,13 @@ from tracker.cli import with_app
 @with_app
 def add_station_cmd(name: str, region_ref: str | None) -> None:
     """Create a monitor station; its token is printed once and stored as SHA-256."""
-    from tracker.cli import _find_region
+    from tracker.cli_support import find_region
     from tracker.extensions import db
     from tracker.halls.services import HallError, create_station
     from tracker.models import Region
 
     region = (
-        _find_region(region_ref)
+        find_region(region_ref)
         if region_ref
         else db.session.scalar(select(Region).where(Region.parent_id.is_(None)).order_by(Region.id))
     )

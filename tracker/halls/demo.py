@@ -20,7 +20,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import insert, select
 
-from tracker.demo import DemoWorld, seeder
+from tracker.demo import DemoWorld
 from tracker.extensions import db
 from tracker.halls import services
 from tracker.halls.models import (
@@ -69,7 +69,6 @@ def sim_url(index: int, port: int = SIM_PORT) -> str:
     return f"http://{cred}127.0.0.1:{port}/{kind}"
 
 
-@seeder("halls")
 def seed_halls(world: DemoWorld) -> None:
     """Halls, cameras, a demo station and 30 days of state changes and heartbeats."""
     rng = world.rng

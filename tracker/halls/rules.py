@@ -26,6 +26,8 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tracker.errors import DomainError
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Causes of a ``down`` that mean the stream itself is not live (count against 在线率 and 完好率).
 ONLINE_CAUSES = frozenset({"unreachable", "auth_failed", "no_video"})
@@ -44,7 +46,7 @@ HourRange = tuple[time, time | None]  # end None = midnight (24:00)
 _HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 
 
-class HoursError(ValueError):
+class HoursError(DomainError):
     """Opening hours that cannot be read; the message is for the user."""
 
 

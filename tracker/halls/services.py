@@ -30,6 +30,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.halls import rules
 from tracker.halls.models import (
@@ -74,13 +75,8 @@ THRESHOLD_LABELS = {
 }
 
 
-class HallError(ValueError):
+class HallError(DomainError):
     """A broken rule of the hall registry; ``message`` is for the user, ``field`` where."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 def settings(section: str = "cameras") -> dict[str, Any]:

@@ -17,9 +17,7 @@ from sqlalchemy import select
 from tracker import xlsx
 from tracker.extensions import db
 from tracker.forms import as_choices
-from tracker.halls import api as _api  # noqa: F401  (registers the JSON endpoints)
 from tracker.halls import rules, services
-from tracker.halls import station_api as _station_api  # noqa: F401  (registers /api/v1/station)
 from tracker.halls.alerts import CAUSE_LABELS, recent_alerts
 from tracker.halls.forms import CameraForm, DecisionForm, ExceptionForm, ExcuseForm, HallForm
 from tracker.halls.models import (
@@ -35,10 +33,11 @@ from tracker.halls.models import (
 )
 from tracker.halls.rules import SHANGHAI, UptimeTotals
 from tracker.halls.timeline import STATE_LABELS, day_svg, month_svg
-from tracker.home import TodoItem, todo_provider
+from tracker.home import TodoItem
 from tracker.models import Region, RegionLevel, utcnow
 from tracker.periods import Period, PeriodError
 from tracker.scope import Scope, current_scope
+from tracker.web import form_status, submit
 
 bp = Blueprint("halls", __name__, url_prefix="/halls")
 
@@ -210,16 +209,8 @@ def _hall_data(form: HallForm, weekly: dict[str, Any]) -> services.HallData:
     )
 
 
-def _field_error(form: Any, exc: services.HallError) -> None:
-    field = getattr(form, (exc.field or "").split(".")[-1], None) if exc.field else None
-    if field is None and exc.field == "weekly_hours":
-        field = form.hours_0
-    if field is not None and hasattr(field, "errors"):
-        if isinstance(field.errors, tuple):
-            field.errors = list(field.errors)
-        field.errors.append(exc.message)
-    else:
-        form.form_errors.append(exc.message)
+# A service error on ``weekly_hours`` belongs beside the first day's hours.
+FIELD_ALIASES = {"weekly_hours": "hours_0"}
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -234,20 +225,17 @@ def new_hall() -> ResponseReturnValue:
             form.region_id.data = request.args.get("village", type=int)
         for d in range(7):
             getattr(form, f"hours_{d}").data = rules.ranges_text(rules.DEFAULT_WEEKLY_HOURS[str(d)])
-    if form.validate_on_submit():
+
+    def create() -> ServiceHall | None:
         village = scope.get_for_write(Region, form.region_id.data)
         weekly = _hours_from_form(form)
-        if weekly is not None:
-            try:
-                hall = services.create_hall(village, _hall_data(form, weekly))
-            except services.HallError as exc:
-                db.session.rollback()
-                _field_error(form, exc)
-            else:
-                db.session.commit()
-                flash(f"已登记服务大厅 {hall.name}", "success")
-                return redirect(url_for("halls.hall", hall_id=hall.id))
-    return render_template("halls/hall_form.html", form=form, hall=None)
+        return None if weekly is None else services.create_hall(village, _hall_data(form, weekly))
+
+    done = submit(form, create, aliases=FIELD_ALIASES)
+    if done is not None and done.value is not None:
+        flash(f"已登记服务大厅 {done.value.name}", "success")
+        return redirect(url_for("halls.hall", hall_id=done.value.id))
+    return render_template("halls/hall_form.html", form=form, hall=None), form_status(form)
 
 
 @bp.route("/<int:hall_id>/edit", methods=["GET", "POST"])
@@ -260,19 +248,18 @@ def edit_hall(hall_id: int) -> ResponseReturnValue:
     if request.method == "GET":
         for d in range(7):
             getattr(form, f"hours_{d}").data = rules.ranges_text(hall.weekly_hours.get(str(d), []))
-    if form.validate_on_submit():
+
+    def save() -> bool:
         weekly = _hours_from_form(form)
         if weekly is not None:
-            try:
-                services.update_hall(hall, _hall_data(form, weekly))
-            except services.HallError as exc:
-                db.session.rollback()
-                _field_error(form, exc)
-            else:
-                db.session.commit()
-                flash("已保存", "success")
-                return redirect(url_for("halls.hall", hall_id=hall.id))
-    return render_template("halls/hall_form.html", form=form, hall=hall)
+            services.update_hall(hall, _hall_data(form, weekly))
+        return weekly is not None
+
+    done = submit(form, save, aliases=FIELD_ALIASES)
+    if done is not None and done.value:
+        flash("已保存", "success")
+        return redirect(url_for("halls.hall", hall_id=hall.id))
+    return render_template("halls/hall_form.html", form=form, hall=hall), form_status(form)
 
 
 @bp.route("/<int:hall_id>", methods=["GET", "POST"])
@@ -284,20 +271,19 @@ def hall(hall_id: int) -> ResponseReturnValue:
     form = ExceptionForm()
     if request.method == "POST":
         scope.require_write(hall.region_id)
-        if form.validate_on_submit():
-            try:
-                hours = rules.parse_ranges_text(form.hours.data or "")
-                services.set_exception(hall, form.day.data, hours, form.note.data or "")
-            except rules.HoursError as exc:
-                db.session.rollback()
-                form.hours.errors = [*form.hours.errors, str(exc)]
-            except services.HallError as exc:
-                db.session.rollback()
-                form.hours.errors = [*form.hours.errors, exc.message]
-            else:
-                db.session.commit()
-                flash("已保存例外日期", "success")
-                return redirect(url_for("halls.hall", hall_id=hall.id))
+        done = submit(
+            form,
+            lambda: services.set_exception(
+                hall,
+                form.day.data,
+                rules.parse_ranges_text(form.hours.data or ""),
+                form.note.data or "",
+            ),
+            default="hours",
+        )
+        if done is not None:
+            flash("已保存例外日期", "success")
+            return redirect(url_for("halls.hall", hall_id=hall.id))
     today = services.local_today()
     month = Period.month_of(today)
     totals = services.uptime_bulk([c.id for c in hall.cameras], month.start, today)
@@ -322,7 +308,6 @@ def delete_exception(exception_id: int) -> ResponseReturnValue:
     row = scope.get_for_write(HallException, exception_id)
     hall_id = row.hall_id
     services.delete_exception(row)
-    db.session.commit()
     flash("已删除例外日期", "success")
     return redirect(url_for("halls.hall", hall_id=hall_id))
 
@@ -377,17 +362,17 @@ def new_camera(hall_id: int) -> ResponseReturnValue:
         form.snapshot_every_min.data = 60
         form.down_after.data = cfg["default_down_after"]
         form.up_after.data = cfg["default_up_after"]
-    if form.validate_on_submit():
-        try:
-            cam = services.create_camera(hall, _camera_data(form))
-        except services.HallError as exc:
-            db.session.rollback()
-            _field_error(form, exc)
-        else:
-            db.session.commit()
-            flash(f"已添加摄像头 {cam.name}", "success")
-            return redirect(url_for("halls.hall", hall_id=hall.id))
-    return render_template("halls/camera_form.html", form=form, hall=hall, camera=None)
+    done = submit(
+        form, lambda: services.create_camera(hall, _camera_data(form)), aliases=FIELD_ALIASES
+    )
+    if done is not None:
+        cam = done.value
+        flash(f"已添加摄像头 {cam.name}", "success")
+        return redirect(url_for("halls.hall", hall_id=hall.id))
+    return (
+        render_template("halls/camera_form.html", form=form, hall=hall, camera=None),
+        form_status(form),
+    )
 
 
 @bp.route("/cameras/<int:camera_id>/edit", methods=["GET", "POST"])
@@ -403,17 +388,16 @@ def edit_camera(camera_id: int) -> ResponseReturnValue:
         form.station_id.data = cam.station_id or 0
         for k in ("down_after", "up_after", "black_brightness", "blur_sharpness"):
             getattr(form, k).data = (cam.thresholds or {}).get(k)
-    if form.validate_on_submit():
-        try:
-            services.update_camera(cam, _camera_data(form))
-        except services.HallError as exc:
-            db.session.rollback()
-            _field_error(form, exc)
-        else:
-            db.session.commit()
-            flash("已保存", "success")
-            return redirect(url_for("halls.camera", camera_id=cam.id))
-    return render_template("halls/camera_form.html", form=form, hall=cam.hall, camera=cam)
+    done = submit(
+        form, lambda: services.update_camera(cam, _camera_data(form)), aliases=FIELD_ALIASES
+    )
+    if done is not None:
+        flash("已保存", "success")
+        return redirect(url_for("halls.camera", camera_id=cam.id))
+    return (
+        render_template("halls/camera_form.html", form=form, hall=cam.hall, camera=cam),
+        form_status(form),
+    )
 
 
 @bp.route("/cameras/<int:camera_id>", methods=["GET", "POST"])
@@ -426,25 +410,21 @@ def camera(camera_id: int) -> ResponseReturnValue:
     form.kind.choices = as_choices([(k.value, services.EXCUSE_LABELS[k]) for k in ExcuseKind])
     if request.method == "POST":
         scope.require_write(cam.region_id)
-        if form.validate_on_submit():
-            try:
-                start = form.start.data.replace(tzinfo=SHANGHAI)
-                end = form.end.data.replace(tzinfo=SHANGHAI)
-                services.file_excuse(
-                    cam,
-                    start,
-                    end,
-                    ExcuseKind(form.kind.data),
-                    form.reason.data or "",
-                    current_user,
-                )
-            except services.HallError as exc:
-                db.session.rollback()
-                _field_error(form, exc)
-            else:
-                db.session.commit()
-                flash("已提交情况说明，等待县级审核", "success")
-                return redirect(url_for("halls.camera", camera_id=cam.id))
+        done = submit(
+            form,
+            lambda: services.file_excuse(
+                cam,
+                form.start.data.replace(tzinfo=SHANGHAI),
+                form.end.data.replace(tzinfo=SHANGHAI),
+                ExcuseKind(form.kind.data),
+                form.reason.data or "",
+                current_user,
+            ),
+            aliases=FIELD_ALIASES,
+        )
+        if done is not None:
+            flash("已提交情况说明，等待县级审核", "success")
+            return redirect(url_for("halls.camera", camera_id=cam.id))
     now = utcnow()
     today = services.local_today()
     days = [today - timedelta(days=i) for i in range(29, -1, -1)]
@@ -546,7 +526,6 @@ def decide_excuse(excuse_id: int) -> ResponseReturnValue:
             db.session.rollback()
             flash(exc.message, "error")
         else:
-            db.session.commit()
             flash("已审核", "success")
     return redirect(request.form.get("next") or url_for("halls.excuses"))
 
@@ -685,8 +664,7 @@ def local_now() -> datetime:
 __all__ = ["bp", "date"]
 
 
-@todo_provider
-def _camera_todo(scope: Scope, user: Any) -> list[TodoItem]:
+def camera_todo(scope: Scope, user: Any) -> list[TodoItem]:
     """Home page: cameras dark now, and excuses waiting for a county decision."""
     items: list[TodoItem] = []
     dark = db.session.scalar(

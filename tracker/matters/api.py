@@ -86,12 +86,6 @@ def _entry(t: MatterType) -> CatalogEntry:
     )
 
 
-def _raise(exc: rules.MatterError) -> None:
-    if isinstance(exc, rules.TransitionError):
-        raise ApiError(409, str(exc), code="illegal_transition") from exc
-    raise ApiError(422, str(exc), fields={exc.field or "body": str(exc)}) from exc
-
-
 @endpoint(
     "/matters/catalog",
     summary="事项清单 (catalog of service matters)",
@@ -121,20 +115,17 @@ def api_catalog_add(body: CatalogEntryIn) -> CatalogEntry:
     scope = current_scope()
     scope.require_admin(body.region_id)
     region = scope.get_or_404(Region, body.region_id)
-    try:
-        entry = services.save_matter_type(
-            region,
-            name=body.name,
-            kind=body.kind,
-            promised_days=body.promised_days,
-            statutory_days=body.statutory_days,
-            category=body.category,
-            materials=body.materials,
-            handling_level=body.handling_level,
-            active=body.active,
-        )
-    except rules.MatterError as exc:
-        _raise(exc)
+    entry = services.save_matter_type(
+        region,
+        name=body.name,
+        kind=body.kind,
+        promised_days=body.promised_days,
+        statutory_days=body.statutory_days,
+        category=body.category,
+        materials=body.materials,
+        handling_level=body.handling_level,
+        active=body.active,
+    )
     return _entry(entry)
 
 
@@ -320,26 +311,23 @@ def api_register(body: MatterIn) -> Any:
         if found is None:
             raise ApiError(422, "没有该用户", fields={"first_responder_id": "没有该用户"})
         responder = found
-    try:
-        matter, created = services.register_matter(
-            village=village,
-            matter_type=matter_type,
-            applicant_name=body.applicant_name,
-            applicant_phone=body.applicant_phone,
-            applicant_id_number=body.applicant_id_number,
-            channel=body.channel,
-            received_at=body.received_at,
-            first_responder=responder,
-            actor=me,
-            calendar=load_calendar(),
-            materials_received=body.materials_received,
-            materials_missing=body.materials_missing,
-            one_time_notice=body.one_time_notice,
-            note=body.note,
-            client_token=body.client_token,
-        )
-    except rules.MatterError as exc:
-        _raise(exc)
+    matter, created = services.register_matter(
+        village=village,
+        matter_type=matter_type,
+        applicant_name=body.applicant_name,
+        applicant_phone=body.applicant_phone,
+        applicant_id_number=body.applicant_id_number,
+        channel=body.channel,
+        received_at=body.received_at,
+        first_responder=responder,
+        actor=me,
+        calendar=load_calendar(),
+        materials_received=body.materials_received,
+        materials_missing=body.materials_missing,
+        one_time_notice=body.one_time_notice,
+        note=body.note,
+        client_token=body.client_token,
+    )
     if matter.region_id != village.id:
         raise ApiError(409, "该提交标识已用于其他村的事项", code="conflict")
     return _out(matter), 201 if created else 200
@@ -375,27 +363,24 @@ def api_add_event(matter_id: int, body: EventIn) -> Any:
         to_user = db.session.get(User, body.to_user_id)
         if to_user is None:
             raise ApiError(422, "没有该用户", fields={"to_user_id": "没有该用户"})
-    try:
-        event, created = services.record_event(
-            matter,
-            body.kind,
-            current_user._get_current_object(),
-            calendar=load_calendar(),
-            at=body.at,
-            note=body.note,
-            to_user=to_user,
-            to_unit=body.to_unit,
-            to_level=body.to_level,
-            approver=body.approver,
-            days=body.days,
-            rating=body.rating,
-            missing=body.missing,
-            notice=body.notice,
-            upheld=body.upheld,
-            client_token=body.client_token,
-        )
-    except rules.MatterError as exc:
-        _raise(exc)
+    event, created = services.record_event(
+        matter,
+        body.kind,
+        current_user._get_current_object(),
+        calendar=load_calendar(),
+        at=body.at,
+        note=body.note,
+        to_user=to_user,
+        to_unit=body.to_unit,
+        to_level=body.to_level,
+        approver=body.approver,
+        days=body.days,
+        rating=body.rating,
+        missing=body.missing,
+        notice=body.notice,
+        upheld=body.upheld,
+        client_token=body.client_token,
+    )
     return EventOut.model_validate(services.event_dict(event)), 201 if created else 200
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tracker.cli import with_app
+from tracker.cli_support import with_app
 
 
 @click.command("matters-remind")
@@ -29,12 +29,12 @@ def remind_cmd() -> None:
 @with_app
 def import_catalog_cmd(path: Path, region_ref: str) -> None:
     """Import a county's 事项清单 from an .xlsx file (all rows or none)."""
-    from tracker.cli import _find_region
+    from tracker.cli_support import find_region
     from tracker.extensions import db
     from tracker.matters.rules import MatterError
     from tracker.matters.services import import_catalog, parse_catalog_workbook
 
-    region = _find_region(region_ref)
+    region = find_region(region_ref)
     try:
         rows = parse_catalog_workbook(path.read_bytes(), region)
         for r in rows:

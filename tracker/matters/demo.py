@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tracker.calendar_service import load_calendar
-from tracker.demo import SURNAMES, DemoWorld, seeder
+from tracker.demo import SURNAMES, DemoWorld
 from tracker.extensions import db
 from tracker.matters import services
 from tracker.matters.models import (
@@ -121,7 +121,6 @@ def _clerks(world: DemoWorld) -> dict[int, User]:
     return clerks
 
 
-@seeder("matters")
 def seed_matters(world: DemoWorld) -> None:
     """Catalog per county, 12–20 matters per village over the past year."""
     rng = world.rng

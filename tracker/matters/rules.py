@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from tracker.errors import DomainError
 from tracker.matters.models import (
     Channel,
     EventKind,
@@ -92,16 +93,15 @@ LEVEL_LABELS = {
 }
 
 
-class MatterError(ValueError):
+class MatterError(DomainError):
     """A broken rule of the service ledger; the message is Chinese, for the user."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 class TransitionError(MatterError):
-    """An event the matter's state does not allow (an illegal transition)."""
+    """An event the matter's state does not allow (an illegal transition): 409."""
+
+    status = 409
+    code = "illegal_transition"
 
 
 # -- deadlines ---------------------------------------------------------------

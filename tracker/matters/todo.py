@@ -8,7 +8,7 @@ from sqlalchemy import Select, func, select
 
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
-from tracker.home import TodoItem, todo_provider
+from tracker.home import TodoItem
 from tracker.matters import services
 from tracker.models import User
 from tracker.scope import Scope
@@ -18,7 +18,6 @@ def _count(stmt: Select[Any]) -> int:
     return int(db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
 
 
-@todo_provider
 def matter_todos(scope: Scope, user: User) -> list[TodoItem]:
     """Counts of the user's scope; each links to the matching list."""
     today = services.local_today()

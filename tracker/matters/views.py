@@ -25,7 +25,6 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import func, select
 from wtforms import (
@@ -44,7 +43,6 @@ from tracker import xlsx
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
 from tracker.forms import Form
-from tracker.matters import api as _api  # noqa: F401  (registers the JSON routes)
 from tracker.matters import rules, services
 from tracker.matters import todo as _todo  # noqa: F401  (registers the home to-dos)
 from tracker.matters.models import (
@@ -60,6 +58,7 @@ from tracker.matters.models import (
 from tracker.matters.rules import MatterError
 from tracker.models import CalendarOverride, Region, RegionLevel, User
 from tracker.scope import Scope, current_scope
+from tracker.web import form_error, form_status, submit
 from tracker.workdays import package_covers
 
 
@@ -229,14 +228,6 @@ def _villages(scope: Scope) -> list[Region]:
     )
 
 
-def _field_error(form: FlaskForm, exc: MatterError) -> None:
-    field = getattr(form, exc.field or "", None)
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*list(field.errors), str(exc)]
-    else:
-        form.form_errors.append(str(exc))
-
-
 def _page(stmt: Any) -> Any:
     per_page = int(current_app.config["SETTINGS"]["tracker"]["per_page"])
     return db.paginate(stmt, per_page=per_page, error_out=False)
@@ -295,47 +286,45 @@ def register() -> ResponseReturnValue:
             services.utcnow().astimezone(services.local_tz()).strftime("%Y-%m-%dT%H:%M")
         )
     received = request.form.getlist("materials_received")
-    if form.validate_on_submit():
+
+    def register() -> tuple[ServiceMatter, bool]:
         matter_type = next((t for t in catalog if t.id == form.matter_type_id.data), None)
         responder = next((u for u in responders if u.id == form.first_responder_id.data), None)
         if matter_type is None:
-            form.matter_type_id.errors = ["请选择本村适用清单中的事项"]
-        elif responder is None:
-            form.first_responder_id.errors = ["请选择首问责任人"]
-        else:
-            wanted = [m for m in matter_type.materials if m in received]
-            missing = [m for m in matter_type.materials if m not in received]
-            extra = [
-                x.strip()
-                for x in (form.other_materials.data or "").replace("，", "、").split("、")
-                if x.strip()
-            ]
-            try:
-                matter, created = services.register_matter(
-                    village=village,
-                    matter_type=matter_type,
-                    applicant_name=form.applicant_name.data or "",
-                    applicant_phone=form.applicant_phone.data or "",
-                    applicant_id_number=form.applicant_id_number.data,
-                    channel=Channel(form.channel.data),
-                    received_at=services.parse_local_datetime(form.received_at.data),
-                    first_responder=responder,
-                    actor=_me(),
-                    calendar=load_calendar(),
-                    materials_received=wanted + extra,
-                    materials_missing=missing,
-                    one_time_notice=form.one_time_notice.data,
-                    note=form.note.data,
-                    client_token=form.client_token.data or None,
-                )
-            except MatterError as exc:
-                db.session.rollback()
-                _field_error(form, exc)
-            else:
-                db.session.commit()
-                if created:
-                    flash(f"已登记 {matter.serial_no}。", "success")
-                return redirect(url_for("matters.detail", matter_id=matter.id))
+            raise MatterError("请选择本村适用清单中的事项", "matter_type_id")
+        if responder is None:
+            raise MatterError("请选择首问责任人", "first_responder_id")
+        wanted = [m for m in matter_type.materials if m in received]
+        missing = [m for m in matter_type.materials if m not in received]
+        extra = [
+            x.strip()
+            for x in (form.other_materials.data or "").replace("，", "、").split("、")
+            if x.strip()
+        ]
+        return services.register_matter(
+            village=village,
+            matter_type=matter_type,
+            applicant_name=form.applicant_name.data or "",
+            applicant_phone=form.applicant_phone.data or "",
+            applicant_id_number=form.applicant_id_number.data,
+            channel=Channel(form.channel.data),
+            received_at=services.parse_local_datetime(form.received_at.data),
+            first_responder=responder,
+            actor=_me(),
+            calendar=load_calendar(),
+            materials_received=wanted + extra,
+            materials_missing=missing,
+            one_time_notice=form.one_time_notice.data,
+            note=form.note.data,
+            client_token=form.client_token.data or None,
+        )
+
+    done = submit(form, register)
+    if done is not None:
+        matter, created = done.value
+        if created:
+            flash(f"已登记 {matter.serial_no}。", "success")
+        return redirect(url_for("matters.detail", matter_id=matter.id))
     materials = {t.id: t.materials for t in catalog}
     kinds = {t.id: [t.kind.value, t.promised_days] for t in catalog}
     return render_template(
@@ -517,11 +506,10 @@ def add_event(matter_id: int) -> ResponseReturnValue:
         db.session.rollback()
         matter = scope.get_or_404(ServiceMatter, matter_id)
         if exc.field and hasattr(form, exc.field):
-            _field_error(form, exc)
+            form_error(form, exc)
         else:  # a refused transition: the action may not even be offered any more
             flash(str(exc), "danger")
         return _render_detail(matter, form, kind.value, 422)
-    db.session.commit()
     if created:
         flash(f"已登记：{rules.EVENT_LABELS[kind]}。", "success")
     return redirect(url_for("matters.detail", matter_id=matter.id))
@@ -639,31 +627,28 @@ def catalog_edit(type_id: int | None = None) -> ResponseReturnValue:
         form.kind.data = entry.kind.value
         form.handling_level.data = entry.handling_level.value
         form.materials.data = "\n".join(entry.materials)
-    if form.validate_on_submit():
+
+    def save() -> None:
         region = next((r for r in regions if r.id == form.region_id.data), None)
         if region is None:
             abort(404)
-        try:
-            services.save_matter_type(
-                region,
-                name=form.name.data or "",
-                kind=MatterKind(form.kind.data),
-                promised_days=form.promised_days.data,
-                statutory_days=form.statutory_days.data,
-                category=form.category.data or "",
-                materials=(form.materials.data or "").splitlines(),
-                handling_level=HandlingLevel(form.handling_level.data),
-                active=bool(form.active.data),
-                existing=entry,
-            )
-        except MatterError as exc:
-            db.session.rollback()
-            _field_error(form, exc)
-        else:
-            db.session.commit()
-            flash("事项清单已保存。", "success")
-            return redirect(url_for("matters.catalog"))
-    return render_template("matters/catalog_edit.html", form=form, entry=entry)
+        services.save_matter_type(
+            region,
+            name=form.name.data or "",
+            kind=MatterKind(form.kind.data),
+            promised_days=form.promised_days.data,
+            statutory_days=form.statutory_days.data,
+            category=form.category.data or "",
+            materials=(form.materials.data or "").splitlines(),
+            handling_level=HandlingLevel(form.handling_level.data),
+            active=bool(form.active.data),
+            existing=entry,
+        )
+
+    if submit(form, save) is not None:
+        flash("事项清单已保存。", "success")
+        return redirect(url_for("matters.catalog"))
+    return render_template("matters/catalog_edit.html", form=form, entry=entry), form_status(form)
 
 
 def _upload_path(digest: str) -> Path:
@@ -697,7 +682,7 @@ def catalog_import() -> ResponseReturnValue:
                     raise MatterError("上传的文件已失效，请重新上传", "file")
                 rows = services.parse_catalog_workbook(path.read_bytes(), region)
                 added, updated = services.import_catalog(region, rows)
-                db.session.commit()
+                db.session.flush()  # the boundary commits; the upload goes once the rows are in
                 path.unlink(missing_ok=True)
                 flash(f"已导入：新增 {added} 项，更新 {updated} 项。", "success")
                 return redirect(url_for("matters.catalog"))
@@ -712,7 +697,7 @@ def catalog_import() -> ResponseReturnValue:
             path.write_bytes(data)
         except MatterError as exc:
             db.session.rollback()
-            _field_error(form, exc)
+            form_error(form, exc)
     page = render_template(
         "matters/catalog_import.html",
         form=form,
@@ -747,7 +732,6 @@ def calendar_overrides() -> ResponseReturnValue:
         if row is None:
             abort(404)
         db.session.delete(row)
-        db.session.commit()
         flash(f"已删除 {row.day.isoformat()} 的调整。", "info")
         return redirect(url_for("matters.calendar_overrides", year=row.day.year))
     bulk = BulkOverrideForm(prefix="bulk")
@@ -776,7 +760,6 @@ def calendar_overrides() -> ResponseReturnValue:
                     row.note = note
                     if day not in existing:
                         db.session.add(row)
-                db.session.commit()
                 flash(f"已录入 {len(rows)} 天。", "success")
                 return redirect(url_for("matters.calendar_overrides", year=rows[0][0].year))
     elif form.validate_on_submit() and form.day.data:
@@ -792,7 +775,6 @@ def calendar_overrides() -> ResponseReturnValue:
             row.note = (form.note.data or "").strip()
             if existing is None:
                 db.session.add(row)
-            db.session.commit()
             flash(f"已保存 {day.isoformat()}。", "success")
             return redirect(url_for("matters.calendar_overrides", year=day.year))
     this_year = services.local_today().year

@@ -6,3 +6,17 @@
   (one query per table for any number of branches; the dashboard's entry point);
 - :mod:`tracker.meetings.views` / :mod:`tracker.meetings.api` — pages and JSON API.
 """
+
+from flask_babel import lazy_gettext as _l
+
+from tracker.domain import Domain, NavEntry
+
+DOMAIN = Domain(
+    "tracker.meetings",
+    api=("api",),
+    jobs="jobs",
+    commands="cli:commands",
+    seeder="demo:seed_meetings",
+    todo=("todo:meeting_todos",),
+    nav=(NavEntry("meetings.index", _l("三会一课"), order=40),),
+)

@@ -26,7 +26,7 @@ from tracker.extensions import db
 from tracker.meetings import rules, services
 from tracker.meetings.models import Meeting
 from tracker.meetings.obligations import branch_obligations
-from tracker.meetings.services import MeetingError, MeetingInput, local_date
+from tracker.meetings.services import MeetingInput, local_date
 from tracker.models import Branch, Region, RegionLevel, utcnow
 from tracker.scope import current_scope
 
@@ -237,10 +237,6 @@ def to_out(m: Meeting) -> MeetingOut:
     )
 
 
-def _error(exc: MeetingError) -> ApiError:
-    return ApiError(exc.status, str(exc), fields={exc.field: str(exc)} if exc.field else None)
-
-
 def _branch_of_village(village_id: int) -> Branch:
     region = current_scope().get_or_404(Region, village_id)
     if region.level != RegionLevel.village:
@@ -319,8 +315,6 @@ def create_meeting(body: MeetingCreate) -> tuple[MeetingOut, int]:
         meeting = services.record_meeting(
             branch, _input(body), current_user.id, load_calendar(), client_uuid=key
         )
-    except MeetingError as exc:
-        raise _error(exc) from exc
     except IntegrityError as exc:
         # A concurrent retry with the same key won the race: answer with its record.
         db.session.rollback()
@@ -349,18 +343,15 @@ def get_meeting(meeting_id: int) -> MeetingOut:
 def update_meeting(meeting_id: int, body: MeetingUpdate) -> MeetingOut:
     scope = current_scope()
     meeting = scope.get_for_write(Meeting, meeting_id)
-    try:
-        services.update_meeting(
-            meeting,
-            _input(body),
-            current_user.id,
-            load_calendar(),
-            expected_version=body.version,
-            is_admin=scope.is_admin,
-            reason=body.reason,
-        )
-    except MeetingError as exc:
-        raise _error(exc) from exc
+    services.update_meeting(
+        meeting,
+        _input(body),
+        current_user.id,
+        load_calendar(),
+        expected_version=body.version,
+        is_admin=scope.is_admin,
+        reason=body.reason,
+    )
     return to_out(meeting)
 
 
@@ -375,10 +366,7 @@ def update_meeting(meeting_id: int, body: MeetingUpdate) -> MeetingOut:
 def delete_meeting(meeting_id: int, query: DeleteQuery) -> MeetingOut:
     scope = current_scope()
     meeting = scope.get_for_write(Meeting, meeting_id)
-    try:
-        services.delete_meeting(meeting, current_user.id, query.reason, scope.is_admin)
-    except MeetingError as exc:
-        raise _error(exc) from exc
+    services.delete_meeting(meeting, current_user.id, query.reason, scope.is_admin)
     return to_out(meeting)
 
 
@@ -420,10 +408,7 @@ def meeting_versions(meeting_id: int) -> VersionList:
 )
 def village_obligations(village_id: int, query: PeriodQuery) -> ObligationList:
     branch = _branch_of_village(village_id)
-    try:
-        period = rules.Period.parse(query.period)
-    except rules.PeriodError as exc:
-        raise ApiError(422, fields={"period": str(exc)}) from exc
+    period = rules.Period.parse(query.period)
     statuses = branch_obligations(branch, period, local_date(utcnow()))
     ids = {i for s in statuses for i in s.record_ids}
     facts = (

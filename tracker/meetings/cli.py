@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tracker.cli import with_app
+from tracker.cli_support import with_app
 
 
 @click.command("verify-ledger")
@@ -23,14 +23,14 @@ def verify_ledger_cmd(region_ref: str | None) -> None:
     """
     from sqlalchemy import select
 
-    from tracker.cli import _find_region
+    from tracker.cli_support import find_region
     from tracker.extensions import db
     from tracker.meetings.services import verify_ledger
     from tracker.models import Branch, Region
 
     branch_ids = None
     if region_ref:
-        region = _find_region(region_ref)
+        region = find_region(region_ref)
         branch_ids = db.session.scalars(
             select(Branch.id)
             .join(Region, Region.id == Branch.region_id)

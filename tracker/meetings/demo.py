@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import insert, select
 
 from tracker.calendar_service import load_calendar
-from tracker.demo import DemoWorld, seeder
+from tracker.demo import DemoWorld
 from tracker.extensions import db
 from tracker.meetings import rules
 from tracker.meetings.models import Attendance, Meeting, MeetingPlan, MeetingVersion
@@ -99,7 +99,6 @@ def _plan(
     return sorted(out, key=lambda o: o[2])
 
 
-@seeder("meetings")
 def seed_meetings(world: DemoWorld) -> None:
     rng = world.rng
     cal = load_calendar()

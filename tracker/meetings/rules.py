@@ -43,6 +43,7 @@ from functools import lru_cache
 from typing import Literal
 
 from tracker import periods as _periods
+from tracker.errors import DomainError
 from tracker.workdays import WorkCalendar
 
 # ---------------------------------------------------------------------------
@@ -86,7 +87,7 @@ Unit = _periods.Unit
 # Frequencies
 
 
-class RuleError(ValueError):
+class RuleError(DomainError):
     """A frequency that cannot be read (message for the user)."""
 
     field = "frequency"

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, g, has_request_context
 from sqlalchemy import func, select
 
+from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.meetings import rules
 from tracker.meetings.models import (
@@ -56,13 +57,8 @@ MAGIC = {
 CLOCK_SKEW = timedelta(minutes=10)
 
 
-class MeetingError(ValueError):
+class MeetingError(DomainError):
     """A meeting rule was broken; the message is for the user, ``field`` names the input."""
-
-    def __init__(self, message: str, field: str | None = None, status: int = 422) -> None:
-        super().__init__(message)
-        self.field = field
-        self.status = status
 
 
 # ---------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import url_for
 
-from tracker.home import TodoItem, todo_provider
+from tracker.home import TodoItem
 from tracker.meetings import rules
 from tracker.meetings.obligations import obligations_for_region
 from tracker.meetings.services import kinds, local_date
@@ -12,7 +12,6 @@ from tracker.models import User, utcnow
 from tracker.scope import Scope
 
 
-@todo_provider
 def meeting_todos(scope: Scope, user: User) -> list[TodoItem]:
     """Missing meetings of last month, and this month's obligations ending soon, in the user's scope."""
     today = local_date(utcnow())

@@ -33,7 +33,6 @@ from sqlalchemy.exc import IntegrityError
 from tracker import xlsx
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
-from tracker.meetings import api as _api  # noqa: F401  (registers the API routes)
 from tracker.meetings import excel, rules, services
 from tracker.meetings import todo as _todo  # noqa: F401  (registers the home to-do provider)
 from tracker.meetings.forms import (
@@ -56,6 +55,7 @@ from tracker.meetings.obligations import branch_obligations, obligations_for_bra
 from tracker.meetings.services import TZ, MeetingError, MeetingInput, local_date
 from tracker.models import Branch, PartyGroup, Region, RegionLevel, utcnow
 from tracker.scope import current_scope
+from tracker.web import form_error
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
@@ -269,13 +269,11 @@ def _input_from_form(form: MeetingForm) -> MeetingInput:
 
 
 def _put_error(form: MeetingForm, exc: MeetingError, errors: dict[str, str]) -> None:
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None and hasattr(target, "errors"):
-        errors_list = list(target.errors)
-        errors_list.append(str(exc))
-        target.errors = errors_list
+    """Beside the form field it names; else in ``errors`` (attendance rows, the whole form)."""
+    if exc.field and hasattr(getattr(form, exc.field, None), "errors"):
+        form_error(form, exc)
     else:
-        errors[exc.field or "form"] = str(exc)
+        errors[exc.field or "form"] = exc.message
 
 
 def _files() -> list[Any]:
@@ -323,7 +321,7 @@ def new(region_id: int) -> ResponseReturnValue:
                 branch, data, current_user.id, load_calendar(), client_uuid=form.client_uuid.data
             )
             _save_attachments(meeting)
-            db.session.commit()
+            db.session.flush()  # a double submit's unique key fails here, not at the boundary
         except MeetingError as exc:
             db.session.rollback()
             _put_error(form, exc, errors)
@@ -406,7 +404,6 @@ def edit(meeting_id: int) -> ResponseReturnValue:
                 reason=form.reason.data or "",
             )
             _save_attachments(meeting)
-            db.session.commit()
         except MeetingError as exc:
             db.session.rollback()
             meeting = _meeting(meeting_id)
@@ -547,7 +544,6 @@ def delete(meeting_id: int) -> ResponseReturnValue:
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
     try:
         services.delete_meeting(meeting, current_user.id, form.reason.data or "", scope.is_admin)
-        db.session.commit()
     except MeetingError as exc:
         db.session.rollback()
         flash(str(exc), "danger")
@@ -568,7 +564,6 @@ def upload(meeting_id: int) -> ResponseReturnValue:
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
     try:
         _save_attachments(meeting)
-        db.session.commit()
     except MeetingError as exc:
         db.session.rollback()
         flash(str(exc), "danger")
@@ -662,7 +657,7 @@ def import_(region_id: int) -> ResponseReturnValue:
                     branch, rows, current_user.id, load_calendar(), commit=confirm
                 )
                 if confirm and created:
-                    db.session.commit()
+                    db.session.flush()  # the boundary commits
                     (_import_store() / token).unlink(missing_ok=True)
                     late = sum(1 for m in created if m.late)
                     flash(f"已导入 {len(created)} 条记录（其中 {late} 条为补录）。", "success")
@@ -712,7 +707,6 @@ def plans(region_id: int) -> ResponseReturnValue:
             if plan.branch_id != branch.id:
                 abort(404)
             services.delete_plan(plan)
-            db.session.commit()
             flash("已删除该计划。", "info")
             return redirect(
                 url_for("meetings.plans", region_id=region.id, year=year, quarter=quarter)
@@ -729,7 +723,6 @@ def plans(region_id: int) -> ResponseReturnValue:
                     current_user.id,
                     form.group_id.data or None,
                 )
-                db.session.commit()
             except MeetingError as exc:
                 db.session.rollback()
                 target = getattr(form, exc.field or "", None)
@@ -791,7 +784,6 @@ def rules_page() -> ResponseReturnValue:
             scope.require_admin(county.id)
             try:
                 services.set_rule_override(county, form.kind.data or "", form.frequency.data)
-                db.session.commit()
             except MeetingError as exc:
                 db.session.rollback()
                 form.frequency.errors = [str(exc)]
@@ -811,7 +803,6 @@ def rules_page() -> ResponseReturnValue:
                     kind_form.frequency.data or "none",
                     request.form.get("kind-needs_quorum") == "y",
                 )
-                db.session.commit()
             except MeetingError as exc:
                 db.session.rollback()
                 target = getattr(kind_form, exc.field or "name")

@@ -117,6 +117,11 @@ def notify(
     return created
 
 
+def unread_badge(user: Any) -> int:
+    """The navbar badge of ``user`` (see ``tracker.notifications.DOMAIN``)."""
+    return unread_count(user.id) if user.is_authenticated else 0
+
+
 def unread_count(user_id: int) -> int:
     """Unread messages of a user (the navbar badge)."""
     return int(

@@ -1,4 +1,4 @@
-"""The inbox page (站内通知) and the unread badge every page's navbar shows."""
+"""The inbox page (站内通知); the navbar's unread badge is ``services.unread_badge``."""
 
 from __future__ import annotations
 
@@ -7,23 +7,11 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from tracker.extensions import db
-from tracker.notifications import api as _api  # noqa: F401  (registers the JSON routes)
 from tracker.notifications import services
 from tracker.notifications.models import Notification
+from tracker.web import own_account
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
-
-
-@bp.app_context_processor
-def _unread_badge() -> dict[str, object]:
-    """``unread_notifications()`` for templates (the navbar badge), computed lazily."""
-
-    def unread_notifications() -> int:
-        if not current_user.is_authenticated:
-            return 0
-        return services.unread_count(current_user.id)
-
-    return {"unread_notifications": unread_notifications}
 
 
 @bp.route("/")
@@ -36,6 +24,7 @@ def inbox() -> ResponseReturnValue:
 
 
 @bp.route("/<int:note_id>/open", methods=["POST"])
+@own_account
 @login_required
 def open_note(note_id: int) -> ResponseReturnValue:
     """Mark a message read and follow its link (only to our own pages)."""
@@ -43,14 +32,13 @@ def open_note(note_id: int) -> ResponseReturnValue:
     if note is None or note.user_id != current_user.id:
         abort(404)
     services.mark_read(current_user.id, note.id)
-    db.session.commit()
     target = note.url if note.url.startswith("/") and not note.url.startswith("//") else ""
     return redirect(target or url_for("notifications.inbox"))
 
 
 @bp.route("/read-all", methods=["POST"])
+@own_account
 @login_required
 def read_all() -> ResponseReturnValue:
     services.mark_read(current_user.id)
-    db.session.commit()
     return redirect(url_for("notifications.inbox"))

@@ -7,14 +7,11 @@ once or rolls back. Service errors become 422 with the field they name.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from tracker.api import ApiError, endpoint
 from tracker.extensions import db
@@ -32,7 +29,7 @@ from tracker.models import (
     VillageCadre,
 )
 from tracker.org import services
-from tracker.org.services import OrgError, RosterFilter, branch_of
+from tracker.org.services import RosterFilter, branch_of
 from tracker.scope import current_scope
 
 Name64 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -42,17 +39,6 @@ Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)]
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-@contextmanager
-def org_errors() -> Iterator[None]:
-    """A service's :class:`OrgError` becomes a 422 naming the field."""
-    try:
-        yield
-    except OrgError as exc:
-        raise ApiError(422, str(exc), fields={exc.field or "body": str(exc)}) from exc
-    except IntegrityError as exc:  # a concurrent request won the race for a unique name
-        raise ApiError(409, "与现有数据冲突（可能是重复提交），请刷新后重试") from exc
 
 
 def _village(region_id: int) -> Region:
@@ -120,10 +106,9 @@ def org_region_create(region_id: int, body: RegionIn) -> RegionOut:
     scope = current_scope()
     parent = scope.get_or_404(Region, region_id)
     scope.require_admin(parent.id)
-    with org_errors():
-        child = services.create_child_region(parent, body.name, body.code)
-        if child.level == RegionLevel.village:
-            services.create_branch(child)
+    child = services.create_child_region(parent, body.name, body.code)
+    if child.level == RegionLevel.village:
+        services.create_branch(child)
     return RegionOut.of(child)
 
 
@@ -140,12 +125,11 @@ def org_region_update(region_id: int, body: RegionPatch) -> RegionOut:
     region = scope.get_or_404(Region, region_id)
     scope.require_admin(region.id)
     fields = body.model_fields_set
-    with org_errors():
-        services.update_region(
-            region,
-            body.name if "name" in fields and body.name else region.name,
-            (body.code or None) if "code" in fields else region.code,
-        )
+    services.update_region(
+        region,
+        body.name if "name" in fields and body.name else region.name,
+        (body.code or None) if "code" in fields else region.code,
+    )
     return RegionOut.of(region)
 
 
@@ -199,13 +183,12 @@ def org_branch_put(region_id: int, body: BranchIn) -> BranchOut:
     village = _village(region_id)
     scope.require_write(village.id)
     branch = branch_of(village.id)
-    with org_errors():
-        if branch is None:
-            branch = services.create_branch(village, body.name, body.founded_on)
-            if body.tracked_from:
-                branch.tracked_from = body.tracked_from
-        else:
-            services.update_branch(branch, body.name, body.founded_on, body.tracked_from)
+    if branch is None:
+        branch = services.create_branch(village, body.name, body.founded_on)
+        if body.tracked_from:
+            branch.tracked_from = body.tracked_from
+    else:
+        services.update_branch(branch, body.name, body.founded_on, body.tracked_from)
     return _branch_out(branch)
 
 
@@ -256,8 +239,7 @@ def org_group_create(region_id: int, body: GroupIn) -> GroupOut:
     scope = current_scope()
     village = _village(region_id)
     scope.require_write(village.id)
-    with org_errors():
-        group = services.create_group(_branch(village), body.name, body.created_on)
+    group = services.create_group(_branch(village), body.name, body.created_on)
     return GroupOut.of(group)
 
 
@@ -272,8 +254,7 @@ def org_group_create(region_id: int, body: GroupIn) -> GroupOut:
 def org_group_update(group_id: int, body: GroupPatch) -> GroupOut:
     scope = current_scope()
     group = scope.get_for_write(PartyGroup, group_id)
-    with org_errors():
-        services.update_group(group, body.name, body.dissolved_on)
+    services.update_group(group, body.name, body.dissolved_on)
     return GroupOut.of(group)
 
 
@@ -375,8 +356,7 @@ def org_member_create(region_id: int, body: MemberIn) -> MemberOut:
     scope = current_scope()
     village = _village(region_id)
     scope.require_write(village.id)
-    with org_errors():
-        member = services.add_member(_branch(village), body.data())
+    member = services.add_member(_branch(village), body.data())
     return MemberOut.of(member)
 
 
@@ -411,8 +391,7 @@ def org_member_update(member_id: int, body: MemberPatch) -> MemberOut:
         raise ApiError(422, fields={"name": "不能为空"})
     if current.get("status") is None:
         raise ApiError(422, fields={"status": "不能为空"})
-    with org_errors():
-        services.update_member(member, services.MemberData(**current))
+    services.update_member(member, services.MemberData(**current))
     return MemberOut.of(member)
 
 
@@ -427,8 +406,7 @@ def org_member_update(member_id: int, body: MemberPatch) -> MemberOut:
 def org_member_leave(member_id: int, body: MemberLeave) -> MemberOut:
     scope = current_scope()
     member = scope.get_for_write(Member, member_id)
-    with org_errors():
-        services.member_leaves(member, body.left_on, body.reason)
+    services.member_leaves(member, body.left_on, body.reason)
     return MemberOut.of(member)
 
 
@@ -489,8 +467,7 @@ def org_cadre_create(region_id: int, body: CadreIn) -> CadreOut:
     scope = current_scope()
     village = _village(region_id)
     scope.require_write(village.id)
-    with org_errors():
-        cadre = services.add_cadre(village, services.CadreData(**body.model_dump()))
+    cadre = services.add_cadre(village, services.CadreData(**body.model_dump()))
     return CadreOut.of(cadre)
 
 
@@ -505,8 +482,7 @@ def org_cadre_create(region_id: int, body: CadreIn) -> CadreOut:
 def org_cadre_update(cadre_id: int, body: CadreIn) -> CadreOut:
     scope = current_scope()
     cadre = scope.get_for_write(VillageCadre, cadre_id)
-    with org_errors():
-        services.update_cadre(cadre, services.CadreData(**body.model_dump()))
+    services.update_cadre(cadre, services.CadreData(**body.model_dump()))
     return CadreOut.of(cadre)
 
 
@@ -589,10 +565,9 @@ def org_user_create(body: UserIn) -> UserOut:
     scope = current_scope()
     scope.require_admin()
     region = _grant_region(body.region_id)
-    with org_errors():
-        user = services.create_user_in_scope(
-            scope, body.username, body.password, body.role, region, body.display_name, body.phone
-        )
+    user = services.create_user_in_scope(
+        scope, body.username, body.password, body.role, region, body.display_name, body.phone
+    )
     return UserOut.of(user)
 
 
@@ -617,16 +592,15 @@ def org_user_update(user_id: int, body: UserPatch) -> UserOut:
     user = scope.get_or_404(User, user_id)
     scope.require_admin()
     region = _grant_region(body.region_id) if body.region_id is not None else user.region
-    with org_errors():
-        services.update_user(
-            scope,
-            user,
-            body.display_name or user.display_name,
-            body.role or user.role,
-            region,
-            user.active if body.active is None else body.active,
-            body.phone if "phone" in body.model_fields_set else user.phone,
-        )
+    services.update_user(
+        scope,
+        user,
+        body.display_name or user.display_name,
+        body.role or user.role,
+        region,
+        user.active if body.active is None else body.active,
+        body.phone if "phone" in body.model_fields_set else user.phone,
+    )
     return UserOut.of(user)
 
 
@@ -642,8 +616,7 @@ def org_user_password(user_id: int, body: PasswordIn) -> Any:
     scope = current_scope()
     user = scope.get_or_404(User, user_id)
     scope.require_admin()
-    with org_errors():
-        services.reset_password(user, body.password)
+    services.reset_password(user, body.password)
     return "", 204
 
 

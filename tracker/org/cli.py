@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tracker.cli import with_app
+from tracker.cli_support import with_app
 
 
 @click.command("import-members")
@@ -20,14 +20,14 @@ def import_members_cmd(file: Path, village_ref: str, dry_run: bool) -> None:
     Every row is checked first; any error stops the import and nothing is
     saved. Importing the same file twice into a village is refused.
     """
-    from tracker.cli import _find_region
+    from tracker.cli_support import find_region
     from tracker.extensions import db
     from tracker.models import RegionLevel
     from tracker.org import excel
     from tracker.org.services import OrgError, branch_of
 
     try:
-        village = _find_region(village_ref)
+        village = find_region(village_ref)
     except click.BadParameter as exc:
         raise click.BadParameter(exc.message, param_hint="--village") from exc
     if village.level != RegionLevel.village:
@@ -65,5 +65,5 @@ def import_members_cmd(file: Path, village_ref: str, dry_run: bool) -> None:
 
 
 def commands() -> list[click.Command]:
-    """The organisation's subcommands, added to ``tracker`` by tracker.cli_domains."""
+    """The organisation's subcommands, named in the package's ``DOMAIN``."""
     return [import_members_cmd]

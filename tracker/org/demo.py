@@ -9,13 +9,12 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from tracker.demo import DemoWorld, seeder
+from tracker.demo import DemoWorld
 from tracker.extensions import db
 from tracker.models import Member
 from tracker.org.services import CadreData, add_cadre, create_child_region, member_leaves
 
 
-@seeder("org")
 def seed_org(world: DemoWorld) -> None:
     """Reserve cadres in every village, a few departures, one empty village."""
     rng = world.rng

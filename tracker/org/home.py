@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from tracker.extensions import db
-from tracker.home import TodoItem, todo_provider
+from tracker.home import TodoItem
 from tracker.models import Branch, Member, Region, RegionLevel, User
 from tracker.scope import Scope
 
@@ -49,7 +49,6 @@ def users_never_logged_in(scope: Scope) -> int:
     return int(db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
 
 
-@todo_provider
 def org_todo(scope: Scope, user: User) -> list[TodoItem]:
     """What an admin should fix in its subtree's organisation data."""
     if not scope.is_admin:

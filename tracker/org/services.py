@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
+from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.models import (
     Branch,
@@ -41,12 +42,8 @@ GENDER_LABELS = {Gender.male: "男", Gender.female: "女"}
 STATUS_LABELS = {MemberStatus.full: "正式党员", MemberStatus.probationary: "预备党员"}
 
 
-class OrgError(ValueError):
+class OrgError(DomainError):
     """A rule of the organisation was broken; the message is for the user."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 # ---------------------------------------------------------------- validation

@@ -2,8 +2,9 @@
 members, roster import/export, users, API tokens and the audit log.
 
 Views are thin: they load every object through the scope (404 outside it),
-check the right to write, hand the form's values to :mod:`tracker.org.services`,
-commit, and put a service's :class:`OrgError` beside the field it names.
+check the right to write, and hand the form's values to :mod:`tracker.org.services`
+through :func:`tracker.web.submit` (an :class:`OrgError` goes beside the field it
+names); the request boundary commits.
 """
 
 from __future__ import annotations
@@ -27,9 +28,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from tracker import xlsx
@@ -53,32 +52,11 @@ from tracker.models import (
 from tracker.org import excel, forms, services
 from tracker.org.services import OrgError, RosterFilter, branch_of
 from tracker.scope import current_scope
+from tracker.web import form_status, own_account, submit
 
 bp = Blueprint("org", __name__, url_prefix="/org")
 
-from tracker.org import api as _api  # noqa: E402,F401  (registers the JSON endpoints)
 from tracker.org import home as _home  # noqa: E402,F401  (registers the todo provider)
-
-
-@bp.errorhandler(IntegrityError)
-def _conflict(exc: IntegrityError) -> ResponseReturnValue:
-    """A unique rule lost a race with a concurrent request (double submit): say so, save nothing."""
-    db.session.rollback()
-    flash(_("数据已被同时修改或重复提交，未保存。请检查后重试。"), "warning")
-    target = request.referrer or ""
-    if not target.startswith(request.host_url):
-        target = url_for("main.home")
-    return redirect(target)
-
-
-def field_error(form: FlaskForm, exc: OrgError, default: str = "name") -> None:
-    """Put a service error beside its field (or the form's first field)."""
-    target = getattr(form, exc.field or default, None)
-    if target is None or not hasattr(target, "errors"):
-        target = getattr(form, default)
-    if isinstance(target.errors, tuple):
-        target.errors = list(target.errors)
-    target.errors.append(str(exc))
 
 
 def _trail(region: Region, *extra: tuple[str, str | None]) -> list[tuple[str, str | None]]:
@@ -168,18 +146,17 @@ def region_create(region_id: int) -> ResponseReturnValue:
     parent = scope.get_or_404(Region, region_id)
     scope.require_admin(parent.id)
     form = forms.RegionForm()
-    if form.validate_on_submit():
-        try:
-            child = services.create_child_region(parent, form.name.data or "", form.code.data)
-        except OrgError as exc:
-            db.session.rollback()
-            field_error(form, exc)
-        else:
-            if child.level == RegionLevel.village:
-                services.create_branch(child)
-            db.session.commit()
-            flash(_("已添加 %(name)s。", name=child.name), "success")
-            return redirect(url_for("org.regions", region_id=parent.id))
+    done = submit(
+        form,
+        lambda: services.create_child_region(parent, form.name.data or "", form.code.data),
+        default="name",
+    )
+    if done is not None:
+        child = done.value
+        if child.level == RegionLevel.village:
+            services.create_branch(child)
+        flash(_("已添加 %(name)s。", name=child.name), "success")
+        return redirect(url_for("org.regions", region_id=parent.id))
     return (
         render_template(
             "org/region_form.html",
@@ -188,7 +165,7 @@ def region_create(region_id: int) -> ResponseReturnValue:
             creating=True,
             trail=_trail(parent, (_("添加下级单位"), None)),
         ),
-        422,
+        form_status(form),
     )
 
 
@@ -200,19 +177,14 @@ def region_edit(region_id: int) -> ResponseReturnValue:
     region = scope.get_or_404(Region, region_id)
     scope.require_admin(region.id)
     form = forms.RegionForm(obj=region)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.update_region(region, form.name.data or "", form.code.data)
-        except OrgError as exc:
-            db.session.rollback()
-            field_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("已保存。"), "success")
-            return redirect(url_for("org.regions", region_id=region.id))
-    if form.errors:
-        status = 422
+    done = submit(
+        form,
+        lambda: services.update_region(region, form.name.data or "", form.code.data),
+        default="name",
+    )
+    if done is not None:
+        flash(_("已保存。"), "success")
+        return redirect(url_for("org.regions", region_id=region.id))
     return (
         render_template(
             "org/region_form.html",
@@ -221,7 +193,7 @@ def region_edit(region_id: int) -> ResponseReturnValue:
             creating=False,
             trail=_trail(region, (_("修改"), None)),
         ),
-        status,
+        form_status(form),
     )
 
 
@@ -282,23 +254,20 @@ def branch_edit(region_id: int) -> ResponseReturnValue:
     form = forms.BranchForm(obj=branch)
     if branch is None and not form.is_submitted():
         form.name.data = f"{region.name}党支部"
-    if form.validate_on_submit():
-        try:
-            if branch is None:
-                branch = services.create_branch(region, form.name.data, form.founded_on.data)
-                if form.tracked_from.data:
-                    branch.tracked_from = form.tracked_from.data
-            else:
-                services.update_branch(
-                    branch, form.name.data or "", form.founded_on.data, form.tracked_from.data
-                )
-        except OrgError as exc:
-            db.session.rollback()
-            field_error(form, exc)
+
+    def save() -> None:
+        if branch is None:
+            created = services.create_branch(region, form.name.data, form.founded_on.data)
+            if form.tracked_from.data:
+                created.tracked_from = form.tracked_from.data
         else:
-            db.session.commit()
-            flash(_("党支部信息已保存。"), "success")
-            return redirect(url_for("org.village", region_id=region.id))
+            services.update_branch(
+                branch, form.name.data or "", form.founded_on.data, form.tracked_from.data
+            )
+
+    if submit(form, save, default="name") is not None:
+        flash(_("党支部信息已保存。"), "success")
+        return redirect(url_for("org.village", region_id=region.id))
     return (
         render_template(
             "org/branch_form.html",
@@ -307,7 +276,7 @@ def branch_edit(region_id: int) -> ResponseReturnValue:
             branch=branch,
             trail=_trail(region, (_("党支部"), None)),
         ),
-        422 if form.errors else 200,
+        form_status(form),
     )
 
 
@@ -323,16 +292,14 @@ def groups(region_id: int) -> ResponseReturnValue:
     form = forms.GroupForm()
     if request.method == "POST":
         scope.require_write(region.id)
-        if form.validate_on_submit():
-            try:
-                services.create_group(branch, form.name.data or "", form.created_on.data)
-            except OrgError as exc:
-                db.session.rollback()
-                field_error(form, exc)
-            else:
-                db.session.commit()
-                flash(_("已添加党小组。"), "success")
-                return redirect(url_for("org.groups", region_id=region.id))
+        done = submit(
+            form,
+            lambda: services.create_group(branch, form.name.data or "", form.created_on.data),
+            default="name",
+        )
+        if done is not None:
+            flash(_("已添加党小组。"), "success")
+            return redirect(url_for("org.groups", region_id=region.id))
     sizes = dict(
         db.session.execute(
             select(Member.group_id, func.count(Member.id))
@@ -351,7 +318,7 @@ def groups(region_id: int) -> ResponseReturnValue:
             can_write=scope.can_write,
             trail=_trail(region, (_("党小组"), None)),
         ),
-        422 if form.errors else 200,
+        form_status(form),
     )
 
 
@@ -362,16 +329,14 @@ def group_edit(group_id: int) -> ResponseReturnValue:
     group = scope.get_for_write(PartyGroup, group_id)
     region = group.branch.region
     form = forms.GroupForm(obj=group)
-    if form.validate_on_submit():
-        try:
-            services.update_group(group, form.name.data or "", form.dissolved_on.data)
-        except OrgError as exc:
-            db.session.rollback()
-            field_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("已保存。"), "success")
-            return redirect(url_for("org.groups", region_id=region.id))
+    done = submit(
+        form,
+        lambda: services.update_group(group, form.name.data or "", form.dissolved_on.data),
+        default="name",
+    )
+    if done is not None:
+        flash(_("已保存。"), "success")
+        return redirect(url_for("org.groups", region_id=region.id))
     return (
         render_template(
             "org/group_form.html",
@@ -380,7 +345,7 @@ def group_edit(group_id: int) -> ResponseReturnValue:
             group=group,
             trail=_trail(region, (_("党小组"), url_for("org.groups", region_id=region.id))),
         ),
-        422 if form.errors else 200,
+        form_status(form),
     )
 
 
@@ -420,18 +385,13 @@ def member_new(region_id: int) -> ResponseReturnValue:
     if branch is None:
         return redirect(url_for("org.village", region_id=region.id))
     form = _member_form(branch)
-    if form.validate_on_submit():
-        try:
-            member = services.add_member(branch, _member_data(form))
-        except OrgError as exc:
-            db.session.rollback()
-            field_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("已将 %(name)s 加入党员名册。", name=member.name), "success")
-            if request.form.get("again"):
-                return redirect(url_for("org.member_new", region_id=region.id))
-            return redirect(url_for("org.village", region_id=region.id))
+    done = submit(form, lambda: services.add_member(branch, _member_data(form)), default="name")
+    if done is not None:
+        member = done.value
+        flash(_("已将 %(name)s 加入党员名册。", name=member.name), "success")
+        if request.form.get("again"):
+            return redirect(url_for("org.member_new", region_id=region.id))
+        return redirect(url_for("org.village", region_id=region.id))
     return (
         render_template(
             "org/member_form.html",
@@ -440,7 +400,7 @@ def member_new(region_id: int) -> ResponseReturnValue:
             member=None,
             trail=_trail(region, (_("添加党员"), None)),
         ),
-        422 if form.errors else 200,
+        form_status(form),
     )
 
 
@@ -452,16 +412,10 @@ def member_edit(member_id: int) -> ResponseReturnValue:
     member = scope.get_for_write(Member, member_id)
     region = member.branch.region
     form = _member_form(member.branch, member)
-    if form.validate_on_submit():
-        try:
-            services.update_member(member, _member_data(form))
-        except OrgError as exc:
-            db.session.rollback()
-            field_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("已保存。"), "success")
-            return redirect(url_for("org.village", region_id=region.id))
+    done = submit(form, lambda: services.update_member(member, _member_data(form)), default="name")
+    if done is not None:
+        flash(_("已保存。"), "success")
+        return redirect(url_for("org.village", region_id=region.id))
     return (
         render_template(
             "org/member_form.html",
@@ -471,7 +425,7 @@ def member_edit(member_id: int) -> ResponseReturnValue:
             leave_form=forms.LeaveForm(formdata=None, left_on=date.today()),
             trail=_trail(region, (member.name, None)),
         ),
-        422 if form.errors else 200,
+        form_status(form),
     )
 
 
@@ -482,16 +436,14 @@ def member_leave(member_id: int) -> ResponseReturnValue:
     scope = current_scope()
     member = scope.get_for_write(Member, member_id)
     form = forms.LeaveForm()
-    if form.validate_on_submit():
-        try:
-            services.member_leaves(member, form.left_on.data or date.today(), form.reason.data)
-        except OrgError as exc:
-            db.session.rollback()
-            field_error(form, exc, "left_on")
-        else:
-            db.session.commit()
-            flash(_("%(name)s 已移出在册名单。", name=member.name), "success")
-            return redirect(url_for("org.village", region_id=member.region_id))
+    done = submit(
+        form,
+        lambda: services.member_leaves(member, form.left_on.data or date.today(), form.reason.data),
+        default="left_on",
+    )
+    if done is not None:
+        flash(_("%(name)s 已移出在册名单。", name=member.name), "success")
+        return redirect(url_for("org.village", region_id=member.region_id))
     region = member.branch.region
     edit = _member_form(member.branch, member)
     return (
@@ -503,7 +455,7 @@ def member_leave(member_id: int) -> ResponseReturnValue:
             leave_form=form,
             trail=_trail(region, (member.name, None)),
         ),
-        422,
+        form_status(form),
     )
 
 
@@ -541,16 +493,10 @@ def cadres(region_id: int) -> ResponseReturnValue:
     form = _cadre_form(region)
     if request.method == "POST":
         scope.require_write(region.id)
-        if form.validate_on_submit():
-            try:
-                services.add_cadre(region, _cadre_data(form))
-            except OrgError as exc:
-                db.session.rollback()
-                field_error(form, exc)
-            else:
-                db.session.commit()
-                flash(_("已登记。"), "success")
-                return redirect(url_for("org.cadres", region_id=region.id))
+        done = submit(form, lambda: services.add_cadre(region, _cadre_data(form)), default="name")
+        if done is not None:
+            flash(_("已登记。"), "success")
+            return redirect(url_for("org.cadres", region_id=region.id))
     return (
         render_template(
             "org/cadres.html",
@@ -561,7 +507,7 @@ def cadres(region_id: int) -> ResponseReturnValue:
             today=date.today(),
             trail=_trail(region, (_("村干部"), None)),
         ),
-        422 if form.errors else 200,
+        form_status(form),
     )
 
 
@@ -573,16 +519,10 @@ def cadre_edit(cadre_id: int) -> ResponseReturnValue:
     region = db.session.get(Region, cadre.region_id)
     assert region is not None
     form = _cadre_form(region, cadre)
-    if form.validate_on_submit():
-        try:
-            services.update_cadre(cadre, _cadre_data(form))
-        except OrgError as exc:
-            db.session.rollback()
-            field_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("已保存。"), "success")
-            return redirect(url_for("org.cadres", region_id=region.id))
+    done = submit(form, lambda: services.update_cadre(cadre, _cadre_data(form)), default="name")
+    if done is not None:
+        flash(_("已保存。"), "success")
+        return redirect(url_for("org.cadres", region_id=region.id))
     return (
         render_template(
             "org/cadre_form.html",
@@ -591,7 +531,7 @@ def cadre_edit(cadre_id: int) -> ResponseReturnValue:
             cadre=cadre,
             trail=_trail(region, (_("村干部"), url_for("org.cadres", region_id=region.id))),
         ),
-        422 if form.errors else 200,
+        form_status(form),
     )
 
 
@@ -628,22 +568,22 @@ def member_import(region_id: int) -> ResponseReturnValue:
     if branch is None:
         return redirect(url_for("org.village", region_id=region.id))
     form = forms.ImportUploadForm()
-    sheet = None
-    if form.validate_on_submit():
+
+    def preview() -> tuple[excel.RosterSheet, bytes]:
         upload = form.file.data
         data = upload.read()
         filename = os.path.basename(upload.filename or "roster.xlsx")
-        try:
-            sheet = excel.read_roster(data, filename, branch)
-        except OrgError as exc:
-            field_error(form, exc, "file")
-        else:
-            target = _upload_path(sheet.sha256)
-            _forget_stale_uploads(target.parent)
-            target.write_bytes(data)
-            previous = excel.already_imported(branch, sheet.sha256)
-            if previous is not None:
-                form.file.errors = [_("该文件已导入过，不会重复导入。")]
+        return excel.read_roster(data, filename, branch), data
+
+    sheet = None
+    done = submit(form, preview, default="file")
+    if done is not None:
+        sheet, data = done.value
+        target = _upload_path(sheet.sha256)
+        _forget_stale_uploads(target.parent)
+        target.write_bytes(data)
+        if excel.already_imported(branch, sheet.sha256) is not None:
+            form.file.errors = [_("该文件已导入过，不会重复导入。")]
     commit_form = forms.ImportCommitForm(formdata=None, sha256=sheet.sha256 if sheet else "")
     return (
         render_template(
@@ -657,7 +597,7 @@ def member_import(region_id: int) -> ResponseReturnValue:
             columns=excel.COLUMNS,
             trail=_trail(region, (_("导入名册"), None)),
         ),
-        422 if form.errors else 200,
+        form_status(form),
     )
 
 
@@ -685,7 +625,7 @@ def member_import_commit(region_id: int) -> ResponseReturnValue:
         db.session.rollback()
         flash(str(exc), "danger")
         return redirect(url_for("org.village", region_id=region.id))
-    db.session.commit()
+    db.session.flush()  # the boundary commits; the preview file goes once the rows are in
     path.unlink(missing_ok=True)
     flash(_("已导入 %(n)s 名党员。", n=len(members)), "success")
     return redirect(url_for("org.village", region_id=region.id))
@@ -755,31 +695,29 @@ def user_new() -> ResponseReturnValue:
     scope.require_admin()
     form = forms.UserForm()
     form.region_id.choices = as_choices(_region_choices())
-    if form.validate_on_submit():
-        region = db.session.get(Region, form.region_id.data)
-        try:
-            if not form.password.data:
-                raise OrgError(_("请设置初始密码"), "password")
-            user = services.create_user_in_scope(
-                scope,
-                form.username.data or "",
-                form.password.data,
-                _role(form.role.data),
-                region,
-                form.display_name.data,
-                form.phone.data,
-            )
-            user.active = bool(form.active.data)
-        except OrgError as exc:
-            db.session.rollback()
-            field_error(form, exc, "username")
-        else:
-            db.session.commit()
-            flash(_("已创建用户 %(name)s。", name=user.username), "success")
-            return redirect(url_for("org.users"))
+
+    def create() -> User:
+        if not form.password.data:
+            raise OrgError(_("请设置初始密码"), "password")
+        user = services.create_user_in_scope(
+            scope,
+            form.username.data or "",
+            form.password.data,
+            _role(form.role.data),
+            db.session.get(Region, form.region_id.data),
+            form.display_name.data,
+            form.phone.data,
+        )
+        user.active = bool(form.active.data)
+        return user
+
+    done = submit(form, create, default="username")
+    if done is not None:
+        flash(_("已创建用户 %(name)s。", name=done.value.username), "success")
+        return redirect(url_for("org.users"))
     return (
         render_template("org/user_form.html", form=form, user=None),
-        422 if form.errors else 200,
+        form_status(form),
     )
 
 
@@ -794,25 +732,22 @@ def user_edit(user_id: int) -> ResponseReturnValue:
     form.region_id.choices = as_choices(_region_choices())
     if not form.is_submitted():
         form.role.data = Role(user.role).value
-    if form.validate_on_submit():
-        region = db.session.get(Region, form.region_id.data)
-        try:
-            services.update_user(
-                scope,
-                user,
-                form.display_name.data or "",
-                _role(form.role.data),
-                region,
-                bool(form.active.data),
-                form.phone.data,
-            )
-        except OrgError as exc:
-            db.session.rollback()
-            field_error(form, exc, "display_name")
-        else:
-            db.session.commit()
-            flash(_("已保存。"), "success")
-            return redirect(url_for("org.users"))
+    done = submit(
+        form,
+        lambda: services.update_user(
+            scope,
+            user,
+            form.display_name.data or "",
+            _role(form.role.data),
+            db.session.get(Region, form.region_id.data),
+            bool(form.active.data),
+            form.phone.data,
+        ),
+        default="display_name",
+    )
+    if done is not None:
+        flash(_("已保存。"), "success")
+        return redirect(url_for("org.users"))
     return (
         render_template(
             "org/user_form.html",
@@ -820,7 +755,7 @@ def user_edit(user_id: int) -> ResponseReturnValue:
             user=user,
             password_form=forms.PasswordResetForm(formdata=None),
         ),
-        422 if form.errors else 200,
+        form_status(form),
     )
 
 
@@ -832,22 +767,20 @@ def user_password(user_id: int) -> ResponseReturnValue:
     user = scope.get_or_404(User, user_id)
     scope.require_admin()
     pw_form = forms.PasswordResetForm()
-    if pw_form.validate_on_submit():
-        try:
-            services.reset_password(user, pw_form.password.data or "")
-        except OrgError as exc:
-            db.session.rollback()
-            field_error(pw_form, exc, "password")
-        else:
-            db.session.commit()
-            flash(_("已重置 %(name)s 的密码。", name=user.username), "success")
-            return redirect(url_for("org.users"))
+    done = submit(
+        pw_form,
+        lambda: services.reset_password(user, pw_form.password.data or ""),
+        default="password",
+    )
+    if done is not None:
+        flash(_("已重置 %(name)s 的密码。", name=user.username), "success")
+        return redirect(url_for("org.users"))
     form = forms.UserForm(formdata=None, obj=user)
     form.region_id.choices = as_choices(_region_choices())
     form.role.data = Role(user.role).value
     return (
         render_template("org/user_form.html", form=form, user=user, password_form=pw_form),
-        422,
+        form_status(pw_form),
     )
 
 
@@ -855,6 +788,7 @@ def user_password(user_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/tokens", methods=["GET", "POST"])
+@own_account
 @login_required
 def my_tokens() -> ResponseReturnValue:
     """Personal API tokens: create (shown once), list, revoke."""
@@ -867,7 +801,6 @@ def my_tokens() -> ResponseReturnValue:
                 flash(_("请填写 1–64 个字符的令牌名称。"), "danger")
             else:
                 _token, plain = create_api_token(current_user._get_current_object(), name)
-                db.session.commit()
         elif action == "revoke":
             token = db.session.get(ApiToken, request.form.get("token_id", type=int) or 0)
             if token is None or token.user_id != current_user.id:
@@ -875,7 +808,6 @@ def my_tokens() -> ResponseReturnValue:
 
                 abort(404)
             token.revoked_at = utcnow()
-            db.session.commit()
             flash(_("令牌已作废。"), "info")
             return redirect(url_for("org.my_tokens"))
     tokens = db.session.scalars(

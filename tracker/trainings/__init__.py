@@ -3,3 +3,15 @@
 A branch is expected to hold trainings at the frequency in ``[rules] training``
 (default quarterly); the county dashboard counts the windows met.
 """
+
+from flask_babel import lazy_gettext as _l
+
+from tracker.domain import Domain, NavEntry
+
+DOMAIN = Domain(
+    "tracker.trainings",
+    api=("api",),
+    seeder="demo:seed_trainings",
+    todo=("todo:trainings_due",),
+    nav=(NavEntry("trainings.index", _l("培训台账"), order=60),),
+)

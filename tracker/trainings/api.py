@@ -19,11 +19,10 @@ from tracker.api import ApiError, endpoint
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
 from tracker.models import Branch, Region, RegionLevel
-from tracker.periods import Period, PeriodError
+from tracker.periods import Period
 from tracker.scope import current_scope
 from tracker.trainings.models import Training, TrainingKind
 from tracker.trainings.services import (
-    TrainingError,
     TrainingInput,
     create_training,
     figures_for_branches,
@@ -152,12 +151,9 @@ def create(body: TrainingBody) -> tuple[TrainingOut, int]:
     branch = _branch(body.village_id)
     current_scope().require_write(branch.region_id)
     data = TrainingInput(**body.model_dump(exclude={"village_id"}))
-    try:
-        training, created = create_training(
-            branch, data, current_user._get_current_object(), load_calendar()
-        )
-    except TrainingError as exc:
-        raise ApiError(422, str(exc), fields={exc.field or "body": str(exc)}) from exc
+    training, created = create_training(
+        branch, data, current_user._get_current_object(), load_calendar()
+    )
     return to_out(training), 201 if created else 200
 
 
@@ -175,10 +171,7 @@ def get_training(training_id: int) -> TrainingOut:
 )
 def figures(village_id: int, query: FiguresQuery) -> FiguresOut:
     branch = _branch(village_id)
-    try:
-        period = Period.parse(query.period)
-    except PeriodError as exc:
-        raise ApiError(422, str(exc), fields={"period": str(exc)}) from exc
+    period = Period.parse(query.period)
     fig = figures_for_branches([branch.id], period)[branch.id]
     return FiguresOut(
         village_id=village_id,

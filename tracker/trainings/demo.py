@@ -8,7 +8,7 @@ from decimal import Decimal
 from flask import current_app
 from sqlalchemy import select
 
-from tracker.demo import DemoWorld, seeder
+from tracker.demo import DemoWorld
 from tracker.extensions import db
 from tracker.models import Member
 from tracker.trainings.models import Training, TrainingAttendee, TrainingKind
@@ -24,7 +24,6 @@ TOPICS = [
 ]
 
 
-@seeder("trainings")
 def seed_trainings(world: DemoWorld) -> None:
     rng = world.rng
     calendar = WorkCalendar()

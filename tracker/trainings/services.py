@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from flask import current_app
 from sqlalchemy import select
 
+from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.meetings.rules import Frequency, is_late, working_days_after
 from tracker.models import Branch, Member, User, utcnow
@@ -26,12 +27,8 @@ from tracker.workdays import WorkCalendar
 MAX_HOURS = Decimal("200")
 
 
-class TrainingError(ValueError):
+class TrainingError(DomainError):
     """A broken rule of the register; ``field`` names the form field."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass

@@ -8,14 +8,13 @@ from flask import url_for
 from sqlalchemy import select
 
 from tracker.extensions import db
-from tracker.home import TodoItem, todo_provider
+from tracker.home import TodoItem
 from tracker.models import Branch, Region, RegionLevel, User
 from tracker.periods import Period
 from tracker.scope import Scope
 from tracker.trainings.services import figures_for_branches, frequency, local_today
 
 
-@todo_provider
 def trainings_due(scope: Scope, user: User) -> list[TodoItem]:
     """Windows ending within 15 days (or just ended) with no training, for writers."""
     if not scope.can_write:

@@ -1,6 +1,7 @@
 """Pages of the trainings register: villages, a village's register, form, detail, export.
 
-Thin: parse the form, call :mod:`tracker.trainings.services`, commit, render.
+Thin: parse the form, call :mod:`tracker.trainings.services` through
+:func:`tracker.web.submit`, render; the request boundary commits.
 Every object comes through the scope (404 out of scope); writes check
 ``require_write``.
 """
@@ -23,12 +24,10 @@ from tracker.models import Branch, Region, RegionLevel
 from tracker.org.services import roster
 from tracker.periods import Period
 from tracker.scope import current_scope
-from tracker.trainings import api as _api  # noqa: F401  (registers the API routes)
 from tracker.trainings import todo as _todo  # noqa: F401  (registers the home to-do)
 from tracker.trainings.forms import DeleteForm, TrainingForm
 from tracker.trainings.models import Training, TrainingKind
 from tracker.trainings.services import (
-    TrainingError,
     TrainingInput,
     create_training,
     delete_training,
@@ -37,6 +36,7 @@ from tracker.trainings.services import (
     local_today,
     update_training,
 )
+from tracker.web import form_status, submit
 
 bp = Blueprint("trainings", __name__, url_prefix="/trainings")
 
@@ -116,14 +116,6 @@ def _input(form: TrainingForm) -> TrainingInput:
     )
 
 
-def _put_error(form: TrainingForm, exc: TrainingError) -> None:
-    field = getattr(form, exc.field or "", None)
-    if field is not None:
-        field.errors = [*field.errors, str(exc)]
-    else:
-        form.form_errors.append(str(exc))
-
-
 def _roster_choices(form: TrainingForm, branch: Branch, day: date) -> None:
     form.attendee_ids.choices = [SelectChoice(m.id, m.name) for m in roster(branch.id, day)]
 
@@ -140,23 +132,23 @@ def new(region_id: int) -> ResponseReturnValue:
         form.held_on.data = today
         form.client_token.data = uuid.uuid4().hex
         form.attendee_ids.data = [m.id for m in roster(branch.id, today)]
-    if form.validate_on_submit():
-        try:
-            training, created = create_training(
-                branch, _input(form), current_user._get_current_object(), load_calendar()
-            )
-        except TrainingError as exc:
-            db.session.rollback()
-            _put_error(form, exc)
+    done = submit(
+        form,
+        lambda: create_training(
+            branch, _input(form), current_user._get_current_object(), load_calendar()
+        ),
+    )
+    if done is not None:
+        training, created = done.value
+        if created:
+            flash("培训记录已保存。" + ("（补录）" if training.late else ""), "success")
         else:
-            db.session.commit()
-            if created:
-                flash("培训记录已保存。" + ("（补录）" if training.late else ""), "success")
-            else:
-                flash("这条培训记录已经保存过，未重复保存。", "info")
-            return redirect(url_for("trainings.detail", training_id=training.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("trainings/form.html", form=form, region=region, training=None), status
+            flash("这条培训记录已经保存过，未重复保存。", "info")
+        return redirect(url_for("trainings.detail", training_id=training.id))
+    return (
+        render_template("trainings/form.html", form=form, region=region, training=None),
+        form_status(form),
+    )
 
 
 @bp.route("/<int:training_id>")
@@ -180,24 +172,18 @@ def edit(training_id: int) -> ResponseReturnValue:
     if request.method == "GET":
         form.kind.data = training.kind.value
         form.attendee_ids.data = [a.member_id for a in training.attendees]
-    if form.validate_on_submit():
+
+    def save() -> None:
         data = _input(form)
         data.client_token = None
-        try:
-            update_training(
-                training, data, current_user._get_current_object(), form.reason.data or ""
-            )
-        except TrainingError as exc:
-            db.session.rollback()
-            _put_error(form, exc)
-        else:
-            db.session.commit()
-            flash("培训记录已修改。", "success")
-            return redirect(url_for("trainings.detail", training_id=training.id))
-    status = 422 if request.method == "POST" else 200
+        update_training(training, data, current_user._get_current_object(), form.reason.data or "")
+
+    if submit(form, save) is not None:
+        flash("培训记录已修改。", "success")
+        return redirect(url_for("trainings.detail", training_id=training.id))
     return (
         render_template("trainings/form.html", form=form, region=region, training=training),
-        status,
+        form_status(form),
     )
 
 
@@ -211,7 +197,6 @@ def delete(training_id: int) -> ResponseReturnValue:
         flash("删除须填写原因。", "danger")
         return redirect(url_for("trainings.detail", training_id=training.id))
     delete_training(training, form.reason.data or "")
-    db.session.commit()
     flash("培训记录已删除（保留在审计日志中）。", "info")
     return redirect(url_for("trainings.register", region_id=training.region_id))
 

@@ -1,0 +1,167 @@
+"""The request boundary of the HTML pages (Indico's ``RH.process``, in Flask).
+
+Views do the work; the boundary owns the transaction and the first refusal:
+
+- **Permission before the form.** A writing request (POST, PUT, PATCH,
+  DELETE) from a signed-in user who may not write (a viewer) is refused with
+  403 before the view runs — before any form is validated — unless the view
+  is marked :func:`own_account` (it changes only the user's own session,
+  password, tokens or inbox). Scope (404 outside the subtree) and admin rights
+  stay with the view (``scope.get_for_write`` / ``require_admin``), which
+  calls them before :func:`submit`.
+- **One commit.** A writing request whose response is a success or a redirect
+  (< 400) is committed once, after the view; any other answer, and any
+  exception, rolls back. Views, like services, never call ``commit()``.
+- **Domain errors beside the field.** :func:`submit` validates a form, runs
+  the operation and puts a :class:`~tracker.errors.DomainError` beside the
+  field it names (422 when the page is rendered again, see
+  :func:`form_status`). A domain error no view caught is flashed and the
+  user is sent back: never a 500, never a half-saved record.
+
+The JSON API has its own boundary with the same rules
+(:func:`tracker.api.core.endpoint`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from flask import Flask, abort, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
+
+from tracker.errors import DomainError
+from tracker.extensions import db
+from tracker.scope import current_scope
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+WRITING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def own_account(view: F) -> F:
+    """Mark a view whose writes concern only the signed-in user (viewers may use it)."""
+    view.own_account = True  # type: ignore[attr-defined]
+    return view
+
+
+class TrackerApp(Flask):
+    """Flask with the request boundary around every view (see the module docstring)."""
+
+    def dispatch_request(self) -> ResponseReturnValue:
+        if request.method not in WRITING or request.routing_exception is not None:
+            return super().dispatch_request()
+        rule = request.url_rule
+        view = self.view_functions.get(rule.endpoint) if rule is not None else None
+        api = request.blueprint == "api"
+        if (
+            not api
+            and view is not None
+            and not getattr(view, "own_account", False)
+            and current_user.is_authenticated
+            and not current_scope().can_write
+        ):
+            abort(403)
+        response = self.make_response(super().dispatch_request())
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response
+
+
+@dataclass(frozen=True)
+class Done(Generic[T]):
+    """A form that was submitted, valid, and whose operation succeeded (``value``: its result)."""
+
+    value: T
+
+
+def form_error(
+    form: FlaskForm,
+    exc: DomainError,
+    default: str | None = None,
+    aliases: Mapping[str, str] | None = None,
+) -> None:
+    """Put a domain error beside the field it names.
+
+    ``exc.field`` may be dotted (``thresholds.frozen_s`` → ``frozen_s``) or
+    renamed by ``aliases`` (``weekly_hours`` → ``hours_0``); without such a
+    field the message goes beside ``default``, else to the form's own errors.
+    """
+    name = (aliases or {}).get(exc.field or "", exc.field or "")
+    target = getattr(form, name.split(".")[-1], None) if name else None
+    if target is None or not hasattr(target, "errors"):
+        target = getattr(form, default, None) if default else None
+    if target is None or not hasattr(target, "errors"):
+        form.form_errors.append(exc.message)
+        return
+    target.errors = [*target.errors, exc.message]
+
+
+def submit(
+    form: FlaskForm,
+    action: Callable[[], T],
+    *,
+    default: str | None = None,
+    aliases: Mapping[str, str] | None = None,
+) -> Done[T] | None:
+    """Validate ``form`` and, if it is valid, run ``action``.
+
+    Returns :class:`Done` on success (the boundary commits when the view
+    answers with a redirect); ``None`` when the form was not submitted, was
+    invalid, or the operation raised a :class:`DomainError` — then the session
+    is rolled back and the message sits beside its field (:func:`form_error`).
+    """
+    if not form.validate_on_submit():
+        return None
+    try:
+        return Done(action())
+    except DomainError as exc:
+        db.session.rollback()
+        form_error(form, exc, default, aliases)
+        return None
+
+
+def form_status(form: FlaskForm) -> int:
+    """422 when the form carries errors (the page is shown again to fix them), else 200."""
+    return 422 if form.errors else 200
+
+
+def back(default: str = "main.home") -> ResponseReturnValue:
+    """Redirect to the page the user came from (same host only)."""
+    target = request.referrer or ""
+    if not target.startswith(request.host_url):
+        target = url_for(default)
+    return redirect(target)
+
+
+def init_app(app: Flask) -> None:
+    """Error handlers of the boundary: a domain error no view caught, or a unique rule that
+    lost a race, goes back to the form's page with a message (the API answers JSON)."""
+
+    @app.errorhandler(IntegrityError)
+    def _conflict(exc: IntegrityError) -> ResponseReturnValue:
+        """A unique rule lost a race with a concurrent request (double submit): save nothing."""
+        db.session.rollback()
+        if request.blueprint == "api":
+            from tracker.api.core import CONFLICT_MESSAGE, ApiError
+
+            return ApiError(409, CONFLICT_MESSAGE).response()
+        flash(_("数据已被同时修改或重复提交，未保存。请检查后重试。"), "warning")
+        return back()
+
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError) -> ResponseReturnValue:
+        db.session.rollback()
+        if request.blueprint == "api":
+            from tracker.api.core import ApiError
+
+            return ApiError.of(exc).response()
+        flash(exc.message, "danger")
+        return back()
