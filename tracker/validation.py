@@ -161,25 +161,7 @@ class BoundedIntConverter(IntegerConverter):
 
 
 def init_app(app: Flask) -> None:
-    """Install the bounded ``int`` converter and the query-string guard.
-
-    Call before any blueprint is registered (rules bind their converters then).
-    The guard answers a bad query string with 422 JSON on the API and 404 on
-    pages (a page for year 99999 does not exist), before any view runs.
-    """
+    """Install the bounded ``int`` converter (call before any blueprint is registered:
+    rules bind their converters then). The query-string guard is in
+    :func:`tracker.views.register`, beside the error pages it answers with."""
     app.url_map.converters["int"] = BoundedIntConverter
-
-    @app.before_request
-    def _guard_query() -> Any:
-        from flask import abort, request
-
-        if not request.args:
-            return None
-        errors = query_errors(request.args.items(multi=True))
-        if not errors:
-            return None
-        if request.path.startswith("/api/"):
-            from tracker.api.core import ApiError
-
-            return ApiError(422, fields=errors).response()
-        abort(404)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Flask,
+    abort,
     redirect,
     render_template,
     request,
@@ -20,6 +21,7 @@ from tracker.api.core import ApiError
 from tracker.audit import set_actor
 from tracker.extensions import db
 from tracker.i18n import LANGUAGES
+from tracker.validation import query_errors
 from tracker.web import own_account
 
 bp = Blueprint("main", __name__)
@@ -79,6 +81,19 @@ def register(app: Flask) -> None:
     def _actor() -> None:
         # Reset on every request: a worker thread serves many users.
         set_actor(current_user.id if current_user.is_authenticated else None, "web")
+
+    @app.before_request
+    def _guard_query() -> ResponseReturnValue | None:
+        # A query value no view accepts (control characters, an integer past the
+        # database's range, year 99999): 422 with the fields on the API, 404 on pages.
+        if not request.args:
+            return None
+        errors = query_errors(request.args.items(multi=True))
+        if not errors:
+            return None
+        if request.path.startswith("/api/"):
+            return ApiError(422, fields=errors).response()
+        abort(404)
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> ResponseReturnValue:
