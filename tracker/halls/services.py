@@ -30,6 +30,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from tracker import uploads
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.halls import rules
@@ -599,6 +600,7 @@ def store_snapshot(
         tmp = path.with_suffix(f".{uuid}.tmp")
         tmp.write_bytes(data)
         tmp.replace(path)  # atomic: a reader never sees half a file
+        uploads.written(db.session(), path)  # removed again if this transaction rolls back
     row = {
         "uuid": uuid,
         "camera_id": camera.id,

@@ -23,7 +23,7 @@ from pydantic import (
 )
 from sqlalchemy import select, update
 
-from tracker import validation
+from tracker import uploads, validation
 from tracker.api.core import (
     OPERATIONS,
     ApiError,
@@ -44,7 +44,6 @@ HEARTBEAT_LIMIT = 64 * 1024
 MAX_ITEMS = 500
 # Items stamped further in the future than this are refused (a station clock gone wrong).
 FUTURE_SLACK = timedelta(minutes=10)
-JPEG_MAGIC = b"\xff\xd8\xff"
 VERDICTS = ("online", "unreachable", "auth_failed", "no_video", "frozen", "black", "blurred")
 DOWN_CAUSES = VERDICTS[1:]
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
@@ -360,8 +359,10 @@ def station_snapshot() -> Any:
     data = upload.stream.read(limit + 1)
     if len(data) > limit:
         raise ApiError(413, f"截图过大（最多 {limit // 1024} KiB）", code="too_large")
-    if not data.startswith(JPEG_MAGIC):
-        raise ApiError(422, "不是 JPEG 图片", code="not_jpeg", fields={"image": "应为 JPEG 图片"})
+    if uploads.sniff(data, allowed=(uploads.JPEG,)) is None:  # the whole file, to its EOI
+        raise ApiError(
+            422, "不是完整的 JPEG 图片", code="not_jpeg", fields={"image": "应为完整的 JPEG 图片"}
+        )
     digest = hashlib.sha256(data).hexdigest()
     if digest != meta.sha256.lower():
         raise ApiError(

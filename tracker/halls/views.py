@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from tracker import xlsx
+from tracker import uploads, xlsx
 from tracker.extensions import db
 from tracker.forms import as_choices
 from tracker.halls import rules, services
@@ -479,8 +479,8 @@ def snapshot(snapshot_id: int) -> ResponseReturnValue:
     path = services.snapshot_path(snap.sha256)
     if not path.exists():
         abort(404)
-    resp = send_file(path, mimetype="image/jpeg", max_age=3600)
-    return resp
+    resp = send_file(path, mimetype=uploads.JPEG, max_age=3600)
+    return uploads.serve_headers(resp, uploads.JPEG)
 
 
 # ---------------------------------------------------------------- excuses

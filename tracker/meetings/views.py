@@ -30,7 +30,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from tracker import xlsx
+from tracker import uploads, xlsx
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
 from tracker.meetings import excel, rules, services
@@ -579,13 +579,14 @@ def attachment(attachment_id: int) -> ResponseReturnValue:
     path = services.attachment_path(att.sha256)
     if not path.exists():
         abort(404)
-    return send_file(
+    resp = send_file(
         Path(path),
         mimetype=att.content_type,
         download_name=att.filename,
-        as_attachment=att.content_type == "application/pdf" and request.args.get("download") == "1",
+        as_attachment=att.content_type == uploads.PDF,  # a PDF never opens in our origin
         max_age=3600,
     )
+    return uploads.serve_headers(resp, att.content_type)
 
 
 # ---------------------------------------------------------------------------
