@@ -183,3 +183,61 @@ def test_a_station_item_with_a_control_character_is_refused_alone(client, setup,
     refused = {r["uuid"]: r["error"] for r in body["rejected"]}
     assert set(refused) == {bad["uuid"], huge["uuid"]}
     assert "控制字符" in json.dumps(refused[bad["uuid"]], ensure_ascii=False)
+
+
+# ---------------------------------------------------------------- no existence leaks
+
+
+def test_a_user_or_catalog_entry_of_another_county_is_answered_like_a_missing_one(
+    world, db, client
+):
+    from tests.tracker.test_matter_services import catalog, register
+    from tracker.auth.services import create_api_token
+    from tracker.matters import services as matter_services
+    from tracker.matters.models import MatterKind
+
+    matter = register(world)
+    other_type = matter_services.save_matter_type(
+        world.county_b,
+        name="乙县事项",
+        kind=MatterKind.immediate,
+        promised_days=0,
+        statutory_days=None,
+        category="综合",
+        materials=[],
+        handling_level=matter_services.HandlingLevel.village,
+    )
+    mine = catalog(world, name="甲县事项")
+    db.session.commit()
+    _, plain = create_api_token(world.users["village_a1a_editor"], "test")
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {plain}"
+    elsewhere = world.users["town_b1_editor"].id
+    missing = 2_000_000_000
+
+    def refer(user_id):
+        resp = client.post(
+            f"/api/v1/matters/{matter.id}/events", json={"kind": "referred", "to_user_id": user_id}
+        )
+        return resp.status_code, resp.get_json()["error"]
+
+    assert refer(elsewhere) == refer(missing)
+    assert refer(missing)[0] == 422
+
+    def register_with(**kw):
+        body = {
+            "village_id": world.village_a1a.id,
+            "matter_type_id": mine.id,
+            "applicant_name": "赵德胜",
+            "applicant_phone": "13700002222",
+            "received_at": "2026-09-30T09:00:00+08:00",
+            **kw,
+        }
+        resp = client.post("/api/v1/matters", json=body)
+        return resp.status_code, resp.get_json()["error"]
+
+    assert register_with(first_responder_id=elsewhere, client_token="a") == register_with(
+        first_responder_id=missing, client_token="b"
+    )
+    assert register_with(matter_type_id=other_type.id, client_token="c") == register_with(
+        matter_type_id=missing, client_token="d"
+    )

@@ -62,6 +62,13 @@ FUTURE_TOLERANCE = timedelta(minutes=10)
 # -- time helpers ----------------------------------------------------------------
 
 
+# One answer for a user who does not exist, is inactive, or belongs to another
+# county: an error must never tell an id elsewhere from a missing one.
+RESPONDER_NOT_HERE = "首问责任人应为本村或上级单位的工作人员"
+REFERRAL_NOT_HERE = "转办对象应为本村或上级单位的在岗人员"
+MATTER_TYPE_NOT_HERE = "该事项不在本村适用的事项清单中"
+
+
 def local_date(value: datetime) -> date:
     """The Asia/Shanghai (configured zone) date of a stored UTC time."""
     return value.astimezone(local_tz()).date()
@@ -374,7 +381,7 @@ def register_matter(
     if village.level != RegionLevel.village:
         raise MatterError("服务事项登记在村（社区）", "village_id")
     if matter_type.region_id not in village.ancestor_ids or not matter_type.active:
-        raise MatterError("该事项不在本村适用的事项清单中", "matter_type_id")
+        raise MatterError(MATTER_TYPE_NOT_HERE, "matter_type_id")
     name = (applicant_name or "").strip()
     if not name:
         raise MatterError("请填写申请人姓名", "applicant_name")
@@ -390,7 +397,7 @@ def register_matter(
         if error:
             raise MatterError(error, "applicant_id_number")
     if not first_responder.active or not _covers(first_responder, village):
-        raise MatterError("首问责任人应为本村或上级单位的工作人员", "first_responder_id")
+        raise MatterError(RESPONDER_NOT_HERE, "first_responder_id")
     if first_responder.role not in (Role.admin, Role.editor):
         raise MatterError("首问责任人应有录入权限", "first_responder_id")
     now = utcnow()
@@ -679,7 +686,7 @@ def _record(
         if to_user is not None:
             village = db.session.get(Region, matter.region_id)
             if village is None or not to_user.active or not _covers(to_user, village):
-                raise MatterError("转办对象应为本村或上级单位的在岗人员", "to_user_id")
+                raise MatterError(REFERRAL_NOT_HERE, "to_user_id")
             if to_user.role not in (Role.admin, Role.editor):
                 raise MatterError("转办对象应有录入权限", "to_user_id")
             if to_user.id == matter.handler_id and unit in (None, matter.handler_unit):
