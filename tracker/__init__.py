@@ -42,9 +42,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
-    from tracker import auth, formatting, uploads, validation, web
+    from tracker import auth, formatting, uploads, web
 
-    validation.init_app(app)  # before any route: the bounded <int:…> converter
     uploads.init_app(app)
     auth.init_app(app)
     formatting.init_app(app)

@@ -26,9 +26,6 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import Any
 
-from flask import Flask
-from werkzeug.routing import IntegerConverter, Map
-
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 CONTROL_MESSAGE = "含有不可见的控制字符（第 {position} 个字符），请删除后重新填写"
 INT_MIN = -(2**31)
@@ -152,16 +149,10 @@ def query_errors(args: Iterable[tuple[str, str]]) -> dict[str, str]:
     return errors
 
 
-class BoundedIntConverter(IntegerConverter):
-    """``<int:…>`` in every route, capped at the database's range: a larger id is a 404."""
-
-    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", INT_MAX)
-        super().__init__(map, *args, **kwargs)
-
-
-def init_app(app: Flask) -> None:
-    """Install the bounded ``int`` converter (call before any blueprint is registered:
-    rules bind their converters then). The query-string guard is in
-    :func:`tracker.views.register`, beside the error pages it answers with."""
-    app.url_map.converters["int"] = BoundedIntConverter
+def path_out_of_range(view_args: dict[str, Any] | None) -> bool:
+    """Whether an ``<int:…>`` path argument lies past the database's range (such an id
+    cannot exist: 404, instead of an overflow in the driver)."""
+    return any(
+        isinstance(v, int) and not isinstance(v, bool) and not INT_MIN <= v <= INT_MAX
+        for v in (view_args or {}).values()
+    )

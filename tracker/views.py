@@ -15,13 +15,13 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from tracker.api.core import ApiError
 from tracker.audit import set_actor
 from tracker.extensions import db
 from tracker.i18n import LANGUAGES
-from tracker.validation import query_errors
+from tracker.validation import path_out_of_range, query_errors
 from tracker.web import own_account
 
 bp = Blueprint("main", __name__)
@@ -83,9 +83,12 @@ def register(app: Flask) -> None:
         set_actor(current_user.id if current_user.is_authenticated else None, "web")
 
     @app.before_request
-    def _guard_query() -> ResponseReturnValue | None:
-        # A query value no view accepts (control characters, an integer past the
-        # database's range, year 99999): 422 with the fields on the API, 404 on pages.
+    def _guard_input() -> ResponseReturnValue | None:
+        # An id past the database's range cannot exist: 404 (not an overflow in the
+        # driver). A query value no view accepts (control characters, such integers,
+        # year 99999): 422 with the fields on the API, 404 on pages.
+        if path_out_of_range(request.view_args):
+            abort(404)
         if not request.args:
             return None
         errors = query_errors(request.args.items(multi=True))
@@ -112,7 +115,10 @@ def register(app: Flask) -> None:
         db.session.rollback()
         code = exc.code or 500
         if request.path.startswith("/api/"):
-            return ApiError(code).response()
+            resp = ApiError(code).response()
+            if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+                resp.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+            return resp
         if code == 401:
             return redirect(url_for("auth.login", next=request.full_path))
         return (

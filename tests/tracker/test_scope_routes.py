@@ -35,7 +35,6 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
-from werkzeug.routing import IntegerConverter
 
 from tests.factories import World, make_user
 from tracker.extensions import db as sqla
@@ -156,12 +155,14 @@ def find_object(arg: str, world: World, village: Region) -> int | None:
 
 
 def _int_args(rule: Any) -> list[str]:
-    return [name for name, conv in rule._converters.items() if isinstance(conv, IntegerConverter)]
+    return [
+        name for name, conv in rule._converters.items() if type(conv).__name__ == "IntegerConverter"
+    ]
 
 
 def _other_args(rule: Any) -> list[str]:
     return [
-        name for name, conv in rule._converters.items() if not isinstance(conv, IntegerConverter)
+        name for name, conv in rule._converters.items() if type(conv).__name__ != "IntegerConverter"
     ]
 
 
