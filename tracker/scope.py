@@ -23,7 +23,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from tracker.extensions import db
-from tracker.models import Region, Role, User
+from tracker.models import Branch, Region, RegionLevel, Role, User, in_subtree, subtree_ids
 
 T = TypeVar("T")
 SelectT = TypeVar("SelectT", bound=Select)
@@ -52,7 +52,7 @@ class Scope:
 
     def region_ids(self) -> Any:
         """Scalar subquery: ids of every region node in scope."""
-        return select(Region.id).where(Region.path.like(self.region_path + "%")).scalar_subquery()
+        return subtree_ids(self.region_path)
 
     def column_for(self, model: type) -> InstrumentedAttribute[Any]:
         col = getattr(model, "region_id", None)
@@ -65,7 +65,7 @@ class Scope:
     def filter(self, stmt: SelectT, model: type) -> SelectT:
         """Limit ``stmt`` (which selects from ``model``) to rows in scope."""
         if model is Region:
-            return stmt.where(Region.path.like(self.region_path + "%"))
+            return stmt.where(in_subtree(self.region_path))
         return stmt.where(self.column_for(model).in_(self.region_ids()))
 
     def select(self, model: type[T]) -> Select[T]:
@@ -93,6 +93,21 @@ class Scope:
         if not self.contains_region_id(region_id):
             abort(404)
         return obj
+
+    def get_village(self, region_id: Any) -> Region:
+        """A village (村/社区) in scope; 404 for anything else, a township id included."""
+        region = self.get_or_404(Region, region_id)
+        if region.level != RegionLevel.village:
+            abort(404)
+        return region
+
+    def get_village_branch(self, region_id: Any) -> tuple[Region, Branch]:
+        """A village in scope and its party branch; 404 when either is missing."""
+        region = self.get_village(region_id)
+        branch = db.session.scalar(select(Branch).where(Branch.region_id == region.id).limit(1))
+        if branch is None:
+            abort(404)
+        return region, branch
 
     def get_for_write(self, model: type[T], ident: Any) -> T:
         """Load one object to change it: 404 if missing or out of scope, 403 for a viewer."""

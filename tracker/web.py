@@ -128,6 +128,26 @@ def submit(
         return None
 
 
+def perform(
+    action: Callable[[], T], message: str | None = None, category: str = "success"
+) -> Done[T] | None:
+    """Run an operation that has no form to show again (delete, upload, decide, import).
+
+    On success ``message`` is flashed and :class:`Done` returned; a
+    :class:`DomainError` is rolled back, flashed as an error and ``None`` returned.
+    The view redirects either way.
+    """
+    try:
+        value = action()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return None
+    if message:
+        flash(message, category)
+    return Done(value)
+
+
 def form_status(form: FlaskForm) -> int:
     """422 when the form carries errors (the page is shown again to fix them), else 200."""
     return 422 if form.errors else 200

@@ -38,6 +38,7 @@ from tracker.dashboard.sources import (
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.models import Region, RegionLevel, utcnow
+from tracker.models.regions import in_subtree, subtree_ids
 from tracker.periods import SHANGHAI, Period, PeriodError, PeriodKind
 
 SUM_COLUMNS = (
@@ -119,7 +120,7 @@ def compute_period(period: Period, path: str = "/", today: date | None = None) -
     matters = matter_figures(path, period, today)
     cameras = camera_figures(path, period)
     trainings = training_figures(path, period, today)
-    in_path = select(Region.id).where(Region.path.like(path + "%")).scalar_subquery()
+    in_path = subtree_ids(path)
     db.session.execute(
         delete(VillageScore).where(
             VillageScore.period == period.key, VillageScore.region_id.in_(in_path)
@@ -231,7 +232,7 @@ def ensure_period(period: Period, region: Region, trend_months: int = 0) -> bool
         wanted += [m for m in trend_periods(period, trend_months) if m.start <= today]
     n_villages = db.session.scalar(
         select(func.count(Region.id)).where(
-            Region.level == RegionLevel.village, Region.path.like(region.path + "%")
+            Region.level == RegionLevel.village, in_subtree(region.path)
         )
     )
     col = level_column(region.level)
@@ -533,7 +534,7 @@ def village_url(village_id: int, period: Period) -> str | None:
 
 def red_villages(path: str, period: Period) -> int:
     """How many villages under ``path`` are red in the period's snapshots."""
-    in_path = select(Region.id).where(Region.path.like(path + "%")).scalar_subquery()
+    in_path = subtree_ids(path)
     return int(
         db.session.scalar(
             select(func.count(VillageScore.id)).where(

@@ -21,6 +21,7 @@ from sqlalchemy import and_, func, or_, select
 
 from tracker.extensions import db
 from tracker.models import Region, RegionLevel
+from tracker.models.regions import in_subtree, subtree_ids
 from tracker.periods import SHANGHAI, Period
 
 
@@ -39,7 +40,7 @@ def villages_under(path: str) -> list[VillageRef]:
     """Every village under (or at) the region path, with ancestor ids."""
     rows = db.session.execute(
         select(Region.id, Region.name, Region.path)
-        .where(Region.level == RegionLevel.village, Region.path.like(path + "%"))
+        .where(Region.level == RegionLevel.village, in_subtree(path))
         .order_by(Region.id)
     ).all()
     out = []
@@ -99,7 +100,7 @@ def meeting_figures(
     out: dict[int, MeetingFigures] = {v.id: MeetingFigures() for v in vlist}
     if not vlist:
         return out
-    in_path = select(Region.id).where(Region.path.like(path + "%")).scalar_subquery()
+    in_path = subtree_ids(path)
     village_of_branch = dict(
         db.session.execute(
             select(Branch.id, Branch.region_id).where(Branch.region_id.in_(in_path))
@@ -206,7 +207,7 @@ def matter_figures(path: str, period: Period, today: date) -> dict[int, MatterFi
     # due yet; the score judges only call-backs made or overdue (one GROUP BY).
     from tracker.matters.models import ServiceMatter as SM
 
-    in_path = select(Region.id).where(Region.path.like(path + "%")).scalar_subquery()
+    in_path = subtree_ids(path)
     for fig in out.values():
         fig.bad_ratings = 0
     for rid, judged in db.session.execute(
@@ -263,7 +264,7 @@ def camera_figures(path: str, period: Period) -> dict[int, CameraFigures]:
     from tracker.halls.models import Camera
     from tracker.halls.models import CameraDailyRollup as R
 
-    scope = select(Region.id).where(Region.path.like(path + "%")).scalar_subquery()
+    scope = subtree_ids(path)
     out: dict[int, CameraFigures] = defaultdict(CameraFigures)
     for rid, n in db.session.execute(
         select(Camera.region_id, func.count())
@@ -337,7 +338,7 @@ def training_figures(path: str, period: Period, today: date) -> dict[int, tuple[
     from tracker.models import Branch
     from tracker.trainings.services import figures_for_branches
 
-    in_path = select(Region.id).where(Region.path.like(path + "%")).scalar_subquery()
+    in_path = subtree_ids(path)
     village_of = dict(
         db.session.execute(
             select(Branch.id, Branch.region_id).where(Branch.region_id.in_(in_path))

@@ -46,6 +46,7 @@ from tracker.halls.models import (
     Station,
 )
 from tracker.models import Region, RegionLevel, utcnow
+from tracker.models.regions import in_subtree
 
 log = logging.getLogger("tracker.halls.alerts")
 
@@ -448,7 +449,7 @@ def recent_alerts(region_path: str, limit: int = 50) -> list[HallAlert]:
         db.session.scalars(
             select(HallAlert)
             .join(Region, Region.id == HallAlert.region_id)
-            .where(Region.path.like(region_path + "%"), HallAlert.suppressed.is_(False))
+            .where(in_subtree(region_path), HallAlert.suppressed.is_(False))
             .order_by(HallAlert.created_at.desc(), HallAlert.id.desc())
             .limit(limit)
         )

@@ -13,6 +13,7 @@ from tracker.extensions import db
 from tracker.halls import services
 from tracker.halls.models import Camera, CameraStatus, ServiceHall
 from tracker.models import Region
+from tracker.models.regions import subtree_ids
 from tracker.periods import Period
 from tracker.scope import current_scope
 
@@ -131,9 +132,7 @@ def list_halls(query: HallsQuery) -> Any:
     )
     if query.region_id is not None:
         region = scope.get_or_404(Region, query.region_id)
-        stmt = stmt.where(
-            ServiceHall.region_id.in_(select(Region.id).where(Region.path.like(region.path + "%")))
-        )
+        stmt = stmt.where(ServiceHall.region_id.in_(subtree_ids(region.path)))
     return HallList([hall_out(h) for h in db.session.scalars(stmt)])
 
 

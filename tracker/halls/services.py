@@ -51,6 +51,7 @@ from tracker.halls.models import (
 )
 from tracker.halls.rules import SHANGHAI, UptimeTotals, Window
 from tracker.models import Region, RegionLevel, User, utcnow
+from tracker.models.regions import subtree_ids
 from tracker.security import hash_token, new_token
 from tracker.workdays import WorkCalendar
 
@@ -856,9 +857,7 @@ def uptime_bulk(camera_ids: Sequence[int], first: date, last: date) -> dict[int,
 
 def cameras_under(region: Region, active_only: bool = True) -> list[Camera]:
     """Every camera of the halls in ``region``'s subtree."""
-    stmt = select(Camera).where(
-        Camera.region_id.in_(select(Region.id).where(Region.path.like(region.path + "%")))
-    )
+    stmt = select(Camera).where(Camera.region_id.in_(subtree_ids(region.path)))
     if active_only:
         stmt = stmt.where(Camera.active.is_(True))
     return list(db.session.scalars(stmt.order_by(Camera.id)))

@@ -35,9 +35,10 @@ from tracker.halls.rules import SHANGHAI, UptimeTotals
 from tracker.halls.timeline import STATE_LABELS, day_svg, month_svg
 from tracker.home import TodoItem
 from tracker.models import Region, RegionLevel, utcnow
+from tracker.models.regions import in_subtree
 from tracker.periods import Period, PeriodError
 from tracker.scope import Scope, current_scope
-from tracker.web import form_status, submit
+from tracker.web import form_status, perform, submit
 
 bp = Blueprint("halls", __name__, url_prefix="/halls")
 
@@ -131,7 +132,7 @@ def wall(region_id: int | None = None) -> ResponseReturnValue:
     halls = db.session.scalars(
         select(ServiceHall)
         .join(Region, Region.id == ServiceHall.region_id)
-        .where(Region.path.like(region.path + "%"))
+        .where(in_subtree(region.path))
         .order_by(Region.path, ServiceHall.name)
     ).all()
     today = services.local_today()
@@ -518,15 +519,12 @@ def decide_excuse(excuse_id: int) -> ResponseReturnValue:
         abort(403)
     form = DecisionForm()
     if form.validate_on_submit():
-        try:
-            services.decide_excuse(
+        perform(
+            lambda: services.decide_excuse(
                 excuse, form.decision.data == "approve", current_user, form.note.data or ""
-            )
-        except services.HallError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            flash("已审核", "success")
+            ),
+            "已审核",
+        )
     return redirect(request.form.get("next") or url_for("halls.excuses"))
 
 

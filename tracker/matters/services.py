@@ -41,6 +41,7 @@ from tracker.matters.models import (
 )
 from tracker.matters.rules import MatterError
 from tracker.models import Region, RegionLevel, Role, User, utcnow
+from tracker.models.regions import in_subtree
 from tracker.scope import Scope
 from tracker.workdays import WorkCalendar
 
@@ -1070,7 +1071,7 @@ def matter_measures(
         ),
     ).where(sm.received_on >= start, sm.received_on <= end)
     if under is not None:
-        stmt = stmt.where(village.path.like(under.path + "%"))
+        stmt = stmt.where(in_subtree(under.path, village))
     if region_ids is not None:
         stmt = stmt.where(key.in_(list(region_ids)))
     stmt = stmt.group_by(key)

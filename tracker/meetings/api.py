@@ -27,7 +27,7 @@ from tracker.meetings import rules, services
 from tracker.meetings.models import Meeting
 from tracker.meetings.obligations import branch_obligations
 from tracker.meetings.services import MeetingInput, local_date
-from tracker.models import Branch, Region, RegionLevel, utcnow
+from tracker.models import Branch, utcnow
 from tracker.scope import current_scope
 
 TAGS = ["meetings"]
@@ -238,9 +238,7 @@ def to_out(m: Meeting) -> MeetingOut:
 
 
 def _branch_of_village(village_id: int) -> Branch:
-    region = current_scope().get_or_404(Region, village_id)
-    if region.level != RegionLevel.village:
-        raise ApiError(404)
+    region = current_scope().get_village(village_id)
     branch = db.session.scalar(select(Branch).where(Branch.region_id == region.id).limit(1))
     if branch is None:
         raise ApiError(404, "该村尚未建立党支部")

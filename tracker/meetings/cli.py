@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from tracker.cli_support import with_app
+from tracker.models.regions import in_subtree
 
 
 @click.command("verify-ledger")
@@ -34,7 +35,7 @@ def verify_ledger_cmd(region_ref: str | None) -> None:
         branch_ids = db.session.scalars(
             select(Branch.id)
             .join(Region, Region.id == Branch.region_id)
-            .where(Region.path.like(region.path + "%"))
+            .where(in_subtree(region.path))
         ).all()
     checked, problems = verify_ledger(branch_ids)
     if not problems:

@@ -45,6 +45,7 @@ from tracker.meetings.services import (
     settings,
 )
 from tracker.models import Branch, PartyGroup, Region, utcnow
+from tracker.models.regions import in_subtree
 
 
 def _branch_rows(branch_ids: Iterable[int] | None, region_path: str | None) -> list[BranchFacts]:
@@ -54,7 +55,7 @@ def _branch_rows(branch_ids: Iterable[int] | None, region_path: str | None) -> l
     if branch_ids is not None:
         stmt = stmt.where(Branch.id.in_(list(branch_ids)))
     if region_path is not None:
-        stmt = stmt.where(Region.path.like(region_path + "%"))
+        stmt = stmt.where(in_subtree(region_path))
     out = []
     for bid, tracked_from, founded_on, path in db.session.execute(stmt.order_by(Branch.id)):
         ids = [int(p) for p in path.strip("/").split("/") if p]

@@ -54,23 +54,13 @@ from tracker.meetings.models import (
 from tracker.meetings.obligations import branch_obligations, obligations_for_branches, summaries
 from tracker.meetings.services import TZ, MeetingError, MeetingInput, local_date
 from tracker.models import Branch, PartyGroup, Region, RegionLevel, utcnow
+from tracker.models.regions import in_subtree
 from tracker.scope import current_scope
-from tracker.web import form_error
+from tracker.web import form_error, perform, submit
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
 STATUS_LABELS = {"met": "已开", "met_late": "补录", "missing": "缺开", "due": "待开"}
-
-
-def _village(region_id: int) -> tuple[Region, Branch]:
-    """The village (in scope) and its branch, or 404."""
-    region = current_scope().get_or_404(Region, region_id)
-    if region.level != RegionLevel.village:
-        abort(404)
-    branch = db.session.scalar(select(Branch).where(Branch.region_id == region.id).limit(1))
-    if branch is None:
-        abort(404)
-    return region, branch
 
 
 def _meeting(meeting_id: int) -> Meeting:
@@ -132,7 +122,7 @@ def index() -> ResponseReturnValue:
     stmt = (
         select(Branch, Region)
         .join(Region, Region.id == Branch.region_id)
-        .where(Region.path.like(node.path + "%"))
+        .where(in_subtree(node.path))
         .order_by(Region.path)
     )
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
@@ -165,7 +155,7 @@ def index() -> ResponseReturnValue:
 @login_required
 def ledger(region_id: int) -> ResponseReturnValue:
     """A branch's records with filters (year, kind)."""
-    region, branch = _village(region_id)
+    region, branch = current_scope().get_village_branch(region_id)
     today = _today()
     year = request.args.get("year", type=int) or today.year
     kind = request.args.get("kind") or None
@@ -191,7 +181,7 @@ def ledger(region_id: int) -> ResponseReturnValue:
 @login_required
 def grid(region_id: int) -> ResponseReturnValue:
     """The year as a calendar grid: months × kinds, coloured by status, linking to records."""
-    region, branch = _village(region_id)
+    region, branch = current_scope().get_village_branch(region_id)
     today = _today()
     year = request.args.get("year", type=int) or today.year
     if not 2000 <= year <= 2100:
@@ -289,7 +279,7 @@ def _save_attachments(meeting: Meeting) -> None:
 @login_required
 def new(region_id: int) -> ResponseReturnValue:
     """Record a meeting — usable on a phone at the meeting (everyone present by default)."""
-    region, branch = _village(region_id)
+    region, branch = current_scope().get_village_branch(region_id)
     current_scope().require_write(region.id)
     form = MeetingForm()
     errors: dict[str, str] = {}
@@ -362,7 +352,7 @@ def edit(meeting_id: int) -> ResponseReturnValue:
     meeting = _meeting(meeting_id)
     scope = current_scope()
     scope.require_write(meeting.region_id)
-    region, branch = _village(meeting.region_id)
+    region, branch = current_scope().get_village_branch(meeting.region_id)
     if meeting.deleted_at is not None:
         flash("该记录已删除，不能修改。", "warning")
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
@@ -435,7 +425,7 @@ def edit(meeting_id: int) -> ResponseReturnValue:
 @login_required
 def detail(meeting_id: int) -> ResponseReturnValue:
     meeting = _meeting(meeting_id)
-    region, branch = _village(meeting.region_id)
+    region, branch = current_scope().get_village_branch(meeting.region_id)
     scope = current_scope()
     locked = rules.edit_locked(
         local_date(meeting.started_at), _today(), services.settings()["edit_lock_days"]
@@ -491,7 +481,7 @@ ACTION_LABELS = {"create": "录入", "update": "修改", "delete": "删除", "im
 def history(meeting_id: int) -> ResponseReturnValue:
     """Who changed what and when, version by version, with the diff."""
     meeting = _meeting(meeting_id)
-    region, _ = _village(meeting.region_id)
+    region, _ = current_scope().get_village_branch(meeting.region_id)
     versions = services.history(meeting)
     names = {a.member_id: a.member.name for a in meeting.attendance}
     from tracker.models import Member
@@ -528,7 +518,7 @@ def history(meeting_id: int) -> ResponseReturnValue:
 def print_view(meeting_id: int) -> ResponseReturnValue:
     """An A4 page laid out like the paper 记录簿."""
     meeting = _meeting(meeting_id)
-    region, branch = _village(meeting.region_id)
+    region, branch = current_scope().get_village_branch(meeting.region_id)
     return render_template("meetings/print.html", m=meeting, region=region, branch=branch)
 
 
@@ -542,13 +532,13 @@ def delete(meeting_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         flash("请填写删除原因。", "danger")
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
-    try:
-        services.delete_meeting(meeting, current_user.id, form.reason.data or "", scope.is_admin)
-    except MeetingError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        flash("记录已删除（保留在历史中）。", "info")
+    perform(
+        lambda: services.delete_meeting(
+            meeting, current_user.id, form.reason.data or "", scope.is_admin
+        ),
+        "记录已删除（保留在历史中）。",
+        "info",
+    )
     return redirect(url_for("meetings.detail", meeting_id=meeting_id))
 
 
@@ -562,13 +552,7 @@ def upload(meeting_id: int) -> ResponseReturnValue:
     if not files:
         flash("请选择要上传的文件。", "danger")
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
-    try:
-        _save_attachments(meeting)
-    except MeetingError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        flash("附件已上传。", "success")
+    perform(lambda: _save_attachments(meeting), "附件已上传。")
     return redirect(url_for("meetings.detail", meeting_id=meeting_id))
 
 
@@ -596,7 +580,7 @@ def attachment(attachment_id: int) -> ResponseReturnValue:
 @bp.route("/v/<int:region_id>/export.xlsx")
 @login_required
 def export(region_id: int) -> ResponseReturnValue:
-    region, branch = _village(region_id)
+    region, branch = current_scope().get_village_branch(region_id)
     year = request.args.get("year", type=int) or _today().year
     data = excel.export_year(branch, year)
     return xlsx.response(data, f"{region.name}{year}年三会一课台账.xlsx")
@@ -616,7 +600,7 @@ def _import_store() -> Path:
 @login_required
 def import_(region_id: int) -> ResponseReturnValue:
     """Upload → preview with per-row errors → confirm (all-or-nothing)."""
-    region, branch = _village(region_id)
+    region, branch = current_scope().get_village_branch(region_id)
     current_scope().require_write(region.id)
     form = ImportForm()
     rows: list[excel.ImportRow] = []
@@ -685,7 +669,7 @@ def import_(region_id: int) -> ResponseReturnValue:
 @bp.route("/v/<int:region_id>/plans", methods=["GET", "POST"])
 @login_required
 def plans(region_id: int) -> ResponseReturnValue:
-    region, branch = _village(region_id)
+    region, branch = current_scope().get_village_branch(region_id)
     scope = current_scope()
     today = _today()
     year = request.args.get("year", type=int) or today.year
@@ -712,35 +696,29 @@ def plans(region_id: int) -> ResponseReturnValue:
             return redirect(
                 url_for("meetings.plans", region_id=region.id, year=year, quarter=quarter)
             )
-        if form.validate_on_submit():
-            try:
-                services.file_plan(
-                    branch,
-                    form.year.data or year,
-                    form.quarter.data or quarter,
-                    form.kind.data or "",
-                    form.planned_on.data,
-                    form.topic.data or "",
-                    current_user.id,
-                    form.group_id.data or None,
+        filed = submit(
+            form,
+            lambda: services.file_plan(
+                branch,
+                form.year.data or year,
+                form.quarter.data or quarter,
+                form.kind.data or "",
+                form.planned_on.data,
+                form.topic.data or "",
+                current_user.id,
+                form.group_id.data or None,
+            ),
+        )
+        if filed is not None:
+            flash("计划已报备。", "success")
+            return redirect(
+                url_for(
+                    "meetings.plans",
+                    region_id=region.id,
+                    year=form.year.data,
+                    quarter=form.quarter.data,
                 )
-            except MeetingError as exc:
-                db.session.rollback()
-                target = getattr(form, exc.field or "", None)
-                if target is not None:
-                    target.errors = [*target.errors, str(exc)]
-                else:
-                    flash(str(exc), "danger")
-            else:
-                flash("计划已报备。", "success")
-                return redirect(
-                    url_for(
-                        "meetings.plans",
-                        region_id=region.id,
-                        year=form.year.data,
-                        quarter=form.quarter.data,
-                    )
-                )
+            )
     lines, unplanned = services.plan_vs_held(branch, year, quarter)
     return render_template(
         "meetings/plans.html",
@@ -768,7 +746,7 @@ def rules_page() -> ResponseReturnValue:
     counties: list[Region] = list(
         db.session.scalars(
             select(Region)
-            .where(Region.level == RegionLevel.county, Region.path.like(scope.region_path + "%"))
+            .where(Region.level == RegionLevel.county, in_subtree(scope.region_path))
             .order_by(Region.name)
         )
     )
@@ -780,35 +758,34 @@ def rules_page() -> ResponseReturnValue:
     if request.method == "POST":
         scope.require_admin()  # before reading the form: viewers and editors get 403
         action = request.form.get("action")
-        if action == "override" and form.validate_on_submit():
-            county = scope.get_or_404(Region, form.county_id.data)
-            scope.require_admin(county.id)
-            try:
+        if action == "override":
+
+            def override() -> Region:
+                county = scope.get_or_404(Region, form.county_id.data)
+                scope.require_admin(county.id)
                 services.set_rule_override(county, form.kind.data or "", form.frequency.data)
-            except MeetingError as exc:
-                db.session.rollback()
-                form.frequency.errors = [str(exc)]
-            else:
-                flash(f"{county.name} 的规则已更新。", "success")
+                return county
+
+            done = submit(form, override, default="frequency")
+            if done is not None:
+                flash(f"{done.value.name} 的规则已更新。", "success")
                 return redirect(url_for("meetings.rules_page"))
-        elif action == "kind" and kind_form.validate_on_submit():
-            scope.require_admin()
+        elif action == "kind":
             if scope.region_id != db.session.scalar(
                 select(Region.id).where(Region.parent_id.is_(None)).limit(1)
             ):
                 abort(403)  # kinds are city-wide: only a city admin adds them
-            try:
-                services.add_kind(
+            added = submit(
+                kind_form,
+                lambda: services.add_kind(
                     kind_form.code.data or "",
                     kind_form.name.data or "",
                     kind_form.frequency.data or "none",
                     request.form.get("kind-needs_quorum") == "y",
-                )
-            except MeetingError as exc:
-                db.session.rollback()
-                target = getattr(kind_form, exc.field or "name")
-                target.errors = [str(exc)]
-            else:
+                ),
+                default="name",
+            )
+            if added is not None:
                 flash("已新增会议类型。", "success")
                 return redirect(url_for("meetings.rules_page"))
     base = services.default_rules()

@@ -9,7 +9,7 @@ from tracker.models.audit import AuditLog
 from tracker.models.base import Base, utcnow
 from tracker.models.calendar import CalendarOverride
 from tracker.models.party import Branch, Gender, Member, MemberStatus, PartyGroup, VillageCadre
-from tracker.models.regions import Region, RegionLevel
+from tracker.models.regions import Region, RegionLevel, in_subtree, subtree_ids
 
 __all__ = [
     "ApiToken",
@@ -27,5 +27,7 @@ __all__ = [
     "Role",
     "User",
     "VillageCadre",
+    "in_subtree",
+    "subtree_ids",
     "utcnow",
 ]

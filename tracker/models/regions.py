@@ -68,6 +68,17 @@ class Region(Base):
         return other.path.startswith(self.path)
 
 
-def subtree_ids(region_path: str) -> Any:
-    """A scalar subquery of the ids of every node under (and including) a path."""
-    return select(Region.id).where(Region.path.like(region_path + "%")).scalar_subquery()
+def in_subtree(path: Any, node: Any = Region) -> Any:
+    """SQL condition: ``node`` (``Region`` or an alias of it) is at or below ``path``.
+
+    ``path`` is a materialized path (``"/1/4/"``) or a path column (another alias's
+    ``.path``, for one grouped query over several subtrees). The one place that
+    knows a subtree is a path prefix.
+    """
+    return node.path.like(path + "%")
+
+
+def subtree_ids(path: Any) -> Any:
+    """A scalar subquery of the ids of every node under (and including) a path;
+    use it as ``Model.region_id.in_(subtree_ids(region.path))``."""
+    return select(Region.id).where(in_subtree(path)).scalar_subquery()

@@ -28,6 +28,7 @@ from tracker.models import (
     User,
     VillageCadre,
 )
+from tracker.models.regions import subtree_ids
 from tracker.org import services
 from tracker.org.services import RosterFilter, branch_of
 from tracker.scope import current_scope
@@ -39,13 +40,6 @@ Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)]
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-def _village(region_id: int) -> Region:
-    region = current_scope().get_or_404(Region, region_id)
-    if region.level != RegionLevel.village:
-        raise ApiError(404)
-    return region
 
 
 def _branch(region: Region) -> Branch:
@@ -167,7 +161,7 @@ def _branch_out(b: Branch) -> BranchOut:
     response=BranchOut,
 )
 def org_branch(region_id: int) -> BranchOut:
-    return _branch_out(_branch(_village(region_id)))
+    return _branch_out(_branch(current_scope().get_village(region_id)))
 
 
 @endpoint(
@@ -180,7 +174,7 @@ def org_branch(region_id: int) -> BranchOut:
 )
 def org_branch_put(region_id: int, body: BranchIn) -> BranchOut:
     scope = current_scope()
-    village = _village(region_id)
+    village = current_scope().get_village(region_id)
     scope.require_write(village.id)
     branch = branch_of(village.id)
     if branch is None:
@@ -222,7 +216,7 @@ class GroupPatch(Strict):
 
 @endpoint("/villages/<int:region_id>/groups", summary="党小组列表", tags=["organisation"])
 def org_groups(region_id: int) -> list[GroupOut]:
-    branch = _branch(_village(region_id))
+    branch = _branch(current_scope().get_village(region_id))
     return [GroupOut.of(g) for g in services.groups_of(branch.id)]
 
 
@@ -237,7 +231,7 @@ def org_groups(region_id: int) -> list[GroupOut]:
 )
 def org_group_create(region_id: int, body: GroupIn) -> GroupOut:
     scope = current_scope()
-    village = _village(region_id)
+    village = current_scope().get_village(region_id)
     scope.require_write(village.id)
     group = services.create_group(_branch(village), body.name, body.created_on)
     return GroupOut.of(group)
@@ -338,7 +332,7 @@ class RosterQuery(Strict):
     query=RosterQuery,
 )
 def org_members(region_id: int, query: RosterQuery) -> list[MemberOut]:
-    branch = _branch(_village(region_id))
+    branch = _branch(current_scope().get_village(region_id))
     flt = RosterFilter(**query.model_dump())
     return [MemberOut.of(m) for m in db.session.scalars(services.roster_query(branch.id, flt))]
 
@@ -354,7 +348,7 @@ def org_members(region_id: int, query: RosterQuery) -> list[MemberOut]:
 )
 def org_member_create(region_id: int, body: MemberIn) -> MemberOut:
     scope = current_scope()
-    village = _village(region_id)
+    village = current_scope().get_village(region_id)
     scope.require_write(village.id)
     member = services.add_member(_branch(village), body.data())
     return MemberOut.of(member)
@@ -451,7 +445,7 @@ class CadreIn(Strict):
 
 @endpoint("/villages/<int:region_id>/cadres", summary="村干部及后备干部", tags=["organisation"])
 def org_cadres(region_id: int) -> list[CadreOut]:
-    return [CadreOut.of(c) for c in services.cadres_of(_village(region_id).id)]
+    return [CadreOut.of(c) for c in services.cadres_of(current_scope().get_village(region_id).id)]
 
 
 @endpoint(
@@ -465,7 +459,7 @@ def org_cadres(region_id: int) -> list[CadreOut]:
 )
 def org_cadre_create(region_id: int, body: CadreIn) -> CadreOut:
     scope = current_scope()
-    village = _village(region_id)
+    village = current_scope().get_village(region_id)
     scope.require_write(village.id)
     cadre = services.add_cadre(village, services.CadreData(**body.model_dump()))
     return CadreOut.of(cadre)
@@ -652,9 +646,7 @@ def org_audit(query: AuditQuery) -> list[AuditOut]:
         stmt = stmt.where(AuditLog.entity == query.entity)
     if query.region_id is not None:
         region = scope.get_or_404(Region, query.region_id)
-        stmt = stmt.where(
-            AuditLog.region_id.in_(select(Region.id).where(Region.path.like(region.path + "%")))
-        )
+        stmt = stmt.where(AuditLog.region_id.in_(subtree_ids(region.path)))
     if query.before_id is not None:
         stmt = stmt.where(AuditLog.id < query.before_id)
     rows = db.session.scalars(stmt.order_by(AuditLog.id.desc()).limit(query.limit))

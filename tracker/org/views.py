@@ -49,10 +49,11 @@ from tracker.models import (
     VillageCadre,
     utcnow,
 )
+from tracker.models.regions import in_subtree
 from tracker.org import excel, forms, services
 from tracker.org.services import OrgError, RosterFilter, branch_of
 from tracker.scope import current_scope
-from tracker.web import form_status, own_account, submit
+from tracker.web import form_status, own_account, perform, submit
 
 bp = Blueprint("org", __name__, url_prefix="/org")
 
@@ -71,16 +72,6 @@ def _trail(region: Region, *extra: tuple[str, str | None]) -> list[tuple[str, st
             trail.append((node.name, url_for("org.regions", region_id=node.id)))
     trail.extend(extra)
     return trail
-
-
-def _village(region_id: int) -> Region:
-    """A village in scope (404 for anything else, including a township id)."""
-    region = current_scope().get_or_404(Region, region_id)
-    if region.level != RegionLevel.village:
-        from flask import abort
-
-        abort(404)
-    return region
 
 
 def _branch_or_redirect(village: Region) -> Branch | None:
@@ -106,7 +97,7 @@ def regions(region_id: int | None = None) -> ResponseReturnValue:
     # One grouped query each for all children: a child's subtree is the nodes
     # whose path starts with the child's path.
     child, node = aliased(Region), aliased(Region)
-    under_child = node.path.like(child.path + "%")
+    under_child = in_subtree(child.path, node)
     is_child = child.parent_id == region.id
     counts: dict[int, int] = dict(
         db.session.execute(
@@ -218,7 +209,7 @@ def _roster_filter() -> RosterFilter:
 def village(region_id: int) -> ResponseReturnValue:
     """The village: its branch, groups, cadres and the roster with filters."""
     scope = current_scope()
-    region = _village(region_id)
+    region = current_scope().get_village(region_id)
     branch = branch_of(region.id)
     flt = _roster_filter()
     members: list[Member] = []
@@ -248,7 +239,7 @@ def village(region_id: int) -> ResponseReturnValue:
 def branch_edit(region_id: int) -> ResponseReturnValue:
     """Create the village's branch, or edit its name and dates."""
     scope = current_scope()
-    region = _village(region_id)
+    region = current_scope().get_village(region_id)
     scope.require_write(region.id)
     branch = branch_of(region.id)
     form = forms.BranchForm(obj=branch)
@@ -285,7 +276,7 @@ def branch_edit(region_id: int) -> ResponseReturnValue:
 def groups(region_id: int) -> ResponseReturnValue:
     """Party groups of the village's branch; add one."""
     scope = current_scope()
-    region = _village(region_id)
+    region = current_scope().get_village(region_id)
     branch = _branch_or_redirect(region)
     if branch is None:
         return redirect(url_for("org.village", region_id=region.id))
@@ -379,7 +370,7 @@ def _member_data(form: forms.MemberForm) -> services.MemberData:
 def member_new(region_id: int) -> ResponseReturnValue:
     """Add a member to the village's roster."""
     scope = current_scope()
-    region = _village(region_id)
+    region = current_scope().get_village(region_id)
     scope.require_write(region.id)
     branch = _branch_or_redirect(region)
     if branch is None:
@@ -489,7 +480,7 @@ def _cadre_data(form: forms.CadreForm) -> services.CadreData:
 def cadres(region_id: int) -> ResponseReturnValue:
     """Village cadres and posts (村干部), reserve cadres (后备干部); add one."""
     scope = current_scope()
-    region = _village(region_id)
+    region = current_scope().get_village(region_id)
     form = _cadre_form(region)
     if request.method == "POST":
         scope.require_write(region.id)
@@ -562,7 +553,7 @@ def _forget_stale_uploads(folder: Path) -> None:
 def member_import(region_id: int) -> ResponseReturnValue:
     """Upload a roster workbook and see the preview (nothing is saved yet)."""
     scope = current_scope()
-    region = _village(region_id)
+    region = current_scope().get_village(region_id)
     scope.require_write(region.id)
     branch = _branch_or_redirect(region)
     if branch is None:
@@ -606,7 +597,7 @@ def member_import(region_id: int) -> ResponseReturnValue:
 def member_import_commit(region_id: int) -> ResponseReturnValue:
     """Add every row of the previewed workbook, or none; a repeat post adds nothing."""
     scope = current_scope()
-    region = _village(region_id)
+    region = current_scope().get_village(region_id)
     scope.require_write(region.id)
     branch = _branch_or_redirect(region)
     if branch is None:
@@ -618,16 +609,15 @@ def member_import_commit(region_id: int) -> ResponseReturnValue:
         flash(_("找不到要导入的文件，请重新上传。"), "danger")
         return redirect(url_for("org.member_import", region_id=region.id))
     filename = request.form.get("filename", "") or path.name
-    try:
-        sheet = excel.read_roster(path.read_bytes(), filename, branch)
-        members = excel.commit_roster(sheet, branch, current_user.id)
-    except OrgError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-        return redirect(url_for("org.village", region_id=region.id))
-    db.session.flush()  # the boundary commits; the preview file goes once the rows are in
-    path.unlink(missing_ok=True)
-    flash(_("已导入 %(n)s 名党员。", n=len(members)), "success")
+    done = perform(
+        lambda: excel.commit_roster(
+            excel.read_roster(path.read_bytes(), filename, branch), branch, current_user.id
+        )
+    )
+    if done is not None:
+        db.session.flush()  # the boundary commits; the preview file goes once the rows are in
+        path.unlink(missing_ok=True)
+        flash(_("已导入 %(n)s 名党员。", n=len(done.value)), "success")
     return redirect(url_for("org.village", region_id=region.id))
 
 
@@ -635,7 +625,7 @@ def member_import_commit(region_id: int) -> ResponseReturnValue:
 @login_required
 def member_export(region_id: int) -> ResponseReturnValue:
     """The roster (with the page's filters) as an Excel workbook."""
-    region = _village(region_id)
+    region = current_scope().get_village(region_id)
     branch = branch_of(region.id)
     if branch is None:
         from flask import abort

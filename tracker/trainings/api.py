@@ -15,10 +15,9 @@ from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from tracker.api import ApiError, endpoint
+from tracker.api import endpoint
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
-from tracker.models import Branch, Region, RegionLevel
 from tracker.periods import Period
 from tracker.scope import current_scope
 from tracker.trainings.models import Training, TrainingKind
@@ -116,19 +115,11 @@ def to_out(t: Training) -> TrainingOut:
     )
 
 
-def _branch(village_id: int) -> Branch:
-    region = current_scope().get_or_404(Region, village_id)
-    branch = db.session.scalar(select(Branch).where(Branch.region_id == region.id).limit(1))
-    if region.level != RegionLevel.village or branch is None:
-        raise ApiError(404)
-    return branch
-
-
 @endpoint(
     "/trainings", summary="一个村的培训记录", tags=TAGS, query=ListQuery, response=TrainingList
 )
 def list_trainings(query: ListQuery) -> TrainingList:
-    branch = _branch(query.village_id)
+    branch = current_scope().get_village_branch(query.village_id)[1]
     stmt = select(Training).where(Training.branch_id == branch.id)
     if query.year:
         stmt = stmt.where(
@@ -148,7 +139,7 @@ def list_trainings(query: ListQuery) -> TrainingList:
     status=201,
 )
 def create(body: TrainingBody) -> tuple[TrainingOut, int]:
-    branch = _branch(body.village_id)
+    branch = current_scope().get_village_branch(body.village_id)[1]
     current_scope().require_write(branch.region_id)
     data = TrainingInput(**body.model_dump(exclude={"village_id"}))
     training, created = create_training(
@@ -170,7 +161,7 @@ def get_training(training_id: int) -> TrainingOut:
     response=FiguresOut,
 )
 def figures(village_id: int, query: FiguresQuery) -> FiguresOut:
-    branch = _branch(village_id)
+    branch = current_scope().get_village_branch(village_id)[1]
     period = Period.parse(query.period)
     fig = figures_for_branches([branch.id], period)[branch.id]
     return FiguresOut(

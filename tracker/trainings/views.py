@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -41,16 +41,6 @@ from tracker.web import form_status, submit
 bp = Blueprint("trainings", __name__, url_prefix="/trainings")
 
 
-def _village(region_id: int) -> tuple[Region, Branch]:
-    region = current_scope().get_or_404(Region, region_id)
-    if region.level != RegionLevel.village:
-        abort(404)
-    branch = db.session.scalar(select(Branch).where(Branch.region_id == region.id).limit(1))
-    if branch is None:
-        abort(404)
-    return region, branch
-
-
 def _year_arg() -> int:
     year = request.args.get("year", type=int) or local_today().year
     return year if 2000 <= year <= 2100 else local_today().year
@@ -77,7 +67,7 @@ def index() -> ResponseReturnValue:
 @bp.route("/v/<int:region_id>")
 @login_required
 def register(region_id: int) -> ResponseReturnValue:
-    region, branch = _village(region_id)
+    region, branch = current_scope().get_village_branch(region_id)
     year = _year_arg()
     trainings = db.session.scalars(
         select(Training)
@@ -123,7 +113,7 @@ def _roster_choices(form: TrainingForm, branch: Branch, day: date) -> None:
 @bp.route("/v/<int:region_id>/new", methods=["GET", "POST"])
 @login_required
 def new(region_id: int) -> ResponseReturnValue:
-    region, branch = _village(region_id)
+    region, branch = current_scope().get_village_branch(region_id)
     current_scope().require_write(region.id)
     form = TrainingForm()
     today = local_today()
@@ -223,7 +213,7 @@ def export(region_id: int) -> ResponseReturnValue:
     """The village's trainings of a year as an Excel sheet (columns of the paper register)."""
     from tracker.formatting import fmt_datetime
 
-    region, branch = _village(region_id)
+    region, branch = current_scope().get_village_branch(region_id)
     year = _year_arg()
     trainings = db.session.scalars(
         select(Training)
