@@ -125,7 +125,7 @@ def check_depth(data: Any) -> None:
             stack.extend((v, depth + 1) for v in value)
 
 
-_INT_LITERAL = re.compile(r"[+-]?\d+")
+_INT_LITERAL = re.compile(r"[+-]?[0-9]+")
 
 
 def query_errors(args: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -138,8 +138,10 @@ def query_errors(args: Iterable[tuple[str, str]]) -> dict[str, str]:
     errors: dict[str, str] = {}
     for name, value in args:
         message = control_error(name) or control_error(value)
-        if message is None and _INT_LITERAL.fullmatch(value.strip()):
-            number = int(value)
+        digits = value.strip()
+        if message is None and _INT_LITERAL.fullmatch(digits):
+            # Eleven digits already pass the range; int() of thousands of digits raises.
+            number = int(digits) if len(digits.lstrip("+-")) <= 11 else INT_MAX + 1
             if not INT_MIN <= number <= INT_MAX:
                 message = INT_MESSAGE
             elif name == "year" and not MIN_YEAR <= number <= MAX_YEAR:
