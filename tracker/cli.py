@@ -125,13 +125,10 @@ def create_user_cmd(
     """Create a user bound to one region node."""
     from tracker.extensions import db as sqla
     from tracker.models import Role
-    from tracker.org.services import OrgError, create_user
+    from tracker.org.services import create_user
 
     region = find_region(region_ref)
-    try:
-        user = create_user(username, password, Role(role), region, display_name)
-    except OrgError as exc:
-        raise click.ClickException(str(exc)) from exc
+    user = create_user(username, password, Role(role), region, display_name)
     sqla.session.commit()
     click.echo(f"已创建用户 {user.username}（{role}，{region.name}）")
 

@@ -77,6 +77,7 @@ class Domain:
     seeder: str | None = None  # ``(DemoWorld) -> None`` for ``tracker seed-demo``
     companions: str | None = None  # ``(app, port, no_monitor) -> [(name, argv, env)]``
     todo: tuple[str, ...] = ()  # ``(scope, user) -> list[TodoItem]`` for the home page
+    filters: str | None = None  # ``{name: function}``: Jinja filters (see tracker.formatting)
     nav: tuple[NavEntry, ...] = ()
 
     def module(self, name: str) -> ModuleType:

@@ -1,12 +1,21 @@
-"""Template filters: every value is formatted here, never inside a template."""
+"""Template filters: every value is formatted by a filter, never inside a template.
+
+:func:`init_app` is the one place filters are registered: the shared ones of
+:data:`FILTERS`, then each domain's (``Domain(filters="views:FILTERS")``); a
+name registered twice stops the app at start-up.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 from markupsafe import Markup
+
+Filter = Callable[..., Any]
 
 
 def local_tz() -> ZoneInfo:
@@ -79,6 +88,39 @@ def level_label(value: object) -> str:
     return LEVEL_LABELS.get(str(key), str(key))
 
 
+def labels(mapping: Mapping[Any, str], kind: Callable[[Any], Any] | None = None) -> Filter:
+    """A filter showing an enum value by its Chinese label (``""`` for none).
+
+    ``kind`` turns the raw value (a string from a row, a JSON field) into the
+    mapping's key first; a value it does not know is shown as it is.
+    """
+
+    def label(value: Any) -> str:
+        if value is None or value == "":
+            return ""
+        try:
+            key = kind(value) if kind is not None else value
+        except ValueError:
+            return str(value)
+        return mapping.get(key, str(value))
+
+    return label
+
+
+# The template filters every page may use; each domain adds its own through
+# ``Domain(filters="module:FILTERS")``, and :func:`init_app` registers them all here.
+FILTERS: dict[str, Filter] = {
+    "role_label": role_label,
+    "level_label": level_label,
+    "datetime": fmt_datetime,
+    "date": fmt_date,
+    "mask_phone": mask_phone,
+    "mask_id": mask_id_number,
+    "percent": percent,
+    "yes_no": yes_no,
+}
+
+
 def init_app(app: Flask) -> None:
     from tracker.i18n import LANGUAGES
 
@@ -88,11 +130,14 @@ def init_app(app: Flask) -> None:
 
         return {"languages": LANGUAGES, "get_locale": get_locale}
 
-    app.add_template_filter(role_label, "role_label")
-    app.add_template_filter(level_label, "level_label")
-    app.add_template_filter(fmt_datetime, "datetime")
-    app.add_template_filter(fmt_date, "date")
-    app.add_template_filter(mask_phone, "mask_phone")
-    app.add_template_filter(mask_id_number, "mask_id")
-    app.add_template_filter(percent, "percent")
-    app.add_template_filter(yes_no, "yes_no")
+    from tracker.domain import parts
+
+    sources = [("tracker.formatting", FILTERS)]
+    sources += [(domain.package, domain.load(ref)) for domain, ref in parts("filters")]
+    registered: dict[str, str] = {}
+    for origin, filters in sources:
+        for name, fn in filters.items():
+            if name in registered:
+                raise RuntimeError(f"template filter {name!r} of {origin} is {registered[name]}'s")
+            registered[name] = origin
+            app.add_template_filter(fn, name)

@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from flask import Flask, abort, flash, redirect, request, url_for
+from flask import Flask, abort, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -110,13 +110,15 @@ def submit(
     *,
     default: str | None = None,
     aliases: Mapping[str, str] | None = None,
+    on_error: Callable[[DomainError], None] | None = None,
 ) -> Done[T] | None:
     """Validate ``form`` and, if it is valid, run ``action``.
 
     Returns :class:`Done` on success (the boundary commits when the view
     answers with a redirect); ``None`` when the form was not submitted, was
     invalid, or the operation raised a :class:`DomainError` — then the session
-    is rolled back and the message sits beside its field (:func:`form_error`).
+    is rolled back and the message sits beside its field (:func:`form_error`, or
+    ``on_error(exc)`` for a page that shows some errors outside the form's fields).
     """
     if not form.validate_on_submit():
         return None
@@ -124,7 +126,10 @@ def submit(
         return Done(action())
     except DomainError as exc:
         db.session.rollback()
-        form_error(form, exc, default, aliases)
+        if on_error is not None:
+            on_error(exc)
+        else:
+            form_error(form, exc, default, aliases)
         return None
 
 
@@ -151,6 +156,15 @@ def perform(
 def form_status(form: FlaskForm) -> int:
     """422 when the form carries errors (the page is shown again to fix them), else 200."""
     return 422 if form.errors else 200
+
+
+def paginate(stmt: Any) -> Any:
+    """One page of ``stmt`` (Flask-SQLAlchemy's ``db.paginate``): ``?page=`` of the request,
+    ``[tracker] per_page`` rows, page 1 for a bad page number. Render it with the
+    ``pager`` macro of ``_macros.html``, which keeps the request's filters in its links.
+    ``stmt`` selects one entity (the pagination yields scalars)."""
+    per_page = int(current_app.config["SETTINGS"]["tracker"]["per_page"])
+    return db.paginate(stmt, per_page=per_page, error_out=False)
 
 
 def back(default: str = "main.home") -> ResponseReturnValue:

@@ -101,3 +101,21 @@ def test_an_integrity_error_is_a_409_and_nothing_is_saved(world, db, client, mon
     )
     assert resp.status_code == 409
     assert db.session.scalar(select(func.count(Region.id))) == before
+
+
+def test_a_cli_command_prints_a_domain_error_and_exits_1(app):
+    import click
+    from click.testing import CliRunner
+
+    from tracker.cli_support import with_app
+
+    @click.command()
+    @with_app
+    def broken() -> None:
+        raise HallError("本村已有同名的服务大厅", "name")
+
+    result = CliRunner().invoke(
+        broken, [], env={"TRACKER_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"]}
+    )
+    assert result.exit_code == 1
+    assert "本村已有同名的服务大厅" in result.output

@@ -6,6 +6,7 @@ from tracker.domain import Domain, NavEntry
 
 DOMAIN = Domain(
     "tracker.halls",
+    filters="views:FILTERS",
     api=("api", "station_api"),
     jobs="jobs",
     commands="cli:commands",

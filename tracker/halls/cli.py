@@ -18,7 +18,7 @@ def add_station_cmd(name: str, region_ref: str | None) -> None:
     """Create a monitor station; its token is printed once and stored as SHA-256."""
     from tracker.cli_support import find_region
     from tracker.extensions import db
-    from tracker.halls.services import HallError, create_station
+    from tracker.halls.services import create_station
     from tracker.models import Region
 
     region = (
@@ -28,10 +28,7 @@ def add_station_cmd(name: str, region_ref: str | None) -> None:
     )
     if region is None:
         raise click.ClickException("还没有任何单位，请先导入区划 / no regions yet")
-    try:
-        station, token = create_station(name, region)
-    except HallError as exc:
-        raise click.ClickException(exc.message) from exc
+    station, token = create_station(name, region)
     db.session.commit()
     click.echo(
         f"已创建监控站 {station.name}（#{station.id}，{region.name}）。令牌只显示这一次：", err=True

@@ -4,7 +4,7 @@ The history is plausible rather than random noise: most days are clean, some
 have a short outage (unreachable, frozen, black …), one station-wide silence
 (no heartbeats → unknown) and one power cut with an approved excuse.
 
-For ``make run`` :func:`demo_companions` (registered in ``tracker.cli_domains``)
+For ``make run`` :func:`demo_companions` (named in ``tracker.halls.DOMAIN``)
 re-issues the demo station's token and starts ``monitor simulate`` plus
 ``monitor run`` against the web app, with the demo cameras pointed at the
 simulator's URLs, so the wall and camera pages fill up live.

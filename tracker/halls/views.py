@@ -43,24 +43,20 @@ from tracker.web import form_status, perform, submit
 bp = Blueprint("halls", __name__, url_prefix="/halls")
 
 
-@bp.app_template_filter("cause_label")
 def cause_label_filter(value: str | None) -> str:
     return CAUSE_LABELS.get(value or "", value or "")
 
 
-@bp.app_template_filter("state_label")
 def state_label_filter(value: object) -> str:
     key = str(getattr(value, "value", value))
     return STATE_LABELS.get(key, key)
 
 
-@bp.app_template_filter("hours")
 def hours_filter(seconds: int | float | None) -> str:
     """Seconds as hours with one decimal (report tables: comparable at a glance)."""
     return "—" if seconds is None else f"{seconds / 3600:.1f}"
 
 
-@bp.app_template_filter("duration")
 def duration_filter(seconds: int | float | None) -> str:
     """3725 → ``1 小时 2 分`` (hours, never days: opening time is counted in hours)."""
     if seconds is None:
@@ -68,6 +64,14 @@ def duration_filter(seconds: int | float | None) -> str:
     h, rest = divmod(int(seconds), 3600)
     m = rest // 60
     return f"{h} 小时 {m} 分" if h else f"{m} 分"
+
+
+FILTERS = {
+    "cause_label": cause_label_filter,
+    "state_label": state_label_filter,
+    "hours": hours_filter,
+    "duration": duration_filter,
+}
 
 
 def _can_decide() -> bool:

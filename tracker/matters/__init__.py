@@ -7,6 +7,7 @@ from tracker.domain import Domain, NavEntry
 
 DOMAIN = Domain(
     "tracker.matters",
+    filters="views:FILTERS",
     api=("api",),
     jobs="jobs",
     commands="cli:commands",

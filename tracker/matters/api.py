@@ -11,7 +11,6 @@ from typing import Any, Literal
 
 from flask_login import current_user
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
 
 from tracker.api.core import ApiError, endpoint
 from tracker.calendar_service import load_calendar
@@ -280,12 +279,12 @@ def api_matters(query: MatterQuery) -> MatterPage:
         stmt = stmt.where(ServiceMatter.received_on >= query.start)
     if query.end is not None:
         stmt = stmt.where(ServiceMatter.received_on <= query.end)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = db.session.scalars(
-        stmt.limit(query.per_page).offset((query.page - 1) * query.per_page)
-    ).all()
+    page = db.paginate(stmt, page=query.page, per_page=query.per_page, error_out=False)
     return MatterPage(
-        items=[_out(m) for m in rows], total=total, page=query.page, per_page=query.per_page
+        items=[_out(m) for m in page.items],
+        total=page.total or 0,
+        page=query.page,
+        per_page=query.per_page,
     )
 
 

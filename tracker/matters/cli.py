@@ -31,18 +31,14 @@ def import_catalog_cmd(path: Path, region_ref: str) -> None:
     """Import a county's 事项清单 from an .xlsx file (all rows or none)."""
     from tracker.cli_support import find_region
     from tracker.extensions import db
-    from tracker.matters.rules import MatterError
     from tracker.matters.services import import_catalog, parse_catalog_workbook
 
     region = find_region(region_ref)
-    try:
-        rows = parse_catalog_workbook(path.read_bytes(), region)
-        for r in rows:
-            for e in r.errors:
-                click.echo(f"第 {r.line} 行：{e}", err=True)
-        added, updated = import_catalog(region, rows)
-    except MatterError as exc:
-        raise click.ClickException(str(exc)) from exc
+    rows = parse_catalog_workbook(path.read_bytes(), region)
+    for r in rows:
+        for e in r.errors:
+            click.echo(f"第 {r.line} 行：{e}", err=True)
+    added, updated = import_catalog(region, rows)
     db.session.commit()
     click.echo(f"已导入 {region.name} 事项清单：新增 {added} 项，更新 {updated} 项")
 

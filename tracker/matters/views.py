@@ -41,10 +41,11 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from tracker import xlsx
 from tracker.calendar_service import load_calendar
+from tracker.errors import DomainError
 from tracker.extensions import db
+from tracker.formatting import labels
 from tracker.forms import Form
 from tracker.matters import rules, services
-from tracker.matters import todo as _todo  # noqa: F401  (registers the home to-dos)
 from tracker.matters.models import (
     Channel,
     EventKind,
@@ -58,7 +59,7 @@ from tracker.matters.models import (
 from tracker.matters.rules import MatterError
 from tracker.models import CalendarOverride, Region, RegionLevel, User
 from tracker.scope import Scope, current_scope
-from tracker.web import form_error, form_status, submit
+from tracker.web import form_error, form_status, paginate, submit
 from tracker.workdays import package_covers
 
 
@@ -73,39 +74,15 @@ bp = Blueprint("matters", __name__, url_prefix="/matters", static_folder="static
 # -- template filters (labels of the domain's enums) ---------------------------------
 
 
-@bp.app_template_filter("matter_status")
-def _status_label(value: Any) -> str:
-    return rules.STATUS_LABELS.get(MatterStatus(value), str(value)) if value else ""
-
-
-@bp.app_template_filter("matter_event")
-def _event_label(value: Any) -> str:
-    return rules.EVENT_LABELS.get(EventKind(value), str(value)) if value else ""
-
-
-@bp.app_template_filter("matter_action")
-def _action_label(value: Any) -> str:
-    return rules.ACTION_LABELS.get(EventKind(value), str(value)) if value else ""
-
-
-@bp.app_template_filter("matter_rating")
-def _rating_label(value: Any) -> str:
-    return rules.RATING_LABELS.get(Rating(value), str(value)) if value else ""
-
-
-@bp.app_template_filter("matter_channel")
-def _channel_label(value: Any) -> str:
-    return rules.CHANNEL_LABELS.get(Channel(value), str(value)) if value else ""
-
-
-@bp.app_template_filter("matter_kind")
-def _kind_label(value: Any) -> str:
-    return rules.KIND_LABELS.get(MatterKind(value), str(value)) if value else ""
-
-
-@bp.app_template_filter("handling_level")
-def _level_label(value: Any) -> str:
-    return rules.LEVEL_LABELS.get(HandlingLevel(value), str(value)) if value else ""
+FILTERS = {
+    "matter_status": labels(rules.STATUS_LABELS, MatterStatus),
+    "matter_event": labels(rules.EVENT_LABELS, EventKind),
+    "matter_action": labels(rules.ACTION_LABELS, EventKind),
+    "matter_rating": labels(rules.RATING_LABELS, Rating),
+    "matter_channel": labels(rules.CHANNEL_LABELS, Channel),
+    "matter_kind": labels(rules.KIND_LABELS, MatterKind),
+    "handling_level": labels(rules.LEVEL_LABELS, HandlingLevel),
+}
 
 
 # -- forms ----------------------------------------------------------------------------
@@ -226,11 +203,6 @@ def _villages(scope: Scope) -> list[Region]:
             .order_by(Region.path, Region.name)
         )
     )
-
-
-def _page(stmt: Any) -> Any:
-    per_page = int(current_app.config["SETTINGS"]["tracker"]["per_page"])
-    return db.paginate(stmt, per_page=per_page, error_out=False)
 
 
 def _catalog_regions(scope: Scope) -> list[Region]:
@@ -359,7 +331,7 @@ def index() -> ResponseReturnValue:
     else:
         view = "mine"
         stmt = services.matters_stmt(scope, mine=_me())
-    page = _page(stmt)
+    page = paginate(stmt)
     counts = {
         "overdue": db.session.scalar(
             select(func.count()).select_from(services.overdue_stmt(scope, today).subquery())
@@ -478,13 +450,10 @@ def add_event(matter_id: int) -> ResponseReturnValue:
     except ValueError:
         abort(400)
     form = _event_form(matter, kind.value)
-    if not form.validate_on_submit():
-        return _render_detail(matter, form, kind.value, 422)
-    to_user = None
-    if form.to_user_id.data:
-        to_user = db.session.get(User, form.to_user_id.data)
-    try:
-        _, created = services.record_event(
+
+    def record() -> tuple[Any, bool]:
+        to_user = db.session.get(User, form.to_user_id.data) if form.to_user_id.data else None
+        return services.record_event(
             matter,
             kind,
             _me(),
@@ -502,14 +471,17 @@ def add_event(matter_id: int) -> ResponseReturnValue:
             upheld={"yes": True, "no": False}.get(form.upheld.data or ""),
             client_token=form.client_token.data or None,
         )
-    except MatterError as exc:
-        db.session.rollback()
-        matter = scope.get_or_404(ServiceMatter, matter_id)
+
+    def refused(exc: DomainError) -> None:
         if exc.field and hasattr(form, exc.field):
             form_error(form, exc)
         else:  # a refused transition: the action may not even be offered any more
-            flash(str(exc), "danger")
+            flash(exc.message, "danger")
+
+    done = submit(form, record, on_error=refused)
+    if done is None:
         return _render_detail(matter, form, kind.value, 422)
+    _, created = done.value
     if created:
         flash(f"已登记：{rules.EVENT_LABELS[kind]}。", "success")
     return redirect(url_for("matters.detail", matter_id=matter.id))

@@ -13,6 +13,7 @@ from tracker.domain import Domain, NavEntry
 
 DOMAIN = Domain(
     "tracker.meetings",
+    filters="views:FILTERS",
     api=("api",),
     jobs="jobs",
     commands="cli:commands",

@@ -27,14 +27,15 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
 from tracker import uploads, xlsx
 from tracker.calendar_service import load_calendar
+from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.meetings import excel, rules, services
-from tracker.meetings import todo as _todo  # noqa: F401  (registers the home to-do provider)
 from tracker.meetings.forms import (
     AttachmentForm,
     DeleteForm,
@@ -56,7 +57,7 @@ from tracker.meetings.services import TZ, MeetingError, MeetingInput, local_date
 from tracker.models import Branch, PartyGroup, Region, RegionLevel, utcnow
 from tracker.models.regions import in_subtree
 from tracker.scope import current_scope
-from tracker.web import form_error, perform, submit
+from tracker.web import form_error, paginate, perform, submit
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
@@ -85,12 +86,6 @@ def _trail(region: Region, *extra: tuple[str, str | None]) -> list[tuple[str, st
     return trail + list(extra)
 
 
-@bp.app_template_filter("kind_name")
-def kind_name_filter(code: str) -> str:
-    return services.kind_name(code)
-
-
-@bp.app_template_filter("iso_local")
 def iso_local(value: str) -> str:
     """A snapshot's UTC ISO time shown in local time (YYYY-MM-DD HH:MM)."""
     try:
@@ -100,9 +95,15 @@ def iso_local(value: str) -> str:
     return parsed.astimezone(TZ).strftime("%Y-%m-%d %H:%M")
 
 
-@bp.app_template_filter("obligation_label")
 def obligation_label(status: str) -> str:
     return STATUS_LABELS.get(status, status)
+
+
+FILTERS = {
+    "kind_name": services.kind_name,
+    "iso_local": iso_local,
+    "obligation_label": obligation_label,
+}
 
 
 # ---------------------------------------------------------------------------
@@ -117,33 +118,27 @@ def index() -> ResponseReturnValue:
     node = scope.get_or_404(Region, request.args.get("region_id", type=int) or scope.region_id)
     if node.level == RegionLevel.village:
         return redirect(url_for("meetings.ledger", region_id=node.id))
-    per_page = current_app.config["SETTINGS"]["tracker"]["per_page"]
-    page = max(request.args.get("page", 1, type=int), 1)
-    stmt = (
-        select(Branch, Region)
-        .join(Region, Region.id == Branch.region_id)
+    page = paginate(
+        select(Branch)
+        .join(Branch.region)
+        .options(contains_eager(Branch.region))
         .where(in_subtree(node.path))
         .order_by(Region.path)
     )
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
     today = _today()
     month = rules.Period.containing(today, "month")
     year = rules.Period.of_year(today.year)
-    ids = [b.id for b, _ in rows]
+    ids = [b.id for b in page.items]
     month_sum = summaries(obligations_for_branches(ids, month, today))
     year_sum = summaries(obligations_for_branches(ids, year, today))
-    pages = max((total + per_page - 1) // per_page, 1)
     return render_template(
         "meetings/index.html",
         node=node,
-        rows=rows,
         month=month,
         year=year,
         month_sum=month_sum,
         year_sum=year_sum,
         page=page,
-        pages=pages,
         trail=_trail(node)[:-1] + [(node.name, None)]
         if node.id != scope.region_id
         else [("三会一课", None)],
@@ -258,7 +253,7 @@ def _input_from_form(form: MeetingForm) -> MeetingInput:
     )
 
 
-def _put_error(form: MeetingForm, exc: MeetingError, errors: dict[str, str]) -> None:
+def _put_error(form: MeetingForm, exc: DomainError, errors: dict[str, str]) -> None:
     """Beside the form field it names; else in ``errors`` (attendance rows, the whole form)."""
     if exc.field and hasattr(getattr(form, exc.field, None), "errors"):
         form_error(form, exc)
@@ -352,7 +347,7 @@ def edit(meeting_id: int) -> ResponseReturnValue:
     meeting = _meeting(meeting_id)
     scope = current_scope()
     scope.require_write(meeting.region_id)
-    region, branch = current_scope().get_village_branch(meeting.region_id)
+    region, branch = scope.get_village_branch(meeting.region_id)
     if meeting.deleted_at is not None:
         flash("该记录已删除，不能修改。", "warning")
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
@@ -379,28 +374,23 @@ def edit(meeting_id: int) -> ResponseReturnValue:
     else:
         present = {int(v) for v in request.form.getlist("present") if v.isdigit()}
         reasons = {k: v for k, v in request.form.items() if k.startswith("reason_")}
-    if form.validate_on_submit():
-        data = _input_from_form(form)
-        try:
-            raw_version = (form.version.data or "").strip()
-            version = int(raw_version) if raw_version.isdigit() else None
-            services.update_meeting(
-                meeting,
-                data,
-                current_user.id,
-                load_calendar(),
-                expected_version=version,
-                is_admin=scope.is_admin,
-                reason=form.reason.data or "",
-            )
-            _save_attachments(meeting)
-        except MeetingError as exc:
-            db.session.rollback()
-            meeting = _meeting(meeting_id)
-            _put_error(form, exc, errors)
-        else:
-            flash(f"已保存为第 {meeting.version} 版。", "success")
-            return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+
+    def save() -> None:
+        raw_version = (form.version.data or "").strip()
+        services.update_meeting(
+            meeting,
+            _input_from_form(form),
+            current_user.id,
+            load_calendar(),
+            expected_version=int(raw_version) if raw_version.isdigit() else None,
+            is_admin=scope.is_admin,
+            reason=form.reason.data or "",
+        )
+        _save_attachments(meeting)
+
+    if submit(form, save, on_error=lambda exc: _put_error(form, exc, errors)) is not None:
+        flash(f"已保存为第 {meeting.version} 版。", "success")
+        return redirect(url_for("meetings.detail", meeting_id=meeting.id))
     return render_template(
         "meetings/form.html",
         form=form,

@@ -6,6 +6,7 @@ from tracker.domain import Domain, NavEntry
 
 DOMAIN = Domain(
     "tracker.org",
+    filters="views:FILTERS",
     api=("api",),
     commands="cli:commands",
     seeder="demo:seed_org",

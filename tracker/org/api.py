@@ -174,7 +174,7 @@ def org_branch(region_id: int) -> BranchOut:
 )
 def org_branch_put(region_id: int, body: BranchIn) -> BranchOut:
     scope = current_scope()
-    village = current_scope().get_village(region_id)
+    village = scope.get_village(region_id)
     scope.require_write(village.id)
     branch = branch_of(village.id)
     if branch is None:
@@ -231,7 +231,7 @@ def org_groups(region_id: int) -> list[GroupOut]:
 )
 def org_group_create(region_id: int, body: GroupIn) -> GroupOut:
     scope = current_scope()
-    village = current_scope().get_village(region_id)
+    village = scope.get_village(region_id)
     scope.require_write(village.id)
     group = services.create_group(_branch(village), body.name, body.created_on)
     return GroupOut.of(group)
@@ -348,7 +348,7 @@ def org_members(region_id: int, query: RosterQuery) -> list[MemberOut]:
 )
 def org_member_create(region_id: int, body: MemberIn) -> MemberOut:
     scope = current_scope()
-    village = current_scope().get_village(region_id)
+    village = scope.get_village(region_id)
     scope.require_write(village.id)
     member = services.add_member(_branch(village), body.data())
     return MemberOut.of(member)
@@ -459,7 +459,7 @@ def org_cadres(region_id: int) -> list[CadreOut]:
 )
 def org_cadre_create(region_id: int, body: CadreIn) -> CadreOut:
     scope = current_scope()
-    village = current_scope().get_village(region_id)
+    village = scope.get_village(region_id)
     scope.require_write(village.id)
     cadre = services.add_cadre(village, services.CadreData(**body.model_dump()))
     return CadreOut.of(cadre)

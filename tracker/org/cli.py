@@ -24,7 +24,7 @@ def import_members_cmd(file: Path, village_ref: str, dry_run: bool) -> None:
     from tracker.extensions import db
     from tracker.models import RegionLevel
     from tracker.org import excel
-    from tracker.org.services import OrgError, branch_of
+    from tracker.org.services import branch_of
 
     try:
         village = find_region(village_ref)
@@ -41,10 +41,7 @@ def import_members_cmd(file: Path, village_ref: str, dry_run: bool) -> None:
         raise click.ClickException(
             f"{file.name} 已于 {previous.created_at:%Y-%m-%d %H:%M}（UTC）导入 {village.name}，未重复导入"
         )
-    try:
-        sheet = excel.read_roster(data, file.name, branch)
-    except OrgError as exc:
-        raise click.ClickException(str(exc)) from exc
+    sheet = excel.read_roster(data, file.name, branch)
     for err in sheet.errors:
         click.echo(f"  第 {err.row} 行 [{err.column}] {err.message}", err=True)
     if sheet.errors:
@@ -55,11 +52,7 @@ def import_members_cmd(file: Path, village_ref: str, dry_run: bool) -> None:
     if dry_run:
         click.echo("试运行（--dry-run）：未写入数据库")
         return
-    try:
-        members = excel.commit_roster(sheet, branch, None)
-    except OrgError as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
+    members = excel.commit_roster(sheet, branch, None)
     db.session.commit()
     click.echo(f"已导入 {len(members)} 名党员")
 

@@ -2,8 +2,8 @@
 
 Labels and messages are Chinese msgids wrapped in ``lazy_gettext`` so the
 English catalog can translate them; the rules themselves live in
-:mod:`tracker.org.services` and their errors are put beside the field by the
-views (:func:`tracker.org.views.field_error`).
+:mod:`tracker.org.services` and their errors are put beside the field by
+:func:`tracker.web.submit`.
 """
 
 from __future__ import annotations

@@ -53,11 +53,9 @@ from tracker.models.regions import in_subtree
 from tracker.org import excel, forms, services
 from tracker.org.services import OrgError, RosterFilter, branch_of
 from tracker.scope import current_scope
-from tracker.web import form_status, own_account, perform, submit
+from tracker.web import form_status, own_account, paginate, perform, submit
 
 bp = Blueprint("org", __name__, url_prefix="/org")
-
-from tracker.org import home as _home  # noqa: E402,F401  (registers the todo provider)
 
 
 def _trail(region: Region, *extra: tuple[str, str | None]) -> list[tuple[str, str | None]]:
@@ -209,7 +207,7 @@ def _roster_filter() -> RosterFilter:
 def village(region_id: int) -> ResponseReturnValue:
     """The village: its branch, groups, cadres and the roster with filters."""
     scope = current_scope()
-    region = current_scope().get_village(region_id)
+    region = scope.get_village(region_id)
     branch = branch_of(region.id)
     flt = _roster_filter()
     members: list[Member] = []
@@ -239,7 +237,7 @@ def village(region_id: int) -> ResponseReturnValue:
 def branch_edit(region_id: int) -> ResponseReturnValue:
     """Create the village's branch, or edit its name and dates."""
     scope = current_scope()
-    region = current_scope().get_village(region_id)
+    region = scope.get_village(region_id)
     scope.require_write(region.id)
     branch = branch_of(region.id)
     form = forms.BranchForm(obj=branch)
@@ -276,7 +274,7 @@ def branch_edit(region_id: int) -> ResponseReturnValue:
 def groups(region_id: int) -> ResponseReturnValue:
     """Party groups of the village's branch; add one."""
     scope = current_scope()
-    region = current_scope().get_village(region_id)
+    region = scope.get_village(region_id)
     branch = _branch_or_redirect(region)
     if branch is None:
         return redirect(url_for("org.village", region_id=region.id))
@@ -370,7 +368,7 @@ def _member_data(form: forms.MemberForm) -> services.MemberData:
 def member_new(region_id: int) -> ResponseReturnValue:
     """Add a member to the village's roster."""
     scope = current_scope()
-    region = current_scope().get_village(region_id)
+    region = scope.get_village(region_id)
     scope.require_write(region.id)
     branch = _branch_or_redirect(region)
     if branch is None:
@@ -480,7 +478,7 @@ def _cadre_data(form: forms.CadreForm) -> services.CadreData:
 def cadres(region_id: int) -> ResponseReturnValue:
     """Village cadres and posts (村干部), reserve cadres (后备干部); add one."""
     scope = current_scope()
-    region = current_scope().get_village(region_id)
+    region = scope.get_village(region_id)
     form = _cadre_form(region)
     if request.method == "POST":
         scope.require_write(region.id)
@@ -553,7 +551,7 @@ def _forget_stale_uploads(folder: Path) -> None:
 def member_import(region_id: int) -> ResponseReturnValue:
     """Upload a roster workbook and see the preview (nothing is saved yet)."""
     scope = current_scope()
-    region = current_scope().get_village(region_id)
+    region = scope.get_village(region_id)
     scope.require_write(region.id)
     branch = _branch_or_redirect(region)
     if branch is None:
@@ -597,7 +595,7 @@ def member_import(region_id: int) -> ResponseReturnValue:
 def member_import_commit(region_id: int) -> ResponseReturnValue:
     """Add every row of the previewed workbook, or none; a repeat post adds nothing."""
     scope = current_scope()
-    region = current_scope().get_village(region_id)
+    region = scope.get_village(region_id)
     scope.require_write(region.id)
     branch = _branch_or_redirect(region)
     if branch is None:
@@ -824,8 +822,6 @@ def audit() -> ResponseReturnValue:
     """Who changed what, when, before → after — for the admin's subtree."""
     scope = current_scope()
     scope.require_admin()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    per_page = int(current_app.config["SETTINGS"]["tracker"]["per_page"])
     entity = (request.args.get("entity") or "")[:64]
     actor = (request.args.get("actor") or "").strip()[:64]
     stmt = scope.filter(select(AuditLog), AuditLog)
@@ -835,17 +831,14 @@ def audit() -> ResponseReturnValue:
         stmt = stmt.where(
             AuditLog.actor_id.in_(select(User.id).where(User.username.contains(actor)))
         )
-    total = int(db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-    rows = db.session.scalars(
-        stmt.order_by(AuditLog.id.desc()).offset((page - 1) * per_page).limit(per_page)
-    ).all()
+    page = paginate(stmt.order_by(AuditLog.id.desc()))
+    rows = page.items
     actor_ids = {r.actor_id for r in rows if r.actor_id}
     actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(actor_ids))).all()}
     region_ids = {r.region_id for r in rows if r.region_id}
     region_names = dict(
         db.session.execute(select(Region.id, Region.name).where(Region.id.in_(region_ids))).all()
     )
-    pages = max((total + per_page - 1) // per_page, 1)
     entities = sorted(
         set(AUDIT_ENTITIES)
         | set(db.session.scalars(select(AuditLog.entity).distinct().limit(100)).all())
@@ -859,15 +852,8 @@ def audit() -> ResponseReturnValue:
         entities=entities,
         entity=entity,
         actor=actor,
-        page=_Page(page, pages, total),
+        page=page,
     )
-
-
-class _Page:
-    """What the ``pager`` macro needs."""
-
-    def __init__(self, page: int, pages: int, total: int) -> None:
-        self.page, self.pages, self.total = page, pages, total
 
 
 def audit_changes(row: AuditLog) -> list[tuple[str, Any, Any]]:
@@ -885,12 +871,9 @@ def audit_changes(row: AuditLog) -> list[tuple[str, Any, Any]]:
     return out
 
 
-@bp.app_template_filter("audit_changes")
-def _audit_changes_filter(row: AuditLog) -> list[tuple[str, Any, Any]]:
-    return audit_changes(row)
-
-
-@bp.app_template_filter("gender_label")
-def _gender_label(value: object) -> str:
+def gender_label(value: object) -> str:
     key = getattr(value, "value", value)
     return {"male": _("男"), "female": _("女")}.get(str(key), "") if key else ""
+
+
+FILTERS = {"audit_changes": audit_changes, "gender_label": gender_label}

@@ -24,7 +24,6 @@ from tracker.models import Branch, Region, RegionLevel
 from tracker.org.services import roster
 from tracker.periods import Period
 from tracker.scope import current_scope
-from tracker.trainings import todo as _todo  # noqa: F401  (registers the home to-do)
 from tracker.trainings.forms import DeleteForm, TrainingForm
 from tracker.trainings.models import Training, TrainingKind
 from tracker.trainings.services import (
