@@ -11,13 +11,20 @@ DEB_PACKAGES := chromium chromium-driver ffmpeg fonts-noto-cjk python3-gst-1.0 \
 	gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
 	gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad gstreamer1.0-libav gstreamer1.0-rtsp
 PYTEST_ARGS ?=
+# Exact versions with hashes (pip-compile); pyproject.toml holds the ranges. `make lock` rewrites
+# them after a range changed (it keeps every pin it can; `make lock LOCK_ARGS=--upgrade` moves on).
+LOCK := requirements/dev.txt
+LOCK_ARGS ?=
+PIP_TOOLS := pip-tools==7.6.2
 
-.PHONY: run test venv deb lint typecheck clean
+.PHONY: run test venv deb lint typecheck clean lock
 
-$(STAMP): pyproject.toml
+# The development environment: both programs and the test tools, from the lock, hash-checked.
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -42,5 +49,15 @@ typecheck: $(STAMP)
 test: $(STAMP) deb lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# requirements/tracker.txt, monitor.txt (one server each) and dev.txt (both + tests)
+COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(VENV)-lock/bin/pip-compile --quiet --generate-hashes \
+	--strip-extras --no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
+lock:
+	$(PYTHON) -m venv $(VENV)-lock
+	$(VENV)-lock/bin/pip install --quiet $(PIP_TOOLS)
+	$(COMPILE) --extra tracker -o requirements/tracker.txt pyproject.toml
+	$(COMPILE) --extra monitor -o requirements/monitor.txt pyproject.toml
+	$(COMPILE) --extra tracker --extra monitor --extra test -o $(LOCK) pyproject.toml
+
 clean:
-	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV)-lock instance .pytest_cache .mypy_cache .ruff_cache

@@ -4,17 +4,37 @@ Parsed into typed objects once, here, so the rest of the daemon does not
 poke at JSON. Opening hours are resolved by the tracker (holidays, make-up
 workdays, per-hall exceptions); the monitor only needs the start of each
 opening interval, for the opening-time evidence snapshot.
+
+The list is cached in the outbox so the checks go on while the tracker is
+away. Its stream URLs carry the cameras' credentials, so the cache is sealed
+with Fernet (AES-128-CBC + HMAC-SHA256, from ``cryptography``) under
+``[monitor] cache_key`` / ``MONITOR_CACHE_KEY`` — or, when no key is
+configured, under a key derived (HKDF-SHA256) from the station token, which
+never lives in the state directory either. A copy of the outbox file alone
+therefore reveals no stream password; a changed key or token only means the
+cache is refetched.
 """
 
 from __future__ import annotations
 
+import base64
+import json
+import logging
 import urllib.parse
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
 from monitor.analysis import Thresholds
+
+log = logging.getLogger(__name__)
+
+CACHE_FORMAT = "fernet-v1"
 
 
 @dataclass(frozen=True)
@@ -119,3 +139,50 @@ def parse_camera_list(data: dict[str, Any]) -> CameraList:
         station=str(station.get("name", "")) if isinstance(station, dict) else "",
         skipped=tuple(skipped),
     )
+
+
+# ---------------------------------------------------------------- the encrypted cache
+
+
+def cache_cipher(cache_key: str, token: str) -> Fernet | None:
+    """The cipher of the cached camera list: the configured key, else one derived from the token."""
+    if cache_key:
+        return Fernet(cache_key.encode())
+    if not token:
+        return None
+    derived = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b"village-monitor", info=b"camera-cache v1"
+    ).derive(token.encode())
+    return Fernet(base64.urlsafe_b64encode(derived))
+
+
+def seal_camera_cache(doc: dict[str, Any], cache_key: str, token: str) -> dict[str, Any]:
+    """The value stored in the outbox for a camera document: encrypted, never the plain URLs."""
+    cipher = cache_cipher(cache_key, token)
+    if cipher is None:  # no key and no token: nothing to encrypt with, so cache nothing
+        return {"format": CACHE_FORMAT, "sealed": None}
+    sealed = cipher.encrypt(json.dumps(doc, ensure_ascii=False).encode())
+    return {"format": CACHE_FORMAT, "sealed": sealed.decode()}
+
+
+def open_camera_cache(value: Any, cache_key: str, token: str) -> dict[str, Any] | None:
+    """The camera document of a cached value, or ``None`` (no cache, other key, damaged).
+
+    A plain document (cached by a monitor before encryption) is still read;
+    :func:`monitor.client.load_cameras` seals it again at once.
+    """
+    if not isinstance(value, dict):
+        return None
+    if "cameras" in value:
+        return value
+    if value.get("format") != CACHE_FORMAT or not isinstance(value.get("sealed"), str):
+        return None
+    cipher = cache_cipher(cache_key, token)
+    if cipher is None:
+        return None
+    try:
+        doc = json.loads(cipher.decrypt(value["sealed"].encode()))
+    except (InvalidToken, ValueError):
+        log.warning("the cached camera list cannot be decrypted (cache key or token changed?)")
+        return None
+    return doc if isinstance(doc, dict) else None

@@ -1,4 +1,4 @@
-"""``monitor`` command line: run the daemon, check one URL, show status, serve demo cameras.
+"""``monitor`` command line: run the daemon, check one URL, show status, requeue, serve demo cameras.
 
 Exit codes of ``monitor check``: 0 online, 1 a camera problem (any other
 verdict), 2 bad usage, 3 the monitor itself failed (no verdict).
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -94,6 +95,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """``monitor status``: cameras, states, outbox depth, last delivery — from the state directory."""
+    from monitor.cameras import open_camera_cache
     from monitor.outbox import open_readonly
     from monitor.scheduler import OUTBOX_FILE
 
@@ -106,11 +108,21 @@ def cmd_status(args: argparse.Namespace) -> int:
     try:
         kv = {k: json.loads(v) for k, v in db.execute("SELECT key, value FROM kv")}
         depth = dict(db.execute("SELECT kind, COUNT(*) FROM items GROUP BY kind").fetchall())
+        try:
+            dead_rows = db.execute(
+                "SELECT kind, code, COUNT(*) FROM dead GROUP BY kind, code ORDER BY kind, code"
+            ).fetchall()
+        except sqlite3.OperationalError:  # an outbox of a monitor older than the dead letters
+            dead_rows = []
     finally:
         db.close()
-    cams = {
-        c.get("id"): c for c in (kv.get("cameras") or {}).get("cameras", []) if isinstance(c, dict)
-    }
+    dead: dict[str, int] = {}
+    for kind, _code, n in dead_rows:
+        dead[kind] = dead.get(kind, 0) + n
+    opened = open_camera_cache(kv.get("cameras"), cfg.cache_key, cfg.token)
+    sealed = opened is None and kv.get("cameras") is not None
+    doc = opened or {}
+    cams = {c.get("id"): c for c in doc.get("cameras", []) if isinstance(c, dict)}
     states = {v["camera_id"]: v for k, v in kv.items() if k.startswith("state:")}
     status: dict[str, Any] = {
         "cameras": [
@@ -128,9 +140,13 @@ def cmd_status(args: argparse.Namespace) -> int:
         ],
         "outbox_depth": sum(depth.values()),
         "outbox": depth,
+        "dead_letter": sum(dead.values()),
+        "dead_letter_by_kind": dead,
+        "dead_letter_by_code": [{"kind": k, "code": c, "count": n} for k, c, n in dead_rows],
         "last_delivery": kv.get("last_delivery"),
         "last_heartbeat": kv.get("last_heartbeat"),
         "cameras_fetched_at": kv.get("cameras_fetched_at"),
+        "camera_list_readable": not sealed,
     }
     if args.json:
         print(json.dumps(status, ensure_ascii=False))
@@ -138,6 +154,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(
         f"cameras: {len(status['cameras'])} (list fetched {status['cameras_fetched_at'] or 'never'})"
     )
+    if sealed:
+        print(
+            "  (names and URLs unknown: the cached camera list is encrypted — run with the "
+            "daemon's MONITOR_TOKEN or MONITOR_CACHE_KEY)"
+        )
     for c in status["cameras"]:
         cause = f" ({c['cause']})" if c["cause"] else ""
         since = _short_time(c["since"])
@@ -147,11 +168,49 @@ def cmd_status(args: argparse.Namespace) -> int:
         )
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(depth.items()))
     print(f"outbox depth: {status['outbox_depth']}" + (f" ({kinds})" if kinds else ""))
+    print(
+        f"dead letters (refused by the tracker): {status['dead_letter']}"
+        + "".join(f"\n  {k:9} {c:18} {n}" for k, c, n in dead_rows)
+        + ("\n  (`monitor requeue --all` sends them again)" if dead_rows else "")
+    )
     print(f"last delivery: {status['last_delivery'] or 'never'}")
     print(
         f"last heartbeat queued: {status['last_heartbeat'] or 'never'} (the daemon queues one every heartbeat interval)"
     )
     return 0
+
+
+def cmd_requeue(args: argparse.Namespace) -> int:
+    """``monitor requeue``: list dead-letter items, or move them back into the outbox."""
+    from monitor.outbox import Outbox
+    from monitor.scheduler import OUTBOX_FILE
+
+    cfg = _config(args)
+    path = cfg.state_path / OUTBOX_FILE
+    if not path.exists():
+        print(f"no monitor state in {cfg.state_path} (has `monitor run` been started?)")
+        return 1
+    if not (args.uuids or args.all or args.list):
+        print("monitor requeue: name UUIDs, or use --all or --list", file=sys.stderr)
+        return EXIT_USAGE
+    box = Outbox(path)  # the daemon may run: both sides take SQLite's write lock
+    try:
+        if args.list:
+            items = [i for i in box.dead() if args.kind is None or i.kind == args.kind]
+            for i in items:
+                print(
+                    f"{i.uuid}  {i.kind:9} refused {_short_time(i.dead_at)}  {i.code}: {i.message}"
+                )
+            print(f"{len(items)} dead-letter items")
+            return 0
+        moved = box.requeue(None if args.all else args.uuids, kind=args.kind)
+    finally:
+        box.close()
+    unknown = sorted(set(args.uuids) - set(moved))
+    for uid in unknown:
+        print(f"not in the dead-letter table: {uid}", file=sys.stderr)
+    print(f"{len(moved)} items back in the outbox; the daemon sends them on its next delivery")
+    return EXIT_PROBLEM if unknown else 0
 
 
 def _short_time(value: str | None) -> str:
@@ -231,6 +290,15 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="cameras, states, outbox depth, last delivery")
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
+
+    requeue = sub.add_parser(
+        "requeue", help="send items the tracker refused (the dead-letter table) again"
+    )
+    requeue.add_argument("uuids", nargs="*", metavar="UUID", help="items to requeue")
+    requeue.add_argument("--all", action="store_true", help="every dead-letter item")
+    requeue.add_argument("--kind", choices=("report", "heartbeat", "snapshot"), help="only these")
+    requeue.add_argument("--list", action="store_true", help="list the items, change nothing")
+    requeue.set_defaults(func=cmd_requeue)
 
     sim = sub.add_parser("simulate", help="serve synthetic demo cameras on 127.0.0.1")
     sim.add_argument(

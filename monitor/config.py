@@ -4,7 +4,7 @@ Every key has a default, so an empty section works for a demo. An unknown key
 or a value of the wrong type stops start-up with an error naming the key (a
 typo in a config file must not silently fall back to a default for months).
 Environment variables override the URL and the secret, so the token need not
-live in a file: ``MONITOR_TRACKER_URL``, ``MONITOR_TOKEN`` (also
+live in a file: ``MONITOR_TRACKER_URL``, ``MONITOR_TOKEN``, ``MONITOR_CACHE_KEY`` (also
 ``MONITOR_STATE_DIR`` and ``MONITOR_METRICS_PORT`` for tests and containers).
 """
 
@@ -18,8 +18,17 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from cryptography.fernet import Fernet
+
 DEFAULT_CONFIG_PATH = Path("config.toml")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+CACHE_KEY_ERROR = (
+    "[monitor] cache_key（MONITOR_CACHE_KEY）：不是 Fernet 密钥（32 字节，url-safe base64 编码）；"
+    "生成一个：python3 -c 'from cryptography.fernet import Fernet; "
+    "print(Fernet.generate_key().decode())'"
+)
 
 
 class ConfigError(ValueError):
@@ -32,6 +41,8 @@ class MonitorConfig:
 
     tracker_url: str = "http://127.0.0.1:5000"
     token: str = ""
+    # Fernet key sealing the cached camera list (stream credentials); "" = derived from the token
+    cache_key: str = ""
     state_dir: str = "instance/monitor"
     workers: int = 4
     probe_timeout_s: float = 3.0
@@ -57,12 +68,14 @@ class MonitorConfig:
         """The settings for display, the token masked."""
         d = dataclasses.asdict(self)
         d["token"] = "***" if self.token else ""
+        d["cache_key"] = "***" if self.cache_key else ""
         return d
 
 
 _ENV = {
     "MONITOR_TRACKER_URL": "tracker_url",
     "MONITOR_TOKEN": "token",
+    "MONITOR_CACHE_KEY": "cache_key",
     "MONITOR_STATE_DIR": "state_dir",
     "MONITOR_METRICS_PORT": "metrics_port",
 }
@@ -138,6 +151,11 @@ def _validate_ranges(cfg: MonitorConfig) -> None:
         raise bad("max_window_s", "must not be negative (0 = one decoded frame per check)")
     if cfg.snapshot_width < 0:
         raise bad("snapshot_width", "must not be negative (0 = no snapshots)")
+    if cfg.cache_key:
+        try:
+            Fernet(cfg.cache_key.encode())
+        except ValueError:
+            raise ConfigError(CACHE_KEY_ERROR) from None
     if cfg.log_level.upper() not in LOG_LEVELS:
         raise bad("log_level", f"must be one of {', '.join(LOG_LEVELS)}")
 

@@ -35,6 +35,12 @@ class Metrics:
         self.outbox_depth = Gauge(
             "monitor_outbox_depth", "Items waiting in the outbox", ["kind"], registry=self.registry
         )
+        self.dead_letter = Gauge(
+            "monitor_dead_letter",
+            "Items the tracker refused, kept for `monitor requeue`",
+            ["kind"],
+            registry=self.registry,
+        )
         self.delivered = Counter(
             "monitor_delivered_total",
             "Items acknowledged by the tracker",

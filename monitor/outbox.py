@@ -2,9 +2,18 @@
 
 Results, state changes, heartbeats and snapshots are written here first, in
 one transaction each, and deleted only when the tracker's answer lists their
-UUID as acknowledged (or permanently rejected). A tracker that is down for
-days, a cut uplink or a ``kill -9`` therefore lose nothing, and a re-sent
-batch is harmless because the tracker applies each UUID once.
+UUID as acknowledged. An item the tracker refuses for good (an unknown camera,
+an invalid item — see docs/contract.md) is not deleted either: it moves to the
+``dead`` table, which ``monitor status`` counts and ``monitor requeue`` sends
+again once the cause is fixed. A tracker that is down for days, a proxy that
+answers 404 during a deploy, a cut uplink or a ``kill -9`` therefore lose
+nothing, and a re-sent batch is harmless because the tracker applies each UUID
+once.
+
+The file is created owner-only (0600, and so are SQLite's ``-wal``/``-shm``
+files, which take the database file's mode): it holds the cached camera list
+(stream credentials, encrypted besides — see ``monitor.cameras``) and the
+evidence snapshots.
 
 The database runs in WAL mode with ``synchronous=FULL``: a committed item
 survives the process being killed and the station losing power. The same file
@@ -15,6 +24,7 @@ time of the last delivery) so the daemon resumes where it stopped.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import uuid as uuidlib
@@ -40,6 +50,18 @@ CREATE TABLE IF NOT EXISTS items (
     last_error TEXT
 );
 CREATE INDEX IF NOT EXISTS items_kind_id ON items (kind, id);
+CREATE TABLE IF NOT EXISTS dead (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    blob BLOB,
+    created_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    dead_at TEXT NOT NULL,
+    code TEXT NOT NULL,
+    message TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS kv (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -70,12 +92,36 @@ class Item:
     attempts: int
 
 
+@dataclass(frozen=True)
+class DeadItem:
+    """An item the tracker refused for good, kept for ``monitor requeue``."""
+
+    uuid: str
+    kind: str
+    created_at: str
+    dead_at: str
+    code: str
+    message: str
+
+
+def _owner_only(path: Path) -> None:
+    """Create ``path`` (if missing) readable by its owner only, and tighten an existing one."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            os.chmod(side, 0o600)
+
+
 class Outbox:
     """A thread-safe handle on the outbox database (one connection, one lock)."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        _owner_only(self.path)
         self._lock = threading.RLock()
         self._db = sqlite3.connect(
             str(self.path), timeout=30, isolation_level=None, check_same_thread=False
@@ -168,14 +214,70 @@ class Outbox:
                 [(error[:500], u) for u in ids],
             )
 
+    def bury(self, refusals: dict[str, tuple[str, str]]) -> int:
+        """Move refused items (uuid → (code, message)) to the dead-letter table; how many moved."""
+        if not refusals:
+            return 0
+        now = utc_iso()
+        moved = 0
+        with self._tx() as db:
+            for uid, (code, message) in refusals.items():
+                moved += db.execute(
+                    "INSERT OR REPLACE INTO dead (uuid, kind, payload, blob, created_at, attempts,"
+                    " dead_at, code, message)"
+                    " SELECT uuid, kind, payload, blob, created_at, attempts + 1, ?, ?, ?"
+                    " FROM items WHERE uuid = ?",
+                    (now, code[:64], message[:500], uid),
+                ).rowcount
+                db.execute("DELETE FROM items WHERE uuid = ?", (uid,))
+        return moved
+
+    def dead(self, limit: int = 1000) -> list[DeadItem]:
+        """The dead-letter items, oldest refusal first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT uuid, kind, created_at, dead_at, code, message FROM dead ORDER BY id LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [DeadItem(*r) for r in rows]
+
+    def requeue(self, uuids: Iterable[str] | None = None, kind: str | None = None) -> list[str]:
+        """Move dead-letter items back into the queue (all, or the given uuids / kind).
+
+        They keep their uuid, so an item the tracker stored after all is
+        acknowledged as a duplicate and changes nothing. Returns the uuids moved.
+        """
+        wanted = None if uuids is None else list(uuids)
+        with self._tx() as db:
+            sql = "SELECT uuid FROM dead"
+            args: list[Any] = []
+            if kind is not None:
+                sql += " WHERE kind = ?"
+                args.append(kind)
+            found = [r[0] for r in db.execute(sql + " ORDER BY id", args)]
+            if wanted is not None:
+                chosen = set(wanted)
+                found = [u for u in found if u in chosen]
+            for uid in found:
+                db.execute(
+                    "INSERT OR IGNORE INTO items (uuid, kind, payload, blob, created_at)"
+                    " SELECT uuid, kind, payload, blob, created_at FROM dead WHERE uuid = ?",
+                    (uid,),
+                )
+                db.execute("DELETE FROM dead WHERE uuid = ?", (uid,))
+        return found
+
+    def dead_depth(self) -> dict[str, int]:
+        """Number of dead-letter items per kind, and ``total``."""
+        with self._lock:
+            rows = self._db.execute("SELECT kind, COUNT(*) FROM dead GROUP BY kind").fetchall()
+        return _counts(rows)
+
     def depth(self) -> dict[str, int]:
         """Number of queued items per kind, and ``total``."""
         with self._lock:
             rows = self._db.execute("SELECT kind, COUNT(*) FROM items GROUP BY kind").fetchall()
-        out = dict.fromkeys(KINDS, 0)
-        out.update(dict(rows))
-        out["total"] = sum(n for _, n in rows)
-        return out
+        return _counts(rows)
 
     # ------------------------------------------------------------------ key/value state
     def get(self, key: str, default: Any = None) -> Any:
@@ -195,6 +297,13 @@ class Outbox:
                 "SELECT key, value FROM kv WHERE key >= ? AND key < ?", (prefix, prefix + "\uffff")
             ).fetchall()
         return {k: json.loads(v) for k, v in rows}
+
+
+def _counts(rows: list[tuple[str, int]]) -> dict[str, int]:
+    out = dict.fromkeys(KINDS, 0)
+    out.update(dict(rows))
+    out["total"] = sum(n for _, n in rows)
+    return out
 
 
 def open_readonly(path: Path | str) -> sqlite3.Connection:

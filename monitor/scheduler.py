@@ -195,7 +195,7 @@ class Daemon:
     # ------------------------------------------------------------------ cameras
     def refresh_cameras(self) -> None:
         """Fetch (or fall back to the cached) camera list and (re)schedule the checks."""
-        cam_list, fresh = load_cameras(self.client, self.outbox)
+        cam_list, fresh = load_cameras(self.client, self.outbox, self.cfg.cache_key)
         if cam_list.heartbeat_interval_s:
             self.heartbeat_interval_s = min(
                 self.cfg.heartbeat_interval_s, cam_list.heartbeat_interval_s
@@ -405,6 +405,9 @@ class Daemon:
         for kind, n in self.outbox.depth().items():
             if kind != "total":
                 self.metrics.outbox_depth.labels(kind).set(n)
+        for kind, n in self.outbox.dead_depth().items():
+            if kind != "total":
+                self.metrics.dead_letter.labels(kind).set(n)
 
     def _delivered(self, kind: str, n: int) -> None:
         self.metrics.delivered.labels(kind).inc(n)

@@ -9,6 +9,10 @@ snapshot semantics (JPEG magic bytes, SHA-256 check, 201/200 duplicate).
 
 It can be stopped and started again on the same port with its store intact,
 which is how the tests simulate a tracker that is away for a while.
+
+Besides, everything it receives is checked against docs/contract.schema.json
+(generated from the real tracker's models); what does not conform is listed
+in ``Store.violations``, which tests of the real monitor assert is empty.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from .contract_schema import violations
 
 VERDICTS = {"online", "unreachable", "auth_failed", "no_video", "frozen", "black", "blurred"}
 STATES = {"up", "down", "unknown"}
@@ -48,6 +54,14 @@ class Store:
     received: Counter[str] = field(default_factory=Counter)
     requests: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # What arrived and does not conform to docs/contract.schema.json, and how much was checked.
+    violations: list[str] = field(default_factory=list)
+    validated: Counter[str] = field(default_factory=Counter)
+
+    def conform(self, name: str, doc: Any) -> None:
+        """Check one received message against the contract's schema."""
+        self.validated[name] += 1
+        self.violations.extend(violations(name, doc))
 
     def camera_ids(self) -> set[int]:
         """Ids of the cameras this station may report on."""
@@ -208,6 +222,7 @@ class _Handler(BaseHTTPRequestHandler):
         rejected: list[dict[str, Any]] = []
         cams = store.camera_ids()
         with store.lock:
+            store.conform("ReportBatch", doc)
             for item in doc["items"]:
                 uid = item.get("uuid") if isinstance(item, dict) else None
                 if not _is_uuid(uid):
@@ -247,6 +262,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         with store.lock:
+            store.conform("Heartbeat", doc)
             store.received[doc["uuid"]] += 1
             duplicate = doc["uuid"] in store.heartbeats
             store.heartbeats.setdefault(doc["uuid"], doc)
@@ -292,6 +308,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(422, _error("sha256_mismatch", "sha256 does not match the image"))
             return
         with store.lock:
+            store.conform("SnapshotForm", dict(fields, camera_id=int(fields["camera_id"])))
             store.received[fields["uuid"]] += 1
             if fields["uuid"] in store.snapshots:
                 self._send(200, {"id": store.snapshots[fields["uuid"]]["id"], "duplicate": True})

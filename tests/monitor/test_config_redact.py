@@ -35,6 +35,16 @@ def test_out_of_range_values_name_the_key() -> None:
         from_mapping({"log_level": "LOUD"}, env={})
 
 
+def test_the_cache_key_must_be_a_fernet_key_and_comes_from_the_env() -> None:
+    from cryptography.fernet import Fernet
+
+    with pytest.raises(ConfigError, match="cache_key"):
+        from_mapping({"cache_key": "not-a-key"}, env={})
+    key = Fernet.generate_key().decode()
+    cfg = from_mapping({}, env={"MONITOR_CACHE_KEY": key})
+    assert cfg.cache_key == key and cfg.redacted()["cache_key"] == "***"
+
+
 def test_env_overrides_url_and_token() -> None:
     cfg = from_mapping(
         {"tracker_url": "http://a:1", "token": "file"},

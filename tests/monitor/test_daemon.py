@@ -145,7 +145,8 @@ def test_daemon_confirms_states_delivers_and_stops_cleanly(
         with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as resp:
             metrics = resp.read().decode()
         for name in ('monitor_checks_total{verdict="frozen"}', "monitor_probe_duration_seconds_bucket",
-                     "monitor_outbox_depth", "monitor_last_delivery_timestamp_seconds"):  # fmt: skip
+                     "monitor_outbox_depth", "monitor_last_delivery_timestamp_seconds",
+                     "monitor_dead_letter"):  # fmt: skip
             assert name in metrics, name
         assert SECRET not in metrics
 
@@ -165,6 +166,11 @@ def test_daemon_confirms_states_delivers_and_stops_cleanly(
     assert code == 0, log
     assert "stopped:" in log
     assert SECRET not in log
+    # every report batch, heartbeat and snapshot the monitor sent conforms to the contract's schema
+    assert store.violations == [], store.violations[:5]
+    assert min(store.validated[k] for k in ("ReportBatch", "Heartbeat", "SnapshotForm")) >= 1
+    for f in (tmp_path / "state").glob("outbox.sqlite3*"):  # the camera cache is sealed at rest
+        assert SECRET.encode() not in f.read_bytes(), f
     reasons = {s["reason"] for s in store.snapshots.values()}
     assert "state_change" in reasons
     # every camera's states: first a confirmation, never the same state twice in a row

@@ -83,7 +83,7 @@ def test_a_resent_batch_is_acknowledged_and_counted_once(
     assert len(store.checks()) == 1
 
 
-def test_rejected_items_are_dropped_not_retried(
+def test_rejected_items_leave_the_queue_for_the_dead_letter_table(
     tmp_path: Path, tracker: ContractTracker, store: Store
 ) -> None:
     box, delivery = make(tmp_path, tracker.url)
@@ -91,7 +91,7 @@ def test_rejected_items_are_dropped_not_retried(
     foreign = box.put("report", check(camera_id=99))
     stats = delivery.run()
     assert stats.delivered == 1 and stats.rejected == 1
-    assert box.depth()["total"] == 0
+    assert box.depth()["total"] == 0 and [d.uuid for d in box.dead()] == [foreign]
     assert good in store.items and foreign not in store.items
 
 
@@ -161,20 +161,6 @@ def test_a_wrong_token_drops_nothing(
     assert box.depth()["total"] == 1 and not store.items
 
 
-def test_a_whole_batch_refused_is_split_to_isolate_the_bad_item(
-    tmp_path: Path, tracker: ContractTracker, store: Store
-) -> None:
-    box, delivery = make(tmp_path, tracker.url)
-    good = [box.put("report", check()) for _ in range(6)]
-    huge = check()
-    huge["measurements"] = {f"k{i}": "x" * 150 for i in range(39)}
-    huge["padding"] = "y" * (1024 * 1024)  # alone over the 1 MiB limit → 413
-    box.put("report", huge)
-    stats = delivery.run()
-    assert stats.delivered == 6 and stats.rejected == 1
-    assert set(good) == set(store.items) and box.depth()["total"] == 0
-
-
 def test_snapshots_and_heartbeats_are_delivered(
     tmp_path: Path, tracker: ContractTracker, store: Store
 ) -> None:
@@ -191,6 +177,7 @@ def test_snapshots_and_heartbeats_are_delivered(
     assert box.depth()["total"] == 0
     assert set(store.snapshots) == {snap["uuid"]}  # the mismatching one is refused for good
     assert stats.rejected == 1 and len(store.heartbeats) == 1
+    assert [(d.uuid, d.code) for d in box.dead()] == [(bad["uuid"], "sha256_mismatch")]
 
 
 def test_camera_list_is_cached_for_when_the_tracker_is_down(tmp_path: Path, store: Store) -> None:

@@ -266,6 +266,53 @@ def test_duplicate_uuid_inside_one_batch_is_stored_once(client, setup, db):
     assert db.session.query(CameraStateChange).filter_by(uuid=item["uuid"]).count() == 1
 
 
+def test_item_uuids_are_unique_per_station_not_globally(client, setup, db):
+    """Station 2 may draw a uuid station 1 used: it is stored for station 2, not a duplicate."""
+    import io
+
+    s = setup
+    st1 = state(s.cam1, "08:00", "up")
+    ck1 = check(s.cam1, "08:01")
+    hb1 = heartbeats("08:00", "08:01")[0]
+    st2 = dict(state(s.other_cam, "08:00", "down", "unreachable"), uuid=st1["uuid"])
+    ck2 = dict(check(s.other_cam, "08:01", "unreachable"), uuid=ck1["uuid"])
+    hb2 = dict(heartbeats("08:02", "08:03")[0], uuid=hb1["uuid"])
+    assert post_reports(client, s.token, [st1, ck1]).json["duplicates"] == []
+    answer = post_reports(client, s.other_token, [st2, ck2]).json
+    assert set(answer["acknowledged"]) == {st1["uuid"], ck1["uuid"]}
+    assert answer["duplicates"] == [] and answer["rejected"] == []
+    for token, hb in ((s.token, hb1), (s.other_token, hb2)):
+        resp = client.post("/api/v1/station/heartbeat", json=hb, headers=auth(token))
+        assert resp.json == {"acknowledged": hb1["uuid"], "duplicate": False}
+    snap_uuid = uid()
+    jpeg = b"\xff\xd8\xff\xe0" + b"1" * 100
+    ids = []
+    for token, cam in ((s.token, s.cam1), (s.other_token, s.other_cam)):
+        resp = client.post(
+            "/api/v1/station/snapshots",
+            data={
+                "uuid": snap_uuid,
+                "camera_id": str(cam.id),
+                "taken_at": bj("09:00"),
+                "reason": "manual",
+                "sha256": hashlib.sha256(jpeg).hexdigest(),
+                "image": (io.BytesIO(jpeg), "x.jpg", "image/jpeg"),
+            },  # fmt: skip
+            headers=auth(token),
+            content_type="multipart/form-data",
+        )
+        assert resp.status_code == 201 and resp.json["duplicate"] is False, resp.json
+        ids.append(resp.json["id"])
+    assert ids[0] != ids[1]
+    # within one station a uuid is still applied once
+    again = post_reports(client, s.other_token, [st2]).json
+    assert again["duplicates"] == [st1["uuid"]]
+    assert db.session.query(CameraStateChange).filter_by(uuid=st1["uuid"]).count() == 2
+    assert db.session.query(CameraCheck).filter_by(uuid=ck1["uuid"]).count() == 2
+    assert db.session.query(StationHeartbeat).filter_by(uuid=hb1["uuid"]).count() == 2
+    assert db.session.get(Camera, s.other_cam.id).status.state.value == "down"
+
+
 def test_token_cannot_touch_another_stations_cameras(client, setup, db):
     s = setup
     cams = client.get("/api/v1/station/cameras", headers=auth(s.other_token)).json["cameras"]
@@ -291,7 +338,7 @@ def test_token_cannot_touch_another_stations_cameras(client, setup, db):
         headers=auth(s.other_token),
         content_type="multipart/form-data",
     )
-    assert resp.status_code == 404
+    assert resp.status_code == 404 and resp.json["error"]["code"] == "unknown_camera"
 
 
 def test_cameras_document_follows_the_contract(client, setup):

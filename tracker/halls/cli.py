@@ -1,6 +1,10 @@
-"""``tracker add-station`` / ``tracker station-token``: monitor stations and their tokens."""
+"""``tracker add-station`` / ``tracker station-token``: monitor stations and their tokens;
+``tracker contract-schema``: the station contract as JSON Schema."""
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 import click
 from sqlalchemy import select
@@ -53,5 +57,36 @@ def station_token_cmd(name: str) -> None:
     click.echo(token)
 
 
+@click.command("contract-schema")
+@click.option(
+    "--output",
+    "-o",
+    default="docs/contract.schema.json",
+    show_default=True,
+    help="File to write ('-' = stdout).",
+)
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 if the file is not current.")
+def contract_schema_cmd(output: str, check: bool) -> None:
+    """Write the station contract's JSON Schema (from the station API's models)."""
+    from tracker.halls.station_api import contract_schema_text
+
+    text = contract_schema_text()
+    if output == "-":
+        sys.stdout.write(text)
+        return
+    path = Path(output)
+    current = path.read_text(encoding="utf-8") if path.exists() else None
+    if check:
+        if current != text:
+            raise click.ClickException(
+                f"{path} 与站点接口模型不一致，请运行 `tracker contract-schema` 重新生成 / "
+                "is not current: run `tracker contract-schema`"
+            )
+        click.echo(f"{path} 已是最新 / is current")
+        return
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"已写入 {path} / written")
+
+
 def commands() -> list[click.Command]:
-    return [add_station_cmd, station_token_cmd]
+    return [add_station_cmd, station_token_cmd, contract_schema_cmd]

@@ -204,7 +204,8 @@ class CameraCheck(Base):
     __tablename__ = "camera_check"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    # Client-generated; unique per station (two stations may draw the same uuid).
+    uuid: Mapped[str] = mapped_column(String(36))
     camera_id: Mapped[int] = mapped_column(ForeignKey("camera.id"))
     station_id: Mapped[int] = mapped_column(ForeignKey("hall_station.id"), index=True)
     at: Mapped[datetime]
@@ -213,7 +214,10 @@ class CameraCheck(Base):
     measurements: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (Index("ix_camera_check_camera_at", "camera_id", "at"),)
+    __table_args__ = (
+        Index("ix_camera_check_camera_at", "camera_id", "at"),
+        UniqueConstraint("station_id", "uuid"),
+    )
 
 
 class CameraStateChange(Base):
@@ -222,7 +226,8 @@ class CameraStateChange(Base):
     __tablename__ = "camera_state_change"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    # Client-generated; unique per station (two stations may draw the same uuid).
+    uuid: Mapped[str] = mapped_column(String(36))
     camera_id: Mapped[int] = mapped_column(ForeignKey("camera.id"))
     station_id: Mapped[int] = mapped_column(ForeignKey("hall_station.id"), index=True)
     at: Mapped[datetime]
@@ -230,7 +235,10 @@ class CameraStateChange(Base):
     cause: Mapped[str | None] = mapped_column(String(16))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (Index("ix_camera_state_change_camera_at", "camera_id", "at"),)
+    __table_args__ = (
+        Index("ix_camera_state_change_camera_at", "camera_id", "at"),
+        UniqueConstraint("station_id", "uuid"),
+    )
 
 
 class StationHeartbeat(Base):
@@ -239,7 +247,8 @@ class StationHeartbeat(Base):
     __tablename__ = "station_heartbeat"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    # Client-generated; unique per station (two stations may draw the same uuid).
+    uuid: Mapped[str] = mapped_column(String(36))
     station_id: Mapped[int] = mapped_column(ForeignKey("hall_station.id"))
     at: Mapped[datetime]
     # The interval promised when the heartbeat arrived (the window it covers).
@@ -250,7 +259,10 @@ class StationHeartbeat(Base):
     cameras: Mapped[int | None]
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (Index("ix_station_heartbeat_station_at", "station_id", "at"),)
+    __table_args__ = (
+        Index("ix_station_heartbeat_station_at", "station_id", "at"),
+        UniqueConstraint("station_id", "uuid"),
+    )
 
 
 class Snapshot(Base):
@@ -259,7 +271,8 @@ class Snapshot(Base):
     __tablename__ = "camera_snapshot"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    # Client-generated; unique per station (two stations may draw the same uuid).
+    uuid: Mapped[str] = mapped_column(String(36))
     camera_id: Mapped[int] = mapped_column(ForeignKey("camera.id"))
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
     station_id: Mapped[int] = mapped_column(ForeignKey("hall_station.id"))
@@ -269,7 +282,10 @@ class Snapshot(Base):
     size: Mapped[int]
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (Index("ix_camera_snapshot_camera_taken", "camera_id", "taken_at"),)
+    __table_args__ = (
+        Index("ix_camera_snapshot_camera_taken", "camera_id", "taken_at"),
+        UniqueConstraint("station_id", "uuid"),
+    )
 
 
 @audited

@@ -412,9 +412,11 @@ def opening_windows(
 
 
 def _insert_ignore(model: type, rows: list[dict[str, Any]]) -> set[str]:
-    """Insert rows, skipping uuids already stored; the uuids actually inserted.
+    """Insert rows of one station, skipping uuids it already stored; the uuids actually inserted.
 
-    ``INSERT … ON CONFLICT (uuid) DO NOTHING RETURNING uuid``: two concurrent
+    ``INSERT … ON CONFLICT (station_id, uuid) DO NOTHING RETURNING uuid`` (uuids
+    are unique per station, not globally: another station's uuid is no
+    duplicate of this one's). Two concurrent
     retries of one batch store each item once (the second waits for the first's
     row lock on PostgreSQL and then skips it).
     """
@@ -422,7 +424,7 @@ def _insert_ignore(model: type, rows: list[dict[str, Any]]) -> set[str]:
         return set()
     dialect = db.session.get_bind().dialect.name
     ins = (postgresql if dialect == "postgresql" else sqlite).insert
-    stmt = ins(model).values(rows).on_conflict_do_nothing(index_elements=["uuid"])
+    stmt = ins(model).values(rows).on_conflict_do_nothing(index_elements=["station_id", "uuid"])
     result = db.session.execute(stmt.returning(model.uuid))  # type: ignore[attr-defined]
     return {r[0] for r in result}
 
@@ -592,7 +594,8 @@ def store_snapshot(
     data: bytes,
 ) -> tuple[Snapshot, bool]:
     """Store a verified JPEG under its hash (once per uuid); ``(row, duplicate)``."""
-    existing = db.session.scalar(select(Snapshot).where(Snapshot.uuid == uuid))
+    mine = (Snapshot.station_id == station.id, Snapshot.uuid == uuid)
+    existing = db.session.scalar(select(Snapshot).where(*mine))
     if existing is not None:
         return existing, True
     path = snapshot_path(sha256)
@@ -614,10 +617,10 @@ def store_snapshot(
         "received_at": utcnow(),
     }
     if not _insert_ignore(Snapshot, [row]):
-        found = db.session.scalar(select(Snapshot).where(Snapshot.uuid == uuid))
+        found = db.session.scalar(select(Snapshot).where(*mine))
         assert found is not None
         return found, True
-    snap = db.session.scalar(select(Snapshot).where(Snapshot.uuid == uuid))
+    snap = db.session.scalar(select(Snapshot).where(*mine))
     assert snap is not None
     status = db.session.get(CameraStatus, camera.id)
     if status is not None:

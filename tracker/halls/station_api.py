@@ -8,6 +8,7 @@ if it did not exist. Bodies are size-limited (413) before they are read.
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -164,7 +165,14 @@ class CheckItem(BaseModel):
 class StateItem(BaseModel):
     """``type: state`` — a confirmed state change; ``cause`` required for ``down``."""
 
-    model_config = ConfigDict(extra="ignore")
+    # The validator below, as JSON Schema (for docs/contract.schema.json and OpenAPI).
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "if": {"properties": {"state": {"const": "down"}}, "required": ["state"]},
+            "then": {"properties": {"cause": {"type": "string"}}, "required": ["cause"]},
+        },
+    )
     uuid: str = Field(pattern=UUID_PATTERN)
     type: Literal["state"]
     camera_id: int = Field(ge=1)
@@ -180,7 +188,8 @@ class StateItem(BaseModel):
         return v
 
 
-ITEM = TypeAdapter(Annotated[CheckItem | StateItem, Field(discriminator="type")])
+ReportItem = Annotated[CheckItem | StateItem, Field(discriminator="type")]
+ITEM: TypeAdapter[CheckItem | StateItem] = TypeAdapter(ReportItem)
 
 
 class ReportBatch(BaseModel):
@@ -241,6 +250,84 @@ class SnapshotUpload(SnapshotForm):
 class SnapshotAnswer(BaseModel):
     id: int
     duplicate: bool
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    fields: dict[str, str] | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx answer: ``{"error": {"code", "message", "fields"}}``."""
+
+    error: ErrorDetail
+
+
+# ---------------------------------------------------------------- the contract as data
+
+CONTRACT_SCHEMA_PATH = "docs/contract.schema.json"
+_CONTRACT_MODELS: list[type[BaseModel]] = [
+    StationCameras,
+    CheckItem,
+    StateItem,
+    ReportBatch,
+    ReportAnswer,
+    Heartbeat,
+    HeartbeatAnswer,
+    SnapshotForm,
+    SnapshotAnswer,
+    ErrorBody,
+]
+
+
+def contract_schema() -> dict[str, Any]:
+    """docs/contract.md as JSON Schema (2020-12), generated from the models above.
+
+    Every message of the station API is a ``$defs`` entry (``ReportItem`` is
+    one item of a batch: a check or a state). The monitor shares no code with
+    the tracker; its tests validate what it sends against this document, and
+    ``tracker contract-schema --check`` fails when the file is not current.
+    """
+    ref = "#/$defs/{model}"
+    defs: dict[str, Any] = {}
+    for model in _CONTRACT_MODELS:
+        schema = model.model_json_schema(ref_template=ref)
+        defs.update(schema.pop("$defs", {}))
+        defs[model.__name__] = schema
+    defs["ReportItem"] = {  # told apart by "type" (a const in each)
+        "oneOf": [{"$ref": ref.format(model="CheckItem")}, {"$ref": ref.format(model="StateItem")}]
+    }
+    # Items are validated one by one (a bad item is rejected, not the batch); on the wire
+    # each one is a ReportItem.
+    defs["ReportBatch"]["properties"]["items"]["items"] = {"$ref": ref.format(model="ReportItem")}
+    limits = {"reports_bytes": REPORTS_LIMIT, "heartbeat_bytes": HEARTBEAT_LIMIT,
+              "items_per_batch": MAX_ITEMS}  # fmt: skip
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Tracker ↔ monitor station contract (/api/v1/station)",
+        "description": (
+            "Generated from tracker/halls/station_api.py by `tracker contract-schema`; do not "
+            "edit. The prose is docs/contract.md."
+        ),
+        "x-limits": limits,
+        "x-endpoints": {
+            "GET /api/v1/station/cameras": {"response": "StationCameras"},
+            "POST /api/v1/station/reports": {"body": "ReportBatch", "response": "ReportAnswer"},
+            "POST /api/v1/station/heartbeat": {"body": "Heartbeat", "response": "HeartbeatAnswer"},
+            "POST /api/v1/station/snapshots": {
+                "body": "SnapshotForm (multipart fields, plus the JPEG file part `image`)",
+                "response": "SnapshotAnswer",
+            },
+            "4xx": {"response": "ErrorBody"},
+        },
+        "$defs": dict(sorted(defs.items())),
+    }
+
+
+def contract_schema_text() -> str:
+    """The file content of docs/contract.schema.json (stable: sorted, indented, newline-ended)."""
+    return json.dumps(contract_schema(), ensure_ascii=False, indent=2) + "\n"
 
 
 # ---------------------------------------------------------------- endpoints
@@ -372,7 +459,11 @@ def station_snapshot() -> Any:
         select(Camera).where(Camera.id == meta.camera_id, Camera.station_id == station.id)
     )
     if camera is None:
-        raise ApiError(404, "没有这个摄像头", fields={"camera_id": "没有这个摄像头"})
+        # The contract's item refusal code: the monitor dead-letters this snapshot,
+        # where a plain 404 (a proxy, a wrong path) is retried.
+        raise ApiError(
+            404, "没有这个摄像头", code="unknown_camera", fields={"camera_id": "没有这个摄像头"}
+        )
     if _future(meta.taken_at):
         raise ApiError(422, fields={"taken_at": "时间晚于服务器当前时间"})
     _take_write_lock()
