@@ -285,7 +285,7 @@ def test_item_uuids_are_unique_per_station_not_globally(client, setup, db):
         resp = client.post("/api/v1/station/heartbeat", json=hb, headers=auth(token))
         assert resp.json == {"acknowledged": hb1["uuid"], "duplicate": False}
     snap_uuid = uid()
-    jpeg = b"\xff\xd8\xff\xe0" + b"1" * 100
+    jpeg = files.jpeg(b"1" * 100)
     ids = []
     for token, cam in ((s.token, s.cam1), (s.other_token, s.other_cam)):
         resp = client.post(
