@@ -22,11 +22,10 @@ from typing import Any
 from openpyxl.styles import PatternFill
 from sqlalchemy import select
 
-from tracker import xlsx
+from tracker import clock, xlsx
 from tracker.extensions import db
 from tracker.meetings.models import Meeting
 from tracker.meetings.services import (
-    TZ,
     MeetingError,
     MeetingInput,
     branch_roster,
@@ -72,8 +71,8 @@ def export_year(branch: Branch, year: int) -> bytes:
     wb, ws = xlsx.new_workbook(f"{year}年会议记录")
     xlsx.header(ws, COLUMNS + EXPORT_EXTRA, fill=PatternFill("solid", fgColor="F3D6D6"))
     for m in sorted(meetings_of_branch(branch.id, year), key=lambda m: m.started_at):
-        start = m.started_at.astimezone(TZ)
-        end = m.ended_at.astimezone(TZ)
+        start = m.started_at.astimezone(clock.zone())
+        end = m.ended_at.astimezone(clock.zone())
         absent = "、".join(
             f"{a.member.name}（{a.absence_reason}）" if a.absence_reason else a.member.name
             for a in m.attendance
@@ -99,7 +98,7 @@ def export_year(branch: Branch, year: int) -> bytes:
                 m.full_members,
                 m.full_present,
                 "" if m.quorum_met is None else ("是" if m.quorum_met else "否"),
-                m.entered_at.astimezone(TZ).strftime("%Y-%m-%d %H:%M"),
+                m.entered_at.astimezone(clock.zone()).strftime("%Y-%m-%d %H:%M"),
                 "是" if m.late else "",
                 "是" if m.imported else "",
                 m.version,
@@ -271,8 +270,8 @@ def _read_rows(branch: Branch, content: bytes) -> list[ImportRow]:
         item.data = MeetingInput(
             kind=kind.code,
             group_id=group_id,
-            started_at=datetime.combine(day, t0, TZ),
-            ended_at=datetime.combine(day, t1, TZ),
+            started_at=datetime.combine(day, t0, clock.zone()),
+            ended_at=datetime.combine(day, t1, clock.zone()),
             place=values["地点"],
             host_id=host.id if host else None,
             recorder=values["记录人"],

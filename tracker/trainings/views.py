@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from tracker import xlsx
+from tracker import clock, xlsx
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
 from tracker.models import Branch, Region, RegionLevel
@@ -32,7 +32,6 @@ from tracker.trainings.services import (
     delete_training,
     figures_for_branches,
     frequency,
-    local_today,
     update_training,
 )
 from tracker.web import form_status, submit
@@ -41,8 +40,8 @@ bp = Blueprint("trainings", __name__, url_prefix="/trainings")
 
 
 def _year_arg() -> int:
-    year = request.args.get("year", type=int) or local_today().year
-    return year if 2000 <= year <= 2100 else local_today().year
+    year = request.args.get("year", type=int) or clock.today().year
+    return year if 2000 <= year <= 2100 else clock.today().year
 
 
 @bp.route("/")
@@ -115,7 +114,7 @@ def new(region_id: int) -> ResponseReturnValue:
     region, branch = current_scope().get_village_branch(region_id)
     current_scope().require_write(region.id)
     form = TrainingForm()
-    today = local_today()
+    today = clock.today()
     _roster_choices(form, branch, form.held_on.data or today)
     if request.method == "GET":
         form.held_on.data = today
