@@ -19,10 +19,10 @@ from openpyxl import load_workbook
 from tests.tracker.test_hall_registry import make_setup
 from tests.tracker.test_matter_services import register
 from tests.tracker.test_meeting_helpers import meeting_input, recent
-from tracker import xlsx
+from tracker import clock, xlsx
 from tracker.meetings import services as meeting_services
 from tracker.trainings.models import TrainingKind
-from tracker.trainings.services import TrainingInput, create_training, local_today
+from tracker.trainings.services import TrainingInput, create_training
 from tracker.workdays import WorkCalendar
 
 FORMULA = '=HYPERLINK("http://evil.example/","点击查看")'
@@ -108,7 +108,7 @@ def test_meetings_export_writes_a_typed_formula_as_text(world, db, login):
 
 def test_trainings_export_writes_a_typed_formula_as_text(world, db, login):
     village = world.village_a1a
-    held = local_today()
+    held = clock.today()
     create_training(
         world.branch(village),
         TrainingInput(
