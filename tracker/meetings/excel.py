@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from openpyxl.styles import PatternFill
+from openpyxl.styles import Alignment, PatternFill
 from sqlalchemy import select
 
 from tracker import clock, xlsx
 from tracker.extensions import db
+from tracker.formatting import excel_datetime
 from tracker.meetings.models import Meeting
 from tracker.meetings.services import (
     MeetingError,
@@ -84,8 +85,8 @@ def export_year(branch: Branch, year: int) -> bytes:
                 known[m.kind].name if m.kind in known else m.kind,
                 m.group.name if m.group else "",
                 start.date(),
-                start.strftime("%H:%M"),
-                end.strftime("%H:%M"),
+                start.time().replace(second=0, microsecond=0, tzinfo=None),
+                end.time().replace(second=0, microsecond=0, tzinfo=None),
                 m.place,
                 m.host.name,
                 m.recorder,
@@ -98,17 +99,22 @@ def export_year(branch: Branch, year: int) -> bytes:
                 m.full_members,
                 m.full_present,
                 "" if m.quorum_met is None else ("是" if m.quorum_met else "否"),
-                m.entered_at.astimezone(clock.zone()).strftime("%Y-%m-%d %H:%M"),
+                excel_datetime(m.entered_at),
                 "是" if m.late else "",
                 "是" if m.imported else "",
                 m.version,
                 f"已删除：{m.deleted_reason}" if m.deleted_at else "",
             ],
         )
-    xlsx.widths(ws, [12, 10, 12, 8, 8, 16, 8, 8, 8, 30, 40, 30, 24, 16, 8, 8, 8, 16, 6, 6, 6, 16])
-    xlsx.wrap(ws, min_row=2)
-    for row in ws.iter_rows(min_row=2, min_col=3, max_col=3):
-        row[0].number_format = "yyyy-mm-dd"
+    widths = [12, 10, 12, 8, 8, 16, 8, 8, 8, 30, 40, 30, 24, 16, 8, 8, 8, 16, 6, 6, 6, 16]
+    for i, w in enumerate(widths, start=1):
+        ws.column_dimensions[ws.cell(1, i).column_letter].width = w
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        row[2].number_format = "yyyy-mm-dd"
+        row[3].number_format = row[4].number_format = "hh:mm"
+        row[17].number_format = "yyyy-mm-dd hh:mm"
     ws.freeze_panes = "A2"
     return xlsx.to_bytes(wb)
 
