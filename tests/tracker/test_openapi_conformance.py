@@ -96,10 +96,23 @@ def test_path_ids_are_integers_in_the_database_range():
                     assert p["schema"]["maximum"] == 2**31 - 1
 
 
+def _ok_schema(path: str) -> dict:
+    schema = DOCUMENT["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+    schema = schema["schema"]
+    if "$ref" in schema:
+        schema = DOCUMENT["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
 def test_list_endpoints_are_documented_as_arrays():
-    for path in ("/api/v1/regions", "/api/v1/users", "/api/v1/matters/catalog", "/api/v1/audit"):
-        schema = DOCUMENT["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
-        assert schema["schema"]["type"] == "array", path
+    assert _ok_schema("/api/v1/matters/catalog")["type"] == "array"
+
+
+def test_paginated_lists_are_documented_as_pages_of_an_array():
+    for path in ("/api/v1/regions", "/api/v1/users", "/api/v1/audit"):
+        schema = _ok_schema(path)
+        assert schema["properties"]["items"]["type"] == "array", path
+        assert {"items", "total", "page", "per_page", "next"} <= set(schema["required"]), path
 
 
 def test_every_operation_has_its_response_schema_and_documented_errors():
