@@ -83,6 +83,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "training": Key(str, "quarterly"),
         "due_soon_days": Key(int, 7),
         "edit_lock_days": Key(int, 90),
+        "secondment_report_working_days": Key(int, 2),
+        "secondment_assessment": Key(str, "quarterly"),
+        "secondment_complaint_working_days": Key(int, 10),
+        "secondment_complaints_per_hour": Key(int, 3),
     },
     "cameras": {
         "default_check_interval_s": Key(int, 60),
