@@ -22,3 +22,14 @@ def _complaint(world: World, village: Region) -> int:
 
 
 SCOPE_OBJECTS = {"secondment_id": _secondment, "complaint_id": _complaint}
+
+
+def _batch(world: World, village: Region) -> int:
+    return db.session.get(Secondment, _secondment(world, village)).batch_id  # type: ignore[union-attr]
+
+
+def _candidate(world: World, village: Region) -> int:
+    return db.session.get(Secondment, _secondment(world, village)).candidate_id  # type: ignore[union-attr]
+
+
+SCOPE_OBJECTS.update({"batch_id": _batch, "candidate_id": _candidate})
