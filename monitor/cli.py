@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -316,6 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Console-script entry point."""
+    os.umask(0o077)  # outbox, camera cache (stream credentials), states: owner only
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -120,7 +120,7 @@ class Outbox:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         _owner_only(self.path)
         self._lock = threading.RLock()
         self._db = sqlite3.connect(

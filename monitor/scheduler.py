@@ -91,7 +91,7 @@ class Daemon:
 
     def __init__(self, cfg: MonitorConfig) -> None:
         self.cfg = cfg
-        cfg.state_path.mkdir(parents=True, exist_ok=True)
+        cfg.state_path.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.outbox = Outbox(cfg.state_path / OUTBOX_FILE)
         self.metrics = Metrics()
         self.client = TrackerClient(cfg.tracker_url, cfg.token, cfg.request_timeout_s)

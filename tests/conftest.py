@@ -167,10 +167,13 @@ def login(client: FlaskClient) -> Callable[[Any], FlaskClient]:
     from flask_login.utils import _create_identifier
 
     def do(user: Any) -> FlaskClient:
+        from tracker.auth.services import start_session
+
         with client.application.test_request_context(environ_base=client.environ_base):
             identifier = _create_identifier()  # "strong" session protection checks it
+        key = start_session(user, remember=False, hours=12, remember_days=14)
         with client.session_transaction() as sess:
-            sess["_user_id"] = str(user.id)
+            sess["_user_id"] = key
             sess["_fresh"] = True
             sess["_id"] = identifier
         return client

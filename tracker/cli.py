@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
+from tracker import clock
 from tracker.cli_support import find_region, make_app, with_app
 from tracker.config import ROOT
 
@@ -161,7 +161,7 @@ def _seed_if_empty(force: bool = False) -> bool:
         raise click.ClickException("数据库不为空，拒绝写入演示数据 / database is not empty")
     click.echo("写入演示数据… / seeding demo data…")
     started = time.monotonic()
-    seed_demo(date.today())
+    seed_demo(clock.today())
     sqla.session.commit()
     click.echo(f"演示数据已写入（{time.monotonic() - started:.1f} 秒）")
     return True
@@ -189,7 +189,11 @@ def _print_logins() -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=0, type=int, help="gunicorn workers (0 = Flask dev server).")
 def serve_cmd(host: str, port: int, workers: int) -> None:
-    """Run the web app (gunicorn with --workers N, else the Flask server)."""
+    """Run the web app (gunicorn with --workers N, else the Flask server).
+
+    Refuses to start on a missing or demo ``secret_key``/``camera_key``.
+    """
+    app = make_app(serving=True)
     if workers > 0:
         os.execvp(
             sys.executable,
@@ -204,8 +208,18 @@ def serve_cmd(host: str, port: int, workers: int) -> None:
                 "tracker.wsgi:app",
             ],
         )
-    app = make_app()
     app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+@cli.command("generate-secrets")
+def generate_secrets_cmd() -> None:
+    """Print a new secret_key and camera_key as environment lines (keep them safe)."""
+    import secrets as pysecrets
+
+    from cryptography.fernet import Fernet
+
+    click.echo(f"TRACKER_SECRET_KEY={pysecrets.token_urlsafe(48)}")
+    click.echo(f"TRACKER_CAMERA_KEY={Fernet.generate_key().decode()}")
 
 
 @cli.command("jobs")
@@ -220,7 +234,7 @@ def jobs_cmd(once: bool, list_only: bool) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    app = make_app()
+    app = make_app(serving=True)
     jobs = load_jobs()
     if list_only:
         for job in jobs.values():
@@ -241,6 +255,8 @@ def demo_cmd(port: int, no_monitor: bool) -> None:
     """What ``make run`` does: migrate, seed if empty, start everything."""
     from tracker.database import upgrade
 
+    # The demo (and the jobs it starts) may run on the public demo keys.
+    os.environ["TRACKER_DEMO"] = "1"
     app = make_app()
     with app.app_context():
         from tracker.audit import set_actor
@@ -295,7 +311,8 @@ def _demo_companions(
 
 def main() -> None:
     """Console-script entry point."""
-    Path(ROOT / "instance").mkdir(exist_ok=True)
+    os.umask(0o077)  # database files, uploads, locks: owner only (0600 / 0700)
+    Path(ROOT / "instance").mkdir(mode=0o700, exist_ok=True)
     cli(prog_name="tracker")
 
 

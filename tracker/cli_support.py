@@ -19,14 +19,21 @@ from tracker.config import ConfigError
 from tracker.errors import DomainError
 
 
-def make_app() -> Flask:
-    """The app from ``config.toml``; a bad config is a Chinese usage error, not a traceback."""
+def make_app(serving: bool = False) -> Flask:
+    """The app from ``config.toml``; a bad config is a Chinese usage error, not a traceback.
+
+    ``serving`` (``tracker serve``, ``tracker jobs``) also refuses the demo keys.
+    """
     from tracker import create_app
+    from tracker.config import require_deployment_keys
 
     try:
-        return create_app()
+        app = create_app()
+        if serving:
+            require_deployment_keys(app.config["SETTINGS"])
     except ConfigError as exc:
         raise click.ClickException(f"配置错误 / config error: {exc}") from exc
+    return app
 
 
 def with_app(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -38,9 +45,11 @@ def with_app(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from tracker.audit import set_actor
+        from tracker.sqlite import write_intent
 
         app = make_app()
-        with app.app_context():
+        # A command writes: its transactions take the SQLite write lock at BEGIN.
+        with app.app_context(), write_intent():
             set_actor(None, "cli")
             try:
                 return fn(*args, **kwargs)

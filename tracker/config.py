@@ -1,10 +1,14 @@
-"""Configuration: one ``config.toml``, validated at start-up.
+"""Configuration: one ``config.toml``, validated at start-up into typed settings.
 
-Every section the tracker reads is declared here as a schema of key → (type,
-default). An unknown key or a value of the wrong type stops start-up with a
-message naming the key (``[rules] branch_meeting_per_quarter: expected int``),
-because a typo in a rule must not silently fall back to a default. Sections of
-other components (``[monitor]``) are left to them.
+Every section the tracker reads is a pydantic model below (``extra="forbid"``,
+strict types, value checks): an unknown key, a wrong type or a value that
+cannot be right (an unknown meeting frequency, time zone or locale,
+``login_max_failures = 0``, a green score band below the amber one) stops
+start-up with a Chinese message naming the key
+(``[tracker] login_max_failures：不能小于 1``), because a typo in a rule must
+not silently fall back to a default. Code reads the typed object:
+``current_settings().tracker.per_page``. Sections of other components
+(``[monitor]``) are left to them.
 
 Environment variables override URLs and secrets:
 
@@ -13,120 +17,197 @@ Environment variables override URLs and secrets:
 ``TRACKER_DATABASE_URL``  ``[database] url``
 ``TRACKER_SECRET_KEY`` ``[tracker] secret_key``
 ``TRACKER_CAMERA_KEY`` ``[tracker] camera_key`` (Fernet key for stream credentials)
-``TRACKER_ENV``        ``production`` turns on production checks
+``TRACKER_ENV``        ``production`` = ``[tracker] production = true``
+``TRACKER_DEMO``       ``1``: allow the demo keys (set by ``tracker demo`` only)
 =====================  ==========================
+
+Secrets: the repository ships none. ``tracker serve``, ``tracker jobs`` and the
+WSGI entry refuse to start without a real ``secret_key`` (signs session and
+remember cookies) and ``camera_key`` (Fernet key for stream credentials),
+naming the key and the command that makes one (``tracker generate-secrets``).
+Only ``tracker demo`` and the tests run on the public demo keys. The camera
+key is never derived from the cookie secret: a leaked cookie secret must not
+decrypt stream passwords from a copy of the database, and rotating it must not
+make them unreadable.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import tomllib
-from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = ROOT / "config.toml"
+# The secret an earlier config.toml shipped; treated like a missing one.
 DEV_SECRET = "dev-only-not-secret"
+SHIPPED_SECRETS = frozenset({"", DEV_SECRET})
+MIN_SECRET_LENGTH = 32
+# Public demo keys, for ``tracker demo`` and the tests only. The demo camera key
+# is the one earlier demos derived from DEV_SECRET, so existing demo databases
+# stay readable.
+DEMO_SECRET_KEY = "demo-only-not-secret-" + "0" * 16
+DEMO_CAMERA_KEY = base64.urlsafe_b64encode(
+    hashlib.sha256(b"camera-key:" + DEV_SECRET.encode()).digest()
+).decode()
+GENERATE_COMMAND = "tracker generate-secrets"
 
 
 class ConfigError(Exception):
     """A bad configuration value; the message names the key."""
 
 
-@dataclass(frozen=True)
-class Key:
-    """One configuration key: its type, default and whether it is a secret."""
-
-    type: type | tuple[type, ...]
-    default: Any
-    secret: bool = False
-
-
 # Sections owned by other components; the tracker does not validate them.
 FOREIGN_SECTIONS = {"monitor"}
+FREQUENCY_PATTERN = r"(?i)^(none|off|monthly|quarterly|yearly(:q[1-4])?)$"
+Frequency = Annotated[str, StringConstraints(pattern=FREQUENCY_PATTERN)]
 
-SCHEMA: dict[str, dict[str, Key]] = {
-    "tracker": {
-        "production": Key(bool, False),
-        "secret_key": Key(str, DEV_SECRET, secret=True),
-        "camera_key": Key(str, "", secret=True),
-        "default_locale": Key(str, "zh_CN"),
-        "timezone": Key(str, "Asia/Shanghai"),
-        "instance_dir": Key(str, "instance"),
-        "upload_dir": Key(str, "instance/uploads"),
-        "max_upload_mb": Key(int, 8),
-        "session_cookie_secure": Key(bool, False),
-        "session_hours": Key(int, 12),
-        "login_max_failures": Key(int, 5),
-        "login_lockout_minutes": Key(int, 15),
-        "per_page": Key(int, 50),
-    },
-    "database": {
-        "url": Key(str, "sqlite:///instance/tracker.db"),
-        "echo": Key(bool, False),
-    },
-    "calendar": {
-        "late_entry_working_days": Key(int, 3),
-        "callback_working_days": Key(int, 5),
-        "warn_missing_year_in_month": Key(int, 12),
-    },
-    "rules": {
-        "branch_general_meeting": Key(str, "quarterly"),
-        "branch_committee_meeting": Key(str, "monthly"),
-        "party_group_meeting": Key(str, "monthly"),
-        "party_lecture": Key(str, "quarterly"),
-        "theme_party_day": Key(str, "monthly"),
-        "organizational_life_meeting": Key(str, "yearly:Q4"),
-        "democratic_appraisal": Key(str, "yearly:Q4"),
-        "heart_to_heart_talk": Key(str, "yearly"),
-        "training": Key(str, "quarterly"),
-        "due_soon_days": Key(int, 7),
-        "edit_lock_days": Key(int, 90),
-        "secondment_report_working_days": Key(int, 2),
-        "secondment_assessment": Key(str, "quarterly"),
-        "secondment_complaint_working_days": Key(int, 10),
-        "secondment_complaints_per_hour": Key(int, 3),
-    },
-    "cameras": {
-        "default_check_interval_s": Key(int, 60),
-        "default_down_after": Key(int, 3),
-        "default_up_after": Key(int, 2),
-        "heartbeat_interval_s": Key(int, 60),
-        "max_snapshot_kb": Key(int, 1024),
-        "escalate_after_open_hours": Key(int, 4),
-        "station_outage_min_cameras": Key(int, 3),
-    },
-    "alerts": {
-        "smtp_host": Key(str, ""),
-        "smtp_port": Key(int, 25),
-        "smtp_from": Key(str, ""),
-        "webhook_url": Key(str, "", secret=True),
-        "dingtalk_webhook": Key(str, "", secret=True),
-        "wecom_webhook": Key(str, "", secret=True),
-    },
-    "dashboard": {
-        "weight_meetings": Key((int, float), 40),
-        "weight_on_time_entry": Key((int, float), 10),
-        "weight_service_on_time": Key((int, float), 20),
-        "weight_callbacks": Key((int, float), 5),
-        "weight_camera_uptime": Key((int, float), 20),
-        "weight_trainings": Key((int, float), 5),
-        "target_meetings": Key((int, float), 1.0),
-        "target_on_time_entry": Key((int, float), 0.9),
-        "target_service_on_time": Key((int, float), 0.95),
-        "target_callbacks": Key((int, float), 1.0),
-        "target_camera_uptime": Key((int, float), 0.95),
-        "target_trainings": Key((int, float), 1.0),
-        "band_green": Key((int, float), 85),
-        "band_amber": Key((int, float), 60),
-    },
-    "jobs": {
-        "enabled": Key(bool, True),
-        "rollup_minutes": Key(int, 15),
-        "reminder_hour": Key(int, 8),
-    },
-}
+
+class Section(BaseModel):
+    """One ``[section]``: unknown keys refused, no type coercion (``"8"`` is not 8,
+    ``true`` is not a count); assignments re-validated (tests may patch a value)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, validate_assignment=True)
+
+
+class TrackerSettings(Section):
+    production: bool = False
+    secret_key: str = ""
+    camera_key: str = ""
+    default_locale: Literal["zh_CN", "en"] = "zh_CN"
+    timezone: str = "Asia/Shanghai"
+    instance_dir: str = "instance"
+    upload_dir: str = "instance/uploads"
+    max_upload_mb: int = Field(8, ge=1, le=1024)
+    session_cookie_secure: bool = False
+    session_hours: int = Field(12, ge=1, le=24 * 30)
+    remember_days: int = Field(14, ge=1, le=365)
+    trusted_proxies: int = Field(0, ge=0, le=5)
+    login_max_failures: int = Field(5, ge=1, le=100)
+    login_lockout_minutes: int = Field(15, ge=1, le=24 * 60)
+    per_page: int = Field(50, ge=1, le=1000)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"未知的时区“{value}”（例如 Asia/Shanghai）") from exc
+        return value
+
+
+class DatabaseSettings(Section):
+    url: str = "sqlite:///instance/tracker.db"
+    echo: bool = False
+
+
+class CalendarSettings(Section):
+    late_entry_working_days: int = Field(3, ge=0, le=60)
+    callback_working_days: int = Field(5, ge=1, le=60)
+    warn_missing_year_in_month: int = Field(12, ge=1, le=12)
+
+
+class RulesSettings(Section):
+    branch_general_meeting: Frequency = "quarterly"
+    branch_committee_meeting: Frequency = "monthly"
+    party_group_meeting: Frequency = "monthly"
+    party_lecture: Frequency = "quarterly"
+    theme_party_day: Frequency = "monthly"
+    organizational_life_meeting: Frequency = "yearly:Q4"
+    democratic_appraisal: Frequency = "yearly:Q4"
+    heart_to_heart_talk: Frequency = "yearly"
+    training: Frequency = "quarterly"
+    due_soon_days: int = Field(7, ge=0, le=90)
+    edit_lock_days: int = Field(90, ge=1, le=3650)
+    secondment_report_working_days: int = Field(2, ge=0, le=30)
+    secondment_assessment: Literal["quarterly", "half-yearly"] = "quarterly"
+    secondment_complaint_working_days: int = Field(10, ge=1, le=90)
+    secondment_complaints_per_hour: int = Field(3, ge=1, le=1000)
+
+
+class CamerasSettings(Section):
+    default_check_interval_s: int = Field(60, ge=10, le=3600)
+    default_down_after: int = Field(3, ge=1, le=100)
+    default_up_after: int = Field(2, ge=1, le=100)
+    heartbeat_interval_s: int = Field(60, ge=5, le=3600)
+    max_snapshot_kb: int = Field(1024, ge=16, le=16 * 1024)
+    escalate_after_open_hours: int = Field(4, ge=1, le=24 * 7)
+    station_outage_min_cameras: int = Field(3, ge=2, le=1000)
+
+
+class AlertsSettings(Section):
+    smtp_host: str = ""
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_from: str = ""
+    webhook_url: str = ""
+    dingtalk_webhook: str = ""
+    wecom_webhook: str = ""
+
+
+Weight = Annotated[float, Field(ge=0, le=1000)]
+Target = Annotated[float, Field(gt=0, le=1)]
+Band = Annotated[float, Field(ge=0, le=100)]
+
+
+class DashboardSettings(Section):
+    weight_meetings: Weight = 40
+    weight_on_time_entry: Weight = 10
+    weight_service_on_time: Weight = 20
+    weight_callbacks: Weight = 5
+    weight_camera_uptime: Weight = 20
+    weight_trainings: Weight = 5
+    target_meetings: Target = 1.0
+    target_on_time_entry: Target = 0.9
+    target_service_on_time: Target = 0.95
+    target_callbacks: Target = 1.0
+    target_camera_uptime: Target = 0.95
+    target_trainings: Target = 1.0
+    band_green: Band = 85
+    band_amber: Band = 60
+
+    @model_validator(mode="after")
+    def _bands_in_order(self) -> DashboardSettings:
+        if self.band_amber >= self.band_green:
+            raise ValueError("band_amber 应小于 band_green（黄色档在绿色档之下）")
+        return self
+
+
+class JobsSettings(Section):
+    enabled: bool = True
+    rollup_minutes: int = Field(15, ge=1, le=24 * 60)
+    reminder_hour: int = Field(8, ge=0, le=23)
+
+
+class Settings(BaseModel):
+    """The whole validated configuration (``app.config["SETTINGS"]``)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    tracker: TrackerSettings = Field(default_factory=TrackerSettings)  # type: ignore[arg-type]
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    calendar: CalendarSettings = Field(default_factory=CalendarSettings)  # type: ignore[arg-type]
+    rules: RulesSettings = Field(default_factory=RulesSettings)  # type: ignore[arg-type]
+    cameras: CamerasSettings = Field(default_factory=CamerasSettings)  # type: ignore[arg-type]
+    alerts: AlertsSettings = Field(default_factory=AlertsSettings)  # type: ignore[arg-type]
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
+    jobs: JobsSettings = Field(default_factory=JobsSettings)  # type: ignore[arg-type]
+
 
 ENV_OVERRIDES = {
     "TRACKER_DATABASE_URL": ("database", "url"),
@@ -134,25 +215,55 @@ ENV_OVERRIDES = {
     "TRACKER_CAMERA_KEY": ("tracker", "camera_key"),
 }
 
+# Chinese for pydantic's error types (the operator reads these at start-up).
+_MESSAGES = {
+    "extra_forbidden": "未知的配置项（拼写错误？）",
+    "int_type": "应为整数",
+    "float_type": "应为数字",
+    "bool_type": "应为 true 或 false",
+    "string_type": "应为文本（加引号）",
+    "model_type": "应为一个表（[节]）",
+    "model_attributes_type": "应为一个表（[节]）",
+    "dict_type": "应为一个表（[节]）",
+    "greater_than_equal": "不能小于 {ge}",
+    "less_than_equal": "不能大于 {le}",
+    "greater_than": "应大于 {gt}",
+    "less_than": "应小于 {lt}",
+    "literal_error": "取值应为 {expected}",
+    "string_pattern_mismatch": "无法识别：应为 monthly、quarterly、yearly、yearly:Q1–Q4 或 none",
+}
 
-def _check_type(section: str, key: str, spec: Key, value: Any) -> Any:
-    expected = spec.type if isinstance(spec.type, tuple) else (spec.type,)
-    # bool is an int in Python; a rule count of ``true`` is still a mistake.
-    ok = isinstance(value, expected) and not (isinstance(value, bool) and bool not in expected)
-    if not ok:
-        names = " or ".join(t.__name__ for t in expected)
-        raise ConfigError(f"[{section}] {key}: expected {names}, got {type(value).__name__}")
-    return value
+
+def _error_text(exc: ValidationError) -> str:
+    """The first error as ``[section] key：中文说明``."""
+    err = exc.errors(include_url=False)[0]
+    loc = [str(p) for p in err["loc"]]
+    where = f"[{loc[0]}]" + (f" {'.'.join(loc[1:])}" if len(loc) > 1 else "") if loc else ""
+    if err["type"] in ("value_error", "assertion_error"):
+        text = str(err.get("ctx", {}).get("error", err["msg"])).removeprefix("Value error, ")
+    elif loc and loc[0] not in Settings.model_fields and err["type"] == "extra_forbidden":
+        text = "未知的配置节"
+    else:
+        ctx = {k: str(v).replace(" or ", " 或 ") for k, v in (err.get("ctx") or {}).items()}
+        text = _MESSAGES.get(err["type"], err["msg"]).format(**ctx)
+    return f"{where}：{text}"
+
+
+def current_settings() -> Settings:
+    """The running app's typed settings."""
+    from flask import current_app
+
+    settings: Settings = current_app.config["SETTINGS"]
+    return settings
 
 
 def load_settings(
     path: str | os.PathLike[str] | None = None,
     env: dict[str, str] | None = None,
-) -> dict[str, dict[str, Any]]:
-    """Read, validate and complete the configuration.
+) -> Settings:
+    """Read, validate and complete the configuration (defaults, env overrides).
 
-    Returns ``{section: {key: value}}`` with defaults filled in and env overrides
-    applied. Raises :class:`ConfigError` naming the bad key.
+    Raises :class:`ConfigError` naming the bad key.
     """
     env = dict(os.environ) if env is None else env
     cfg_path = Path(path or env.get("TRACKER_CONFIG") or DEFAULT_CONFIG_PATH)
@@ -165,63 +276,100 @@ def load_settings(
     return validate(raw, env)
 
 
-def validate(raw: dict[str, Any], env: dict[str, str]) -> dict[str, dict[str, Any]]:
+def validate(raw: dict[str, Any], env: dict[str, str]) -> Settings:
     """Validate a parsed TOML mapping (see :func:`load_settings`)."""
-    settings: dict[str, dict[str, Any]] = {}
-    for section, value in raw.items():
-        if section in FOREIGN_SECTIONS:
-            continue
-        if section not in SCHEMA:
-            raise ConfigError(f"[{section}]: unknown section")
-        if not isinstance(value, dict):
-            raise ConfigError(f"[{section}]: expected a table")
-        for key in value:
-            if key not in SCHEMA[section]:
-                raise ConfigError(f"[{section}] {key}: unknown key")
-    for section, keys in SCHEMA.items():
-        given = raw.get(section, {})
-        settings[section] = {
-            key: _check_type(section, key, spec, given[key]) if key in given else spec.default
-            for key, spec in keys.items()
-        }
+    data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in raw.items()}
+    for section in FOREIGN_SECTIONS:
+        data.pop(section, None)
     for var, (section, key) in ENV_OVERRIDES.items():
-        if env.get(var):
-            settings[section][key] = env[var]
-    if env.get("TRACKER_ENV") == "production":
-        settings["tracker"]["production"] = True
+        if env.get(var) and isinstance(data.setdefault(section, {}), dict):
+            data[section][key] = env[var]
+    if env.get("TRACKER_ENV") == "production" and isinstance(data.setdefault("tracker", {}), dict):
+        data["tracker"]["production"] = True
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_error_text(exc)) from exc
     _check_production(settings)
     return settings
 
 
-def _check_production(settings: dict[str, dict[str, Any]]) -> None:
-    """In production every secret must be given; there is no dev default."""
-    if not settings["tracker"]["production"]:
+def _check_production(settings: Settings) -> None:
+    """In production every secret must be real, and cookies go over HTTPS only."""
+    if not settings.tracker.production:
         return
-    secret = settings["tracker"]["secret_key"]
-    if not secret or secret == DEV_SECRET or len(secret) < 32:
-        raise ConfigError(
-            "[tracker] secret_key: production needs a secret of at least 32 characters "
-            "(set TRACKER_SECRET_KEY)"
-        )
-    if not settings["tracker"]["camera_key"]:
-        raise ConfigError(
-            "[tracker] camera_key: production needs a Fernet key for camera credentials "
-            "(set TRACKER_CAMERA_KEY)"
-        )
+    problems = deployment_key_problems(settings)
+    if problems:
+        raise ConfigError(problems[0])
+    settings.tracker.session_cookie_secure = True
 
 
-def flask_config(settings: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def deployment_key_problems(settings: Settings) -> list[str]:
+    """Why these settings may not serve real users (empty = they may).
+
+    Each message names the key and the command that generates a value.
+    """
+    t = settings.tracker
+    problems = []
+    secret = t.secret_key
+    if secret in SHIPPED_SECRETS or secret == DEMO_SECRET_KEY:
+        problems.append(
+            "[tracker] secret_key 未设置或仍是随附/演示值（它签发登录 Cookie）。"
+            f"生成：{GENERATE_COMMAND}，再设置环境变量 TRACKER_SECRET_KEY"
+        )
+    elif len(secret) < MIN_SECRET_LENGTH:
+        problems.append(
+            f"[tracker] secret_key 太短（至少 {MIN_SECRET_LENGTH} 个字符）。"
+            f"生成：{GENERATE_COMMAND}，再设置环境变量 TRACKER_SECRET_KEY"
+        )
+    camera = t.camera_key
+    if not camera or camera == DEMO_CAMERA_KEY:
+        problems.append(
+            "[tracker] camera_key 未设置或仍是演示值（它加密摄像头视频流密码）。"
+            f"生成：{GENERATE_COMMAND}，再设置环境变量 TRACKER_CAMERA_KEY"
+        )
+    elif not _is_fernet_key(camera):
+        problems.append(
+            "[tracker] camera_key 不是有效的 Fernet 密钥（44 个 base64 字符）。"
+            f"生成：{GENERATE_COMMAND}"
+        )
+    return problems
+
+
+def _is_fernet_key(key: str) -> bool:
+    try:
+        return len(base64.urlsafe_b64decode(key.encode())) == 32
+    except (ValueError, TypeError):
+        return False
+
+
+def demo_keys_allowed(env: dict[str, str] | None = None) -> bool:
+    """True only under ``tracker demo`` (which sets ``TRACKER_DEMO=1``)."""
+    env = dict(os.environ) if env is None else env
+    return env.get("TRACKER_DEMO") == "1"
+
+
+def require_deployment_keys(settings: Settings, env: dict[str, str] | None = None) -> None:
+    """Stop a server process (serve, jobs, WSGI) that would run on demo keys."""
+    if demo_keys_allowed(env):
+        return
+    problems = deployment_key_problems(settings)
+    if problems:
+        raise ConfigError("\n".join(problems))
+
+
+def flask_config(settings: Settings) -> dict[str, Any]:
     """Map the validated sections onto Flask's upper-case config keys.
 
     Flask ignores lower-case keys in ``from_mapping``, so each one is mapped
     explicitly; the whole validated tree stays available as ``SETTINGS``.
     """
-    t = settings["tracker"]
-    db_url = settings["database"]["url"]
-    instance = Path(t["instance_dir"])
+    t = settings.tracker
+    db_url = settings.database.url
+    instance = Path(t.instance_dir)
     if not instance.is_absolute():
         instance = ROOT / instance
-    upload = Path(t["upload_dir"])
+    upload = Path(t.upload_dir)
     if not upload.is_absolute():
         upload = ROOT / upload
     if db_url.startswith("sqlite:///") and not db_url.startswith("sqlite:////"):
@@ -230,20 +378,27 @@ def flask_config(settings: dict[str, dict[str, Any]]) -> dict[str, Any]:
             db_url = "sqlite:///" + str(ROOT / rel)
     return {
         "SETTINGS": settings,
-        "SECRET_KEY": t["secret_key"],
+        # Missing secrets fall back to the public demo keys here; the server
+        # entry points refuse those (require_deployment_keys), the demo and the
+        # tests may use them.
+        "SECRET_KEY": t.secret_key if t.secret_key not in SHIPPED_SECRETS else DEMO_SECRET_KEY,
+        "CAMERA_KEY": t.camera_key or DEMO_CAMERA_KEY,
         "SQLALCHEMY_DATABASE_URI": db_url,
-        "SQLALCHEMY_ECHO": settings["database"]["echo"],
+        "SQLALCHEMY_ECHO": settings.database.echo,
         "INSTANCE_DIR": str(instance),
         "UPLOAD_DIR": str(upload),
-        "MAX_CONTENT_LENGTH": t["max_upload_mb"] * 1024 * 1024,
-        "SESSION_COOKIE_SECURE": t["session_cookie_secure"],
+        "MAX_CONTENT_LENGTH": t.max_upload_mb * 1024 * 1024,
+        "SESSION_COOKIE_SECURE": t.session_cookie_secure,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
-        "REMEMBER_COOKIE_SECURE": t["session_cookie_secure"],
-        "PERMANENT_SESSION_LIFETIME": t["session_hours"] * 3600,
-        "BABEL_DEFAULT_LOCALE": t["default_locale"],
-        "BABEL_DEFAULT_TIMEZONE": t["timezone"],
-        "PRODUCTION": t["production"],
+        "REMEMBER_COOKIE_SECURE": t.session_cookie_secure,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_DURATION": timedelta(days=t.remember_days),
+        "TRUSTED_PROXIES": t.trusted_proxies,
+        "PERMANENT_SESSION_LIFETIME": t.session_hours * 3600,
+        "BABEL_DEFAULT_LOCALE": t.default_locale,
+        "BABEL_DEFAULT_TIMEZONE": t.timezone,
+        "PRODUCTION": t.production,
         "WTF_CSRF_TIME_LIMIT": None,
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from alembic import command
@@ -25,8 +26,17 @@ def alembic_config(url: str, connection: Connection | None = None) -> Config:
 
 
 def ensure_sqlite_dir(url: str) -> None:
+    """Create the SQLite file's folder (0700) and the file itself (0600), owner only.
+
+    The file holds password hashes, ID numbers and phones; SQLite gives its
+    ``-wal`` and ``-shm`` companions the same mode as the database file.
+    """
     if url.startswith("sqlite:///") and ":memory:" not in url:
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.parent.exists():
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not path.exists():
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def upgrade(url: str, connection: Connection | None = None, revision: str = "heads") -> None:

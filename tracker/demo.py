@@ -17,6 +17,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
+from tracker import clock
 from tracker.extensions import db
 from tracker.models import (
     Branch,
@@ -172,7 +173,7 @@ def seed_demo(today: date | None = None, seed: int = 2026) -> DemoWorld:
 
     import_models()
     rng = random.Random(seed)
-    world = seed_base(today or date.today(), rng)
+    world = seed_base(today or clock.today(), rng)
     fn: Seeder
     for fn in loaded("seeder"):
         fn(world)

@@ -8,36 +8,26 @@ name registered twice stops the app at start-up.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app
+from flask import Flask
 from markupsafe import Markup
+
+from tracker import clock
 
 Filter = Callable[..., Any]
 
 
-def local_tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-
-
-def to_local(value: datetime) -> datetime:
-    """A stored UTC time in the configured zone (Asia/Shanghai)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(local_tz())
-
-
 def fmt_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return "" if value is None else to_local(value).strftime(fmt)
+    return "" if value is None else clock.local(value).strftime(fmt)
 
 
 def fmt_date(value: date | datetime | None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = to_local(value).date()
+        value = clock.local(value).date()
     return value.strftime("%Y-%m-%d")
 
 

@@ -67,16 +67,24 @@ def load_jobs() -> dict[str, Job]:
 
 
 def run_job(app: Flask, job: Job) -> bool:
-    """Run one job in an app context; commit on success, roll back on error."""
+    """Run one job in an app context; commit on success, roll back on error.
+
+    A job writes, so its transactions take the SQLite write lock at ``BEGIN``
+    (:func:`tracker.sqlite.write_intent`), retried a bounded number of times.
+    """
     from tracker.audit import set_actor
     from tracker.extensions import db
+    from tracker.sqlite import retry_locked, write_intent
 
-    with app.app_context():
+    def attempt() -> None:
+        job.func()
+        db.session.commit()
+
+    with app.app_context(), write_intent():
         set_actor(None, "jobs")
         started = time.monotonic()
         try:
-            job.func()
-            db.session.commit()
+            retry_locked(attempt, db.session.rollback)
         except Exception:
             db.session.rollback()
             log.exception("job %s failed", job.id)

@@ -16,9 +16,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from tracker import clock
 from tracker.errors import DomainError
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 _PATTERN = re.compile(r"^(?P<year>\d{4})(?:-(?:(?P<month>\d{2})|[Qq](?P<quarter>[1-4])))?$")
 
 
@@ -138,8 +138,9 @@ class Period:
     def overlaps(self, other: Period) -> bool:
         return self.start <= other.end and other.start <= self.end
 
-    def utc_bounds(self, tz: ZoneInfo = SHANGHAI) -> tuple[datetime, datetime]:
+    def utc_bounds(self, tz: ZoneInfo | None = None) -> tuple[datetime, datetime]:
         """``[start, end)`` as UTC instants: local midnight to local midnight."""
+        tz = tz or clock.zone()
         lo = datetime.combine(self.start, time.min, tz).astimezone(UTC)
         hi = datetime.combine(self.end + timedelta(days=1), time.min, tz).astimezone(UTC)
         return lo, hi

@@ -1,18 +1,56 @@
-"""SQLite connection settings that make the embedded database behave.
+"""SQLite connection settings and the one write-lock mechanism.
 
 - real transactions (pysqlite's implicit BEGIN handling breaks SAVEPOINTs,
   which both the test suite and nested operations rely on);
 - foreign keys enforced, WAL journal (readers never block the writer), and a
-  busy timeout so the web, jobs and CLI processes can share one file.
+  busy timeout so the web, jobs and CLI processes can share one file;
+- **a transaction that will write takes the write lock when it begins**
+  (``BEGIN IMMEDIATE``). SQLite's deferred ``BEGIN`` starts as a reader; its
+  first write after another connection committed fails at once with
+  "database is locked" — the busy timeout never waits for that case. With the
+  lock taken up front, concurrent writers queue on the busy timeout instead.
+
+Who "will write" is declared, never guessed: every web request that is not
+GET/HEAD/OPTIONS (:func:`init_app`), every job run (``tracker.jobs.run_job``)
+and every CLI command (``tracker.cli.with_app``) runs under
+:func:`write_intent`. Read requests never write (an API token's last use is
+recorded in its own short transaction, see ``tracker.auth.services``). What
+remains — a lock held longer than the busy timeout — is retried a bounded
+number of times (:func:`retry_locked`), then answered 503, never 500.
+On PostgreSQL all of this is a no-op: row locks and MVCC do the work.
 """
 
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+import contextvars
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
+from flask import Flask, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+log = logging.getLogger("tracker.sqlite")
+
+BUSY_TIMEOUT_MS = 10_000
+# Attempts of one request/job when the lock could not be had within the busy timeout.
+LOCK_RETRIES = 3
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+_in_read_request: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "tracker_sqlite_read_request", default=False
+)
+_write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "tracker_sqlite_write_intent", default=False
+)
+
+T = TypeVar("T")
 
 
 @event.listens_for(Engine, "connect")
@@ -22,8 +60,8 @@ def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
         return
     dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
     cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
     with contextlib.suppress(Exception):  # in-memory databases have no WAL
         cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
@@ -32,4 +70,64 @@ def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
 @event.listens_for(Engine, "begin")
 def _on_begin(conn: Any) -> None:
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+
+
+@event.listens_for(Session, "before_flush")
+def _read_must_not_write(session: Session, flush_context: Any, instances: Any) -> None:
+    """A read request that writes would fail under contention: say so loudly."""
+    if _in_read_request.get() and (session.new or session.dirty or session.deleted):
+        changed = {type(o).__name__ for o in (*session.new, *session.dirty, *session.deleted)}
+        log.warning("a read request writes %s (%s)", sorted(changed), request.path)
+
+
+def writing() -> bool:
+    """True inside a request, job or command declared as writing."""
+    return _write_intent.get()
+
+
+@contextlib.contextmanager
+def write_intent(on: bool = True) -> Iterator[None]:
+    """Transactions begun inside take the SQLite write lock at ``BEGIN``."""
+    token = _write_intent.set(on)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
+def is_lock_error(exc: BaseException) -> bool:
+    """SQLite's "database is locked" / "database table is locked" (SQLITE_BUSY)."""
+    return isinstance(exc, OperationalError) and "locked" in str(exc.orig).lower()
+
+
+def retry_locked(fn: Callable[[], T], rollback: Callable[[], None]) -> T:
+    """Run ``fn``; when SQLite stays locked past the busy timeout, roll back and retry.
+
+    Bounded (:data:`LOCK_RETRIES` attempts, short jittered pauses); the last
+    failure propagates, and the web answers it with 503.
+    """
+    for attempt in range(1, LOCK_RETRIES + 1):
+        try:
+            return fn()
+        except OperationalError as exc:
+            if not is_lock_error(exc) or attempt == LOCK_RETRIES:
+                raise
+            rollback()
+            log.warning("database locked, retrying (attempt %d)", attempt)
+            time.sleep(0.05 * attempt + random.random() * 0.05)
+    raise AssertionError("unreachable")
+
+
+def init_app(app: Flask) -> None:
+    """Declare write intent for every writing web request."""
+
+    @app.before_request
+    def _declare_intent() -> None:
+        _write_intent.set(request.method not in SAFE_METHODS)
+        _in_read_request.set(request.method in SAFE_METHODS)
+
+    @app.teardown_request
+    def _clear_intent(exc: BaseException | None) -> None:
+        _write_intent.set(False)
+        _in_read_request.set(False)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
+
 from flask import (
     Blueprint,
     Flask,
+    make_response,
     redirect,
     render_template,
     request,
@@ -14,6 +18,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from tracker.api.core import ApiError
@@ -59,8 +64,34 @@ def set_language(code: str) -> ResponseReturnValue:
 
 @bp.route("/healthz")
 def healthz() -> ResponseReturnValue:
-    db.session.execute(db.text("SELECT 1"))
-    return {"status": "ok"}
+    """Liveness for a load balancer: JSON with the database's state (503 when down)."""
+    started = time.monotonic()
+    try:
+        db.session.execute(db.text("SELECT 1"))
+        db.session.rollback()
+    except (OperationalError, InterfaceError) as exc:
+        db.session.rollback()
+        state = {"state": "unavailable", "error": type(exc.orig).__name__}
+        return {"status": "unavailable", "database": state}, 503
+    latency_ms = round((time.monotonic() - started) * 1000, 1)
+    dialect = db.session.get_bind().dialect.name
+    return {
+        "status": "ok",
+        "database": {"state": "ok", "dialect": dialect, "latency_ms": latency_ms},
+    }
+
+
+def database_unavailable() -> ResponseReturnValue:
+    """503 for a database that cannot be reached (or stays locked): JSON on the API,
+    a short Chinese page on the web that queries nothing."""
+    with contextlib.suppress(Exception):
+        db.session.rollback()
+    if request.path.startswith("/api/"):
+        resp = ApiError(503, "数据库暂时不可用，请稍后重试", code="database_unavailable").response()
+    else:
+        resp = make_response(render_template("unavailable.html"), 503)
+    resp.headers["Retry-After"] = "30"
+    return resp
 
 
 def register(app: Flask) -> None:
@@ -106,6 +137,12 @@ def register(app: Flask) -> None:
             ),
             code,
         )
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_down(exc: Exception) -> ResponseReturnValue:
+        app.logger.error("database unavailable on %s %s: %s", request.method, request.path, exc)
+        return database_unavailable()
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> ResponseReturnValue:

@@ -28,13 +28,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from flask import Flask, abort, current_app, flash, redirect, request, url_for
+from flask import Flask, abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 
+from tracker.config import current_settings
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.scope import current_scope
@@ -163,7 +164,7 @@ def paginate(stmt: Any) -> Any:
     ``[tracker] per_page`` rows, page 1 for a bad page number. Render it with the
     ``pager`` macro of ``_macros.html``, which keeps the request's filters in its links.
     ``stmt`` selects one entity (the pagination yields scalars)."""
-    per_page = int(current_app.config["SETTINGS"]["tracker"]["per_page"])
+    per_page = current_settings().tracker.per_page
     return db.paginate(stmt, per_page=per_page, error_out=False)
 
 

@@ -57,18 +57,16 @@ def hook() -> Iterator[Any]:
 @pytest.fixture
 def channels(app: Any, hook: Any) -> Iterator[str]:
     base = f"http://127.0.0.1:{hook.server_port}"
-    cfg = app.config["SETTINGS"]["alerts"]
-    saved = dict(cfg)
-    cfg.update(
-        webhook_url=f"{base}/generic",
-        dingtalk_webhook=f"{base}/dingtalk",
-        wecom_webhook=f"{base}/wecom",
-    )
+    cfg = app.config["SETTINGS"].alerts
+    saved = cfg.model_dump()
+    cfg.webhook_url = f"{base}/generic"
+    cfg.dingtalk_webhook = f"{base}/dingtalk"
+    cfg.wecom_webhook = f"{base}/wecom"
     try:
         yield base
     finally:
-        cfg.clear()
-        cfg.update(saved)
+        for key, value in saved.items():
+            setattr(cfg, key, value)
 
 
 def recent(hm: str) -> str:
@@ -120,12 +118,13 @@ def test_down_alert_reaches_webhook_dingtalk_and_wecom_and_the_inbox(
 def test_failed_delivery_is_retried_with_backoff(client, world, db, channels, hook, app):
     s = make_setup(world)
     db.session.commit()
-    app.config["SETTINGS"]["alerts"].update(dingtalk_webhook="", wecom_webhook="")
+    app.config["SETTINGS"].alerts.dingtalk_webhook = ""
+    app.config["SETTINGS"].alerts.wecom_webhook = ""
     post_reports(client, s.token, [st(s.cam1, "0", "down", "no_video")])
     hook.fail_first = 1
     print(
         [(d.channel, d.alert.kind, d.alert.title) for d in db.session.query(AlertDelivery)],
-        app.config["SETTINGS"]["alerts"],
+        app.config["SETTINGS"].alerts,
     )
     assert alerts.deliver_due() == (0, 1)
     row = db.session.query(AlertDelivery).one()
@@ -302,14 +301,12 @@ def test_email_channel_sends_one_message_per_recipient(client, world, db, app):
     server.messages = []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    cfg = app.config["SETTINGS"]["alerts"]
-    saved = dict(cfg)
+    cfg = app.config["SETTINGS"].alerts
+    saved = cfg.model_dump()
     try:
-        cfg.update(
-            smtp_host="127.0.0.1",
-            smtp_port=server.server_address[1],
-            smtp_from="tracker@example.cn",
-        )
+        cfg.smtp_host = "127.0.0.1"
+        cfg.smtp_port = server.server_address[1]
+        cfg.smtp_from = "tracker@example.cn"
         world.users["town_a1_editor"].email = "town@example.cn"
         s = make_setup(world)
         db.session.commit()
@@ -319,7 +316,7 @@ def test_email_channel_sends_one_message_per_recipient(client, world, db, app):
         assert alerts.deliver_due() == (1, 0)
         assert len(server.messages) == 1 and "town@example.cn" in server.messages[0]
     finally:
-        cfg.clear()
-        cfg.update(saved)
+        for key, value in saved.items():
+            setattr(cfg, key, value)
         server.shutdown()
         server.server_close()

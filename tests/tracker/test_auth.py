@@ -109,7 +109,7 @@ def test_login_refuses_an_offsite_next(world, client):
 
 def test_login_is_throttled_after_repeated_failures(world, db, client, app):
     username = world.users["town_a1_editor"].username
-    limit = app.config["SETTINGS"]["tracker"]["login_max_failures"]
+    limit = app.config["SETTINGS"].tracker.login_max_failures
     for _ in range(limit):
         sign_in(client, username, "wrong")
     resp = sign_in(client, username, PASSWORD)  # even the right password waits

@@ -69,7 +69,7 @@ def test_inspection_page_is_printable_and_complete(world, dash_world, login):
     client = login(world.users["county_a_viewer"])
     status, html = _get(client, f"/dashboard/r/{world.village_a1a.id}/inspect?period=2025-09")
     assert status == 200
-    assert "督查" in html and "督查意见" in html and "window.print()" in html
+    assert "督查" in html and "督查意见" in html and "data-print" in html
     assert "补录" in html and "修改 1 次" in html
 
 
@@ -147,10 +147,11 @@ def test_api_gives_score_components_and_children(world, dash_world, login):
 
 
 def test_red_villages_appear_in_the_todo_list(app, db, world, login):
-    from tracker.dashboard.services import compute_period, local_today
+    from tracker import clock
+    from tracker.dashboard.services import compute_period
     from tracker.periods import Period, PeriodKind
 
-    last_month = Period.containing(local_today(), PeriodKind.month).previous()
+    last_month = Period.containing(clock.today(), PeriodKind.month).previous()
     with app.test_request_context():
         compute_period(last_month, world.city.path)
     client = login(world.users["county_a_admin"])
@@ -160,13 +161,14 @@ def test_red_villages_appear_in_the_todo_list(app, db, world, login):
 
 
 def test_rollup_job_refreshes_current_and_previous_periods(app, db, world):
+    from tracker import clock
     from tracker.dashboard.jobs import rollup
     from tracker.dashboard.models import VillageScore
-    from tracker.dashboard.services import local_today, periods_to_refresh
+    from tracker.dashboard.services import periods_to_refresh
 
     with app.test_request_context():
         rollup()
-    keys = {p.key for p in periods_to_refresh(local_today())}
+    keys = {p.key for p in periods_to_refresh(clock.today())}
     got = {
         r.period for r in db.session.query(VillageScore).filter_by(region_id=world.village_a1a.id)
     }
@@ -188,14 +190,14 @@ def test_rollup_command_backfills_months_quarters_and_years(app, db, world):
 
 
 def test_monthly_report_job_keeps_last_month_for_the_city_and_counties(app, db, world):
+    from tracker import clock
     from tracker.dashboard.jobs import monthly_report
     from tracker.dashboard.models import DashboardReport
-    from tracker.dashboard.services import local_today
     from tracker.periods import Period, PeriodKind
 
     with app.test_request_context():
         monthly_report()
-    last = Period.containing(local_today(), PeriodKind.month).previous().key
+    last = Period.containing(clock.today(), PeriodKind.month).previous().key
     kept = {
         r.region_id
         for r in db.session.query(DashboardReport).filter(DashboardReport.period == last)

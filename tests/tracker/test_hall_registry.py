@@ -120,8 +120,11 @@ def test_village_files_an_excuse_and_the_county_decides(login, world, db, app):
             environ_base=county_client.environ_base
         ):
             ident = _create_identifier()
+        from tracker.auth.services import start_session
+
+        key = start_session(world.users["county_a_admin"], False, 12, 14)
         with county_client.session_transaction() as sess:
-            sess["_user_id"] = str(world.users["county_a_admin"].id)
+            sess["_user_id"] = key
             sess["_fresh"] = True
             sess["_id"] = ident
         resp = county_client.post(

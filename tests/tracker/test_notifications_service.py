@@ -66,7 +66,7 @@ def test_pending_messages_are_delivered_to_the_webhook(world, db, app, monkeypat
     from tracker.notifications import services
 
     posted = []
-    monkeypatch.setitem(app.config["SETTINGS"]["alerts"], "webhook_url", "http://hook.test/x")
+    monkeypatch.setattr(app.config["SETTINGS"].alerts, "webhook_url", "http://hook.test/x")
     monkeypatch.setattr(services, "_post", lambda url, payload: posted.append((url, payload)))
     note = notify(world.users["town_a1_editor"], "逾期提醒", "事项 2026-0001 已逾期")[0]
     assert note.delivery == Delivery.pending
@@ -81,7 +81,7 @@ def test_a_failing_channel_is_recorded_not_raised(world, db, app, monkeypatch):
     def boom(url, payload):
         raise ConnectionError("http://secret-token@hook.test down")
 
-    monkeypatch.setitem(app.config["SETTINGS"]["alerts"], "webhook_url", "http://hook.test/x")
+    monkeypatch.setattr(app.config["SETTINGS"].alerts, "webhook_url", "http://hook.test/x")
     monkeypatch.setattr(services, "_post", boom)
     note = notify(world.users["town_a1_editor"], "甲")[0]
     assert services.deliver_pending() == (0, 1)

@@ -140,12 +140,15 @@ def test_viewer_token_cannot_write(world, token_client):
 def test_cookie_session_writes_need_the_csrf_header(world, db, app_factory):
     from flask_login.utils import _create_identifier
 
+    from tracker.auth.services import start_session
+
     app = app_factory(WTF_CSRF_ENABLED=True)
     client = app.test_client()
     with app.test_request_context(environ_base=client.environ_base):
         identifier = _create_identifier()
     with client.session_transaction() as sess:
-        sess.update(_user_id=str(world.users["town_a1_editor"].id), _fresh=True, _id=identifier)
+        key = start_session(world.users["town_a1_editor"], False, 12, 14)
+        sess.update(_user_id=key, _fresh=True, _id=identifier)
     url = f"/api/v1/villages/{world.village_a1a.id}/groups"
     resp = client.post(url, json={"name": "新组"})
     assert resp.status_code == 403

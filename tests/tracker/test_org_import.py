@@ -245,11 +245,17 @@ def test_upload_larger_than_the_limit_is_413(world, app_factory, db):
     client = small.test_client()
     from flask_login.utils import _create_identifier
 
+    from tracker.auth.services import start_session
+
     with small.test_request_context(environ_base=client.environ_base):
         ident = _create_identifier()
     with client.session_transaction() as sess:
         sess.update(
-            {"_user_id": str(world.users["town_a1_editor"].id), "_fresh": True, "_id": ident}
+            {
+                "_user_id": start_session(world.users["town_a1_editor"], False, 12, 14),
+                "_fresh": True,
+                "_id": ident,
+            }
         )
     resp = upload(client, world.village_a1a.id, b"x" * 4096)
     assert resp.status_code == 413

@@ -9,7 +9,7 @@ import pytest
 
 @pytest.fixture
 def two_per_page(app, monkeypatch):
-    monkeypatch.setitem(app.config["SETTINGS"]["tracker"], "per_page", 2)
+    monkeypatch.setattr(app.config["SETTINGS"].tracker, "per_page", 2)
 
 
 def _links(html: str) -> list[str]:

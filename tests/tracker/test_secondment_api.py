@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.tracker.secondment_helpers import seconded
-from tracker.secondment.services import local_today
+from tracker import clock
 
 
 def test_selection_to_secondment_through_the_api(world, login):
@@ -86,7 +86,7 @@ def test_a_cadre_files_log_and_report_and_figures_follow(world, login):
         f"/api/v1/secondments/{s.id}/reports", json={"week_start": monday, "work_done": "二"}
     )
     assert (first.status_code, again.status_code) == (201, 200)
-    future = (local_today() + timedelta(days=7 - local_today().weekday())).isoformat()
+    future = (clock.today() + timedelta(days=7 - clock.today().weekday())).isoformat()
     r = client.post(
         f"/api/v1/secondments/{s.id}/reports", json={"week_start": future, "work_done": "x"}
     )

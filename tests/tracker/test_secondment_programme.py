@@ -232,7 +232,7 @@ def test_the_public_form_files_a_complaint_and_shows_no_other(fixture, world, ap
         client.get(f"/secondment/p/{s1.public_token}?sent=1").get_data(as_text=True).count("已收到")
         == 1
     )
-    limit = app.config["SETTINGS"]["rules"]["secondment_complaints_per_hour"]
+    limit = app.config["SETTINGS"].rules.secondment_complaints_per_hour
     for _ in range(limit - 1):
         client.post(f"/secondment/p/{s1.public_token}", data={"content": "再反映"})
     flood = client.post(f"/secondment/p/{s1.public_token}", data={"content": "刷屏"})

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from tests.factories import make_user
 from tests.tracker.secondment_helpers import PLANNED_END, START, assessment_group, seconded
+from tracker import clock
 from tracker.extensions import db as sqla
 from tracker.models import Role
 from tracker.secondment.models import (
@@ -33,7 +34,6 @@ from tracker.secondment.services import (
     end_secondment,
     file_complaint,
     file_report,
-    local_today,
     propose_candidate,
     record_assessment,
     record_checks,
@@ -143,7 +143,7 @@ def test_a_weekly_report_edit_makes_a_version_not_a_second_report(world, db):
 
 def test_a_weekly_report_cannot_be_for_the_future(world, db):
     s = seconded(world)
-    next_monday = week_start(local_today()) + timedelta(days=7)
+    next_monday = week_start(clock.today()) + timedelta(days=7)
     with pytest.raises(SecondmentError, match="未来"):
         file_report(s, next_monday, "计划", "", "", [], CAL)
 
@@ -160,7 +160,7 @@ def test_work_log_entries_lie_in_the_term_and_not_in_the_future(world, db):
     with pytest.raises(SecondmentError, match="挂职期"):
         add_log(s, START - timedelta(days=1), "报到前")
     with pytest.raises(SecondmentError, match="晚于今天"):
-        add_log(s, local_today() + timedelta(days=1), "明天")
+        add_log(s, clock.today() + timedelta(days=1), "明天")
 
 
 def test_an_assessment_per_window_with_a_grade(world, db):
@@ -190,7 +190,7 @@ def test_an_inspection_with_rectification_needs_a_deadline(world, db):
 
 def test_the_public_form_refuses_floods(world, db, app):
     s = seconded(world)
-    limit = app.config["SETTINGS"]["rules"]["secondment_complaints_per_hour"]
+    limit = app.config["SETTINGS"].rules.secondment_complaints_per_hour
     for i in range(limit):
         file_complaint(s, f"反映 {i}", channel="public", source_hash="abc")
     with pytest.raises(SecondmentError, match="频繁") as exc:
@@ -202,11 +202,11 @@ def test_the_public_form_refuses_floods(world, db, app):
 def test_a_complaint_is_closed_with_outcome_and_reply(world, db):
     s = seconded(world)
     c = file_complaint(s, "经常不在岗", "赵某", "13900000000")
-    assert c.due_on > local_today() and c.status == ComplaintStatus.open
-    close_complaint(c, "经核查属实，已约谈", "已核查处理，感谢监督", local_today())
+    assert c.due_on > clock.today() and c.status == ComplaintStatus.open
+    close_complaint(c, "经核查属实，已约谈", "已核查处理，感谢监督", clock.today())
     assert c.status == ComplaintStatus.closed
     with pytest.raises(SecondmentError, match="已办结"):
-        close_complaint(c, "x", "y", local_today())
+        close_complaint(c, "x", "y", clock.today())
 
 
 def test_only_the_assessment_office_sees_who_complained(world, db):

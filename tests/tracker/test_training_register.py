@@ -9,6 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from tracker import clock
 from tracker.periods import Period
 from tracker.trainings.models import Training, TrainingKind
 from tracker.trainings.services import (
@@ -17,7 +18,6 @@ from tracker.trainings.services import (
     create_training,
     delete_training,
     figures_for_branches,
-    local_today,
 )
 from tracker.workdays import WorkCalendar
 
@@ -26,7 +26,7 @@ def _input(world, village, **kw) -> TrainingInput:
     data = {
         "kind": TrainingKind.party_education,
         "title": "学习党章",
-        "held_on": local_today() - timedelta(days=1),
+        "held_on": clock.today() - timedelta(days=1),
         "hours": "2",
         "place": "党员活动室",
         "attendee_ids": [m.id for m in world.members[village.id][:3]],
@@ -47,7 +47,7 @@ def test_a_training_entered_weeks_later_is_flagged_late(world, db):
     village = world.village_a1a
     t, _ = create_training(
         world.branch(village),
-        _input(world, village, held_on=local_today() - timedelta(days=30)),
+        _input(world, village, held_on=clock.today() - timedelta(days=30)),
         None,
         WorkCalendar(),
     )
@@ -58,7 +58,7 @@ def test_a_training_entered_weeks_later_is_flagged_late(world, db):
     ("change", "field"),
     [
         ({"title": "  "}, "title"),
-        ({"held_on": local_today() + timedelta(days=1)}, "held_on"),
+        ({"held_on": clock.today() + timedelta(days=1)}, "held_on"),
         ({"hours": "0"}, "hours"),
         ({"hours": "abc"}, "hours"),
         ({"place": ""}, "place"),
@@ -98,7 +98,7 @@ def test_a_double_submit_saves_once(world, db):
 def test_a_deleted_training_no_longer_counts(world, db):
     village = world.village_a1a
     branch = world.branch(village)
-    day = local_today() - timedelta(days=1)
+    day = clock.today() - timedelta(days=1)
     t, _ = create_training(branch, _input(world, village, held_on=day), None, WorkCalendar())
     period = Period.containing(day, "month")
     assert figures_for_branches([branch.id], period)[branch.id].count == 1

@@ -32,6 +32,7 @@ MESSAGES = {
     422: ("validation_error", "提交的数据有误"),
     429: ("too_many_requests", "请求过于频繁"),
     500: ("internal_error", "服务器内部错误，请稍后再试"),
+    503: ("unavailable", "服务暂时不可用，请稍后再试"),
 }
 
 CONFLICT_MESSAGE = "与现有数据冲突（可能是重复提交），请刷新后重试"

@@ -7,7 +7,7 @@ from flask_login import AnonymousUserMixin
 
 from tracker.auth import services
 from tracker.auth.views import bp
-from tracker.extensions import db, login_manager
+from tracker.extensions import login_manager
 from tracker.models import User
 
 
@@ -19,12 +19,9 @@ def init_app(app: Flask) -> None:
     login_manager.anonymous_user = AnonymousUserMixin
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        try:
-            user = db.session.get(User, int(user_id))
-        except ValueError:
-            return None
-        return user if user is not None and user.active else None
+    def load_user(key: str) -> User | None:
+        """The session and the remember cookie carry a login session's key."""
+        return services.user_for_session(key)
 
     @login_manager.request_loader
     def load_user_from_token(req: object) -> User | None:

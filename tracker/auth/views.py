@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,7 +22,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from tracker.auth.services import LoginThrottled, authenticate
+from tracker.auth.services import LoginThrottled, authenticate, revoke_sessions, start_session
+from tracker.config import current_settings
 from tracker.extensions import db
 from tracker.web import own_account
 
@@ -49,25 +59,37 @@ def login() -> ResponseReturnValue:
         return redirect(url_for("main.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        cfg = current_app.config["SETTINGS"]["tracker"]
+        cfg = current_settings().tracker
         try:
             user = authenticate(
                 form.username.data or "",
                 form.password.data or "",
                 request.remote_addr or "?",
-                cfg["login_max_failures"],
-                cfg["login_lockout_minutes"],
+                cfg.login_max_failures,
+                cfg.login_lockout_minutes,
             )
         except LoginThrottled as exc:
             # The one commit outside the boundary: a refused login (429) must still
             # count, or throttling would never engage.
             db.session.commit()
-            form.password.errors.append(_("登录失败次数过多，请 %(n)s 分钟后再试。", n=exc.minutes))
-            return render_template("auth/login.html", form=form), 429
-        if user is None:
+            if exc.account_wide:
+                msg = _("该账号近期登录失败过多，请 %(n)s 秒后再试。", n=exc.seconds)
+            else:
+                msg = _("登录失败次数过多，请 %(n)s 分钟后再试。", n=exc.minutes)
+            form.password.errors.append(msg)
+            resp = make_response(render_template("auth/login.html", form=form), 429)
+            resp.headers["Retry-After"] = str(exc.seconds)
+            return resp
+        if user is None:  # the boundary commits the counted failure (200)
             form.password.errors.append(_("用户名或密码不正确。"))
             return render_template("auth/login.html", form=form), 200
-        login_user(user, remember=bool(form.remember.data))
+        remember = bool(form.remember.data)
+        start_session(user, remember, cfg.session_hours, cfg.remember_days)
+        lang = session.get("lang")
+        session.clear()  # a fresh session per sign-in (no fixation)
+        if lang:
+            session["lang"] = lang
+        login_user(user, remember=remember)
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
 
@@ -76,6 +98,8 @@ def login() -> ResponseReturnValue:
 @own_account
 @login_required
 def logout() -> ResponseReturnValue:
+    """Sign out everywhere: every session and remember cookie of the user ends."""
+    revoke_sessions(current_user)  # committed by the boundary (redirect)
     logout_user()
     flash(_("已退出登录。"), "info")
     return redirect(url_for("auth.login"))

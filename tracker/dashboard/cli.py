@@ -11,6 +11,7 @@ import time
 
 import click
 
+from tracker import clock
 from tracker.cli_support import with_app
 
 
@@ -26,11 +27,7 @@ def rollup_cmd(first: str, last: str | None) -> None:
 
     try:
         lo = Period.parse(first)
-        hi = (
-            Period.parse(last)
-            if last
-            else Period.containing(services.local_today(), PeriodKind.month)
-        )
+        hi = Period.parse(last) if last else Period.containing(clock.today(), PeriodKind.month)
     except PeriodError as exc:
         raise click.BadParameter(str(exc)) from exc
     if lo.kind != PeriodKind.month or hi.kind != PeriodKind.month or hi < lo:

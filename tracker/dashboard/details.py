@@ -8,12 +8,13 @@ owning package. Used by the village page and the inspection (督查) print view.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
-from tracker.dashboard.services import local_today, record_url
+from tracker import clock
+from tracker.dashboard.services import record_url
 from tracker.dashboard.sources import kind_names
 from tracker.extensions import db
 from tracker.models import Region
@@ -79,7 +80,7 @@ class OutageLine:
 
     @property
     def hours(self) -> float:
-        end = self.end or datetime.now(UTC)
+        end = self.end or clock.now()
         return (end - self.start).total_seconds() / 3600
 
 
@@ -125,7 +126,7 @@ class VillageDetail:
 
 def village_detail(village: Region, period: Period, today: date | None = None) -> VillageDetail:
     """Everything behind a village's score in a period."""
-    today = today or local_today()
+    today = today or clock.today()
     detail = VillageDetail()
     names = kind_names()
     from tracker.meetings.obligations import obligations_for_branches

@@ -13,6 +13,7 @@ import logging
 from flask import current_app
 from sqlalchemy import select
 
+from tracker import clock
 from tracker.config import load_settings
 from tracker.dashboard import services
 from tracker.extensions import db
@@ -23,7 +24,7 @@ from tracker.periods import Period, PeriodKind
 log = logging.getLogger("tracker.dashboard")
 
 try:
-    _ROLLUP_MINUTES = int(load_settings()["jobs"]["rollup_minutes"])
+    _ROLLUP_MINUTES = load_settings().jobs.rollup_minutes
 except Exception:  # a bad config stops the app elsewhere, with the key named
     _ROLLUP_MINUTES = 15
 
@@ -31,7 +32,7 @@ except Exception:  # a bad config stops the app elsewhere, with the key named
 @scheduled_job("dashboard.rollup", "interval", minutes=_ROLLUP_MINUTES)
 def rollup() -> None:
     """合规看板快照: recompute this and the previous period of each kind."""
-    today = services.local_today()
+    today = clock.today()
     for period in services.periods_to_refresh(today):
         n = services.compute_period(period, "/", today)
         log.info("dashboard snapshot %s: %d villages", period.key, n)
@@ -40,7 +41,7 @@ def rollup() -> None:
 @scheduled_job("dashboard.monthly_report", "cron", day=1, hour=6, minute=30)
 def monthly_report() -> None:
     """月度合规报告: last month's workbook for the city and each county."""
-    period = Period.containing(services.local_today(), PeriodKind.month).previous()
+    period = Period.containing(clock.today(), PeriodKind.month).previous()
     services.compute_period(period, "/")
     for region in db.session.scalars(
         select(Region).where(Region.level.in_((RegionLevel.city, RegionLevel.county)))

@@ -20,11 +20,13 @@ from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from flask import current_app, url_for
+from flask import url_for
 from sqlalchemy import Float, case, cast, delete, func, insert, select
 from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.routing import BuildError
 
+from tracker import clock
+from tracker.config import current_settings
 from tracker.dashboard import rules
 from tracker.dashboard.models import MissedObligation, VillageScore
 from tracker.dashboard.sources import (
@@ -39,7 +41,7 @@ from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.models import Region, RegionLevel, utcnow
 from tracker.models.regions import in_subtree, subtree_ids
-from tracker.periods import SHANGHAI, Period, PeriodError, PeriodKind
+from tracker.periods import Period, PeriodError, PeriodKind
 
 SUM_COLUMNS = (
     "meetings_due",
@@ -73,17 +75,12 @@ class DashboardError(DomainError):
 
 def scoring_config() -> rules.ScoringConfig:
     """Weights, targets and bands from ``config.toml [dashboard]``."""
-    return rules.ScoringConfig.from_settings(current_app.config["SETTINGS"]["dashboard"])
+    return rules.ScoringConfig.from_settings(current_settings().dashboard.model_dump())
 
 
 def active_components(config: rules.ScoringConfig) -> list[rules.ComponentSpec]:
     """Components that have a data source (the columns of tables and exports)."""
     return [c for c in rules.COMPONENTS if c.key not in config.unavailable]
-
-
-def local_today() -> date:
-    """Today in Asia/Shanghai."""
-    return datetime.now(SHANGHAI).date()
 
 
 def parse_period(text: str | None, default_kind: PeriodKind = PeriodKind.month) -> Period:
@@ -94,12 +91,12 @@ def parse_period(text: str | None, default_kind: PeriodKind = PeriodKind.month) 
     A bad string → :class:`DashboardError`.
     """
     if not text:
-        return Period.containing(local_today(), default_kind).previous()
+        return Period.containing(clock.today(), default_kind).previous()
     try:
         period = Period.parse(text)
     except PeriodError as exc:
         raise DashboardError(str(exc)) from exc
-    if period.start > local_today():
+    if period.start > clock.today():
         raise DashboardError(f"{period.label}尚未开始，请选择已开始的期间")
     return period
 
@@ -113,7 +110,7 @@ def compute_period(period: Period, path: str = "/", today: date | None = None) -
     Replaces the period's rows for those villages (delete + bulk insert) and
     flushes; the caller (job, view) commits. Returns the number of villages.
     """
-    today = today or local_today()
+    today = today or clock.today()
     config = scoring_config()
     villages = villages_under(path)
     meetings = meeting_figures(villages, path, period, today)
@@ -228,7 +225,7 @@ def ensure_period(period: Period, region: Region, trend_months: int = 0) -> bool
     """
     wanted = [period]
     if trend_months:
-        today = local_today()
+        today = clock.today()
         wanted += [m for m in trend_periods(period, trend_months) if m.start <= today]
     n_villages = db.session.scalar(
         select(func.count(Region.id)).where(

@@ -14,15 +14,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
+from tracker import clock
 from tracker.extensions import db
 from tracker.models import Region, RegionLevel
 from tracker.models.regions import in_subtree, subtree_ids
-from tracker.periods import SHANGHAI, Period
+from tracker.periods import Period
 
 
 @dataclass(frozen=True)
@@ -69,10 +70,6 @@ class MeetingFigures:
     records_late: int = 0
     records_edited: int = 0
     statuses: list[Any] = field(default_factory=list)
-
-
-def _local_date(value: datetime) -> date:
-    return value.astimezone(SHANGHAI).date()
 
 
 def meeting_figures(
@@ -302,7 +299,7 @@ def _add_live_tail(out: dict[int, CameraFigures], path: str, scope: Any, period:
     from tracker.halls.models import CameraDailyRollup as R
     from tracker.halls.services import village_totals
 
-    last = min(period.end, datetime.now(SHANGHAI).date())
+    last = min(period.end, clock.local_now().date())
     rolled = db.session.scalar(
         select(func.max(R.day)).where(
             R.region_id.in_(scope), R.day >= period.start, R.day <= period.end

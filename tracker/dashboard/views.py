@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from tracker import clock
 from tracker.dashboard import charts, services
 from tracker.dashboard.models import DashboardReport
 from tracker.dashboard.rules import COMPONENT_BY_KEY, Band
@@ -38,7 +39,7 @@ def _sort_key(key: str) -> Callable[[services.RegionScore], Any]:
 
 
 def _period_choices(period: Period) -> dict[str, list[Period]]:
-    today = services.local_today()
+    today = clock.today()
     return {
         "month": Period.containing(today, PeriodKind.month).last(24)[::-1],
         "quarter": Period.containing(today, PeriodKind.quarter).last(8)[::-1],
@@ -255,7 +256,7 @@ def red_villages_todo(scope: Scope, user: User) -> list[TodoItem]:
     region = db.session.get(Region, scope.region_id)
     if region is None or region.level == RegionLevel.village:
         return []
-    period = Period.containing(services.local_today(), PeriodKind.month).previous()
+    period = Period.containing(clock.today(), PeriodKind.month).previous()
     n = services.red_villages(region.path, period)
     if not n:
         return []

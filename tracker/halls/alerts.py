@@ -29,9 +29,10 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 
+from tracker import clock
+from tracker.config import AlertsSettings, current_settings
 from tracker.extensions import db
 from tracker.halls import rules
 from tracker.halls.models import (
@@ -66,7 +67,7 @@ def cause_label(cause: str | None) -> str:
 
 
 def _local(value: datetime | None) -> str:
-    return "" if value is None else value.astimezone(rules.SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    return "" if value is None else value.astimezone(clock.zone()).strftime("%Y-%m-%d %H:%M")
 
 
 def _ancestor(region: Region, level: RegionLevel) -> Region:
@@ -154,7 +155,7 @@ def on_state_changes(camera_ids: Sequence[int]) -> list[HallAlert]:
 
 def _group_by_station(new_downs: list[HallAlert]) -> list[HallAlert]:
     """Fold a station's simultaneous downs into one summary alert (no alert storm)."""
-    threshold = int(current_app.config["SETTINGS"]["cameras"]["station_outage_min_cameras"])
+    threshold = int(current_settings().cameras.station_outage_min_cameras)
     by_station: dict[int, list[HallAlert]] = defaultdict(list)
     for a in new_downs:
         if a.station_id:
@@ -244,10 +245,10 @@ def _maybe_close_station(station_id: int) -> HallAlert | None:
 def escalate(now: datetime | None = None) -> list[HallAlert]:
     """Escalate to the county every hall dark for N opening hours (once per outage)."""
     from tracker.calendar_service import load_calendar
-    from tracker.halls.services import hall_hours, opening_windows, to_local_date
+    from tracker.halls.services import hall_hours, opening_windows
 
     now = now or utcnow()
-    hours = int(current_app.config["SETTINGS"]["cameras"]["escalate_after_open_hours"])
+    hours = int(current_settings().cameras.escalate_after_open_hours)
     open_alerts = db.session.scalars(
         select(HallAlert).where(HallAlert.kind == AlertKind.down, HallAlert.open.is_(True))
     ).all()
@@ -266,7 +267,7 @@ def escalate(now: datetime | None = None) -> list[HallAlert]:
             continue  # not every camera is dark
         dark_since = max(a.outage_start or now for a in alerts)
         windows = opening_windows(
-            hall_hours(hall, to_local_date(dark_since), to_local_date(now), cal), until=now
+            hall_hours(hall, clock.local_date(dark_since), clock.local_date(now), cal), until=now
         )
         dark_open_s = rules.seconds_of(
             rules.intersect(
@@ -329,9 +330,9 @@ def enqueue(alert: HallAlert, recipients_region: Region | None = None) -> None:
     for note in notes:
         # External copies are sent once per alert by this module's queue, not per inbox row.
         note.delivery = Delivery.none
-    cfg = current_app.config["SETTINGS"]["alerts"]
+    cfg = current_settings().alerts
     rows: list[AlertDelivery] = []
-    if cfg.get("smtp_host"):
+    if cfg.smtp_host:
         emails = sorted({n.user.email for n in notes if n.user.email})
         rows += [AlertDelivery(alert_id=alert.id, channel="email", target=e) for e in emails]
     for channel, key in (
@@ -339,7 +340,7 @@ def enqueue(alert: HallAlert, recipients_region: Region | None = None) -> None:
         ("dingtalk", "dingtalk_webhook"),
         ("wecom", "wecom_webhook"),
     ):
-        if cfg.get(key):
+        if getattr(cfg, key):
             rows.append(AlertDelivery(alert_id=alert.id, channel=channel, target=""))
     db.session.add_all(rows)
     db.session.flush()
@@ -381,24 +382,24 @@ def payload_for(alert: HallAlert) -> dict[str, Any]:
     }
 
 
-def send(delivery: AlertDelivery, cfg: dict[str, Any]) -> None:
+def send(delivery: AlertDelivery, cfg: AlertsSettings) -> None:
     """Send one queued delivery; raises on failure."""
     alert = delivery.alert
     text = f"【村级党建台账】{alert.title}\n{alert.body}"
     if delivery.channel == "email":
         msg = EmailMessage()
         msg["Subject"] = alert.title
-        msg["From"] = cfg.get("smtp_from") or "tracker@localhost"
+        msg["From"] = cfg.smtp_from or "tracker@localhost"
         msg["To"] = delivery.target
         msg.set_content(alert.body)
-        with smtplib.SMTP(cfg["smtp_host"], int(cfg.get("smtp_port") or 25), timeout=10) as smtp:
+        with smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=10) as smtp:
             smtp.send_message(msg)
     elif delivery.channel == "webhook":
-        _post(cfg["webhook_url"], payload_for(alert), robot=False)
+        _post(cfg.webhook_url, payload_for(alert), robot=False)
     elif delivery.channel == "dingtalk":
-        _post(cfg["dingtalk_webhook"], {"msgtype": "text", "text": {"content": text}}, robot=True)
+        _post(cfg.dingtalk_webhook, {"msgtype": "text", "text": {"content": text}}, robot=True)
     elif delivery.channel == "wecom":
-        _post(cfg["wecom_webhook"], {"msgtype": "text", "text": {"content": text}}, robot=True)
+        _post(cfg.wecom_webhook, {"msgtype": "text", "text": {"content": text}}, robot=True)
     else:
         raise RuntimeError(f"unknown channel {delivery.channel}")
 
@@ -406,7 +407,7 @@ def send(delivery: AlertDelivery, cfg: dict[str, Any]) -> None:
 def deliver_due(now: datetime | None = None, limit: int = 200) -> tuple[int, int]:
     """Send queued deliveries that are due; back-off on failure. Returns ``(sent, failed)``."""
     now = now or utcnow()
-    cfg = current_app.config["SETTINGS"]["alerts"]
+    cfg = current_settings().alerts
     rows = db.session.scalars(
         select(AlertDelivery)
         .where(AlertDelivery.status == DeliveryStatus.pending, AlertDelivery.next_attempt_at <= now)

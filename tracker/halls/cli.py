@@ -1,5 +1,5 @@
-"""``tracker add-station`` / ``tracker station-token``: monitor stations and their tokens;
-``tracker contract-schema``: the station contract as JSON Schema."""
+"""``tracker add-station`` / ``station-token`` / ``rekey-cameras``: stations, tokens,
+credentials; ``tracker contract-schema``: the station contract as JSON Schema."""
 
 from __future__ import annotations
 
@@ -57,6 +57,62 @@ def station_token_cmd(name: str) -> None:
     click.echo(token)
 
 
+@click.command("rekey-cameras")
+@click.option(
+    "--old-key",
+    "old_keys",
+    multiple=True,
+    help="A Fernet key the stream credentials may be encrypted with (repeatable).",
+)
+@with_app
+def rekey_cameras_cmd(old_keys: tuple[str, ...]) -> None:
+    """Re-encrypt camera stream credentials with the configured camera_key.
+
+    For a database from before ``camera_key`` was required: those credentials
+    were encrypted with a key derived from ``secret_key`` (or the shipped dev
+    secret). Set the new TRACKER_CAMERA_KEY, keep the old TRACKER_SECRET_KEY,
+    run this once. Credentials already under the new key are left alone.
+    """
+    import base64
+    import hashlib
+
+    from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+    from flask import current_app
+
+    from tracker.config import DEMO_CAMERA_KEY
+    from tracker.extensions import db as sqla
+    from tracker.halls.models import Camera
+
+    def legacy(secret: str) -> bytes:
+        return base64.urlsafe_b64encode(hashlib.sha256(b"camera-key:" + secret.encode()).digest())
+
+    current = Fernet(current_app.config["CAMERA_KEY"].encode())
+    candidates = [k.encode() for k in old_keys]
+    candidates += [legacy(current_app.config["SECRET_KEY"]), DEMO_CAMERA_KEY.encode()]
+    old = MultiFernet([Fernet(k) for k in candidates])
+    moved = kept = failed = 0
+    for cam in sqla.session.scalars(select(Camera).where(Camera.stream_url_encrypted != "")):
+        token = cam.stream_url_encrypted.encode()
+        try:
+            current.decrypt(token)
+            kept += 1
+            continue
+        except InvalidToken:
+            pass
+        try:
+            cam.stream_url_encrypted = current.encrypt(old.decrypt(token)).decode()
+            moved += 1
+        except InvalidToken:
+            failed += 1
+            click.echo(
+                f"  摄像头 {cam.id}：无法用已知的旧密钥解密（请用 --old-key 提供）", err=True
+            )
+    sqla.session.commit()
+    click.echo(f"已重新加密 {moved} 个，已是新密钥 {kept} 个，失败 {failed} 个")
+    if failed:
+        raise SystemExit(1)
+
+
 @click.command("contract-schema")
 @click.option(
     "--output",
@@ -89,4 +145,4 @@ def contract_schema_cmd(output: str, check: bool) -> None:
 
 
 def commands() -> list[click.Command]:
-    return [add_station_cmd, station_token_cmd, contract_schema_cmd]
+    return [add_station_cmd, station_token_cmd, rekey_cameras_cmd, contract_schema_cmd]

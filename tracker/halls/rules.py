@@ -26,9 +26,9 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tracker import clock
 from tracker.errors import DomainError
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Causes of a ``down`` that mean the stream itself is not live (count against 在线率 and 完好率).
 ONLINE_CAUSES = frozenset({"unreachable", "auth_failed", "no_video"})
 # Causes that mean the stream is live but the picture is bad (count against 完好率 only).
@@ -159,8 +159,9 @@ def hours_for_day(
     return parse_ranges(weekly.get(str(day.weekday()), []))
 
 
-def local_window(day: date, rng: HourRange, tz: ZoneInfo = SHANGHAI) -> Window:
+def local_window(day: date, rng: HourRange, tz: ZoneInfo | None = None) -> Window:
     """One local range of ``day`` as a UTC window (24:00 = next midnight)."""
+    tz = tz or clock.zone()
     start = datetime.combine(day, rng[0], tz)
     end = (
         datetime.combine(day + timedelta(days=1), time(0), tz)
@@ -170,7 +171,7 @@ def local_window(day: date, rng: HourRange, tz: ZoneInfo = SHANGHAI) -> Window:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def day_bounds(day: date, tz: ZoneInfo = SHANGHAI) -> Window:
+def day_bounds(day: date, tz: ZoneInfo | None = None) -> Window:
     """The UTC window of one whole local day."""
     return local_window(day, (time(0), None), tz)
 
@@ -187,7 +188,7 @@ def opening_windows_by_day(
     first: date,
     last: date,
     hours_for: Callable[[date], Sequence[HourRange]],
-    tz: ZoneInfo = SHANGHAI,
+    tz: ZoneInfo | None = None,
 ) -> dict[date, list[Window]]:
     """Opening windows (UTC) of each local day in ``[first, last]``."""
     return {

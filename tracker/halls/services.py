@@ -14,8 +14,6 @@ rollups; ingestion of a late report deletes the rollups it makes stale.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -30,6 +28,8 @@ from flask import current_app
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from tracker import clock
+from tracker.config import CamerasSettings, current_settings
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.halls import rules
@@ -48,7 +48,7 @@ from tracker.halls.models import (
     Station,
     StationHeartbeat,
 )
-from tracker.halls.rules import SHANGHAI, UptimeTotals, Window
+from tracker.halls.rules import UptimeTotals, Window
 from tracker.models import Region, RegionLevel, User, utcnow
 from tracker.models.regions import subtree_ids
 from tracker.security import hash_token, new_token
@@ -80,20 +80,17 @@ class HallError(DomainError):
     """A broken rule of the hall registry; ``message`` is for the user, ``field`` where."""
 
 
-def settings(section: str = "cameras") -> dict[str, Any]:
-    """A validated ``config.toml`` section."""
-    return dict(current_app.config["SETTINGS"][section])
+def settings() -> CamerasSettings:
+    """The typed ``[cameras]`` section."""
+    return current_settings().cameras
 
 
 # ---------------------------------------------------------------- credentials
 
 
 def fernet() -> Fernet:
-    """Fernet keyed by ``[tracker] camera_key`` (demo: derived from ``secret_key``)."""
-    key = current_app.config["SETTINGS"]["tracker"].get("camera_key") or ""
-    if not key:
-        digest = hashlib.sha256(b"camera-key:" + current_app.config["SECRET_KEY"].encode()).digest()
-        key = base64.urlsafe_b64encode(digest).decode()
+    """Fernet keyed by ``[tracker] camera_key`` (the demo key when unset; never the cookie secret)."""
+    key = current_app.config["CAMERA_KEY"]
     try:
         return Fernet(key.encode() if isinstance(key, str) else key)
     except (ValueError, TypeError) as exc:
@@ -231,8 +228,8 @@ def _thresholds(given: dict[str, Any] | None) -> dict[str, Any]:
     cfg = settings()
     out: dict[str, Any] = {
         **DEFAULT_THRESHOLDS,
-        "down_after": cfg["default_down_after"],
-        "up_after": cfg["default_up_after"],
+        "down_after": cfg.default_down_after,
+        "up_after": cfg.default_up_after,
     }
     for key, value in (given or {}).items():
         if key not in DEFAULT_THRESHOLDS:
@@ -274,7 +271,7 @@ def _apply_camera(camera: Camera, hall: ServiceHall, data: CameraData, new: bool
     if data.station_id is not None and db.session.get(Station, data.station_id) is None:
         raise HallError("没有这个监控站", "station_id")
     camera.station_id = data.station_id
-    interval = data.check_interval_s or settings()["default_check_interval_s"]
+    interval = data.check_interval_s or settings().default_check_interval_s
     if not 10 <= interval <= 3600:
         raise HallError("检测间隔应在 10–3600 秒之间", "check_interval_s")
     camera.check_interval_s = int(interval)
@@ -386,14 +383,6 @@ def hall_hours(
     }
 
 
-def local_today() -> date:
-    return datetime.now(SHANGHAI).date()
-
-
-def to_local_date(value: datetime) -> date:
-    return value.astimezone(SHANGHAI).date()
-
-
 def opening_windows(
     hours: dict[date, list[rules.HourRange]], until: datetime | None = None
 ) -> dict[date, list[Window]]:
@@ -498,7 +487,7 @@ def ingest_reports(station: Station, items: Sequence[dict[str, Any]]) -> IngestR
         at = s["at"]
         earliest[s["camera_id"]] = min(at, earliest.get(s["camera_id"], at))
     for cam_id, at in earliest.items():
-        invalidate_rollups([cam_id], to_local_date(at), None)
+        invalidate_rollups([cam_id], clock.local_date(at), None)
     db.session.flush()
     return IngestResult(
         acknowledged=stored,
@@ -542,7 +531,7 @@ def refresh_status(camera_ids: Iterable[int]) -> None:
 
 def record_heartbeat(station: Station, payload: dict[str, Any]) -> bool:
     """Store a heartbeat (once per uuid); returns True if it was a duplicate."""
-    interval = int(settings()["heartbeat_interval_s"])
+    interval = int(settings().heartbeat_interval_s)
     at: datetime = payload["at"]
     row = {
         "uuid": payload["uuid"],
@@ -570,10 +559,10 @@ def record_heartbeat(station: Station, payload: dict[str, Any]) -> bool:
             "outbox_depth": payload.get("outbox_depth"),
         }
         db.session.execute(update(Station).where(Station.id == station.id).values(**values))
-    if to_local_date(at) < local_today():
+    if clock.local_date(at) < clock.today():
         end = at + timedelta(seconds=rules.HEARTBEAT_FACTOR * interval)
         cams = list(db.session.scalars(select(Camera.id).where(Camera.station_id == station.id)))
-        invalidate_rollups(cams, to_local_date(at), to_local_date(end))
+        invalidate_rollups(cams, clock.local_date(at), clock.local_date(end))
     db.session.flush()
     return False
 
@@ -810,7 +799,7 @@ def daily_totals(
             )
         ):
             out[row.camera_id][row.day] = _rollup_totals(row)
-    days = list(rules.daterange(first, min(last, local_today())))
+    days = list(rules.daterange(first, min(last, clock.today())))
     # Cameras grouped by their earliest missing day: normally every camera misses only
     # today, so one batched computation of one day covers them all; a camera with an
     # invalidated older day is recomputed from that day on, with its own group.
@@ -821,7 +810,7 @@ def daily_totals(
             groups[gaps[0]].append(c)
     for lo, group in groups.items():
         for chunk in _chunks(group, 500):
-            live = _live_daily(chunk, lo, min(last, local_today()))
+            live = _live_daily(chunk, lo, min(last, clock.today()))
             for cam_id, per_day in live.items():
                 for d, t in per_day.items():
                     out[cam_id].setdefault(d, t)
@@ -932,7 +921,7 @@ def invalidate_rollups(camera_ids: Iterable[int], first: date, last: date | None
 
 def compute_rollups(days_back: int = 40, today: date | None = None) -> int:
     """Store missing rollups for finished days (the ``halls.rollup`` job); returns rows added."""
-    today = today or local_today()
+    today = today or clock.today()
     first, last = today - timedelta(days=days_back), today - timedelta(days=1)
     cameras = list(
         db.session.scalars(select(Camera).where(Camera.active.is_(True)).order_by(Camera.id))
@@ -949,14 +938,14 @@ def compute_rollups(days_back: int = 40, today: date | None = None) -> int:
     for chunk in _chunks(cameras, 200):
         todo = []
         for cam in chunk:
-            start_day = max(first, to_local_date(cam.created_at))
+            start_day = max(first, clock.local_date(cam.created_at))
             if any((cam.id, d) not in have for d in rules.daterange(start_day, last)):
                 todo.append(cam)
         if not todo:
             continue
         live = _live_daily(todo, first, last)
         for cam in todo:
-            start_day = max(first, to_local_date(cam.created_at))
+            start_day = max(first, clock.local_date(cam.created_at))
             for d, t in live[cam.id].items():
                 if d < start_day or (cam.id, d) in have:
                     continue
@@ -1033,7 +1022,7 @@ def decide_excuse(
     db.session.flush()
     if approve:
         invalidate_rollups(
-            [excuse.camera_id], to_local_date(excuse.start), to_local_date(excuse.end)
+            [excuse.camera_id], clock.local_date(excuse.start), clock.local_date(excuse.end)
         )
     return excuse
 
@@ -1045,7 +1034,7 @@ def resolved_opening_days(
     hall: ServiceHall, cal: WorkCalendar, days: int = 8
 ) -> list[dict[str, Any]]:
     """``opening_hours.days`` of the station contract: today and the next 7 days."""
-    today = local_today()
+    today = clock.today()
     hours = hall_hours(hall, today, today + timedelta(days=days - 1), cal)
     return [{"date": d.isoformat(), "open": rules.format_ranges(r)} for d, r in hours.items()]
 
@@ -1076,12 +1065,12 @@ def station_camera_document(station: Station) -> dict[str, Any]:
                 "check_interval_s": cam.check_interval_s,
                 "snapshot_every_min": cam.snapshot_every_min,
                 "thresholds": {**DEFAULT_THRESHOLDS, **(cam.thresholds or {})},
-                "opening_hours": {"timezone": "Asia/Shanghai", "days": hours_cache[hall.id]},
+                "opening_hours": {"timezone": clock.zone().key, "days": hours_cache[hall.id]},
             }
         )
     return {
         "station": {"id": station.id, "name": station.name},
         "generated_at": utcnow().replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-        "heartbeat_interval_s": int(settings()["heartbeat_interval_s"]),
+        "heartbeat_interval_s": int(settings().heartbeat_interval_s),
         "cameras": out,
     }

@@ -22,7 +22,7 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from tracker.api.core import OPERATIONS, ApiError, endpoint, register_auth, validation_fields
 from tracker.audit import set_actor
@@ -61,32 +61,13 @@ def _station_auth() -> None:
 
 def _limit_for(path: str) -> int:
     if path.endswith("/snapshots"):
-        return int(services.settings()["max_snapshot_kb"]) * 1024 + 64 * 1024
+        return int(services.settings().max_snapshot_kb) * 1024 + 64 * 1024
     if path.endswith("/heartbeat"):
         return HEARTBEAT_LIMIT
     return REPORTS_LIMIT
 
 
 register_auth("station", _station_auth)
-
-
-def _take_write_lock() -> None:
-    """On SQLite, make the write lock the transaction's first step.
-
-    SQLite's deferred ``BEGIN`` starts a read snapshot at the first SELECT (the
-    token lookup); a write after another station's commit then fails at once
-    with "database is locked", busy timeout or not. Ending that read and
-    writing first makes concurrent stations queue for the lock instead.
-    PostgreSQL needs nothing: the unique index makes concurrent retries wait.
-    """
-    if db.session.get_bind().dialect.name != "sqlite":
-        return
-    station_id = current_station().id
-    db.session.rollback()
-    db.session.execute(
-        update(Station).where(Station.id == station_id).values(outbox_depth=Station.outbox_depth)
-    )
-    g.station = db.session.get(Station, station_id)
 
 
 def current_station() -> Station:
@@ -351,7 +332,6 @@ def _future(at: datetime) -> bool:
     auth="station",
 )
 def station_reports(body: ReportBatch) -> Any:
-    _take_write_lock()
     station = current_station()
     valid: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
@@ -408,7 +388,6 @@ def station_reports(body: ReportBatch) -> Any:
 def station_heartbeat(body: Heartbeat) -> Any:
     if _future(body.at):
         raise ApiError(422, fields={"at": "时间晚于服务器当前时间"})
-    _take_write_lock()
     duplicate = services.record_heartbeat(current_station(), body.model_dump())
     return HeartbeatAnswer(acknowledged=body.uuid, duplicate=duplicate)
 
@@ -435,7 +414,7 @@ def station_snapshot() -> Any:
     upload = request.files.get("image")
     if upload is None:
         raise ApiError(422, fields={"image": "缺少图片文件"})
-    limit = int(services.settings()["max_snapshot_kb"]) * 1024
+    limit = int(services.settings().max_snapshot_kb) * 1024
     data = upload.stream.read(limit + 1)
     if len(data) > limit:
         raise ApiError(413, f"截图过大（最多 {limit // 1024} KiB）", code="too_large")
@@ -457,7 +436,6 @@ def station_snapshot() -> Any:
         )
     if _future(meta.taken_at):
         raise ApiError(422, fields={"taken_at": "时间晚于服务器当前时间"})
-    _take_write_lock()
     station = current_station()
     camera = db.session.get(Camera, camera.id)
     assert camera is not None

@@ -12,14 +12,8 @@ from html import escape
 
 from markupsafe import Markup
 
-from tracker.halls.rules import (
-    PICTURE_CAUSES,
-    SHANGHAI,
-    Interval,
-    Window,
-    clip_intervals,
-    day_bounds,
-)
+from tracker import clock
+from tracker.halls.rules import PICTURE_CAUSES, Interval, Window, clip_intervals, day_bounds
 
 COLOURS = {"up": "#2e9d4d", "down": "#d6333a", "picture": "#f0a020", "unknown": "#c5c9cf"}
 # "down" covers a dead stream and a bad picture (frozen/black/blurred) alike: 故障.
@@ -33,7 +27,7 @@ def colour(iv: Interval) -> str:
 
 
 def _hm(value: datetime) -> str:
-    return value.astimezone(SHANGHAI).strftime("%m-%d %H:%M")
+    return value.astimezone(clock.zone()).strftime("%m-%d %H:%M")
 
 
 def _title(iv: Interval) -> str:
@@ -83,7 +77,9 @@ def day_svg(
     end = start + timedelta(hours=hours)
     parts = _bar(intervals, opening, start, end, 0, h, width)
     labels = []
-    t = start.astimezone(SHANGHAI).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    t = start.astimezone(clock.zone()).replace(minute=0, second=0, microsecond=0) + timedelta(
+        hours=1
+    )
     while t < end:
         pct = (t - start).total_seconds() / (end - start).total_seconds() * 100
         if t.hour % 3 == 0 and 3 <= pct <= 97:

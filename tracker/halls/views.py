@@ -7,7 +7,7 @@ Every object is loaded through the scope (out of scope = 404).
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from tracker import clock
 from tracker.extensions import db
 from tracker.forms import as_choices
 from tracker.halls import rules, services
@@ -31,7 +32,7 @@ from tracker.halls.models import (
     Snapshot,
     Station,
 )
-from tracker.halls.rules import SHANGHAI, UptimeTotals
+from tracker.halls.rules import UptimeTotals
 from tracker.halls.timeline import STATE_LABELS, day_svg, month_svg
 from tracker.home import TodoItem
 from tracker.models import Region, RegionLevel, utcnow
@@ -101,7 +102,7 @@ def index() -> ResponseReturnValue:
             ServiceHall.region_id, ServiceHall.name
         )
     ).all()
-    today = services.local_today()
+    today = clock.today()
     cam_ids = [c.id for h in halls for c in h.cameras if c.active]
     totals = services.uptime_bulk(cam_ids, today, today)
     hall_totals: dict[int, UptimeTotals] = {}
@@ -139,7 +140,7 @@ def wall(region_id: int | None = None) -> ResponseReturnValue:
         .where(in_subtree(region.path))
         .order_by(Region.path, ServiceHall.name)
     ).all()
-    today = services.local_today()
+    today = clock.today()
     cams = [c for h in halls for c in h.cameras if c.active]
     totals = services.uptime_bulk([c.id for c in cams], today, today)
     counts = {"up": 0, "down": 0, "unknown": 0}
@@ -289,7 +290,7 @@ def hall(hall_id: int) -> ResponseReturnValue:
         if done is not None:
             flash("已保存例外日期", "success")
             return redirect(url_for("halls.hall", hall_id=hall.id))
-    today = services.local_today()
+    today = clock.today()
     month = Period.month_of(today)
     totals = services.uptime_bulk([c.id for c in hall.cameras], month.start, today)
     upcoming = services.resolved_opening_days(hall, _calendar(), days=14)
@@ -363,10 +364,10 @@ def new_camera(hall_id: int) -> ResponseReturnValue:
     form.station_id.choices = as_choices(_station_choices())
     if request.method == "GET":
         cfg = services.settings()
-        form.check_interval_s.data = cfg["default_check_interval_s"]
+        form.check_interval_s.data = cfg.default_check_interval_s
         form.snapshot_every_min.data = 60
-        form.down_after.data = cfg["default_down_after"]
-        form.up_after.data = cfg["default_up_after"]
+        form.down_after.data = cfg.default_down_after
+        form.up_after.data = cfg.default_up_after
     done = submit(
         form, lambda: services.create_camera(hall, _camera_data(form)), aliases=FIELD_ALIASES
     )
@@ -419,8 +420,8 @@ def camera(camera_id: int) -> ResponseReturnValue:
             form,
             lambda: services.file_excuse(
                 cam,
-                form.start.data.replace(tzinfo=SHANGHAI),
-                form.end.data.replace(tzinfo=SHANGHAI),
+                form.start.data.replace(tzinfo=clock.zone()),
+                form.end.data.replace(tzinfo=clock.zone()),
                 ExcuseKind(form.kind.data),
                 form.reason.data or "",
                 current_user,
@@ -431,7 +432,7 @@ def camera(camera_id: int) -> ResponseReturnValue:
             flash("已提交情况说明，等待县级审核", "success")
             return redirect(url_for("halls.camera", camera_id=cam.id))
     now = utcnow()
-    today = services.local_today()
+    today = clock.today()
     days = [today - timedelta(days=i) for i in range(29, -1, -1)]
     start30 = rules.day_bounds(days[0])[0]
     intervals = services.camera_intervals(cam, start30, now)
@@ -537,7 +538,7 @@ def decide_excuse(excuse_id: int) -> ResponseReturnValue:
 
 def _report_rows(region: Region, month: Period) -> tuple[list[dict[str, Any]], UptimeTotals]:
     cams = services.cameras_under(region)
-    last = min(month.end, services.local_today())
+    last = min(month.end, clock.today())
     totals = (
         services.uptime_bulk([c.id for c in cams], month.start, last) if last >= month.start else {}
     )
@@ -559,7 +560,7 @@ def _report_args() -> tuple[Region, Period]:
     except PeriodError:
         month = None
     if month is None:
-        month = Period.month_of(services.local_today())
+        month = Period.month_of(clock.today())
     return region, month
 
 
@@ -569,7 +570,7 @@ def report() -> ResponseReturnValue:
     """Monthly camera report of a county (or any node): printable."""
     region, month = _report_args()
     rows, grand = _report_rows(region, month)
-    months = Period.month_of(services.local_today()).last(12)
+    months = Period.month_of(clock.today()).last(12)
     return render_template(
         "halls/report.html", region=region, month=month, rows=rows, grand=grand, months=months
     )
@@ -670,15 +671,11 @@ def stations() -> ResponseReturnValue:
         s.id: len(db.session.scalars(select(Camera.id).where(Camera.station_id == s.id)).all())
         for s in rows
     }
-    interval = services.settings()["heartbeat_interval_s"]
+    interval = services.settings().heartbeat_interval_s
     stale_before = utcnow() - timedelta(seconds=rules.HEARTBEAT_FACTOR * interval)
     return render_template(
         "halls/stations.html", rows=rows, counts=counts, stale_before=stale_before
     )
-
-
-def local_now() -> datetime:
-    return datetime.now(UTC).astimezone(SHANGHAI)
 
 
 __all__ = ["bp", "date"]

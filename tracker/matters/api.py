@@ -12,6 +12,7 @@ from typing import Any, Literal
 from flask_login import current_user
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from tracker import clock
 from tracker.api.core import ApiError, endpoint
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
@@ -249,7 +250,7 @@ class EventIn(_Strict):
 def _out(matter: ServiceMatter) -> MatterOut:
     scope = current_scope()
     full = services.can_see_personal(scope, matter)
-    return MatterOut.model_validate(services.matter_dict(matter, full, services.local_today()))
+    return MatterOut.model_validate(services.matter_dict(matter, full, clock.today()))
 
 
 @endpoint(
@@ -261,7 +262,7 @@ def _out(matter: ServiceMatter) -> MatterOut:
 )
 def api_matters(query: MatterQuery) -> MatterPage:
     scope = current_scope()
-    today = services.local_today()
+    today = clock.today()
     if query.view == "overdue":
         stmt = services.overdue_stmt(scope, today)
     elif query.view == "due_soon":

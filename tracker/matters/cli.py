@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from tracker import clock
 from tracker.cli_support import with_app
 
 
@@ -16,9 +17,8 @@ def remind_cmd() -> None:
     from tracker.calendar_service import load_calendar
     from tracker.extensions import db
     from tracker.matters.jobs import send_reminders
-    from tracker.matters.services import local_today
 
-    n = send_reminders(local_today(), load_calendar())
+    n = send_reminders(clock.today(), load_calendar())
     db.session.commit()
     click.echo(f"已发送 {n} 条提醒")
 
@@ -48,11 +48,10 @@ def import_catalog_cmd(path: Path, region_ref: str) -> None:
 def calendar_status_cmd() -> None:
     """Show which years have an official working-day calendar."""
     from tracker.calendar_service import load_calendar
-    from tracker.matters.services import local_today
     from tracker.workdays import package_covers
 
     cal = load_calendar()
-    this = local_today().year
+    this = clock.today().year
     for year in range(this - 1, this + 3):
         if package_covers(year):
             state = "official (chinesecalendar)"

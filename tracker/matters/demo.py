@@ -11,8 +11,8 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from tracker import clock
 from tracker.calendar_service import load_calendar
 from tracker.demo import SURNAMES, DemoWorld
 from tracker.extensions import db
@@ -29,7 +29,6 @@ from tracker.models import Role, User
 from tracker.security import hash_password
 from tracker.workdays import WorkCalendar
 
-CST = ZoneInfo("Asia/Shanghai")
 CATALOG = [
     # name, category, kind, promised, statutory, materials, level
     ("开具居住证明", "综合", MatterKind.immediate, 0, None, ["身份证"], HandlingLevel.village),
@@ -143,7 +142,7 @@ def seed_matters(world: DemoWorld) -> None:
     clerks = _clerks(world)
     town_staff = {u.region_id: u for key, u in world.users.items() if key in ("town", "town2")}
     rater = world.users.get("admin")  # ratings arrive through the 好差评 platform
-    now = datetime.now(UTC) - timedelta(minutes=5)
+    now = clock.now() - timedelta(minutes=5)
     for village in world.villages:
         county_id = village.ancestor_ids[1]
         types = catalogs[county_id]
@@ -154,7 +153,9 @@ def seed_matters(world: DemoWorld) -> None:
             day = world.today - timedelta(days=days_ago)
             if day.weekday() >= 5 and rng.random() < 0.8:
                 day -= timedelta(days=day.weekday() - 4)
-            received = datetime.combine(day, time(rng.randint(8, 16), rng.randint(0, 59)), CST)
+            received = datetime.combine(
+                day, time(rng.randint(8, 16), rng.randint(0, 59)), clock.zone()
+            )
             received = min(received.astimezone(UTC), now - timedelta(hours=2))
             t = rng.choice(types)
             missing = [m for m in t.materials[1:] if rng.random() < 0.12]

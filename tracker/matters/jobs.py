@@ -13,16 +13,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import current_app
 from sqlalchemy import select
 
+from tracker import clock
 from tracker.calendar_service import load_calendar
+from tracker.config import current_settings
 from tracker.extensions import db
-from tracker.formatting import local_tz
 from tracker.jobs import scheduled_job
 from tracker.matters import rules
 from tracker.matters.models import ServiceMatter
-from tracker.matters.services import local_today
 from tracker.models import Region, Role, User, utcnow
 from tracker.notifications.services import notify
 from tracker.workdays import WorkCalendar
@@ -162,11 +161,11 @@ def check_calendar_coverage(today: date, calendar: WorkCalendar, warn_month: int
 @scheduled_job("matters.reminders", "interval", description="限时办结/差评回访提醒", hours=1)
 def reminders_job() -> None:
     """Send today's reminders once the configured reminder hour has come."""
-    settings = current_app.config["SETTINGS"]
-    local_hour = utcnow().astimezone(local_tz()).hour
-    if local_hour < int(settings["jobs"]["reminder_hour"]):
+    settings = current_settings()
+    local_hour = utcnow().astimezone(clock.zone()).hour
+    if local_hour < settings.jobs.reminder_hour:
         return
-    send_reminders(local_today(), load_calendar())
+    send_reminders(clock.today(), load_calendar())
 
 
 @scheduled_job(
@@ -174,8 +173,8 @@ def reminders_job() -> None:
 )
 def calendar_check_job() -> None:
     """December: warn admins when next year's holidays are not in the system."""
-    month = int(current_app.config["SETTINGS"]["calendar"]["warn_missing_year_in_month"])
-    check_calendar_coverage(local_today(), load_calendar(), month)
+    month = int(current_settings().calendar.warn_missing_year_in_month)
+    check_calendar_coverage(clock.today(), load_calendar(), month)
 
 
 __all__ = ["check_calendar_coverage", "send_reminders"]

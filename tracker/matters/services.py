@@ -18,16 +18,17 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from tracker import clock
+from tracker.config import current_settings
 from tracker.extensions import db
-from tracker.formatting import local_tz, mask_id_number, mask_phone
+from tracker.formatting import mask_id_number, mask_phone
 from tracker.matters import rules
 from tracker.matters.models import (
     Channel,
@@ -64,22 +65,8 @@ FUTURE_TOLERANCE = timedelta(minutes=10)
 # -- time helpers ----------------------------------------------------------------
 
 
-def local_date(value: datetime) -> date:
-    """The Asia/Shanghai (configured zone) date of a stored UTC time."""
-    return value.astimezone(local_tz()).date()
-
-
-def local_today() -> date:
-    return local_date(utcnow())
-
-
-def local_start(day: date) -> datetime:
-    """Midnight of ``day`` in the configured zone, as an aware datetime."""
-    return datetime.combine(day, time.min, tzinfo=local_tz())
-
-
 def callback_working_days() -> int:
-    return int(current_app.config["SETTINGS"]["calendar"]["callback_working_days"])
+    return int(current_settings().calendar.callback_working_days)
 
 
 # -- catalog (事项清单) -------------------------------------------------------------
@@ -414,7 +401,7 @@ def register_matter(
     notice = (one_time_notice or "").strip() or None
     if missing and not notice:
         raise MatterError("材料不齐时请记录一次性告知的内容", "one_time_notice")
-    received_on = local_date(received_at)
+    received_on = clock.local_date(received_at)
     matter = ServiceMatter(
         region_id=village.id,
         serial_no=_next_serial(village.id, received_on.year),
@@ -512,7 +499,7 @@ def _add_event(
 
 def _pauses(matter: ServiceMatter) -> list[rules.Pause]:
     return rules.pauses_from(
-        ((e.kind, local_date(e.at)) for e in matter.events), matter.received_on
+        ((e.kind, clock.local_date(e.at)) for e in matter.events), matter.received_on
     )
 
 
@@ -657,10 +644,10 @@ def _record(
         raise MatterError("时间不能晚于现在", "at")
     last = max((e.at for e in matter.events), default=matter.received_at)
     if at < last:
-        at_text = last.astimezone(local_tz()).strftime("%Y-%m-%d %H:%M")
+        at_text = last.astimezone(clock.zone()).strftime("%Y-%m-%d %H:%M")
         raise MatterError(f"时间不能早于上一环节（{at_text}）", "at")
     rules.check_event(state_of(matter), kind, actor.id)
-    day = local_date(at)
+    day = clock.local_date(at)
     fields: dict[str, Any] = {}
     if kind == EventKind.materials_missing:
         items = _clean_list(missing)
@@ -1034,7 +1021,7 @@ def matter_measures(
     Returns ``{region_id: MatterMeasures}``; a node with no matter in the period
     is absent — use ``result.get(rid) or MatterMeasures(rid)``.
     """
-    today = today or local_today()
+    today = today or clock.today()
     sm = ServiceMatter
     village = aliased(Region)
     open_statuses = list(rules.OPEN_STATUSES)
@@ -1111,7 +1098,7 @@ REGISTER_COLUMNS = [
 
 def register_rows(matters: Sequence[ServiceMatter], full: bool, today: date) -> list[list[str]]:
     """The rows of the paper 登记簿 (print view and Excel export share them)."""
-    tz = local_tz()
+    tz = clock.zone()
     rows = []
     for m in matters:
         referral = "；".join(
@@ -1197,5 +1184,5 @@ def parse_local_datetime(value: str | None) -> datetime | None:
     except ValueError as exc:
         raise MatterError("时间格式应为 YYYY-MM-DD HH:MM", "received_at") from exc
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=local_tz())
+        parsed = parsed.replace(tzinfo=clock.zone())
     return parsed.astimezone(UTC)

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
+from tracker import clock
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
 from tracker.home import TodoItem
@@ -20,7 +21,7 @@ def _count(stmt: Select[Any]) -> int:
 
 def matter_todos(scope: Scope, user: User) -> list[TodoItem]:
     """Counts of the user's scope; each links to the matching list."""
-    today = services.local_today()
+    today = clock.today()
     items = []
     overdue = _count(services.overdue_stmt(scope, today))
     if overdue:

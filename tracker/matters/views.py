@@ -41,6 +41,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from tracker import clock
 from tracker.calendar_service import load_calendar
 from tracker.errors import DomainError
 from tracker.extensions import db
@@ -254,9 +255,7 @@ def register() -> ResponseReturnValue:
     if request.method == "GET":
         form.first_responder_id.data = current_user.id
         form.client_token.data = uuid.uuid4().hex
-        form.received_at.data = (
-            services.utcnow().astimezone(services.local_tz()).strftime("%Y-%m-%dT%H:%M")
-        )
+        form.received_at.data = clock.local_now().strftime("%Y-%m-%dT%H:%M")
     received = request.form.getlist("materials_received")
 
     def register() -> tuple[ServiceMatter, bool]:
@@ -318,7 +317,7 @@ def index() -> ResponseReturnValue:
     """我的事项 (default) and the other lists of the user's scope."""
     scope = current_scope()
     view = request.args.get("view", "mine")
-    today = services.local_today()
+    today = clock.today()
     calendar = load_calendar()
     if view == "all":
         stmt = services.matters_stmt(scope)
@@ -362,7 +361,7 @@ def index() -> ResponseReturnValue:
 def overdue() -> ResponseReturnValue:
     """逾期事项: every open matter past due in the user's scope (the township's list), by village."""
     scope = current_scope()
-    today = services.local_today()
+    today = clock.today()
     rows = list(db.session.scalars(services.overdue_stmt(scope, today)))
     calendar = load_calendar()
     late_days = {m.id: calendar.working_days_between(m.due_on, today) for m in rows if m.due_on}
@@ -400,7 +399,7 @@ def _render_detail(
     status: int = 200,
 ) -> ResponseReturnValue:
     scope = current_scope()
-    today = services.local_today()
+    today = clock.today()
     state = services.state_of(matter)
     allowed = rules.allowed_events(state, current_user.id) if scope.can_write else []
     full = services.can_see_personal(scope, matter)
@@ -498,7 +497,7 @@ def _register_args(scope: Scope) -> tuple[Region, int, list[ServiceMatter], list
     village = scope.get_or_404(Region, village_id)
     if village.level != RegionLevel.village:
         abort(404)
-    year = request.args.get("year", type=int) or services.local_today().year
+    year = request.args.get("year", type=int) or clock.today().year
     if not 2000 <= year <= 2100:
         abort(404)
     stmt = (
@@ -518,7 +517,7 @@ def register_book() -> ResponseReturnValue:
     scope = current_scope()
     village, year, matters, villages = _register_args(scope)
     full = scope.can_write
-    rows = services.register_rows(matters, full, services.local_today())
+    rows = services.register_rows(matters, full, clock.today())
     return render_template(
         "matters/register_book.html",
         village=village,
@@ -536,7 +535,7 @@ def register_xlsx() -> ResponseReturnValue:
     """The register as Excel, in the paper columns; personal data masked for viewers."""
     scope = current_scope()
     village, year, matters, _ = _register_args(scope)
-    rows = services.register_rows(matters, scope.can_write, services.local_today())
+    rows = services.register_rows(matters, scope.can_write, clock.today())
     data = services.register_workbook(f"{village.name} {year} 年便民服务事项登记簿", rows)
     from urllib.parse import quote
 
@@ -557,7 +556,7 @@ def measures() -> ResponseReturnValue:
     """限时办结 and 好差评 measures of the user's node and the nodes one level below."""
     scope = current_scope()
     node = scope.get_or_404(Region, scope.region_id)
-    year = request.args.get("year", type=int) or services.local_today().year
+    year = request.args.get("year", type=int) or clock.today().year
     start, end = date(year, 1, 1), date(year, 12, 31)
     child_level = node.level.child or RegionLevel.village
     children = list(
@@ -755,7 +754,7 @@ def calendar_overrides() -> ResponseReturnValue:
                 db.session.add(row)
             flash(f"已保存 {day.isoformat()}。", "success")
             return redirect(url_for("matters.calendar_overrides", year=day.year))
-    this_year = services.local_today().year
+    this_year = clock.today().year
     year = request.args.get("year", type=int) or this_year + 1
     rows = list(
         db.session.scalars(

@@ -20,13 +20,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from tracker import clock
 from tracker.api import ApiError, endpoint
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
 from tracker.meetings import rules, services
 from tracker.meetings.models import Meeting
 from tracker.meetings.obligations import branch_obligations
-from tracker.meetings.services import MeetingInput, local_date
+from tracker.meetings.services import MeetingInput
 from tracker.models import Branch, utcnow
 from tracker.scope import current_scope
 
@@ -193,7 +194,7 @@ def to_out(m: Meeting) -> MeetingOut:
         group_id=m.group_id,
         started_at=m.started_at,
         ended_at=m.ended_at,
-        held_on=local_date(m.started_at),
+        held_on=clock.local_date(m.started_at),
         place=m.place,
         host_id=m.host_id,
         host_name=m.host.name,
@@ -407,11 +408,11 @@ def meeting_versions(meeting_id: int) -> VersionList:
 def village_obligations(village_id: int, query: PeriodQuery) -> ObligationList:
     branch = _branch_of_village(village_id)
     period = rules.Period.parse(query.period)
-    statuses = branch_obligations(branch, period, local_date(utcnow()))
+    statuses = branch_obligations(branch, period, clock.local_date(utcnow()))
     ids = {i for s in statuses for i in s.record_ids}
     facts = (
         {
-            r[0]: RecordRef(id=r[0], held_on=local_date(r[1]), late=r[2])
+            r[0]: RecordRef(id=r[0], held_on=clock.local_date(r[1]), late=r[2])
             for r in db.session.execute(
                 select(Meeting.id, Meeting.started_at, Meeting.late).where(Meeting.id.in_(ids))
             )

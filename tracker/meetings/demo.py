@@ -15,17 +15,17 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import insert, select
 
+from tracker import clock
 from tracker.calendar_service import load_calendar
+from tracker.config import current_settings
 from tracker.demo import DemoWorld
 from tracker.extensions import db
 from tracker.meetings import rules
 from tracker.meetings.models import Attendance, Meeting, MeetingPlan, MeetingVersion
 from tracker.meetings.services import (
     GENESIS,
-    TZ,
     MeetingInput,
     canonical,
-    settings,
     snapshot,
     update_meeting,
     version_hash,
@@ -102,7 +102,7 @@ def _plan(
 def seed_meetings(world: DemoWorld) -> None:
     rng = world.rng
     cal = load_calendar()
-    allowed = settings()["late_entry_working_days"]
+    allowed = current_settings().calendar.late_entry_working_days
     now = utcnow()
     today = world.today
     users = list(world.users.values())
@@ -132,7 +132,7 @@ def seed_meetings(world: DemoWorld) -> None:
                 continue
             expected = [m for m in roster if group_id is None or m.group_id == group_id]
             hour = rng.choice([9, 14, 19])
-            started = datetime.combine(day, time(hour, 0), TZ).astimezone(UTC)
+            started = datetime.combine(day, time(hour, 0), clock.zone()).astimezone(UTC)
             ended = started + timedelta(minutes=rng.choice([60, 90, 120]))
             if backfill and rng.random() < 0.35:
                 entered = started + timedelta(days=rng.randint(15, 60), hours=3)
@@ -189,7 +189,7 @@ def seed_meetings(world: DemoWorld) -> None:
                 if kind == "branch_general_meeting"
                 else None
             )
-            days = rules.working_days_after(day, entered.astimezone(TZ).date(), cal)
+            days = rules.working_days_after(day, entered.astimezone(clock.zone()).date(), cal)
             m.late_working_days = days
             m.late = days > allowed
             meetings.append(m)

@@ -24,10 +24,10 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from sqlalchemy import select
 
+from tracker import clock
 from tracker.extensions import db
 from tracker.meetings.models import Meeting
 from tracker.meetings.services import (
-    TZ,
     MeetingError,
     MeetingInput,
     branch_roster,
@@ -79,8 +79,8 @@ def export_year(branch: Branch, year: int) -> bytes:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="F3D6D6")
     for m in sorted(meetings_of_branch(branch.id, year), key=lambda m: m.started_at):
-        start = m.started_at.astimezone(TZ)
-        end = m.ended_at.astimezone(TZ)
+        start = m.started_at.astimezone(clock.zone())
+        end = m.ended_at.astimezone(clock.zone())
         absent = "、".join(
             f"{a.member.name}（{a.absence_reason}）" if a.absence_reason else a.member.name
             for a in m.attendance
@@ -105,7 +105,7 @@ def export_year(branch: Branch, year: int) -> bytes:
                 m.full_members,
                 m.full_present,
                 "" if m.quorum_met is None else ("是" if m.quorum_met else "否"),
-                m.entered_at.astimezone(TZ).strftime("%Y-%m-%d %H:%M"),
+                m.entered_at.astimezone(clock.zone()).strftime("%Y-%m-%d %H:%M"),
                 "是" if m.late else "",
                 "是" if m.imported else "",
                 m.version,
@@ -290,8 +290,8 @@ def read_rows(branch: Branch, content: bytes) -> list[ImportRow]:
         item.data = MeetingInput(
             kind=kind.code,
             group_id=group_id,
-            started_at=datetime.combine(day, t0, TZ),
-            ended_at=datetime.combine(day, t1, TZ),
+            started_at=datetime.combine(day, t0, clock.zone()),
+            ended_at=datetime.combine(day, t1, clock.zone()),
             place=values["地点"],
             host_id=host.id if host else None,
             recorder=values["记录人"],

@@ -25,6 +25,8 @@ from datetime import date
 
 from sqlalchemy import case, func, select
 
+from tracker import clock
+from tracker.config import current_settings
 from tracker.extensions import db
 from tracker.meetings import rules
 from tracker.meetings.models import Meeting, MeetingRuleOverride
@@ -36,14 +38,7 @@ from tracker.meetings.rules import (
     Period,
     Summary,
 )
-from tracker.meetings.services import (
-    default_rules,
-    kinds,
-    local_date,
-    local_year_bounds,
-    period_bounds,
-    settings,
-)
+from tracker.meetings.services import default_rules, kinds, local_year_bounds, period_bounds
 from tracker.models import Branch, PartyGroup, Region, utcnow
 from tracker.models.regions import in_subtree
 
@@ -74,7 +69,7 @@ def obligations_for_branches(
     Pass ``branch_ids`` (already scoped by the caller) or ``region_path`` (a
     subtree: every branch under it), or both.
     """
-    today = today or local_date(utcnow())
+    today = today or clock.local_date(utcnow())
     branches = _branch_rows(branch_ids, region_path)
     if not branches:
         return {}
@@ -107,7 +102,7 @@ def obligations_for_branches(
             id=r[0],
             branch_id=r[1],
             kind=r[2],
-            held_on=local_date(r[3]),
+            held_on=clock.local_date(r[3]),
             group_id=r[4],
             late=r[5],
             counts=r[7] is None and r[6] is not False,
@@ -138,7 +133,7 @@ def obligations_for_branches(
         period,
         today,
         list(kinds().values()),
-        settings()["due_soon_days"],
+        current_settings().rules.due_soon_days,
     )
 
 

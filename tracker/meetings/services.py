@@ -24,11 +24,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app, g, has_request_context
 from sqlalchemy import func, select
 
+from tracker import clock
+from tracker.config import current_settings
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.meetings import rules
@@ -46,7 +47,6 @@ from tracker.models import Branch, Member, MemberStatus, PartyGroup, Region, Reg
 from tracker.workdays import WorkCalendar
 
 GENESIS = "0" * 64
-TZ = ZoneInfo("Asia/Shanghai")
 # Attachments: photos and scans only, recognised by their first bytes.
 MAGIC = {
     b"\xff\xd8\xff": ("image/jpeg", ".jpg"),
@@ -63,12 +63,6 @@ class MeetingError(DomainError):
 
 # ---------------------------------------------------------------------------
 # Settings and kinds
-
-
-def settings() -> dict[str, Any]:
-    """The ``[rules]`` and ``[calendar]`` sections in force."""
-    cfg = current_app.config["SETTINGS"]
-    return {**cfg["rules"], **cfg["calendar"]}
 
 
 def kinds(include_inactive: bool = False) -> dict[str, KindDef]:
@@ -105,7 +99,7 @@ def kind_name(code: str, known: Mapping[str, KindDef] | None = None) -> str:
 
 def default_rules(kind_defs: Iterable[KindDef] | None = None) -> dict[str, Frequency]:
     """``[rules]`` of config.toml plus the frequencies of configured kinds."""
-    out = rules.rules_from_config(settings())
+    out = rules.rules_from_config(current_settings().rules.model_dump())
     for row in db.session.scalars(select(MeetingKind)):
         out[row.code] = Frequency.parse(row.frequency)
     return out
@@ -188,25 +182,18 @@ def add_kind(
 # Dates
 
 
-def local_date(value: datetime) -> date:
-    """The Asia/Shanghai calendar date of an instant."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(TZ).date()
-
-
 def local_year_bounds(first_year: int, last_year: int) -> tuple[datetime, datetime]:
     """UTC instants of [1 Jan first_year, 1 Jan last_year+1) in local time."""
-    start = datetime(first_year, 1, 1, tzinfo=TZ).astimezone(UTC)
-    end = datetime(last_year + 1, 1, 1, tzinfo=TZ).astimezone(UTC)
+    start = datetime(first_year, 1, 1, tzinfo=clock.zone()).astimezone(UTC)
+    end = datetime(last_year + 1, 1, 1, tzinfo=clock.zone()).astimezone(UTC)
     return start, end
 
 
 def period_bounds(period: rules.Period) -> tuple[datetime, datetime]:
     """UTC instants of a local period: [first day 00:00, day after the last 00:00)."""
-    lo = datetime(period.start.year, period.start.month, period.start.day, tzinfo=TZ)
+    lo = datetime(period.start.year, period.start.month, period.start.day, tzinfo=clock.zone())
     end = period.end + timedelta(days=1)
-    hi = datetime(end.year, end.month, end.day, tzinfo=TZ)
+    hi = datetime(end.year, end.month, end.day, tzinfo=clock.zone())
     return lo.astimezone(UTC), hi.astimezone(UTC)
 
 
@@ -284,7 +271,7 @@ def _validate(
         raise MeetingError("结束时间应晚于开始时间", "ended_at")
     if data.ended_at - data.started_at > timedelta(hours=24):
         raise MeetingError("会议时长不能超过 24 小时", "ended_at")
-    day = local_date(data.started_at)
+    day = clock.local_date(data.started_at)
     if data.started_at.year < 2000:
         raise MeetingError("会议日期不合理", "started_at")
     data.place = _clean(data.place, 100, "会议地点", "place", True)
@@ -362,7 +349,7 @@ def _apply(meeting: Meeting, data: MeetingInput, kind: KindDef) -> None:
 
 def _lateness(meeting: Meeting, cal: WorkCalendar, allowed: int) -> None:
     days = rules.working_days_after(
-        local_date(meeting.started_at), local_date(meeting.entered_at), cal
+        clock.local_date(meeting.started_at), clock.local_date(meeting.entered_at), cal
     )
     meeting.late_working_days = days
     meeting.late = days > allowed
@@ -429,7 +416,7 @@ def record_meeting(
     meeting.attendance = []
     _fill_attendance(meeting, data, roster, members)
     _apply(meeting, data, kind)
-    _lateness(meeting, cal, settings()["late_entry_working_days"])
+    _lateness(meeting, cal, current_settings().calendar.late_entry_working_days)
     db.session.add(meeting)
     db.session.flush()
     _append_version(meeting, "import" if imported else "create", actor_id, "", None, now)
@@ -442,8 +429,10 @@ def check_editable(
     """Refuse changes to deleted records, and to old records unless admin with a reason."""
     if meeting.deleted_at is not None:
         raise MeetingError("该记录已删除，不能修改", None, 409)
-    lock = settings()["edit_lock_days"]
-    if rules.edit_locked(local_date(meeting.started_at), today or local_date(utcnow()), lock):
+    lock = current_settings().rules.edit_lock_days
+    if rules.edit_locked(
+        clock.local_date(meeting.started_at), today or clock.local_date(utcnow()), lock
+    ):
         if not is_admin:
             raise MeetingError(f"超过 {lock} 天的记录只能由管理员修改", None, 403)
         if not reason.strip():
@@ -465,7 +454,7 @@ def update_meeting(
     reason = (reason or "").strip()[:200]
     if expected_version is not None and expected_version != meeting.version:
         raise MeetingError("该记录已被他人修改，请刷新后再改", "version", 409)
-    check_editable(meeting, is_admin, reason, local_date(now))
+    check_editable(meeting, is_admin, reason, clock.local_date(now))
     before = snapshot(meeting)
     branch = db.session.get(Branch, meeting.branch_id)
     assert branch is not None
@@ -474,7 +463,7 @@ def update_meeting(
     _refuse_duplicate(branch, data, kind, exclude=meeting.id)
     _fill_attendance(meeting, data, roster, members)
     _apply(meeting, data, kind)
-    _lateness(meeting, cal, settings()["late_entry_working_days"])
+    _lateness(meeting, cal, current_settings().calendar.late_entry_working_days)
     db.session.flush()
     if snapshot(meeting) == before:
         return meeting  # nothing changed: no new version
@@ -499,7 +488,7 @@ def delete_meeting(
     if len(reason) > 200:
         raise MeetingError("删除原因太长（最多 200 字）", "reason")
     now = now or utcnow()
-    check_editable(meeting, is_admin, reason, local_date(now))
+    check_editable(meeting, is_admin, reason, clock.local_date(now))
     before = snapshot(meeting)
     meeting.deleted_at = now
     meeting.deleted_reason = reason
@@ -516,7 +505,7 @@ def add_attachment(
     """Store a photo/scan under its SHA-256 outside the database and add it to the record."""
     if meeting.deleted_at is not None:
         raise MeetingError("该记录已删除，不能添加附件", "attachments", 409)
-    limit = max_bytes or current_app.config["SETTINGS"]["tracker"]["max_upload_mb"] * 1024 * 1024
+    limit = max_bytes or current_settings().tracker.max_upload_mb * 1024 * 1024
     if not data:
         raise MeetingError("附件是空文件", "attachments")
     if len(data) > limit:
@@ -836,7 +825,7 @@ def plan_vs_held(branch: Branch, year: int, quarter: int) -> tuple[list[PlanLine
     held = [
         m
         for m in meetings_of_branch(branch.id, year, include_deleted=False)
-        if period.contains(local_date(m.started_at))
+        if period.contains(clock.local_date(m.started_at))
     ]
     free = sorted(held, key=lambda m: m.started_at)
     lines = []
@@ -844,7 +833,7 @@ def plan_vs_held(branch: Branch, year: int, quarter: int) -> tuple[list[PlanLine
         candidates = [m for m in free if m.kind == plan.kind and m.group_id == plan.group_id]
         match = min(
             candidates,
-            key=lambda m: abs((local_date(m.started_at) - plan.planned_on).days),
+            key=lambda m: abs((clock.local_date(m.started_at) - plan.planned_on).days),
             default=None,
         )
         if match is not None:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from flask import url_for
 
+from tracker import clock
 from tracker.home import TodoItem
 from tracker.meetings import rules
 from tracker.meetings.obligations import obligations_for_region
-from tracker.meetings.services import kinds, local_date
+from tracker.meetings.services import kinds
 from tracker.models import User, utcnow
 from tracker.scope import Scope
 
 
 def meeting_todos(scope: Scope, user: User) -> list[TodoItem]:
     """Missing meetings of last month, and this month's obligations ending soon, in the user's scope."""
-    today = local_date(utcnow())
+    today = clock.local_date(utcnow())
     this_month = rules.Period.containing(today, "month")
     prev_day = this_month.start.replace(day=1)
     from datetime import timedelta

@@ -31,7 +31,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
+from tracker import clock
 from tracker.calendar_service import load_calendar
+from tracker.config import current_settings
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.meetings import excel, rules, services
@@ -52,8 +54,8 @@ from tracker.meetings.models import (
     MeetingRuleOverride,
 )
 from tracker.meetings.obligations import branch_obligations, obligations_for_branches, summaries
-from tracker.meetings.services import TZ, MeetingError, MeetingInput, local_date
-from tracker.models import Branch, PartyGroup, Region, RegionLevel, utcnow
+from tracker.meetings.services import MeetingError, MeetingInput
+from tracker.models import Branch, PartyGroup, Region, RegionLevel
 from tracker.models.regions import in_subtree
 from tracker.scope import current_scope
 from tracker.web import form_error, paginate, perform, submit
@@ -65,10 +67,6 @@ STATUS_LABELS = {"met": "已开", "met_late": "补录", "missing": "缺开", "du
 
 def _meeting(meeting_id: int) -> Meeting:
     return current_scope().get_or_404(Meeting, meeting_id)
-
-
-def _today() -> date:
-    return local_date(utcnow())
 
 
 def _trail(region: Region, *extra: tuple[str, str | None]) -> list[tuple[str, str | None]]:
@@ -91,7 +89,7 @@ def iso_local(value: str) -> str:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except (TypeError, ValueError):
         return str(value)
-    return parsed.astimezone(TZ).strftime("%Y-%m-%d %H:%M")
+    return parsed.astimezone(clock.zone()).strftime("%Y-%m-%d %H:%M")
 
 
 def obligation_label(status: str) -> str:
@@ -124,7 +122,7 @@ def index() -> ResponseReturnValue:
         .where(in_subtree(node.path))
         .order_by(Region.path)
     )
-    today = _today()
+    today = clock.today()
     month = rules.Period.containing(today, "month")
     year = rules.Period.of_year(today.year)
     ids = [b.id for b in page.items]
@@ -150,7 +148,7 @@ def index() -> ResponseReturnValue:
 def ledger(region_id: int) -> ResponseReturnValue:
     """A branch's records with filters (year, kind)."""
     region, branch = current_scope().get_village_branch(region_id)
-    today = _today()
+    today = clock.today()
     year = request.args.get("year", type=int) or today.year
     kind = request.args.get("kind") or None
     known = services.kinds(include_inactive=True)
@@ -176,7 +174,7 @@ def ledger(region_id: int) -> ResponseReturnValue:
 def grid(region_id: int) -> ResponseReturnValue:
     """The year as a calendar grid: months × kinds, coloured by status, linking to records."""
     region, branch = current_scope().get_village_branch(region_id)
-    today = _today()
+    today = clock.today()
     year = request.args.get("year", type=int) or today.year
     if not 2000 <= year <= 2100:
         abort(404)
@@ -222,8 +220,8 @@ def _form_choices(form: MeetingForm, branch: Branch, day: date) -> list[Any]:
 
 
 def _local(value: datetime | None) -> datetime | None:
-    """A datetime-local input (no zone) read as Asia/Shanghai time."""
-    return value.replace(tzinfo=TZ) if value is not None else None
+    """A datetime-local input (no zone) read in the configured zone."""
+    return value.replace(tzinfo=clock.zone()) if value is not None else None
 
 
 def _input_from_form(form: MeetingForm) -> MeetingInput:
@@ -277,12 +275,12 @@ def new(region_id: int) -> ResponseReturnValue:
     current_scope().require_write(region.id)
     form = MeetingForm()
     errors: dict[str, str] = {}
-    day = _today()
+    day = clock.today()
     if request.method == "POST" and form.started_at.data:
         day = form.started_at.data.date()
     roster = _form_choices(form, branch, day)
     if request.method == "GET":
-        now = datetime.now(TZ).replace(second=0, microsecond=0, tzinfo=None)
+        now = clock.local_now().replace(second=0, microsecond=0, tzinfo=None)
         form.client_uuid.data = str(uuid.uuid4())
         form.kind.data = request.args.get("kind") or "branch_committee_meeting"
         form.ended_at.data = now
@@ -351,21 +349,23 @@ def edit(meeting_id: int) -> ResponseReturnValue:
         flash("该记录已删除，不能修改。", "warning")
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
     locked = rules.edit_locked(
-        local_date(meeting.started_at), _today(), services.settings()["edit_lock_days"]
+        clock.local_date(meeting.started_at), clock.today(), current_settings().rules.edit_lock_days
     )
     if locked and not scope.is_admin:
-        flash(f"超过 {services.settings()['edit_lock_days']} 天的记录只能由管理员修改。", "warning")
+        flash(
+            f"超过 {current_settings().rules.edit_lock_days} 天的记录只能由管理员修改。", "warning"
+        )
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
     form = MeetingForm(obj=None if request.method == "POST" else meeting)
     errors: dict[str, str] = {}
-    day = local_date(meeting.started_at)
+    day = clock.local_date(meeting.started_at)
     if request.method == "POST" and form.started_at.data:
         day = form.started_at.data.date()
     roster = _form_choices(form, branch, day)
     present: set[int] | None
     if request.method == "GET":
-        form.started_at.data = meeting.started_at.astimezone(TZ).replace(tzinfo=None)
-        form.ended_at.data = meeting.ended_at.astimezone(TZ).replace(tzinfo=None)
+        form.started_at.data = meeting.started_at.astimezone(clock.zone()).replace(tzinfo=None)
+        form.ended_at.data = meeting.ended_at.astimezone(clock.zone()).replace(tzinfo=None)
         form.group_id.data = meeting.group_id or 0
         form.version.data = str(meeting.version)
         present = {a.member_id for a in meeting.attendance if a.present}
@@ -417,7 +417,7 @@ def detail(meeting_id: int) -> ResponseReturnValue:
     region, branch = current_scope().get_village_branch(meeting.region_id)
     scope = current_scope()
     locked = rules.edit_locked(
-        local_date(meeting.started_at), _today(), services.settings()["edit_lock_days"]
+        clock.local_date(meeting.started_at), clock.today(), current_settings().rules.edit_lock_days
     )
     return render_template(
         "meetings/detail.html",
@@ -432,7 +432,7 @@ def detail(meeting_id: int) -> ResponseReturnValue:
         trail=_trail(
             region,
             (
-                f"{services.kind_name(meeting.kind)} {meeting.started_at.astimezone(TZ):%Y-%m-%d}",
+                f"{services.kind_name(meeting.kind)} {meeting.started_at.astimezone(clock.zone()):%Y-%m-%d}",
                 None,
             ),
         ),
@@ -569,7 +569,7 @@ def attachment(attachment_id: int) -> ResponseReturnValue:
 @login_required
 def export(region_id: int) -> ResponseReturnValue:
     region, branch = current_scope().get_village_branch(region_id)
-    year = request.args.get("year", type=int) or _today().year
+    year = request.args.get("year", type=int) or clock.today().year
     import io
 
     data = excel.export_year(branch, year)
@@ -670,7 +670,7 @@ def import_(region_id: int) -> ResponseReturnValue:
 def plans(region_id: int) -> ResponseReturnValue:
     region, branch = current_scope().get_village_branch(region_id)
     scope = current_scope()
-    today = _today()
+    today = clock.today()
     year = request.args.get("year", type=int) or today.year
     quarter = request.args.get("quarter", type=int) or (today.month - 1) // 3 + 1
     if quarter not in (1, 2, 3, 4) or not 2000 <= year <= 2100:

@@ -4,7 +4,14 @@ Each domain package adds its models module to the import list below so that
 Alembic's autogenerate and the drift check see every table.
 """
 
-from tracker.models.accounts import ApiToken, LoginAttempt, Role, User
+from tracker.models.accounts import (
+    ApiToken,
+    LoginAttempt,
+    LoginSession,
+    LoginThrottle,
+    Role,
+    User,
+)
 from tracker.models.audit import AuditLog
 from tracker.models.base import Base, utcnow
 from tracker.models.calendar import CalendarOverride
@@ -19,6 +26,8 @@ __all__ = [
     "CalendarOverride",
     "Gender",
     "LoginAttempt",
+    "LoginSession",
+    "LoginThrottle",
     "Member",
     "MemberStatus",
     "PartyGroup",

@@ -1,4 +1,4 @@
-"""Accounts: users with one role at one region node, API tokens, login attempts."""
+"""Accounts: users with one role at one region node, API tokens, login sessions and throttling."""
 
 from __future__ import annotations
 
@@ -44,6 +44,12 @@ class User(UserMixin, Base):
 
     region: Mapped[Region] = relationship()
 
+    def get_id(self) -> str:
+        """The key of the login session this object was loaded for (``login_key``,
+        set by ``tracker.auth``), never the bare user id: Flask-Login puts it in
+        the session and the remember cookie (see :class:`LoginSession`)."""
+        return str(getattr(self, "login_key", "") or "")
+
     @property
     def is_active(self) -> bool:
         return self.active
@@ -86,3 +92,35 @@ class LoginAttempt(Base):
     ip: Mapped[str] = mapped_column(String(45))
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     success: Mapped[bool]
+
+
+class LoginSession(Base):
+    """One sign-in (one browser): its random key is what the session and the
+    remember cookie carry, so a saved cookie is worth nothing once the row is gone.
+
+    Logout and a password change delete every row of the user (every device);
+    each sign-in gets a new key (remember cookies rotate per login).
+    """
+
+    __tablename__ = "login_session"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+
+class LoginThrottle(Base):
+    """Failed-login counter for one (account, address) pair or one account.
+
+    ``key`` is ``pair:<name>|<address>`` or ``account:<name>``. The row is read
+    ``FOR UPDATE`` (SQLite: under the request's write lock), so parallel
+    attempts count one by one.
+    """
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    window_start: Mapped[datetime]
+    next_check_at: Mapped[datetime | None]

@@ -10,6 +10,8 @@ from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
+from tracker import clock
+
 # Constraint names Alembic can find again on every database.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -32,7 +34,7 @@ def audited(cls: type) -> type:
 
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC (every stored time is UTC)."""
-    return datetime.now(UTC)
+    return clock.now()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -25,9 +25,9 @@ from collections.abc import Callable, Collection, Iterable
 from email.message import EmailMessage
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import func, select, update
 
+from tracker.config import AlertsSettings, current_settings
 from tracker.extensions import db
 from tracker.models import Region, Role, User, utcnow
 from tracker.notifications.models import Delivery, Notification
@@ -59,12 +59,9 @@ def _resolve(recipients: Recipients, roles: Collection[Role] | None) -> list[Use
 
 def external_channels_configured() -> bool:
     """Whether ``[alerts]`` names any channel besides the inbox."""
-    alerts = current_app.config.get("SETTINGS", {}).get("alerts", {})
+    alerts = current_settings().alerts
     return bool(
-        alerts.get("smtp_host")
-        or alerts.get("webhook_url")
-        or alerts.get("dingtalk_webhook")
-        or alerts.get("wecom_webhook")
+        alerts.smtp_host or alerts.webhook_url or alerts.dingtalk_webhook or alerts.wecom_webhook
     )
 
 
@@ -162,18 +159,18 @@ def mark_read(user_id: int, notification_id: int | None = None) -> int:
 
 # -- external delivery (jobs process only) ---------------------------------
 
-Sender = Callable[[Notification, dict[str, Any]], None]
+Sender = Callable[[Notification, AlertsSettings], None]
 
 
-def _send_email(note: Notification, alerts: dict[str, Any]) -> None:
-    if not alerts.get("smtp_host") or not note.user.email:
+def _send_email(note: Notification, alerts: AlertsSettings) -> None:
+    if not alerts.smtp_host or not note.user.email:
         return
     msg = EmailMessage()
     msg["Subject"] = note.title
-    msg["From"] = alerts.get("smtp_from") or "tracker@localhost"
+    msg["From"] = alerts.smtp_from or "tracker@localhost"
     msg["To"] = note.user.email
     msg.set_content(f"{note.body}\n\n{note.url}".strip())
-    with smtplib.SMTP(alerts["smtp_host"], alerts.get("smtp_port", 25), timeout=10) as smtp:
+    with smtplib.SMTP(alerts.smtp_host, alerts.smtp_port, timeout=10) as smtp:
         smtp.send_message(msg)
 
 
@@ -189,11 +186,11 @@ def _post(url: str, payload: dict[str, Any]) -> None:
     resp.raise_for_status()
 
 
-def _send_webhooks(note: Notification, alerts: dict[str, Any]) -> None:
+def _send_webhooks(note: Notification, alerts: AlertsSettings) -> None:
     text = f"{note.title}\n{note.body}".strip()
-    if alerts.get("webhook_url"):
+    if alerts.webhook_url:
         _post(
-            alerts["webhook_url"],
+            alerts.webhook_url,
             {
                 "kind": note.kind,
                 "title": note.title,
@@ -205,8 +202,9 @@ def _send_webhooks(note: Notification, alerts: dict[str, Any]) -> None:
         )
     # DingTalk and WeCom robots both take {"msgtype": "text", "text": {"content": …}}.
     for key in ("dingtalk_webhook", "wecom_webhook"):
-        if alerts.get(key):
-            _post(alerts[key], {"msgtype": "text", "text": {"content": text}})
+        url = getattr(alerts, key)
+        if url:
+            _post(url, {"msgtype": "text", "text": {"content": text}})
 
 
 SENDERS: list[Sender] = [_send_email, _send_webhooks]
@@ -218,7 +216,7 @@ def deliver_pending(limit: int = 200) -> tuple[int, int]:
     A failure is recorded on the row (never retried forever: one attempt per
     message, the inbox copy is the one that always exists).
     """
-    alerts = current_app.config.get("SETTINGS", {}).get("alerts", {})
+    alerts = current_settings().alerts
     rows = db.session.scalars(
         select(Notification)
         .where(Notification.delivery == Delivery.pending)

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
+from tracker import clock
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.models import (
@@ -73,14 +74,14 @@ def check_birth_year(year: int | None, today: date | None = None) -> int | None:
     """Birth years from 1900 up to 16 years ago (the minimum age to apply is 18)."""
     if year is None:
         return None
-    this_year = (today or date.today()).year
+    this_year = (today or clock.today()).year
     if not 1900 <= year <= this_year - 16:
         raise OrgError(f"出生年份应在 1900–{this_year - 16} 之间", "birth_year")
     return year
 
 
 def check_past_date(day: date | None, field: str, what: str, today: date | None = None) -> None:
-    if day is not None and day > (today or date.today()):
+    if day is not None and day > (today or clock.today()):
         raise OrgError(f"{what}不能晚于今天", field)
 
 
@@ -371,7 +372,7 @@ def roster_query(branch_id: int, flt: RosterFilter | None = None) -> Select[Memb
 
 def roster(branch_id: int, on: date | None = None) -> list[Member]:
     """The active roster of a branch on a day (today by default)."""
-    day = on or date.today()
+    day = on or clock.today()
     members = db.session.scalars(
         select(Member).where(Member.branch_id == branch_id).order_by(Member.id)
     ).all()
@@ -539,8 +540,14 @@ def update_user(
 
 
 def reset_password(user: User, password: str) -> User:
-    """Set a new password (an admin resets it; the user is told out of band)."""
+    """Set a new password (an admin resets it; the user is told out of band).
+
+    Every session and remember cookie of the user ends with the old password.
+    """
+    from tracker.auth.services import revoke_sessions
+
     _check_password(password)
     user.password_hash = hash_password(password)
+    revoke_sessions(user)
     db.session.flush()
     return user

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -33,6 +32,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
+from tracker import clock
 from tracker.auth.services import create_api_token
 from tracker.extensions import db
 from tracker.forms import as_choices
@@ -412,7 +412,7 @@ def member_edit(member_id: int) -> ResponseReturnValue:
             form=form,
             region=region,
             member=member,
-            leave_form=forms.LeaveForm(formdata=None, left_on=date.today()),
+            leave_form=forms.LeaveForm(formdata=None, left_on=clock.today()),
             trail=_trail(region, (member.name, None)),
         ),
         form_status(form),
@@ -428,7 +428,9 @@ def member_leave(member_id: int) -> ResponseReturnValue:
     form = forms.LeaveForm()
     done = submit(
         form,
-        lambda: services.member_leaves(member, form.left_on.data or date.today(), form.reason.data),
+        lambda: services.member_leaves(
+            member, form.left_on.data or clock.today(), form.reason.data
+        ),
         default="left_on",
     )
     if done is not None:
@@ -494,7 +496,7 @@ def cadres(region_id: int) -> ResponseReturnValue:
             region=region,
             cadres=services.cadres_of(region.id),
             can_write=scope.can_write,
-            today=date.today(),
+            today=clock.today(),
             trail=_trail(region, (_("村干部"), None)),
         ),
         form_status(form),
@@ -632,7 +634,7 @@ def member_export(region_id: int) -> ResponseReturnValue:
         abort(404)
     members = list(db.session.scalars(services.roster_query(branch.id, _roster_filter())).all())
     data = excel.export_roster(branch, members)
-    name = f"{region.name}党员名册-{date.today():%Y%m%d}.xlsx"
+    name = f"{region.name}党员名册-{clock.today():%Y%m%d}.xlsx"
     return Response(
         data,
         mimetype=excel.XLSX_MIME,

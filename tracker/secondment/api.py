@@ -22,6 +22,7 @@ from datetime import date
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 
+from tracker import clock
 from tracker.api import endpoint
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
@@ -477,7 +478,7 @@ def add_assessment(secondment_id: int, body: AssessmentBody) -> tuple[Created, i
     response=ProgrammeOut,
 )
 def programme(query: ProgrammeQuery) -> ProgrammeOut:
-    today = services.local_today()
+    today = clock.today()
     start = query.start or date(today.year, 1, 1)
     end = query.end or today
     if end < start:

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
-from flask import current_app
 from sqlalchemy import func, select
 
+from tracker import clock
+from tracker.config import RulesSettings, current_settings
 from tracker.extensions import db
-from tracker.models import Region, RegionLevel, User, utcnow
-from tracker.periods import SHANGHAI
+from tracker.models import Region, RegionLevel, User
 from tracker.secondment.models import (
     PUBLIC_FIELDS,
     Assessment,
@@ -61,12 +61,8 @@ from tracker.secondment.rules import (
 from tracker.workdays import WorkCalendar
 
 
-def _rules() -> dict:
-    return current_app.config["SETTINGS"]["rules"]
-
-
-def local_today(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(SHANGHAI).date()
+def _rules() -> RulesSettings:
+    return current_settings().rules
 
 
 def _text(value: str | None, name: str, label: str, limit: int, required: bool = True) -> str:
@@ -164,7 +160,7 @@ def record_checks(
     legal_by: str,
 ) -> None:
     """The discipline and legal checks (纪检、法律审查) by the relevant bodies."""
-    today = local_today()
+    today = clock.today()
     for day, name in ((discipline_on, "discipline_checked_on"), (legal_on, "legal_checked_on")):
         if day is not None and day > today:
             raise SecondmentError("审查日期不能晚于今天", name)
@@ -177,7 +173,7 @@ def record_checks(
 
 def veto(candidate: Candidate, reason: str, source: str, on: date) -> None:
     """一票否决: a past Party or administrative sanction excludes the candidate for good."""
-    if on > local_today():
+    if on > clock.today():
         raise SecondmentError("处分日期不能晚于今天", "veto_on")
     if db.session.scalar(select(Secondment.id).where(Secondment.candidate_id == candidate.id)):
         raise SecondmentError("该人员已派出挂职，请先终止挂职")
@@ -207,7 +203,7 @@ def complete_selection(batch: Batch, on: date) -> None:
     )
     if pending:
         raise SecondmentError(f"还有 {pending} 名人选未完成审查", "selection_completed_on")
-    if on > local_today():
+    if on > clock.today():
         raise SecondmentError("选拔完成日期不能晚于今天", "selection_completed_on")
     batch.selection_completed_on = on
     db.session.flush()
@@ -314,7 +310,7 @@ def end_secondment(
     """End a term (期满或提前结束), with the outcome and the decision behind it."""
     if actual_end_on < s.start_on:
         raise SecondmentError("实际结束日期不能早于开始日期", "actual_end_on")
-    if actual_end_on > local_today():
+    if actual_end_on > clock.today():
         raise SecondmentError("实际结束日期不能晚于今天", "actual_end_on")
     if outcome is not None:
         if not (decision or "").strip():
@@ -329,7 +325,7 @@ def end_secondment(
 
 
 def _within_term(s: Secondment, day: date, name: str) -> None:
-    if day > local_today():
+    if day > clock.today():
         raise SecondmentError("日期不能晚于今天", name)
     if day < s.start_on or day > s.end_on:
         raise SecondmentError("日期不在挂职期内", name)
@@ -370,7 +366,7 @@ def file_report(
 
     Returns ``(report, created)``. Lateness is fixed by the first filing.
     """
-    today = local_today()
+    today = clock.today()
     validate_report_week(monday, today, s.start_on, s.end_on)
     texts = (
         _text(work_done, "work_done", "本周工作", 5000),
@@ -387,12 +383,12 @@ def file_report(
     )
     created = report is None
     if report is None:
-        due = report_due_on(monday, cal, _rules()["secondment_report_working_days"])
+        due = report_due_on(monday, cal, _rules().secondment_report_working_days)
         report = WeeklyReport(
             secondment_id=s.id,
             region_id=s.region_id,
             week_start=monday,
-            submitted_at=utcnow(),
+            submitted_at=clock.now(),
             on_time=today <= due,
             version=1,
         )
@@ -408,7 +404,7 @@ def file_report(
             )
         )
         report.version += 1
-        report.updated_at = utcnow()
+        report.updated_at = clock.now()
     report.work_done, report.problems, report.next_plan = texts
     report.public_fields = [f for f in PUBLIC_FIELDS if f in public_fields]
     db.session.flush()
@@ -427,7 +423,7 @@ def week_states(s: Secondment, cal: WorkCalendar, today: date) -> list[WeekState
             )
         ).all()
     )
-    n = _rules()["secondment_report_working_days"]
+    n = _rules().secondment_report_working_days
     return [
         WeekState(m, report_due_on(m, cal, n), m in filed, bool(filed.get(m, False)))
         for m in scheduled_weeks(s.start_on, end)
@@ -443,12 +439,10 @@ def record_assessment(
     comment: str = "",
 ) -> Assessment:
     """定期考核: a grade for one window of the term."""
-    keys = {
-        w[0] for w in assessment_windows(_rules()["secondment_assessment"], s.start_on, s.end_on)
-    }
+    keys = {w[0] for w in assessment_windows(_rules().secondment_assessment, s.start_on, s.end_on)}
     if window_key not in keys:
         raise SecondmentError("考核周期不在挂职期内", "window_key")
-    if assessed_on > local_today():
+    if assessed_on > clock.today():
         raise SecondmentError("考核日期不能晚于今天", "assessed_on")
     if db.session.scalar(
         select(Assessment.id).where(
@@ -518,16 +512,16 @@ def file_complaint(
 ) -> Complaint:
     """监督举报: a complaint from the public form (``source_hash`` limits floods) or staff."""
     if channel == "public" and source_hash:
-        since = utcnow() - timedelta(hours=1)
+        since = clock.now() - timedelta(hours=1)
         recent = db.session.scalar(
             select(func.count(Complaint.id)).where(
                 Complaint.source_hash == source_hash, Complaint.received_at >= since
             )
         )
-        if (recent or 0) >= _rules()["secondment_complaints_per_hour"]:
+        if (recent or 0) >= _rules().secondment_complaints_per_hour:
             raise SecondmentError("提交过于频繁，请稍后再试", status=429)
-    today = local_today()
-    days = _rules()["secondment_complaint_working_days"]
+    today = clock.today()
+    days = _rules().secondment_complaint_working_days
     due = (cal or WorkCalendar.from_rows(())).add_working_days(today, days)[0]
     c = Complaint(
         secondment_id=s.id,
@@ -548,7 +542,7 @@ def close_complaint(c: Complaint, outcome: str, reply: str, on: date) -> None:
     """Handled: the outcome of the check and the reply to the complainant."""
     if c.status == ComplaintStatus.closed:
         raise SecondmentError("该举报已办结")
-    if on > local_today():
+    if on > clock.today():
         raise SecondmentError("办结日期不能晚于今天", "closed_on")
     c.outcome = _text(outcome, "outcome", "核查结果", 5000)
     c.reply = _text(reply, "reply", "答复内容", 5000)
@@ -636,8 +630,8 @@ def programme(
     """
     p = Programme(start, end)
     ids = [s.id for s in secondments]
-    n = _rules()["secondment_report_working_days"]
-    kind = _rules()["secondment_assessment"]
+    n = _rules().secondment_report_working_days
+    kind = _rules().secondment_assessment
     if not ids:
         return p
     filed: dict[int, dict[date, bool]] = {}

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from flask import url_for
 
+from tracker import clock
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
 from tracker.home import TodoItem
 from tracker.models import User
 from tracker.scope import Scope
 from tracker.secondment.models import Secondment
-from tracker.secondment.services import local_today, programme
+from tracker.secondment.services import programme
 
 
 def secondment_due(scope: Scope, user: User) -> list[TodoItem]:
     """Last week's reports not filed and assessment windows ended without a grade (in scope)."""
     if not scope.can_write:
         return []
-    today = local_today()
+    today = clock.today()
     rows = list(
         db.session.scalars(
             scope.select(Secondment).where(

@@ -37,7 +37,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import Select, select
 from wtforms.fields.choices import SelectChoice
 
+from tracker import clock
 from tracker.calendar_service import load_calendar
+from tracker.config import current_settings
 from tracker.extensions import db
 from tracker.formatting import labels
 from tracker.models import Region
@@ -97,7 +99,7 @@ def _date_arg(name: str, default: date) -> date:
 
 
 def _period() -> tuple[date, date]:
-    today = services.local_today()
+    today = clock.today()
     start = _date_arg("from", date(today.year, 1, 1))
     end = _date_arg("to", today)
     return (start, end) if start <= end else (end, start)
@@ -112,7 +114,7 @@ def _in_scope_secondments() -> list[Secondment]:
 def index() -> ResponseReturnValue:
     """The programme at a glance (组织部总览), for the period ``?from=&to=``."""
     start, end = _period()
-    today = services.local_today()
+    today = clock.today()
     p = services.programme(_in_scope_secondments(), start, end, today, load_calendar())
     return render_template(
         "secondment/index.html",
@@ -130,7 +132,7 @@ def index() -> ResponseReturnValue:
 def _cadre_rows() -> list[Secondment]:
     """Secondments in scope matching the list's filters (``status``, ``post_type``, ``flag``…)."""
     start, end = _period()
-    today = services.local_today()
+    today = clock.today()
     stmt: Select[Any] = current_scope().select(Secondment).order_by(Secondment.start_on)
     status = request.args.get("status")
     if status == "active":
@@ -410,7 +412,7 @@ def results_xlsx() -> ResponseReturnValue:
 
 
 def _window_choices(s: Secondment) -> list[SelectChoice]:
-    kind = current_app.config["SETTINGS"]["rules"]["secondment_assessment"]
+    kind = current_settings().rules.secondment_assessment
     return [
         SelectChoice(k, "期满考核" if k == "end" else k)
         for k, _a, _b in assessment_windows(kind, s.start_on, s.end_on)
@@ -434,7 +436,7 @@ def _file(s: Secondment) -> dict[str, Any]:
             db.session.scalars(select(model).where(model.secondment_id == s.id).order_by(order))
         )
 
-    today = services.local_today()
+    today = clock.today()
     return {
         "s": s,
         "logs": rows(WorkLogEntry, WorkLogEntry.day.desc()),
@@ -450,7 +452,7 @@ def _file(s: Secondment) -> dict[str, Any]:
 
 
 def _forms(s: Secondment, **given: Any) -> dict[str, Any]:
-    today = services.local_today()
+    today = clock.today()
     forms: dict[str, Any] = {
         "log_form": LogForm(formdata=None, day=today),
         "report_form": ReportForm(
@@ -669,7 +671,7 @@ def complaint(complaint_id: int) -> ResponseReturnValue:
     c = scope.get_or_404(Complaint, complaint_id)
     if request.method == "POST":
         scope.require_write(c.region_id)
-    form = CloseComplaintForm(closed_on=services.local_today())
+    form = CloseComplaintForm(closed_on=clock.today())
     done = submit(
         form,
         lambda: services.close_complaint(
@@ -695,7 +697,7 @@ def complaint(complaint_id: int) -> ResponseReturnValue:
 def publication(region_id: int) -> ResponseReturnValue:
     """周报公示: the week's reports of the cadres at a receiving unit, public fields only."""
     region = current_scope().get_or_404(Region, region_id)
-    today = services.local_today()
+    today = clock.today()
     monday = week_start(_date_arg("week", week_start(today) - timedelta(days=7)))
     reports = db.session.execute(
         select(WeeklyReport, Secondment)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from flask import current_app
 from sqlalchemy import select
 
+from tracker import clock
+from tracker.config import current_settings
 from tracker.demo import DemoWorld
 from tracker.extensions import db
 from tracker.models import Member
@@ -27,7 +28,7 @@ TOPICS = [
 def seed_trainings(world: DemoWorld) -> None:
     rng = world.rng
     calendar = WorkCalendar()
-    allowed = current_app.config["SETTINGS"]["calendar"]["late_entry_working_days"]
+    allowed = current_settings().calendar.late_entry_working_days
     for village in world.villages:
         branch = world.branches[village.id]
         members = db.session.scalars(select(Member).where(Member.branch_id == branch.id)).all()
@@ -41,7 +42,7 @@ def seed_trainings(world: DemoWorld) -> None:
                     kind, title = rng.choice(TOPICS)
                     delay = rng.choice([0, 0, 1, 2, 2, 9]) if rng.random() < 0.9 else 20
                     entered = datetime.combine(held + timedelta(days=delay), time(9, 30), UTC)
-                    entered = min(entered, datetime.now(UTC))
+                    entered = min(entered, clock.now())
                     days = calendar.working_days_between(held, entered.date())
                     training = Training(
                         branch_id=branch.id,

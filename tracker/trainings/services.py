@@ -10,17 +10,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from flask import current_app
 from sqlalchemy import select
 
+from tracker import clock
+from tracker.config import current_settings
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.meetings.rules import Frequency, is_late, working_days_after
 from tracker.models import Branch, Member, User, utcnow
-from tracker.periods import SHANGHAI, Period
+from tracker.periods import Period
 from tracker.trainings.models import Training, TrainingAttendee, TrainingKind
 from tracker.workdays import WorkCalendar
 
@@ -50,11 +51,7 @@ class TrainingInput:
 
 def frequency() -> Frequency:
     """The ``[rules] training`` frequency in force."""
-    return Frequency.parse(current_app.config["SETTINGS"]["rules"]["training"])
-
-
-def local_today(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(SHANGHAI).date()
+    return Frequency.parse(current_settings().rules.training)
 
 
 def _validate(branch: Branch, data: TrainingInput, today: date) -> tuple[Decimal, list[Member]]:
@@ -106,8 +103,8 @@ def _apply(training: Training, data: TrainingInput, hours: Decimal, members: lis
 
 
 def _lateness(training: Training, cal: WorkCalendar) -> None:
-    allowed = current_app.config["SETTINGS"]["calendar"]["late_entry_working_days"]
-    entered = local_today(training.entered_at)
+    allowed = current_settings().calendar.late_entry_working_days
+    entered = clock.local_date(training.entered_at)
     training.late_working_days = working_days_after(training.held_on, entered, cal)
     training.late = is_late(training.held_on, entered, cal, allowed)
 
@@ -128,7 +125,7 @@ def create_training(
             if existing.branch_id != branch.id:
                 raise TrainingError("重复的提交标识", "client_token")
             return existing, False
-    hours, members = _validate(branch, data, local_today())
+    hours, members = _validate(branch, data, clock.today())
     training = Training(
         branch_id=branch.id,
         region_id=branch.region_id,
@@ -151,13 +148,13 @@ def update_training(training: Training, data: TrainingInput, user: User, reason:
     """
     if training.deleted_at is not None:
         raise TrainingError("已删除的记录不能修改")
-    lock_days = current_app.config["SETTINGS"]["rules"]["edit_lock_days"]
-    if (local_today() - training.held_on).days > lock_days:
+    lock_days = current_settings().rules.edit_lock_days
+    if (clock.today() - training.held_on).days > lock_days:
         if not user.is_admin:
             raise TrainingError(f"超过 {lock_days} 天的记录只能由管理员修改")
         if not reason.strip():
             raise TrainingError("修改较早的记录须填写原因", "reason")
-    hours, members = _validate(training.branch, data, local_today())
+    hours, members = _validate(training.branch, data, clock.today())
     _apply(training, data, hours, members)
     training.updated_at = utcnow()
     db.session.flush()
@@ -240,7 +237,7 @@ def figures_for_branches(
     ids = list(branch_ids)
     if not ids:
         return {}
-    today = today or local_today()
+    today = today or clock.today()
     freq = frequency()
     windows = freq.windows(period) or (period,)
     lo = min(w.start for w in windows + (period,))

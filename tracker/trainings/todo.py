@@ -7,12 +7,13 @@ from datetime import timedelta
 from flask import url_for
 from sqlalchemy import select
 
+from tracker import clock
 from tracker.extensions import db
 from tracker.home import TodoItem
 from tracker.models import Branch, Region, RegionLevel, User
 from tracker.periods import Period
 from tracker.scope import Scope
-from tracker.trainings.services import figures_for_branches, frequency, local_today
+from tracker.trainings.services import figures_for_branches, frequency
 
 
 def trainings_due(scope: Scope, user: User) -> list[TodoItem]:
@@ -20,7 +21,7 @@ def trainings_due(scope: Scope, user: User) -> list[TodoItem]:
     if not scope.can_write:
         return []
     freq = frequency()
-    today = local_today()
+    today = clock.today()
     windows = [w for w in freq.windows(Period.containing(today, "month")) if w.contains(today)]
     if not windows:
         return []

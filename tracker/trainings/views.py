@@ -20,6 +20,7 @@ from openpyxl.styles import Alignment, Font
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from tracker import clock
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
 from tracker.models import Branch, Region, RegionLevel
@@ -34,7 +35,6 @@ from tracker.trainings.services import (
     delete_training,
     figures_for_branches,
     frequency,
-    local_today,
     update_training,
 )
 from tracker.web import form_status, submit
@@ -43,8 +43,8 @@ bp = Blueprint("trainings", __name__, url_prefix="/trainings")
 
 
 def _year_arg() -> int:
-    year = request.args.get("year", type=int) or local_today().year
-    return year if 2000 <= year <= 2100 else local_today().year
+    year = request.args.get("year", type=int) or clock.today().year
+    return year if 2000 <= year <= 2100 else clock.today().year
 
 
 @bp.route("/")
@@ -117,7 +117,7 @@ def new(region_id: int) -> ResponseReturnValue:
     region, branch = current_scope().get_village_branch(region_id)
     current_scope().require_write(region.id)
     form = TrainingForm()
-    today = local_today()
+    today = clock.today()
     _roster_choices(form, branch, form.held_on.data or today)
     if request.method == "GET":
         form.held_on.data = today

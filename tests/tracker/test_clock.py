@@ -1,0 +1,62 @@
+"""One clock: now, today and local dates come from tracker.clock, and tests freeze it there."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from tracker import clock
+from tracker.models import utcnow
+from tracker.org.services import OrgError, check_past_date
+
+TRACKER = Path(__file__).resolve().parents[2] / "tracker"
+
+
+def test_frozen_time_is_what_every_module_sees():
+    with clock.frozen(datetime(2026, 3, 4, 17, 30, tzinfo=UTC)):
+        assert utcnow() == datetime(2026, 3, 4, 17, 30, tzinfo=UTC)  # stored times
+        assert clock.today() == date(2026, 3, 5)  # 01:30 in Asia/Shanghai
+        with pytest.raises(OrgError):
+            check_past_date(date(2026, 3, 6), "joined_on", "入党日期")
+        check_past_date(date(2026, 3, 5), "joined_on", "入党日期")
+    assert clock.now() > datetime(2026, 3, 5, tzinfo=UTC)
+
+
+def test_freezing_a_date_means_local_noon():
+    with clock.frozen(date(2026, 10, 1)):
+        assert clock.local_now().hour == 12 and clock.today() == date(2026, 10, 1)
+
+
+def test_local_dates_follow_the_configured_zone():
+    instant = datetime(2026, 3, 4, 17, 30, tzinfo=UTC)
+    try:
+        clock.configure("UTC")
+        assert clock.local_date(instant) == date(2026, 3, 4)
+        clock.configure("Asia/Shanghai")
+        assert clock.local_date(instant) == date(2026, 3, 5)
+        assert clock.local_date(instant.replace(tzinfo=None)) == date(2026, 3, 5)  # naive = UTC
+    finally:
+        clock.configure("Asia/Shanghai")
+
+
+def test_create_app_sets_the_zone_from_the_settings(app_factory):
+    try:
+        app_factory(BABEL_DEFAULT_TIMEZONE="Asia/Urumqi")
+        assert clock.zone().key == "Asia/Urumqi"
+    finally:
+        clock.configure("Asia/Shanghai")
+
+
+def test_no_module_but_the_clock_reads_the_system_clock_or_names_a_zone():
+    pattern = re.compile(r"datetime\.now\(|date\.today\(|datetime\.utcnow\(|ZoneInfo\(\"")
+    offenders = [
+        f"{path.relative_to(TRACKER)}:{n}"
+        for path in TRACKER.rglob("*.py")
+        if path.name not in ("clock.py",)
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert offenders == []
