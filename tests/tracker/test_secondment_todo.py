@@ -19,7 +19,9 @@ def test_a_missing_weekly_report_and_ungraded_quarters_are_on_the_home_page(worl
 
 def test_a_filed_report_leaves_the_to_do(world, login):
     s = seconded(world)
-    file_report(s, week_start(clock.today()) - timedelta(days=7), "工作", "", "", [], WorkCalendar())
+    file_report(
+        s, week_start(clock.today()) - timedelta(days=7), "工作", "", "", [], WorkCalendar()
+    )
     html = login(world.users["town_a1_editor"]).get("/").get_data(as_text=True)
     assert "挂职干部周报" not in html
 

@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -17,7 +18,9 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from tracker.secondment.models import (
     GRADE_LABELS,
+    GROUP_KIND_LABELS,
     OUTCOME_LABELS,
+    POST_TYPE_LABELS,
     PUBLIC_FIELD_LABELS,
     RESULT_KIND_LABELS,
 )
@@ -117,3 +120,70 @@ class EndForm(FlaskForm):
 
 class GuaranteeForm(FlaskForm):
     guarantee_given = BooleanField("派出单位承诺工资、晋升不受影响")
+
+
+class BatchForm(FlaskForm):
+    year = IntegerField("年度", validators=[DataRequired("请填写年度")])
+    name = StringField("批次名称", validators=[DataRequired("请填写批次名称"), Length(max=100)])
+    purpose = TextAreaField("目的", validators=[Optional(), Length(max=5000)])
+
+
+class GroupForm(FlaskForm):
+    kind = SelectField(
+        "类别", choices=[SelectChoice(k.value, v) for k, v in GROUP_KIND_LABELS.items()]
+    )
+    name = StringField("名称", validators=[DataRequired("请填写名称"), Length(max=100)])
+    members = TextAreaField(
+        "成员（每行：姓名 职务 [@账号]）", validators=[Optional(), Length(max=5000)]
+    )
+    covered = CheckboxList("负责乡镇", coerce=int, validate_choice=False)
+
+
+class CandidateForm(FlaskForm):
+    name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=64)])
+    rank = StringField("职级", validators=[Optional(), Length(max=32)])
+    sending_unit = StringField(
+        "派出单位", validators=[DataRequired("请填写派出单位"), Length(max=100)]
+    )
+    post_type = SelectField(
+        "拟任岗位类别", choices=[SelectChoice(k.value, v) for k, v in POST_TYPE_LABELS.items()]
+    )
+
+
+class ChecksForm(FlaskForm):
+    discipline_checked_on = DateField("纪检审查日期", validators=[Optional()])
+    discipline_checked_by = StringField("审查机关", validators=[Optional(), Length(max=100)])
+    legal_checked_on = DateField("法律审查日期", validators=[Optional()])
+    legal_checked_by = StringField("审查机关", validators=[Optional(), Length(max=100)])
+
+
+class VetoForm(FlaskForm):
+    veto_reason = StringField(
+        "处分情况", validators=[DataRequired("请填写处分情况"), Length(max=300)]
+    )
+    veto_source = StringField(
+        "信息来源", validators=[DataRequired("请填写信息来源"), Length(max=100)]
+    )
+    veto_on = DateField("处分日期", validators=[DataRequired(DATE_MSG)])
+
+
+class CompleteForm(FlaskForm):
+    selection_completed_on = DateField("选拔完成日期", validators=[DataRequired(DATE_MSG)])
+
+
+class SecondForm(FlaskForm):
+    region_id = SelectField("接收乡镇/村", coerce=int, validate_choice=False)
+    receiving_unit = StringField(
+        "接收单位", validators=[DataRequired("请填写接收单位"), Length(max=100)]
+    )
+    post = StringField("挂职岗位", validators=[DataRequired("请填写挂职岗位"), Length(max=100)])
+    post_type = SelectField(
+        "岗位类别", choices=[SelectChoice(k.value, v) for k, v in POST_TYPE_LABELS.items()]
+    )
+    start_on = DateField("开始日期", validators=[DataRequired(DATE_MSG)])
+    planned_end_on = DateField("计划结束日期", validators=[DataRequired(DATE_MSG)])
+    joint_management = StringField("三方共管", validators=[Optional(), Length(max=2000)])
+    guarantee_given = BooleanField("派出单位承诺工资、晋升不受影响")
+    guarantee_on = DateField("承诺日期", validators=[Optional()])
+    guarantee_note = StringField("承诺说明", validators=[Optional(), Length(max=300)])
+    cadre_username = StringField("挂职干部账号（可不填）", validators=[Optional(), Length(max=64)])

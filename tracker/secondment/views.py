@@ -42,27 +42,37 @@ from tracker.calendar_service import load_calendar
 from tracker.config import current_settings
 from tracker.extensions import db
 from tracker.formatting import labels
-from tracker.models import Region
+from tracker.models import Region, RegionLevel, User, in_subtree
 from tracker.scope import current_scope
 from tracker.secondment import services
 from tracker.secondment.forms import (
     AssessmentForm,
+    BatchForm,
+    CandidateForm,
+    ChecksForm,
     CloseComplaintForm,
     ComplaintForm,
+    CompleteForm,
     EndForm,
+    GroupForm,
     InspectionForm,
     LogForm,
     ReportForm,
     ResultForm,
+    SecondForm,
+    VetoForm,
 )
 from tracker.secondment.models import (
     GRADE_LABELS,
+    GROUP_KIND_LABELS,
     OUTCOME_LABELS,
     POST_TYPE_LABELS,
     PUBLIC_FIELD_LABELS,
     PUBLIC_FIELDS,
     RESULT_KIND_LABELS,
     Assessment,
+    Batch,
+    Candidate,
     Complaint,
     ComplaintStatus,
     Grade,
@@ -78,7 +88,7 @@ from tracker.secondment.models import (
     WorkLogEntry,
 )
 from tracker.secondment.rules import SecondmentError, assessment_windows, week_start
-from tracker.web import form_status, paginate, submit
+from tracker.web import form_status, paginate, perform, submit
 
 bp = Blueprint("secondment", __name__, url_prefix="/secondment")
 
@@ -752,3 +762,281 @@ def public_complaint(token: str) -> ResponseReturnValue:
     status = 429 if any("频繁" in e for e in form.form_errors) else form_status(form)
     sent = request.method == "GET" and request.args.get("sent") == "1"
     return render_template("secondment/public.html", s=s, form=form, sent=sent), status
+
+
+# --- batches and selection (the organization department) ------------------------------
+
+
+@bp.route("/batches")
+@login_required
+def batches() -> ResponseReturnValue:
+    page = paginate(current_scope().select(Batch).order_by(Batch.year.desc(), Batch.id.desc()))
+    counties = list(
+        db.session.scalars(
+            current_scope()
+            .select(Region)
+            .where(Region.level.in_([RegionLevel.county, RegionLevel.city]))
+            .order_by(Region.path)
+        )
+    )
+    form = BatchForm(formdata=None, year=clock.today().year)
+    return render_template("secondment/batches.html", page=page, counties=counties, form=form)
+
+
+@bp.route("/batches/new/<int:region_id>", methods=["POST"])
+@login_required
+def new_batch(region_id: int) -> ResponseReturnValue:
+    region = current_scope().get_or_404(Region, region_id)
+    current_scope().require_admin(region.id)
+    form = BatchForm()
+    done = submit(
+        form,
+        lambda: services.create_batch(
+            region, form.year.data or 0, form.name.data or "", form.purpose.data or ""
+        ),
+    )
+    if done is not None:
+        flash("挂职批次已建立。", "success")
+        return redirect(url_for("secondment.batch", batch_id=done.value.id))
+    for errors in form.errors.values():
+        for e in errors:
+            flash(str(e), "danger")
+    return redirect(url_for("secondment.batches"))
+
+
+def _townships(batch: Batch) -> list[Region]:
+    region = db.session.get(Region, batch.region_id)
+    assert region is not None
+    return list(
+        db.session.scalars(
+            select(Region)
+            .where(in_subtree(region.path), Region.level == RegionLevel.township)
+            .order_by(Region.path)
+        )
+    )
+
+
+def _receiving(batch: Batch) -> list[SelectChoice]:
+    region = db.session.get(Region, batch.region_id)
+    assert region is not None
+    rows = db.session.scalars(
+        select(Region)
+        .where(
+            in_subtree(region.path),
+            Region.level.in_([RegionLevel.township, RegionLevel.village]),
+        )
+        .order_by(Region.path)
+    )
+    return [SelectChoice(r.id, r.name) for r in rows]
+
+
+def _batch_page(batch: Batch, status: int = 200, **given: Any) -> ResponseReturnValue:
+    forms: dict[str, Any] = {
+        "group_form": GroupForm(formdata=None),
+        "candidate_form": CandidateForm(formdata=None),
+        "checks_form": ChecksForm(formdata=None),
+        "veto_form": VetoForm(formdata=None),
+        "complete_form": CompleteForm(formdata=None, selection_completed_on=clock.today()),
+        "second_form": SecondForm(formdata=None),
+    }
+    forms.update(given)
+    forms["group_form"].covered.choices = [SelectChoice(t.id, t.name) for t in _townships(batch)]
+    forms["second_form"].region_id.choices = _receiving(batch)
+    candidates = list(
+        db.session.scalars(
+            select(Candidate).where(Candidate.batch_id == batch.id).order_by(Candidate.id)
+        )
+    )
+    seconded = {
+        s.candidate_id: s
+        for s in db.session.scalars(select(Secondment).where(Secondment.batch_id == batch.id))
+    }
+    return (
+        render_template(
+            "secondment/batch.html",
+            batch=batch,
+            candidates=candidates,
+            seconded=seconded,
+            group_labels=GROUP_KIND_LABELS,
+            **forms,
+        ),
+        status,
+    )
+
+
+@bp.route("/batches/<int:batch_id>")
+@login_required
+def batch(batch_id: int) -> ResponseReturnValue:
+    return _batch_page(current_scope().get_or_404(Batch, batch_id))
+
+
+def _admin_batch(batch_id: int) -> Batch:
+    b = current_scope().get_or_404(Batch, batch_id)
+    current_scope().require_admin(b.region_id)
+    return b
+
+
+def _admin_candidate(candidate_id: int) -> Candidate:
+    c = current_scope().get_or_404(Candidate, candidate_id)
+    current_scope().require_admin(c.region_id)
+    return c
+
+
+def _members(text: str) -> list[tuple[str, str, int | None]]:
+    """``姓名 职务 [@账号]`` per line; an account must exist."""
+    out: list[tuple[str, str, int | None]] = []
+    for line in (text or "").splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        user_id = None
+        if parts[-1].startswith("@"):
+            username = parts.pop()[1:]
+            user = db.session.scalar(select(User).where(User.username == username))
+            if user is None:
+                raise SecondmentError(f"账号“{username}”不存在", "members")
+            user_id = user.id
+        if not parts:
+            raise SecondmentError("每行须先写姓名", "members")
+        out.append((parts[0], " ".join(parts[1:])[:64], user_id))
+    return out
+
+
+@bp.route("/batches/<int:batch_id>/groups", methods=["POST"])
+@login_required
+def add_group(batch_id: int) -> ResponseReturnValue:
+    b = _admin_batch(batch_id)
+    form = GroupForm()
+    form.covered.choices = [SelectChoice(t.id, t.name) for t in _townships(b)]
+
+    def save() -> WorkGroup:
+        wanted = set(form.covered.data or [])
+        covered = [t for t in _townships(b) if t.id in wanted]
+        return services.add_group(
+            b, GroupKind(form.kind.data), form.name.data or "", _members(form.members.data), covered
+        )
+
+    if submit(form, save) is not None:
+        flash("已添加。", "success")
+        return redirect(url_for("secondment.batch", batch_id=b.id))
+    return _batch_page(b, form_status(form) or 422, group_form=form)
+
+
+@bp.route("/batches/<int:batch_id>/candidates", methods=["POST"])
+@login_required
+def add_candidate(batch_id: int) -> ResponseReturnValue:
+    b = _admin_batch(batch_id)
+    form = CandidateForm()
+    done = submit(
+        form,
+        lambda: services.propose_candidate(
+            b,
+            form.name.data or "",
+            form.rank.data or "",
+            form.sending_unit.data or "",
+            PostType(form.post_type.data),
+        ),
+    )
+    if done is not None:
+        flash("人选已提名。", "success")
+        return redirect(url_for("secondment.batch", batch_id=b.id))
+    return _batch_page(b, form_status(form) or 422, candidate_form=form)
+
+
+@bp.route("/batches/<int:batch_id>/complete", methods=["POST"])
+@login_required
+def complete(batch_id: int) -> ResponseReturnValue:
+    b = _admin_batch(batch_id)
+    form = CompleteForm()
+    done = submit(form, lambda: services.complete_selection(b, form.selection_completed_on.data))
+    if done is not None:
+        flash("选拔已完成，可以派出挂职。", "success")
+        return redirect(url_for("secondment.batch", batch_id=b.id))
+    return _batch_page(b, form_status(form) or 422, complete_form=form)
+
+
+@bp.route("/candidates/<int:candidate_id>/checks", methods=["POST"])
+@login_required
+def checks(candidate_id: int) -> ResponseReturnValue:
+    c = _admin_candidate(candidate_id)
+    form = ChecksForm()
+    done = submit(
+        form,
+        lambda: services.record_checks(
+            c,
+            form.discipline_checked_on.data,
+            form.discipline_checked_by.data or "",
+            form.legal_checked_on.data,
+            form.legal_checked_by.data or "",
+        ),
+    )
+    if done is not None:
+        flash("审查情况已登记。", "success")
+        return redirect(url_for("secondment.batch", batch_id=c.batch_id))
+    return _batch_page(c.batch, form_status(form) or 422, checks_form=form)
+
+
+@bp.route("/candidates/<int:candidate_id>/veto", methods=["POST"])
+@login_required
+def veto(candidate_id: int) -> ResponseReturnValue:
+    c = _admin_candidate(candidate_id)
+    form = VetoForm()
+    done = submit(
+        form,
+        lambda: services.veto(
+            c, form.veto_reason.data or "", form.veto_source.data or "", form.veto_on.data
+        ),
+    )
+    if done is not None:
+        flash("已一票否决，原因已记录。", "warning")
+        return redirect(url_for("secondment.batch", batch_id=c.batch_id))
+    return _batch_page(c.batch, form_status(form) or 422, veto_form=form)
+
+
+@bp.route("/candidates/<int:candidate_id>/select", methods=["POST"])
+@login_required
+def select_candidate(candidate_id: int) -> ResponseReturnValue:
+    c = _admin_candidate(candidate_id)
+    perform(lambda: services.select_candidate(c), "人选已确定。")
+    return redirect(url_for("secondment.batch", batch_id=c.batch_id))
+
+
+@bp.route("/candidates/<int:candidate_id>/second", methods=["POST"])
+@login_required
+def second(candidate_id: int) -> ResponseReturnValue:
+    c = _admin_candidate(candidate_id)
+    form = SecondForm()
+    form.region_id.choices = _receiving(c.batch)
+
+    def save() -> Secondment:
+        region = db.session.get(Region, form.region_id.data)
+        if region is None or not current_scope().contains_region(region):
+            raise SecondmentError("请选择接收乡镇或村", "region_id")
+        user_id = None
+        if form.cadre_username.data:
+            user = db.session.scalar(select(User).where(User.username == form.cadre_username.data))
+            if user is None or user.region_id != region.id:
+                raise SecondmentError("挂职干部的账号应属于接收单位", "cadre_username")
+            user_id = user.id
+        return services.create_secondment(
+            c,
+            region,
+            services.SecondmentInput(
+                receiving_unit=form.receiving_unit.data or "",
+                post=form.post.data or "",
+                post_type=PostType(form.post_type.data),
+                start_on=form.start_on.data,
+                planned_end_on=form.planned_end_on.data,
+                joint_management=form.joint_management.data or "",
+                guarantee_given=bool(form.guarantee_given.data),
+                guarantee_on=form.guarantee_on.data,
+                guarantee_note=form.guarantee_note.data or "",
+                user_id=user_id,
+            ),
+        )
+
+    done = submit(form, save)
+    if done is not None:
+        flash("已派出挂职。", "success")
+        return redirect(url_for("secondment.detail", secondment_id=done.value.id))
+    return _batch_page(c.batch, form_status(form) or 422, second_form=form)
