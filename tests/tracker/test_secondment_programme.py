@@ -247,3 +247,18 @@ def test_a_bad_weekly_report_is_refused_beside_the_field(fixture, world, login):
         f"/secondment/{s1.id}/report", data={"week_start": "2026-03-04", "work_done": "x"}
     )
     assert resp.status_code == 422 and "星期一" in resp.get_data(as_text=True)
+
+
+def test_reports_and_assessments_behind_the_counts(fixture, world, login):
+    client = login(world.users["county_a_admin"])
+    html = client.get("/secondment/reports?from=2026-03-01&to=2026-03-31").get_data(as_text=True)
+    assert html.count("secondment/") >= 7 and "逾期" in html
+    # S1, S2 and S4 filed 7 reports with a deadline in March; county B's are not listed
+    body = html.split("<tbody>")[1].split("</tbody>")[0]
+    assert body.count("<tr>") == 7 and "丙" not in body
+    html = client.get("/secondment/assessments?grade=unfit&from=2026-03-01&to=2026-03-31").get_data(
+        as_text=True
+    )
+    assert "丁" in html and "不称职" in html
+    for url in ("/secondment/reports.xlsx", "/secondment/assessments.xlsx"):
+        assert client.get(url).status_code == 200

@@ -34,7 +34,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from wtforms.fields.choices import SelectChoice
 
 from tracker import clock
@@ -87,7 +87,12 @@ from tracker.secondment.models import (
     WorkGroup,
     WorkLogEntry,
 )
-from tracker.secondment.rules import SecondmentError, assessment_windows, week_start
+from tracker.secondment.rules import (
+    SecondmentError,
+    assessment_windows,
+    report_due_on,
+    week_start,
+)
 from tracker.web import form_status, paginate, perform, submit
 
 bp = Blueprint("secondment", __name__, url_prefix="/secondment")
@@ -145,13 +150,19 @@ def _cadre_rows() -> list[Secondment]:
     today = clock.today()
     stmt: Select[Any] = current_scope().select(Secondment).order_by(Secondment.start_on)
     status = request.args.get("status")
+    # The same rule as services.programme(): in post during the period, ended inside it.
     if status == "active":
         stmt = stmt.where(
             Secondment.start_on <= end,
+            func.coalesce(Secondment.actual_end_on, Secondment.planned_end_on) >= start,
             (Secondment.actual_end_on.is_(None)) | (Secondment.actual_end_on > end),
         )
     elif status == "ended":
-        stmt = stmt.where(Secondment.actual_end_on.is_not(None), Secondment.actual_end_on <= end)
+        stmt = stmt.where(
+            Secondment.start_on <= end,
+            Secondment.actual_end_on >= start,
+            Secondment.actual_end_on <= end,
+        )
     post_type = request.args.get("post_type")
     if post_type in {p.value for p in PostType}:
         stmt = stmt.where(Secondment.post_type == PostType(post_type))
@@ -1040,3 +1051,103 @@ def second(candidate_id: int) -> ResponseReturnValue:
         flash("已派出挂职。", "success")
         return redirect(url_for("secondment.detail", secondment_id=done.value.id))
     return _batch_page(c.batch, form_status(form) or 422, second_form=form)
+
+
+def _assessments_stmt() -> Select[Any]:
+    start, end = _period()
+    stmt = (
+        current_scope()
+        .select(Assessment)
+        .where(Assessment.assessed_on >= start, Assessment.assessed_on <= end)
+        .order_by(Assessment.assessed_on.desc(), Assessment.id.desc())
+    )
+    grade = request.args.get("grade")
+    if grade in {g.value for g in Grade}:
+        stmt = stmt.where(Assessment.grade == Grade(grade))
+    return stmt
+
+
+@bp.route("/assessments")
+@login_required
+def assessments() -> ResponseReturnValue:
+    return render_template("secondment/assessments.html", page=paginate(_assessments_stmt()))
+
+
+@bp.route("/assessments.xlsx")
+@login_required
+def assessments_xlsx() -> ResponseReturnValue:
+    rows = [
+        [
+            i,
+            a.assessed_on,
+            a.secondment.cadre_name,
+            "期满考核" if a.window_key == "end" else a.window_key,
+            GRADE_LABELS[a.grade],
+            a.assessors,
+            a.comment,
+        ]
+        for i, a in enumerate(db.session.scalars(_assessments_stmt()), start=1)
+    ]
+    cols = ["序号", "考核日期", "挂职干部", "考核周期", "等次", "考核人员", "考核意见"]
+    return _xlsx("定期考核结果", cols, rows, "定期考核结果.xlsx")
+
+
+def _reports_stmt() -> Select[Any]:
+    """Weekly reports received whose deadline falls in the period (what the count counts)."""
+    start, end = _period()
+    n = current_settings().rules.secondment_report_working_days
+    cal = load_calendar()
+    candidates = db.session.execute(
+        current_scope()
+        .filter(select(WeeklyReport.id, WeeklyReport.week_start), WeeklyReport)
+        .where(
+            WeeklyReport.week_start >= start - timedelta(days=40), WeeklyReport.week_start <= end
+        )
+    ).all()
+    ids = [i for i, monday in candidates if start <= report_due_on(monday, cal, n) <= end]
+    stmt = (
+        current_scope()
+        .select(WeeklyReport)
+        .where(WeeklyReport.id.in_(ids or [0]))
+        .order_by(WeeklyReport.week_start.desc(), WeeklyReport.id)
+    )
+    if request.args.get("late"):
+        stmt = stmt.where(WeeklyReport.on_time.is_(False))
+    return stmt
+
+
+@bp.route("/reports")
+@login_required
+def reports() -> ResponseReturnValue:
+    return render_template("secondment/reports.html", page=paginate(_reports_stmt()))
+
+
+@bp.route("/reports.xlsx")
+@login_required
+def reports_xlsx() -> ResponseReturnValue:
+    rows = [
+        [
+            i,
+            r.week_start,
+            r.secondment.cadre_name,
+            r.secondment.receiving_unit,
+            r.work_done,
+            r.problems,
+            r.next_plan,
+            "是" if r.on_time else "否",
+            r.version,
+        ]
+        for i, r in enumerate(db.session.scalars(_reports_stmt()), start=1)
+    ]
+    cols = [
+        "序号",
+        "周次",
+        "挂职干部",
+        "接收单位",
+        "本周工作",
+        "问题困难",
+        "下周计划",
+        "按时",
+        "版本",
+    ]
+    return _xlsx("挂职干部周报", cols, rows, "挂职干部周报.xlsx")
