@@ -31,6 +31,8 @@ from tracker.models import (
     User,
     VillageCadre,
 )
+from tracker.org import history
+from tracker.org.models import FactKind, MemberFact
 from tracker.scope import Scope
 from tracker.security import hash_password
 
@@ -255,6 +257,8 @@ class MemberData:
     joined_on: date | None = None
     group_id: int | None = None
     note: str | None = None
+    # 转正日期: when a full member became full (a fact; empty: full since joining).
+    full_on: date | None = None
 
 
 def _group_for(branch: Branch, group_id: int | None) -> PartyGroup | None:
@@ -268,7 +272,6 @@ def _group_for(branch: Branch, group_id: int | None) -> PartyGroup | None:
 
 def _apply_member(member: Member, branch: Branch, data: MemberData) -> None:
     member.name = clean_name(data.name, "name", 32, "姓名")
-    member.status = MemberStatus(data.status)
     member.gender = Gender(data.gender) if data.gender else None
     member.birth_year = check_birth_year(data.birth_year)
     member.phone = clean_phone(data.phone)
@@ -298,31 +301,153 @@ def add_member(
         data = MemberData(name=name, status=status, group_id=group.id if group else None, **fields)
     member = Member(branch_id=branch.id, region_id=branch.region_id)
     _apply_member(member, branch, data)
+    status = MemberStatus(data.status)
+    member.status = status
     db.session.add(member)
     db.session.flush()
+    full_on = data.full_on if status == MemberStatus.full else None
+    check_past_date(full_on, "full_on", "转正日期")
+    if full_on is not None and data.joined_on is not None and full_on < data.joined_on:
+        raise OrgError("转正日期不能早于入党日期", "full_on")
+    if full_on is not None:
+        _add_fact(member, FactKind.probationary, data.joined_on)
+        _add_fact(member, FactKind.full, full_on)
+    else:
+        _add_fact(member, FactKind(status.value), data.joined_on)
+    _refresh(member)
     return member
 
 
 def update_member(member: Member, data: MemberData) -> Member:
-    """Change a member's details (the branch never changes: a transfer is leave + add)."""
+    """Change a member's details (the branch never changes: a transfer is leave + add).
+
+    A changed status is a fact dated ``data.full_on`` (or today): 转正 is never
+    an overwrite, so the past stays as it was.
+    """
     _apply_member(member, member.branch, data)
     if member.left_on and member.joined_on and member.left_on < member.joined_on:
         raise OrgError("离开日期不能早于入党日期", "joined_on")
+    facts = history.facts_of(member.id)
+    opening = facts[0] if facts else None
+    if opening is not None and opening.kind in history.OPENING and opening.on != member.joined_on:
+        later = [f.on for f in facts[1:] if f.on is not None]
+        if member.joined_on is not None and later and member.joined_on > min(later):
+            raise OrgError("入党日期不能晚于该党员其后的状态记录", "joined_on")
+        opening.on = member.joined_on
+    status = MemberStatus(data.status)
+    current = history.fold(facts)
+    if current.on_roster and current.status != status:
+        day = (data.full_on if status == MemberStatus.full else None) or clock.today()
+        append_fact(member, FactKind(status.value), day)
+    elif status == MemberStatus.full and data.full_on and current.status == status:
+        last_full = next((f for f in reversed(facts) if f.kind == FactKind.full), None)
+        if last_full is not None and last_full is not opening and last_full.on != data.full_on:
+            check_past_date(data.full_on, "full_on", "转正日期")
+            last_full.on = data.full_on
     db.session.flush()
+    _refresh(member)
     return member
 
 
-def member_leaves(member: Member, on: date, reason: str | None = None) -> Member:
+@dataclass
+class FactData:
+    """A dated fact about a member (转正, 流动, 转接, 去世, 开除/停止党籍 …)."""
+
+    kind: FactKind
+    on: date
+    until: date | None = None
+    status: MemberStatus | None = None
+    place: str | None = None
+    org: str | None = None
+    letter_no: str | None = None
+    decision: str | None = None
+    note: str | None = None
+
+
+def _text(
+    value: str | None, field: str, limit: int, what: str, required: bool = False
+) -> str | None:
+    text = (value or "").strip()
+    if required and not text:
+        raise OrgError(f"请填写{what}", field)
+    if len(text) > limit:
+        raise OrgError(f"{what}太长（最多 {limit} 个字符）", field)
+    return text or None
+
+
+def _add_fact(member: Member, kind: FactKind, on: date | None, **fields: Any) -> MemberFact:
+    fact = MemberFact(member_id=member.id, region_id=member.region_id, kind=kind, on=on, **fields)
+    db.session.add(fact)
+    db.session.flush()
+    return fact
+
+
+def _refresh(member: Member) -> None:
+    """Write the cache (``status``, ``left_on``) from the facts: the one place it is written."""
+    facts = history.facts_of(member.id)
+    standing = history.fold(facts)
+    if standing.status is not None:
+        member.status = standing.status
+    ending = [f for f in facts if f.kind in history.ENDING]
+    member.left_on = None if standing.on_roster or not ending else ending[-1].on
+    db.session.flush()
+
+
+def append_fact(member: Member, data: FactData | FactKind, on: date | None = None) -> MemberFact:
+    """Record what happened to a member on a day; the one writer of the member's status."""
+    if isinstance(data, FactKind):
+        if on is None:
+            raise OrgError("请填写日期", "on")
+        data = FactData(kind=data, on=on)
+    kind = FactKind(data.kind)
+    if data.on is None:
+        raise OrgError("请填写日期", "on")
+    check_past_date(data.on, "on", "日期")
+    facts = history.facts_of(member.id)
+    first = next((f.on for f in facts if f.on is not None), None)
+    if first is not None and data.on < first:
+        raise OrgError("日期不能早于该党员的第一条记录", "on")
+    before = history.fold(facts, data.on)
+    if kind in history.ENDING and not before.on_roster:
+        raise OrgError("该党员当日已不在册", "on")
+    if kind == FactKind.full and before.on_roster and before.status == MemberStatus.full:
+        raise OrgError("该党员当日已是正式党员", "kind")
+    if kind == FactKind.away and not before.on_roster:
+        raise OrgError("该党员当日不在册", "on")
+    if kind == FactKind.transfer_in and before.on_roster:
+        raise OrgError("该党员当日已在本支部名册中", "on")
+    fields: dict[str, Any] = {
+        "note": _text(data.note, "note", 200, "备注"),
+        "letter_no": _text(data.letter_no, "letter_no", 64, "介绍信编号"),
+        "org": _text(data.org, "org", 100, "党组织名称"),
+    }
+    if kind == FactKind.away:
+        fields["place"] = _text(data.place, "place", 100, "外出地点", required=True)
+        if data.until is not None and data.until < data.on:
+            raise OrgError("返回日期不能早于外出日期", "until")
+        fields["until"] = data.until
+    if kind in (FactKind.expelled, FactKind.stopped):
+        fields["decision"] = _text(data.decision, "decision", 200, "处理决定", required=True)
+    if kind == FactKind.transfer_in:
+        fields["status"] = MemberStatus(data.status) if data.status else MemberStatus.full
+    fact = _add_fact(member, kind, data.on, **fields)
+    _refresh(member)
+    return fact
+
+
+def member_leaves(
+    member: Member, on: date, reason: str | None = None, kind: FactKind = FactKind.left
+) -> Member:
     """Take a member off the active roster from ``on`` (转出, 去世 …); history stays."""
     if member.left_on is not None:
         raise OrgError("该党员已不在册", "left_on")
     check_past_date(on, "left_on", "离开日期")
     if member.joined_on and on < member.joined_on:
         raise OrgError("离开日期不能早于入党日期", "left_on")
-    member.left_on = on
     reason = (reason or "").strip()
     if len(reason) > 200:
         raise OrgError("原因太长（最多 200 个字符）", "reason")
+    append_fact(member, FactData(kind=kind, on=on, note=reason or None))
     if reason:
         member.note = (
             (member.note + "；") if member.note else ""
@@ -332,9 +457,12 @@ def member_leaves(member: Member, on: date, reason: str | None = None) -> Member
 
 
 def member_returns(member: Member) -> Member:
-    """Undo a leave entered by mistake."""
-    member.left_on = None
-    db.session.flush()
+    """Undo a leave entered by mistake (the last ending fact is withdrawn)."""
+    ending = [f for f in history.facts_of(member.id) if f.kind in history.ENDING]
+    if ending:
+        db.session.delete(ending[-1])
+        db.session.flush()
+    _refresh(member)
     return member
 
 
