@@ -232,3 +232,54 @@ def test_facts_are_audited_and_labelled(world, db):
     assert value_label("member_fact", "kind", f.kind.value) == "外出流动"
     assert db.session.scalar(select(MemberFact).where(MemberFact.id == f.id)).place == "浙江义乌"
     assert m.status == MemberStatus.full and m.left_on is None
+
+
+def test_the_roster_page_and_its_export_as_of_a_past_day(world, db, login):
+    """截至日期: the page and the Excel show who was on the roster, and as what, that day."""
+    import io
+
+    from openpyxl import load_workbook
+
+    village = world.village_a1a
+    branch = world.branch(village)
+    prob = world.members[village.id][5]
+    append_fact(prob, FactKind.full, date(2026, 6, 1))
+    late = add_member(branch, "新转入党员", joined_on=date(2026, 9, 1))
+    gone = world.members[village.id][1]
+    member_leaves(gone, date(2026, 8, 1), kind=FactKind.transfer_out)
+    db.session.flush()
+    client = login(world.users["town_a1_editor"])
+    url = f"/org/villages/{village.id}"
+
+    html = client.get(f"{url}?as_of=2026-05-31&status=probationary").get_data(as_text=True)
+    assert prob.name in html and "截至 2026-05-31 的名册" in html
+    html = client.get(f"{url}?as_of=2026-05-31").get_data(as_text=True)
+    assert gone.name in html and late.name not in html
+    assert client.get(f"{url}?status=probationary").get_data(as_text=True).count(prob.name) == 0
+    html = client.get(f"{url}?as_of=2026-08-15&show=left").get_data(as_text=True)
+    assert gone.name in html and prob.name not in html
+
+    resp = client.get(f"{url}/export.xlsx?as_of=2026-05-31")
+    assert resp.status_code == 200
+    assert "20260531" in resp.headers["Content-Disposition"]
+    ws = load_workbook(io.BytesIO(resp.data)).active
+    assert "截至 2026-05-31" in ws["A1"].value
+    rows = {r[1]: r[4] for r in ws.iter_rows(min_row=3, values_only=True)}
+    assert rows[prob.name] == "预备党员" and gone.name in rows and late.name not in rows
+    today = load_workbook(io.BytesIO(client.get(f"{url}/export.xlsx").data)).active
+    rows = {r[1]: r[4] for r in today.iter_rows(min_row=3, values_only=True)}
+    assert rows[prob.name] == "正式党员" and gone.name not in rows and late.name in rows
+
+
+def test_the_members_api_answers_as_of_a_day(world, db, login):
+    village = world.village_a1a
+    prob = world.members[village.id][5]
+    append_fact(prob, FactKind.full, date(2026, 6, 1))
+    db.session.flush()
+    client = login(world.users["town_a1_editor"])
+    body = client.get(f"/api/v1/villages/{village.id}/members?as_of=2026-05-31").get_json()
+    assert {m["id"]: m["status"] for m in body}[prob.id] == "probationary"
+    body = client.get(f"/api/v1/villages/{village.id}/members").get_json()
+    assert {m["id"]: m["status"] for m in body}[prob.id] == "full"
+    resp = client.get(f"/api/v1/villages/{village.id}/members?as_of=someday")
+    assert resp.status_code == 422

@@ -29,7 +29,8 @@ from tracker.models import (
     VillageCadre,
 )
 from tracker.models.regions import subtree_ids
-from tracker.org import services
+from tracker.org import history, services
+from tracker.org.models import FactKind, MemberFact
 from tracker.org.services import RosterFilter, branch_of
 from tracker.scope import current_scope
 
@@ -296,6 +297,7 @@ class MemberIn(Strict):
     group_id: int | None = None
     joined_on: date | None = None
     note: Annotated[str, StringConstraints(max_length=500)] | None = None
+    full_on: date | None = None  # 转正日期 (a full member's; empty: full since joining)
 
     def data(self) -> services.MemberData:
         return services.MemberData(**self.model_dump())
@@ -310,6 +312,7 @@ class MemberPatch(Strict):
     group_id: int | None = None
     joined_on: date | None = None
     note: Annotated[str, StringConstraints(max_length=500)] | None = None
+    full_on: date | None = None
 
 
 class MemberLeave(Strict):
@@ -323,6 +326,7 @@ class RosterQuery(Strict):
     group_id: int | None = None
     gender: Literal["", "male", "female"] = ""
     show: Literal["active", "left", "all"] = "active"
+    as_of: date | None = None  # 截至日期: the roster and statuses of that day
 
 
 @endpoint(
@@ -334,7 +338,13 @@ class RosterQuery(Strict):
 def org_members(region_id: int, query: RosterQuery) -> list[MemberOut]:
     branch = _branch(current_scope().get_village(region_id))
     flt = RosterFilter(**query.model_dump())
-    return [MemberOut.of(m) for m in db.session.scalars(services.roster_query(branch.id, flt))]
+    statuses = services.statuses_as_of(branch.id, flt.as_of) or {}
+    out = []
+    for m in db.session.scalars(services.roster_query(branch.id, flt)):
+        item = MemberOut.of(m)
+        item.status = statuses.get(m.id, item.status)
+        out.append(item)
+    return out
 
 
 @endpoint(
@@ -402,6 +412,75 @@ def org_member_leave(member_id: int, body: MemberLeave) -> MemberOut:
     member = scope.get_for_write(Member, member_id)
     services.member_leaves(member, body.left_on, body.reason)
     return MemberOut.of(member)
+
+
+class FactOut(BaseModel):
+    id: int
+    member_id: int
+    kind: FactKind
+    kind_label: str
+    on: date | None
+    until: date | None
+    status: MemberStatus | None
+    place: str | None
+    org: str | None
+    letter_no: str | None
+    decision: str | None
+    note: str | None
+
+    @classmethod
+    def of(cls, f: MemberFact) -> FactOut:
+        return cls(
+            id=f.id,
+            member_id=f.member_id,
+            kind=f.kind,
+            kind_label=history.LABELS[FactKind(f.kind)],
+            on=f.on,
+            until=f.until,
+            status=f.status,
+            place=f.place,
+            org=f.org,
+            letter_no=f.letter_no,
+            decision=f.decision,
+            note=f.note,
+        )
+
+
+class FactIn(Strict):
+    kind: FactKind
+    on: date
+    until: date | None = None
+    status: MemberStatus | None = None
+    place: Annotated[str, StringConstraints(max_length=100)] | None = None
+    org: Annotated[str, StringConstraints(max_length=100)] | None = None
+    letter_no: Annotated[str, StringConstraints(max_length=64)] | None = None
+    decision: Annotated[str, StringConstraints(max_length=200)] | None = None
+    note: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+@endpoint(
+    "/members/<int:member_id>/facts",
+    summary="党员状态记录（预备、转正、流动、转接、去世、开除/停止党籍）",
+    tags=["organisation"],
+)
+def org_member_facts(member_id: int) -> list[FactOut]:
+    member = current_scope().get_or_404(Member, member_id)
+    return [FactOut.of(f) for f in history.facts_of(member.id)]
+
+
+@endpoint(
+    "/members/<int:member_id>/facts",
+    ["POST"],
+    summary="记一条党员状态（转正、外出流动、组织关系转接等）",
+    tags=["organisation"],
+    body=FactIn,
+    response=FactOut,
+    status=201,
+)
+def org_member_fact_create(member_id: int, body: FactIn) -> FactOut:
+    member = current_scope().get_for_write(Member, member_id)
+    fact = services.append_fact(member, services.FactData(**body.model_dump()))
+    return FactOut.of(fact)
 
 
 # ---------------------------------------------------------------- cadres

@@ -17,6 +17,7 @@ import hashlib
 import io
 import re
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -326,13 +327,23 @@ def commit_roster(sheet: RosterSheet, branch: Branch, actor_id: int | None) -> l
     return members
 
 
-def export_roster(branch: Branch, members: list[Member]) -> bytes:
-    """The roster as an .xlsx in the villages' columns, ready to print or re-import."""
+def export_roster(
+    branch: Branch,
+    members: list[Member],
+    statuses: Mapping[int, MemberStatus] | None = None,
+    as_of: date | None = None,
+) -> bytes:
+    """The roster as an .xlsx in the villages' columns, ready to print or re-import.
+
+    With ``as_of`` (截至日期) the title names the day and ``statuses`` gives each
+    member's status on it (``services.statuses_as_of``).
+    """
     wb = Workbook()
     ws = wb.active
     assert ws is not None
     ws.title = "党员名册"
-    ws.append([f"{branch.name} 党员名册"])
+    title = f"{branch.name} 党员名册"
+    ws.append([f"{title}（截至 {as_of:%Y-%m-%d}）" if as_of else title])
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(COLUMNS))
     ws["A1"].font = Font(size=14, bold=True)
     ws["A1"].alignment = Alignment(horizontal="center")
@@ -350,7 +361,7 @@ def export_roster(branch: Branch, members: list[Member]) -> bytes:
                 m.name,
                 GENDER_LABELS.get(m.gender, "") if m.gender else "",
                 m.birth_year,
-                STATUS_LABELS[MemberStatus(m.status)],
+                STATUS_LABELS[MemberStatus((statuses or {}).get(m.id, m.status))],
                 groups.get(m.group_id, "") if m.group_id else "",
                 m.joined_on,
                 m.phone or "",

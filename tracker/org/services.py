@@ -475,20 +475,40 @@ class RosterFilter:
     group_id: int | None = None
     gender: str = ""
     show: str = "active"  # active / left / all
+    # 截至日期: the roster as the dated facts stood on that day (None: today's roster).
+    as_of: date | None = None
 
 
 def roster_query(branch_id: int, flt: RosterFilter | None = None) -> Select[Member]:
-    """Members of a branch, filtered, ordered by group then name."""
+    """Members of a branch, filtered, ordered by group then name.
+
+    With ``as_of`` the roster, status and "left" are those of that day, from the
+    dated facts (``tracker.org.history``); see :func:`statuses_as_of` for the
+    status to show beside each member.
+    """
     flt = flt or RosterFilter()
     stmt = select(Member).where(Member.branch_id == branch_id)
-    if flt.show == "active":
-        stmt = stmt.where(Member.left_on.is_(None))
-    elif flt.show == "left":
-        stmt = stmt.where(Member.left_on.is_not(None))
+    if flt.as_of is not None:
+        standing = history.standings_on([branch_id], flt.as_of)[branch_id]
+        if flt.show == "active":
+            stmt = stmt.where(Member.id.in_(list(standing)))
+        elif flt.show == "left":
+            ended = select(MemberFact.member_id).where(
+                MemberFact.kind.in_(list(history.ENDING)), MemberFact.on <= flt.as_of
+            )
+            stmt = stmt.where(Member.id.in_(ended), Member.id.not_in(list(standing)))
+        if flt.status in (MemberStatus.full.value, MemberStatus.probationary.value):
+            wanted = MemberStatus(flt.status)
+            stmt = stmt.where(Member.id.in_([i for i, s in standing.items() if s.status == wanted]))
+    else:
+        if flt.show == "active":
+            stmt = stmt.where(Member.left_on.is_(None))
+        elif flt.show == "left":
+            stmt = stmt.where(Member.left_on.is_not(None))
+        if flt.status in (MemberStatus.full.value, MemberStatus.probationary.value):
+            stmt = stmt.where(Member.status == MemberStatus(flt.status))
     if flt.q:
         stmt = stmt.where(Member.name.contains(flt.q.strip()))
-    if flt.status in (MemberStatus.full.value, MemberStatus.probationary.value):
-        stmt = stmt.where(Member.status == MemberStatus(flt.status))
     if flt.gender in (Gender.male.value, Gender.female.value):
         stmt = stmt.where(Member.gender == Gender(flt.gender))
     if flt.group_id == 0:
@@ -496,6 +516,14 @@ def roster_query(branch_id: int, flt: RosterFilter | None = None) -> Select[Memb
     elif flt.group_id is not None:
         stmt = stmt.where(Member.group_id == flt.group_id)
     return stmt.order_by(Member.id)
+
+
+def statuses_as_of(branch_id: int, as_of: date | None) -> dict[int, MemberStatus] | None:
+    """``{member_id: status on as_of}`` of the members on the roster that day (None: today)."""
+    if as_of is None:
+        return None
+    standing = history.standings_on([branch_id], as_of)[branch_id]
+    return {i: s.status for i, s in standing.items() if s.status is not None}
 
 
 def roster(branch_id: int, on: date | None = None) -> list[Member]:
@@ -507,8 +535,15 @@ def roster(branch_id: int, on: date | None = None) -> list[Member]:
     return [m for m in members if m.active_on(day)]
 
 
-def roster_counts(branch_id: int) -> dict[str, int]:
+def roster_counts(branch_id: int, as_of: date | None = None) -> dict[str, int]:
     """Active members by status: ``{"full": 18, "probationary": 2, "total": 20}``."""
+    if as_of is not None:
+        statuses = statuses_as_of(branch_id, as_of) or {}
+        counts = {st.value: 0 for st in MemberStatus}
+        for st in statuses.values():
+            counts[st.value] += 1
+        counts["total"] = sum(counts.values())
+        return counts
     rows = db.session.execute(
         select(Member.status, func.count(Member.id))
         .where(Member.branch_id == branch_id, Member.left_on.is_(None))

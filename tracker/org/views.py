@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
@@ -197,9 +198,18 @@ def region_edit(region_id: int) -> ResponseReturnValue:
 # ---------------------------------------------------------------- village and roster
 
 
+def _as_of() -> date | None:
+    """The roster page's 截至日期 (?as_of=YYYY-MM-DD); anything else is today's roster."""
+    try:
+        return date.fromisoformat(request.args.get("as_of", "")[:10])
+    except ValueError:
+        return None
+
+
 def _roster_filter() -> RosterFilter:
     group = request.args.get("group", "")
     return RosterFilter(
+        as_of=_as_of(),
         q=(request.args.get("q") or "")[:32],
         status=request.args.get("status", ""),
         group_id=int(group) if group.isdigit() else None,
@@ -224,9 +234,10 @@ def village(region_id: int) -> ResponseReturnValue:
     if branch is not None:
         members = list(db.session.scalars(services.roster_query(branch.id, flt)).all())
         groups = services.groups_of(branch.id)
-        counts = services.roster_counts(branch.id)
+        counts = services.roster_counts(branch.id, flt.as_of)
     return render_template(
         "org/village.html",
+        statuses=(services.statuses_as_of(branch.id, flt.as_of) if branch else None) or {},
         region=region,
         branch=branch,
         members=members,
@@ -639,9 +650,12 @@ def member_export(region_id: int) -> ResponseReturnValue:
         from flask import abort
 
         abort(404)
-    members = list(db.session.scalars(services.roster_query(branch.id, _roster_filter())).all())
-    data = excel.export_roster(branch, members)
-    name = f"{region.name}党员名册-{clock.today():%Y%m%d}.xlsx"
+    flt = _roster_filter()
+    members = list(db.session.scalars(services.roster_query(branch.id, flt)).all())
+    data = excel.export_roster(
+        branch, members, services.statuses_as_of(branch.id, flt.as_of), flt.as_of
+    )
+    name = f"{region.name}党员名册-{(flt.as_of or clock.today()):%Y%m%d}.xlsx"
     return Response(
         data,
         mimetype=excel.XLSX_MIME,
