@@ -283,3 +283,70 @@ def test_the_members_api_answers_as_of_a_day(world, db, login):
     assert {m["id"]: m["status"] for m in body}[prob.id] == "full"
     resp = client.get(f"/api/v1/villages/{village.id}/members?as_of=someday")
     assert resp.status_code == 422
+
+
+def test_the_roster_import_fills_the_history_and_the_export_carries_zhuanzheng(world, db):
+    import io
+
+    from openpyxl import Workbook, load_workbook
+
+    from tracker.org import excel
+
+    branch = world.branch(world.village_b1a)
+    wb = Workbook()
+    ws = wb.active
+    ws.append(excel.COLUMNS)
+    ws.append([1, "导入甲", "男", 1980, "正式党员", "", "2019-07-01", "", "", "2020-07-01"])
+    ws.append([2, "导入乙", "女", 1990, "预备党员", "", "2025-12-01", "", "", ""])
+    ws.append([3, "导入丙", "男", 1970, "正式党员", "", "1999-07-01", "", "", ""])
+    buf = io.BytesIO()
+    wb.save(buf)
+    sheet = excel.read_roster(buf.getvalue(), "r.xlsx", branch)
+    assert sheet.ok, sheet.errors
+    a, b, c = excel.commit_roster(sheet, branch, None)
+    assert [(f.kind, f.on) for f in history.facts_of(a.id)] == [
+        (FactKind.probationary, date(2019, 7, 1)),
+        (FactKind.full, date(2020, 7, 1)),
+    ]
+    assert [(f.kind, f.on) for f in history.facts_of(b.id)] == [
+        (FactKind.probationary, date(2025, 12, 1))
+    ]
+    assert [(f.kind, f.on) for f in history.facts_of(c.id)] == [(FactKind.full, date(1999, 7, 1))]
+    full_2020 = history.full_members_on([branch.id], date(2020, 6, 30))[branch.id]
+    assert a.id not in full_2020 and c.id in full_2020
+    assert a.id in history.full_members_on([branch.id], date(2020, 7, 1))[branch.id]
+
+    out = load_workbook(io.BytesIO(excel.export_roster(branch, [a, b, c]))).active
+    assert [r[9] for r in out.iter_rows(min_row=3, values_only=True)] == [
+        datetime(2020, 7, 1),
+        None,
+        None,
+    ]
+    # A 转正 day before joining, or on a probationary member, is an error of that cell.
+    wb = Workbook()
+    ws = wb.active
+    ws.append(excel.COLUMNS)
+    ws.append([1, "错甲", "男", 1980, "正式党员", "", "2019-07-01", "", "", "2018-07-01"])
+    ws.append([2, "错乙", "女", 1990, "预备党员", "", "2025-12-01", "", "", "2026-01-01"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    bad = excel.read_roster(buf.getvalue(), "bad.xlsx", branch)
+    assert [(e.row, e.column) for e in bad.errors] == [(2, "转正日期"), (3, "转正日期")]
+
+
+def test_the_member_page_records_a_fact_and_shows_the_history(world, db, login):
+    client = login(world.users["town_a1_editor"])
+    prob = world.members[world.village_a1a.id][5]
+    resp = client.post(f"/org/members/{prob.id}/facts", data={"kind": "away", "on": "2026-04-01"})
+    assert resp.status_code == 422
+    assert "请填写外出地点" in resp.get_data(as_text=True)
+    resp = client.post(
+        f"/org/members/{prob.id}/facts",
+        data={"kind": "full", "on": "2026-03-09", "note": "支部大会通过"},
+    )
+    assert resp.status_code == 302
+    assert prob.status == MemberStatus.full
+    html = client.get(f"/org/members/{prob.id}/edit").get_data(as_text=True)
+    assert "状态记录" in html and "转正（正式党员）" in html and "支部大会通过" in html
+    assert 'value="2026-03-09"' in html  # the 转正 day fills the form's 转正日期
+    assert history.fold(history.facts_of(prob.id), date(2026, 3, 8)).can_vote is False

@@ -29,6 +29,7 @@ from sqlalchemy import select
 
 from tracker.extensions import db
 from tracker.models import Branch, Gender, Member, MemberStatus
+from tracker.org import history
 from tracker.org.models import MemberImport
 from tracker.org.services import (
     GENDER_LABELS,
@@ -53,6 +54,7 @@ COLUMNS = [
     "入党日期",
     "联系电话",
     "备注",
+    "转正日期",  # a full member's 转正 day: becomes a dated fact (empty: full since joining)
 ]
 REQUIRED = {"姓名"}
 MAX_ROWS = 5000
@@ -260,6 +262,18 @@ def _read_row(number: int, cells: dict[str, Any], errors: list[RowError]) -> Ros
             check_past_date(joined_on, "joined_on", "入党日期")
         except (ValueError, OrgError) as exc:
             bad("入党日期", str(exc))
+    full_on = None
+    if _text(cells.get("转正日期")):
+        try:
+            full_on = _parse_date(cells.get("转正日期"))
+            check_past_date(full_on, "full_on", "转正日期")
+        except (ValueError, OrgError) as exc:
+            bad("转正日期", str(exc))
+        else:
+            if status != MemberStatus.full:
+                bad("转正日期", "预备党员不应填写转正日期")
+            elif joined_on and full_on < joined_on:
+                bad("转正日期", "转正日期不能早于入党日期")
     phone = None
     try:
         phone = clean_phone(_text(cells.get("联系电话")))
@@ -278,6 +292,7 @@ def _read_row(number: int, cells: dict[str, Any], errors: list[RowError]) -> Ros
         phone=phone,
         joined_on=joined_on,
         note=note,
+        full_on=full_on,
     )
     return RosterRow(number, data, group_name)
 
@@ -354,6 +369,7 @@ def export_roster(
         cell.fill = fill
         cell.alignment = Alignment(horizontal="center")
     groups = {g.id: g.name for g in groups_of(branch.id)}
+    full_on = history.full_dates([m.id for m in members], as_of)
     for i, m in enumerate(members, start=1):
         ws.append(
             [
@@ -366,11 +382,13 @@ def export_roster(
                 m.joined_on,
                 m.phone or "",
                 m.note or "",
+                full_on.get(m.id),
             ]
         )
         ws.cell(row=ws.max_row, column=7).number_format = "yyyy-mm-dd"
+        ws.cell(row=ws.max_row, column=10).number_format = "yyyy-mm-dd"
         ws.cell(row=ws.max_row, column=8).number_format = "@"
-    for i, width in enumerate([6, 10, 6, 10, 10, 14, 12, 15, 24], start=1):
+    for i, width in enumerate([6, 10, 6, 10, 10, 14, 12, 15, 24, 12], start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "A3"
     buf = io.BytesIO()

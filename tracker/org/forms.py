@@ -83,8 +83,36 @@ class MemberForm(FlaskForm):
     )
     group_id = SelectField(_l("所在党小组"), coerce=int, validators=[Optional()])
     joined_on = DateField(_l("入党日期"), validators=[Optional()])
+    full_on = DateField(_l("转正日期"), validators=[Optional()])
     phone = StringField(_l("联系电话"), validators=[Optional(), Length(max=20)])
     note = TextAreaField(_l("备注"), validators=[Optional(), Length(max=500)])
+
+
+class FactForm(FlaskForm):
+    """A dated fact about a member: 转正, 外出流动, 组织关系转接, 去世, 开除/停止党籍."""
+
+    kind = SelectField(
+        _l("情况"),
+        choices=as_choices(
+            [
+                ("full", _l("转正（正式党员）")),
+                ("away", _l("外出流动")),
+                ("transfer_in", _l("组织关系转入")),
+                ("transfer_out", _l("组织关系转出")),
+                ("deceased", _l("去世")),
+                ("expelled", _l("开除党籍")),
+                ("stopped", _l("停止党籍")),
+            ]
+        ),
+        validators=[DataRequired(REQUIRED)],
+    )
+    on = DateField(_l("日期"), validators=[DataRequired(_l("请填写日期"))])
+    until = DateField(_l("返回日期"), validators=[Optional()])
+    place = StringField(_l("外出地点"), validators=[Optional(), Length(max=100)])
+    org = StringField(_l("党组织（转自/转至/流入地）"), validators=[Optional(), Length(max=100)])
+    letter_no = StringField(_l("介绍信编号"), validators=[Optional(), Length(max=64)])
+    decision = StringField(_l("处理决定"), validators=[Optional(), Length(max=200)])
+    note = StringField(_l("备注"), validators=[Optional(), Length(max=200)])
 
 
 class LeaveForm(FlaskForm):

@@ -135,3 +135,27 @@ def full_members_on(branch_ids: Sequence[int], day: date) -> dict[int, set[int]]
         b: {m for m, s in standing.items() if s.can_vote}
         for b, standing in standings_on(branch_ids, day).items()
     }
+
+
+def full_dates(member_ids: Sequence[int], as_of: date | None = None) -> dict[int, date]:
+    """``{member_id: 转正 day}``: the latest 转正 fact (up to ``as_of``) after a probation."""
+    if not member_ids:
+        return {}
+    rows = db.session.scalars(
+        select(MemberFact).where(MemberFact.member_id.in_(list(member_ids)))
+    ).all()
+    by_member: dict[int, list[MemberFact]] = {}
+    for fact in rows:
+        by_member.setdefault(fact.member_id, []).append(fact)
+    out: dict[int, date] = {}
+    for member_id, facts in by_member.items():
+        probation = False
+        for fact in sorted(facts, key=_key):
+            if as_of is not None and fact.on is not None and fact.on > as_of:
+                break
+            if fact.kind == FactKind.probationary:
+                probation = True
+            elif fact.kind == FactKind.full and probation and fact.on is not None:
+                out[member_id] = fact.on
+                probation = False
+    return out

@@ -14,6 +14,7 @@ import os
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from flask import (
@@ -51,7 +52,7 @@ from tracker.models import (
     utcnow,
 )
 from tracker.models.regions import in_subtree
-from tracker.org import excel, forms, services
+from tracker.org import excel, forms, history, services
 from tracker.org.labels import (
     ACTION_LABELS,
     CHANNEL_LABELS,
@@ -60,6 +61,7 @@ from tracker.org.labels import (
     field_label,
     value_label,
 )
+from tracker.org.models import FactKind
 from tracker.org.services import OrgError, RosterFilter, branch_of
 from tracker.scope import current_scope
 from tracker.web import form_status, own_account, paginate, perform, submit
@@ -366,6 +368,7 @@ def _member_form(branch: Branch, obj: Member | None = None) -> forms.MemberForm:
         form.group_id.data = obj.group_id or 0
         form.gender.data = obj.gender.value if obj.gender else ""
         form.status.data = MemberStatus(obj.status).value
+        form.full_on.data = history.full_dates([obj.id]).get(obj.id)
     return form
 
 
@@ -379,6 +382,27 @@ def _member_data(form: forms.MemberForm) -> services.MemberData:
         joined_on=form.joined_on.data,
         group_id=form.group_id.data or None,
         note=form.note.data,
+        full_on=form.full_on.data,
+    )
+
+
+def _member_page(
+    member: Member, form: forms.MemberForm, leave_form: Any = None, fact_form: Any = None
+) -> ResponseReturnValue:
+    region = member.branch.region
+    return (
+        render_template(
+            "org/member_form.html",
+            form=form,
+            region=region,
+            member=member,
+            leave_form=leave_form or forms.LeaveForm(formdata=None, left_on=clock.today()),
+            fact_form=fact_form or forms.FactForm(formdata=None, on=clock.today()),
+            facts=history.facts_of(member.id),
+            fact_labels=history.LABELS,
+            trail=_trail(region, (member.name, None)),
+        ),
+        form_status(fact_form or leave_form or form),
     )
 
 
@@ -424,17 +448,7 @@ def member_edit(member_id: int) -> ResponseReturnValue:
     if done is not None:
         flash(_("已保存。"), "success")
         return redirect(url_for("org.village", region_id=region.id))
-    return (
-        render_template(
-            "org/member_form.html",
-            form=form,
-            region=region,
-            member=member,
-            leave_form=forms.LeaveForm(formdata=None, left_on=clock.today()),
-            trail=_trail(region, (member.name, None)),
-        ),
-        form_status(form),
-    )
+    return _member_page(member, form)
 
 
 @bp.route("/members/<int:member_id>/leave", methods=["POST"])
@@ -454,19 +468,37 @@ def member_leave(member_id: int) -> ResponseReturnValue:
     if done is not None:
         flash(_("%(name)s 已移出在册名单。", name=member.name), "success")
         return redirect(url_for("org.village", region_id=member.region_id))
-    region = member.branch.region
-    edit = _member_form(member.branch, member)
-    return (
-        render_template(
-            "org/member_form.html",
-            form=edit,
-            region=region,
-            member=member,
-            leave_form=form,
-            trail=_trail(region, (member.name, None)),
+    return _member_page(member, _member_form(member.branch, member), leave_form=form)
+
+
+@bp.route("/members/<int:member_id>/facts", methods=["POST"])
+@login_required
+def member_fact(member_id: int) -> ResponseReturnValue:
+    """Record a dated fact (转正, 外出流动, 组织关系转接 …) in the member's history."""
+    scope = current_scope()
+    member = scope.get_for_write(Member, member_id)
+    form = forms.FactForm()
+    done = submit(
+        form,
+        lambda: services.append_fact(
+            member,
+            services.FactData(
+                kind=FactKind(form.kind.data),
+                on=form.on.data or clock.today(),
+                until=form.until.data,
+                place=form.place.data,
+                org=form.org.data,
+                letter_no=form.letter_no.data,
+                decision=form.decision.data,
+                note=form.note.data,
+            ),
         ),
-        form_status(form),
+        default="on",
     )
+    if done is not None:
+        flash(_("已记入 %(name)s 的状态记录。", name=member.name), "success")
+        return redirect(url_for("org.member_edit", member_id=member.id))
+    return _member_page(member, _member_form(member.branch, member), fact_form=form)
 
 
 # ---------------------------------------------------------------- cadres
