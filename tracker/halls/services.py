@@ -63,7 +63,7 @@ DEFAULT_THRESHOLDS: dict[str, float | int] = {
     "black_brightness": 20.0,
     "black_contrast": 8.0,
     "blur_sharpness": 15.0,
-    "frozen_diff": 0.5,
+    "frozen_diff": 0.15,
     "frozen_window_s": 2.0,
 }
 THRESHOLD_LABELS = {

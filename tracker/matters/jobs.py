@@ -1,9 +1,11 @@
 """Scheduled work of the service ledger (run by ``tracker jobs`` only).
 
 * ``matters.reminders`` — hourly; from the configured ``[jobs] reminder_hour`` on,
-  puts due-soon, overdue and call-back reminders in the inboxes of the first
-  responder, the current handler and (for overdue) the township staff. Every
-  message carries a dedupe key, so running it again the same day adds nothing.
+  publishes due-soon, overdue and call-back reminders to the first responder,
+  the current handler and (for overdue) the township staff: inbox and e-mail
+  per person; an overdue matter also goes once to the group robots, without the
+  applicant's name. Every message carries a dedupe key, so running it again
+  the same day adds nothing.
 * ``matters.calendar_check`` — daily; in ``[calendar] warn_missing_year_in_month``
   (December) warns the top-level admins once a week when next year's official
   calendar is neither in the ``chinesecalendar`` package nor entered as overrides.
@@ -23,7 +25,7 @@ from tracker.jobs import scheduled_job
 from tracker.matters import rules
 from tracker.matters.models import ServiceMatter
 from tracker.models import Region, Role, User, utcnow
-from tracker.notifications.services import notify
+from tracker.notifications.services import Message, publish
 from tracker.workdays import WorkCalendar
 
 
@@ -74,13 +76,15 @@ def send_reminders(today: date, calendar: WorkCalendar) -> int:
     for m in due_soon:
         when = "今天" if m.due_on == today else f"{m.due_on.isoformat() if m.due_on else ''}"
         created += len(
-            notify(
+            publish(
                 _owners(m),
-                f"事项即将到期：{m.serial_no} {m.matter_type.name}",
-                f"{m.region.name} {m.applicant_name} 的事项应于{when}办结。",
-                _url(m),
-                "matter_due_soon",
-                dedupe_key=f"matter:{m.id}:due_soon:{m.due_on}",
+                Message(
+                    title=f"事项即将到期：{m.serial_no} {m.matter_type.name}",
+                    body=f"{m.region.name} {m.applicant_name} 的事项应于{when}办结。",
+                    url=_url(m),
+                    kind="matter_due_soon",
+                    dedupe_key=f"matter:{m.id}:due_soon:{m.due_on}",
+                ),
             )
         )
     overdue = db.session.scalars(
@@ -92,15 +96,22 @@ def send_reminders(today: date, calendar: WorkCalendar) -> int:
     for m in overdue:
         late = calendar.working_days_between(m.due_on, today) if m.due_on else 0
         recipients = list(dict.fromkeys(_owners(m) + town_staff.get(m.region_id, [])))
+        title = f"事项已逾期：{m.serial_no} {m.matter_type.name}"
         created += len(
-            notify(
+            publish(
                 recipients,
-                f"事项已逾期：{m.serial_no} {m.matter_type.name}",
-                f"{m.region.name} {m.applicant_name} 的事项应于 {m.due_on} 办结，"
-                f"已超期 {late} 个工作日。首问责任人：{m.first_responder.display_name}。",
-                _url(m),
-                "matter_overdue",
-                dedupe_key=f"matter:{m.id}:overdue:{m.due_on}",
+                Message(
+                    title=title,
+                    body=f"{m.region.name} {m.applicant_name} 的事项应于 {m.due_on} 办结，"
+                    f"已超期 {late} 个工作日。首问责任人：{m.first_responder.display_name}。",
+                    url=_url(m),
+                    kind="matter_overdue",
+                    dedupe_key=f"matter:{m.id}:overdue:{m.due_on}",
+                    # The group robots hear it once, without the applicant: place, number, days.
+                    public_text=f"{title}\n{m.region.name}，应于 {m.due_on} 办结，"
+                    f"已超期 {late} 个工作日。",
+                    data={"matter_id": m.id, "serial_no": m.serial_no, "late_days": late},
+                ),
             )
         )
     callbacks = db.session.scalars(
@@ -114,14 +125,16 @@ def send_reminders(today: date, calendar: WorkCalendar) -> int:
     for m in callbacks:
         late = m.callback_due_on is not None and m.callback_due_on < today
         created += len(
-            notify(
+            publish(
                 [m.first_responder_id],
-                f"差评{'回访已超期' if late else '待回访'}：{m.serial_no} {m.matter_type.name}",
-                f"{m.applicant_name} 评价为“{rules.RATING_LABELS[m.rating] if m.rating else ''}”，"
-                f"应于 {m.callback_due_on} 前回访。",
-                _url(m),
-                "matter_callback",
-                dedupe_key=f"matter:{m.id}:callback:{'late' if late else 'due'}",
+                Message(
+                    title=f"差评{'回访已超期' if late else '待回访'}：{m.serial_no} {m.matter_type.name}",
+                    body=f"{m.applicant_name} 评价为“{rules.RATING_LABELS[m.rating] if m.rating else ''}”，"
+                    f"应于 {m.callback_due_on} 前回访。",
+                    url=_url(m),
+                    kind="matter_callback",
+                    dedupe_key=f"matter:{m.id}:callback:{'late' if late else 'due'}",
+                ),
             )
         )
     db.session.flush()
@@ -145,15 +158,18 @@ def check_calendar_coverage(today: date, calendar: WorkCalendar, warn_month: int
             select(User.id).where(User.role == Role.admin, User.active.is_(True))
         ).all()
     week = today.isocalendar().week
+    title = f"{year} 年节假日安排尚未录入"
     return len(
-        notify(
+        publish(
             list(admins),
-            f"{year} 年节假日安排尚未录入",
-            f"系统中还没有 {year} 年的官方节假日和调休安排。限时办结到期日将按周一至周五推算，"
-            "并标注“非官方日历”。国务院公布后，请在“服务事项 → 工作日调整”中录入。",
-            f"/matters/calendar?year={year}",
-            "calendar_missing",
-            dedupe_key=f"calendar-missing:{year}:w{week}",
+            Message(
+                title=title,
+                body=f"系统中还没有 {year} 年的官方节假日和调休安排。限时办结到期日将按周一至周五推算，"
+                "并标注“非官方日历”。国务院公布后，请在“服务事项 → 工作日调整”中录入。",
+                url=f"/matters/calendar?year={year}",
+                kind="calendar_missing",
+                dedupe_key=f"calendar-missing:{year}:w{week}",
+            ),
         )
     )
 
