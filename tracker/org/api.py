@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from tracker.api import ApiError, endpoint
 from tracker.extensions import db
+from tracker.formatting import mask_id_number
 from tracker.models import (
     AuditLog,
     Branch,
@@ -269,10 +270,35 @@ class MemberOut(BaseModel):
     joined_on: date | None
     left_on: date | None
     note: str | None
+    ethnicity: str | None = None
+    education: str | None = None
+    id_number: str | None = None  # masked (2201**********1234) unless an admin of the county
+    birth_date: date | None = None
+    address: str | None = None
+    occupation: str | None = None
+    posts: str | None = None
+    hardship: bool = False
+    hardship_help: str | None = None
+    awards: str | None = None
+    discipline: str | None = None
 
     @classmethod
     def of(cls, m: Member) -> MemberOut:
+        shown = m.id_number
+        if shown and not services.can_see_id(current_scope(), m):
+            shown = mask_id_number(shown)
         return cls(
+            ethnicity=m.ethnicity,
+            education=m.education,
+            id_number=shown,
+            birth_date=m.birth_date,
+            address=m.address,
+            occupation=m.occupation,
+            posts=m.posts,
+            hardship=m.hardship,
+            hardship_help=m.hardship_help,
+            awards=m.awards,
+            discipline=m.discipline,
             id=m.id,
             branch_id=m.branch_id,
             region_id=m.region_id,
@@ -298,6 +324,17 @@ class MemberIn(Strict):
     joined_on: date | None = None
     note: Annotated[str, StringConstraints(max_length=500)] | None = None
     full_on: date | None = None  # 转正日期 (a full member's; empty: full since joining)
+    ethnicity: Annotated[str, StringConstraints(max_length=16)] | None = None
+    education: Annotated[str, StringConstraints(max_length=16)] | None = None
+    id_number: Annotated[str, StringConstraints(max_length=18)] | None = None
+    birth_date: date | None = None
+    address: Annotated[str, StringConstraints(max_length=200)] | None = None
+    occupation: Annotated[str, StringConstraints(max_length=64)] | None = None
+    posts: Annotated[str, StringConstraints(max_length=200)] | None = None
+    hardship: bool = False
+    hardship_help: Annotated[str, StringConstraints(max_length=500)] | None = None
+    awards: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    discipline: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
     def data(self) -> services.MemberData:
         return services.MemberData(**self.model_dump())
@@ -313,6 +350,17 @@ class MemberPatch(Strict):
     joined_on: date | None = None
     note: Annotated[str, StringConstraints(max_length=500)] | None = None
     full_on: date | None = None
+    ethnicity: Annotated[str, StringConstraints(max_length=16)] | None = None
+    education: Annotated[str, StringConstraints(max_length=16)] | None = None
+    id_number: Annotated[str, StringConstraints(max_length=18)] | None = None
+    birth_date: date | None = None
+    address: Annotated[str, StringConstraints(max_length=200)] | None = None
+    occupation: Annotated[str, StringConstraints(max_length=64)] | None = None
+    posts: Annotated[str, StringConstraints(max_length=200)] | None = None
+    hardship: bool | None = None
+    hardship_help: Annotated[str, StringConstraints(max_length=500)] | None = None
+    awards: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    discipline: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
 class MemberLeave(Strict):
@@ -389,6 +437,17 @@ def org_member_update(member_id: int, body: MemberPatch) -> MemberOut:
         group_id=member.group_id,
         joined_on=member.joined_on,
         note=member.note,
+        ethnicity=member.ethnicity,
+        education=member.education,
+        id_number=member.id_number,
+        birth_date=member.birth_date,
+        address=member.address,
+        occupation=member.occupation,
+        posts=member.posts,
+        hardship=member.hardship,
+        hardship_help=member.hardship_help,
+        awards=member.awards,
+        discipline=member.discipline,
     ).model_dump()
     current.update(body.model_dump(exclude_unset=True))
     if not current.get("name"):

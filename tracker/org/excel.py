@@ -28,6 +28,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
 from tracker.extensions import db
+from tracker.formatting import mask_id_number
 from tracker.models import Branch, Gender, Member, MemberStatus
 from tracker.org import history
 from tracker.org.models import MemberImport
@@ -39,10 +40,37 @@ from tracker.org.services import (
     add_member,
     check_birth_year,
     check_past_date,
+    clean_id_number,
     clean_phone,
     create_group,
     groups_of,
 )
+
+# The information base (党员信息库): title → MemberData field, text columns.
+PROFILE_TEXT = {
+    "民族": "ethnicity",
+    "学历": "education",
+    "家庭住址": "address",
+    "职业": "occupation",
+    "党内外职务": "posts",
+    "帮扶情况": "hardship_help",
+    "奖励情况": "awards",
+    "处分情况": "discipline",
+}
+PROFILE_COLUMNS = [
+    "民族",
+    "学历",
+    "身份证号",
+    "出生日期",
+    "家庭住址",
+    "职业",
+    "党内外职务",
+    "困难党员",
+    "帮扶情况",
+    "奖励情况",
+    "处分情况",
+]
+YES_WORDS = {"是": True, "否": False, "": False}
 
 COLUMNS = [
     "序号",
@@ -55,6 +83,7 @@ COLUMNS = [
     "联系电话",
     "备注",
     "转正日期",  # a full member's 转正 day: becomes a dated fact (empty: full since joining)
+    *PROFILE_COLUMNS,
 ]
 REQUIRED = {"姓名"}
 MAX_ROWS = 5000
@@ -282,9 +311,29 @@ def _read_row(number: int, cells: dict[str, Any], errors: list[RowError]) -> Ros
     note = _text(cells.get("备注")) or None
     if note and len(note) > 500:
         bad("备注", "备注太长（最多 500 个字符）")
+    profile: dict[str, Any] = {
+        attr: _text(cells.get(title)) or None for title, attr in PROFILE_TEXT.items()
+    }
+    try:
+        id_text = _text(cells.get("身份证号"))
+        # A masked number (from an export by someone not allowed to see it) is no number.
+        profile["id_number"] = None if "*" in id_text else clean_id_number(id_text)
+    except OrgError as exc:
+        bad("身份证号", str(exc))
+    if _text(cells.get("出生日期")):
+        try:
+            profile["birth_date"] = _parse_date(cells.get("出生日期"))
+            check_past_date(profile["birth_date"], "birth_date", "出生日期")
+        except (ValueError, OrgError) as exc:
+            bad("出生日期", str(exc))
+    hardship = YES_WORDS.get(_text(cells.get("困难党员")))
+    if hardship is None:
+        bad("困难党员", "困难党员一栏应填“是”或“否”")
+    profile["hardship"] = bool(hardship)
     if len(errors) > before:
         return None
     data = MemberData(
+        **profile,
         name=name,
         status=status,
         gender=gender,
@@ -347,6 +396,7 @@ def export_roster(
     members: list[Member],
     statuses: Mapping[int, MemberStatus] | None = None,
     as_of: date | None = None,
+    show_ids: bool = False,
 ) -> bytes:
     """The roster as an .xlsx in the villages' columns, ready to print or re-import.
 
@@ -383,12 +433,25 @@ def export_roster(
                 m.phone or "",
                 m.note or "",
                 full_on.get(m.id),
+                m.ethnicity or "",
+                m.education or "",
+                (m.id_number if show_ids else mask_id_number(m.id_number)) or "",
+                m.birth_date,
+                m.address or "",
+                m.occupation or "",
+                m.posts or "",
+                "是" if m.hardship else "",
+                m.hardship_help or "",
+                m.awards or "",
+                m.discipline or "",
             ]
         )
+        ws.cell(row=ws.max_row, column=13).number_format = "@"
+        ws.cell(row=ws.max_row, column=14).number_format = "yyyy-mm-dd"
         ws.cell(row=ws.max_row, column=7).number_format = "yyyy-mm-dd"
         ws.cell(row=ws.max_row, column=10).number_format = "yyyy-mm-dd"
         ws.cell(row=ws.max_row, column=8).number_format = "@"
-    for i, width in enumerate([6, 10, 6, 10, 10, 14, 12, 15, 24, 12], start=1):
+    for i, width in enumerate([6, 10, 6, 10, 10, 14, 12, 15, 24, 12] + [10] * 11, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "A3"
     buf = io.BytesIO()

@@ -25,6 +25,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optio
 
 from tracker.forms import as_choices
 from tracker.models import Gender, MemberStatus, Role
+from tracker.org.services import EDUCATIONS
 
 REQUIRED = _l("必填")
 
@@ -86,6 +87,21 @@ class MemberForm(FlaskForm):
     full_on = DateField(_l("转正日期"), validators=[Optional()])
     phone = StringField(_l("联系电话"), validators=[Optional(), Length(max=20)])
     note = TextAreaField(_l("备注"), validators=[Optional(), Length(max=500)])
+    ethnicity = StringField(_l("民族"), validators=[Optional(), Length(max=16)])
+    education = SelectField(
+        _l("学历"),
+        choices=as_choices([("", "—")] + [(e, e) for e in EDUCATIONS]),
+        validators=[Optional()],
+    )
+    id_number = StringField(_l("身份证号"), validators=[Optional(), Length(max=18)])
+    birth_date = DateField(_l("出生日期"), validators=[Optional()])
+    address = StringField(_l("家庭住址"), validators=[Optional(), Length(max=200)])
+    occupation = StringField(_l("职业"), validators=[Optional(), Length(max=64)])
+    posts = StringField(_l("党内外职务"), validators=[Optional(), Length(max=200)])
+    hardship = BooleanField(_l("困难党员"))
+    hardship_help = StringField(_l("帮扶情况"), validators=[Optional(), Length(max=500)])
+    awards = TextAreaField(_l("奖励情况"), validators=[Optional(), Length(max=2000)])
+    discipline = TextAreaField(_l("处分情况"), validators=[Optional(), Length(max=2000)])
 
 
 class FactForm(FlaskForm):

@@ -259,6 +259,44 @@ class MemberData:
     note: str | None = None
     # 转正日期: when a full member became full (a fact; empty: full since joining).
     full_on: date | None = None
+    # The information base (党员信息库).
+    ethnicity: str | None = None
+    education: str | None = None
+    id_number: str | None = None
+    birth_date: date | None = None
+    address: str | None = None
+    occupation: str | None = None
+    posts: str | None = None
+    hardship: bool = False
+    hardship_help: str | None = None
+    awards: str | None = None
+    discipline: str | None = None
+
+
+EDUCATIONS = ("研究生", "大学本科", "大学专科", "中专", "高中", "初中", "小学及以下")
+ID_RE = re.compile(r"^\d{17}[\dX]$")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def clean_id_number(value: str | None, field: str = "id_number") -> str | None:
+    """A 18-digit 身份证号 with a valid check digit (a lower-case x is accepted)."""
+    text = (value or "").strip().upper()
+    if not text:
+        return None
+    if not ID_RE.match(text):
+        raise OrgError("身份证号应为 18 位（最后一位可为 X）", field)
+    total = sum(int(c) * w for c, w in zip(text[:17], _ID_WEIGHTS, strict=True))
+    if "10X98765432"[total % 11] != text[17]:
+        raise OrgError("身份证号校验位不对，请核对", field)
+    return text
+
+
+def can_see_id(scope: Scope, member: Member) -> bool:
+    """The whole 身份证号 only for admins of the member's county (or above it)."""
+    if not scope.is_admin or not scope.contains_region_id(member.region_id):
+        return False
+    root = db.session.get(Region, scope.region_id)
+    return root is not None and root.level in (RegionLevel.city, RegionLevel.county)
 
 
 def _group_for(branch: Branch, group_id: int | None) -> PartyGroup | None:
@@ -283,6 +321,27 @@ def _apply_member(member: Member, branch: Branch, data: MemberData) -> None:
     if note and len(note) > 500:
         raise OrgError("备注太长（最多 500 个字符）", "note")
     member.note = note
+    member.ethnicity = _text(data.ethnicity, "ethnicity", 16, "民族")
+    education = _text(data.education, "education", 16, "学历")
+    if education and education not in EDUCATIONS:
+        raise OrgError("学历应为：" + "、".join(EDUCATIONS), "education")
+    member.education = education
+    member.id_number = clean_id_number(data.id_number)
+    check_past_date(data.birth_date, "birth_date", "出生日期")
+    member.birth_date = data.birth_date
+    if data.birth_date is not None and member.birth_year is None:
+        member.birth_year = data.birth_date.year
+    if data.birth_date is not None and data.birth_date.year != member.birth_year:
+        raise OrgError("出生日期与出生年份不一致", "birth_date")
+    member.address = _text(data.address, "address", 200, "家庭住址")
+    member.occupation = _text(data.occupation, "occupation", 64, "职业")
+    member.posts = _text(data.posts, "posts", 200, "党内外职务")
+    member.hardship = bool(data.hardship)
+    member.hardship_help = _text(data.hardship_help, "hardship_help", 500, "帮扶情况")
+    if member.hardship_help and not member.hardship:
+        raise OrgError("填写帮扶情况时请勾选困难党员", "hardship")
+    member.awards = _text(data.awards, "awards", 2000, "奖励情况")
+    member.discipline = _text(data.discipline, "discipline", 2000, "处分情况")
 
 
 def add_member(

@@ -36,6 +36,7 @@ from sqlalchemy.orm import aliased
 from tracker import clock
 from tracker.auth.services import create_api_token
 from tracker.extensions import db
+from tracker.formatting import mask_id_number
 from tracker.forms import as_choices
 from tracker.models import (
     ApiToken,
@@ -369,11 +370,28 @@ def _member_form(branch: Branch, obj: Member | None = None) -> forms.MemberForm:
         form.gender.data = obj.gender.value if obj.gender else ""
         form.status.data = MemberStatus(obj.status).value
         form.full_on.data = history.full_dates([obj.id]).get(obj.id)
+        form.education.data = obj.education or ""
+        if obj.id_number and not services.can_see_id(current_scope(), obj):
+            form.id_number.data = mask_id_number(obj.id_number)
     return form
 
 
-def _member_data(form: forms.MemberForm) -> services.MemberData:
+def _member_data(form: forms.MemberForm, member: Member | None = None) -> services.MemberData:
+    id_number = form.id_number.data
+    if member is not None and member.id_number and id_number == mask_id_number(member.id_number):
+        id_number = member.id_number  # the masked number shown back unchanged
     return services.MemberData(
+        ethnicity=form.ethnicity.data,
+        education=form.education.data or None,
+        id_number=id_number,
+        birth_date=form.birth_date.data,
+        address=form.address.data,
+        occupation=form.occupation.data,
+        posts=form.posts.data,
+        hardship=bool(form.hardship.data),
+        hardship_help=form.hardship_help.data,
+        awards=form.awards.data,
+        discipline=form.discipline.data,
         name=form.name.data or "",
         status=MemberStatus(form.status.data),
         gender=services.Gender(form.gender.data) if form.gender.data else None,
@@ -444,7 +462,9 @@ def member_edit(member_id: int) -> ResponseReturnValue:
     member = scope.get_for_write(Member, member_id)
     region = member.branch.region
     form = _member_form(member.branch, member)
-    done = submit(form, lambda: services.update_member(member, _member_data(form)), default="name")
+    done = submit(
+        form, lambda: services.update_member(member, _member_data(form, member)), default="name"
+    )
     if done is not None:
         flash(_("已保存。"), "success")
         return redirect(url_for("org.village", region_id=region.id))
@@ -684,8 +704,9 @@ def member_export(region_id: int) -> ResponseReturnValue:
         abort(404)
     flt = _roster_filter()
     members = list(db.session.scalars(services.roster_query(branch.id, flt)).all())
+    show_ids = bool(members) and services.can_see_id(current_scope(), members[0])
     data = excel.export_roster(
-        branch, members, services.statuses_as_of(branch.id, flt.as_of), flt.as_of
+        branch, members, services.statuses_as_of(branch.id, flt.as_of), flt.as_of, show_ids
     )
     name = f"{region.name}党员名册-{(flt.as_of or clock.today()):%Y%m%d}.xlsx"
     return Response(
