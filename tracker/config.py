@@ -17,6 +17,7 @@ Environment variables override URLs and secrets:
 ``TRACKER_DATABASE_URL``  ``[database] url``
 ``TRACKER_SECRET_KEY`` ``[tracker] secret_key``
 ``TRACKER_CAMERA_KEY`` ``[tracker] camera_key`` (Fernet key for stream credentials)
+``TRACKER_UPLOAD_DIR`` ``[tracker] upload_dir`` (shared storage of several web hosts)
 ``TRACKER_ENV``        ``production`` = ``[tracker] production = true``
 ``TRACKER_DEMO``       ``1``: allow the demo keys (set by ``tracker demo`` only)
 =====================  ==========================
@@ -223,6 +224,8 @@ ENV_OVERRIDES = {
     "TRACKER_DATABASE_URL": ("database", "url"),
     "TRACKER_SECRET_KEY": ("tracker", "secret_key"),
     "TRACKER_CAMERA_KEY": ("tracker", "camera_key"),
+    # Several web hosts: every one must see the same files (a path on shared storage).
+    "TRACKER_UPLOAD_DIR": ("tracker", "upload_dir"),
 }
 
 # Chinese for pydantic's error types (the operator reads these at start-up).

@@ -277,9 +277,9 @@ def test_the_members_api_answers_as_of_a_day(world, db, login):
     append_fact(prob, FactKind.full, date(2026, 6, 1))
     db.session.flush()
     client = login(world.users["town_a1_editor"])
-    body = client.get(f"/api/v1/villages/{village.id}/members?as_of=2026-05-31").get_json()
+    body = client.get(f"/api/v1/villages/{village.id}/members?as_of=2026-05-31").get_json()["items"]
     assert {m["id"]: m["status"] for m in body}[prob.id] == "probationary"
-    body = client.get(f"/api/v1/villages/{village.id}/members").get_json()
+    body = client.get(f"/api/v1/villages/{village.id}/members").get_json()["items"]
     assert {m["id"]: m["status"] for m in body}[prob.id] == "full"
     resp = client.get(f"/api/v1/villages/{village.id}/members?as_of=someday")
     assert resp.status_code == 422

@@ -196,7 +196,9 @@ class Camera(Base):
 
     hall: Mapped[ServiceHall] = relationship(back_populates="cameras")
     station: Mapped[Station | None] = relationship()
-    status: Mapped[CameraStatus | None] = relationship(uselist=False, viewonly=True)
+    # Hot: every list of cameras shows it. Never loaded one camera at a time: a list
+    # loads it with ``joinedload`` (``services.with_cameras`` / ``load_cameras``).
+    status: Mapped[CameraStatus | None] = relationship(uselist=False, viewonly=True, lazy="raise")
 
 
 class CameraStatus(Base):

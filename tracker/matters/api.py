@@ -14,6 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel, fie
 
 from tracker import clock
 from tracker.api.core import ApiError, endpoint
+from tracker.api.pagination import Page, PageQuery, paginate
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
 from tracker.matters import commands, rules, services
@@ -181,14 +182,11 @@ class MatterOut(BaseModel):
     callback_on_time: bool | None
 
 
-class MatterPage(BaseModel):
-    items: list[MatterOut]
-    total: int
-    page: int
-    per_page: int
+class MatterPage(Page[MatterOut]):
+    """One page of service matters."""
 
 
-class MatterQuery(_Strict):
+class MatterQuery(PageQuery, _Strict):
     view: Literal["mine", "all", "overdue", "due_soon", "callbacks"] = "all"
     q: str = Field(
         default="",
@@ -201,8 +199,6 @@ class MatterQuery(_Strict):
     due: Literal["soon", "overdue"] | None = None
     start: date | None = Field(default=None, description="Received on or after (local date)")
     end: date | None = Field(default=None, description="Received on or before (local date)")
-    page: int = Field(default=1, ge=1)
-    per_page: int = Field(default=50, ge=1, le=500)
 
 
 class MatterIn(_Strict):
@@ -416,13 +412,7 @@ def api_matters(query: MatterQuery) -> MatterPage:
         today=today,
         calendar=load_calendar(),
     )
-    page = db.paginate(stmt, page=query.page, per_page=query.per_page, error_out=False)
-    return MatterPage(
-        items=[_out(m) for m in page.items],
-        total=page.total or 0,
-        page=query.page,
-        per_page=query.per_page,
-    )
+    return paginate(MatterPage, stmt, query, _out)
 
 
 @endpoint(

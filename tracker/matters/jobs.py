@@ -13,9 +13,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from tracker import clock
 from tracker.calendar_service import load_calendar
@@ -25,8 +27,42 @@ from tracker.jobs import scheduled_job
 from tracker.matters import rules
 from tracker.matters.models import ServiceMatter
 from tracker.models import Region, Role, User, utcnow
+from tracker.notifications.models import Notification
 from tracker.notifications.services import Message, publish
 from tracker.workdays import WorkCalendar
+
+# What a reminder names (village, catalog entry, first responder): read for all the
+# matters of a run in one statement each, never one matter at a time.
+_NAMED = (
+    selectinload(ServiceMatter.region),
+    selectinload(ServiceMatter.matter_type),
+    selectinload(ServiceMatter.first_responder),
+)
+
+
+def _sent(keys: Iterable[str]) -> set[tuple[int, str]]:
+    """(user id, dedupe key) of the reminders already in the inboxes, for these keys
+    (read 500 keys a statement): an hourly re-run skips them without a query per matter."""
+    wanted = list(dict.fromkeys(keys))
+    found: set[tuple[int, str]] = set()
+    for i in range(0, len(wanted), 500):
+        found.update(
+            (uid, key)
+            for uid, key in db.session.execute(
+                select(Notification.user_id, Notification.dedupe_key).where(
+                    Notification.dedupe_key.in_(wanted[i : i + 500])
+                )
+            )
+            if key is not None
+        )
+    return found
+
+
+def _unsent(
+    pending: list[tuple[ServiceMatter, list[int], str]], sent: set[tuple[int, str]]
+) -> list[ServiceMatter]:
+    """The matters whose reminder (recipients, dedupe key) someone has not had yet."""
+    return [m for m, users, key in pending if any((u, key) not in sent for u in users)]
 
 
 def _url(matter: ServiceMatter) -> str:
@@ -67,12 +103,16 @@ def send_reminders(today: date, calendar: WorkCalendar) -> int:
     horizon, _ = calendar.add_working_days(today, 1)
     created = 0
     due_soon = db.session.scalars(
-        select(ServiceMatter).where(
+        select(ServiceMatter)
+        .where(
             ServiceMatter.status.in_(open_statuses),
             ServiceMatter.due_on >= today,
             ServiceMatter.due_on <= horizon,
         )
+        .options(*_NAMED)
     ).all()
+    keyed = [(m, _owners(m), f"matter:{m.id}:due_soon:{m.due_on}") for m in due_soon]
+    due_soon = _unsent(keyed, _sent(k for _, _, k in keyed))
     for m in due_soon:
         when = "今天" if m.due_on == today else f"{m.due_on.isoformat() if m.due_on else ''}"
         created += len(
@@ -88,11 +128,20 @@ def send_reminders(today: date, calendar: WorkCalendar) -> int:
             )
         )
     overdue = db.session.scalars(
-        select(ServiceMatter).where(
-            ServiceMatter.status.in_(open_statuses), ServiceMatter.due_on < today
-        )
+        select(ServiceMatter)
+        .where(ServiceMatter.status.in_(open_statuses), ServiceMatter.due_on < today)
+        .options(*_NAMED)
     ).all()
     town_staff = _township_staff({m.region_id for m in overdue})
+    keyed = [
+        (
+            m,
+            _owners(m) + town_staff.get(m.region_id, []),
+            f"matter:{m.id}:overdue:{m.due_on}",
+        )
+        for m in overdue
+    ]
+    overdue = _unsent(keyed, _sent(k for _, _, k in keyed))
     for m in overdue:
         late = calendar.working_days_between(m.due_on, today) if m.due_on else 0
         recipients = list(dict.fromkeys(_owners(m) + town_staff.get(m.region_id, [])))
@@ -115,13 +164,25 @@ def send_reminders(today: date, calendar: WorkCalendar) -> int:
             )
         )
     callbacks = db.session.scalars(
-        select(ServiceMatter).where(
+        select(ServiceMatter)
+        .where(
             ServiceMatter.rating.in_(list(rules.BAD_RATINGS)),
             ServiceMatter.rating_void.is_(False),
             ServiceMatter.called_back_on.is_(None),
             ServiceMatter.callback_due_on <= horizon,
         )
+        .options(*_NAMED)
     ).all()
+    keyed = [
+        (
+            m,
+            [m.first_responder_id],
+            f"matter:{m.id}:callback:"
+            f"{'late' if m.callback_due_on is not None and m.callback_due_on < today else 'due'}",
+        )
+        for m in callbacks
+    ]
+    callbacks = _unsent(keyed, _sent(k for _, _, k in keyed))
     for m in callbacks:
         late = m.callback_due_on is not None and m.callback_due_on < today
         created += len(

@@ -30,6 +30,7 @@ from typing import Any
 
 from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from tracker import clock
 from tracker.config import current_settings
@@ -1102,6 +1103,26 @@ def event_dict(event: MatterEvent) -> dict[str, Any]:
 # -- queries ----------------------------------------------------------------------
 
 
+def listed(scope: Scope) -> Select[Any]:
+    """Scoped select of matters for a list: each row's village, catalog entry, first
+    responder and handler (and the timeline the register prints) come in one statement
+    each, whatever the number of rows — never one query per matter. A count over it
+    (``select_from(stmt.subquery())``) ignores these loaders."""
+    return scope.select(ServiceMatter).options(
+        selectinload(ServiceMatter.region),
+        selectinload(ServiceMatter.matter_type),
+        selectinload(ServiceMatter.first_responder),
+        selectinload(ServiceMatter.handler),
+    )
+
+
+def count_of(stmt: Select[Any]) -> int:
+    """Rows of a list query, counted without its ORDER BY (a sort the count never needs,
+    and that made SQLite sort every matter of a county before counting them)."""
+    sub = stmt.order_by(None).subquery()
+    return db.session.scalar(select(func.count()).select_from(sub)) or 0
+
+
 def matters_stmt(
     scope: Scope,
     *,
@@ -1116,7 +1137,7 @@ def matters_stmt(
     ``mine`` keeps the matters a user owns as first responder or holds as
     handler (a referred matter stays in its first responder's list).
     """
-    stmt = scope.select(ServiceMatter)
+    stmt = listed(scope)
     if mine is not None:
         stmt = stmt.where(
             or_(ServiceMatter.first_responder_id == mine.id, ServiceMatter.handler_id == mine.id)
@@ -1210,7 +1231,7 @@ def due_soon_stmt(scope: Scope, today: date, calendar: WorkCalendar) -> Select[A
     """Scoped select of open matters due today or on the next working day."""
     horizon, _ = calendar.add_working_days(today, 1)
     return (
-        scope.select(ServiceMatter)
+        listed(scope)
         .where(
             ServiceMatter.status.in_(list(rules.OPEN_STATUSES)),
             ServiceMatter.due_on >= today,
@@ -1223,7 +1244,7 @@ def due_soon_stmt(scope: Scope, today: date, calendar: WorkCalendar) -> Select[A
 def callbacks_due_stmt(scope: Scope) -> Select[Any]:
     """Scoped select of bad ratings still waiting for their call-back."""
     return (
-        scope.select(ServiceMatter)
+        listed(scope)
         .where(
             ServiceMatter.rating.in_(list(rules.BAD_RATINGS)),
             ServiceMatter.rating_void.is_(False),

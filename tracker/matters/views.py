@@ -29,7 +29,8 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms import (
     BooleanField,
     DateField,
@@ -53,6 +54,7 @@ from tracker.matters.models import (
     Channel,
     EventKind,
     HandlingLevel,
+    MatterEvent,
     MatterKind,
     MatterStatus,
     MatterType,
@@ -398,17 +400,9 @@ def index() -> ResponseReturnValue:
     )
     page = paginate(stmt)
     counts = {
-        "overdue": db.session.scalar(
-            select(func.count()).select_from(services.overdue_stmt(scope, today).subquery())
-        ),
-        "due_soon": db.session.scalar(
-            select(func.count()).select_from(
-                services.due_soon_stmt(scope, today, calendar).subquery()
-            )
-        ),
-        "callbacks": db.session.scalar(
-            select(func.count()).select_from(services.callbacks_due_stmt(scope).subquery())
-        ),
+        "overdue": services.count_of(services.overdue_stmt(scope, today)),
+        "due_soon": services.count_of(services.due_soon_stmt(scope, today, calendar)),
+        "callbacks": services.count_of(services.callbacks_due_stmt(scope)),
     }
     return render_template(
         "matters/index.html",
@@ -714,6 +708,7 @@ def _register_args(scope: Scope) -> tuple[Region, int, list[ServiceMatter], list
         )
         .order_by(None)
         .order_by(ServiceMatter.serial_no, ServiceMatter.id)
+        .options(selectinload(ServiceMatter.events).selectinload(MatterEvent.to_user))
     )
     return village, year, list(db.session.scalars(stmt)), villages
 
