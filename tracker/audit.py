@@ -26,7 +26,13 @@ __all__ = ["AUDITED", "audited", "set_actor"]
 
 _actor: ContextVar[tuple[int | None, str]] = ContextVar("audit_actor", default=(None, "system"))
 # Columns whose values must never be copied into the log.
-SECRET_COLUMNS = {"password_hash", "token_hash", "stream_url_encrypted", "stream_credentials"}
+SECRET_COLUMNS = {
+    "password_hash",
+    "token_hash",
+    "stream_url_encrypted",
+    "stream_credentials",
+    "id_number",  # a member's 身份证号: never in the audit log
+}
 SECRET_MARK = "（已更改，不显示）"
 
 

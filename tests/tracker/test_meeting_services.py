@@ -106,9 +106,10 @@ def test_host_and_attendees_must_be_on_this_branchs_roster(world, db):
 
 
 def test_member_who_left_is_not_on_the_roster_of_a_later_meeting(world, db):
+    from tracker.org.services import member_leaves
+
     leaver = world.members[world.village_a1a.id][2]
-    leaver.left_on = date(2026, 1, 1)
-    db.session.flush()
+    member_leaves(leaver, date(2026, 1, 1))
     with pytest.raises(MeetingError):
         record(world, world.village_a1a, at(2026, 3, 2), host_id=leaver.id)
 
@@ -309,7 +310,8 @@ def test_who_could_vote_is_fixed_on_the_meeting_day_not_re_derived_on_edit(world
     """4 of 9 full members present (+ 2 probationary): not quorate, and it stays so after the
     two probationary members are made full and a typo in the record is corrected."""
     from tracker.models import MemberStatus
-    from tracker.org.services import add_member
+    from tracker.org.models import FactKind
+    from tracker.org.services import add_member, append_fact
 
     village = world.village_a1a
     branch = world.branch(village)
@@ -329,8 +331,8 @@ def test_who_could_vote_is_fixed_on_the_meeting_day_not_re_derived_on_edit(world
     assert (m.full_members, m.full_present, m.quorum_met) == (9, 4, False)
 
     for p in probationary:  # 转正 after the meeting
-        p.status = MemberStatus.full
-    db.session.flush()
+        append_fact(p, FactKind.full, date(2026, 3, 10))
+    assert all(p.status == MemberStatus.full for p in probationary)
     data = meeting_input(
         world,
         village,

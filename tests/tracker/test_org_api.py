@@ -227,3 +227,39 @@ def test_a_lost_race_is_409_not_500(world, token_client, monkeypatch):
     resp = api.post(f"/api/v1/villages/{world.village_a1a.id}/groups", json={"name": "第一党小组"})
     assert resp.status_code == 409
     assert resp.get_json()["error"]["code"] == "conflict"
+
+
+def test_member_facts_through_the_api(world, token_client):
+    """转正 and 外出流动 are dated facts: posted, listed, refused with the field when wrong."""
+    api = token_client(world.users["town_a1_editor"])
+    prob = world.members[world.village_a1a.id][5]
+    resp = api.post(f"/api/v1/members/{prob.id}/facts", json={"kind": "full", "on": "2026-03-09"})
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["kind_label"] == "转正（正式党员）"
+    assert api.get(f"/api/v1/members/{prob.id}").get_json()["status"] == "full"
+    resp = api.post(f"/api/v1/members/{prob.id}/facts", json={"kind": "away", "on": "2026-04-01"})
+    assert resp.status_code == 422
+    assert "place" in resp.get_json()["error"]["fields"]
+    resp = api.post(
+        f"/api/v1/members/{prob.id}/facts",
+        json={"kind": "away", "on": "2026-04-01", "place": "浙江义乌", "org": "义乌市某党委"},
+    )
+    assert resp.status_code == 201
+    facts = api.get(f"/api/v1/members/{prob.id}/facts").get_json()
+    assert [(f["kind"], f["on"]) for f in facts] == [
+        ("probationary", "2010-01-01"),
+        ("full", "2026-03-09"),
+        ("away", "2026-04-01"),
+    ]
+    other = world.members[world.village_b1a.id][0]
+    assert (
+        api.post(
+            f"/api/v1/members/{other.id}/facts", json={"kind": "full", "on": "2026-03-09"}
+        ).status_code
+        == 404
+    )
+    viewer = token_client(world.users["county_a_viewer"])
+    resp = viewer.post(
+        f"/api/v1/members/{prob.id}/facts", json={"kind": "deceased", "on": "2026-05-01"}
+    )
+    assert resp.status_code == 403

@@ -15,6 +15,7 @@ from tracker.models import Member, MemberStatus, PartyGroup
 from tracker.org import excel
 from tracker.org.excel import COLUMNS, ImportRefused
 from tracker.org.models import MemberImport
+from tracker.org.services import member_leaves
 
 
 @pytest.fixture(autouse=True)
@@ -179,7 +180,7 @@ def test_export_has_the_village_columns_and_reimports_cleanly(world, db):
     # Round trip into an empty branch of another village: same people, same details.
     target = world.branch(world.village_a2a)
     for m in world.members[world.village_a2a.id]:
-        m.left_on = date(2026, 1, 1)
+        member_leaves(m, date(2026, 1, 1))
     sheet = excel.read_roster(data, "export.xlsx", target)
     assert sheet.ok, sheet.errors
     assert [r.data.name for r in sheet.rows] == [m.name for m in members]

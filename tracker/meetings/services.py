@@ -44,7 +44,8 @@ from tracker.meetings.models import (
     MeetingVersion,
 )
 from tracker.meetings.rules import BUILTIN_KINDS, Frequency, KindDef
-from tracker.models import Branch, Member, MemberStatus, PartyGroup, Region, RegionLevel, utcnow
+from tracker.models import Branch, Member, PartyGroup, Region, RegionLevel, utcnow
+from tracker.org import history as member_history
 from tracker.workdays import WorkCalendar
 
 GENESIS = "0" * 64
@@ -197,11 +198,8 @@ def period_bounds(period: rules.Period) -> tuple[datetime, datetime]:
 
 
 def branch_roster(branch: Branch, day: date) -> list[Member]:
-    """Members of the branch on the roster on ``day``."""
-    members = db.session.scalars(
-        select(Member).where(Member.branch_id == branch.id).order_by(Member.group_id, Member.name)
-    ).all()
-    return [m for m in members if m.active_on(day)]
+    """Members of the branch on the roster on ``day`` (from the dated facts)."""
+    return member_history.members_on(branch.id, day)
 
 
 def meeting_roster(branch: Branch, day: date, group_id: int | None = None) -> list[Member]:
@@ -305,22 +303,24 @@ def _fill_attendance(
     """Attendance rows for the meeting's roster plus anyone else marked present.
 
     Who could vote (``voting``: a full member, not probationary) is a fact of the
-    meeting day: it is written when a member's row is first recorded and kept on
-    every later edit, so making a probationary member full afterwards never turns
-    a past 支部党员大会 quorate.
+    meeting day: it is taken from the member's dated facts of that day
+    (``tracker.org.history``) when the row is first recorded and kept on every
+    later edit, so a 转正 after the meeting — entered before or after the
+    meeting is recorded — never turns a past 支部党员大会 quorate.
     """
+    day = clock.local_date(data.started_at)
+    voters = member_history.full_members_on([meeting.branch_id], day)[meeting.branch_id]
     present = {m.id for m in roster} if data.all_present else set(data.present_ids)
     expected = [m.id for m in roster] + sorted(present - {m.id for m in roster})
     old = {a.member_id: a for a in meeting.attendance}
     rows = []
     for member_id in expected:
-        member = members[member_id]
         row = old.pop(member_id, None)
         if row is None:
             row = Attendance(
                 member_id=member_id,
                 region_id=meeting.region_id,
-                voting=member.status == MemberStatus.full,
+                voting=member_id in voters,
             )
         row.present = member_id in present
         row.absence_reason = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.models.base import Base, audited, utcnow
@@ -89,6 +89,20 @@ class Member(Base):
     left_on: Mapped[date | None]
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The information base (党员信息库). ``id_number`` is shown whole only to the
+    # admins of the member's county (``tracker.org.services.can_see_id``) and
+    # never written to the audit log (``tracker.audit.SECRET_COLUMNS``).
+    ethnicity: Mapped[str | None] = mapped_column(String(16))
+    education: Mapped[str | None] = mapped_column(String(16))
+    id_number: Mapped[str | None] = mapped_column(String(18))
+    birth_date: Mapped[date | None]
+    address: Mapped[str | None] = mapped_column(String(200))
+    occupation: Mapped[str | None] = mapped_column(String(64))
+    posts: Mapped[str | None] = mapped_column(String(200))
+    hardship: Mapped[bool] = mapped_column(default=False, server_default=false())  # 困难党员
+    hardship_help: Mapped[str | None] = mapped_column(String(500))
+    awards: Mapped[str | None] = mapped_column(Text)
+    discipline: Mapped[str | None] = mapped_column(Text)
 
     branch: Mapped[Branch] = relationship()
     group: Mapped[PartyGroup | None] = relationship()

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from tracker.api import ApiError, endpoint
 from tracker.api.pagination import Page, PageQuery, paginate
 from tracker.extensions import db
+from tracker.formatting import mask_id_number
 from tracker.models import (
     AuditLog,
     Branch,
@@ -30,7 +31,8 @@ from tracker.models import (
     VillageCadre,
 )
 from tracker.models.regions import subtree_ids
-from tracker.org import services
+from tracker.org import history, services
+from tracker.org.models import FactKind, MemberFact
 from tracker.org.services import RosterFilter, branch_of
 from tracker.scope import current_scope
 
@@ -280,10 +282,35 @@ class MemberOut(BaseModel):
     joined_on: date | None
     left_on: date | None
     note: str | None
+    ethnicity: str | None = None
+    education: str | None = None
+    id_number: str | None = None  # masked (2201**********1234) unless an admin of the county
+    birth_date: date | None = None
+    address: str | None = None
+    occupation: str | None = None
+    posts: str | None = None
+    hardship: bool = False
+    hardship_help: str | None = None
+    awards: str | None = None
+    discipline: str | None = None
 
     @classmethod
     def of(cls, m: Member) -> MemberOut:
+        shown = m.id_number
+        if shown and not services.can_see_id(current_scope(), m):
+            shown = mask_id_number(shown)
         return cls(
+            ethnicity=m.ethnicity,
+            education=m.education,
+            id_number=shown,
+            birth_date=m.birth_date,
+            address=m.address,
+            occupation=m.occupation,
+            posts=m.posts,
+            hardship=m.hardship,
+            hardship_help=m.hardship_help,
+            awards=m.awards,
+            discipline=m.discipline,
             id=m.id,
             branch_id=m.branch_id,
             region_id=m.region_id,
@@ -308,6 +335,18 @@ class MemberIn(Strict):
     group_id: int | None = None
     joined_on: date | None = None
     note: Annotated[str, StringConstraints(max_length=500)] | None = None
+    full_on: date | None = None  # 转正日期 (a full member's; empty: full since joining)
+    ethnicity: Annotated[str, StringConstraints(max_length=16)] | None = None
+    education: Annotated[str, StringConstraints(max_length=16)] | None = None
+    id_number: Annotated[str, StringConstraints(max_length=18)] | None = None
+    birth_date: date | None = None
+    address: Annotated[str, StringConstraints(max_length=200)] | None = None
+    occupation: Annotated[str, StringConstraints(max_length=64)] | None = None
+    posts: Annotated[str, StringConstraints(max_length=200)] | None = None
+    hardship: bool = False
+    hardship_help: Annotated[str, StringConstraints(max_length=500)] | None = None
+    awards: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    discipline: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
     def data(self) -> services.MemberData:
         return services.MemberData(**self.model_dump())
@@ -322,6 +361,18 @@ class MemberPatch(Strict):
     group_id: int | None = None
     joined_on: date | None = None
     note: Annotated[str, StringConstraints(max_length=500)] | None = None
+    full_on: date | None = None
+    ethnicity: Annotated[str, StringConstraints(max_length=16)] | None = None
+    education: Annotated[str, StringConstraints(max_length=16)] | None = None
+    id_number: Annotated[str, StringConstraints(max_length=18)] | None = None
+    birth_date: date | None = None
+    address: Annotated[str, StringConstraints(max_length=200)] | None = None
+    occupation: Annotated[str, StringConstraints(max_length=64)] | None = None
+    posts: Annotated[str, StringConstraints(max_length=200)] | None = None
+    hardship: bool | None = None
+    hardship_help: Annotated[str, StringConstraints(max_length=500)] | None = None
+    awards: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    discipline: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
 class MemberLeave(Strict):
@@ -339,6 +390,7 @@ class RosterQuery(PageQuery, Strict):
     group_id: int | None = None
     gender: Literal["", "male", "female"] = ""
     show: Literal["active", "left", "all"] = "active"
+    as_of: date | None = None  # 截至日期: the roster and statuses of that day
 
 
 @endpoint(
@@ -351,7 +403,14 @@ class RosterQuery(PageQuery, Strict):
 def org_members(region_id: int, query: RosterQuery) -> MemberPage:
     branch = _branch(current_scope().get_village(region_id))
     flt = RosterFilter(**query.model_dump(exclude={"page", "per_page"}))
-    return paginate(MemberPage, services.roster_query(branch.id, flt), query, MemberOut.of)
+    statuses = services.statuses_as_of(branch.id, flt.as_of) or {}
+
+    def convert(m: Member) -> MemberOut:
+        item = MemberOut.of(m)
+        item.status = statuses.get(m.id, item.status)
+        return item
+
+    return paginate(MemberPage, services.roster_query(branch.id, flt), query, convert)
 
 
 @endpoint(
@@ -396,6 +455,17 @@ def org_member_update(member_id: int, body: MemberPatch) -> MemberOut:
         group_id=member.group_id,
         joined_on=member.joined_on,
         note=member.note,
+        ethnicity=member.ethnicity,
+        education=member.education,
+        id_number=member.id_number,
+        birth_date=member.birth_date,
+        address=member.address,
+        occupation=member.occupation,
+        posts=member.posts,
+        hardship=member.hardship,
+        hardship_help=member.hardship_help,
+        awards=member.awards,
+        discipline=member.discipline,
     ).model_dump()
     current.update(body.model_dump(exclude_unset=True))
     if not current.get("name"):
@@ -419,6 +489,75 @@ def org_member_leave(member_id: int, body: MemberLeave) -> MemberOut:
     member = scope.get_for_write(Member, member_id)
     services.member_leaves(member, body.left_on, body.reason)
     return MemberOut.of(member)
+
+
+class FactOut(BaseModel):
+    id: int
+    member_id: int
+    kind: FactKind
+    kind_label: str
+    on: date | None
+    until: date | None
+    status: MemberStatus | None
+    place: str | None
+    org: str | None
+    letter_no: str | None
+    decision: str | None
+    note: str | None
+
+    @classmethod
+    def of(cls, f: MemberFact) -> FactOut:
+        return cls(
+            id=f.id,
+            member_id=f.member_id,
+            kind=f.kind,
+            kind_label=history.LABELS[FactKind(f.kind)],
+            on=f.on,
+            until=f.until,
+            status=f.status,
+            place=f.place,
+            org=f.org,
+            letter_no=f.letter_no,
+            decision=f.decision,
+            note=f.note,
+        )
+
+
+class FactIn(Strict):
+    kind: FactKind
+    on: date
+    until: date | None = None
+    status: MemberStatus | None = None
+    place: Annotated[str, StringConstraints(max_length=100)] | None = None
+    org: Annotated[str, StringConstraints(max_length=100)] | None = None
+    letter_no: Annotated[str, StringConstraints(max_length=64)] | None = None
+    decision: Annotated[str, StringConstraints(max_length=200)] | None = None
+    note: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+@endpoint(
+    "/members/<int:member_id>/facts",
+    summary="党员状态记录（预备、转正、流动、转接、去世、开除/停止党籍）",
+    tags=["organisation"],
+)
+def org_member_facts(member_id: int) -> list[FactOut]:
+    member = current_scope().get_or_404(Member, member_id)
+    return [FactOut.of(f) for f in history.facts_of(member.id)]
+
+
+@endpoint(
+    "/members/<int:member_id>/facts",
+    ["POST"],
+    summary="记一条党员状态（转正、外出流动、组织关系转接等）",
+    tags=["organisation"],
+    body=FactIn,
+    response=FactOut,
+    status=201,
+)
+def org_member_fact_create(member_id: int, body: FactIn) -> FactOut:
+    member = current_scope().get_for_write(Member, member_id)
+    fact = services.append_fact(member, services.FactData(**body.model_dump()))
+    return FactOut.of(fact)
 
 
 # ---------------------------------------------------------------- cadres

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from tracker.demo import DemoWorld
 from tracker.extensions import db
 from tracker.models import Member
+from tracker.org.models import FactKind
 from tracker.org.services import CadreData, add_cadre, create_child_region, member_leaves
 
 
@@ -40,6 +41,6 @@ def seed_org(world: DemoWorld) -> None:
             leaver = rng.choice(members)
             day = world.today - timedelta(days=rng.randint(20, 200))
             if not leaver.joined_on or leaver.joined_on < day:
-                member_leaves(leaver, day, "组织关系转出")
+                member_leaves(leaver, day, "组织关系转出", kind=FactKind.transfer_out)
     # A village added this year whose roster still sits in an Excel sheet.
     create_child_region(world.townships[-1], "新建村")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -23,7 +24,9 @@ from sqlalchemy import select
 
 from tracker import xlsx
 from tracker.extensions import db
+from tracker.formatting import mask_id_number
 from tracker.models import Branch, Gender, Member, MemberStatus
+from tracker.org import history
 from tracker.org.models import MemberImport
 from tracker.org.services import (
     GENDER_LABELS,
@@ -33,10 +36,37 @@ from tracker.org.services import (
     add_member,
     check_birth_year,
     check_past_date,
+    clean_id_number,
     clean_phone,
     create_group,
     groups_of,
 )
+
+# The information base (党员信息库): title → MemberData field, text columns.
+PROFILE_TEXT = {
+    "民族": "ethnicity",
+    "学历": "education",
+    "家庭住址": "address",
+    "职业": "occupation",
+    "党内外职务": "posts",
+    "帮扶情况": "hardship_help",
+    "奖励情况": "awards",
+    "处分情况": "discipline",
+}
+PROFILE_COLUMNS = [
+    "民族",
+    "学历",
+    "身份证号",
+    "出生日期",
+    "家庭住址",
+    "职业",
+    "党内外职务",
+    "困难党员",
+    "帮扶情况",
+    "奖励情况",
+    "处分情况",
+]
+YES_WORDS = {"是": True, "否": False, "": False}
 
 COLUMNS = [
     "序号",
@@ -48,6 +78,8 @@ COLUMNS = [
     "入党日期",
     "联系电话",
     "备注",
+    "转正日期",  # a full member's 转正 day: becomes a dated fact (empty: full since joining)
+    *PROFILE_COLUMNS,
 ]
 REQUIRED = {"姓名"}
 MAX_ROWS = 5000
@@ -234,6 +266,18 @@ def _read_row(number: int, cells: dict[str, Any], errors: list[RowError]) -> Ros
             check_past_date(joined_on, "joined_on", "入党日期")
         except (ValueError, OrgError) as exc:
             bad("入党日期", str(exc))
+    full_on = None
+    if _text(cells.get("转正日期")):
+        try:
+            full_on = _parse_date(cells.get("转正日期"))
+            check_past_date(full_on, "full_on", "转正日期")
+        except (ValueError, OrgError) as exc:
+            bad("转正日期", str(exc))
+        else:
+            if status != MemberStatus.full:
+                bad("转正日期", "预备党员不应填写转正日期")
+            elif joined_on and full_on < joined_on:
+                bad("转正日期", "转正日期不能早于入党日期")
     phone = None
     try:
         phone = clean_phone(_text(cells.get("联系电话")))
@@ -242,9 +286,29 @@ def _read_row(number: int, cells: dict[str, Any], errors: list[RowError]) -> Ros
     note = _text(cells.get("备注")) or None
     if note and len(note) > 500:
         bad("备注", "备注太长（最多 500 个字符）")
+    profile: dict[str, Any] = {
+        attr: _text(cells.get(title)) or None for title, attr in PROFILE_TEXT.items()
+    }
+    try:
+        id_text = _text(cells.get("身份证号"))
+        # A masked number (from an export by someone not allowed to see it) is no number.
+        profile["id_number"] = None if "*" in id_text else clean_id_number(id_text)
+    except OrgError as exc:
+        bad("身份证号", str(exc))
+    if _text(cells.get("出生日期")):
+        try:
+            profile["birth_date"] = _parse_date(cells.get("出生日期"))
+            check_past_date(profile["birth_date"], "birth_date", "出生日期")
+        except (ValueError, OrgError) as exc:
+            bad("出生日期", str(exc))
+    hardship = YES_WORDS.get(_text(cells.get("困难党员")))
+    if hardship is None:
+        bad("困难党员", "困难党员一栏应填“是”或“否”")
+    profile["hardship"] = bool(hardship)
     if len(errors) > before:
         return None
     data = MemberData(
+        **profile,
         name=name,
         status=status,
         gender=gender,
@@ -252,6 +316,7 @@ def _read_row(number: int, cells: dict[str, Any], errors: list[RowError]) -> Ros
         phone=phone,
         joined_on=joined_on,
         note=note,
+        full_on=full_on,
     )
     return RosterRow(number, data, group_name)
 
@@ -301,12 +366,24 @@ def commit_roster(sheet: RosterSheet, branch: Branch, actor_id: int | None) -> l
     return members
 
 
-def export_roster(branch: Branch, members: list[Member]) -> bytes:
-    """The roster as an .xlsx in the villages' columns, ready to print or re-import."""
+def export_roster(
+    branch: Branch,
+    members: list[Member],
+    statuses: Mapping[int, MemberStatus] | None = None,
+    as_of: date | None = None,
+    show_ids: bool = False,
+) -> bytes:
+    """The roster as an .xlsx in the villages' columns, ready to print or re-import.
+
+    With ``as_of`` (截至日期) the title names the day and ``statuses`` gives each
+    member's status on it (``services.statuses_as_of``).
+    """
     wb, ws = xlsx.new_workbook("党员名册")
-    xlsx.title(ws, f"{branch.name} 党员名册", span=len(COLUMNS))
+    title = f"{branch.name} 党员名册"
+    xlsx.title(ws, f"{title}（截至 {as_of:%Y-%m-%d}）" if as_of else title, span=len(COLUMNS))
     xlsx.header(ws, COLUMNS)
     groups = {g.id: g.name for g in groups_of(branch.id)}
+    full_on = history.full_dates([m.id for m in members], as_of)
     for i, m in enumerate(members, start=1):
         xlsx.append(
             ws,
@@ -315,16 +392,31 @@ def export_roster(branch: Branch, members: list[Member]) -> bytes:
                 m.name,
                 GENDER_LABELS.get(m.gender, "") if m.gender else "",
                 m.birth_year,
-                STATUS_LABELS[MemberStatus(m.status)],
+                STATUS_LABELS[MemberStatus((statuses or {}).get(m.id, m.status))],
                 groups.get(m.group_id, "") if m.group_id else "",
                 m.joined_on,
                 m.phone or "",
                 m.note or "",
+                full_on.get(m.id),
+                m.ethnicity or "",
+                m.education or "",
+                (m.id_number if show_ids else mask_id_number(m.id_number)) or "",
+                m.birth_date,
+                m.address or "",
+                m.occupation or "",
+                m.posts or "",
+                "是" if m.hardship else "",
+                m.hardship_help or "",
+                m.awards or "",
+                m.discipline or "",
             ],
         )
+        ws.cell(row=ws.max_row, column=13).number_format = "@"
+        ws.cell(row=ws.max_row, column=14).number_format = "yyyy-mm-dd"
         ws.cell(row=ws.max_row, column=7).number_format = "yyyy-mm-dd"
+        ws.cell(row=ws.max_row, column=10).number_format = "yyyy-mm-dd"
         ws.cell(row=ws.max_row, column=8).number_format = "@"
-    xlsx.widths(ws, [6, 10, 6, 10, 10, 14, 12, 15, 24])
+    xlsx.widths(ws, [6, 10, 6, 10, 10, 14, 12, 15, 24, 12] + [10] * 11)
     ws.freeze_panes = "A3"
     return xlsx.to_bytes(wb)
 

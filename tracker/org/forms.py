@@ -24,6 +24,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optio
 
 from tracker.forms import Form, as_choices
 from tracker.models import Gender, MemberStatus, Role
+from tracker.org.services import EDUCATIONS
 
 REQUIRED = _l("必填")
 
@@ -82,8 +83,51 @@ class MemberForm(Form):
     )
     group_id = SelectField(_l("所在党小组"), coerce=int, validators=[Optional()])
     joined_on = DateField(_l("入党日期"), validators=[Optional()])
+    full_on = DateField(_l("转正日期"), validators=[Optional()])
     phone = StringField(_l("联系电话"), validators=[Optional(), Length(max=20)])
     note = TextAreaField(_l("备注"), validators=[Optional(), Length(max=500)])
+    ethnicity = StringField(_l("民族"), validators=[Optional(), Length(max=16)])
+    education = SelectField(
+        _l("学历"),
+        choices=as_choices([("", "—")] + [(e, e) for e in EDUCATIONS]),
+        validators=[Optional()],
+    )
+    id_number = StringField(_l("身份证号"), validators=[Optional(), Length(max=18)])
+    birth_date = DateField(_l("出生日期"), validators=[Optional()])
+    address = StringField(_l("家庭住址"), validators=[Optional(), Length(max=200)])
+    occupation = StringField(_l("职业"), validators=[Optional(), Length(max=64)])
+    posts = StringField(_l("党内外职务"), validators=[Optional(), Length(max=200)])
+    hardship = BooleanField(_l("困难党员"))
+    hardship_help = StringField(_l("帮扶情况"), validators=[Optional(), Length(max=500)])
+    awards = TextAreaField(_l("奖励情况"), validators=[Optional(), Length(max=2000)])
+    discipline = TextAreaField(_l("处分情况"), validators=[Optional(), Length(max=2000)])
+
+
+class FactForm(Form):
+    """A dated fact about a member: 转正, 外出流动, 组织关系转接, 去世, 开除/停止党籍."""
+
+    kind = SelectField(
+        _l("情况"),
+        choices=as_choices(
+            [
+                ("full", _l("转正（正式党员）")),
+                ("away", _l("外出流动")),
+                ("transfer_in", _l("组织关系转入")),
+                ("transfer_out", _l("组织关系转出")),
+                ("deceased", _l("去世")),
+                ("expelled", _l("开除党籍")),
+                ("stopped", _l("停止党籍")),
+            ]
+        ),
+        validators=[DataRequired(REQUIRED)],
+    )
+    on = DateField(_l("日期"), validators=[DataRequired(_l("请填写日期"))])
+    until = DateField(_l("返回日期"), validators=[Optional()])
+    place = StringField(_l("外出地点"), validators=[Optional(), Length(max=100)])
+    org = StringField(_l("党组织（转自/转至/流入地）"), validators=[Optional(), Length(max=100)])
+    letter_no = StringField(_l("介绍信编号"), validators=[Optional(), Length(max=64)])
+    decision = StringField(_l("处理决定"), validators=[Optional(), Length(max=200)])
+    note = StringField(_l("备注"), validators=[Optional(), Length(max=200)])
 
 
 class LeaveForm(Form):

@@ -16,6 +16,7 @@ ENTITY_LABELS = {
     "branch": "党支部",
     "party_group": "党小组",
     "member": "党员",
+    "member_fact": "党员状态记录",
     "village_cadre": "村干部",
     "user_account": "用户",
     "api_token": "API 令牌",
@@ -68,6 +69,10 @@ FIELD_LABELS = {
     "birth_year": "出生年份",
     "joined_on": "入党日期",
     "left_on": "离开日期",
+    "on": "日期",
+    "org": "党组织",
+    "letter_no": "介绍信编号",
+    "decision": "处理决定",
     "founded_on": "成立日期",
     "tracked_from": "台账起始日期",
     "created_on": "成立日期",
@@ -218,6 +223,11 @@ def _domain_value_labels(entity: str, field: str) -> dict[str, str]:
 
         table = {"kind": hr.EXCUSE_KIND_LABELS, "status": hr.EXCUSE_STATUS_LABELS}.get(field, {})
         return dict(table)
+    if entity == "member_fact" and field in ("kind", "status"):
+        from tracker.org.history import LABELS
+        from tracker.org.services import STATUS_LABELS
+
+        return {str(k): v for k, v in (LABELS if field == "kind" else STATUS_LABELS).items()}
     if field == "role":
         from tracker.formatting import ROLE_LABELS
 

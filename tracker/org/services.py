@@ -31,6 +31,8 @@ from tracker.models import (
     User,
     VillageCadre,
 )
+from tracker.org import history
+from tracker.org.models import FactKind, MemberFact
 from tracker.scope import Scope
 from tracker.security import hash_password
 
@@ -255,6 +257,46 @@ class MemberData:
     joined_on: date | None = None
     group_id: int | None = None
     note: str | None = None
+    # 转正日期: when a full member became full (a fact; empty: full since joining).
+    full_on: date | None = None
+    # The information base (党员信息库).
+    ethnicity: str | None = None
+    education: str | None = None
+    id_number: str | None = None
+    birth_date: date | None = None
+    address: str | None = None
+    occupation: str | None = None
+    posts: str | None = None
+    hardship: bool = False
+    hardship_help: str | None = None
+    awards: str | None = None
+    discipline: str | None = None
+
+
+EDUCATIONS = ("研究生", "大学本科", "大学专科", "中专", "高中", "初中", "小学及以下")
+ID_RE = re.compile(r"^\d{17}[\dX]$")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def clean_id_number(value: str | None, field: str = "id_number") -> str | None:
+    """A 18-digit 身份证号 with a valid check digit (a lower-case x is accepted)."""
+    text = (value or "").strip().upper()
+    if not text:
+        return None
+    if not ID_RE.match(text):
+        raise OrgError("身份证号应为 18 位（最后一位可为 X）", field)
+    total = sum(int(c) * w for c, w in zip(text[:17], _ID_WEIGHTS, strict=True))
+    if "10X98765432"[total % 11] != text[17]:
+        raise OrgError("身份证号校验位不对，请核对", field)
+    return text
+
+
+def can_see_id(scope: Scope, member: Member) -> bool:
+    """The whole 身份证号 only for admins of the member's county (or above it)."""
+    if not scope.is_admin or not scope.contains_region_id(member.region_id):
+        return False
+    root = db.session.get(Region, scope.region_id)
+    return root is not None and root.level in (RegionLevel.city, RegionLevel.county)
 
 
 def _group_for(branch: Branch, group_id: int | None) -> PartyGroup | None:
@@ -268,7 +310,6 @@ def _group_for(branch: Branch, group_id: int | None) -> PartyGroup | None:
 
 def _apply_member(member: Member, branch: Branch, data: MemberData) -> None:
     member.name = clean_name(data.name, "name", 32, "姓名")
-    member.status = MemberStatus(data.status)
     member.gender = Gender(data.gender) if data.gender else None
     member.birth_year = check_birth_year(data.birth_year)
     member.phone = clean_phone(data.phone)
@@ -280,6 +321,27 @@ def _apply_member(member: Member, branch: Branch, data: MemberData) -> None:
     if note and len(note) > 500:
         raise OrgError("备注太长（最多 500 个字符）", "note")
     member.note = note
+    member.ethnicity = _text(data.ethnicity, "ethnicity", 16, "民族")
+    education = _text(data.education, "education", 16, "学历")
+    if education and education not in EDUCATIONS:
+        raise OrgError("学历应为：" + "、".join(EDUCATIONS), "education")
+    member.education = education
+    member.id_number = clean_id_number(data.id_number)
+    check_past_date(data.birth_date, "birth_date", "出生日期")
+    member.birth_date = data.birth_date
+    if data.birth_date is not None and member.birth_year is None:
+        member.birth_year = data.birth_date.year
+    if data.birth_date is not None and data.birth_date.year != member.birth_year:
+        raise OrgError("出生日期与出生年份不一致", "birth_date")
+    member.address = _text(data.address, "address", 200, "家庭住址")
+    member.occupation = _text(data.occupation, "occupation", 64, "职业")
+    member.posts = _text(data.posts, "posts", 200, "党内外职务")
+    member.hardship = bool(data.hardship)
+    member.hardship_help = _text(data.hardship_help, "hardship_help", 500, "帮扶情况")
+    if member.hardship_help and not member.hardship:
+        raise OrgError("填写帮扶情况时请勾选困难党员", "hardship")
+    member.awards = _text(data.awards, "awards", 2000, "奖励情况")
+    member.discipline = _text(data.discipline, "discipline", 2000, "处分情况")
 
 
 def add_member(
@@ -298,31 +360,153 @@ def add_member(
         data = MemberData(name=name, status=status, group_id=group.id if group else None, **fields)
     member = Member(branch_id=branch.id, region_id=branch.region_id)
     _apply_member(member, branch, data)
+    status = MemberStatus(data.status)
+    member.status = status
     db.session.add(member)
     db.session.flush()
+    full_on = data.full_on if status == MemberStatus.full else None
+    check_past_date(full_on, "full_on", "转正日期")
+    if full_on is not None and data.joined_on is not None and full_on < data.joined_on:
+        raise OrgError("转正日期不能早于入党日期", "full_on")
+    if full_on is not None:
+        _add_fact(member, FactKind.probationary, data.joined_on)
+        _add_fact(member, FactKind.full, full_on)
+    else:
+        _add_fact(member, FactKind(status.value), data.joined_on)
+    _refresh(member)
     return member
 
 
 def update_member(member: Member, data: MemberData) -> Member:
-    """Change a member's details (the branch never changes: a transfer is leave + add)."""
+    """Change a member's details (the branch never changes: a transfer is leave + add).
+
+    A changed status is a fact dated ``data.full_on`` (or today): 转正 is never
+    an overwrite, so the past stays as it was.
+    """
     _apply_member(member, member.branch, data)
     if member.left_on and member.joined_on and member.left_on < member.joined_on:
         raise OrgError("离开日期不能早于入党日期", "joined_on")
+    facts = history.facts_of(member.id)
+    opening = facts[0] if facts else None
+    if opening is not None and opening.kind in history.OPENING and opening.on != member.joined_on:
+        later = [f.on for f in facts[1:] if f.on is not None]
+        if member.joined_on is not None and later and member.joined_on > min(later):
+            raise OrgError("入党日期不能晚于该党员其后的状态记录", "joined_on")
+        opening.on = member.joined_on
+    status = MemberStatus(data.status)
+    current = history.fold(facts)
+    if current.on_roster and current.status != status:
+        day = (data.full_on if status == MemberStatus.full else None) or clock.today()
+        append_fact(member, FactKind(status.value), day)
+    elif status == MemberStatus.full and data.full_on and current.status == status:
+        last_full = next((f for f in reversed(facts) if f.kind == FactKind.full), None)
+        if last_full is not None and last_full is not opening and last_full.on != data.full_on:
+            check_past_date(data.full_on, "full_on", "转正日期")
+            last_full.on = data.full_on
     db.session.flush()
+    _refresh(member)
     return member
 
 
-def member_leaves(member: Member, on: date, reason: str | None = None) -> Member:
+@dataclass
+class FactData:
+    """A dated fact about a member (转正, 流动, 转接, 去世, 开除/停止党籍 …)."""
+
+    kind: FactKind
+    on: date
+    until: date | None = None
+    status: MemberStatus | None = None
+    place: str | None = None
+    org: str | None = None
+    letter_no: str | None = None
+    decision: str | None = None
+    note: str | None = None
+
+
+def _text(
+    value: str | None, field: str, limit: int, what: str, required: bool = False
+) -> str | None:
+    text = (value or "").strip()
+    if required and not text:
+        raise OrgError(f"请填写{what}", field)
+    if len(text) > limit:
+        raise OrgError(f"{what}太长（最多 {limit} 个字符）", field)
+    return text or None
+
+
+def _add_fact(member: Member, kind: FactKind, on: date | None, **fields: Any) -> MemberFact:
+    fact = MemberFact(member_id=member.id, region_id=member.region_id, kind=kind, on=on, **fields)
+    db.session.add(fact)
+    db.session.flush()
+    return fact
+
+
+def _refresh(member: Member) -> None:
+    """Write the cache (``status``, ``left_on``) from the facts: the one place it is written."""
+    facts = history.facts_of(member.id)
+    standing = history.fold(facts)
+    if standing.status is not None:
+        member.status = standing.status
+    ending = [f for f in facts if f.kind in history.ENDING]
+    member.left_on = None if standing.on_roster or not ending else ending[-1].on
+    db.session.flush()
+
+
+def append_fact(member: Member, data: FactData | FactKind, on: date | None = None) -> MemberFact:
+    """Record what happened to a member on a day; the one writer of the member's status."""
+    if isinstance(data, FactKind):
+        if on is None:
+            raise OrgError("请填写日期", "on")
+        data = FactData(kind=data, on=on)
+    kind = FactKind(data.kind)
+    if data.on is None:
+        raise OrgError("请填写日期", "on")
+    check_past_date(data.on, "on", "日期")
+    facts = history.facts_of(member.id)
+    first = next((f.on for f in facts if f.on is not None), None)
+    if first is not None and data.on < first:
+        raise OrgError("日期不能早于该党员的第一条记录", "on")
+    before = history.fold(facts, data.on)
+    if kind in history.ENDING and not before.on_roster:
+        raise OrgError("该党员当日已不在册", "on")
+    if kind == FactKind.full and before.on_roster and before.status == MemberStatus.full:
+        raise OrgError("该党员当日已是正式党员", "kind")
+    if kind == FactKind.away and not before.on_roster:
+        raise OrgError("该党员当日不在册", "on")
+    if kind == FactKind.transfer_in and before.on_roster:
+        raise OrgError("该党员当日已在本支部名册中", "on")
+    fields: dict[str, Any] = {
+        "note": _text(data.note, "note", 200, "备注"),
+        "letter_no": _text(data.letter_no, "letter_no", 64, "介绍信编号"),
+        "org": _text(data.org, "org", 100, "党组织名称"),
+    }
+    if kind == FactKind.away:
+        fields["place"] = _text(data.place, "place", 100, "外出地点", required=True)
+        if data.until is not None and data.until < data.on:
+            raise OrgError("返回日期不能早于外出日期", "until")
+        fields["until"] = data.until
+    if kind in (FactKind.expelled, FactKind.stopped):
+        fields["decision"] = _text(data.decision, "decision", 200, "处理决定", required=True)
+    if kind == FactKind.transfer_in:
+        fields["status"] = MemberStatus(data.status) if data.status else MemberStatus.full
+    fact = _add_fact(member, kind, data.on, **fields)
+    _refresh(member)
+    return fact
+
+
+def member_leaves(
+    member: Member, on: date, reason: str | None = None, kind: FactKind = FactKind.left
+) -> Member:
     """Take a member off the active roster from ``on`` (转出, 去世 …); history stays."""
     if member.left_on is not None:
         raise OrgError("该党员已不在册", "left_on")
     check_past_date(on, "left_on", "离开日期")
     if member.joined_on and on < member.joined_on:
         raise OrgError("离开日期不能早于入党日期", "left_on")
-    member.left_on = on
     reason = (reason or "").strip()
     if len(reason) > 200:
         raise OrgError("原因太长（最多 200 个字符）", "reason")
+    append_fact(member, FactData(kind=kind, on=on, note=reason or None))
     if reason:
         member.note = (
             (member.note + "；") if member.note else ""
@@ -332,9 +516,12 @@ def member_leaves(member: Member, on: date, reason: str | None = None) -> Member
 
 
 def member_returns(member: Member) -> Member:
-    """Undo a leave entered by mistake."""
-    member.left_on = None
-    db.session.flush()
+    """Undo a leave entered by mistake (the last ending fact is withdrawn)."""
+    ending = [f for f in history.facts_of(member.id) if f.kind in history.ENDING]
+    if ending:
+        db.session.delete(ending[-1])
+        db.session.flush()
+    _refresh(member)
     return member
 
 
@@ -347,20 +534,40 @@ class RosterFilter:
     group_id: int | None = None
     gender: str = ""
     show: str = "active"  # active / left / all
+    # 截至日期: the roster as the dated facts stood on that day (None: today's roster).
+    as_of: date | None = None
 
 
 def roster_query(branch_id: int, flt: RosterFilter | None = None) -> Select[Member]:
-    """Members of a branch, filtered, ordered by group then name."""
+    """Members of a branch, filtered, ordered by group then name.
+
+    With ``as_of`` the roster, status and "left" are those of that day, from the
+    dated facts (``tracker.org.history``); see :func:`statuses_as_of` for the
+    status to show beside each member.
+    """
     flt = flt or RosterFilter()
     stmt = select(Member).where(Member.branch_id == branch_id)
-    if flt.show == "active":
-        stmt = stmt.where(Member.left_on.is_(None))
-    elif flt.show == "left":
-        stmt = stmt.where(Member.left_on.is_not(None))
+    if flt.as_of is not None:
+        standing = history.standings_on([branch_id], flt.as_of)[branch_id]
+        if flt.show == "active":
+            stmt = stmt.where(Member.id.in_(list(standing)))
+        elif flt.show == "left":
+            ended = select(MemberFact.member_id).where(
+                MemberFact.kind.in_(list(history.ENDING)), MemberFact.on <= flt.as_of
+            )
+            stmt = stmt.where(Member.id.in_(ended), Member.id.not_in(list(standing)))
+        if flt.status in (MemberStatus.full.value, MemberStatus.probationary.value):
+            wanted = MemberStatus(flt.status)
+            stmt = stmt.where(Member.id.in_([i for i, s in standing.items() if s.status == wanted]))
+    else:
+        if flt.show == "active":
+            stmt = stmt.where(Member.left_on.is_(None))
+        elif flt.show == "left":
+            stmt = stmt.where(Member.left_on.is_not(None))
+        if flt.status in (MemberStatus.full.value, MemberStatus.probationary.value):
+            stmt = stmt.where(Member.status == MemberStatus(flt.status))
     if flt.q:
         stmt = stmt.where(Member.name.contains(flt.q.strip()))
-    if flt.status in (MemberStatus.full.value, MemberStatus.probationary.value):
-        stmt = stmt.where(Member.status == MemberStatus(flt.status))
     if flt.gender in (Gender.male.value, Gender.female.value):
         stmt = stmt.where(Member.gender == Gender(flt.gender))
     if flt.group_id == 0:
@@ -368,6 +575,14 @@ def roster_query(branch_id: int, flt: RosterFilter | None = None) -> Select[Memb
     elif flt.group_id is not None:
         stmt = stmt.where(Member.group_id == flt.group_id)
     return stmt.order_by(Member.id)
+
+
+def statuses_as_of(branch_id: int, as_of: date | None) -> dict[int, MemberStatus] | None:
+    """``{member_id: status on as_of}`` of the members on the roster that day (None: today)."""
+    if as_of is None:
+        return None
+    standing = history.standings_on([branch_id], as_of)[branch_id]
+    return {i: s.status for i, s in standing.items() if s.status is not None}
 
 
 def roster(branch_id: int, on: date | None = None) -> list[Member]:
@@ -379,8 +594,15 @@ def roster(branch_id: int, on: date | None = None) -> list[Member]:
     return [m for m in members if m.active_on(day)]
 
 
-def roster_counts(branch_id: int) -> dict[str, int]:
+def roster_counts(branch_id: int, as_of: date | None = None) -> dict[str, int]:
     """Active members by status: ``{"full": 18, "probationary": 2, "total": 20}``."""
+    if as_of is not None:
+        statuses = statuses_as_of(branch_id, as_of) or {}
+        counts = {st.value: 0 for st in MemberStatus}
+        for st in statuses.values():
+            counts[st.value] += 1
+        counts["total"] = sum(counts.values())
+        return counts
     rows = db.session.execute(
         select(Member.status, func.count(Member.id))
         .where(Member.branch_id == branch_id, Member.left_on.is_(None))

@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -32,6 +34,7 @@ from sqlalchemy.orm import aliased, selectinload
 from tracker import clock, xlsx
 from tracker.auth.services import create_api_token
 from tracker.extensions import db
+from tracker.formatting import mask_id_number
 from tracker.forms import as_choices
 from tracker.models import (
     ApiToken,
@@ -48,7 +51,7 @@ from tracker.models import (
     utcnow,
 )
 from tracker.models.regions import in_subtree
-from tracker.org import excel, forms, services
+from tracker.org import excel, forms, history, services
 from tracker.org.labels import (
     ACTION_LABELS,
     CHANNEL_LABELS,
@@ -57,6 +60,7 @@ from tracker.org.labels import (
     field_label,
     value_label,
 )
+from tracker.org.models import FactKind
 from tracker.org.services import OrgError, RosterFilter, branch_of
 from tracker.scope import current_scope
 from tracker.web import form_status, own_account, paginate, perform, submit
@@ -195,9 +199,18 @@ def region_edit(region_id: int) -> ResponseReturnValue:
 # ---------------------------------------------------------------- village and roster
 
 
+def _as_of() -> date | None:
+    """The roster page's 截至日期 (?as_of=YYYY-MM-DD); anything else is today's roster."""
+    try:
+        return date.fromisoformat(request.args.get("as_of", "")[:10])
+    except ValueError:
+        return None
+
+
 def _roster_filter() -> RosterFilter:
     group = request.args.get("group", "")
     return RosterFilter(
+        as_of=_as_of(),
         q=(request.args.get("q") or "")[:32],
         status=request.args.get("status", ""),
         group_id=int(group) if group.isdigit() else None,
@@ -222,9 +235,10 @@ def village(region_id: int) -> ResponseReturnValue:
     if branch is not None:
         members = list(db.session.scalars(services.roster_query(branch.id, flt)).all())
         groups = services.groups_of(branch.id)
-        counts = services.roster_counts(branch.id)
+        counts = services.roster_counts(branch.id, flt.as_of)
     return render_template(
         "org/village.html",
+        statuses=(services.statuses_as_of(branch.id, flt.as_of) if branch else None) or {},
         region=region,
         branch=branch,
         members=members,
@@ -353,11 +367,29 @@ def _member_form(branch: Branch, obj: Member | None = None) -> forms.MemberForm:
         form.group_id.data = obj.group_id or 0
         form.gender.data = obj.gender.value if obj.gender else ""
         form.status.data = MemberStatus(obj.status).value
+        form.full_on.data = history.full_dates([obj.id]).get(obj.id)
+        form.education.data = obj.education or ""
+        if obj.id_number and not services.can_see_id(current_scope(), obj):
+            form.id_number.data = mask_id_number(obj.id_number)
     return form
 
 
-def _member_data(form: forms.MemberForm) -> services.MemberData:
+def _member_data(form: forms.MemberForm, member: Member | None = None) -> services.MemberData:
+    id_number = form.id_number.data
+    if member is not None and member.id_number and id_number == mask_id_number(member.id_number):
+        id_number = member.id_number  # the masked number shown back unchanged
     return services.MemberData(
+        ethnicity=form.ethnicity.data,
+        education=form.education.data or None,
+        id_number=id_number,
+        birth_date=form.birth_date.data,
+        address=form.address.data,
+        occupation=form.occupation.data,
+        posts=form.posts.data,
+        hardship=bool(form.hardship.data),
+        hardship_help=form.hardship_help.data,
+        awards=form.awards.data,
+        discipline=form.discipline.data,
         name=form.name.data or "",
         status=MemberStatus(form.status.data),
         gender=services.Gender(form.gender.data) if form.gender.data else None,
@@ -366,6 +398,27 @@ def _member_data(form: forms.MemberForm) -> services.MemberData:
         joined_on=form.joined_on.data,
         group_id=form.group_id.data or None,
         note=form.note.data,
+        full_on=form.full_on.data,
+    )
+
+
+def _member_page(
+    member: Member, form: forms.MemberForm, leave_form: Any = None, fact_form: Any = None
+) -> ResponseReturnValue:
+    region = member.branch.region
+    return (
+        render_template(
+            "org/member_form.html",
+            form=form,
+            region=region,
+            member=member,
+            leave_form=leave_form or forms.LeaveForm(formdata=None, left_on=clock.today()),
+            fact_form=fact_form or forms.FactForm(formdata=None, on=clock.today()),
+            facts=history.facts_of(member.id),
+            fact_labels=history.LABELS,
+            trail=_trail(region, (member.name, None)),
+        ),
+        form_status(fact_form or leave_form or form),
     )
 
 
@@ -407,21 +460,13 @@ def member_edit(member_id: int) -> ResponseReturnValue:
     member = scope.get_for_write(Member, member_id)
     region = member.branch.region
     form = _member_form(member.branch, member)
-    done = submit(form, lambda: services.update_member(member, _member_data(form)), default="name")
+    done = submit(
+        form, lambda: services.update_member(member, _member_data(form, member)), default="name"
+    )
     if done is not None:
         flash(_("已保存。"), "success")
         return redirect(url_for("org.village", region_id=region.id))
-    return (
-        render_template(
-            "org/member_form.html",
-            form=form,
-            region=region,
-            member=member,
-            leave_form=forms.LeaveForm(formdata=None, left_on=clock.today()),
-            trail=_trail(region, (member.name, None)),
-        ),
-        form_status(form),
-    )
+    return _member_page(member, form)
 
 
 @bp.route("/members/<int:member_id>/leave", methods=["POST"])
@@ -441,19 +486,37 @@ def member_leave(member_id: int) -> ResponseReturnValue:
     if done is not None:
         flash(_("%(name)s 已移出在册名单。", name=member.name), "success")
         return redirect(url_for("org.village", region_id=member.region_id))
-    region = member.branch.region
-    edit = _member_form(member.branch, member)
-    return (
-        render_template(
-            "org/member_form.html",
-            form=edit,
-            region=region,
-            member=member,
-            leave_form=form,
-            trail=_trail(region, (member.name, None)),
+    return _member_page(member, _member_form(member.branch, member), leave_form=form)
+
+
+@bp.route("/members/<int:member_id>/facts", methods=["POST"])
+@login_required
+def member_fact(member_id: int) -> ResponseReturnValue:
+    """Record a dated fact (转正, 外出流动, 组织关系转接 …) in the member's history."""
+    scope = current_scope()
+    member = scope.get_for_write(Member, member_id)
+    form = forms.FactForm()
+    done = submit(
+        form,
+        lambda: services.append_fact(
+            member,
+            services.FactData(
+                kind=FactKind(form.kind.data),
+                on=form.on.data or clock.today(),
+                until=form.until.data,
+                place=form.place.data,
+                org=form.org.data,
+                letter_no=form.letter_no.data,
+                decision=form.decision.data,
+                note=form.note.data,
+            ),
         ),
-        form_status(form),
+        default="on",
     )
+    if done is not None:
+        flash(_("已记入 %(name)s 的状态记录。", name=member.name), "success")
+        return redirect(url_for("org.member_edit", member_id=member.id))
+    return _member_page(member, _member_form(member.branch, member), fact_form=form)
 
 
 # ---------------------------------------------------------------- cadres
@@ -637,9 +700,13 @@ def member_export(region_id: int) -> ResponseReturnValue:
         from flask import abort
 
         abort(404)
-    members = list(db.session.scalars(services.roster_query(branch.id, _roster_filter())).all())
-    data = excel.export_roster(branch, members)
-    return xlsx.response(data, f"{region.name}党员名册-{clock.today():%Y%m%d}.xlsx")
+    flt = _roster_filter()
+    members = list(db.session.scalars(services.roster_query(branch.id, flt)).all())
+    show_ids = bool(members) and services.can_see_id(current_scope(), members[0])
+    data = excel.export_roster(
+        branch, members, services.statuses_as_of(branch.id, flt.as_of), flt.as_of, show_ids
+    )
+    return xlsx.response(data, f"{region.name}党员名册-{(flt.as_of or clock.today()):%Y%m%d}.xlsx")
 
 
 @bp.route("/import-template.xlsx")
