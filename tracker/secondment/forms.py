@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -16,6 +15,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from tracker.forms import Form
 from tracker.secondment.models import (
     GRADE_LABELS,
     GROUP_KIND_LABELS,
@@ -33,7 +33,7 @@ class CheckboxList(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class LogForm(FlaskForm):
+class LogForm(Form):
     day = DateField("日期", validators=[DataRequired(DATE_MSG)])
     what = TextAreaField("工作内容", validators=[DataRequired("请填写工作内容"), Length(max=2000)])
     place = StringField("地点", validators=[Optional(), Length(max=100)])
@@ -41,7 +41,7 @@ class LogForm(FlaskForm):
     outcome = TextAreaField("成效", validators=[Optional(), Length(max=2000)])
 
 
-class ReportForm(FlaskForm):
+class ReportForm(Form):
     week_start = DateField("周次（该周星期一）", validators=[DataRequired(DATE_MSG)])
     work_done = TextAreaField(
         "本周工作", validators=[DataRequired("请填写本周工作"), Length(max=5000)]
@@ -55,7 +55,7 @@ class ReportForm(FlaskForm):
     )
 
 
-class AssessmentForm(FlaskForm):
+class AssessmentForm(Form):
     window_key = SelectField("考核周期", validators=[DataRequired("请选择考核周期")])
     assessed_on = DateField("考核日期", validators=[DataRequired(DATE_MSG)])
     grade = SelectField(
@@ -67,7 +67,7 @@ class AssessmentForm(FlaskForm):
     comment = TextAreaField("考核意见", validators=[Optional(), Length(max=2000)])
 
 
-class InspectionForm(FlaskForm):
+class InspectionForm(Form):
     group_id = SelectField("督查组", coerce=int, validate_choice=False)
     day = DateField("督查日期", validators=[DataRequired(DATE_MSG)])
     place = StringField("督查地点", validators=[DataRequired("请填写督查地点"), Length(max=100)])
@@ -79,7 +79,7 @@ class InspectionForm(FlaskForm):
     rectify_by = DateField("整改期限", validators=[Optional()])
 
 
-class ComplaintForm(FlaskForm):
+class ComplaintForm(Form):
     content = TextAreaField(
         "举报内容", validators=[DataRequired("请填写举报内容"), Length(max=5000)]
     )
@@ -87,7 +87,7 @@ class ComplaintForm(FlaskForm):
     contact = StringField("联系方式（可不填）", validators=[Optional(), Length(max=64)])
 
 
-class CloseComplaintForm(FlaskForm):
+class CloseComplaintForm(Form):
     outcome = TextAreaField(
         "核查结果", validators=[DataRequired("请填写核查结果"), Length(max=5000)]
     )
@@ -95,7 +95,7 @@ class CloseComplaintForm(FlaskForm):
     closed_on = DateField("办结日期", validators=[DataRequired(DATE_MSG)])
 
 
-class ResultForm(FlaskForm):
+class ResultForm(Form):
     kind = SelectField(
         "类别", choices=[SelectChoice(k.value, v) for k, v in RESULT_KIND_LABELS.items()]
     )
@@ -104,7 +104,7 @@ class ResultForm(FlaskForm):
     detail = TextAreaField("详细情况", validators=[Optional(), Length(max=5000)])
 
 
-class EndForm(FlaskForm):
+class EndForm(Form):
     actual_end_on = DateField("实际结束日期", validators=[DataRequired(DATE_MSG)])
     outcome = SelectField(
         "使用结果",
@@ -118,17 +118,17 @@ class EndForm(FlaskForm):
     outcome_on = DateField("决定日期", validators=[Optional()])
 
 
-class GuaranteeForm(FlaskForm):
+class GuaranteeForm(Form):
     guarantee_given = BooleanField("派出单位承诺工资、晋升不受影响")
 
 
-class BatchForm(FlaskForm):
+class BatchForm(Form):
     year = IntegerField("年度", validators=[DataRequired("请填写年度")])
     name = StringField("批次名称", validators=[DataRequired("请填写批次名称"), Length(max=100)])
     purpose = TextAreaField("目的", validators=[Optional(), Length(max=5000)])
 
 
-class GroupForm(FlaskForm):
+class GroupForm(Form):
     kind = SelectField(
         "类别", choices=[SelectChoice(k.value, v) for k, v in GROUP_KIND_LABELS.items()]
     )
@@ -139,7 +139,7 @@ class GroupForm(FlaskForm):
     covered = CheckboxList("负责乡镇", coerce=int, validate_choice=False)
 
 
-class CandidateForm(FlaskForm):
+class CandidateForm(Form):
     name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=64)])
     rank = StringField("职级", validators=[Optional(), Length(max=32)])
     sending_unit = StringField(
@@ -150,14 +150,14 @@ class CandidateForm(FlaskForm):
     )
 
 
-class ChecksForm(FlaskForm):
+class ChecksForm(Form):
     discipline_checked_on = DateField("纪检审查日期", validators=[Optional()])
     discipline_checked_by = StringField("审查机关", validators=[Optional(), Length(max=100)])
     legal_checked_on = DateField("法律审查日期", validators=[Optional()])
     legal_checked_by = StringField("审查机关", validators=[Optional(), Length(max=100)])
 
 
-class VetoForm(FlaskForm):
+class VetoForm(Form):
     veto_reason = StringField(
         "处分情况", validators=[DataRequired("请填写处分情况"), Length(max=300)]
     )
@@ -167,11 +167,11 @@ class VetoForm(FlaskForm):
     veto_on = DateField("处分日期", validators=[DataRequired(DATE_MSG)])
 
 
-class CompleteForm(FlaskForm):
+class CompleteForm(Form):
     selection_completed_on = DateField("选拔完成日期", validators=[DataRequired(DATE_MSG)])
 
 
-class SecondForm(FlaskForm):
+class SecondForm(Form):
     region_id = SelectField("接收乡镇/村", coerce=int, validate_choice=False)
     receiving_unit = StringField(
         "接收单位", validators=[DataRequired("请填写接收单位"), Length(max=100)]
