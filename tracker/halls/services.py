@@ -330,6 +330,15 @@ def rotate_station_token(station: Station) -> str:
     return token
 
 
+def revoke_station(station: Station) -> Station:
+    """Stop a station's token at once (its cameras keep their history; rotate to resume)."""
+    if station.revoked_at is not None:
+        raise HallError(f"监控站 {station.name} 已停用")
+    station.revoked_at = utcnow()
+    db.session.flush()
+    return station
+
+
 def station_for_token(token: str) -> Station | None:
     """The active station holding ``token`` (one indexed lookup by hash)."""
     if not token:

@@ -20,7 +20,14 @@ from tracker.extensions import db
 from tracker.forms import as_choices
 from tracker.halls import rules, services
 from tracker.halls.alerts import CAUSE_LABELS, recent_alerts
-from tracker.halls.forms import CameraForm, DecisionForm, ExceptionForm, ExcuseForm, HallForm
+from tracker.halls.forms import (
+    CameraForm,
+    DecisionForm,
+    ExceptionForm,
+    ExcuseForm,
+    HallForm,
+    StationForm,
+)
 from tracker.halls.models import (
     Camera,
     CameraStatus,
@@ -661,21 +668,99 @@ def report_xlsx() -> ResponseReturnValue:
 # ---------------------------------------------------------------- stations
 
 
-@bp.route("/stations")
+def _station_regions() -> list[tuple[int, str]]:
+    """The county and township nodes of the scope a station may serve."""
+    scope = current_scope()
+    nodes = db.session.scalars(
+        scope.filter(select(Region), Region)
+        .where(Region.level != RegionLevel.village)
+        .order_by(Region.path)
+    ).all()
+    return [(r.id, r.name) for r in nodes]
+
+
+def _stations_page(form: StationForm, **extra: Any) -> str:
+    scope = current_scope()
+    rows = db.session.scalars(scope.filter(select(Station), Station).order_by(Station.name)).all()
+    count_rows = db.session.execute(
+        select(Camera.station_id, db.func.count(Camera.id))
+        .where(Camera.station_id.in_([s.id for s in rows]))
+        .group_by(Camera.station_id)
+    ).all()
+    counts = {s.id: 0 for s in rows} | {sid: int(n) for sid, n in count_rows}
+    unassigned = db.session.scalar(
+        scope.filter(select(db.func.count(Camera.id)), Camera).where(
+            Camera.station_id.is_(None), Camera.active.is_(True)
+        )
+    )
+    interval = services.settings().heartbeat_interval_s
+    stale_before = utcnow() - timedelta(seconds=rules.HEARTBEAT_FACTOR * interval)
+    return render_template(
+        "halls/stations.html",
+        rows=rows,
+        counts=counts,
+        stale_before=stale_before,
+        form=form,
+        unassigned=unassigned or 0,
+        **extra,
+    )
+
+
+def _token_shown(station: Station, token: str) -> dict[str, Any]:
+    """What the page shows once after a token was made: the token and the settings to paste."""
+    return {
+        "new_token": token,
+        "token_station": station,
+        "tracker_url": request.host_url.rstrip("/"),
+    }
+
+
+@bp.route("/stations", methods=["GET", "POST"])
 @login_required
 def stations() -> ResponseReturnValue:
     scope = current_scope()
     scope.require_admin()
-    rows = db.session.scalars(scope.filter(select(Station), Station).order_by(Station.name)).all()
-    counts = {
-        s.id: len(db.session.scalars(select(Camera.id).where(Camera.station_id == s.id)).all())
-        for s in rows
-    }
-    interval = services.settings().heartbeat_interval_s
-    stale_before = utcnow() - timedelta(seconds=rules.HEARTBEAT_FACTOR * interval)
-    return render_template(
-        "halls/stations.html", rows=rows, counts=counts, stale_before=stale_before
+    form = StationForm()
+    form.region_id.choices = as_choices(_station_regions())
+
+    def create() -> tuple[Station, str]:
+        region = scope.get_for_write(Region, form.region_id.data)
+        return services.create_station(form.name.data or "", region)
+
+    done = submit(form, create)
+    if done is not None:
+        station, token = done.value
+        flash(f"已创建监控站 {station.name}", "success")
+        # The token is shown in this answer only (the database keeps its SHA-256).
+        return _stations_page(StationForm(formdata=None), **_token_shown(station, token))
+    return _stations_page(form), form_status(form)
+
+
+@bp.route("/stations/<int:station_id>/rotate", methods=["POST"])
+@login_required
+def rotate_station(station_id: int) -> ResponseReturnValue:
+    scope = current_scope()
+    station = scope.get_for_write(Station, station_id)
+    scope.require_admin()
+    done = perform(
+        lambda: services.rotate_station_token(station),
+        f"已为 {station.name} 换发令牌，旧令牌已失效",
     )
+    if done is None:
+        return redirect(url_for("halls.stations"))
+    form = StationForm(formdata=None)
+    form.region_id.choices = as_choices(_station_regions())
+    return _stations_page(form, **_token_shown(station, done.value))
+
+
+@bp.route("/stations/<int:station_id>/revoke", methods=["POST"])
+@login_required
+def revoke_station(station_id: int) -> ResponseReturnValue:
+    scope = current_scope()
+    station = scope.get_for_write(Station, station_id)
+    scope.require_admin()
+    perform(lambda: services.revoke_station(station), f"已停用监控站 {station.name}")
+    return redirect(url_for("halls.stations"))
 
 
 __all__ = ["bp", "date"]
