@@ -7,11 +7,12 @@ Every object is loaded through the scope (out of scope = 404).
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -40,7 +41,7 @@ from tracker.halls.models import (
     Station,
 )
 from tracker.halls.rules import UptimeTotals
-from tracker.halls.timeline import STATE_LABELS, day_svg, month_svg
+from tracker.halls.timeline import STATE_LABELS, day_svg, month_svg, strip_svg
 from tracker.home import TodoItem
 from tracker.models import Region, RegionLevel, utcnow
 from tracker.models.regions import in_subtree
@@ -74,7 +75,27 @@ def duration_filter(seconds: int | float | None) -> str:
     return f"{h} 小时 {m} 分" if h else f"{m} 分"
 
 
+def age_filter(value: datetime | None) -> str:
+    """How long ago ``value`` was: ``3 分钟前``, ``2 小时前``, ``4 天前``."""
+    if value is None:
+        return "—"
+    seconds = max(int((utcnow() - value).total_seconds()), 0)
+    if seconds < 3600:
+        return f"{seconds // 60} 分钟前"
+    if seconds < 86400:
+        return f"{seconds // 3600} 小时前"
+    return f"{seconds // 86400} 天前"
+
+
+def condition_label_filter(value: str | None) -> str:
+    label = rules.CONDITION_LABELS.get(value or "")
+    return gettext(label) if label else (value or "")
+
+
 FILTERS = {
+    "condition": lambda camera: camera_condition(camera),
+    "age": age_filter,
+    "condition_label": condition_label_filter,
     "cause_label": cause_label_filter,
     "state_label": state_label_filter,
     "hours": hours_filter,
@@ -134,25 +155,61 @@ def index() -> ResponseReturnValue:
     )
 
 
+WALL_SHOW = {
+    "faults": rules.FAULT_CONDITIONS,
+    **{k: frozenset({k}) for k in rules.CONDITION_LABELS},
+}
+
+
+def camera_condition(camera: Camera) -> str:
+    """The camera's :data:`rules.CONDITION_LABELS` key (no status yet = unknown)."""
+    s = camera.status
+    return rules.condition(s.state.value, s.cause) if s else "unknown"
+
+
 @bp.route("/wall")
 @bp.route("/wall/<int:region_id>")
 @login_required
 def wall(region_id: int | None = None) -> ResponseReturnValue:
-    """Status wall of a township/county: readable on a wall screen, refreshes every minute."""
+    """Status wall of a township/county: faults first, readable on a wall screen.
+
+    ``?show=faults`` (只看异常) or one condition keeps only those cameras; the
+    counts at the top link to their filter.
+    """
     scope = current_scope()
     region = scope.get_or_404(Region, region_id if region_id is not None else scope.region_id)
+    show = request.args.get("show", "")
+    wanted = WALL_SHOW.get(show)
     halls = db.session.scalars(
         select(ServiceHall)
         .join(Region, Region.id == ServiceHall.region_id)
         .where(in_subtree(region.path))
         .order_by(Region.path, ServiceHall.name)
     ).all()
+    now = utcnow()
     today = clock.today()
     cams = [c for h in halls for c in h.cameras if c.active]
-    totals = services.uptime_bulk([c.id for c in cams], today, today)
-    counts = {"up": 0, "down": 0, "unknown": 0}
+    cond = {c.id: camera_condition(c) for c in cams}
+    counts = dict.fromkeys(rules.CONDITION_LABELS, 0)
     for c in cams:
-        counts[_state_of(c.status)] += 1
+        counts[cond[c.id]] += 1
+    # Tiles: worst condition first inside each hall, and the worst halls first.
+    rank = rules.CONDITION_ORDER
+    shown: dict[int, list[Camera]] = {}
+    for h in halls:
+        active = [c for c in h.cameras if c.active and (wanted is None or cond[c.id] in wanted)]
+        shown[h.id] = sorted(active, key=lambda c: (rank[cond[c.id]], c.name))
+    if wanted is not None:
+        halls = [h for h in halls if shown[h.id]]
+    halls = sorted(
+        halls,
+        key=lambda h: min((rank[cond[c.id]] for c in shown[h.id]), default=len(rank)),
+    )
+    visible = [c for h in halls for c in shown[h.id]]
+    totals = services.uptime_bulk([c.id for c in visible], today, today)
+    start24 = now - timedelta(hours=24)
+    intervals = services.intervals_bulk(visible, start24, now)
+    bars = {c.id: strip_svg(intervals[c.id], start24, now) for c in visible}
     snaps = {
         s.id: s
         for s in db.session.scalars(
@@ -160,7 +217,7 @@ def wall(region_id: int | None = None) -> ResponseReturnValue:
                 Snapshot.id.in_(
                     [
                         c.status.last_snapshot_id
-                        for c in cams
+                        for c in visible
                         if c.status and c.status.last_snapshot_id
                     ]
                 )
@@ -171,15 +228,20 @@ def wall(region_id: int | None = None) -> ResponseReturnValue:
     dark_halls = {}
     for h in halls:
         active = [c for c in h.cameras if c.active]
-        dark_halls[h.id] = bool(active) and all(_state_of(c.status) == "down" for c in active)
+        dark_halls[h.id] = bool(active) and all(cond[c.id] == "offline" for c in active)
     return render_template(
         "halls/wall.html",
         region=region,
         halls=halls,
+        shown=shown,
+        cond=cond,
+        show=show if wanted is not None else "",
         totals=totals,
         counts=counts,
+        labels=rules.CONDITION_LABELS,
+        bars=bars,
         snaps=snaps,
-        now=utcnow(),
+        now=now,
         children=children,
         dark_halls=dark_halls,
         alerts=recent_alerts(region.path, limit=8),
@@ -767,23 +829,35 @@ __all__ = ["bp", "date"]
 
 
 def camera_todo(scope: Scope, user: Any) -> list[TodoItem]:
-    """Home page: cameras dark now, and excuses waiting for a county decision."""
+    """Home page: cameras 离线 and 画面异常 now (two counts), and excuses awaiting a decision."""
     items: list[TodoItem] = []
-    dark = db.session.scalar(
-        select(db.func.count(CameraStatus.camera_id))
+    rows = db.session.execute(
+        select(CameraStatus.cause, db.func.count(CameraStatus.camera_id))
         .join(Camera, Camera.id == CameraStatus.camera_id)
         .where(
             CameraStatus.state == "down",
             Camera.active.is_(True),
             CameraStatus.region_id.in_(scope.region_ids()),
         )
-    )
-    if dark:
-        items.append(
-            TodoItem(
-                0, "摄像头离线", "辖区内的服务大厅摄像头当前离线", url_for("halls.wall"), int(dark)
+        .group_by(CameraStatus.cause)
+    ).all()
+    dark = dict.fromkeys(rules.FAULT_CONDITIONS, 0)
+    for cause, n in rows:
+        dark[rules.condition("down", cause)] += int(n)
+    texts = {
+        "offline": (gettext("摄像头离线"), gettext("没有视频流：断网、断电或设备故障")),
+        "picture": (gettext("摄像头画面异常"), gettext("有视频流，但画面冻结、黑屏/遮挡或模糊")),
+    }
+    for key in ("offline", "picture"):
+        if dark[key]:
+            items.append(
+                TodoItem(
+                    0,
+                    *texts[key],
+                    url_for("halls.wall", region_id=scope.region_id, show=key),
+                    dark[key],
+                )
             )
-        )
     region = db.session.get(Region, scope.region_id)
     if (
         scope.can_write
