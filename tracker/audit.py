@@ -27,6 +27,25 @@ __all__ = ["AUDITED", "audited", "set_actor"]
 _actor: ContextVar[tuple[int | None, str]] = ContextVar("audit_actor", default=(None, "system"))
 # Columns whose values must never be copied into the log.
 SECRET_COLUMNS = {"password_hash", "token_hash", "stream_url_encrypted", "stream_credentials"}
+SECRET_MARK = "（已更改，不显示）"
+
+
+# Columns that change as a side effect of use (a login, a heartbeat), per object; an
+# update that touches only these (or only ``updated_at``) is not a change anybody
+# made and is not logged.
+BOOKKEEPING_COLUMNS: dict[str, frozenset[str]] = {
+    "user_account": frozenset({"last_login_at"}),
+    "api_token": frozenset({"last_used_at"}),
+    "hall_station": frozenset(
+        {"last_heartbeat_at", "software_version", "started_at", "outbox_depth"}
+    ),
+}
+ALWAYS_BOOKKEEPING = frozenset({"updated_at"})
+
+
+def is_bookkeeping(entity: str, fields: set[str]) -> bool:
+    """True when every changed field is bookkeeping (the update is not logged)."""
+    return fields <= (BOOKKEEPING_COLUMNS.get(entity, frozenset()) | ALWAYS_BOOKKEEPING)
 
 
 def set_actor(user_id: int | None, channel: str) -> None:
@@ -64,6 +83,23 @@ def _snapshot(obj: Any, committed: bool) -> dict[str, Any]:
     return data
 
 
+def _blank(value: Any) -> Any:
+    """An empty text and no value are the same to a reader (a form saves "" for None)."""
+    return None if value == "" else value
+
+
+def _secrets_changed(obj: Any) -> set[str]:
+    """Secret columns whose stored value changed (logged as changed, never with the value)."""
+    state = inspect(obj)
+    out = set()
+    for key in SECRET_COLUMNS:
+        if key in state.attrs:
+            hist = state.attrs[key].history
+            if hist.added and hist.deleted and hist.added[0] != hist.deleted[0]:
+                out.add(key)
+    return out
+
+
 def _region_of(obj: Any) -> int | None:
     from tracker.models import Region
 
@@ -93,10 +129,16 @@ def _log_writes(session: Session, flush_context: Any, instances: Any) -> None:
         before = None if action == "insert" else _snapshot(obj, committed=True)
         after = None if action == "delete" else _snapshot(obj, committed=False)
         if action == "update" and before is not None and after is not None:
-            changed = {k for k in after if before.get(k) != after.get(k)}
-            before = {k: before[k] for k in changed}
-            after = {k: after[k] for k in changed}
+            changed = {k for k in after if _blank(before.get(k)) != _blank(after.get(k))}
+            changed |= _secrets_changed(obj)
+            # No-op saves and side effects of use (a login time) are not changes.
+            if not changed or is_bookkeeping(type(obj).__tablename__, changed):
+                continue
+            before = {k: before.get(k, SECRET_MARK) for k in changed}
+            after = {k: after.get(k, SECRET_MARK) for k in changed}
         entries.append((action, obj, before, after))
+    if not entries:
+        return
     session.info.setdefault("audit_pending", []).extend(
         (action, obj, before, after, actor_id, channel) for action, obj, before, after in entries
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
@@ -31,6 +31,7 @@ from tracker.models import (
     VillageCadre,
 )
 from tracker.org.services import add_member, create_branch, create_group, create_region, create_user
+from tracker.workdays import WorkCalendar
 
 DEMO_PASSWORD = "demo-2026!"
 
@@ -63,6 +64,68 @@ VILLAGE_NAMES = [
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
 GIVEN = "国华建军丽娟秀英志强海燕明辉春梅玉兰德胜桂芝红霞文杰晓东淑珍立新永刚凤琴宝山"
 CADRE_POSTS = ["党支部书记", "村委会主任", "党支部副书记", "村务监督委员会主任", "妇联主席", "委员"]
+
+
+# The demo's story: the few villages that fall short, and why. Every other village
+# keeps its ledgers on time, enters them in office hours and closes its matters
+# in time, so what the county dashboard flags is exactly this list.
+STORY: dict[str, frozenset[str]] = {
+    # 落后: the Party secretary has been away working since the autumn — no committee,
+    # group or general meeting for the last three months, matters left open, and the
+    # hall's cameras dark for eight days last month with nobody reporting it.
+    "胜利村": frozenset({"secretary_away", "overdue_matters", "dark_camera"}),
+    # 落后: a new, overstretched committee — most monthly meetings missed, a general
+    # meeting without quorum, several matters open far past their due date.
+    "五四村": frozenset({"missed_meetings", "overdue_matters"}),
+    # 需关注: meetings were held, but last month's records were written up in one go
+    # just before the township's inspection (补录); one matter open past due.
+    "东升村": frozenset({"backfill", "one_overdue"}),
+    # 需关注: the hall's network link failed for a week last month (both cameras; the
+    # excuse filed was rejected: no report from the operator), and several matters were
+    # closed late and entered days afterwards.
+    "光明村": frozenset({"dark_camera", "late_matters"}),
+}
+
+
+def office_time(
+    day: date, rng: random.Random, calendar: WorkCalendar, not_before: datetime | None = None
+) -> datetime:
+    """A time in office hours (08:30–17:00 Beijing) on the first working day from ``day``
+    that is not before ``not_before`` — when a clerk at the township would type it in."""
+    while True:
+        while not calendar.is_workday(day):
+            day += timedelta(days=1)
+        at = datetime.combine(day, time(8, 30), clock.zone()) + timedelta(
+            minutes=rng.randint(0, 500)
+        )
+        if not_before is None or at >= not_before:
+            return at.astimezone(UTC)
+        if clock.local_date(not_before) == day and clock.local(not_before).time() < time(16, 30):
+            return (not_before + timedelta(minutes=rng.randint(10, 30))).astimezone(UTC)
+        day += timedelta(days=1)
+
+
+def entry_time(
+    held: date,
+    ended: datetime,
+    working_days: int,
+    rng: random.Random,
+    calendar: WorkCalendar,
+    now: datetime,
+) -> datetime:
+    """When a record of something held on ``held`` (ended at ``ended``) was typed in:
+    ``working_days`` later in office hours — or sooner when that is still to come."""
+    for delay in (working_days, 0):
+        day, _ = calendar.add_working_days(held, delay)
+        at = office_time(day, rng, calendar, not_before=ended)
+        if at < now:
+            return at
+    return min(max(ended, now - timedelta(minutes=30)), now)
+
+
+def story(village: Region) -> frozenset[str]:
+    """The demo problems of a village (empty for the villages that keep their ledgers)."""
+    return STORY.get(village.name, frozenset())
 
 
 @dataclass

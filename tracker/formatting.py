@@ -19,6 +19,17 @@ from tracker import clock
 Filter = Callable[..., Any]
 
 
+def excel_datetime(value: datetime | None) -> datetime | None:
+    """A stored time as an Excel date/time cell: local wall time, no zone, whole seconds.
+
+    openpyxl writes a naive ``datetime`` as a real Excel date (sortable, filterable);
+    give the cell a ``number_format`` such as ``yyyy-mm-dd hh:mm``.
+    """
+    if value is None:
+        return None
+    return clock.local(value).replace(tzinfo=None, microsecond=0)
+
+
 def fmt_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return "" if value is None else clock.local(value).strftime(fmt)
 
@@ -29,6 +40,27 @@ def fmt_date(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         value = clock.local(value).date()
     return value.strftime("%Y-%m-%d")
+
+
+def fmt_cell(value: object) -> str:
+    """A table cell that may hold a date/time (shared with an Excel export) as text."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M") if value.tzinfo is None else fmt_datetime(value)
+    if isinstance(value, date):
+        return value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+def excel_formats(rows: object) -> None:
+    """Give every date/time cell of an openpyxl worksheet's rows a readable number format."""
+    for row in rows:  # type: ignore[attr-defined]
+        for cell in row:
+            if isinstance(cell.value, datetime):
+                cell.number_format = "yyyy-mm-dd hh:mm"
+            elif isinstance(cell.value, date):
+                cell.number_format = "yyyy-mm-dd"
 
 
 def mask_phone(value: str | None) -> str:
@@ -104,6 +136,7 @@ FILTERS: dict[str, Filter] = {
     "level_label": level_label,
     "datetime": fmt_datetime,
     "date": fmt_date,
+    "cell": fmt_cell,
     "mask_phone": mask_phone,
     "mask_id": mask_id_number,
     "percent": percent,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import time
+from pathlib import Path
 
 from flask import (
     Blueprint,
     Flask,
+    current_app,
     make_response,
     redirect,
     render_template,
@@ -18,6 +20,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -60,6 +63,25 @@ def set_language(code: str) -> ResponseReturnValue:
     if not target.startswith(request.host_url):
         target = url_for("main.home")
     return redirect(target)
+
+
+@bp.route("/figures")
+@login_required
+def figures() -> ResponseReturnValue:
+    """怎么算的: ``docs/figures.md`` (every figure's definition, formula and example)."""
+    return render_template("figures.html", body=figures_html())
+
+
+def figures_html() -> Markup:
+    """``docs/figures.md`` as HTML (read on each request: it is small and may be edited)."""
+    import markdown
+
+    path = Path(current_app.root_path).parent / "docs" / "figures.md"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:  # an installation without the docs folder
+        text = "# 各项指标怎么算\n\n本安装未包含说明文件 `docs/figures.md`，请查看项目仓库。"
+    return Markup(markdown.markdown(text, extensions=["tables", "attr_list", "toc"]))
 
 
 @bp.route("/healthz")

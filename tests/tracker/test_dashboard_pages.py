@@ -62,7 +62,7 @@ def test_village_page_explains_every_component(world, dash_world, login):
     assert "补录" in html and "修改 1 次" in html  # late and edited records
     assert "2025-0003" in html and "逾期" in html  # the overdue matter
     assert "差评未按时回访" in html
-    assert "大厅全景" in html and "断线记录" in html  # the outage
+    assert "大厅全景" in html and "故障记录" in html  # the outage
 
 
 def test_inspection_page_is_printable_and_complete(world, dash_world, login):
@@ -107,6 +107,17 @@ def test_excel_export_opens_with_summary_component_and_village_sheets(world, das
     assert len(villages) == 3
     meetings = {r[1]: r[:4] for r in wb["会议履职"].iter_rows(min_row=2, values_only=True)}
     assert meetings["村甲一甲"] == ("镇甲一", "村甲一甲", 5, 7)
+    # The data cut-off is a real Excel date/time; camera figures are in hours, labelled so.
+    from datetime import datetime
+
+    cut = wb["汇总"]["B3"].value
+    assert isinstance(cut, datetime) and cut.microsecond == 0
+    cams = {r[1]: r for r in wb["监控完好"].iter_rows(min_row=2, values_only=True)}
+    assert next(wb["监控完好"].iter_rows(max_row=1, values_only=True))[2:4] == (
+        "完好时长（时）",
+        "应计时长（时）",
+    )
+    assert cams["村甲一甲"][2:4] == (12.0, 14.0)
 
 
 def test_printable_report_renders(world, dash_world, login):

@@ -48,6 +48,7 @@ def build_dash_world(db: Any, world: World) -> dict[str, Any]:
         CameraStateChange,
         ServiceHall,
         Station,
+        StationHeartbeat,
     )
     from tracker.matters.models import MatterKind, MatterType, ServiceMatter
     from tracker.meetings.models import Meeting
@@ -200,6 +201,13 @@ def build_dash_world(db: Any, world: World) -> dict[str, Any]:
                 down_picture_s=3600,
                 unknown_s=3600,
                 excused_online_s=3600,
+            ),
+            # The station watched 09:30–12:00 (a heartbeat every hour covers 2.5 h).
+            StationHeartbeat(
+                uuid=str(uuid.uuid4()),
+                station_id=station.id,
+                at=_at("2025-09-02", 9) + timedelta(minutes=30),
+                interval_s=3600,
             ),
             CameraStateChange(
                 uuid=str(uuid.uuid4()),

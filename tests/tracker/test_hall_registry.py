@@ -43,6 +43,38 @@ def test_resolved_calendar_closes_holidays_opens_make_up_days_and_applies_except
     assert db.session.query(HallException).filter_by(hall_id=hall.id).count() == 1
 
 
+def test_an_hours_change_applies_from_its_effective_date_and_recomputes_only_those_days(world, db):
+    from tracker.halls.models import CameraDailyRollup
+
+    s = make_setup(world)
+    hall = s.hall
+    for day in (date(2026, 11, 2), date(2026, 11, 9)):  # two Mondays already rolled up
+        db.session.add(
+            CameraDailyRollup(
+                camera_id=s.cam1.id, day=day, region_id=hall.region_id, open_s=27000, up_s=27000
+            )
+        )
+    db.session.flush()
+    weekly = {str(d): [["09:00", "12:00"]] for d in range(5)}
+    services.update_hall(
+        hall, services.HallData(name=hall.name, weekly_hours=weekly, hours_from=date(2026, 11, 5))
+    )
+    hours = services.hall_hours(hall, date(2026, 11, 2), date(2026, 11, 9), WorkCalendar())
+    assert len(hours[date(2026, 11, 4)]) == 2  # the old schedule, morning and afternoon
+    assert len(hours[date(2026, 11, 5)]) == 1  # the new one: mornings only
+    assert len(hours[date(2026, 11, 9)]) == 1
+    rolled = set(
+        db.session.scalars(
+            select(CameraDailyRollup.day).where(CameraDailyRollup.camera_id == s.cam1.id)
+        )
+    )
+    assert rolled == {date(2026, 11, 2)}  # the day before the change keeps its roll-up
+    # A later edit without touching the hours records no change.
+    services.update_hall(hall, services.HallData(name="新名字", weekly_hours=weekly))
+    hours = services.hall_hours(hall, date(2026, 11, 4), date(2026, 11, 4), WorkCalendar())
+    assert len(hours[date(2026, 11, 4)]) == 2
+
+
 def test_editor_registers_a_hall_with_hours_and_errors_beside_the_field(login, world, db):
     client = login(world.users["town_a1_editor"])
     form: dict[str, Any] = {

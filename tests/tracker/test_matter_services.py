@@ -415,8 +415,8 @@ def test_measures_roll_up_to_village_township_and_county_in_one_query(world, db)
     start, end, today = date(2026, 1, 1), date(2026, 12, 31), date(2026, 11, 26)
     villages = services.matter_measures(RegionLevel.village, start, end, today=today)
     a1a = villages[world.village_a1a.id]
-    assert (a1a.received, a1a.completed, a1a.completed_on_time) == (2, 2, 1)
-    assert a1a.overdue == 1 and a1a.on_time_rate == 0.5
+    assert (a1a.received, a1a.completed, a1a.judged, a1a.on_time) == (2, 2, 2, 1)
+    assert a1a.completed_late == 1 and a1a.overdue_open == 0 and a1a.on_time_rate == 0.5
     assert a1a.avg_working_days == (2 + 6) / 2  # Oct 8–9; Oct 8–14 with the Saturday
     assert a1a.referral_rate == 0.5
     assert a1a.satisfaction_rate == 0.5
@@ -425,7 +425,8 @@ def test_measures_roll_up_to_village_township_and_county_in_one_query(world, db)
 
     towns = services.matter_measures(RegionLevel.township, start, end, today=today)
     assert towns[world.town_a1.id].received == 3
-    assert towns[world.town_a1.id].overdue == 2
+    assert (towns[world.town_a1.id].judged, towns[world.town_a1.id].on_time) == (3, 1)
+    assert towns[world.town_a1.id].overdue_open == 1
     assert towns[world.town_a2.id].received == 1
     counties = services.matter_measures(RegionLevel.county, start, end, today=today)
     assert counties[world.county_a.id].received == 4

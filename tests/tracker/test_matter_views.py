@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 
@@ -172,6 +173,12 @@ def test_editors_in_scope_see_full_personal_data(world, db, login):
     rows = list(load_workbook(io.BytesIO(xlsx.data)).active.iter_rows(values_only=True))
     assert rows[1][:4] == ("登记编号", "受理时间", "申请人", "联系电话")
     assert rows[2][3] == FULL_PHONE and rows[2][4] == FULL_ID
+    # 受理时间 is a real Excel date/time in local time (the print view shows the same).
+    received = matter.received_at.astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
+    assert rows[2][1] == received.replace(microsecond=0)
+    assert rows[2][11].date() == matter.due_on  # a date cell (openpyxl reads it as datetime)
+    book = client.get(f"/matters/register?village_id={world.village_a1a.id}&year=2026").text
+    assert received.strftime("%Y-%m-%d %H:%M") in book
 
 
 def test_matter_json_carries_the_contract_fields(world, db, login):

@@ -1,6 +1,7 @@
 """Excel export of a branch's year and all-or-nothing import of historic records."""
 
 import io
+from datetime import datetime
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -83,6 +84,11 @@ def test_export_has_a_row_per_record_with_late_and_quorum(world, db, app):
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][: len(HEADER)] == tuple(HEADER)
     assert rows[1][0] == "支部党员大会" and rows[1][16] == "是"
+    # Dates and times are real Excel cells, in local time, without seconds.
+    assert rows[1][3] == start.time().replace(tzinfo=None)
+    entered = rows[1][17]
+    assert isinstance(entered, datetime) and entered.microsecond == 0
+    assert ws.cell(row=2, column=18).number_format == "yyyy-mm-dd hh:mm"
 
 
 def test_preview_lists_per_row_errors_and_saves_nothing(world, login, db):

@@ -302,3 +302,43 @@ def test_same_kind_at_the_same_start_is_refused_as_a_duplicate(world, db):
         record(world, world.village_a1a, at(2026, 3, 2))
     assert err.value.field == "started_at"
     record(world, world.village_a1a, at(2026, 3, 2), kind="theme_party_day")
+
+
+def test_who_could_vote_is_fixed_on_the_meeting_day_not_re_derived_on_edit(world, db):
+    """4 of 9 full members present (+ 2 probationary): not quorate, and it stays so after the
+    two probationary members are made full and a typo in the record is corrected."""
+    from tracker.models import MemberStatus
+    from tracker.org.services import add_member
+
+    village = world.village_a1a
+    branch = world.branch(village)
+    members = world.members[village.id]  # 5 full + 1 probationary
+    for i in range(4):
+        members.append(add_member(branch, f"加党员{i}", joined_on=date(2020, 1, 1)))
+    members.append(
+        add_member(branch, "加预备", status=MemberStatus.probationary, joined_on=date(2020, 1, 1))
+    )
+    db.session.flush()
+    full = [m for m in members if m.status == MemberStatus.full]
+    probationary = [m for m in members if m.status == MemberStatus.probationary]
+    assert (len(full), len(probationary)) == (9, 2)
+    present = {m.id for m in full[:4]} | {m.id for m in probationary}
+    start = at(2026, 3, 2)
+    m = record(world, village, start, kind="branch_general_meeting", present_ids=present)
+    assert (m.full_members, m.full_present, m.quorum_met) == (9, 4, False)
+
+    for p in probationary:  # 转正 after the meeting
+        p.status = MemberStatus.full
+    db.session.flush()
+    data = meeting_input(
+        world,
+        village,
+        start,
+        kind="branch_general_meeting",
+        present_ids=present,
+        topics="研究本季度工作",
+    )
+    update_meeting(m, data, None, CAL, expected_version=1, now=at(2026, 3, 3))
+    assert m.version == 2
+    assert (m.full_members, m.full_present, m.quorum_met) == (9, 4, False)
+    assert {a.member_id for a in m.attendance if a.voting} == {x.id for x in full}

@@ -494,3 +494,24 @@ def test_station_endpoints_are_in_the_openapi_document(client):
     snap = doc["paths"]["/api/v1/station/snapshots"]["post"]
     assert "multipart/form-data" in snap["requestBody"]["content"]
     assert snap["security"] == [{"station": []}]
+
+
+def test_the_camera_page_names_the_state_cause_and_last_verdict_in_chinese(
+    client, setup, db, login, world
+):
+    resp = post_reports(
+        client,
+        setup.token,
+        [
+            state(setup.cam1, "09:00", "down", "frozen"),
+            check(setup.cam1, "09:01", "frozen"),
+        ],
+    )
+    assert resp.status_code == 200, resp.get_json()
+    from flask import g
+
+    g.pop("scope", None)
+    g.pop("_login_user", None)
+    page = login(world.users["county_a_admin"]).get(f"/halls/cameras/{setup.cam1.id}").text
+    assert "故障 · 画面冻结" in page and "（画面冻结）" in page
+    assert "frozen" not in page.split("<main", 1)[1].split("</main>", 1)[0]

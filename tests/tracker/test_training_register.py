@@ -208,3 +208,7 @@ def test_export_opens_in_a_spreadsheet(world, db, login):
     assert resp.status_code == 200
     ws = load_workbook(io.BytesIO(resp.data)).active
     assert ws["A2"].value == "序号" and ws["D3"].value == "学习党章"
+    # 录入时间 is a real Excel date/time cell (local time, whole minutes shown).
+    from datetime import datetime
+
+    assert isinstance(ws["K3"].value, datetime) and ws["K3"].number_format == "yyyy-mm-dd hh:mm"

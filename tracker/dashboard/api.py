@@ -30,6 +30,12 @@ class ComponentOut(BaseModel):
     reason: str
 
 
+class BacklogOut(BaseModel):
+    as_of: str = Field(description="截止日（期间最后一天，期间未结束时为今天）")
+    overdue_open: int = Field(description="逾期未办结事项数（截至截止日）")
+    matter_ids: list[int] = Field(description="逾期最久的事项（最多 50 件）")
+
+
 class RegionScoreOut(BaseModel):
     region_id: int
     name: str
@@ -42,6 +48,7 @@ class RegionScoreOut(BaseModel):
     aggregation: str
     computed_at: str | None
     components: list[ComponentOut]
+    backlog: BacklogOut | None = None
     children: list[RegionScoreOut] = []
 
 
@@ -98,6 +105,12 @@ def dashboard_score(region_id: int, query: ScoreQuery) -> RegionScoreOut:
     period = services.parse_period(query.period)
     services.ensure_committed(period, node)
     out = _out(services.region_score(node, period), period.key)
+    backlog = services.overdue_backlog(node, period)
+    out.backlog = BacklogOut(
+        as_of=backlog.as_of.isoformat(),
+        overdue_open=backlog.total,
+        matter_ids=[line.id for line in backlog.lines],
+    )
     if query.children and node.level != RegionLevel.village:
         out.children = [_out(c, period.key) for c in services.child_scores(node, period)]
     return out

@@ -7,16 +7,18 @@ owning package. Used by the village page and the inspection (督查) print view.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
-
 from tracker import clock
+from tracker.calendar_service import load_calendar
 from tracker.dashboard.services import record_url
-from tracker.dashboard.sources import kind_names
-from tracker.extensions import db
+from tracker.halls.figures import village_cameras
+from tracker.halls.rules import OutagePart, UptimeTotals
+from tracker.matters.figures import not_on_time
+from tracker.meetings.figures import kind_names, village_obligations, village_records
 from tracker.models import Region
 from tracker.periods import Period
 
@@ -72,41 +74,36 @@ class OutageLine:
     camera_id: int
     camera: str
     hall: str
-    start: datetime
-    end: datetime | None
+    part: OutagePart  # start/end and the counted / excused / outside-hours seconds
     cause: str
     excused: str
     url: str | None
 
-    @property
-    def hours(self) -> float:
-        end = self.end or clock.now()
-        return (end - self.start).total_seconds() / 3600
-
 
 @dataclass
 class CameraLine:
+    """One camera's figures: :func:`tracker.halls.services.uptime_bulk`, as in the score."""
+
     camera_id: int
     camera: str
     hall: str
-    open_s: int
-    up_s: int
-    live_s: int
-    unknown_s: int
-    excused_s: int
+    totals: UptimeTotals
     url: str | None
 
     @property
     def counted_s(self) -> int:
-        return max(0, self.open_s - self.unknown_s - self.excused_s)
+        """应计时长: opening time minus unknown and approved-excuse time."""
+        return max(0, self.totals.known_s - self.totals.excused_s)
 
     @property
     def working_rate(self) -> float | None:
-        return self.up_s / self.counted_s if self.counted_s else None
+        """完好率 (考核): the score's rate."""
+        return self.totals.compliance_intact_rate
 
     @property
     def online_rate(self) -> float | None:
-        return min(1.0, self.live_s / self.counted_s) if self.counted_s else None
+        """在线率 (考核)."""
+        return self.totals.compliance_online_rate
 
 
 @dataclass
@@ -125,17 +122,11 @@ class VillageDetail:
 
 
 def village_detail(village: Region, period: Period, today: date | None = None) -> VillageDetail:
-    """Everything behind a village's score in a period."""
+    """Everything behind a village's score in a period, from each package's figures."""
     today = today or clock.today()
     detail = VillageDetail()
     names = kind_names()
-    from tracker.meetings.obligations import obligations_for_branches
-    from tracker.models import Branch
-
-    branch_ids = list(db.session.scalars(select(Branch.id).where(Branch.region_id == village.id)))
-    statuses = [
-        s for items in obligations_for_branches(branch_ids, period, today).values() for s in items
-    ]
+    statuses = village_obligations(village.id, period, today)
     order = {"missing": 0, "met_late": 1, "due": 2, "met": 3}
     for s in sorted(statuses, key=lambda s: (order[s.status], s.kind, s.window.start)):
         detail.obligations.append(
@@ -152,213 +143,52 @@ def village_detail(village: Region, period: Period, today: date | None = None) -
                 ],
             )
         )
-    _records(detail, village, period, names)
-    _matters(detail, village, period, today)
-    _cameras(detail, village, period)
-    return detail
-
-
-def _records(detail: VillageDetail, village: Region, period: Period, names: dict[str, str]) -> None:
-    from tracker.meetings.models import Meeting
-
-    lo, hi = period.utc_bounds()
-    for m in db.session.scalars(
-        select(Meeting)
-        .where(Meeting.region_id == village.id, Meeting.started_at >= lo, Meeting.started_at < hi)
-        .order_by(Meeting.started_at)
-    ):
+    for r in village_records(village.id, period):
         line = RecordLine(
-            id=m.id,
-            kind_name=names.get(m.kind, m.kind),
-            held_at=m.started_at,
-            entered_at=m.entered_at,
-            late=bool(m.late),
-            late_days=int(m.late_working_days or 0),
-            version=int(m.version or 1),
-            deleted=m.deleted_at is not None,
-            url=record_url("meetings.detail", meeting_id=m.id),
-            history_url=record_url("meetings.history", meeting_id=m.id),
+            id=r.id,
+            kind_name=names.get(r.kind, r.kind),
+            held_at=r.held_at,
+            entered_at=r.entered_at,
+            late=r.late,
+            late_days=r.late_days,
+            version=r.version,
+            deleted=r.deleted,
+            url=record_url("meetings.detail", meeting_id=r.id),
+            history_url=record_url("meetings.history", meeting_id=r.id),
         )
         detail.records.append(line)
         if line.late or line.version > 1 or line.deleted:
             detail.flagged_records.append(line)
-
-
-def _matters(detail: VillageDetail, village: Region, period: Period, today: date) -> None:
-    from tracker.matters.models import MatterType
-    from tracker.matters.models import ServiceMatter as SM
-
-    lo, hi = period.start, period.end
-    # The matters package's measures judge the matters *received* in the period.
-    overdue_open = and_(SM.status.in_(("accepted", "paused")), SM.due_on < today)
-    late_done = SM.on_time.is_(False)
-    bad_cb = and_(
-        SM.rating.in_(("dissatisfied", "very_dissatisfied")),
-        SM.rating_void.is_(False),
-        or_(SM.callback_on_time.is_(False), SM.callback_on_time.is_(None)),
-    )
-    rows = db.session.execute(
-        select(SM, MatterType.name)
-        .join(MatterType, MatterType.id == SM.matter_type_id)
-        .where(
-            SM.region_id == village.id,
-            SM.received_on >= lo,
-            SM.received_on <= hi,
-            or_(overdue_open, late_done, bad_cb),
-        )
-        .order_by(SM.received_on)
-    ).all()
-    for m, type_name in rows:
-        problems = []
-        if m.status in ("accepted", "paused") and m.due_on and m.due_on < today:
-            problems.append(f"逾期 {(today - m.due_on).days} 天未办结")
-        if m.on_time is False:
-            problems.append("超时办结")
-        if m.rating in ("dissatisfied", "very_dissatisfied") and not m.callback_on_time:
-            problems.append(
-                "差评未按时回访"
-                if m.called_back_on or (m.callback_due_on or today) < today
-                else "差评待回访"
-            )
+    for m in not_on_time(village.id, period.start, period.end, today, load_calendar()):
         detail.matters.append(
             MatterLine(
                 id=m.id,
                 serial_no=m.serial_no,
-                type_name=type_name,
+                type_name=m.type_name,
                 received_on=m.received_on,
                 due_on=m.due_on,
                 completed_on=m.completed_on,
-                status=str(m.status),
-                problem="；".join(problems),
+                status="overdue" if m.overdue_open else "late",
+                problem=m.problem,
                 url=record_url("matters.detail", matter_id=m.id),
             )
         )
-
-
-def _cameras(detail: VillageDetail, village: Region, period: Period) -> None:
-    from tracker.halls.models import (
-        Camera,
-        CameraState,
-        OutageExcuse,
-        ServiceHall,
-    )
-    from tracker.halls.models import (
-        CameraDailyRollup as R,
-    )
-    from tracker.halls.models import (
-        CameraStateChange as C,
-    )
-
-    cams = db.session.execute(
-        select(Camera.id, Camera.name, ServiceHall.name)
-        .join(ServiceHall, ServiceHall.id == Camera.hall_id)
-        .where(Camera.region_id == village.id)
-        .order_by(ServiceHall.name, Camera.name)
-    ).all()
-    if not cams:
-        return
-    label = {cid: (name, hall) for cid, name, hall in cams}
-    sums = {
-        r[0]: r[1:]
-        for r in db.session.execute(
-            select(
-                R.camera_id,
-                func.sum(R.open_s),
-                func.sum(R.up_s),
-                func.sum(R.down_picture_s),
-                func.sum(R.unknown_s),
-                func.sum(R.excused_online_s),
-                func.sum(R.excused_picture_s),
-            )
-            .where(R.region_id == village.id, R.day >= period.start, R.day <= period.end)
-            .group_by(R.camera_id)
-        )
-    }
-    for cid, (name, hall) in label.items():
-        o, up, dpic, unk, exo, exp = (int(x or 0) for x in sums.get(cid, (0,) * 6))
+    cams = village_cameras(village.id, period)
+    for c in cams.cameras:
         detail.cameras.append(
-            CameraLine(
-                cid,
-                name,
-                hall,
-                o,
-                up,
-                up + dpic,
-                unk,
-                exo + exp,
-                record_url("halls.camera", camera_id=cid),
+            CameraLine(c.id, c.name, c.hall, c.totals, record_url("halls.camera", camera_id=c.id))
+        )
+    for o in cams.outages:
+        detail.outages.append(
+            OutageLine(
+                o.camera_id,
+                o.camera,
+                o.hall,
+                o.part,
+                o.cause,
+                o.excuse,
+                record_url("halls.camera", camera_id=o.camera_id),
             )
         )
-    lo, hi = period.utc_bounds()
-    excuses = (
-        db.session.execute(
-            select(OutageExcuse).where(
-                OutageExcuse.region_id == village.id, OutageExcuse.start < hi, OutageExcuse.end > lo
-            )
-        )
-        .scalars()
-        .all()
-    )
-    for e in excuses:
-        detail.excuses.append(
-            {
-                "camera": label.get(e.camera_id, ("?", ""))[0],
-                "start": e.start,
-                "end": e.end,
-                "kind": str(e.kind),
-                "reason": e.reason,
-                "status": str(e.status),
-            }
-        )
-    # State changes of the period (plus the one in force at its start).
-    changes = db.session.execute(
-        select(C.camera_id, C.at, C.state, C.cause)
-        .where(C.camera_id.in_(list(label)), C.at < hi)
-        .where(
-            or_(
-                C.at >= lo,
-                C.id.in_(
-                    select(func.max(C.id))
-                    .where(C.camera_id.in_(list(label)), C.at < lo)
-                    .group_by(C.camera_id)
-                ),
-            )
-        )
-        .order_by(C.camera_id, C.at)
-    ).all()
-    by_cam: dict[int, list[Any]] = {}
-    for row in changes:
-        by_cam.setdefault(row.camera_id, []).append(row)
-    for cid, rows in by_cam.items():
-        for i, row in enumerate(rows):
-            if row.state != CameraState.down:
-                continue
-            end = rows[i + 1].at if i + 1 < len(rows) else None
-            start = max(row.at, lo)
-            if end is not None and end <= lo:
-                continue
-            excused = next(
-                (
-                    e["status"]
-                    for e in detail.excuses
-                    if e["camera"] == label[cid][0]
-                    and e["start"] < (end or hi)
-                    and e["end"] > start
-                ),
-                "",
-            )
-            detail.outages.append(
-                OutageLine(
-                    cid,
-                    label[cid][0],
-                    label[cid][1],
-                    start,
-                    end if end is None or end < hi else None if end is None else end,
-                    row.cause or "",
-                    {"approved": "已核准", "pending": "待审核", "rejected": "已驳回"}.get(
-                        excused, ""
-                    ),
-                    record_url("halls.camera", camera_id=cid),
-                )
-            )
-    detail.outages.sort(key=lambda o: o.start)
+    detail.excuses = [dataclasses.asdict(e) for e in cams.excuses]
+    return detail

@@ -21,6 +21,7 @@ from tracker.dashboard import rules, services
 from tracker.dashboard.models import DashboardReport, VillageScore
 from tracker.dashboard.sources import figures_for_score
 from tracker.extensions import db
+from tracker.formatting import excel_datetime
 from tracker.models import Region, utcnow
 from tracker.periods import Period
 
@@ -66,7 +67,8 @@ def region_workbook(region: Region, period: Period) -> bytes:
     ws.append([f"{region.name}{period.label}村级党建合规看板"])
     ws["A1"].font = Font(bold=True, size=14)
     ws.append(["期间", period.key])
-    ws.append(["数据截至", summary.computed_at.isoformat() if summary.computed_at else ""])
+    ws.append(["数据截至", excel_datetime(summary.computed_at)])
+    ws.cell(row=ws.max_row, column=2).number_format = "yyyy-mm-dd hh:mm"
     ws.append(["得分（下辖各村得分平均）", summary.score.value])
     ws.append(["等级", summary.band.label])
     ws.append(["村数 / 有得分的村", summary.villages, summary.scored])
@@ -75,9 +77,9 @@ def region_workbook(region: Region, period: Period) -> bytes:
     for c in summary.score.components:
         ws.append(
             [
-                c.name,
-                c.numerator,
-                c.denominator,
+                f"{c.name}（{c.spec.unit}）",
+                c.spec.shown(c.numerator),
+                c.spec.shown(c.denominator),
                 c.rate,
                 c.target,
                 None if c.points is None else round(c.points, 1),
@@ -112,14 +114,19 @@ def region_workbook(region: Region, period: Period) -> bytes:
         sheet = wb.create_sheet(spec.name)
         _header(
             sheet,
-            ["乡镇", "村", spec.numerator_label, spec.denominator_label, spec.rate_label, "得分"]
+            [
+                "乡镇",
+                "村",
+                f"{spec.numerator_label}（{spec.unit}）",
+                f"{spec.denominator_label}（{spec.unit}）",
+                spec.rate_label,
+                "得分",
+            ]
             + _extra_headers(spec.key),
         )
         for vs, vname, tname in rows:
             comp = rules.score(figures_for_score(vs), config).component(spec.key)
-            num, den = comp.numerator, comp.denominator
-            if spec.key == "camera_uptime":
-                num, den = round(num / 3600, 2), round(den / 3600, 2)
+            num, den = spec.shown(comp.numerator), spec.shown(comp.denominator)
             sheet.append(
                 [
                     tname,
@@ -160,7 +167,7 @@ def _extras(key: str, vs: VillageScore | SimpleNamespace) -> list[object]:
     if key == "service_on_time":
         return [vs.matters_received, vs.matters_overdue_open]
     if key == "camera_uptime":
-        return [vs.cameras, round(vs.cam_unknown_s / 3600, 2), round(vs.cam_excused_s / 3600, 2)]
+        return [vs.cameras, round(vs.cam_unknown_s / 3600, 1), round(vs.cam_excused_s / 3600, 1)]
     return []
 
 

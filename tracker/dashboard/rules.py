@@ -56,15 +56,24 @@ class ComponentSpec:
     rate_label: str
     numerator_label: str
     denominator_label: str
+    # The unit the numerator and denominator are *shown* in (件, 次, 时); camera
+    # figures are stored in seconds and shown in hours (``shown``).
+    unit: str = ""
+
+    def shown(self, value: float) -> float:
+        """A numerator/denominator in the unit shown to people (seconds → hours)."""
+        return round(value / 3600, 1) if self.key == "camera_uptime" else value
 
 
 COMPONENTS: tuple[ComponentSpec, ...] = (
-    ComponentSpec("meetings", "会议履职", "按期完成率", "已完成", "应开"),
-    ComponentSpec("on_time_entry", "按时录入", "按时录入率", "按时录入", "录入记录"),
-    ComponentSpec("service_on_time", "限时办结", "按时办结率", "按时办结", "应办结"),
-    ComponentSpec("callbacks", "差评回访", "按时回访率", "按时回访", "差评"),
-    ComponentSpec("camera_uptime", "监控完好", "完好率（开放时间内）", "完好秒数", "应计秒数"),
-    ComponentSpec("trainings", "培训开展", "按期培训率", "已举办", "应举办"),
+    ComponentSpec("meetings", "会议履职", "按期完成率", "已完成", "应开", "次"),
+    ComponentSpec("on_time_entry", "按时录入", "按时录入率", "按时录入", "录入记录", "份"),
+    ComponentSpec("service_on_time", "限时办结", "按时办结率", "按时办结", "应办结", "件"),
+    ComponentSpec("callbacks", "差评回访", "按时回访率", "按时回访", "应回访差评", "条"),
+    ComponentSpec(
+        "camera_uptime", "监控完好", "完好率（开放时间内）", "完好时长", "应计时长", "时"
+    ),
+    ComponentSpec("trainings", "培训开展", "按期培训率", "已举办", "应举办", "次"),
 )
 COMPONENT_BY_KEY = {c.key: c for c in COMPONENTS}
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.routing import BuildError
 
 from tracker import clock
+from tracker.calendar_service import load_calendar
 from tracker.config import current_settings
 from tracker.dashboard import rules
 from tracker.dashboard.models import MissedObligation, VillageScore
@@ -39,6 +40,10 @@ from tracker.dashboard.sources import (
 )
 from tracker.errors import DomainError
 from tracker.extensions import db
+from tracker.matters.figures import OverdueLine
+from tracker.matters.figures import cutoff as matter_cutoff
+from tracker.matters.figures import overdue_backlog as matters_overdue_backlog
+from tracker.meetings.figures import kind_names
 from tracker.models import Region, RegionLevel, utcnow
 from tracker.models.regions import in_subtree, subtree_ids
 from tracker.periods import Period, PeriodError, PeriodKind
@@ -449,8 +454,6 @@ class Problem:
 
 def top_problems(region: Region, period: Period, limit: int = 8) -> dict[str, list[Problem]]:
     """Most-missed obligations, most-overdue villages, darkest halls of the period."""
-    from tracker.dashboard.sources import kind_names
-
     col = level_column(region.level)
     mcol = {
         RegionLevel.city: MissedObligation.city_id,
@@ -512,6 +515,29 @@ def top_problems(region: Region, period: Period, limit: int = 8) -> dict[str, li
         if r is not None and r < 1
     ]
     return {"missed": missed, "overdue": overdue, "dark": dark}
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """The open overdue matters (逾期未办结) under a region as of a period's cut-off."""
+
+    as_of: date
+    total: int
+    lines: list[OverdueLine]
+
+    def url(self, matter_id: int) -> str | None:
+        return record_url("matters.detail", matter_id=matter_id)
+
+
+def overdue_backlog(region: Region, period: Period, limit: int = 50) -> Backlog:
+    """The backlog every dashboard page lists, from :func:`tracker.matters.figures.overdue_backlog`.
+
+    As of the period's cut-off (its last day, or today while it runs), oldest first,
+    with the working days overdue — the same rows as the 逾期事项 list on that day.
+    """
+    as_of = matter_cutoff(period.start, period.end, clock.today())
+    total, lines = matters_overdue_backlog(region.path, as_of, load_calendar(), limit=limit)
+    return Backlog(as_of, total, lines)
 
 
 # -- links to the record pages of the other packages ---------------------------------

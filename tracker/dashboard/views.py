@@ -18,11 +18,12 @@ from sqlalchemy import select
 
 from tracker import clock
 from tracker.dashboard import charts, services
+from tracker.dashboard.details import village_detail
 from tracker.dashboard.models import DashboardReport
 from tracker.dashboard.rules import COMPONENT_BY_KEY, Band
 from tracker.extensions import db
 from tracker.home import TodoItem
-from tracker.models import Region, RegionLevel, User
+from tracker.models import Branch, Member, Region, RegionLevel, User
 from tracker.periods import Period, PeriodKind
 from tracker.scope import Scope, current_scope
 
@@ -110,9 +111,8 @@ def region(region_id: int) -> ResponseReturnValue:
     }
     trends = services.trend_by(node, period)
     ctx["trend"] = trends.get(node.id, [])
+    ctx["backlog"] = services.overdue_backlog(node, period)
     if node.level == RegionLevel.village:
-        from tracker.dashboard.details import village_detail
-
         ctx["detail"] = village_detail(node, period)
         ctx["ledger_links"] = [
             ("三会一课台账", services.record_url("meetings.ledger", region_id=node.id)),
@@ -146,8 +146,6 @@ def region(region_id: int) -> ResponseReturnValue:
 @login_required
 def inspect(region_id: int) -> ResponseReturnValue:
     """督查: one printable page of everything an inspector checks for a village."""
-    from tracker.dashboard.details import village_detail
-
     scope = current_scope()
     node = scope.get_or_404(Region, region_id)
     if node.level != RegionLevel.village:
@@ -157,8 +155,6 @@ def inspect(region_id: int) -> ResponseReturnValue:
     except services.DashboardError as exc:
         return _error(str(exc))
     services.ensure_committed(period, node)
-    from tracker.models import Branch, Member
-
     branch = db.session.scalar(select(Branch).where(Branch.region_id == node.id))
     members = (
         db.session.scalars(
@@ -175,6 +171,7 @@ def inspect(region_id: int) -> ResponseReturnValue:
         members=members,
         summary=services.region_score(node, period),
         detail=village_detail(node, period),
+        backlog=services.overdue_backlog(node, period),
         config=services.scoring_config(),
         charts=charts,
         crumbs=_breadcrumbs(node, period, scope),
@@ -218,6 +215,7 @@ def report(region_id: int) -> ResponseReturnValue:
         summary=services.region_score(node, period),
         rows=rows,
         problems=services.top_problems(node, period),
+        backlog=services.overdue_backlog(node, period),
         grid=services.village_grid(node, period),
         config=services.scoring_config(),
         charts=charts,

@@ -46,24 +46,13 @@ from tracker.halls.models import (
     ServiceHall,
     Station,
 )
+from tracker.halls.rules import cause_label
 from tracker.models import Region, RegionLevel, utcnow
 from tracker.models.regions import in_subtree
 
 log = logging.getLogger("tracker.halls.alerts")
 
 MAX_ATTEMPTS = 8
-CAUSE_LABELS = {
-    "unreachable": "无法连接",
-    "auth_failed": "认证失败",
-    "no_video": "无视频",
-    "frozen": "画面冻结",
-    "black": "黑屏/遮挡",
-    "blurred": "画面模糊",
-}
-
-
-def cause_label(cause: str | None) -> str:
-    return CAUSE_LABELS.get(cause or "", cause or "")
 
 
 def _local(value: datetime | None) -> str:

@@ -1,8 +1,10 @@
-"""Demo halls and cameras: one hall per demo village, two cameras each, a month of history.
+"""Demo halls and cameras: one hall per demo village, two cameras each, history since last month.
 
 The history is plausible rather than random noise: most days are clean, some
 have a short outage (unreachable, frozen, black …), one station-wide silence
-(no heartbeats → unknown) and one power cut with an approved excuse.
+(no heartbeats → unknown) and one power cut with an approved excuse. The
+villages of :data:`tracker.demo.STORY` with a dark camera lose their hall
+camera for days (one files a network excuse, which the county rejects).
 
 For ``make run`` :func:`demo_companions` (named in ``tracker.halls.DOMAIN``)
 re-issues the demo station's token and starts ``monitor simulate`` plus
@@ -14,13 +16,13 @@ from __future__ import annotations
 
 import sys
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import insert, select
 
-from tracker.demo import DemoWorld
+from tracker.demo import DemoWorld, story
 from tracker.extensions import db
 from tracker.halls import services
 from tracker.halls.models import (
@@ -74,7 +76,10 @@ def seed_halls(world: DemoWorld) -> None:
     rng = world.rng
     station, _token = services.create_station(DEMO_STATION, world.city)
     now = utcnow().replace(second=0, microsecond=0)
-    start = now - timedelta(days=30)
+    # History since the first of last month (the month the dashboard opens on), at least 30 days.
+    today = world.today
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    start = min(now - timedelta(days=30), datetime.combine(last_month, time(0), UTC))
     cameras: list[Camera] = []
     for i, village in enumerate(world.villages):
         hall = services.create_hall(
@@ -122,11 +127,28 @@ def seed_halls(world: DemoWorld) -> None:
     # State changes: up from the start, a few outages a month per camera.
     states: list[dict[str, Any]] = []
     power_cut: tuple[Camera, datetime, datetime] | None = None
+    dark: list[tuple[Camera, datetime, datetime, bool]] = []  # camera, start, end, excuse filed
+    village_of = {v.id: v for v in world.villages}
     for n, cam in enumerate(cameras):
         states.append(_state(rng, cam, station, start, "up"))
+        window: tuple[datetime, datetime] | None = None
+        problems = story(village_of[cam.region_id])
+        if "dark_camera" in problems:  # the hall's uplink: every camera of the hall
+            # The story's dark camera: the uplink died one morning and stayed down for days.
+            secretary_away = "secretary_away" in problems
+            days = 8 if secretary_away else 7
+            first = datetime.combine(last_month, time(1, 10), UTC)  # 09:10 Beijing
+            s0 = first + timedelta(days=12 if secretary_away else 6)
+            window = (s0, s0 + timedelta(days=days, hours=2))
+            states.append(_state(rng, cam, station, window[0], "down", "unreachable"))
+            states.append(_state(rng, cam, station, window[1], "up"))
+            dark.append((cam, window[0], window[1], not secretary_away))
         day = start
         while day < now - timedelta(days=1):
-            if rng.random() < 0.12:
+            if window and window[0] - timedelta(days=1) <= day <= window[1]:
+                day += timedelta(days=1)
+                continue
+            if rng.random() < 0.06:
                 # An outage starting in the (Beijing) working day.
                 at = day.replace(hour=0, minute=0) + timedelta(minutes=rng.randint(30, 540))
                 length = timedelta(minutes=rng.choice([8, 15, 25, 40, 75, 150, 300]))
@@ -155,6 +177,14 @@ def seed_halls(world: DemoWorld) -> None:
         cam, s, e, ExcuseKind.power_cut, "全村计划停电（供电所通知），大厅设备断电。", None
     )
     services.decide_excuse(excuse, True, None, "有供电所停电通知，同意")
+    for cam, s, e, filed in dark:
+        if filed:
+            excuse = services.file_excuse(
+                cam, s, e, ExcuseKind.network, "网络故障，已报运营商维修。", None
+            )
+            services.decide_excuse(
+                excuse, False, None, "未附运营商故障单，且断线一周未报告，不予核准"
+            )
     services.refresh_status([c.id for c in cameras])
     db.session.flush()
 

@@ -32,6 +32,10 @@ class HallForm(FlaskForm):
     hours_4 = StringField(WEEKDAY_LABELS[4])
     hours_5 = StringField(WEEKDAY_LABELS[5])
     hours_6 = StringField(WEEKDAY_LABELS[6])
+    hours_from = DateField(
+        "营业时间改动起用日期（留空 = 今天；只重算这一天及以后的监控统计）",
+        validators=[Optional()],
+    )
 
 
 class ExceptionForm(FlaskForm):

@@ -137,6 +137,28 @@ class ServiceHall(Base):
 
 
 @audited
+class HallHoursChange(Base):
+    """A change of a hall's weekly opening hours, in force from ``effective_from``.
+
+    The hall's ``weekly_hours`` is the latest schedule entered; the days before
+    the earliest change keep that change's ``previous`` schedule, so a change
+    never rewrites the opening time of days it does not cover.
+    """
+
+    __tablename__ = "hall_hours_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("service_hall.id"), index=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    effective_from: Mapped[date]
+    previous: Mapped[dict[str, Any]] = mapped_column(JSONText)
+    weekly_hours: Mapped[dict[str, Any]] = mapped_column(JSONText)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("hall_id", "effective_from"),)
+
+
+@audited
 class HallException(Base):
     """A per-hall exception to the calendar: closed for a day, or special hours."""
 

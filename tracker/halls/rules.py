@@ -35,6 +35,32 @@ ONLINE_CAUSES = frozenset({"unreachable", "auth_failed", "no_video"})
 PICTURE_CAUSES = frozenset({"frozen", "black", "blurred"})
 HEARTBEAT_FACTOR = 2.5
 
+# The Chinese labels, one table per concept (pages, exports, alerts and the audit log use them).
+CAUSE_LABELS = {
+    "unreachable": "无法连接",
+    "auth_failed": "认证失败",
+    "no_video": "无视频",
+    "frozen": "画面冻结",
+    "black": "黑屏/遮挡",
+    "blurred": "画面模糊",
+}
+VERDICT_LABELS = {"online": "正常", **CAUSE_LABELS}
+STATE_LABELS = {"up": "正常", "down": "故障", "unknown": "未知"}
+EXCUSE_KIND_LABELS = {
+    "power_cut": "停电",
+    "repair": "设备维修",
+    "network": "网络故障（运营商）",
+    "renovation": "大厅装修/搬迁",
+    "other": "其他",
+}
+EXCUSE_STATUS_LABELS = {"pending": "待审核", "approved": "已批准", "rejected": "已驳回"}
+
+
+def cause_label(cause: str | None) -> str:
+    """The Chinese name of an outage cause (verdict); ``原因不明`` when none was given."""
+    return CAUSE_LABELS.get(cause or "", cause or "原因不明")
+
+
 # What a camera's current state means to the people watching it: the one label
 # table of this concept (wall, camera page, home page, dashboard), worst first.
 # 离线 = no stream (down for an ONLINE cause), 画面异常 = a live stream with a bad
@@ -139,6 +165,35 @@ def validate_weekly_hours(data: Any) -> dict[str, list[list[str]]]:
         except HoursError as exc:
             raise HoursError(f"{WEEKDAY_LABELS[d]}：{exc}") from exc
     return out
+
+
+@dataclass(frozen=True)
+class HoursChange:
+    """A weekly schedule in force from ``effective_from`` (``previous`` held before it)."""
+
+    effective_from: date
+    previous: Mapping[str, Any]
+    weekly: Mapping[str, Any]
+
+
+def weekly_on(
+    day: date, current: Mapping[str, Any], changes: Sequence[HoursChange] = ()
+) -> Mapping[str, Any]:
+    """The weekly schedule in force on ``day``.
+
+    ``current`` is the latest schedule entered; without changes it holds for
+    every day. Otherwise the newest change effective on or before ``day`` holds,
+    and days before the earliest change keep what was in force before it.
+    """
+    if not changes:
+        return current
+    ordered = sorted(changes, key=lambda c: c.effective_from)
+    if day < ordered[0].effective_from:
+        return ordered[0].previous
+    for change in reversed(ordered):
+        if change.effective_from <= day:
+            return change.weekly
+    return current  # pragma: no cover - the loop always returns
 
 
 class DayKind(StrEnum):
@@ -487,6 +542,63 @@ def clip_intervals(intervals: Sequence[Interval], start: datetime, end: datetime
 def outages(intervals: Sequence[Interval]) -> list[Interval]:
     """The down intervals (for the outage list)."""
     return [iv for iv in intervals if iv.state == "down"]
+
+
+@dataclass(frozen=True)
+class OutagePart:
+    """One outage (a down interval) split into what counts and what does not.
+
+    ``counted_s``: inside opening hours and not covered by an approved excuse — the
+    seconds that lower 完好率 (and 在线率 for a stream cause); ``excused_s``: inside
+    opening hours but excused; ``outside_s``: outside opening hours (never counted).
+    ``counted_s + excused_s + outside_s == seconds``.
+    """
+
+    start: datetime
+    end: datetime
+    cause: str | None
+    seconds: int
+    counted_s: int
+    excused_s: int
+    outside_s: int
+    ongoing: bool = False
+
+    @property
+    def counts(self) -> bool:
+        return self.counted_s > 0
+
+
+def outage_parts(
+    intervals: Sequence[Interval],
+    opening: Sequence[Window],
+    excuses: Sequence[Window] = (),
+    now: datetime | None = None,
+) -> list[OutagePart]:
+    """Every down interval with its counted / excused / outside-hours seconds.
+
+    The same split :func:`uptime` applies, so the outages' counted seconds add up
+    to the period's down seconds minus the excused ones.
+    """
+    opening = merge_windows(opening)
+    excused = merge_windows(excuses)
+    out = []
+    for iv in outages(intervals):
+        inside = intersect([(iv.start, iv.end)], opening)
+        in_s = seconds_of(inside)
+        ex_s = seconds_of(intersect(inside, excused)) if excused else 0
+        out.append(
+            OutagePart(
+                iv.start,
+                iv.end,
+                iv.cause,
+                iv.seconds,
+                in_s - ex_s,
+                ex_s,
+                iv.seconds - in_s,
+                ongoing=now is not None and iv.end >= now,
+            )
+        )
+    return out
 
 
 # ---------------------------------------------------------------- stream URLs

@@ -42,6 +42,7 @@ from tracker.halls.models import (
     ExcuseKind,
     ExcuseStatus,
     HallException,
+    HallHoursChange,
     OutageExcuse,
     ServiceHall,
     Snapshot,
@@ -134,6 +135,41 @@ class HallData:
     contact_name: str = ""
     contact_phone: str = ""
     weekly_hours: dict[str, Any] | None = None
+    # The day a changed weekly schedule applies from (default: today).
+    hours_from: date | None = None
+
+
+def _change_hours(hall: ServiceHall, weekly: dict[str, Any], effective: date) -> None:
+    """Record a schedule change from ``effective`` on and forget the stale rollups of
+    exactly the days it covers (``effective`` onward); earlier days keep their hours."""
+    if effective.year < 2000:
+        raise HallError("起用日期不合理", "hours_from")
+    rows = list(
+        db.session.scalars(
+            select(HallHoursChange)
+            .where(HallHoursChange.hall_id == hall.id)
+            .order_by(HallHoursChange.effective_from)
+        )
+    )
+    history = [rules.HoursChange(r.effective_from, r.previous, r.weekly_hours) for r in rows]
+    previous = dict(rules.weekly_on(effective - timedelta(days=1), hall.weekly_hours, history))
+    for r in rows:  # a later change entered earlier is superseded by this one
+        if r.effective_from >= effective:
+            db.session.delete(r)
+    db.session.flush()
+    db.session.add(
+        HallHoursChange(
+            hall_id=hall.id,
+            region_id=hall.region_id,
+            effective_from=effective,
+            previous=previous,
+            weekly_hours=weekly,
+        )
+    )
+    hall.weekly_hours = weekly
+    invalidate_rollups(
+        db.session.scalars(select(Camera.id).where(Camera.hall_id == hall.id)), effective, None
+    )
 
 
 def _apply_hall(hall: ServiceHall, village: Region, data: HallData) -> None:
@@ -163,7 +199,10 @@ def _apply_hall(hall: ServiceHall, village: Region, data: HallData) -> None:
     hall.address = _text(data.address, "address", 200, "地址", required=False)
     hall.contact_name = _text(data.contact_name, "contact_name", 32, "联系人", required=False)
     hall.contact_phone = phone
-    hall.weekly_hours = weekly
+    if hall.id is None:
+        hall.weekly_hours = weekly
+    elif weekly != hall.weekly_hours:
+        _change_hours(hall, weekly, data.hours_from or clock.today())
 
 
 def create_hall(village: Region, data: HallData) -> ServiceHall:
@@ -251,6 +290,16 @@ def _thresholds(given: dict[str, Any] | None) -> dict[str, Any]:
     return out
 
 
+def _stored_url(camera: Camera) -> str | None:
+    """The camera's current stream URL, or None when it cannot be read (new key, new camera)."""
+    if not camera.stream_url_encrypted:
+        return None
+    try:
+        return decrypt_url(camera)
+    except RuntimeError:
+        return None
+
+
 def _apply_camera(camera: Camera, hall: ServiceHall, data: CameraData, new: bool) -> None:
     camera.name = _text(data.name, "name", 64, "摄像头名称")
     clash = db.session.scalar(
@@ -266,8 +315,9 @@ def _apply_camera(camera: Camera, hall: ServiceHall, data: CameraData, new: bool
             url = rules.validate_stream_url(data.stream_url or "")
         except ValueError as exc:
             raise HallError(str(exc), "stream_url") from exc
-        camera.stream_url_encrypted = encrypt_url(url)
-        camera.stream_url_masked = rules.mask_stream_url(url)
+        if new or _stored_url(camera) != url:  # re-encrypting the same URL is not a change
+            camera.stream_url_encrypted = encrypt_url(url)
+            camera.stream_url_masked = rules.mask_stream_url(url)
     if data.station_id is not None and db.session.get(Station, data.station_id) is None:
         raise HallError("没有这个监控站", "station_id")
     camera.station_id = data.station_id
@@ -367,6 +417,23 @@ def day_kinds(first: date, last: date, cal: WorkCalendar) -> dict[date, rules.Da
     return out
 
 
+def hours_changes(hall_ids: Iterable[int]) -> dict[int, list[rules.HoursChange]]:
+    """The opening-hours changes of halls (one query), oldest first."""
+    out: dict[int, list[rules.HoursChange]] = defaultdict(list)
+    ids = list(hall_ids)
+    if not ids:
+        return out
+    for row in db.session.scalars(
+        select(HallHoursChange)
+        .where(HallHoursChange.hall_id.in_(ids))
+        .order_by(HallHoursChange.effective_from)
+    ):
+        out[row.hall_id].append(
+            rules.HoursChange(row.effective_from, row.previous, row.weekly_hours)
+        )
+    return out
+
+
 def hall_hours(
     hall: ServiceHall,
     first: date,
@@ -374,8 +441,12 @@ def hall_hours(
     cal: WorkCalendar,
     exceptions: dict[date, list[Any]] | None = None,
     kinds: dict[date, rules.DayKind] | None = None,
+    changes: Sequence[rules.HoursChange] | None = None,
 ) -> dict[date, list[rules.HourRange]]:
-    """A hall's resolved opening ranges for each day of ``[first, last]``."""
+    """A hall's resolved opening ranges for each day of ``[first, last]``.
+
+    Each day uses the weekly schedule in force on it (:func:`rules.weekly_on`).
+    """
     if exceptions is None:
         exceptions = {
             e.day: e.hours
@@ -385,9 +456,13 @@ def hall_hours(
                 )
             )
         }
+    if changes is None:
+        changes = hours_changes([hall.id]).get(hall.id, [])
     kinds = kinds or day_kinds(first, last, cal)
     return {
-        day: rules.hours_for_day(day, kinds[day], hall.weekly_hours, exceptions)
+        day: rules.hours_for_day(
+            day, kinds[day], rules.weekly_on(day, hall.weekly_hours, changes), exceptions
+        )
         for day in rules.daterange(first, last)
     }
 
@@ -766,12 +841,19 @@ def intervals_bulk(
     return out
 
 
-def _live_daily(
-    cameras: Sequence[Camera], first: date, last: date
-) -> dict[int, dict[date, UptimeTotals]]:
-    """Compute per-day totals from raw reports for ``cameras`` over ``[first, last]`` (batched)."""
-    if not cameras:
-        return {}
+@dataclass
+class _CameraContext:
+    """What the uptime of some cameras over some days is computed from (one batch)."""
+
+    start: datetime
+    end: datetime
+    intervals: dict[int, list[rules.Interval]]
+    windows: dict[int, dict[date, list[Window]]]  # per hall, per day
+    excuses: dict[int, list[Window]]
+
+
+def _camera_context(cameras: Sequence[Camera], first: date, last: date) -> _CameraContext:
+    """State intervals, opening windows and approved excuses of ``cameras`` (batched)."""
     from tracker.calendar_service import load_calendar
 
     cal = load_calendar()
@@ -791,19 +873,57 @@ def _live_daily(
         )
     ):
         exc[e.hall_id][e.day] = e.hours
+    changes = hours_changes(hall_ids)
     windows = {
-        hid: opening_windows(hall_hours(h, first, last, cal, exc[hid], kinds), until=now)
+        hid: opening_windows(
+            hall_hours(h, first, last, cal, exc[hid], kinds, changes.get(hid, [])), until=now
+        )
         for hid, h in halls.items()
     }
     stations = _station_ids_for(ids, {c.id: c.station_id for c in cameras})
     coverage = _coverage_for({s for ss in stations.values() for s in ss}, start, end)
     events = _events_for(ids, start, end)
-    excuses = _excuses_for(ids, start, end)
-    out: dict[int, dict[date, UptimeTotals]] = {}
+    intervals = {}
     for cam in cameras:
         cov = rules.merge_windows(w for sid in stations[cam.id] for w in coverage[sid])
-        ivs = rules.build_intervals(events[cam.id], cov, start, end) if end > start else []
-        out[cam.id] = rules.uptime_by_day(ivs, windows[cam.hall_id], excuses[cam.id])
+        intervals[cam.id] = (
+            rules.build_intervals(events[cam.id], cov, start, end) if end > start else []
+        )
+    return _CameraContext(start, end, intervals, windows, _excuses_for(ids, start, end))
+
+
+def _live_daily(
+    cameras: Sequence[Camera], first: date, last: date
+) -> dict[int, dict[date, UptimeTotals]]:
+    """Compute per-day totals from raw reports for ``cameras`` over ``[first, last]`` (batched)."""
+    if not cameras:
+        return {}
+    ctx = _camera_context(cameras, first, last)
+    return {
+        cam.id: rules.uptime_by_day(
+            ctx.intervals[cam.id], ctx.windows[cam.hall_id], ctx.excuses[cam.id]
+        )
+        for cam in cameras
+    }
+
+
+def camera_outages(
+    cameras: Sequence[Camera], first: date, last: date
+) -> dict[int, list[rules.OutagePart]]:
+    """Every outage of ``cameras`` on the local days ``[first, last]``, split by
+    :func:`tracker.halls.rules.outage_parts` into counted / excused / outside-hours time.
+
+    The drill-down, the 督查 sheet and the camera page list these; the counted
+    seconds are the ones :func:`uptime_bulk` takes off 完好率.
+    """
+    if not cameras:
+        return {}
+    ctx = _camera_context(cameras, first, last)
+    now = utcnow()
+    out = {}
+    for cam in cameras:
+        wins = [w for ws in ctx.windows[cam.hall_id].values() for w in ws]
+        out[cam.id] = rules.outage_parts(ctx.intervals[cam.id], wins, ctx.excuses[cam.id], now)
     return out
 
 
@@ -858,23 +978,65 @@ def _chunks(seq: Sequence[Any], n: int) -> Iterable[Sequence[Any]]:
 def uptime_bulk(camera_ids: Sequence[int], first: date, last: date) -> dict[int, UptimeTotals]:
     """Opening-time totals of many cameras over the local days ``[first, last]``.
 
-    The function the county dashboard calls (2,000 cameras × a month): finished
-    days come from :class:`CameraDailyRollup` in one query per 900 cameras; only
-    days without a rollup (today, or ones a late report invalidated) are computed
-    from the raw reports, batched.
+    **The** camera figure: the dashboard's score, the village drill-down, the 督查
+    sheet, the monthly report, the hall and camera pages all read it. Finished
+    days come from :class:`CameraDailyRollup`, summed in SQL (one ``GROUP BY``
+    per 900 cameras, so a year of 2,000 cameras is one aggregate, not 730,000
+    objects); only the days without a rollup (today, or ones a late report
+    invalidated) are computed from the raw reports, batched.
     """
-    cameras = (
-        list(db.session.scalars(select(Camera).where(Camera.id.in_(camera_ids))))
-        if camera_ids
-        else []
-    )
-    per_day = daily_totals(cameras, first, last)
-    out: dict[int, UptimeTotals] = {}
-    for cam_id, days in per_day.items():
-        total = UptimeTotals()
-        for t in days.values():
-            total += t
-        out[cam_id] = total
+    ids = list(dict.fromkeys(camera_ids))
+    out: dict[int, UptimeTotals] = {cid: UptimeTotals() for cid in ids}
+    if not ids:
+        return out
+    R = CameraDailyRollup
+    rolled_days: dict[int, int] = {}
+    for chunk in _chunks(ids, 900):
+        for cid, n, *sums in db.session.execute(
+            select(
+                R.camera_id,
+                func.count(R.day),
+                func.sum(R.open_s),
+                func.sum(R.up_s),
+                func.sum(R.down_online_s),
+                func.sum(R.down_picture_s),
+                func.sum(R.unknown_s),
+                func.sum(R.excused_online_s),
+                func.sum(R.excused_picture_s),
+            )
+            .where(R.camera_id.in_(chunk), R.day.between(first, last))
+            .group_by(R.camera_id)
+        ):
+            rolled_days[cid] = int(n)
+            out[cid] = UptimeTotals(*(int(v or 0) for v in sums))
+    days = list(rules.daterange(first, min(last, clock.today())))
+    short = [cid for cid in ids if rolled_days.get(cid, 0) < len(days)]
+    if not short:
+        return out
+    have: dict[int, set[date]] = defaultdict(set)
+    for chunk in _chunks(short, 900):
+        for cid, day in db.session.execute(
+            select(R.camera_id, R.day).where(R.camera_id.in_(chunk), R.day.between(first, last))
+        ):
+            have[cid].add(day)
+    cameras = {
+        c.id: c
+        for chunk in _chunks(short, 900)
+        for c in db.session.scalars(select(Camera).where(Camera.id.in_(chunk)))
+    }
+    # Cameras grouped by their earliest missing day: normally every camera misses only
+    # today, so one batched computation of one day covers them all.
+    groups: dict[date, list[Camera]] = defaultdict(list)
+    for cid in short:
+        gaps = [d for d in days if d not in have[cid]]
+        if gaps and cid in cameras:
+            groups[gaps[0]].append(cameras[cid])
+    for lo, group in groups.items():
+        for part in _chunks(group, 500):
+            for cam_id, per_day in _live_daily(part, lo, days[-1]).items():
+                for d, t in per_day.items():
+                    if d not in have[cam_id]:
+                        out[cam_id] += t
     return out
 
 
@@ -1004,13 +1166,10 @@ def compute_rollups(days_back: int = 40, today: date | None = None) -> int:
 # ---------------------------------------------------------------- excuses
 
 
-EXCUSE_LABELS = {
-    ExcuseKind.power_cut: "停电",
-    ExcuseKind.repair: "设备维修",
-    ExcuseKind.network: "网络故障（运营商）",
-    ExcuseKind.renovation: "大厅装修/搬迁",
-    ExcuseKind.other: "其他",
-}
+# Kept under these names for the views; the tables live in :mod:`tracker.halls.rules`.
+EXCUSE_LABELS = rules.EXCUSE_KIND_LABELS
+EXCUSE_STATUS_LABELS = rules.EXCUSE_STATUS_LABELS
+CAUSE_LABELS = rules.CAUSE_LABELS
 
 
 def file_excuse(

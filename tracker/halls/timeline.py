@@ -13,11 +13,18 @@ from html import escape
 from markupsafe import Markup
 
 from tracker import clock
-from tracker.halls.rules import PICTURE_CAUSES, Interval, Window, clip_intervals, day_bounds
+from tracker.halls.rules import (
+    PICTURE_CAUSES,
+    STATE_LABELS,
+    Interval,
+    Window,
+    cause_label,
+    clip_intervals,
+    day_bounds,
+)
 
 COLOURS = {"up": "#2e9d4d", "down": "#d6333a", "picture": "#f0a020", "unknown": "#c5c9cf"}
 # "down" covers a dead stream and a bad picture (frozen/black/blurred) alike: 故障.
-STATE_LABELS = {"up": "正常", "down": "故障", "unknown": "未知"}
 
 
 def colour(iv: Interval) -> str:
@@ -31,7 +38,6 @@ def _hm(value: datetime) -> str:
 
 
 def _title(iv: Interval) -> str:
-    from tracker.halls.alerts import cause_label
 
     label = STATE_LABELS.get(iv.state, iv.state)
     if iv.cause:

@@ -20,7 +20,7 @@ from tracker import clock
 from tracker.extensions import db
 from tracker.forms import as_choices
 from tracker.halls import rules, services
-from tracker.halls.alerts import CAUSE_LABELS, recent_alerts
+from tracker.halls.alerts import recent_alerts
 from tracker.halls.forms import (
     CameraForm,
     DecisionForm,
@@ -40,8 +40,8 @@ from tracker.halls.models import (
     Snapshot,
     Station,
 )
-from tracker.halls.rules import UptimeTotals
-from tracker.halls.timeline import STATE_LABELS, day_svg, month_svg, strip_svg
+from tracker.halls.rules import STATE_LABELS, VERDICT_LABELS, UptimeTotals, cause_label
+from tracker.halls.timeline import day_svg, month_svg, strip_svg
 from tracker.home import TodoItem
 from tracker.models import Region, RegionLevel, utcnow
 from tracker.models.regions import in_subtree
@@ -50,10 +50,6 @@ from tracker.scope import Scope, current_scope
 from tracker.web import form_status, perform, submit
 
 bp = Blueprint("halls", __name__, url_prefix="/halls")
-
-
-def cause_label_filter(value: str | None) -> str:
-    return CAUSE_LABELS.get(value or "", value or "")
 
 
 def state_label_filter(value: object) -> str:
@@ -92,11 +88,17 @@ def condition_label_filter(value: str | None) -> str:
     return gettext(label) if label else (value or "")
 
 
+def verdict_label_filter(value: str | None) -> str:
+    """A monitor check's verdict in Chinese (正常, 无法连接, 画面冻结 …)."""
+    return VERDICT_LABELS.get(value or "", value or "")
+
+
 FILTERS = {
     "condition": lambda camera: camera_condition(camera),
     "age": age_filter,
     "condition_label": condition_label_filter,
-    "cause_label": cause_label_filter,
+    "cause_label": cause_label,
+    "verdict_label": verdict_label_filter,
     "state_label": state_label_filter,
     "hours": hours_filter,
     "duration": duration_filter,
@@ -281,6 +283,7 @@ def _hall_data(form: HallForm, weekly: dict[str, Any]) -> services.HallData:
         contact_name=form.contact_name.data or "",
         contact_phone=form.contact_phone.data or "",
         weekly_hours=weekly,
+        hours_from=form.hours_from.data,
     )
 
 
@@ -513,7 +516,7 @@ def camera(camera_id: int) -> ResponseReturnValue:
     total30 = UptimeTotals()
     for t in per_day.values():
         total30 += t
-    outages = list(reversed(rules.outages(intervals)))[:50]
+    outages = list(reversed(services.camera_outages([cam], days[0], today)[cam.id]))[:50]
     excuses = db.session.scalars(
         select(OutageExcuse)
         .where(OutageExcuse.camera_id == cam.id)
@@ -665,7 +668,7 @@ def report_xlsx() -> ResponseReturnValue:
             "村",
             "服务大厅",
             "摄像头",
-            "营业时长(时)",
+            "开放时长(时)",
             "正常(时)",
             "离线(时)",
             "画面异常(时)",

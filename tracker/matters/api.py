@@ -394,17 +394,20 @@ class MeasuresQuery(_Strict):
 
 
 class MeasuresOut(BaseModel):
+    """The figures of :mod:`tracker.matters.figures` (``docs/figures.md``)."""
+
     region_id: int
     received: int
     completed: int
-    completed_on_time: int
-    overdue: int
-    overdue_open: int
+    judged: int = Field(description="应办结：本期到期已有结果的事项，加上期初仍未办结的逾期事项")
+    on_time: int = Field(description="按时办结")
+    completed_late: int = Field(description="超时办结（本期办结）")
+    overdue_open: int = Field(description="逾期未办结（截至本期截止日或今天）")
     on_time_rate: float | None
     avg_working_days: float | None
     referral_rate: float | None
     satisfaction_rate: float | None
-    bad_ratings: int
+    bad: int = Field(description="本期应回访的差评")
     bad_called_back_on_time: int
     bad_callback_overdue: int
     callback_on_time_rate: float | None
@@ -422,5 +425,7 @@ def api_measures(query: MeasuresQuery) -> list[MeasuresOut]:
     if query.end < query.start:
         raise ApiError(422, "结束日期不能早于开始日期", fields={"end": "不能早于开始日期"})
     node = scope.get_or_404(Region, scope.region_id)
-    result = services.matter_measures(query.level, query.start, query.end, under=node)
+    result = services.matter_measures(
+        query.level, query.start, query.end, today=clock.today(), under=node
+    )
     return [MeasuresOut.model_validate(m.as_dict()) for m in result.values()]

@@ -1,26 +1,32 @@
 """Demo data of the service ledger: county catalogs and a year of matters per village.
 
 Matters go through the real services (so due dates, pauses, ratings and
-call-backs are computed exactly as in production): mostly on time, some
-paused for materials, some referred to the township, a few overdue, some bad
-ratings called back and a few still waiting for their call-back.
+call-backs are computed exactly as in production), every step in office hours
+and recorded as it happened: mostly on time, some paused for materials, some
+referred to the township, bad ratings called back. The villages of
+:data:`tracker.demo.STORY` add what the county should find: matters left open
+months past their due date, call-backs owed, completions late and entered
+days afterwards (补录).
 """
 
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, select, update
 
 from tracker import clock
 from tracker.calendar_service import load_calendar
-from tracker.demo import SURNAMES, DemoWorld
+from tracker.demo import SURNAMES, DemoWorld, office_time, story
 from tracker.extensions import db
 from tracker.matters import services
 from tracker.matters.models import (
     Channel,
     EventKind,
     HandlingLevel,
+    MatterEvent,
     MatterKind,
     Rating,
     ServiceMatter,
@@ -123,6 +129,7 @@ def _clerks(world: DemoWorld) -> dict[int, User]:
 def seed_matters(world: DemoWorld) -> None:
     """Catalog per county, 12–20 matters per village over the past year."""
     rng = world.rng
+    villages_by_id = {v.id: v for v in world.villages}
     calendar = load_calendar()
     catalogs = {}
     for county in world.counties:
@@ -146,19 +153,37 @@ def seed_matters(world: DemoWorld) -> None:
     for village in world.villages:
         county_id = village.ancestor_ids[1]
         types = catalogs[county_id]
+        promised_types = [t for t in types if t.promised_days]
         clerk = clerks[village.id]
         town_user = town_staff.get(village.parent_id or 0)
-        for _ in range(rng.randint(12, 20)):
-            days_ago = rng.randint(0, 360)
+        problems = story(village)
+        # The story's stuck matters: received long ago, never completed.
+        # Anchored to last month (what the dashboard shows first), whatever today is.
+        last_month = (world.today.replace(day=1) - timedelta(days=1)).replace(day=1)
+        before = (world.today - last_month).days
+        stuck = [before + d for d in (270, 150, 90, 12)] if "overdue_matters" in problems else []
+        stuck += [before + 6] if "one_overdue" in problems else []
+        plan: list[tuple[int, str]] = [(d, "open") for d in stuck]
+        if "late_matters" in problems:  # last month's matters, most of them closed late
+            plan += [(before - d, "late") for d in (1, 4, 7, 10)]
+        plan += [(rng.randint(0, 360), "") for _ in range(rng.randint(12, 20))]
+        for days_ago, mode in plan:
+            leave_open = mode == "open"
             day = world.today - timedelta(days=days_ago)
-            if day.weekday() >= 5 and rng.random() < 0.8:
-                day -= timedelta(days=day.weekday() - 4)
-            received = datetime.combine(
-                day, time(rng.randint(8, 16), rng.randint(0, 59)), clock.zone()
-            )
-            received = min(received.astimezone(UTC), now - timedelta(hours=2))
-            t = rng.choice(types)
-            missing = [m for m in t.materials[1:] if rng.random() < 0.12]
+            while not calendar.is_workday(day):  # the hall is open on working days
+                day -= timedelta(days=1)
+            received = (
+                datetime.combine(day, time(8, 30), clock.zone())
+                + timedelta(minutes=rng.randint(0, 480))
+            ).astimezone(UTC)
+            while received > now - timedelta(hours=2):  # not in the future: a working day before
+                day -= timedelta(days=1)
+                while not calendar.is_workday(day):
+                    day -= timedelta(days=1)
+                received = received.replace(year=day.year, month=day.month, day=day.day)
+            short = [t for t in promised_types if t.promised_days <= 7]
+            t = rng.choice(short if mode == "late" else promised_types if mode else types)
+            missing = [m for m in t.materials[1:] if not leave_open and rng.random() < 0.12]
             matter, _ = services.register_matter(
                 village=village,
                 matter_type=t,
@@ -178,7 +203,27 @@ def seed_matters(world: DemoWorld) -> None:
                     else None
                 ),
             )
-            _life(matter, received, now, clerk, town_user, rater, calendar, rng)
+            if leave_open:
+                continue
+            _life(matter, received, now, clerk, town_user, rater, calendar, rng, problems, mode)
+    # Counter staff record each step as it happens: the timeline is not back-filled (补录),
+    # except in the village whose completions were entered days later. (The seed writes
+    # the history after the fact, so it sets the entry times itself, in one statement.)
+    table = cast(Table, MatterEvent.__table__)
+    times = []
+    for eid, region_id, kind, at in db.session.execute(
+        select(MatterEvent.id, MatterEvent.region_id, MatterEvent.kind, MatterEvent.at)
+    ):
+        late = "late_matters" in story(villages_by_id[region_id]) and kind == EventKind.completed
+        delay = timedelta(days=3, hours=2) if late else timedelta(minutes=rng.randint(1, 20))
+        times.append({"eid": eid, "rat": min(at + delay, now)})
+    if times:
+        db.session.execute(
+            update(table)
+            .where(table.c.id == bindparam("eid"))
+            .values(recorded_at=bindparam("rat")),
+            times,
+        )
     # The inboxes show what the jobs process would have sent this morning.
     from tracker.matters.jobs import send_reminders
 
@@ -194,53 +239,58 @@ def _life(
     rater: User | None,
     calendar: WorkCalendar,
     rng: random.Random,
+    problems: frozenset[str],
+    mode: str = "",
 ) -> None:
-    """Play a plausible timeline for a matter up to ``now``."""
+    """Play a plausible timeline for a matter up to ``now``, every step in office hours."""
     t = received
 
-    def step(hours: float) -> datetime | None:
-        nonlocal t
-        t = t + timedelta(hours=hours)
-        return t if t < now else None
+    def local_day(value: datetime) -> date:
+        return clock.local_date(value)
 
-    def rec(kind: EventKind, actor: User, hours: float, **kw: Any) -> bool:
-        when = step(hours)
-        if when is None:
+    def later(working_days: int, minutes: int = 30) -> datetime:
+        day, _ = calendar.add_working_days(local_day(t), working_days)
+        return office_time(day, rng, calendar, not_before=t + timedelta(minutes=minutes))
+
+    def rec(kind: EventKind, actor: User, when: datetime, **kw: Any) -> bool:
+        nonlocal t
+        if when >= now:
             return False
         services.record_event(matter, kind, actor, calendar=calendar, at=when, **kw)
+        t = when
         return True
 
     if matter.materials_missing and not rec(
-        EventKind.materials_supplied, clerk, rng.uniform(20, 100), note="申请人已补齐材料"
+        EventKind.materials_supplied, clerk, later(rng.randint(1, 4)), note="申请人已补齐材料"
     ):
         return
+    clock_from = local_day(t)  # the time limit counts from the receipt (or the materials)
     handler = clerk
     if town_user and matter.promised_days and rng.random() < 0.3:
-        if not rec(EventKind.referred, clerk, 2, to_user=town_user, note="需乡镇审核"):
+        if not rec(EventKind.referred, clerk, later(0, 60), to_user=town_user, note="需乡镇审核"):
             return
         handler = town_user
-    if matter.promised_days == 0:
-        hours = rng.uniform(0.2, 3)
+    if matter.promised_days == 0:  # 即办件: done the same day, before the hall closes
+        closing = datetime.combine(local_day(t), time(17, 25), clock.zone()).astimezone(UTC)
+        done = min(t + timedelta(minutes=rng.randint(10, 150)), closing)
     else:
-        budget = (matter.promised_days + 2) * 24
-        hours = rng.uniform(4, budget * (1.7 if rng.random() < 0.1 else 0.9))
-    overdue_by = now - received - timedelta(days=(matter.promised_days + 4) * 7 / 5)
-    if matter.promised_days and overdue_by > timedelta(days=3) and rng.random() < 0.04:
-        return  # left open past its due date: shows up as overdue
-    if rng.random() < 0.02:
-        return  # still open
-    if not rec(EventKind.completed, handler, hours, note="已按规定办结，结果已告知申请人"):
+        late = mode == "late" or ("late_matters" in problems and rng.random() < 0.35)
+        promised = matter.promised_days + matter.extension_days
+        k = promised + rng.randint(1, 4) if late else rng.randint(max(1, promised // 3), promised)
+        day, _ = calendar.add_working_days(clock_from, k)
+        done = office_time(day, rng, calendar, not_before=t + timedelta(minutes=30))
+    if not rec(EventKind.completed, handler, done, note="已按规定办结，结果已告知申请人"):
         return
     if rater is None or rng.random() < 0.25:
         return
     grade = rng.choices(list(Rating), weights=[45, 35, 10, 7, 3])[0]
-    if not rec(EventKind.rated, rater, rng.uniform(1, 30), rating=grade):
+    if not rec(EventKind.rated, rater, later(rng.randint(0, 3)), rating=grade):
         return
     if grade in (Rating.dissatisfied, Rating.very_dissatisfied):
-        if rng.random() < 0.2:
+        if problems and rng.random() < 0.5:
             return  # a call-back still owed (or already late)
         if not rec(
-            EventKind.called_back, clerk, rng.uniform(20, 160), note="电话回访，已解释办理政策"
+            EventKind.called_back, clerk, later(rng.randint(1, 3)), note="电话回访，已解释办理政策"
         ):
             return
-    rec(EventKind.archived, clerk, rng.uniform(24, 200))
+    rec(EventKind.archived, clerk, later(rng.randint(2, 10)))

@@ -6,10 +6,9 @@ decorator, job, CLI) owns the commit. A broken rule raises
 
 The public functions other packages call:
 
-* :func:`matter_measures` — the measures per village / township / county for a
-  period, one SQL ``GROUP BY`` for any number of regions (the county dashboard);
-* :func:`overdue_stmt` / :func:`due_soon_stmt` — scoped selects of matters
-  overdue or due soon;
+* :func:`matter_measures` / :func:`overdue_stmt` — re-exported from
+  :mod:`tracker.matters.figures`, where every figure of the ledger is defined once;
+* :func:`due_soon_stmt` — scoped select of matters due soon;
 * :func:`register_matter` / :func:`record_event` — what the views and API use.
 """
 
@@ -21,15 +20,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
 
 from tracker import clock
 from tracker.config import current_settings
 from tracker.extensions import db
-from tracker.formatting import mask_id_number, mask_phone
+from tracker.formatting import excel_datetime, excel_formats, mask_id_number, mask_phone
 from tracker.matters import rules
+from tracker.matters.figures import MatterMeasures, matter_measures, overdue_stmt
 from tracker.matters.models import (
     Channel,
     EventKind,
@@ -43,7 +42,6 @@ from tracker.matters.models import (
 )
 from tracker.matters.rules import MatterError
 from tracker.models import Region, RegionLevel, Role, User, utcnow
-from tracker.models.regions import in_subtree
 from tracker.scope import Scope
 from tracker.workdays import WorkCalendar
 
@@ -875,18 +873,6 @@ def matters_stmt(
     return stmt.order_by(ServiceMatter.received_at.desc(), ServiceMatter.id.desc())
 
 
-def overdue_stmt(scope: Scope, today: date) -> Select[Any]:
-    """Scoped select of open matters past their due date, most overdue first."""
-    return (
-        scope.select(ServiceMatter)
-        .where(
-            ServiceMatter.status.in_(list(rules.OPEN_STATUSES)),
-            ServiceMatter.due_on < today,
-        )
-        .order_by(ServiceMatter.due_on, ServiceMatter.id)
-    )
-
-
 def due_soon_stmt(scope: Scope, today: date, calendar: WorkCalendar) -> Select[Any]:
     """Scoped select of open matters due today or on the next working day."""
     horizon, _ = calendar.add_working_days(today, 1)
@@ -914,163 +900,6 @@ def callbacks_due_stmt(scope: Scope) -> Select[Any]:
     )
 
 
-# -- measures ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MatterMeasures:
-    """The service-ledger measures of one region node for one period.
-
-    Counts are over matters *received* in the period. Rates are ``None`` when
-    their denominator is zero (no matter, nothing completed, nothing rated).
-    """
-
-    region_id: int
-    received: int = 0
-    completed: int = 0
-    completed_on_time: int = 0
-    completed_late: int = 0
-    overdue_open: int = 0  # still open and past due on ``today``
-    total_working_days: int = 0
-    referred: int = 0
-    rated: int = 0
-    satisfied: int = 0
-    bad: int = 0
-    bad_called_back_on_time: int = 0
-    bad_callback_overdue: int = 0  # bad rating, no call-back, call-back deadline passed
-
-    @property
-    def overdue(self) -> int:
-        """Overdue count: completed late plus still open past due."""
-        return self.completed_late + self.overdue_open
-
-    @property
-    def on_time_rate(self) -> float | None:
-        """按时办结率: on-time completions over completions and overdue open matters."""
-        base = self.completed + self.overdue_open
-        return self.completed_on_time / base if base else None
-
-    @property
-    def avg_working_days(self) -> float | None:
-        """Average working days from receipt to completion (pauses excluded)."""
-        return self.total_working_days / self.completed if self.completed else None
-
-    @property
-    def referral_rate(self) -> float | None:
-        return self.referred / self.received if self.received else None
-
-    @property
-    def satisfaction_rate(self) -> float | None:
-        """满意率: 非常满意 + 满意 + 基本满意 over valid ratings."""
-        return self.satisfied / self.rated if self.rated else None
-
-    @property
-    def callback_on_time_rate(self) -> float | None:
-        """Bad ratings called back on time over all (valid) bad ratings."""
-        return self.bad_called_back_on_time / self.bad if self.bad else None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "region_id": self.region_id,
-            "received": self.received,
-            "completed": self.completed,
-            "completed_on_time": self.completed_on_time,
-            "overdue": self.overdue,
-            "overdue_open": self.overdue_open,
-            "on_time_rate": self.on_time_rate,
-            "avg_working_days": self.avg_working_days,
-            "referral_rate": self.referral_rate,
-            "satisfaction_rate": self.satisfaction_rate,
-            "bad_ratings": self.bad,
-            "bad_called_back_on_time": self.bad_called_back_on_time,
-            "bad_callback_overdue": self.bad_callback_overdue,
-            "callback_on_time_rate": self.callback_on_time_rate,
-        }
-
-
-# How many parent steps lie between a village and its ancestor at each level.
-_LEVEL_DEPTH = {RegionLevel.township: 1, RegionLevel.county: 2, RegionLevel.city: 3}
-
-
-def _count(cond: Any) -> Any:
-    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
-
-
-def matter_measures(
-    level: RegionLevel,
-    start: date,
-    end: date,
-    *,
-    today: date | None = None,
-    under: Region | None = None,
-    region_ids: Sequence[int] | None = None,
-) -> dict[int, MatterMeasures]:
-    """Measures of every region node at ``level`` for matters received in ``[start, end]``.
-
-    One SQL statement whatever the number of regions (``GROUP BY`` the village,
-    or its ancestor at ``level`` reached through ``parent_id`` joins), so the
-    county dashboard can ask for 1,000 villages at once (about 0.2 s for 20,000
-    matters on PostgreSQL).
-
-    * ``level`` — ``village``, ``township``, ``county`` or ``city``: the key of the result;
-    * ``start``/``end`` — local dates, inclusive, compared with the receipt date;
-    * ``today`` — the day "overdue" is judged on (default: today, local);
-    * ``under`` — limit to villages below this node (e.g. the user's scope node);
-    * ``region_ids`` — limit to these nodes of ``level``.
-
-    Returns ``{region_id: MatterMeasures}``; a node with no matter in the period
-    is absent — use ``result.get(rid) or MatterMeasures(rid)``.
-    """
-    today = today or clock.today()
-    sm = ServiceMatter
-    village = aliased(Region)
-    open_statuses = list(rules.OPEN_STATUSES)
-    valid_rating = and_(sm.rating.is_not(None), sm.rating_void.is_(False))
-    bad = and_(sm.rating.in_(list(rules.BAD_RATINGS)), sm.rating_void.is_(False))
-    # The tree has fixed levels (村 → 乡镇 → 县 → 市): the ancestor at ``level`` is reached
-    # through indexed parent_id joins, cheaper than matching materialized paths.
-    key: Any = sm.region_id
-    joins: list[tuple[Any, Any]] = [(village, village.id == sm.region_id)]
-    if level != RegionLevel.village:
-        key = village.parent_id
-        parent = village
-        for _ in range(_LEVEL_DEPTH[level] - 1):
-            up = aliased(Region)
-            joins.append((up, up.id == parent.parent_id))
-            key = up.parent_id
-            parent = up
-    stmt = select(key.label("rid")).select_from(sm)
-    for target, onclause in joins:
-        stmt = stmt.join(target, onclause)
-    stmt = stmt.add_columns(
-        func.count(sm.id).label("received"),
-        _count(sm.completed_on.is_not(None)).label("completed"),
-        _count(sm.on_time.is_(True)).label("completed_on_time"),
-        _count(sm.on_time.is_(False)).label("completed_late"),
-        _count(and_(sm.status.in_(open_statuses), sm.due_on < today)).label("overdue_open"),
-        func.coalesce(func.sum(sm.working_days_used), 0).label("total_working_days"),
-        _count(sm.referred.is_(True)).label("referred"),
-        _count(valid_rating).label("rated"),
-        _count(and_(valid_rating, sm.rating.in_(list(rules.GOOD_RATINGS)))).label("satisfied"),
-        _count(bad).label("bad"),
-        _count(and_(bad, sm.callback_on_time.is_(True))).label("bad_called_back_on_time"),
-        _count(and_(bad, sm.called_back_on.is_(None), sm.callback_due_on < today)).label(
-            "bad_callback_overdue"
-        ),
-    ).where(sm.received_on >= start, sm.received_on <= end)
-    if under is not None:
-        stmt = stmt.where(in_subtree(under.path, village))
-    if region_ids is not None:
-        stmt = stmt.where(key.in_(list(region_ids)))
-    stmt = stmt.group_by(key)
-    out: dict[int, MatterMeasures] = {}
-    for row in db.session.execute(stmt).mappings():
-        values = {k: int(v or 0) for k, v in row.items()}
-        rid = values.pop("rid")
-        out[rid] = MatterMeasures(region_id=rid, **values)
-    return out
-
-
 # -- the paper register (登记簿) ---------------------------------------------------
 
 REGISTER_COLUMNS = [
@@ -1096,9 +925,12 @@ REGISTER_COLUMNS = [
 ]
 
 
-def register_rows(matters: Sequence[ServiceMatter], full: bool, today: date) -> list[list[str]]:
-    """The rows of the paper 登记簿 (print view and Excel export share them)."""
-    tz = clock.zone()
+def register_rows(matters: Sequence[ServiceMatter], full: bool, today: date) -> list[list[Any]]:
+    """The rows of the paper 登记簿 (print view and Excel export share them).
+
+    Times are local wall times (real Excel date cells in the export; the print
+    view shows them with the ``cell`` filter); dates are dates.
+    """
     rows = []
     for m in matters:
         referral = "；".join(
@@ -1106,9 +938,9 @@ def register_rows(matters: Sequence[ServiceMatter], full: bool, today: date) -> 
             for e in m.events
             if e.kind == EventKind.referred
         )
-        due = m.due_on.isoformat() if m.due_on else "暂停计时"
+        due: Any = m.due_on if m.due_on else "暂停计时"
         if m.due_on and not m.calendar_official:
-            due += "（非官方日历）"
+            due = f"{m.due_on.isoformat()}（非官方日历）"
         callback = ""
         if m.called_back_on:
             callback = f"{m.called_back_on.isoformat()} 已回访"
@@ -1123,7 +955,7 @@ def register_rows(matters: Sequence[ServiceMatter], full: bool, today: date) -> 
         rows.append(
             [
                 m.serial_no,
-                m.received_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                excel_datetime(m.received_at),
                 m.applicant_name,
                 shown_phone(m, full),
                 shown_id(m, full) or "",
@@ -1136,7 +968,7 @@ def register_rows(matters: Sequence[ServiceMatter], full: bool, today: date) -> 
                 m.one_time_notice or "",
                 due,
                 referral,
-                m.completed_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if m.completed_at else "",
+                excel_datetime(m.completed_at) or "",
                 m.result or "",
                 on_time,
                 rating,
@@ -1147,7 +979,7 @@ def register_rows(matters: Sequence[ServiceMatter], full: bool, today: date) -> 
     return rows
 
 
-def register_workbook(title: str, rows: list[list[str]]) -> bytes:
+def register_workbook(title: str, rows: list[list[Any]]) -> bytes:
     """The 登记簿 as an .xlsx file, in the paper register's columns."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
@@ -1169,6 +1001,7 @@ def register_workbook(title: str, rows: list[list[str]]) -> bytes:
     for row_cells in ws.iter_rows(min_row=3):
         for cell in row_cells:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+    excel_formats(ws.iter_rows(min_row=3))
     ws.freeze_panes = "A3"
     out = io.BytesIO()
     wb.save(out)

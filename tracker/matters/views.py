@@ -59,6 +59,7 @@ from tracker.matters.models import (
 )
 from tracker.matters.rules import MatterError
 from tracker.models import CalendarOverride, Region, RegionLevel, User
+from tracker.periods import Period, PeriodError
 from tracker.scope import Scope, current_scope
 from tracker.web import form_error, form_status, paginate, submit
 from tracker.workdays import package_covers
@@ -553,21 +554,42 @@ def register_xlsx() -> ResponseReturnValue:
 @bp.route("/measures")
 @login_required
 def measures() -> ResponseReturnValue:
-    """限时办结 and 好差评 measures of the user's node and the nodes one level below."""
+    """限时办结 and 好差评 figures of the user's node and the nodes one level below.
+
+    ``?period=2026``, ``2026-Q4`` or ``2026-11`` (``?year=`` still works); the
+    figures are :mod:`tracker.matters.figures`' definitions, the same as the dashboard's.
+    """
     scope = current_scope()
     node = scope.get_or_404(Region, scope.region_id)
-    year = request.args.get("year", type=int) or clock.today().year
-    start, end = date(year, 1, 1), date(year, 12, 31)
+    today = clock.today()
+    period = None
+    if request.args.get("period"):
+        try:
+            period = Period.parse(request.args["period"])
+        except PeriodError:
+            period = None
+    if period is None:
+        year = request.args.get("year", type=int) or today.year
+        period = Period.of_year(year) if 1900 < year < 3000 else Period.year_of(today)
+    start, end = period.start, period.end
     child_level = node.level.child or RegionLevel.village
     children = list(
         db.session.scalars(select(Region).where(Region.parent_id == node.id).order_by(Region.name))
     )
-    per_child = services.matter_measures(child_level, start, end, under=node)
-    own = services.matter_measures(node.level, start, end, region_ids=[node.id]).get(
+    per_child = services.matter_measures(child_level, start, end, today=today, under=node)
+    own = services.matter_measures(node.level, start, end, today=today, region_ids=[node.id]).get(
         node.id
     ) or services.MatterMeasures(node.id)
     rows = [(c, per_child.get(c.id) or services.MatterMeasures(c.id)) for c in children]
-    return render_template("matters/measures.html", node=node, own=own, rows=rows, year=year)
+    return render_template(
+        "matters/measures.html",
+        node=node,
+        own=own,
+        rows=rows,
+        period=period,
+        year=period.start.year,
+        cut=min(end, today),
+    )
 
 
 # -- catalog ------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from tracker import clock
 from tracker.extensions import db
+from tracker.formatting import excel_datetime
 from tracker.meetings.models import Meeting
 from tracker.meetings.services import (
     MeetingError,
@@ -91,8 +92,8 @@ def export_year(branch: Branch, year: int) -> bytes:
                 known[m.kind].name if m.kind in known else m.kind,
                 m.group.name if m.group else "",
                 start.date(),
-                start.strftime("%H:%M"),
-                end.strftime("%H:%M"),
+                start.time().replace(second=0, microsecond=0, tzinfo=None),
+                end.time().replace(second=0, microsecond=0, tzinfo=None),
                 m.place,
                 m.host.name,
                 m.recorder,
@@ -105,7 +106,7 @@ def export_year(branch: Branch, year: int) -> bytes:
                 m.full_members,
                 m.full_present,
                 "" if m.quorum_met is None else ("是" if m.quorum_met else "否"),
-                m.entered_at.astimezone(clock.zone()).strftime("%Y-%m-%d %H:%M"),
+                excel_datetime(m.entered_at),
                 "是" if m.late else "",
                 "是" if m.imported else "",
                 m.version,
@@ -119,6 +120,8 @@ def export_year(branch: Branch, year: int) -> bytes:
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         row[2].number_format = "yyyy-mm-dd"
+        row[3].number_format = row[4].number_format = "hh:mm"
+        row[17].number_format = "yyyy-mm-dd hh:mm"
     ws.freeze_panes = "A2"
     buf = io.BytesIO()
     wb.save(buf)

@@ -332,22 +332,31 @@ def warnings_for(branch: Branch, data: MeetingInput) -> list[str]:
 def _fill_attendance(
     meeting: Meeting, data: MeetingInput, roster: list[Member], members: Mapping[int, Member]
 ) -> None:
-    """Attendance rows for the meeting's roster plus anyone else marked present."""
+    """Attendance rows for the meeting's roster plus anyone else marked present.
+
+    Who could vote (``voting``: a full member, not probationary) is a fact of the
+    meeting day: it is written when a member's row is first recorded and kept on
+    every later edit, so making a probationary member full afterwards never turns
+    a past 支部党员大会 quorate.
+    """
     present = {m.id for m in roster} if data.all_present else set(data.present_ids)
     expected = [m.id for m in roster] + sorted(present - {m.id for m in roster})
     old = {a.member_id: a for a in meeting.attendance}
     rows = []
     for member_id in expected:
         member = members[member_id]
-        row = old.pop(member_id, None) or Attendance(
-            member_id=member_id, region_id=meeting.region_id
-        )
+        row = old.pop(member_id, None)
+        if row is None:
+            row = Attendance(
+                member_id=member_id,
+                region_id=meeting.region_id,
+                voting=member.status == MemberStatus.full,
+            )
         row.present = member_id in present
         row.absence_reason = (
             "" if row.present else (data.absence_reasons.get(member_id) or "").strip()
         )
         row.excused = not row.present and member_id in data.excused_ids
-        row.voting = member.status == MemberStatus.full
         rows.append(row)
     meeting.attendance = rows
 

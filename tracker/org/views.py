@@ -13,7 +13,6 @@ import contextlib
 import os
 import time
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from flask import (
@@ -52,6 +51,14 @@ from tracker.models import (
 )
 from tracker.models.regions import in_subtree
 from tracker.org import excel, forms, services
+from tracker.org.labels import (
+    ACTION_LABELS,
+    CHANNEL_LABELS,
+    ENTITY_LABELS,
+    entity_label,
+    field_label,
+    value_label,
+)
 from tracker.org.services import OrgError, RosterFilter, branch_of
 from tracker.scope import current_scope
 from tracker.web import form_status, own_account, paginate, perform, submit
@@ -820,15 +827,6 @@ def my_tokens() -> ResponseReturnValue:
 
 # ---------------------------------------------------------------- audit log
 
-AUDIT_ENTITIES = {
-    "region": "单位",
-    "branch": "党支部",
-    "party_group": "党小组",
-    "member": "党员",
-    "village_cadre": "村干部",
-    "user_account": "用户",
-}
-
 
 @bp.route("/audit")
 @login_required
@@ -854,7 +852,7 @@ def audit() -> ResponseReturnValue:
         db.session.execute(select(Region.id, Region.name).where(Region.id.in_(region_ids))).all()
     )
     entities = sorted(
-        set(AUDIT_ENTITIES)
+        set(ENTITY_LABELS)
         | set(db.session.scalars(select(AuditLog.entity).distinct().limit(100)).all())
     )
     return render_template(
@@ -862,7 +860,9 @@ def audit() -> ResponseReturnValue:
         rows=rows,
         actors=actors,
         region_names=region_names,
-        labels=AUDIT_ENTITIES,
+        labels=ENTITY_LABELS,
+        channels=CHANNEL_LABELS,
+        actions=ACTION_LABELS,
         entities=entities,
         entity=entity,
         actor=actor,
@@ -870,19 +870,39 @@ def audit() -> ResponseReturnValue:
     )
 
 
-def audit_changes(row: AuditLog) -> list[tuple[str, Any, Any]]:
-    """(field, before, after) triples of one audit row, for the template.
+def audit_changes(row: AuditLog) -> list[tuple[str, str, str]]:
+    """(field, before, after) of one audit row in Chinese, for the template.
 
-    Inserts and deletes list only the fields that have a value; bookkeeping
-    columns (``id``, ``created_at``) are left out.
+    Field names and values go through :mod:`tracker.org.labels` (times in the
+    configured zone, 是/否, status names). Inserts and deletes list only the
+    fields that have a value; bookkeeping columns (``id``, ``created_at``) are
+    left out.
     """
     before = row.before or {}
     after = row.after or {}
     keys = [k for k in (after or before) if k not in ("id", "created_at")]
-    out = [(k, before.get(k), after.get(k)) for k in keys]
     if row.action != "update":
-        out = [c for c in out if (c[2] if row.action == "insert" else c[1]) not in (None, "")]
-    return out
+        source = after if row.action == "insert" else before
+        keys = [k for k in keys if source.get(k) not in (None, "", [], {})]
+    tz = clock.zone()
+    return [
+        (
+            field_label(k),
+            value_label(row.entity, k, before.get(k), tz),
+            value_label(row.entity, k, after.get(k), tz),
+        )
+        for k in keys
+    ]
+
+
+def audit_object(row: AuditLog) -> str:
+    """``摄像头「大厅全景」#10``: the object's Chinese kind, its name when it has one, its id."""
+    data = row.after or row.before or {}
+    name = next(
+        (data.get(k) for k in ("name", "display_name", "title", "serial_no") if data.get(k)), None
+    )
+    ident = row.entity_id if row.entity_id != "?" else data.get("id", "?")
+    return f"{entity_label(row.entity)}{f'「{name}」' if name else ''} #{ident}"
 
 
 def gender_label(value: object) -> str:
@@ -890,4 +910,8 @@ def gender_label(value: object) -> str:
     return {"male": _("男"), "female": _("女")}.get(str(key), "") if key else ""
 
 
-FILTERS = {"audit_changes": audit_changes, "gender_label": gender_label}
+FILTERS = {
+    "audit_changes": audit_changes,
+    "audit_object": audit_object,
+    "gender_label": gender_label,
+}

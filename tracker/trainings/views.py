@@ -212,7 +212,7 @@ EXPORT_COLUMNS = [
 @login_required
 def export(region_id: int) -> ResponseReturnValue:
     """The village's trainings of a year as an Excel sheet (columns of the paper register)."""
-    from tracker.formatting import fmt_datetime
+    from tracker.formatting import excel_datetime, excel_formats
 
     region, branch = current_scope().get_village_branch(region_id)
     year = _year_arg()
@@ -246,13 +246,11 @@ def export(region_id: int) -> ResponseReturnValue:
                 t.lecturer,
                 "、".join(a.member.name for a in t.attendees),
                 t.other_attendees,
-                fmt_datetime(t.entered_at),
+                excel_datetime(t.entered_at),
                 "是" if t.late else "否",
             ]
         )
-    for row in ws.iter_rows(min_row=3, min_col=2, max_col=2):
-        for cell in row:
-            cell.number_format = "yyyy-mm-dd"
+    excel_formats(ws.iter_rows(min_row=3))
     for col, width in zip(
         "ABCDEFGHIJKL", [6, 12, 14, 30, 6, 16, 16, 10, 40, 10, 17, 8], strict=True
     ):
