@@ -52,7 +52,7 @@ def test_leave_and_absence_are_recorded_and_shown_apart(world, login, db):
     assert members[4].name in leave and "生病住院" in leave and members[5].name not in leave
     assert members[5].name in absent[: absent.index("</div>")]
     printed = client.get(f"/meetings/{m.id}/print").get_data(as_text=True)
-    assert "请假人员" in printed and "生病住院" in printed and "缺席人员" in printed
+    assert "请假：" in printed and "生病住院" in printed and "缺席：" in printed
     # The edit form shows the 请假 choice again.
     form = client.get(f"/meetings/{m.id}/edit").get_data(as_text=True)
     select_html = form[form.index(f'name="absence_{members[4].id}"') :][:300]
