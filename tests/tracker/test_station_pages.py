@@ -42,6 +42,8 @@ def test_admin_creates_a_station_and_sees_its_token_and_settings_once(setup, log
     # The settings to paste name this tracker and the token, with a copy button.
     assert f'token = "{token}"' in page and 'tracker_url = "http://tracker.test"' in page
     assert 'data-copy="#monitor-settings"' in page
+    # The form to make the next station still offers the regions.
+    assert f'<option value="{world.county_a.id}"' in page
     # Shown once: the list page afterwards never holds it.
     assert token not in client.get("/halls/stations").get_data(as_text=True)
 

@@ -797,7 +797,9 @@ def stations() -> ResponseReturnValue:
         station, token = done.value
         flash(f"已创建监控站 {station.name}", "success")
         # The token is shown in this answer only (the database keeps its SHA-256).
-        return _stations_page(StationForm(formdata=None), **_token_shown(station, token))
+        fresh = StationForm(formdata=None)
+        fresh.region_id.choices = form.region_id.choices
+        return _stations_page(fresh, **_token_shown(station, token))
     return _stations_page(form), form_status(form)
 
 
