@@ -10,10 +10,23 @@ whose backlog is full, so connects time out — what a powered-off camera behind
 switch looks like). The simulator shares the machine's CPU with the probes, so the
 numbers are conservative.
 
+Two more modes answer the station operator's questions:
+
+* ``--cost`` — CPU per check against ``ffprobe -read_intervals %+#1`` (one frame)
+  on the same RTSP main stream, side by side in one run: H.264 and H.265 at 720p
+  and 4 MP, with window 0 and the default 2 s window, plus the frozen and black
+  verdicts at the same size (they must stay right).
+* ``--station N ...`` — ``monitor run`` with the shipped pool settings and N
+  cameras at a 60 s interval (MJPEG from ``monitor simulate``, a local stand-in
+  tracker): checks done per minute against needed, missed, pool size, and the
+  CPU share of the daemon with its workers.
+
 Usage::
 
     .venv/bin/python bench/monitor_bench.py --cameras 50 200 1000 --workers 8
     .venv/bin/python bench/monitor_bench.py --cameras 200 --window 2 --workers 32
+    .venv/bin/python bench/monitor_bench.py --cost
+    .venv/bin/python bench/monitor_bench.py --station 200 1000 --minutes 2
 """
 
 from __future__ import annotations
@@ -117,8 +130,8 @@ def start_simulator(duration_s: float, size: str) -> tuple[subprocess.Popen[str]
     return proc, urls["live"]
 
 
-def start_rtsp(duration_s: float, size: str) -> tuple[subprocess.Popen[str], str]:
-    """The GStreamer RTSP test server with one shared H.264 encoder for /live."""
+def start_rtsp(duration_s: float, size: str, *extra: str) -> tuple[subprocess.Popen[str], str]:
+    """The GStreamer RTSP test server with one shared encoder for /live."""
     script = Path(__file__).resolve().parents[1] / "tests" / "monitor" / "rtsp_server.py"
     proc = subprocess.Popen(
         [
@@ -129,6 +142,7 @@ def start_rtsp(duration_s: float, size: str) -> tuple[subprocess.Popen[str], str
             "--shared",
             "--size",
             size,
+            *extra,
         ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -200,6 +214,152 @@ def run_ffprobe(urls: list[str], timeout_s: float, concurrency: int) -> Figures:
     )
 
 
+def ffprobe_one_frame_cpu_ms(url: str, n: int) -> float:
+    """CPU ms of ``ffprobe -read_intervals %+#1`` (decode one frame) on ``url``, median of ``n``."""
+    costs = []
+    for _ in range(n):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(
+            ["ffprobe", "-v", "error", "-rtsp_transport", "tcp", "-select_streams", "v",
+             "-read_intervals", "%+#1", "-show_frames", "-show_entries", "frame=pict_type",
+             "-of", "json", url],
+            capture_output=True,
+            timeout=60,
+        )  # fmt: skip
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        costs.append((after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) * 1000)
+    return statistics.median(costs)
+
+
+def run_cost(n: int) -> int:
+    """Monitor vs ffprobe CPU per check, H.264/H.265 × 720p/4 MP × window 0 / 2 s."""
+    print(f"cpus={os.cpu_count()}; {n} checks per cell, sequential; GOP 2 s, 10 fps (4 MP: 5 fps)")
+    print(
+        "| codec | size | ffprobe one frame | monitor window 0 | ratio | monitor window 2 s "
+        "| ratio | first check (2 s) | ratio | frozen | black |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    cells = [("h264", "1280x720", 2000, 10), ("h265", "1280x720", 2000, 10),
+             ("h264", "2688x1520", 4000, 5), ("h265", "2688x1520", 4000, 5)]  # fmt: skip
+    with ProbePool(1) as pool:
+        for codec, size, kbps, fps in cells:
+            server, live = start_rtsp(
+                900, size, "--codec", codec, "--bitrate", str(kbps), "--gop", str(2 * fps),
+                "--fps", str(fps), "--pattern", "smpte",
+            )  # fmt: skip
+            base = live.rsplit("/", 1)[0]
+            try:
+                warm = pool.probe(ProbeRequest(live, timeout_s=5, window_s=2.0))
+                gop = warm.measurements.get("gop_s")
+                cpu: dict[str, float] = {}
+                # window 0; the default 2 s window as the daemon runs it (it holds the
+                # previous check's key frame); and a camera's very first check (no
+                # previous picture, GOP unknown: key frames across the window)
+                runs = {
+                    "w0": {"window_s": 0.0, "gop_s": gop},
+                    "w2": {"window_s": 2.0, "gop_s": gop, "previous": warm.thumb},
+                    "first": {"window_s": 2.0},
+                }
+                for name, kw in runs.items():
+                    rs = [pool.probe(ProbeRequest(live, timeout_s=5, **kw)) for _ in range(n)]  # type: ignore[arg-type]
+                    bad = [r.verdict for r in rs if r.verdict != "online"]
+                    if bad:
+                        print(f"  ({codec} {size} {name}: verdicts {bad})")
+                    cpu[name] = statistics.median(float(r.measurements["cpu_ms"]) for r in rs)
+                ffp = ffprobe_one_frame_cpu_ms(live, n)
+                frozen = pool.probe(ProbeRequest(f"{base}/frozen", timeout_s=5, window_s=2.0))
+                black = pool.probe(ProbeRequest(f"{base}/black", timeout_s=5, window_s=2.0))
+            finally:
+                server.kill()
+                server.wait(5)
+            print(
+                f"| {codec.upper().replace('H', 'H.')} | {size} | {ffp:.0f} ms "
+                + "".join(f"| {cpu[k]:.0f} ms | {cpu[k] / ffp:.2f} " for k in ("w0", "w2", "first"))
+                + f"| {frozen.verdict} | {black.verdict} |",
+                flush=True,
+            )
+    return 0
+
+
+def _tree_cpu_s(session: int) -> float:
+    """CPU seconds (user + system) of every live process of one session (daemon + workers)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session:  # field 6 of stat: the session id
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def run_station(counts: list[int], minutes: float) -> int:
+    """``monitor run`` with the shipped pool settings and N cameras at 60 s."""
+    import tempfile
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "monitor"))
+    from contract_tracker import ContractTracker, Store  # noqa: PLC0415 - a test stand-in
+
+    root = Path(__file__).resolve().parents[1]
+    sim, live = start_simulator(3600, "640x360")
+    print(f"cpus={os.cpu_count()}; shipped pool settings (workers = 0, max_workers = 16); "
+          f"cameras at 60 s, MJPEG 640x360; measured over the last minute of {minutes} min")  # fmt: skip
+    try:
+        for n in counts:
+            cams = [{"id": i, "name": f"cam {i}", "stream_url": f"{live}?cam={i}",
+                     "check_interval_s": 60, "snapshot_every_min": 60} for i in range(1, n + 1)]  # fmt: skip
+            store = Store(cameras=cams, heartbeat_interval_s=60)
+            tracker = ContractTracker(store).start(lifetime_s=minutes * 60 + 120)
+            with tempfile.TemporaryDirectory() as tmp:
+                config = Path(tmp) / "config.toml"
+                config.write_text(
+                    f'[monitor]\ntracker_url = "{tracker.url}"\ntoken = "station-token"\n'
+                    f'state_dir = "{tmp}/state"\n'
+                    # every simulated camera is on 127.0.0.1; a station's are on many hosts
+                    'host_limits = { "127.0.0.1" = 1000 }\n',
+                    encoding="utf-8",
+                )
+                env = dict(os.environ, MONITOR_CONFIG=str(config))
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "monitor.cli", "run"], env=env, cwd=root,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                )  # fmt: skip
+                try:
+                    time.sleep(max(0.0, minutes * 60 - 60))
+                    cpu0, t0 = _tree_cpu_s(proc.pid), time.monotonic()
+                    done0 = len(store.checks())
+                    time.sleep(60)
+                    cpu1, t1 = _tree_cpu_s(proc.pid), time.monotonic()
+                    done = len(store.checks()) - done0
+                    status = subprocess.run(
+                        [sys.executable, "-m", "monitor.cli", "--config", str(config), "status",
+                         "--json"], capture_output=True, text=True, env=env, cwd=root, timeout=60,
+                    )  # fmt: skip
+                    cap = json.loads(status.stdout).get("capacity") or {}
+                finally:
+                    os.killpg(proc.pid, 15)
+                    proc.wait(60)
+                    tracker.stop()
+            share = (cpu1 - cpu0) / (t1 - t0) / (os.cpu_count() or 1)
+            print(
+                f"{n:5} cameras: {cap.get('checks_done_per_min')} checks done in the last minute "
+                f"({done} delivered), {n} needed (ratio {cap.get('checks_done_per_min', 0) / n:.2f}); "
+                f"missed/min {cap.get('missed_per_min')}, "
+                f"{cap.get('workers')} workers (needed {cap.get('workers_needed')}), "
+                f"window {cap.get('window_s')} s; CPU {share:.1%} of {os.cpu_count()} cores"
+                + (f"; why: {cap['why']}" if cap.get("why") else ""),
+                flush=True,
+            )
+    finally:
+        sim.kill()
+        sim.wait(5)
+    return 0
+
+
 def main() -> int:
     """Run the benchmark and print the figures."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -217,7 +377,15 @@ def main() -> int:
         "--source", choices=("mjpeg", "rtsp"), default="mjpeg", help="kind of live stream"
     )
     ap.add_argument("--size", default="1280x720", help="picture size of the live streams")
+    ap.add_argument("--cost", action="store_true", help="CPU per check vs ffprobe (one frame)")
+    ap.add_argument("--checks", type=int, default=8, help="checks per cell of --cost")
+    ap.add_argument("--station", type=int, nargs="+", help="monitor run with N cameras at 60 s")
+    ap.add_argument("--minutes", type=float, default=2.0, help="run time per --station count")
     args = ap.parse_args()
+    if args.cost:
+        return run_cost(args.checks)
+    if args.station:
+        return run_station(args.station, args.minutes)
 
     if args.source == "rtsp":
         sim, live_url = start_rtsp(3600, args.size)

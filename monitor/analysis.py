@@ -11,10 +11,19 @@ Why these measures:
   a dead sensor is dark *and* flat; a dark but lit hall at night still has contrast.
 * sharpness = variance of the 4-neighbour Laplacian (at half resolution, so sensor
   noise does not pass for detail): a defocused or smeared lens loses high frequencies.
-* motion = the largest mean absolute difference between consecutive frames of
-  the window. A frozen MJPEG repeats identical bytes (difference exactly 0); a
-  frozen H.264 encoder repeats skip blocks (a few tenths of a grey level at most);
-  a quiet, empty hall still shows sensor noise above the per-camera ``frozen_diff``.
+* motion = the largest mean absolute difference between consecutive analysed
+  frames of the window — key frames only for H.264/H.265 (the probe decodes
+  nothing else), every few frames for MJPEG. A frozen MJPEG repeats identical
+  bytes (exactly 0); a frozen encoder re-quantises the same still input into
+  I-frames that differ by ≤ 0.05 grey levels (measured: 0.0–0.046 H.264 and
+  H.265, 0.006–0.022 on real NVRs), while a quiet, empty hall on a low-bitrate
+  main stream differs by 0.09–0.61 between consecutive frames and ~0.9 between
+  I-frames (sensor noise re-encoded). The threshold therefore sits at
+  :data:`FROZEN_DIFF_CAP` (0.15) at most, whatever larger ``frozen_diff`` a
+  camera carries, and adapts down to a quarter of the camera's own usual
+  motion, so a hall that is always still never reads as frozen.
+  A change confined to one 16 × 16 block (:data:`BLOCK_FROZEN`: the camera's
+  on-screen clock, a person far away) is life whatever the mean.
   Stream timestamps that do not advance are a second, independent sign of a freeze.
 """
 
@@ -44,7 +53,7 @@ class Thresholds:
     black_brightness: float = 20.0
     black_contrast: float = 8.0
     blur_sharpness: float = 15.0
-    frozen_diff: float = 0.5
+    frozen_diff: float = 0.15
     frozen_window_s: float = 2.0
 
     @classmethod
@@ -72,6 +81,7 @@ class PictureMeasurements:
     sharpness: float
     motion: float | None
     pts_advancing: bool | None
+    block_motion: float | None = None
     extra: dict[str, float | bool | str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, float | int | bool | str | None]:
@@ -82,6 +92,7 @@ class PictureMeasurements:
             "contrast": round(self.contrast, 2),
             "sharpness": round(self.sharpness, 2),
             "motion": None if self.motion is None else round(self.motion, 3),
+            "block_motion": None if self.block_motion is None else round(self.block_motion, 2),
             "pts_advancing": self.pts_advancing,
         }
         out.update(self.extra)
@@ -145,6 +156,35 @@ def timestamps_advancing(pts_ms: Sequence[float | None]) -> bool | None:
     return known[-1] > known[0]
 
 
+BLOCK = 16
+"""Side in pixels (at the analysis width) of the blocks of :func:`block_motion`."""
+
+BLOCK_FROZEN = 2.0
+"""A block changing by more than this many grey levels on average is life, whatever the mean.
+
+A camera's on-screen clock ticking in a still hall changes the whole picture by
+0.03 grey levels but its block by 3–6; a person far away likewise. A frozen
+encoder's re-quantisation stays below 1 in every block."""
+
+
+def block_diff(a: Frame, b: Frame) -> float:
+    """The largest mean absolute difference of one :data:`BLOCK` × :data:`BLOCK` block."""
+    if a.shape != b.shape:
+        raise ValueError(f"frame shapes differ: {a.shape} vs {b.shape}")
+    h, w = (a.shape[0] // BLOCK) * BLOCK, (a.shape[1] // BLOCK) * BLOCK
+    if h == 0 or w == 0:
+        return mean_abs_diff(a, b)
+    d = np.abs(a[:h, :w].astype(np.int16) - b[:h, :w].astype(np.int16)).astype(np.float32)
+    return float(d.reshape(h // BLOCK, BLOCK, w // BLOCK, BLOCK).mean(axis=(1, 3)).max())
+
+
+def block_motion(frames: Sequence[Frame]) -> float | None:
+    """The largest :func:`block_diff` between consecutive frames (``None`` with one frame)."""
+    if len(frames) < 2:
+        return None
+    return max(block_diff(a, b) for a, b in zip(frames, frames[1:], strict=False))
+
+
 def measure(frames: Sequence[Frame], pts_ms: Sequence[float | None] = ()) -> PictureMeasurements:
     """Measure a window of greyscale frames (the last one is the picture judged for black/blur)."""
     if not frames:
@@ -156,6 +196,7 @@ def measure(frames: Sequence[Frame], pts_ms: Sequence[float | None] = ()) -> Pic
         contrast=contrast(last),
         sharpness=laplacian_variance(last),
         motion=motion(frames),
+        block_motion=block_motion(frames),
         pts_advancing=timestamps_advancing(pts_ms),
     )
 
@@ -170,19 +211,49 @@ def is_black(m: PictureMeasurements, t: Thresholds) -> bool:
     return (flat and m.brightness < t.black_brightness) or m.contrast < t.black_contrast / 2
 
 
-def is_frozen(m: PictureMeasurements, t: Thresholds) -> bool:
+FROZEN_DIFF_CAP = 0.15
+"""Largest frozen threshold in grey levels: 3× a frozen encoder's worst, below a quiet hall's least."""
+
+BASELINE_SHARE = 0.25
+"""A camera is frozen below this share of its own usual motion (its adaptive baseline)."""
+
+
+def frozen_threshold(t: Thresholds, baseline: float | None = None) -> float:
+    """The frozen threshold for one camera: ``frozen_diff`` capped, lowered by a still baseline."""
+    threshold = min(t.frozen_diff, FROZEN_DIFF_CAP)
+    if baseline is not None and baseline > 0:
+        threshold = min(threshold, BASELINE_SHARE * baseline)
+    return threshold
+
+
+def update_baseline(baseline: float | None, motion: float, weight: float = 0.2) -> float:
+    """The camera's usual motion, an exponential average over its live checks.
+
+    Only online checks feed it (a frozen picture must not teach the monitor that
+    frozen is normal); a single very busy check moves it by at most ``weight``.
+    """
+    if baseline is None or baseline <= 0:
+        return motion
+    return (1 - weight) * baseline + weight * motion
+
+
+def is_frozen(m: PictureMeasurements, t: Thresholds, threshold: float | None = None) -> bool:
     """The picture did not change across the window.
 
-    Two signals, either suffices: consecutive frames differ by no more than the
-    camera's ``frozen_diff`` (an exact repeat is 0; a still, live hall shows sensor
-    noise above it), or the stream timestamps did not advance while the picture
-    stayed within twice that difference. A single frame cannot prove a freeze.
+    Two signals, either suffices: the analysed frames differ by no more than the
+    threshold (:func:`frozen_threshold`; an exact repeat is 0; a still, live hall
+    shows re-encoded sensor noise above it), or the stream timestamps did not
+    advance while the picture stayed within twice that difference. A single
+    frame cannot prove a freeze.
     """
+    limit = frozen_threshold(t) if threshold is None else threshold
     if m.motion is None:
         return False
-    if m.motion <= t.frozen_diff:
+    if m.block_motion is not None and m.block_motion > BLOCK_FROZEN:
+        return False  # something changed somewhere: a clock, a person far away
+    if m.motion <= limit:
         return True
-    return m.pts_advancing is False and m.motion <= 2 * t.frozen_diff
+    return m.pts_advancing is False and m.motion <= 2 * limit
 
 
 def is_blurred(m: PictureMeasurements, t: Thresholds) -> bool:
@@ -203,11 +274,11 @@ def frozen_across_checks(previous: Frame | None, current: Frame, t: Thresholds) 
     return mean_abs_diff(previous, current)
 
 
-def picture_verdict(m: PictureMeasurements, t: Thresholds) -> str:
+def picture_verdict(m: PictureMeasurements, t: Thresholds, threshold: float | None = None) -> str:
     """``online`` or the picture problem, most telling first: black, frozen, blurred."""
     if is_black(m, t):
         return "black"
-    if is_frozen(m, t):
+    if is_frozen(m, t, threshold):
         return "frozen"
     if is_blurred(m, t):
         return "blurred"

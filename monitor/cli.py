@@ -14,11 +14,13 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor import __version__
-from monitor.config import ConfigError, MonitorConfig, load
 from monitor.redact import install_redaction, redact
+
+if TYPE_CHECKING:
+    from monitor.config import MonitorConfig
 
 EXIT_ONLINE, EXIT_PROBLEM, EXIT_USAGE, EXIT_BLIND = 0, 1, 2, 3
 
@@ -36,6 +38,9 @@ def setup_logging(level: str) -> None:
 
 
 def _config(args: argparse.Namespace) -> MonitorConfig:
+    # imported here: `monitor check` needs no configuration and starts faster without pydantic
+    from monitor.config import load
+
     return load(args.config)
 
 
@@ -51,14 +56,28 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """``monitor check URL``: one probe with the hard bound, verdict and measurements."""
+    """``monitor check URL``: one probe with the hard bound, verdict and measurements.
+
+    The probe runs in this process (no worker pool to start: one OpenCV import,
+    well under 0.5 s CPU); a watchdog thread enforces the hard bound and exits
+    with the ``unreachable`` verdict a pool would give.
+    """
+    import os
+    import threading
+
     from monitor.analysis import Thresholds
-    from monitor.probe import ProbePool, ProbeRequest
+    from monitor.probe import ProbeRequest, ProbeResult, probe_stream
+    from monitor.redact import StreamUrlError, parse_stream_url
 
     if args.timeout <= 0 or (args.window is not None and args.window < 0):
         print(
             "monitor check: --timeout must be positive and --window not negative", file=sys.stderr
         )
+        return EXIT_USAGE
+    try:
+        secrets = parse_stream_url(args.url).secrets
+    except StreamUrlError as exc:
+        print(f"monitor check: 地址无法使用（unusable URL）：{exc}", file=sys.stderr)
         return EXIT_USAGE
     req = ProbeRequest(
         url=args.url,
@@ -68,12 +87,37 @@ def cmd_check(args: argparse.Namespace) -> int:
         snapshot_width=640 if args.snapshot else 0,
         window_s=args.window,
     )
-    with ProbePool(1) as pool:
-        result = pool.probe(req)
+
+    def overrun() -> None:
+        killed = ProbeResult(
+            verdict="unreachable",
+            elapsed_ms=int(req.hard_bound_s * 1000),
+            measurements={"probe_killed": True},
+            error=f"no answer within the hard bound of {req.hard_bound_s:.1f} s",
+        )
+        _print_check(args, killed, secrets)
+        sys.stdout.flush()
+        os._exit(EXIT_PROBLEM)
+
+    watchdog = threading.Timer(req.hard_bound_s, overrun)
+    watchdog.daemon = True
+    watchdog.start()
+    result = probe_stream(req)
+    watchdog.cancel()
     if args.snapshot and result.snapshot:
         Path(args.snapshot).write_bytes(result.snapshot)
+    _print_check(args, result, secrets)
+    if result.measurements.get("busy"):
+        return EXIT_PROBLEM  # the camera/NVR is out of sessions: try again later
+    if result.verdict is None:
+        return EXIT_BLIND
+    return EXIT_ONLINE if result.verdict == "online" else EXIT_PROBLEM
+
+
+def _print_check(args: argparse.Namespace, result: Any, secrets: Sequence[str]) -> None:
+    """The result of ``monitor check`` as one JSON object or as lines for a person."""
     out: dict[str, Any] = {
-        "url": redact(args.url),
+        "url": redact(args.url, secrets),
         "verdict": result.verdict,
         "elapsed_ms": result.elapsed_ms,
         "error": result.error,
@@ -82,16 +126,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(out, ensure_ascii=False))
     else:
-        print(
-            f"{out['url']}: {result.verdict or 'no verdict (monitor failure)'} in {result.elapsed_ms} ms"
-        )
+        print(f"{out['url']}: {result.verdict or _no_verdict(result)} in {result.elapsed_ms} ms")
         if result.error:
             print(f"  {result.error}")
         for key, value in result.measurements.items():
             print(f"  {key:16} {value}")
-    if result.verdict is None:
-        return EXIT_BLIND
-    return EXIT_ONLINE if result.verdict == "online" else EXIT_PROBLEM
+
+
+def _no_verdict(result: Any) -> str:
+    if result.measurements.get("busy"):
+        return "busy (the camera/NVR is out of sessions — not a verdict, try again)"
+    return "no verdict (monitor failure)"
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -147,6 +192,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         "last_delivery": kv.get("last_delivery"),
         "last_heartbeat": kv.get("last_heartbeat"),
         "cameras_fetched_at": kv.get("cameras_fetched_at"),
+        "capacity": kv.get("capacity"),
         "camera_list_readable": not sealed,
     }
     if args.json:
@@ -166,6 +212,17 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(
             f"  #{c['id']:<5} {c['state']:8}{cause:14} since {since:20} "
             f"last {c['last_verdict'] or '-':12} {c['name']}  {c['stream_url']}"
+        )
+    cap = status["capacity"]
+    if isinstance(cap, dict):
+        state = "yes" if cap.get("keeping_up") else "NO"
+        print(
+            f"keeping up: {state} — {cap.get('checks_done_per_min')} checks done in the last minute, "
+            f"{cap.get('checks_needed_per_min')} needed, {cap.get('missed_per_min')} missed; "
+            f"{cap.get('workers')} probe workers (at most {cap.get('max_workers')}, "
+            f"{cap.get('workers_needed')} busy on average)"
+            + (f"; why: {cap['why']}" if cap.get("why") else "")
+            + f" (as of {_short_time(cap.get('at'))})"
         )
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(depth.items()))
     print(f"outbox depth: {status['outbox_depth']}" + (f" ({kinds})" if kinds else ""))
@@ -322,11 +379,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except ConfigError as exc:
-        print(f"monitor: configuration error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        config = sys.modules.get("monitor.config")  # loaded by every command that reads it
+        if config is not None and isinstance(exc, config.ConfigError):
+            print(f"monitor：配置错误（configuration error）：{exc}", file=sys.stderr)
+            return EXIT_USAGE
+        raise
 
 
 if __name__ == "__main__":

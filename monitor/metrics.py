@@ -70,6 +70,40 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.host_busy = Counter(
+            "monitor_host_busy_total",
+            "Checks a host refused as busy (453/454/503: out of sessions) — retried, no verdict",
+            ["host"],
+            registry=self.registry,
+        )
+        self.checks_missed = Counter(
+            "monitor_checks_missed_total",
+            "Checks that did not run on time (missed: the daemon was late; still_running: "
+            "the camera's previous check had not finished)",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.workers = Gauge(
+            "monitor_probe_workers",
+            "Probe worker processes the pool is sized to",
+            registry=self.registry,
+        )
+        self.checks_needed = Gauge(
+            "monitor_checks_needed_per_minute",
+            "Checks per minute the cameras' intervals ask for",
+            registry=self.registry,
+        )
+        self.checks_done = Gauge(
+            "monitor_checks_done_per_minute",
+            "Checks done in the last minute",
+            registry=self.registry,
+        )
+        self.missed_per_min = Gauge(
+            "monitor_checks_missed_per_minute",
+            "Checks missed in the last minute (0 = the station keeps up)",
+            registry=self.registry,
+        )
+
     def host_label(self, host: str) -> str:
         """A safe host label."""
         return redact(host)

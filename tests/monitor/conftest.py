@@ -6,6 +6,7 @@ own, and is stopped/killed at teardown — a failing test cannot leave one behin
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -54,14 +55,16 @@ def sim() -> Iterator[SimulatorServer]:
 
 @dataclass
 class RtspServer:
-    """The GStreamer RTSP server process and its two ports."""
+    """The GStreamer RTSP server process and its ports (see tests/monitor/rtsp_server.py)."""
 
     port: int
     auth_port: int
+    ports: dict[str, int]
 
-    def url(self, path: str) -> str:
-        """An open mount."""
-        return f"rtsp://127.0.0.1:{self.port}/{path}"
+    def url(self, path: str, server: str = "main", userinfo: str = "") -> str:
+        """A mount of one of the servers, with ``user:password@`` written as given."""
+        at = f"{userinfo}@" if userinfo else ""
+        return f"rtsp://{at}127.0.0.1:{self.ports[server]}/{path}"
 
 
 def _gst_available() -> bool:
@@ -97,8 +100,8 @@ def start_rtsp_server(lifetime_s: float = 180) -> tuple[subprocess.Popen[str], R
     if not line.startswith("READY"):
         proc.kill()
         pytest.fail(f"RTSP server did not start: {line!r}")
-    _, port, auth_port = line.split()
-    return proc, RtspServer(int(port), int(auth_port))
+    _, port, auth_port, ports = line.split(maxsplit=3)
+    return proc, RtspServer(int(port), int(auth_port), json.loads(ports))
 
 
 @pytest.fixture(scope="module")

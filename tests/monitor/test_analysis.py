@@ -57,31 +57,70 @@ def test_an_exactly_repeated_picture_is_frozen() -> None:
     assert verdict([frame.copy() for _ in range(6)]) == "frozen"
 
 
-def test_codec_noise_below_the_camera_threshold_is_still_frozen() -> None:
+def off_by_one(frame: np.ndarray, share: float) -> np.ndarray:
+    """``frame`` with ``share`` of its pixels one grey level up: re-quantisation noise."""
+    f = frame.astype(np.int16)
+    f[RNG.random(f.shape) < share] += 1
+    return np.clip(f, 0, 255).astype(np.uint8)
+
+
+def test_a_frozen_encoder_re_quantising_a_still_picture_is_frozen() -> None:
     frame = noisy(scene(), 2.0)
-    # an H.264 encoder repeating a still picture: a few pixels off by one grey level
-    frames = [frame]
-    for _ in range(5):
-        f = frame.astype(np.int16)
-        f[RNG.random(f.shape) < 0.1] += 1
-        frames.append(np.clip(f, 0, 255).astype(np.uint8))
-    assert verdict(frames) == "frozen"
+    # measured between the I-frames of frozen H.264/H.265 encoders: 0.0-0.05 grey levels
+    frames = [frame] + [off_by_one(frame, 0.02) for _ in range(3)]
+    m = analysis.measure(frames, [1000.0 * i for i in range(1, 5)])
+    assert m.motion is not None and m.motion <= 0.05
+    assert analysis.picture_verdict(m, T) == "frozen"
 
 
-def test_frozen_threshold_is_per_camera() -> None:
+@pytest.mark.parametrize("share", [0.09, 0.3, 0.6])
+def test_a_quiet_live_hall_on_a_low_bitrate_main_stream_is_online(share: float) -> None:
+    # a live, empty hall measured 0.09-0.61 between frames: the threshold sits below it
+    frame = noisy(scene(), 2.0)
+    frames = [frame] + [off_by_one(frame, share) for _ in range(3)]
+    m = analysis.measure(frames, [1000.0 * i for i in range(1, 5)])
+    assert m.motion is not None and m.motion >= 0.09
+    assert analysis.picture_verdict(m, T) == "online"
+
+
+def test_the_threshold_sits_in_the_gap_with_a_wide_margin() -> None:
+    # between I-frames (what a probe compares): frozen encoders 0.0-0.046, the quiet
+    # hall of tests/monitor/rtsp_server.py ≥ 0.9 (0.12-0.48 between its P-frames)
+    limit = analysis.frozen_threshold(T)
+    assert 3 * 0.046 <= limit <= 0.9 / 3
+
+
+def test_a_camera_may_lower_the_threshold_but_not_raise_it_into_live_halls() -> None:
     frame = scene()
     frames = [noisy(frame, 0.6) for _ in range(4)]
     m = analysis.measure(frames, [1.0, 2.0, 3.0, 4.0])
-    assert analysis.picture_verdict(m, Thresholds(frozen_diff=0.1)) == "online"
-    assert analysis.picture_verdict(m, Thresholds(frozen_diff=2.0)) == "frozen"
+    assert analysis.picture_verdict(m, Thresholds(frozen_diff=0.01)) == "online"
+    # the tracker's old default of 0.5 (and anything larger) is capped
+    assert analysis.frozen_threshold(Thresholds(frozen_diff=2.0)) == analysis.FROZEN_DIFF_CAP
+    assert analysis.picture_verdict(m, Thresholds(frozen_diff=2.0)) == "online"
+
+
+def test_a_hall_that_is_always_still_adapts_its_threshold() -> None:
+    frame = noisy(scene(), 2.0)
+    frames = [frame] + [off_by_one(frame, 0.12) for _ in range(3)]  # motion ~0.1-0.2
+    m = analysis.measure(frames, [1000.0 * i for i in range(1, 5)])
+    baseline = None
+    for _ in range(10):
+        baseline = analysis.update_baseline(baseline, 0.2)
+    limit = analysis.frozen_threshold(T, baseline)
+    assert limit == pytest.approx(0.05)
+    assert analysis.picture_verdict(m, T, limit) == "online"
+    frozen = analysis.measure([frame, frame, frame], [1.0, 2.0, 3.0])
+    assert analysis.picture_verdict(frozen, T, limit) == "frozen"
 
 
 def test_stuck_timestamps_with_near_identical_pictures_are_frozen() -> None:
     frame = scene()
-    frames = [noisy(frame, 0.45) for _ in range(4)]  # motion ~0.5-0.7: above frozen_diff alone
+    frames = [frame] + [off_by_one(frame, 0.09) for _ in range(3)]  # above the threshold alone
     m = analysis.measure(frames, [500.0, 500.0, 500.0, 500.0])
+    assert m.motion is not None and m.motion > analysis.frozen_threshold(T)
     assert m.pts_advancing is False
-    assert analysis.is_frozen(m, Thresholds(frozen_diff=0.4))
+    assert analysis.is_frozen(m, T)
 
 
 def test_a_single_frame_cannot_prove_a_freeze() -> None:
@@ -148,3 +187,14 @@ def test_an_unchanged_picture_since_the_last_check_is_caught_without_a_window() 
     diff = analysis.frozen_across_checks(frame, later, T)
     assert diff is not None and diff > T.frozen_diff
     assert analysis.frozen_across_checks(None, frame, T) is None
+
+
+def test_a_ticking_on_screen_clock_in_a_still_hall_is_life() -> None:
+    frame = noisy(scene(), 2.0)
+    later = frame.astype(np.int16)
+    later[20:26, 100:106] += 40  # the strokes of the seconds digit changed
+    later = np.clip(later, 0, 255).astype(np.uint8)
+    m = analysis.measure([frame, later], [1000.0, 61000.0])
+    assert m.motion is not None and m.motion < analysis.frozen_threshold(T)  # the mean barely moves
+    assert m.block_motion is not None and m.block_motion > analysis.BLOCK_FROZEN
+    assert analysis.picture_verdict(m, T) == "online"

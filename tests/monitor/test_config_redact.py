@@ -13,7 +13,8 @@ from monitor.redact import RedactingFilter, redact
 
 def test_defaults_without_a_section() -> None:
     cfg = from_mapping({}, env={})
-    assert cfg.workers >= 1 and cfg.state_dir == "instance/monitor" and cfg.metrics_port == 0
+    assert cfg.workers == 0 and cfg.max_workers >= 1  # 0 = the pool is sized automatically
+    assert cfg.state_dir == "instance/monitor" and cfg.metrics_port == 0
 
 
 def test_unknown_key_stops_start_up_naming_it() -> None:
@@ -33,6 +34,32 @@ def test_out_of_range_values_name_the_key() -> None:
         from_mapping({"batch_size": 501}, env={})
     with pytest.raises(ConfigError, match="log_level"):
         from_mapping({"log_level": "LOUD"}, env={})
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "words"),
+    [
+        ({"probe_timeout": 3}, "probe_timeout", "未知的配置项"),
+        ({"workers": "four"}, "workers", "应为整数"),
+        ({"probe_timeout_s": 0}, "probe_timeout_s", "必须大于 0"),
+        ({"batch_size": 501}, "batch_size", "最多 500"),
+        ({"tracker_url": "ftp://tracker"}, "tracker_url", "http://"),
+        ({"host_limits": {"10.0.0.5": 0}}, "host_limits", "至少为 1"),
+        ({"host_limits": {"10.0.0.5": "two"}}, "host_limits.10.0.0.5", "应为整数"),
+        ({"max_workers": 0}, "max_workers", "不能小于 1"),
+    ],
+)
+def test_every_error_names_the_key_in_chinese(
+    section: dict[str, object], key: str, words: str
+) -> None:
+    with pytest.raises(ConfigError) as err:
+        from_mapping(section, env={})
+    assert f"[monitor] {key}：" in str(err.value) and words in str(err.value)
+
+
+def test_per_host_session_limits_and_integer_seconds_are_accepted() -> None:
+    cfg = from_mapping({"host_limits": {"10.0.0.5": 2}, "probe_timeout_s": 2}, env={})
+    assert cfg.host_limits == {"10.0.0.5": 2} and cfg.probe_timeout_s == 2.0
 
 
 def test_the_cache_key_must_be_a_fernet_key_and_comes_from_the_env() -> None:

@@ -5,6 +5,7 @@
 //   data-check-all="selector"   button ticks every matching checkbox
 //   data-check-none="selector"  button clears them
 //   data-copy="selector"        button copies the element's value (or text) to the clipboard
+//   data-confirm="question"     form submits only when the user confirms
 (function () {
   function copy(button) {
     const source = document.querySelector(button.getAttribute('data-copy'));
@@ -34,6 +35,10 @@
     const on = el.hasAttribute('data-check-all');
     const selector = el.getAttribute(on ? 'data-check-all' : 'data-check-none');
     document.querySelectorAll(selector).forEach(function (c) { c.checked = on; });
+  });
+  document.addEventListener('submit', function (e) {
+    const form = e.target.closest('form[data-confirm]');
+    if (form && !window.confirm(form.getAttribute('data-confirm'))) { e.preventDefault(); }
   });
   document.addEventListener('change', function (e) {
     const el = e.target.closest('select[data-autosubmit]');
