@@ -107,3 +107,14 @@ def test_unassigned_camera_is_flagged_on_its_page_the_hall_and_the_list(setup, l
     hall = client.get(f"/halls/{setup.hall.id}").get_data(as_text=True)
     assert hall.count("未分配监控站") == 1
     assert "未分配监控站" in client.get("/halls/").get_data(as_text=True)
+
+
+def test_monthly_report_defaults_to_the_last_complete_month(setup, login, world):
+    from datetime import date
+
+    from tracker import clock
+
+    client = login(world.users["county_a_viewer"])
+    with clock.frozen(date(2026, 3, 5)):
+        page = client.get(f"/halls/report?region_id={world.county_a.id}").get_data(as_text=True)
+    assert 'value="2026-02" selected' in page

@@ -654,7 +654,8 @@ def _report_args() -> tuple[Region, Period]:
     except PeriodError:
         month = None
     if month is None:
-        month = Period.month_of(clock.today())
+        # The last complete month: the month being lived in has no final figures yet.
+        month = Period.month_of(clock.today()).previous()
     return region, month
 
 

@@ -36,6 +36,7 @@ from tracker.calendar_service import load_calendar
 from tracker.config import current_settings
 from tracker.errors import DomainError
 from tracker.extensions import db
+from tracker.formatting import natural_key
 from tracker.meetings import excel, rules, services
 from tracker.meetings.forms import (
     AttachmentForm,
@@ -225,9 +226,10 @@ class _Warned(Exception):
 def _form_choices(form: MeetingForm, branch: Branch, day: date) -> list[Any]:
     known = services.kinds()
     form.kind.choices = [(k.code, k.name) for k in known.values()]
-    groups = db.session.scalars(
-        select(PartyGroup).where(PartyGroup.branch_id == branch.id).order_by(PartyGroup.name)
-    ).all()
+    groups = sorted(
+        db.session.scalars(select(PartyGroup).where(PartyGroup.branch_id == branch.id)).all(),
+        key=lambda g: natural_key(g.name),
+    )
     form.group_id.choices = [(0, "（不适用）")] + [(g.id, g.name) for g in groups]
     roster = services.branch_roster(branch, day)
     form.host_id.choices = [(0, "请选择")] + [(m.id, m.name) for m in roster]
