@@ -7,6 +7,7 @@ name registered twice stops the app at start-up.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -28,6 +29,42 @@ def excel_datetime(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return clock.local(value).replace(tzinfo=None, microsecond=0)
+
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+              "七": 7, "八": 8, "九": 9}  # fmt: skip
+_NUMBER = re.compile(r"\d+|[零〇一二两三四五六七八九十百]+")
+
+
+def _cn_number(text: str) -> int:
+    """一 → 1, 十二 → 12, 二十 → 20, 一百零五 → 105 (the numerals of group names)."""
+    if text.isdigit():
+        return int(text)
+    total, digit = 0, 0
+    for ch in text:
+        if ch == "百":
+            total += (digit or 1) * 100
+            digit = 0
+        elif ch == "十":
+            total += (digit or 1) * 10
+            digit = 0
+        else:
+            digit = _CN_DIGITS[ch]
+    return total + digit
+
+
+def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key in natural order: 第二党小组 before 第十党小组, 2 before 10."""
+    parts: list[tuple[int, int | str]] = []
+    pos = 0
+    for m in _NUMBER.finditer(name):
+        if m.start() > pos:
+            parts.append((1, name[pos : m.start()]))
+        parts.append((0, _cn_number(m.group(0))))
+        pos = m.end()
+    if pos < len(name):
+        parts.append((1, name[pos:]))
+    return tuple(parts)
 
 
 def fmt_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -134,7 +134,10 @@ def test_status_wall_shows_every_camera_with_state_and_uptime(
     assert mine.count() == 2
     assert mine.locator(".wall-cam").count() == 4
     assert mine.locator(".wall-cam .badge-state").first.is_visible()
-    assert mine.locator(".badge-state", has_text="故障").count() == 1
+    # 画面异常 (black) is its own label, apart from 离线.
+    assert mine.locator(".badge-state", has_text="画面异常").count() == 1
+    assert mine.locator("svg.timeline.strip").count() == 4
+    assert mine.locator(".snap-age").count() == 4
     assert mine.locator("img.snap-thumb").count() == 4
     assert page.locator('meta[http-equiv="refresh"]').count() == 1
     shoot(page, f"halls-wall-{'390' if phone else '1366'}")
@@ -163,3 +166,46 @@ def test_report_page_and_out_of_scope_camera(page_for, shoot, e2e_world, halls_w
     other = page_for(e2e_world["users"]["town_b1_editor"])
     resp = other.goto(f"/halls/cameras/{halls_world['camera_ids'][0]}")
     assert resp is not None and resp.status == 404
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_wall_filters_to_faults_first(page_for, shoot, e2e_world, halls_world, phone):
+    page = page_for(e2e_world["users"]["county_a_viewer"], phone=phone)
+    page.goto(f"/halls/wall/{halls_world['town']}")
+    mine = page.locator(".wall-hall", has_text="墙测")
+    # Faults first: the hall with the black camera comes first, its faulty tile first.
+    first = page.locator(".wall-hall").first
+    assert first.locator(".wall-cam").first.get_attribute("data-condition") == "picture"
+    page.click("text=只看异常")  # one click
+    page.wait_for_url(lambda url: "show=faults" in url)
+    conditions = [c.get_attribute("data-condition") for c in mine.locator(".wall-cam").all()]
+    assert conditions == ["picture"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"] + 1
+    shoot(page, f"halls-wall-faults-{'390' if phone else '1366'}")
+    # A count is a link to its own filter.
+    page.click("[data-count=up]")
+    page.wait_for_url(lambda url: "show=up" in url)
+    assert {c.get_attribute("data-condition") for c in mine.locator(".wall-cam").all()} == {"up"}
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_admin_creates_a_station_in_the_ui(page_for, shoot, e2e_world, phone):
+    page = page_for(e2e_world["users"]["county_a_admin"], phone=phone)
+    name = f"界面机房{'390' if phone else '1366'}"
+    page.goto("/halls/")
+    page.click("text=监控站")  # click 1
+    page.wait_for_url(lambda url: "/halls/stations" in url)
+    page.fill("input[name=name]", name)
+    page.click("form[action$='/halls/stations'] button")  # click 2
+    page.wait_for_selector("#token-value")
+    token = page.input_value("#token-value")
+    assert token.startswith("st_")
+    settings = page.inner_text("#monitor-settings")
+    assert f'token = "{token}"' in settings and "tracker_url" in settings
+    page.click("[data-copy='#monitor-settings']")
+    assert page.locator("tr", has_text=name).count() == 1
+    shoot(page, f"halls-station-created-{'390' if phone else '1366'}")
+    # Revoke it from the list.
+    row = page.locator("tr", has_text=name)
+    row.locator("button", has_text="停用").click()
+    page.wait_for_selector(f"tr:has-text('{name}') >> text=已停用")

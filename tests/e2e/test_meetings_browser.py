@@ -8,6 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 TZ = ZoneInfo("Asia/Shanghai")
@@ -102,9 +103,10 @@ def test_editor_records_a_meeting_at_phone_width(page_for, e2e_world, meeting_id
     boxes = page.locator(".attend-list input[type=checkbox]")
     assert boxes.count() == 6 and all(boxes.nth(i).is_checked() for i in range(6))
     boxes.nth(2).uncheck()
-    reason = page.locator(".attend-list .list-group-item").nth(2).locator("input.reason")
+    reason = page.locator(".attend-list .list-group-item").nth(2).locator(".reason input")
     assert reason.is_visible()
     reason.fill("外出务工")
+    reason.evaluate("e => e.blur()")  # close the reason suggestions before saving
     assert "实到 5 人" in page.inner_text("#attend-count")
     shoot(page, "meetings-form-filled-phone")
     page.click("#save")
@@ -163,3 +165,55 @@ def test_print_view_is_one_a4_page(page_for, e2e_world, meeting_ids, tmp_path):
         <= 1
         or pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") == 1
     )
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_record_a_meeting_with_leave_and_absence(page_for, e2e_world, meeting_ids, shoot, phone):
+    """请假 (reason from the list) and 缺席 apart; a not quorate 党员大会 warns first."""
+    page = page_for(e2e_world["users"]["town_a1_editor"], phone=phone)
+    suffix = "390" if phone else "1366"
+    village = meeting_ids["village"]
+    page.goto(f"/meetings/v/{village}/new")
+    days = 7 if phone else 2
+    start = (datetime.now(TZ) - timedelta(days=days)).replace(
+        hour=19, minute=30, second=0, microsecond=0
+    )
+    page.select_option("select[name=kind]", "branch_general_meeting")
+    # A past meeting's day and time in two clicks: 前天/昨天, then 晚上 7:30.
+    page.click(f"[data-days-ago='{days}']")
+    page.click("[data-start-time='19:30']")
+    assert page.input_value("input[name=started_at]") == start.strftime("%Y-%m-%dT%H:%M")
+    assert page.input_value("input[name=ended_at]") == (start + timedelta(hours=1)).strftime(
+        "%Y-%m-%dT%H:%M"
+    )
+    page.fill("input[name=place]", "村党员活动室")
+    page.select_option("select[name=host_id]", index=1)
+    page.fill("textarea[name=topics]", "讨论发展对象")
+    rows = page.locator(".attend-list .list-group-item")
+    for i in (2, 3, 4, 5):
+        rows.nth(i).locator("input[type=checkbox]").uncheck()
+    # Row 2: 请假 with a reason from the list; rows 3–5: 缺席.
+    rows.nth(2).locator("select").select_option("leave")
+    rows.nth(2).locator(".reason input").fill("生病住院")
+    rows.nth(2).locator(".reason input").evaluate("e => e.blur()")  # close the suggestions
+    assert rows.nth(2).locator("datalist, [list=absence-reasons]").count() == 1
+    for i in (3, 4, 5):
+        rows.nth(i).locator("select").select_option("absent")
+    with page.expect_navigation():
+        page.click("#save")
+    # 2 of 6 present: not quorate — a warning, nothing saved yet, everything kept.
+    warning = page.locator("#meeting-warnings")
+    expect(warning).to_be_visible()
+    expect(warning).to_contain_text("未达到法定人数")
+    assert page.input_value("input[name=place]") == "村党员活动室"
+    assert rows.nth(2).locator(".reason input").input_value() == "生病住院"
+    shoot(page, f"meetings-leave-warning-{suffix}")
+    page.click("#save-anyway")
+    page.wait_for_url(lambda url: "/new" not in url)
+    leave = page.inner_text("#on-leave")
+    absent = page.inner_text("#absent")
+    assert "生病住院" in leave and "生病住院" not in absent and "未说明原因" in absent
+    shoot(page, f"meetings-leave-detail-{suffix}")
+    page.goto(page.url + "/print")
+    body = page.inner_text("body")
+    assert "请假：" in body and "缺席：" in body

@@ -68,7 +68,7 @@ def test_bad_input_shows_the_error_next_to_the_field_and_saves_nothing(world, lo
         world, v, start, ended_at=(start - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
     )
     resp = client.post(f"/meetings/v/{v.id}/new", data=body)
-    assert resp.status_code == 200
+    assert resp.status_code == 422  # the form is shown again with its errors
     assert "结束时间应晚于开始时间" in resp.get_data(as_text=True)
     stranger = world.members[world.village_b1a.id][0]
     resp = client.post(

@@ -138,11 +138,13 @@ CASES: list[tuple[str, str, int]] = [
     ("/api/v1/matters/catalog", "city_admin", 5),
     # halls
     ("/halls/", "city_admin", 18),
-    ("/halls/wall/{w.city.id}", "city_admin", 20),
+    # +4 over the figures: the 24-hour bar of every tile (stations, events, heartbeats).
+    ("/halls/wall/{w.city.id}", "city_admin", 24),
     ("/halls/excuses", "city_admin", 6),
     ("/halls/report?region_id={w.county_a.id}", "city_admin", 18),
     ("/halls/report.xlsx?region_id={w.county_a.id}", "city_admin", 17),
-    ("/halls/stations", "city_admin", 6),
+    # +1: the regions a new station may serve (the create form).
+    ("/halls/stations", "city_admin", 7),
     ("/api/v1/halls", "city_admin", 6),
     # trainings
     ("/trainings/", "city_admin", 8),

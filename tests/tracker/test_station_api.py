@@ -515,5 +515,5 @@ def test_the_camera_page_names_the_state_cause_and_last_verdict_in_chinese(
     g.pop("scope", None)
     g.pop("_login_user", None)
     page = login(world.users["county_a_admin"]).get(f"/halls/cameras/{setup.cam1.id}").text
-    assert "故障 · 画面冻结" in page and "（画面冻结）" in page
+    assert "画面异常 · 画面冻结" in page and "（画面冻结）" in page
     assert "frozen" not in page.split("<main", 1)[1].split("</main>", 1)[0]

@@ -42,3 +42,18 @@ def test_labels_show_an_enum_by_its_chinese_name():
     assert label("completed") == STATUS_LABELS[MatterStatus.completed]
     assert label("no-such-state") == "no-such-state"
     assert label(None) == "" and label("") == ""
+
+
+def test_groups_sort_in_natural_order():
+    from tracker.formatting import natural_key
+
+    names = ["第十党小组", "第二党小组", "第一党小组", "第十一党小组", "第三党小组", "2组", "10组"]
+    assert sorted(names, key=natural_key) == [
+        "2组",
+        "10组",
+        "第一党小组",
+        "第二党小组",
+        "第三党小组",
+        "第十党小组",
+        "第十一党小组",
+    ]

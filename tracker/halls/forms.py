@@ -90,3 +90,8 @@ class ExcuseForm(Form):
 class DecisionForm(Form):
     decision = SelectField("审核", choices=as_choices([("approve", "批准"), ("reject", "驳回")]))
     note = StringField("审核意见", validators=[Optional(), Length(max=500)])
+
+
+class StationForm(Form):
+    name = StringField("监控站名称", validators=[DataRequired("请填写监控站名称"), Length(max=64)])
+    region_id = SelectField("所属（县或乡镇）", coerce=int, validators=[InputRequired("请选择")])

@@ -61,6 +61,22 @@ def cause_label(cause: str | None) -> str:
     return CAUSE_LABELS.get(cause or "", cause or "原因不明")
 
 
+# What a camera's current state means to the people watching it: the one label
+# table of this concept (wall, camera page, home page, dashboard), worst first.
+# 离线 = no stream (down for an ONLINE cause), 画面异常 = a live stream with a bad
+# picture (down for a PICTURE cause: frozen, black or covered, blurred).
+CONDITION_LABELS = {"offline": "离线", "picture": "画面异常", "unknown": "未知", "up": "正常"}
+CONDITION_ORDER = {name: rank for rank, name in enumerate(CONDITION_LABELS)}
+FAULT_CONDITIONS = frozenset({"offline", "picture"})
+
+
+def condition(state: str | None, cause: str | None) -> str:
+    """``offline`` / ``picture`` / ``unknown`` / ``up`` from a confirmed state and its cause."""
+    if state == "down":
+        return "picture" if cause in PICTURE_CAUSES else "offline"
+    return "up" if state == "up" else "unknown"
+
+
 WEEKDAY_LABELS = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
 DEFAULT_WEEKLY_HOURS: dict[str, list[list[str]]] = {
     **{str(d): [["08:30", "12:00"], ["13:30", "17:30"]] for d in range(5)},

@@ -382,6 +382,15 @@ def rotate_station_token(station: Station) -> str:
     return token
 
 
+def revoke_station(station: Station) -> Station:
+    """Stop a station's token at once (its cameras keep their history; rotate to resume)."""
+    if station.revoked_at is not None:
+        raise HallError(f"监控站 {station.name} 已停用")
+    station.revoked_at = utcnow()
+    db.session.flush()
+    return station
+
+
 def station_for_token(token: str) -> Station | None:
     """The active station holding ``token`` (one indexed lookup by hash)."""
     if not token:
@@ -809,6 +818,30 @@ def camera_intervals(camera: Camera, start: datetime, end: datetime) -> list[rul
     coverage = rules.merge_windows(w for sid in stations for w in cov[sid])
     events = _events_for([camera.id], start, end)[camera.id]
     return rules.build_intervals(events, coverage, start, end)
+
+
+def intervals_bulk(
+    cameras: Sequence[Camera], start: datetime, end: datetime
+) -> dict[int, list[rules.Interval]]:
+    """State intervals of many cameras in ``[start, end)`` in a few queries (the wall's bars).
+
+    A camera's intervals begin when it was created: before that it did not exist.
+    """
+    end = min(end, utcnow())
+    out: dict[int, list[rules.Interval]] = {c.id: [] for c in cameras}
+    if end <= start or not cameras:
+        return out
+    ids = [c.id for c in cameras]
+    stations = _station_ids_for(ids, {c.id: c.station_id for c in cameras})
+    cov = _coverage_for({sid for ss in stations.values() for sid in ss}, start, end)
+    events = _events_for(ids, start, end)
+    for c in cameras:
+        begin = max(start, c.created_at) if c.created_at else start
+        if begin >= end:
+            continue
+        coverage = rules.merge_windows(w for sid in stations[c.id] for w in cov[sid])
+        out[c.id] = rules.build_intervals(events[c.id], coverage, begin, end)
+    return out
 
 
 @dataclass

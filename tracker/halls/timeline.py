@@ -124,3 +124,13 @@ def month_svg(
         f'<svg class="timeline" viewBox="0 0 {width + label_w:.0f} {total_h:.0f}" '
         f'role="img" aria-label="30 天状态条">{"".join(parts)}</svg>'
     )
+
+
+def strip_svg(intervals: list[Interval], start: datetime, end: datetime) -> Markup:
+    """A thin bar of ``[start, end)`` without labels: one per wall tile (last 24 hours)."""
+    width, h = 288.0, 10.0
+    parts = _bar(intervals, [], start, end, 0, h, width)
+    return Markup(
+        f'<svg class="timeline strip" viewBox="0 0 {width:.0f} {h:.0f}" preserveAspectRatio="none" '
+        f'role="img" aria-label="24 小时状态条">{"".join(parts)}</svg>'
+    )

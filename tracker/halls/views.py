@@ -6,7 +6,7 @@ Every object is loaded through the scope (out of scope = 404).
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import (
@@ -20,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -28,7 +29,14 @@ from tracker.extensions import db
 from tracker.forms import as_choices
 from tracker.halls import rules, services
 from tracker.halls.alerts import recent_alerts
-from tracker.halls.forms import CameraForm, DecisionForm, ExceptionForm, ExcuseForm, HallForm
+from tracker.halls.forms import (
+    CameraForm,
+    DecisionForm,
+    ExceptionForm,
+    ExcuseForm,
+    HallForm,
+    StationForm,
+)
 from tracker.halls.models import (
     Camera,
     CameraStatus,
@@ -41,7 +49,7 @@ from tracker.halls.models import (
     Station,
 )
 from tracker.halls.rules import STATE_LABELS, VERDICT_LABELS, UptimeTotals, cause_label
-from tracker.halls.timeline import day_svg, month_svg
+from tracker.halls.timeline import day_svg, month_svg, strip_svg
 from tracker.home import TodoItem
 from tracker.models import Region, RegionLevel, utcnow
 from tracker.models.regions import in_subtree
@@ -71,12 +79,32 @@ def duration_filter(seconds: int | float | None) -> str:
     return f"{h} 小时 {m} 分" if h else f"{m} 分"
 
 
+def age_filter(value: datetime | None) -> str:
+    """How long ago ``value`` was: ``3 分钟前``, ``2 小时前``, ``4 天前``."""
+    if value is None:
+        return "—"
+    seconds = max(int((utcnow() - value).total_seconds()), 0)
+    if seconds < 3600:
+        return f"{seconds // 60} 分钟前"
+    if seconds < 86400:
+        return f"{seconds // 3600} 小时前"
+    return f"{seconds // 86400} 天前"
+
+
+def condition_label_filter(value: str | None) -> str:
+    label = rules.CONDITION_LABELS.get(value or "")
+    return gettext(label) if label else (value or "")
+
+
 def verdict_label_filter(value: str | None) -> str:
     """A monitor check's verdict in Chinese (正常, 无法连接, 画面冻结 …)."""
     return VERDICT_LABELS.get(value or "", value or "")
 
 
 FILTERS = {
+    "condition": lambda camera: camera_condition(camera),
+    "age": age_filter,
+    "condition_label": condition_label_filter,
     "cause_label": cause_label,
     "verdict_label": verdict_label_filter,
     "state_label": state_label_filter,
@@ -141,13 +169,31 @@ def index() -> ResponseReturnValue:
     )
 
 
+WALL_SHOW = {
+    "faults": rules.FAULT_CONDITIONS,
+    **{k: frozenset({k}) for k in rules.CONDITION_LABELS},
+}
+
+
+def camera_condition(camera: Camera | CameraStatus | None) -> str:
+    """The :data:`rules.CONDITION_LABELS` key of a camera or of its status (none yet = unknown)."""
+    s = camera.status if isinstance(camera, Camera) else camera
+    return rules.condition(s.state.value, s.cause) if s else "unknown"
+
+
 @bp.route("/wall")
 @bp.route("/wall/<int:region_id>")
 @login_required
 def wall(region_id: int | None = None) -> ResponseReturnValue:
-    """Status wall of a township/county: readable on a wall screen, refreshes every minute."""
+    """Status wall of a township/county: faults first, readable on a wall screen.
+
+    ``?show=faults`` (只看异常) or one condition keeps only those cameras; the
+    counts at the top link to their filter.
+    """
     scope = current_scope()
     region = scope.get_or_404(Region, region_id if region_id is not None else scope.region_id)
+    show = request.args.get("show", "")
+    wanted = WALL_SHOW.get(show)
     halls = (
         db.session.scalars(
             services.with_cameras(
@@ -160,12 +206,30 @@ def wall(region_id: int | None = None) -> ResponseReturnValue:
         .unique()
         .all()
     )
+    now = utcnow()
     today = clock.today()
     cams = [c for h in halls for c in h.cameras if c.active]
-    totals = services.uptime_bulk([c.id for c in cams], today, today)
-    counts = {"up": 0, "down": 0, "unknown": 0}
+    cond = {c.id: camera_condition(c) for c in cams}
+    counts = dict.fromkeys(rules.CONDITION_LABELS, 0)
     for c in cams:
-        counts[_state_of(c.status)] += 1
+        counts[cond[c.id]] += 1
+    # Tiles: worst condition first inside each hall, and the worst halls first.
+    rank = rules.CONDITION_ORDER
+    shown: dict[int, list[Camera]] = {}
+    for h in halls:
+        active = [c for c in h.cameras if c.active and (wanted is None or cond[c.id] in wanted)]
+        shown[h.id] = sorted(active, key=lambda c: (rank[cond[c.id]], c.name))
+    if wanted is not None:
+        halls = [h for h in halls if shown[h.id]]
+    halls = sorted(
+        halls,
+        key=lambda h: min((rank[cond[c.id]] for c in shown[h.id]), default=len(rank)),
+    )
+    visible = [c for h in halls for c in shown[h.id]]
+    totals = services.uptime_bulk([c.id for c in visible], today, today)
+    start24 = now - timedelta(hours=24)
+    intervals = services.intervals_bulk(visible, start24, now)
+    bars = {c.id: strip_svg(intervals[c.id], start24, now) for c in visible}
     snaps = {
         s.id: s
         for s in db.session.scalars(
@@ -173,7 +237,7 @@ def wall(region_id: int | None = None) -> ResponseReturnValue:
                 Snapshot.id.in_(
                     [
                         c.status.last_snapshot_id
-                        for c in cams
+                        for c in visible
                         if c.status and c.status.last_snapshot_id
                     ]
                 )
@@ -184,15 +248,20 @@ def wall(region_id: int | None = None) -> ResponseReturnValue:
     dark_halls = {}
     for h in halls:
         active = [c for c in h.cameras if c.active]
-        dark_halls[h.id] = bool(active) and all(_state_of(c.status) == "down" for c in active)
+        dark_halls[h.id] = bool(active) and all(cond[c.id] == "offline" for c in active)
     return render_template(
         "halls/wall.html",
         region=region,
         halls=halls,
+        shown=shown,
+        cond=cond,
+        show=show if wanted is not None else "",
         totals=totals,
         counts=counts,
+        labels=rules.CONDITION_LABELS,
+        bars=bars,
         snaps=snaps,
-        now=utcnow(),
+        now=now,
         children=children,
         dark_halls=dark_halls,
         alerts=recent_alerts(region.path, limit=8),
@@ -584,7 +653,8 @@ def _report_args() -> tuple[Region, Period]:
     except PeriodError:
         month = None
     if month is None:
-        month = Period.month_of(clock.today())
+        # The last complete month: the month being lived in has no final figures yet.
+        month = Period.month_of(clock.today()).previous()
     return region, month
 
 
@@ -667,44 +737,136 @@ def report_xlsx() -> ResponseReturnValue:
 # ---------------------------------------------------------------- stations
 
 
-@bp.route("/stations")
+def _station_regions() -> list[tuple[int, str]]:
+    """The county and township nodes of the scope a station may serve."""
+    scope = current_scope()
+    nodes = db.session.scalars(
+        scope.filter(select(Region), Region)
+        .where(Region.level != RegionLevel.village)
+        .order_by(Region.path)
+    ).all()
+    return [(r.id, r.name) for r in nodes]
+
+
+def _stations_page(form: StationForm, **extra: Any) -> str:
+    scope = current_scope()
+    rows = db.session.scalars(scope.filter(select(Station), Station).order_by(Station.name)).all()
+    count_rows = db.session.execute(
+        select(Camera.station_id, db.func.count(Camera.id))
+        .where(Camera.station_id.in_([s.id for s in rows]))
+        .group_by(Camera.station_id)
+    ).all()
+    counts = {s.id: 0 for s in rows} | {sid: int(n) for sid, n in count_rows}
+    unassigned = db.session.scalar(
+        scope.filter(select(db.func.count(Camera.id)), Camera).where(
+            Camera.station_id.is_(None), Camera.active.is_(True)
+        )
+    )
+    interval = services.settings().heartbeat_interval_s
+    stale_before = utcnow() - timedelta(seconds=rules.HEARTBEAT_FACTOR * interval)
+    return render_template(
+        "halls/stations.html",
+        rows=rows,
+        counts=counts,
+        stale_before=stale_before,
+        form=form,
+        unassigned=unassigned or 0,
+        **extra,
+    )
+
+
+def _token_shown(station: Station, token: str) -> dict[str, Any]:
+    """What the page shows once after a token was made: the token and the settings to paste."""
+    return {
+        "new_token": token,
+        "token_station": station,
+        "tracker_url": request.host_url.rstrip("/"),
+    }
+
+
+@bp.route("/stations", methods=["GET", "POST"])
 @login_required
 def stations() -> ResponseReturnValue:
     scope = current_scope()
     scope.require_admin()
-    rows = db.session.scalars(scope.filter(select(Station), Station).order_by(Station.name)).all()
-    counts = {
-        s.id: len(db.session.scalars(select(Camera.id).where(Camera.station_id == s.id)).all())
-        for s in rows
-    }
-    interval = services.settings().heartbeat_interval_s
-    stale_before = utcnow() - timedelta(seconds=rules.HEARTBEAT_FACTOR * interval)
-    return render_template(
-        "halls/stations.html", rows=rows, counts=counts, stale_before=stale_before
+    form = StationForm()
+    form.region_id.choices = as_choices(_station_regions())
+
+    def create() -> tuple[Station, str]:
+        region = scope.get_for_write(Region, form.region_id.data)
+        return services.create_station(form.name.data or "", region)
+
+    done = submit(form, create)
+    if done is not None:
+        station, token = done.value
+        flash(f"已创建监控站 {station.name}", "success")
+        # The token is shown in this answer only (the database keeps its SHA-256).
+        fresh = StationForm(formdata=None)
+        fresh.region_id.choices = form.region_id.choices
+        return _stations_page(fresh, **_token_shown(station, token))
+    return _stations_page(form), form_status(form)
+
+
+@bp.route("/stations/<int:station_id>/rotate", methods=["POST"])
+@login_required
+def rotate_station(station_id: int) -> ResponseReturnValue:
+    scope = current_scope()
+    station = scope.get_for_write(Station, station_id)
+    scope.require_admin()
+    done = perform(
+        lambda: services.rotate_station_token(station),
+        f"已为 {station.name} 换发令牌，旧令牌已失效",
     )
+    if done is None:
+        return redirect(url_for("halls.stations"))
+    form = StationForm(formdata=None)
+    form.region_id.choices = as_choices(_station_regions())
+    return _stations_page(form, **_token_shown(station, done.value))
+
+
+@bp.route("/stations/<int:station_id>/revoke", methods=["POST"])
+@login_required
+def revoke_station(station_id: int) -> ResponseReturnValue:
+    scope = current_scope()
+    station = scope.get_for_write(Station, station_id)
+    scope.require_admin()
+    perform(lambda: services.revoke_station(station), f"已停用监控站 {station.name}")
+    return redirect(url_for("halls.stations"))
 
 
 __all__ = ["bp", "date"]
 
 
 def camera_todo(scope: Scope, user: Any) -> list[TodoItem]:
-    """Home page: cameras dark now, and excuses waiting for a county decision."""
+    """Home page: cameras 离线 and 画面异常 now (two counts), and excuses awaiting a decision."""
     items: list[TodoItem] = []
-    dark = db.session.scalar(
-        select(db.func.count(CameraStatus.camera_id))
+    rows = db.session.execute(
+        select(CameraStatus.cause, db.func.count(CameraStatus.camera_id))
         .join(Camera, Camera.id == CameraStatus.camera_id)
         .where(
             CameraStatus.state == "down",
             Camera.active.is_(True),
             CameraStatus.region_id.in_(scope.region_ids()),
         )
-    )
-    if dark:
-        items.append(
-            TodoItem(
-                0, "摄像头离线", "辖区内的服务大厅摄像头当前离线", url_for("halls.wall"), int(dark)
+        .group_by(CameraStatus.cause)
+    ).all()
+    dark = dict.fromkeys(rules.FAULT_CONDITIONS, 0)
+    for cause, n in rows:
+        dark[rules.condition("down", cause)] += int(n)
+    texts = {
+        "offline": (gettext("摄像头离线"), gettext("没有视频流：断网、断电或设备故障")),
+        "picture": (gettext("摄像头画面异常"), gettext("有视频流，但画面冻结、黑屏/遮挡或模糊")),
+    }
+    for key in ("offline", "picture"):
+        if dark[key]:
+            items.append(
+                TodoItem(
+                    0,
+                    *texts[key],
+                    url_for("halls.wall", region_id=scope.region_id, show=key),
+                    dark[key],
+                )
             )
-        )
     region = db.session.get(Region, scope.region_id)
     if (
         scope.can_write

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.audit import audited
@@ -97,7 +97,7 @@ class Meeting(Base):
 
 
 class Attendance(Base):
-    """One roster member at one meeting: present, or absent with a reason."""
+    """One roster member at one meeting: present, 请假 (excused, with a reason) or 缺席."""
 
     __tablename__ = "meeting_attendance"
 
@@ -107,6 +107,8 @@ class Attendance(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
     present: Mapped[bool] = mapped_column(default=True)
     absence_reason: Mapped[str] = mapped_column(String(100), default="")
+    # Absent with leave asked beforehand (请假, a reason required); False = 缺席.
+    excused: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The member's vote on the day (full member), kept for quorum history.
     voting: Mapped[bool] = mapped_column(default=True)
 

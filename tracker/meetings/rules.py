@@ -479,3 +479,25 @@ def diff_snapshots(
     before = before or {}
     keys = sorted(set(before) | set(after))
     return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
+
+
+def meeting_warnings(
+    *,
+    needs_quorum: bool,
+    full_members: int,
+    full_present: int,
+    host_present: bool,
+    recorder_absent: bool,
+) -> list[str]:
+    """Why a meeting as entered will not count: not quorate, host or recorder absent."""
+    out = []
+    if needs_quorum and not quorum_met(full_members, full_present):
+        out.append(
+            f"未达到法定人数：正式党员 {full_members} 人，到会 {full_present} 人"
+            "（须超过半数），这次会议不计入完成情况。"
+        )
+    if not host_present:
+        out.append("主持人未勾选出席。")
+    if recorder_absent:
+        out.append("记录人未勾选出席。")
+    return out

@@ -232,6 +232,8 @@ class MeetingInput:
     group_id: int | None = None
     present_ids: set[int] = field(default_factory=set)
     absence_reasons: dict[int, str] = field(default_factory=dict)
+    # Absent members who asked for leave (请假; a reason is required); the others are 缺席.
+    excused_ids: set[int] = field(default_factory=set)
     # True: everyone on the meeting's roster was present (the form's default).
     all_present: bool = False
 
@@ -293,8 +295,31 @@ def _validate(
             raise MeetingError(
                 f"{members[member_id].name} 的缺席原因太长（最多 100 字）", "attendance"
             )
+    for member_id in sorted(set(data.excused_ids) - set(data.present_ids)):
+        if member_id not in members:
+            raise MeetingError("参会人员不在会议当日本支部名册中", "attendance")
+        if not (data.absence_reasons.get(member_id) or "").strip():
+            raise MeetingError(f"请填写 {members[member_id].name} 的请假原因", "attendance")
     roster = meeting_roster(branch, day, data.group_id)
     return kind, roster, members
+
+
+def warnings_for(branch: Branch, data: MeetingInput) -> list[str]:
+    """Why this meeting, as entered, will not count (empty = it will); nothing is saved.
+
+    The record may still be saved as held: the clerk is warned first. Domain
+    errors of the input itself are raised as :func:`record_meeting` would.
+    """
+    kind, roster, members = _validate(branch, data, clock.now(), kinds(include_inactive=True))
+    present = {m.id for m in roster} if data.all_present else set(data.present_ids)
+    full = [m for m in roster if m.status == MemberStatus.full]
+    return rules.meeting_warnings(
+        needs_quorum=kind.needs_quorum,
+        full_members=len(full),
+        full_present=sum(1 for m in full if m.id in present),
+        host_present=data.host_id in present,
+        recorder_absent=any(m.name == data.recorder and m.id not in present for m in roster),
+    )
 
 
 def _fill_attendance(
@@ -326,6 +351,7 @@ def _fill_attendance(
         row.absence_reason = (
             "" if row.present else (data.absence_reasons.get(member_id) or "").strip()
         )
+        row.excused = not row.present and member_id in data.excused_ids
         rows.append(row)
     meeting.attendance = rows
 
@@ -594,7 +620,13 @@ def snapshot(meeting: Meeting) -> dict[str, Any]:
         "deleted_at": _iso(meeting.deleted_at),
         "deleted_reason": meeting.deleted_reason,
         "attendance": sorted(
-            [a.member_id, bool(a.present), a.absence_reason or "", bool(a.voting)]
+            [
+                a.member_id,
+                bool(a.present),
+                a.absence_reason or "",
+                bool(a.voting),
+                bool(a.excused),
+            ]
             for a in meeting.attendance
         ),
         "attachments": sorted([a.sha256, a.filename] for a in meeting.attachments),

@@ -36,6 +36,7 @@ from tracker.calendar_service import load_calendar
 from tracker.config import current_settings
 from tracker.errors import DomainError
 from tracker.extensions import db
+from tracker.formatting import natural_key
 from tracker.meetings import excel, rules, services
 from tracker.meetings.forms import (
     AttachmentForm,
@@ -58,7 +59,7 @@ from tracker.meetings.services import MeetingError, MeetingInput
 from tracker.models import Branch, PartyGroup, Region, RegionLevel
 from tracker.models.regions import in_subtree
 from tracker.scope import current_scope
-from tracker.web import form_error, paginate, perform, submit
+from tracker.web import form_error, form_status, paginate, perform, submit
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
@@ -214,12 +215,21 @@ def grid(region_id: int) -> ResponseReturnValue:
 # Record form
 
 
+# Common reasons offered for 请假/缺席 (the clerk may type another).
+ABSENCE_REASONS = ("外出务工", "生病住院", "年老体弱", "因公出差", "家中有事", "在外求学")
+
+
+class _Warned(Exception):
+    """The meeting would not count and the clerk has not confirmed yet (nothing saved)."""
+
+
 def _form_choices(form: MeetingForm, branch: Branch, day: date) -> list[Any]:
     known = services.kinds()
     form.kind.choices = [(k.code, k.name) for k in known.values()]
-    groups = db.session.scalars(
-        select(PartyGroup).where(PartyGroup.branch_id == branch.id).order_by(PartyGroup.name)
-    ).all()
+    groups = sorted(
+        db.session.scalars(select(PartyGroup).where(PartyGroup.branch_id == branch.id)).all(),
+        key=lambda g: natural_key(g.name),
+    )
     form.group_id.choices = [(0, "（不适用）")] + [(g.id, g.name) for g in groups]
     roster = services.branch_roster(branch, day)
     form.host_id.choices = [(0, "请选择")] + [(m.id, m.name) for m in roster]
@@ -234,11 +244,15 @@ def _local(value: datetime | None) -> datetime | None:
 def _input_from_form(form: MeetingForm) -> MeetingInput:
     present = {int(v) for v in request.form.getlist("present") if v.isdigit()}
     reasons = {}
+    excused = set()
     for key, value in request.form.items():
         if key.startswith("reason_") and key[7:].isdigit():
             member_id = int(key[7:])
             if member_id not in present:
                 reasons[member_id] = value
+        leave = value == "leave" and key.startswith("absence_") and key[8:].isdigit()
+        if leave and int(key[8:]) not in present:
+            excused.add(int(key[8:]))
     return MeetingInput(
         kind=form.kind.data or "",
         group_id=form.group_id.data or None,
@@ -254,7 +268,20 @@ def _input_from_form(form: MeetingForm) -> MeetingInput:
         guests=form.guests.data or "",
         present_ids=present,
         absence_reasons=reasons,
+        excused_ids=excused,
     )
+
+
+def _form_extras(warnings: list[str], meeting: Meeting | None = None) -> dict[str, Any]:
+    """What the record form shows beyond its fields: 请假/缺席 choices, common reasons, warnings."""
+    if request.method == "POST":
+        absence = {k: v for k, v in request.form.items() if k.startswith("absence_")}
+    else:
+        absence = {
+            f"absence_{a.member_id}": "leave" if a.excused else "absent"
+            for a in (meeting.attendance if meeting else [])
+        }
+    return {"absence": absence, "absence_reasons": ABSENCE_REASONS, "warnings": warnings}
 
 
 def _put_error(form: MeetingForm, exc: DomainError, errors: dict[str, str]) -> None:
@@ -298,6 +325,7 @@ def new(region_id: int) -> ResponseReturnValue:
         if request.args.get("group_id", type=int):
             form.group_id.data = request.args.get("group_id", type=int)
     present: set[int] | None = None
+    warnings: list[str] = []
     if form.validate_on_submit():
         existing = services.find_by_client_uuid(form.client_uuid.data)
         if existing is not None and existing.region_id == region.id:
@@ -306,11 +334,17 @@ def new(region_id: int) -> ResponseReturnValue:
         data = _input_from_form(form)
         present = data.present_ids
         try:
+            if request.form.get("confirm") != "1":
+                warnings = services.warnings_for(branch, data)
+            if warnings:
+                raise _Warned
             meeting = services.record_meeting(
                 branch, data, current_user.id, load_calendar(), client_uuid=form.client_uuid.data
             )
             _save_attachments(meeting)
             db.session.flush()  # a double submit's unique key fails here, not at the boundary
+        except _Warned:
+            pass
         except MeetingError as exc:
             db.session.rollback()
             _put_error(form, exc, errors)
@@ -342,7 +376,8 @@ def new(region_id: int) -> ResponseReturnValue:
         meeting=None,
         kinds=services.kinds(),
         trail=_trail(region, ("登记会议", None)),
-    )
+        **_form_extras(warnings),
+    ), (422 if errors else form_status(form))
 
 
 @bp.route("/<int:meeting_id>/edit", methods=["GET", "POST"])
@@ -381,11 +416,18 @@ def edit(meeting_id: int) -> ResponseReturnValue:
         present = {int(v) for v in request.form.getlist("present") if v.isdigit()}
         reasons = {k: v for k, v in request.form.items() if k.startswith("reason_")}
 
-    def save() -> None:
+    warnings: list[str] = []
+
+    def save() -> bool:
         raw_version = (form.version.data or "").strip()
+        data = _input_from_form(form)
+        if request.form.get("confirm") != "1":
+            warnings.extend(services.warnings_for(branch, data))
+            if warnings:
+                return False
         services.update_meeting(
             meeting,
-            _input_from_form(form),
+            data,
             current_user.id,
             load_calendar(),
             expected_version=int(raw_version) if raw_version.isdigit() else None,
@@ -393,8 +435,10 @@ def edit(meeting_id: int) -> ResponseReturnValue:
             reason=form.reason.data or "",
         )
         _save_attachments(meeting)
+        return True
 
-    if submit(form, save, on_error=lambda exc: _put_error(form, exc, errors)) is not None:
+    done = submit(form, save, on_error=lambda exc: _put_error(form, exc, errors))
+    if done is not None and done.value:
         flash(f"已保存为第 {meeting.version} 版。", "success")
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
     return render_template(
@@ -410,6 +454,7 @@ def edit(meeting_id: int) -> ResponseReturnValue:
         locked=locked,
         kinds=services.kinds(include_inactive=True),
         trail=_trail(region, ("修改记录", None)),
+        **_form_extras(warnings, meeting),
     )
 
 

@@ -235,11 +235,11 @@ def update_group(group: PartyGroup, name: str, dissolved_on: date | None = None)
 
 
 def groups_of(branch_id: int) -> list[PartyGroup]:
-    return list(
-        db.session.scalars(
-            select(PartyGroup).where(PartyGroup.branch_id == branch_id).order_by(PartyGroup.name)
-        ).all()
-    )
+    """A branch's groups in natural order (第一, 第二, … 第十, 第十一)."""
+    from tracker.formatting import natural_key
+
+    rows = db.session.scalars(select(PartyGroup).where(PartyGroup.branch_id == branch_id)).all()
+    return sorted(rows, key=lambda g: natural_key(g.name))
 
 
 # ---------------------------------------------------------------- members

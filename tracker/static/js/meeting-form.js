@@ -32,6 +32,31 @@
     items.filter(i => !i.classList.contains('d-none')).forEach(i => { i.querySelector('input[type=checkbox]').checked = b.dataset.all === '1'; i.dataset.touched = '1'; sync(i); });
     count();
   }));
+  // Quick date and time for a past meeting: the chips set the start and keep the length.
+  const started = form.querySelector('[name=started_at]');
+  const ended = form.querySelector('[name=ended_at]');
+  function pad(n) { return String(n).padStart(2, '0'); }
+  function local(d) { return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + 'T' + pad(d.getHours()) + ':' + pad(d.getMinutes()); }
+  function setStart(d) {
+    const old = started.value ? new Date(started.value) : null;
+    const length = old && ended.value ? (new Date(ended.value) - old) : 0;
+    started.value = local(d);
+    // At least an hour: the form's default (this hour → now) is no meeting's length.
+    ended.value = local(new Date(d.getTime() + Math.max(length, 3600000)));
+  }
+  form.querySelectorAll('[data-days-ago]').forEach(b => b.addEventListener('click', () => {
+    const base = started.value ? new Date(started.value) : new Date();
+    const d = new Date();
+    d.setDate(d.getDate() - Number(b.dataset.daysAgo));
+    d.setHours(base.getHours(), base.getMinutes(), 0, 0);
+    setStart(d);
+  }));
+  form.querySelectorAll('[data-start-time]').forEach(b => b.addEventListener('click', () => {
+    const d = started.value ? new Date(started.value) : new Date();
+    const [h, m] = b.dataset.startTime.split(':');
+    d.setHours(Number(h), Number(m), 0, 0);
+    setStart(d);
+  }));
   kind.addEventListener('change', byKind);
   group.addEventListener('change', byKind);
   byKind();
