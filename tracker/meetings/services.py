@@ -312,7 +312,9 @@ def warnings_for(branch: Branch, data: MeetingInput) -> list[str]:
     """
     kind, roster, members = _validate(branch, data, clock.now(), kinds(include_inactive=True))
     present = {m.id for m in roster} if data.all_present else set(data.present_ids)
-    full = [m for m in roster if m.status == MemberStatus.full]
+    day = clock.local_date(data.started_at)
+    voters = member_history.full_members_on([branch.id], day)[branch.id]
+    full = [m for m in roster if m.id in voters]
     return rules.meeting_warnings(
         needs_quorum=kind.needs_quorum,
         full_members=len(full),
