@@ -137,6 +137,13 @@ class RulesSettings(Section):
     edit_lock_days: int = Field(90, ge=1, le=3650)
 
 
+class TeamsSettings(Section):
+    """队伍素质提升: targets of the reserve-cadre register ("2+5")."""
+
+    reserve_secretary_target: int = Field(2, ge=0, le=20)
+    reserve_committee_target: int = Field(5, ge=0, le=50)
+
+
 class CamerasSettings(Section):
     default_check_interval_s: int = Field(60, ge=10, le=3600)
     default_down_after: int = Field(3, ge=1, le=100)
@@ -200,6 +207,7 @@ class Settings(BaseModel):
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)  # type: ignore[arg-type]
     rules: RulesSettings = Field(default_factory=RulesSettings)  # type: ignore[arg-type]
     cameras: CamerasSettings = Field(default_factory=CamerasSettings)  # type: ignore[arg-type]
+    teams: TeamsSettings = Field(default_factory=TeamsSettings)  # type: ignore[arg-type]
     alerts: AlertsSettings = Field(default_factory=AlertsSettings)  # type: ignore[arg-type]
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
     jobs: JobsSettings = Field(default_factory=JobsSettings)  # type: ignore[arg-type]

@@ -43,6 +43,7 @@ PACKAGES = (
     "tracker.notifications",
     "tracker.org",
     "tracker.trainings",
+    "tracker.teams",
 )
 
 

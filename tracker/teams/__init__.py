@@ -1,0 +1,18 @@
+"""队伍素质提升: the team-quality registers (issue 15).
+
+So far: village reserve cadres (村级后备干部, "2+5"), with targets per village
+from ``[teams]`` in config and an obligation on the home to-do for a village
+below target.
+"""
+
+from flask_babel import lazy_gettext as _l
+
+from tracker.domain import Domain, NavEntry
+
+DOMAIN = Domain(
+    "tracker.teams",
+    api=("api",),
+    seeder="demo:seed_reserves",
+    todo=("todo:reserves_short",),
+    nav=(NavEntry("teams.index", _l("后备干部"), order=65),),
+)
