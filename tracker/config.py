@@ -142,6 +142,11 @@ class TeamsSettings(Section):
 
     reserve_secretary_target: int = Field(2, ge=0, le=20)
     reserve_committee_target: int = Field(5, ge=0, le=50)
+    # Working days each recall step (召回) may take after the one before it.
+    recall_talk_working_days: int = Field(5, ge=1, le=120)
+    recall_training_working_days: int = Field(20, ge=1, le=250)
+    recall_review_working_days: int = Field(10, ge=1, le=120)
+    recall_outcome_working_days: int = Field(5, ge=1, le=120)
 
 
 class CamerasSettings(Section):

@@ -5,11 +5,18 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from tracker.teams.models import SOURCE_LABELS, STATUS_LABELS, TRACK_LABELS, ReserveStatus
+from tracker.teams.models import (
+    GRADE_LABELS,
+    OUTCOME_LABELS,
+    SOURCE_LABELS,
+    STATUS_LABELS,
+    TRACK_LABELS,
+    ReserveStatus,
+)
 
 
 class ReserveForm(FlaskForm):
@@ -59,3 +66,38 @@ class StatusForm(FlaskForm):
 
 class ImportForm(FlaskForm):
     file = FileField(_l("Excel 文件"), validators=[FileRequired(_l("请选择 .xlsx 文件"))])
+
+
+class CadreAssessmentForm(FlaskForm):
+    cadre_id = SelectField(_l("村干部"), coerce=int, validate_choice=False)
+    year = IntegerField(
+        _l("考核年度"),
+        validators=[
+            DataRequired(_l("请填写考核年度")),
+            NumberRange(2000, 2100, _l("考核年度不合理")),
+        ],
+    )
+    grade = SelectField(
+        _l("考核等次"),
+        choices=[SelectChoice(k.value, label) for k, label in GRADE_LABELS.items()],
+        validators=[DataRequired(_l("请选择考核等次"))],
+    )
+    decided_by = StringField(
+        _l("考核（决定）机关"),
+        validators=[DataRequired(_l("请填写考核（决定）机关")), Length(max=64)],
+    )
+    decided_on = DateField(
+        _l("考核日期"), validators=[DataRequired(_l("请填写日期，如 2026-03-05"))]
+    )
+    note = StringField(_l("说明"), validators=[Optional(), Length(max=500)])
+
+
+class RecallStepForm(FlaskForm):
+    done_on = DateField(_l("完成日期"), validators=[DataRequired(_l("请填写日期，如 2026-03-05"))])
+    note = StringField(_l("情况记录"), validators=[Optional(), Length(max=500)])
+    outcome = SelectField(
+        _l("处理结果"),
+        choices=[SelectChoice("", "—")]
+        + [SelectChoice(k.value, label) for k, label in OUTCOME_LABELS.items()],
+        validators=[Optional()],
+    )

@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Enum, ForeignKey, String, Text
+from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.models.base import Base, audited, utcnow
-from tracker.models.party import Member
+from tracker.models.party import Member, VillageCadre
 
 
 class ReserveSource(enum.StrEnum):
@@ -118,3 +118,128 @@ class ReserveAssessment(Base):
     result: Mapped[str] = mapped_column(String(500))
 
     reserve: Mapped[ReserveCadre] = relationship(back_populates="assessments")
+
+
+class Grade(enum.StrEnum):
+    """Yearly assessment grade of a village cadre."""
+
+    excellent = "excellent"  # 优秀
+    competent = "competent"  # 称职
+    basic = "basic"  # 基本称职
+    incompetent = "incompetent"  # 不称职
+
+
+GRADE_LABELS = {
+    Grade.excellent: "优秀",
+    Grade.competent: "称职",
+    Grade.basic: "基本称职",
+    Grade.incompetent: "不称职",
+}
+
+
+class RecallStepKind(enum.StrEnum):
+    """The steps of a recall case (召回), in order."""
+
+    talk = "talk"  # 召回谈话
+    training = "training"  # 教育培训
+    review = "review"  # 考核
+    outcome = "outcome"  # 返岗 or 调整/免职
+
+
+STEP_LABELS = {
+    RecallStepKind.talk: "召回谈话",
+    RecallStepKind.training: "教育培训",
+    RecallStepKind.review: "考核",
+    RecallStepKind.outcome: "返岗或调整/免职",
+}
+
+
+class RecallOutcome(enum.StrEnum):
+    returned = "returned"  # 返岗
+    adjusted = "adjusted"  # 调整
+    dismissed = "dismissed"  # 免职
+
+
+OUTCOME_LABELS = {
+    RecallOutcome.returned: "返岗",
+    RecallOutcome.adjusted: "调整",
+    RecallOutcome.dismissed: "免职",
+}
+
+
+@audited
+class CadreAssessment(Base):
+    """One yearly assessment (年度考核) of a village cadre and the body that decided."""
+
+    __tablename__ = "cadre_assessment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    cadre_id: Mapped[int] = mapped_column(ForeignKey("village_cadre.id"), index=True)
+    year: Mapped[int]
+    grade: Mapped[Grade] = mapped_column(
+        Enum(Grade, native_enum=False, length=16, validate_strings=True)
+    )
+    decided_by: Mapped[str] = mapped_column(String(64))
+    decided_on: Mapped[date]
+    note: Mapped[str] = mapped_column(String(500), default="")
+    entered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    cadre: Mapped[VillageCadre] = relationship()
+
+    __table_args__ = (UniqueConstraint("cadre_id", "year"),)
+
+    @property
+    def grade_label(self) -> str:
+        return GRADE_LABELS[self.grade]
+
+
+@audited
+class RecallCase(Base):
+    """A recall case (召回) opened by a 不称职 grade."""
+
+    __tablename__ = "recall_case"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("cadre_assessment.id"), unique=True)
+    opened_on: Mapped[date]
+    decided_by: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(500))
+    outcome: Mapped[RecallOutcome | None] = mapped_column(
+        Enum(RecallOutcome, native_enum=False, length=16, validate_strings=True)
+    )
+    closed_on: Mapped[date | None]
+
+    assessment: Mapped[CadreAssessment] = relationship()
+    steps: Mapped[list[RecallStep]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="RecallStep.position"
+    )
+
+    @property
+    def outcome_label(self) -> str:
+        return OUTCOME_LABELS[self.outcome] if self.outcome else ""
+
+
+@audited
+class RecallStep(Base):
+    """One step of a recall case, due a number of working days after the one before."""
+
+    __tablename__ = "recall_step"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("recall_case.id"), index=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    position: Mapped[int]
+    kind: Mapped[RecallStepKind] = mapped_column(
+        Enum(RecallStepKind, native_enum=False, length=16, validate_strings=True)
+    )
+    due_on: Mapped[date]
+    done_on: Mapped[date | None]
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+    case: Mapped[RecallCase] = relationship(back_populates="steps")
+
+    @property
+    def label(self) -> str:
+        return STEP_LABELS[self.kind]

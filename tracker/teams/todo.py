@@ -6,10 +6,12 @@ from flask import url_for
 from flask_babel import gettext
 from sqlalchemy import select
 
+from tracker import clock
 from tracker.extensions import db
 from tracker.home import TodoItem
 from tracker.models import Region, RegionLevel, User
 from tracker.scope import Scope
+from tracker.teams.recall import overdue_steps
 from tracker.teams.services import reserve_figures
 
 
@@ -42,5 +44,24 @@ def reserves_short(scope: Scope, user: User) -> list[TodoItem]:
             ),
             url=url_for("teams.index"),
             count=len(short),
+        )
+    ]
+
+
+def recall_steps_overdue(scope: Scope, user: User) -> list[TodoItem]:
+    """Recall cases (召回) whose next step is past its deadline."""
+    if not scope.can_write:
+        return []
+    steps = overdue_steps(scope, clock.today())
+    if not steps:
+        return []
+    shown = "、".join(f"{s.case.assessment.cadre.name}（{gettext(s.label)}）" for s in steps[:5])
+    return [
+        TodoItem(
+            severity=0,
+            title=gettext("召回步骤逾期"),
+            detail=gettext("以下村干部的召回步骤已超过期限：%(list)s", list=shown),
+            url=url_for("teams.recall_case", case_id=steps[0].case_id),
+            count=len(steps),
         )
     ]

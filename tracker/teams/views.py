@@ -18,14 +18,34 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from tracker import clock
+from tracker.calendar_service import load_calendar
 from tracker.extensions import db
-from tracker.models import Member, Region, RegionLevel
+from tracker.models import Member, Region, RegionLevel, VillageCadre
 from tracker.scope import current_scope
 from tracker.teams import excel
-from tracker.teams.forms import AssessmentForm, ImportForm, ReserveForm, StatusForm
-from tracker.teams.models import ReserveCadre, ReserveSource, ReserveStatus, ReserveTrack
+from tracker.teams.forms import (
+    AssessmentForm,
+    CadreAssessmentForm,
+    ImportForm,
+    RecallStepForm,
+    ReserveForm,
+    StatusForm,
+)
+from tracker.teams.models import (
+    CadreAssessment,
+    Grade,
+    RecallCase,
+    RecallOutcome,
+    RecallStep,
+    ReserveCadre,
+    ReserveSource,
+    ReserveStatus,
+    ReserveTrack,
+)
+from tracker.teams.recall import assess_cadre, record_step
 from tracker.teams.services import (
     ReserveInput,
+    TeamError,
     add_assessment,
     change_status,
     create_reserve,
@@ -241,3 +261,92 @@ def import_xlsx(region_id: int) -> ResponseReturnValue:
         if done is not None:
             flash(gettext("已导入 %(n)s 名后备干部。", n=done.value), "success")
     return redirect(url_for("teams.village", region_id=region.id))
+
+
+@bp.route("/cadres/v/<int:region_id>", methods=["GET", "POST"])
+@login_required
+def cadres(region_id: int) -> ResponseReturnValue:
+    """A village's cadres with their yearly grades, the assessment form and recall cases."""
+    scope = current_scope()
+    region, _branch = scope.get_village_branch(region_id)
+    if request.method == "POST":
+        scope.require_write(region.id)
+    serving = db.session.scalars(
+        scope.filter(select(VillageCadre), VillageCadre)
+        .where(VillageCadre.region_id == region.id, VillageCadre.until.is_(None))
+        .order_by(VillageCadre.id)
+    ).all()
+    form = CadreAssessmentForm()
+    form.cadre_id.choices = [SelectChoice(c.id, f"{c.name}（{c.post}）") for c in serving]
+    if request.method == "GET":
+        form.year.data = clock.today().year - 1
+        form.decided_on.data = clock.today()
+
+    def save() -> CadreAssessment:
+        cadre = next((c for c in serving if c.id == form.cadre_id.data), None)
+        if cadre is None:
+            raise TeamError(gettext("请选择本村在任村干部"), "cadre_id")
+        return assess_cadre(
+            cadre,
+            form.year.data or 0,
+            Grade(form.grade.data),
+            form.decided_by.data or "",
+            form.decided_on.data,
+            load_calendar(),
+            form.note.data or "",
+        )
+
+    done = submit(form, save)
+    if done is not None:
+        flash(gettext("考核结果已保存。"), "success")
+        return redirect(url_for("teams.cadres", region_id=region.id))
+    assessments = db.session.scalars(
+        scope.filter(select(CadreAssessment), CadreAssessment)
+        .where(CadreAssessment.region_id == region.id)
+        .order_by(CadreAssessment.year.desc(), CadreAssessment.id)
+    ).all()
+    cases = {
+        c.assessment_id: c
+        for c in db.session.scalars(
+            scope.filter(select(RecallCase), RecallCase).where(RecallCase.region_id == region.id)
+        )
+    }
+    return (
+        render_template(
+            "teams/cadres.html", region=region, form=form, assessments=assessments, cases=cases
+        ),
+        form_status(form),
+    )
+
+
+@bp.route("/recalls/<int:case_id>")
+@login_required
+def recall_case(case_id: int) -> ResponseReturnValue:
+    case = current_scope().get_or_404(RecallCase, case_id)
+    return render_template(
+        "teams/recall.html",
+        case=case,
+        form=RecallStepForm(formdata=None, done_on=clock.today()),
+        today=clock.today(),
+    )
+
+
+@bp.route("/recalls/steps/<int:step_id>", methods=["POST"])
+@login_required
+def recall_step(step_id: int) -> ResponseReturnValue:
+    step = current_scope().get_for_write(RecallStep, step_id)
+    form = RecallStepForm()
+    done = submit(
+        form,
+        lambda: record_step(
+            step,
+            form.done_on.data,
+            form.note.data or "",
+            RecallOutcome(form.outcome.data) if form.outcome.data else None,
+        ),
+    )
+    if done is not None:
+        flash(gettext("召回步骤已记录。"), "success")
+        return redirect(url_for("teams.recall_case", case_id=step.case_id))
+    page = render_template("teams/recall.html", case=step.case, form=form, today=clock.today())
+    return page, form_status(form)
