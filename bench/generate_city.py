@@ -1,6 +1,7 @@
 """Generate a city-scale dataset for the dashboard benchmark.
 
-1 city, 5 counties, 100 townships, 1,000 villages (one branch each, two party
+1 city, 5 counties, 100 townships, 1,000 villages (``--villages 10000`` for a
+province's 10,000: 50 counties of 20 townships x 10 villages; one branch each, two party
 groups, ~12 members), 5 years of meetings with attendance (~90 % of obligations
 held, some late, some edited), service matters (on time / late / overdue, bad
 ratings and call-backs), one hall with two cameras per village (2,000 cameras),
@@ -94,7 +95,9 @@ def utc(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute) - timedelta(hours=8)
 
 
-def generate(url: str, villages_per_town: int, years: int, seed: int) -> dict[str, Any]:
+def generate(
+    url: str, villages_per_town: int, years: int, seed: int, counties: int = 5
+) -> dict[str, Any]:
     rng = random.Random(seed)
     from tracker.database import upgrade
 
@@ -113,7 +116,7 @@ def generate(url: str, villages_per_town: int, years: int, seed: int) -> dict[st
     villages: list[tuple[int, int, int, int]] = []  # village, township, county, city
     rid = 1
     regions.append((1, None, "city", "基准市", "229900000000", "/1/", NOW))
-    for c in range(1, 6):
+    for c in range(1, counties + 1):
         rid += 1
         county = rid
         regions.append((county, 1, "county", f"基准县{c}", None, f"/1/{county}/", NOW))
@@ -340,7 +343,7 @@ def generate(url: str, villages_per_town: int, years: int, seed: int) -> dict[st
 
     # -- service matters ------------------------------------------------------------------
     types = []
-    for c in range(5):
+    for c in range(counties):
         for k in range(10):
             types.append(
                 (
@@ -685,6 +688,11 @@ def generate(url: str, villages_per_town: int, years: int, seed: int) -> dict[st
             if i % 10 == 0:
                 log(f"snapshots {i}/{len(periods)} ({time.monotonic() - t0:.0f}s)")
     log(f"snapshots of {len(periods)} periods in {time.monotonic() - t0:.0f}s")
+    # Statistics for the planner over everything, the snapshots included (without
+    # them PostgreSQL plans the dashboard's reads as if the snapshot table were empty).
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    log("ANALYZE done")
     engine.dispose()
     return {"villages": len(villages), "periods": len(periods)}
 
@@ -695,10 +703,33 @@ def main() -> None:
     )
     ap.add_argument("--url", required=True, help="database URL (fresh, empty)")
     ap.add_argument("--villages-per-town", type=int, default=10)
+    ap.add_argument(
+        "--villages",
+        type=int,
+        default=None,
+        help="total villages (a multiple of the 100 townships): 1000 = a city, "
+        "10000 = a province; overrides --villages-per-town",
+    )
     ap.add_argument("--years", type=int, default=5)
     ap.add_argument("--seed", type=int, default=20260301)
     args = ap.parse_args()
-    generate(args.url, args.villages_per_town, args.years, args.seed)
+    per_town, counties = args.villages_per_town, 5
+    if args.villages is not None:
+        if args.villages <= 1000:
+            if args.villages < 100 or args.villages % 100:
+                ap.error(
+                    "--villages up to 1000 must be a multiple of 100 (5 counties x 20 townships)"
+                )
+            per_town = args.villages // 100
+        else:
+            # A province grows by counties (of 20 townships x 10 villages), not by
+            # ever larger counties.
+            if args.villages % 200:
+                ap.error(
+                    "--villages above 1000 must be a multiple of 200 (20 townships x 10 villages)"
+                )
+            per_town, counties = 10, args.villages // 200
+    generate(args.url, per_town, args.years, args.seed, counties)
 
 
 if __name__ == "__main__":

@@ -7,13 +7,18 @@
   (``join_transaction_mode="create_savepoint"``): views may commit freely.
 - ``world`` builds a small region tree with users of every role; ``login``
   signs a test client in as one of them.
+- ``assert_max_queries(n)`` fails a block that ran more than ``n`` SQL
+  statements (Zulip's ``assert_database_query_count``): the query budgets.
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import os
+import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +26,7 @@ import pytest
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event
 
 from tests.factories import World, build_world
 
@@ -189,3 +194,56 @@ def runner(app: Flask) -> Any:
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+# Transaction control the test harness adds around every request (the savepoint a
+# request's session opens on the test's connection): not the page's own statements.
+_HARNESS_SQL = re.compile(r"^\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)\b", re.I)
+
+
+@dataclass
+class QueryLog:
+    """The SQL statements one block ran, in order."""
+
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def report(self) -> str:
+        return "\n".join(f"{i + 1:3}. {s[:300]}" for i, s in enumerate(self.statements))
+
+
+@contextlib.contextmanager
+def count_queries() -> Iterator[QueryLog]:
+    """Record the statements run on the app's engine inside the block."""
+    from tracker.extensions import db as sqla
+
+    log = QueryLog()
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not _HARNESS_SQL.match(statement):
+            log.statements.append(" ".join(statement.split()))
+
+    engine = sqla.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield log
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def assert_max_queries(db: Any) -> Callable[[int], contextlib.AbstractContextManager[QueryLog]]:
+    """``with assert_max_queries(12) as log: client.get(...)`` fails when the block ran
+    more than 12 statements, listing them. A list's budget must not depend on its rows:
+    budget tests load the same list at two sizes of data under the same number."""
+
+    @contextlib.contextmanager
+    def check(budget: int) -> Iterator[QueryLog]:
+        with count_queries() as log:
+            yield log
+        assert log.count <= budget, f"{log.count} SQL statements, budget {budget}:\n{log.report()}"
+
+    return check

@@ -17,6 +17,7 @@ Environment variables override URLs and secrets:
 ``TRACKER_DATABASE_URL``  ``[database] url``
 ``TRACKER_SECRET_KEY`` ``[tracker] secret_key``
 ``TRACKER_CAMERA_KEY`` ``[tracker] camera_key`` (Fernet key for stream credentials)
+``TRACKER_UPLOAD_DIR`` ``[tracker] upload_dir`` (shared storage of several web hosts)
 ``TRACKER_ENV``        ``production`` = ``[tracker] production = true``
 ``TRACKER_DEMO``       ``1``: allow the demo keys (set by ``tracker demo`` only)
 =====================  ==========================
@@ -123,6 +124,19 @@ class CalendarSettings(Section):
     warn_missing_year_in_month: int = Field(12, ge=1, le=12)
 
 
+class MattersSettings(Section):
+    receipt_link_days: int = Field(30, ge=0, le=3650)
+    public_requests_per_10_minutes: int = Field(30, ge=1, le=10000)
+    public_base_url: str = ""
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("应以 http:// 或 https:// 开头，例如 https://dangjian.example.cn")
+        return value
+
+
 class RulesSettings(Section):
     branch_general_meeting: Frequency = "quarterly"
     branch_committee_meeting: Frequency = "monthly"
@@ -210,6 +224,7 @@ class Settings(BaseModel):
     tracker: TrackerSettings = Field(default_factory=TrackerSettings)  # type: ignore[arg-type]
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)  # type: ignore[arg-type]
+    matters: MattersSettings = Field(default_factory=MattersSettings)  # type: ignore[arg-type]
     rules: RulesSettings = Field(default_factory=RulesSettings)  # type: ignore[arg-type]
     cameras: CamerasSettings = Field(default_factory=CamerasSettings)  # type: ignore[arg-type]
     teams: TeamsSettings = Field(default_factory=TeamsSettings)  # type: ignore[arg-type]
@@ -222,6 +237,8 @@ ENV_OVERRIDES = {
     "TRACKER_DATABASE_URL": ("database", "url"),
     "TRACKER_SECRET_KEY": ("tracker", "secret_key"),
     "TRACKER_CAMERA_KEY": ("tracker", "camera_key"),
+    # Several web hosts: every one must see the same files (a path on shared storage).
+    "TRACKER_UPLOAD_DIR": ("tracker", "upload_dir"),
 }
 
 # Chinese for pydantic's error types (the operator reads these at start-up).

@@ -13,6 +13,7 @@ import enum
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -106,16 +107,16 @@ class Period:
         """The kind as a plain string (``"month"``, ``"quarter"``, ``"year"``)."""
         return self.kind.value
 
-    @property
+    @cached_property
     def first_month(self) -> int:
         return self.start.month
 
-    @property
+    @cached_property
     def n_months(self) -> int:
         return {PeriodKind.month: 1, PeriodKind.quarter: 3, PeriodKind.year: 12}[self.kind]
 
     # -- bounds -------------------------------------------------------------
-    @property
+    @cached_property
     def start(self) -> date:
         if self.kind == PeriodKind.month:
             return date(self.year, self.index, 1)
@@ -123,12 +124,12 @@ class Period:
             return date(self.year, 3 * self.index - 2, 1)
         return date(self.year, 1, 1)
 
-    @property
+    @cached_property
     def end(self) -> date:
         """The last day (inclusive)."""
         return self.next().start - timedelta(days=1)
 
-    @property
+    @cached_property
     def days(self) -> int:
         return (self.end - self.start).days + 1
 

@@ -68,7 +68,7 @@ def test_a_clerk_registers_a_matter_on_a_phone(page_for, e2e_world, matter_type,
     page.wait_for_url(lambda url: re.search(r"/matters/\d+$", url) is not None)
     assert "已办结" in page.content()
     shoot(page, "matters-detail-completed-phone")
-    page.goto("/matters/")
+    page.goto("/matters/?status=")  # 我的事项 shows open ones unless any status is asked for
     assert "张桂英" in page.content()
     _fits(page, 390)
     shoot(page, "matters-mine-phone")
@@ -79,7 +79,8 @@ def test_pages_at_desktop_width_and_the_print_register(
 ):
     from tracker.calendar_service import load_calendar
     from tracker.extensions import db
-    from tracker.matters.models import Channel, EventKind, MatterType
+    from tracker.matters.commands import Refer, SupplyMaterials
+    from tracker.matters.models import Channel, MatterType
     from tracker.matters.services import record_event, register_matter
     from tracker.models import Region, User
 
@@ -111,20 +112,15 @@ def test_pages_at_desktop_width_and_the_print_register(
         )
         record_event(
             matter,
-            EventKind.materials_supplied,
+            SupplyMaterials(at=received + timedelta(days=2), note="已补齐"),
             clerk,
             calendar=cal,
-            at=received + timedelta(days=2),
-            note="已补齐",
         )
         record_event(
             matter,
-            EventKind.referred,
+            Refer(at=received + timedelta(days=2, hours=1), to_user_id=town.id, note="需乡镇审核"),
             clerk,
             calendar=cal,
-            at=received + timedelta(days=2, hours=1),
-            to_user=town,
-            note="需乡镇审核",
         )
         db.session.commit()
         matter_id = matter.id
@@ -153,3 +149,82 @@ def test_pages_at_desktop_width_and_the_print_register(
     viewer.goto(f"/matters/register?village_id={e2e_world['villages']['a1a']}")
     assert "11010519491231002X" not in viewer.content()
     shoot(viewer, "matters-register-book-phone")
+
+
+@pytest.mark.parametrize(("phone", "width", "digits"), [(False, 1366, "0166"), (True, 390, "0039")])
+def test_receipt_qr_rating_and_finding_by_phone_digits(
+    page_for, e2e_world, matter_type, shoot, phone, width, digits
+):
+    """The counter registers and prints a receipt; the applicant scans it and rates; the
+    clerk later finds the matter by the last digits of the applicant's phone."""
+    tag = "phone" if phone else "desktop"
+    clerk = page_for(e2e_world["users"]["village_a1a_editor"], phone=phone)
+    clerk.goto("/matters/new")
+    clerk.select_option("select[name=matter_type_id]", str(matter_type))
+    clerk.get_by_label("家庭收入证明").uncheck()
+    clerk.fill("input[name=applicant_name]", f"孙丽华{width}")
+    clerk.fill("input[name=applicant_phone]", f"1395555{digits}")
+    clerk.click("#register-form button[type=submit]")
+    clerk.wait_for_url(lambda url: re.search(r"/matters/\d+$", url) is not None)
+    detail_url = clerk.url
+    serial = clerk.locator("h1").inner_text().split(" · ")[0].strip()
+    # 1 click from the new matter to its receipt.
+    clerk.click("#receipt-button")
+    clerk.wait_for_url(lambda url: url.endswith("/receipt"))
+    _fits(clerk, width)
+    receipt = clerk.locator(".receipt").inner_text()
+    assert serial in receipt and "家庭收入证明" in receipt and "一次性告知" in receipt
+    assert clerk.locator("#receipt-qr svg").is_visible()
+    shoot(clerk, f"matters-receipt-{tag}")
+    clerk.emulate_media(media="print")
+    assert clerk.locator("#print-receipt").is_hidden()  # the buttons stay off the paper
+    pdf = clerk.pdf(prefer_css_page_size=True)
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1  # the receipt prints on one sheet
+    clerk.emulate_media(media="screen")
+    link = clerk.get_attribute("#receipt-link", "href")
+    assert link and "/matters/a/" in link
+
+    # The applicant, on a phone with no account, follows the matter.
+    applicant = page_for(None, phone=True)
+    applicant.goto(link)
+    _fits(applicant, 390)
+    steps = applicant.locator("#public-steps").inner_text()
+    assert "受理" in steps and "一次性告知补正" in steps and "孙丽华" not in steps
+    assert applicant.locator("#public-rating").count() == 0  # not completed yet
+    shoot(applicant, f"matters-public-open-{tag}")
+
+    # The counter supplies the materials and completes the matter.
+    clerk.goto(detail_url)
+    clerk.get_by_role("button", name="材料补齐").click()
+    with clerk.expect_navigation():
+        clerk.get_by_role("button", name="确认材料补齐").click()
+    clerk.get_by_role("button", name="办结").click()
+    clerk.fill("#completed-note", "已审核通过")
+    with clerk.expect_navigation():
+        clerk.get_by_role("button", name="确认办结").click()
+    assert "已办结" in clerk.content()
+
+    # The applicant rates, once: 2 taps.
+    applicant.goto(link)
+    applicant.get_by_label("满意", exact=True).check()
+    shoot(applicant, f"matters-public-rate-{tag}")
+    with applicant.expect_navigation():
+        applicant.get_by_role("button", name="提交评价").click()
+    assert "已评价：满意" in applicant.content()
+    assert applicant.locator("#public-rating").count() == 0
+    _fits(applicant, 390)
+    clerk.goto(detail_url)
+    assert "申请人扫码评价" in clerk.content()
+
+    # Later: the clerk finds it by the last digits of the applicant's phone (search + 1 click).
+    clerk.goto("/matters/?view=all")
+    clerk.fill("#q", digits)
+    with clerk.expect_navigation():
+        clerk.get_by_role("button", name="查找").click()
+    assert "q=" in clerk.url
+    _fits(clerk, width)
+    shoot(clerk, f"matters-search-{tag}")
+    rows = clerk.locator(".matters-table tbody tr")
+    assert rows.count() == 1 and serial in rows.first.inner_text()
+    rows.first.locator("a").first.click()
+    clerk.wait_for_url(lambda url: url == detail_url)

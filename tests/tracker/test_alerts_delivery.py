@@ -3,70 +3,16 @@
 from __future__ import annotations
 
 import json
-import socketserver
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from tests.tracker.test_station_api import auth, make_setup, post_reports, uid
 from tracker.halls import alerts, services
-from tracker.halls.models import AlertDelivery, AlertKind, DeliveryStatus, HallAlert
-
-
-class _Hook(BaseHTTPRequestHandler):
-    received: list[tuple[str, dict[str, Any]]]
-    fail_first: int
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        pass
-
-    def do_POST(self) -> None:  # noqa: N802
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        server: Any = self.server
-        server.received.append((self.path, body))
-        if server.fail_first > 0:
-            server.fail_first -= 1
-            self.send_response(503)
-            self.end_headers()
-            return
-        answer = b'{"errcode": 0, "errmsg": "ok"}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
-
-
-@pytest.fixture
-def hook() -> Iterator[Any]:
-    server: Any = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
-    server.received = []
-    server.fail_first = 0
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-
-
-@pytest.fixture
-def channels(app: Any, hook: Any) -> Iterator[str]:
-    base = f"http://127.0.0.1:{hook.server_port}"
-    cfg = app.config["SETTINGS"].alerts
-    saved = cfg.model_dump()
-    cfg.webhook_url = f"{base}/generic"
-    cfg.dingtalk_webhook = f"{base}/dingtalk"
-    cfg.wecom_webhook = f"{base}/wecom"
-    try:
-        yield base
-    finally:
-        for key, value in saved.items():
-            setattr(cfg, key, value)
+from tracker.halls.models import AlertKind, HallAlert
+from tracker.notifications import delivery
+from tracker.notifications.models import OutboxMessage, OutStatus
 
 
 def recent(hm: str) -> str:
@@ -100,13 +46,14 @@ def test_down_alert_reaches_webhook_dingtalk_and_wecom_and_the_inbox(
     users = {n.user_id for n in inbox}
     assert world.users["town_a1_editor"].id in users and world.users["county_a_viewer"].id in users
     assert world.users["town_b1_editor"].id not in users  # another township
-    sent, failed = alerts.deliver_due()
+    sent, failed = delivery.deliver_due()
     assert (sent, failed) == (3, 0)
     paths = sorted(p for p, _ in hook.received)
     assert paths == ["/dingtalk", "/generic", "/wecom"]
     generic = next(b for p, b in hook.received if p == "/generic")
     assert (
-        generic["kind"] == "down"
+        generic["kind"] == "camera_down"
+        and generic["alert_kind"] == "down"
         and generic["camera_id"] == s.cam1.id
         and generic["cause"] == "unreachable"
     )
@@ -122,18 +69,12 @@ def test_failed_delivery_is_retried_with_backoff(client, world, db, channels, ho
     app.config["SETTINGS"].alerts.wecom_webhook = ""
     post_reports(client, s.token, [st(s.cam1, "0", "down", "no_video")])
     hook.fail_first = 1
-    print(
-        [(d.channel, d.alert.kind, d.alert.title) for d in db.session.query(AlertDelivery)],
-        app.config["SETTINGS"].alerts,
-    )
-    assert alerts.deliver_due() == (0, 1)
-    row = db.session.query(AlertDelivery).one()
-    assert (
-        row.status == DeliveryStatus.pending and row.attempts == 1 and row.last_error == "HTTPError"
-    )
-    assert alerts.deliver_due() == (0, 0)  # not due yet
-    assert alerts.deliver_due(now=datetime.now(UTC) + timedelta(minutes=2)) == (1, 0)
-    assert row.status == DeliveryStatus.sent
+    assert delivery.deliver_due() == (0, 1)
+    row = db.session.query(OutboxMessage).one()
+    assert row.status == OutStatus.pending and row.attempts == 1 and row.last_error == "HTTP 503"
+    assert delivery.deliver_due() == (0, 0)  # not due yet
+    assert delivery.deliver_due(now=datetime.now(UTC) + timedelta(minutes=2)) == (1, 0)
+    assert row.status == OutStatus.sent
 
 
 def test_many_cameras_of_one_station_down_together_give_one_summary(client, world, db, app):
@@ -266,57 +207,12 @@ def test_recipients_token_header_is_unused(client):
     assert client.get("/api/v1/halls", headers=auth("st_x")).status_code == 401
 
 
-class _Smtp(socketserver.StreamRequestHandler):
-    """Just enough SMTP to accept one message (EHLO/HELO, MAIL, RCPT, DATA, QUIT)."""
-
-    def handle(self) -> None:
-        server: Any = self.server
-        self.wfile.write(b"220 test ESMTP\r\n")
-        data_mode, lines = False, []
-        while True:
-            line = self.rfile.readline()
-            if not line:
-                return
-            if data_mode:
-                if line in (b".\r\n", b".\n"):
-                    server.messages.append(b"".join(lines).decode("utf-8", "replace"))
-                    data_mode, lines = False, []
-                    self.wfile.write(b"250 queued\r\n")
-                else:
-                    lines.append(line)
-                continue
-            cmd = line[:4].upper()
-            if cmd == b"DATA":
-                data_mode = True
-                self.wfile.write(b"354 go ahead\r\n")
-            elif cmd == b"QUIT":
-                self.wfile.write(b"221 bye\r\n")
-                return
-            else:
-                self.wfile.write(b"250 ok\r\n")
-
-
-def test_email_channel_sends_one_message_per_recipient(client, world, db, app):
-    server: Any = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Smtp)
-    server.messages = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    cfg = app.config["SETTINGS"].alerts
-    saved = cfg.model_dump()
-    try:
-        cfg.smtp_host = "127.0.0.1"
-        cfg.smtp_port = server.server_address[1]
-        cfg.smtp_from = "tracker@example.cn"
-        world.users["town_a1_editor"].email = "town@example.cn"
-        s = make_setup(world)
-        db.session.commit()
-        post_reports(client, s.token, [st(s.cam1, "0", "down", "auth_failed")])
-        rows = db.session.query(AlertDelivery).filter_by(channel="email").all()
-        assert [r.target for r in rows] == ["town@example.cn"]
-        assert alerts.deliver_due() == (1, 0)
-        assert len(server.messages) == 1 and "town@example.cn" in server.messages[0]
-    finally:
-        for key, value in saved.items():
-            setattr(cfg, key, value)
-        server.shutdown()
-        server.server_close()
+def test_email_channel_sends_one_message_per_recipient(client, world, db, smtp):
+    world.users["town_a1_editor"].email = "town@example.cn"
+    s = make_setup(world)
+    db.session.commit()
+    post_reports(client, s.token, [st(s.cam1, "0", "down", "auth_failed")])
+    rows = db.session.query(OutboxMessage).filter_by(channel="email").all()
+    assert [r.target for r in rows] == ["town@example.cn"]
+    assert delivery.deliver_due() == (1, 0)
+    assert len(smtp.messages) == 1 and "town@example.cn" in smtp.messages[0]

@@ -142,3 +142,12 @@ def test_a_float_key_accepts_an_integer_but_a_count_refuses_a_float():
     assert validate({"dashboard": {"target_callbacks": 1}}, {}).dashboard.target_callbacks == 1.0
     with pytest.raises(ConfigError, match=r"\[tracker\] per_page：应为整数"):
         validate({"tracker": {"per_page": 50.5}}, {})
+
+
+def test_the_receipt_settings_are_checked():
+    with pytest.raises(ConfigError, match=r"\[matters\] public_base_url：应以 http:// 或 https://"):
+        validate({"matters": {"public_base_url": "dangjian.example.cn"}}, env={})
+    with pytest.raises(
+        ConfigError, match=r"\[matters\] public_requests_per_10_minutes：不能小于 1"
+    ):
+        validate({"matters": {"public_requests_per_10_minutes": 0}}, env={})

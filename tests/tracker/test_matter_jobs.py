@@ -120,3 +120,20 @@ def test_the_demo_seeder_makes_a_plausible_year(db):
     assert sum(m.bad for m in measures.values()) > 0
     judged = sum(m.judged for m in measures.values())
     assert 0.6 < sum(m.on_time for m in measures.values()) / judged < 1
+
+
+def test_a_rerun_of_the_reminders_reads_the_same_few_statements_for_2_or_6_matters(
+    world, db, assert_max_queries
+):
+    """The hourly job is set-based: a run that has nothing new to send runs the same
+    statements whatever the number of open matters (no query per matter)."""
+    counts = []
+    kind = catalog(world)
+    for n in (2, 4):
+        for _ in range(n):
+            register(world, matter_type=kind)  # due Oct 13, overdue on the 20th
+        send_reminders(date(2026, 10, 20), load_calendar())
+        with assert_max_queries(10) as log:
+            assert send_reminders(date(2026, 10, 20), load_calendar()) == 0
+        counts.append(log.count)
+    assert counts[0] == counts[1]

@@ -272,3 +272,41 @@ def test_promised_days_may_not_exceed_the_statutory_limit():
     assert "法定时限" in catalog_errors("低保申请", MatterKind.promised, 30, 20)["promised_days"]
     assert catalog_errors("低保申请", MatterKind.promised, 15, 20) == {}
     assert "promised_days" in catalog_errors("开证明", MatterKind.immediate, 3, None)
+
+
+# -- the clock shown in lists and on the detail page --------------------------------
+
+
+def _clock(status, due, today, **kw):
+    from tracker.matters.rules import clock
+
+    return clock(status, due, today, CAL, **kw)
+
+
+def test_the_clock_counts_the_working_days_left_across_national_day():
+    # Due Tue Oct 13; from Wed Sep 30: Oct 8, 9, make-up Sat Oct 10, Oct 12, 13 (Oct 1–7 off).
+    c = _clock(MatterStatus.accepted, date(2026, 10, 13), date(2026, 9, 30))
+    assert (c.text, c.band) == ("剩 5 个工作日", "green")
+    assert _clock(MatterStatus.accepted, date(2026, 10, 13), date(2026, 10, 12)).band == "amber"
+    assert _clock(MatterStatus.accepted, date(2026, 10, 13), date(2026, 10, 13)).text == "今日到期"
+
+
+def test_an_overdue_clock_counts_working_days_late():
+    c = _clock(MatterStatus.accepted, date(2026, 10, 13), date(2026, 10, 20))
+    assert (c.text, c.band, c.days) == ("已逾期 5 个工作日", "red", 5)
+    # Due Friday, looked at on Saturday: overdue, not yet a working day late.
+    assert _clock(MatterStatus.accepted, date(2026, 10, 16), date(2026, 10, 17)).text == "已逾期"
+
+
+def test_a_paused_clock_says_how_much_is_used_of_the_total():
+    c = _clock(MatterStatus.paused, None, date(2026, 10, 20), used=2, total=5)
+    assert (c.text, c.band) == ("暂停计时（已用 2 / 共 5 个工作日）", "none")
+
+
+def test_a_closed_matter_says_whether_it_was_on_time():
+    assert (
+        _clock(MatterStatus.completed, date(2026, 10, 13), date(2026, 11, 1), on_time=True).band
+        == "green"
+    )
+    late = _clock(MatterStatus.archived, date(2026, 10, 13), date(2026, 11, 1), on_time=False)
+    assert (late.text, late.band) == ("逾期办结", "red")

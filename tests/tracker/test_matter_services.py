@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tracker.calendar_service import load_calendar
-from tracker.matters import services
+from tracker.matters import commands, services
+from tracker.matters.commands import Complete
 from tracker.matters.models import (
     Channel,
     EventKind,
@@ -68,7 +69,9 @@ def register(world, matter_type=None, received=None, responder=None, **kw):
 
 
 def event(matter, kind, actor, when, **kw):
-    ev, _ = services.record_event(matter, kind, actor, calendar=load_calendar(), at=when, **kw)
+    ev, _ = services.record_event(
+        matter, commands.build(kind, at=when, **kw), actor, calendar=load_calendar()
+    )
     return ev
 
 
@@ -77,12 +80,36 @@ def event(matter, kind, actor, when, **kw):
 
 def test_registration_numbers_the_matter_and_sets_the_due_date(world, db):
     matter = register(world)
-    assert matter.serial_no == "2026-0001"
+    assert matter.serial_no == "村甲一甲-2026-0001"
     assert matter.status == MatterStatus.accepted
     assert matter.due_on == date(2026, 10, 13)  # across National Day and Sat Oct 10
     assert matter.calendar_official is True
     assert [e.kind for e in matter.events] == [EventKind.accepted]
-    assert register(world, matter_type=matter.matter_type).serial_no == "2026-0002"
+    assert register(world, matter_type=matter.matter_type).serial_no == "村甲一甲-2026-0002"
+
+
+def test_numbers_are_readable_and_unique_across_the_county(world, db):
+    from tracker.models import RegionLevel
+    from tracker.org.services import create_region
+
+    t = catalog(world)
+    ping_an = create_region("平安村", RegionLevel.village, world.town_a1)
+    ping_an_tun = create_region("平安屯", RegionLevel.village, world.town_a2)
+    elsewhere = create_region("平安村", RegionLevel.village, world.town_b1)
+    admin = world.users["county_a_admin"]
+    first = register(world, matter_type=t, village=ping_an, responder=admin)
+    second = register(world, matter_type=t, village=ping_an_tun, responder=admin)
+    assert (first.serial_no, second.serial_no) == ("平安-2026-0001", "平安-2026-0002")
+    county_b_type = services.save_matter_type(
+        world.county_b, name="低保申请", kind=MatterKind.promised, promised_days=5
+    )
+    in_county_b = register(
+        world,
+        matter_type=county_b_type,
+        village=elsewhere,
+        responder=world.users["town_b1_editor"],
+    )
+    assert in_county_b.serial_no == "平安-2026-0001"  # another county counts on its own
 
 
 def test_spring_festival_due_date_through_the_service(world, db):
@@ -245,13 +272,15 @@ def test_a_referral_chain_keeps_the_first_responder_accountable(world, db):
     town = world.users["town_a1_editor"]
     county = world.users["county_a_admin"]
     matter = register(world)
-    event(matter, EventKind.referred, clerk, at(2026, 9, 30, 10), to_user=town, note="需镇审核")
+    event(
+        matter, EventKind.referred, clerk, at(2026, 9, 30, 10), to_user_id=town.id, note="需镇审核"
+    )
     event(
         matter,
         EventKind.referred,
         town,
         at(2026, 10, 8, 10),
-        to_user=county,
+        to_user_id=county.id,
         to_unit="县民政局",
         to_level=HandlingLevel.county,
     )
@@ -278,7 +307,7 @@ def test_referral_to_someone_outside_the_village_chain_is_refused(world, db):
             EventKind.referred,
             world.users["village_a1a_editor"],
             at(2026, 9, 30, 10),
-            to_user=world.users["town_b1_editor"],
+            to_user_id=world.users["town_b1_editor"].id,
         )
     assert info.value.field == "to_user_id"
 
@@ -387,7 +416,7 @@ def test_a_resubmitted_event_is_recorded_once(world, db):
     matter = register(world)
     a = event(matter, EventKind.completed, clerk, at(2026, 10, 9), note="已办", client_token="e1")
     b, created = services.record_event(
-        matter, EventKind.completed, clerk, calendar=load_calendar(), note="已办", client_token="e1"
+        matter, Complete(note="已办", client_token="e1"), clerk, calendar=load_calendar()
     )
     assert a.id == b.id and created is False
     assert [e.kind for e in matter.events].count(EventKind.completed) == 1
@@ -442,13 +471,13 @@ def test_a_serial_number_taken_concurrently_is_skipped_not_a_crash(world, db, mo
     real = services._next_serial
     calls = []
 
-    def stale(village_id, year):  # the first call answers as if `first` did not exist yet
+    def stale(village, year):  # the first call answers as if `first` did not exist yet
         calls.append(1)
-        return first.serial_no if len(calls) == 1 else real(village_id, year)
+        return first.serial_no if len(calls) == 1 else real(village, year)
 
     monkeypatch.setattr(services, "_next_serial", stale)
     second = register(world, matter_type=first.matter_type)
-    assert second.serial_no == "2026-0002"
+    assert second.serial_no == "村甲一甲-2026-0002"
     assert len(second.events) == 1
 
 

@@ -257,7 +257,7 @@ def test_my_matters_lists_referred_matters_for_the_first_responder(world, db, lo
         EventKind.referred,
         clerk,
         at(2026, 9, 30, 10),
-        to_user=world.users["town_a1_editor"],
+        to_user_id=world.users["town_a1_editor"].id,
     )
     page = login(clerk).get("/matters/").text
     assert matter.serial_no in page and "已转办" in page

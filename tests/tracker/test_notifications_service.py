@@ -1,7 +1,6 @@
 """notify(): inbox messages for users or everyone covering a region, idempotent by key."""
 
 from tracker.models import Role
-from tracker.notifications.models import Delivery
 from tracker.notifications.services import inbox, mark_read, notify, unread_count
 
 
@@ -55,38 +54,6 @@ def test_mark_read_one_and_all(world, db):
     assert unread_count(user.id) == 1
     assert mark_read(user.id) == 1
     assert unread_count(user.id) == 0
-
-
-def test_without_external_channels_nothing_is_pending(world, db):
-    note = notify(world.users["town_a1_editor"], "甲")[0]
-    assert note.delivery == Delivery.none
-
-
-def test_pending_messages_are_delivered_to_the_webhook(world, db, app, monkeypatch):
-    from tracker.notifications import services
-
-    posted = []
-    monkeypatch.setattr(app.config["SETTINGS"].alerts, "webhook_url", "http://hook.test/x")
-    monkeypatch.setattr(services, "_post", lambda url, payload: posted.append((url, payload)))
-    note = notify(world.users["town_a1_editor"], "逾期提醒", "事项 2026-0001 已逾期")[0]
-    assert note.delivery == Delivery.pending
-    assert services.deliver_pending() == (1, 0)
-    assert note.delivery == Delivery.sent
-    assert posted[0][1]["title"] == "逾期提醒"
-
-
-def test_a_failing_channel_is_recorded_not_raised(world, db, app, monkeypatch):
-    from tracker.notifications import services
-
-    def boom(url, payload):
-        raise ConnectionError("http://secret-token@hook.test down")
-
-    monkeypatch.setattr(app.config["SETTINGS"].alerts, "webhook_url", "http://hook.test/x")
-    monkeypatch.setattr(services, "_post", boom)
-    note = notify(world.users["town_a1_editor"], "甲")[0]
-    assert services.deliver_pending() == (0, 1)
-    assert note.delivery == Delivery.failed
-    assert "secret" not in (note.delivery_error or "")
 
 
 def test_the_inbox_api_lists_counts_and_marks_read(world, db, client):

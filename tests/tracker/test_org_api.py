@@ -60,7 +60,7 @@ def test_members_list_with_filters(world, token_client):
     api = token_client(world.users["town_a1_editor"])
     resp = api.get(f"/api/v1/villages/{world.village_a1a.id}/members?status=probationary")
     assert resp.status_code == 200
-    assert [m["status"] for m in resp.get_json()] == ["probationary"]
+    assert [m["status"] for m in resp.get_json()["items"]] == ["probationary"]
 
 
 def test_bad_query_is_422_with_the_field(world, token_client):
@@ -172,7 +172,7 @@ def test_groups_cadres_branch_and_regions(world, token_client):
     assert resp.status_code == 200 and resp.get_json()["name"] == "改名党支部"
     resp = api.post(f"/api/v1/regions/{world.town_a1.id}/children", json={"name": "接口村"})
     assert resp.status_code == 201 and resp.get_json()["level"] == "village"
-    ids = {r["id"] for r in api.get("/api/v1/regions").get_json()}
+    ids = {r["id"] for r in api.get("/api/v1/regions?per_page=200").get_json()["items"]}
     assert world.village_a1a.id in ids and world.village_b1a.id not in ids
 
 
@@ -199,14 +199,14 @@ def test_admin_user_api_stays_inside_the_subtree(world, db, token_client):
     assert api.patch(f"/api/v1/users/{outsider.id}", json={"active": False}).status_code == 404
     resp = api.post(f"/api/v1/users/{editor.id}/password", json={"password": "short"})
     assert resp.status_code == 422
-    usernames = {u["username"] for u in api.get("/api/v1/users").get_json()}
+    usernames = {u["username"] for u in api.get("/api/v1/users?per_page=200").get_json()["items"]}
     assert outsider.username not in usernames
     assert db.session.scalar(select(User).where(User.username == "x_user")) is None
 
 
 def test_audit_api_is_scoped(world, db, token_client):
     api = token_client(world.users["county_a_admin"])
-    rows = api.get("/api/v1/audit?limit=1000").get_json()
+    rows = api.get("/api/v1/audit?per_page=200").get_json()["items"]
     assert rows and all(r["region_id"] != world.village_b1a.id for r in rows)
     assert api.get(f"/api/v1/audit?region_id={world.village_b1a.id}").status_code == 404
 

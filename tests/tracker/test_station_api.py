@@ -20,6 +20,7 @@ from tracker.halls.models import (
     Camera,
     CameraCheck,
     CameraStateChange,
+    CameraStatus,
     HallAlert,
     ServiceHall,
     Station,
@@ -309,7 +310,7 @@ def test_item_uuids_are_unique_per_station_not_globally(client, setup, db):
     assert db.session.query(CameraStateChange).filter_by(uuid=st1["uuid"]).count() == 2
     assert db.session.query(CameraCheck).filter_by(uuid=ck1["uuid"]).count() == 2
     assert db.session.query(StationHeartbeat).filter_by(uuid=hb1["uuid"]).count() == 2
-    assert db.session.get(Camera, s.other_cam.id).status.state.value == "down"
+    assert db.session.get(CameraStatus, s.other_cam.id).state.value == "down"
 
 
 def test_token_cannot_touch_another_stations_cameras(client, setup, db):

@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
 
 from tracker.api.core import MESSAGES, OPERATIONS, api_bp
+from tracker.api.pagination import MAX_PER_PAGE
 from tracker.version import __version__
 
 REF = "#/components/schemas/{model}"
@@ -92,7 +93,11 @@ def build_document() -> dict[str, Any]:
             "title": "村级党建台账 API",
             "version": __version__,
             "description": "Village Party-building compliance tracker. Errors: "
-            '{"error": {"code", "message", "fields"}} with a 4xx status.',
+            '{"error": {"code", "message", "fields"}} with a 4xx status. '
+            "Lists are paginated: ?page=1&per_page=50 (at most "
+            f"{MAX_PER_PAGE}) answers "
+            '{"items", "total", "page", "per_page", "next"} (next: the URL of the '
+            "following page, null on the last).",
         },
         "paths": dict(sorted(paths.items())),
         "components": {

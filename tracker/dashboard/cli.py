@@ -1,8 +1,10 @@
 """``tracker dashboard-rollup``: compute the dashboard snapshots of past periods.
 
 The jobs process keeps the current and previous periods fresh; this command
-back-fills (or re-computes after a rule change) any range of months, with the
-quarters and years they make up.
+back-fills any range of months, with the quarters and years they make up. It
+recomputes only what changed since the last run (villages with ledger writes
+newer than their snapshot, periods snapshotted before they ended); ``--all``
+recomputes everything (after a change of rules, opening hours or the calendar).
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from tracker.cli_support import with_app
 @click.command("dashboard-rollup")
 @click.option("--from", "first", required=True, help="First month, e.g. 2024-01.")
 @click.option("--to", "last", default=None, help="Last month (default: this month).")
+@click.option("--all", "everything", is_flag=True, help="Recompute every village, changed or not.")
 @with_app
-def rollup_cmd(first: str, last: str | None) -> None:
+def rollup_cmd(first: str, last: str | None, everything: bool) -> None:
     """Compute the compliance snapshots of every month, quarter and year in a range."""
     from tracker.dashboard import services
     from tracker.extensions import db
@@ -42,13 +45,19 @@ def rollup_cmd(first: str, last: str | None) -> None:
     }
     periods += sorted(extra, key=lambda p: (p.kind.value, p.year, p.index))
     started = time.monotonic()
+    villages = 0
     with click.progressbar(
         periods, label="合规看板快照", item_show_func=lambda p: p.key if p else ""
     ) as bar:
         for period in bar:
-            services.compute_period(period, "/")
+            if everything:
+                villages += services.compute_period(period, "/")
+            else:
+                villages += services.refresh_changed(period)
             db.session.commit()
-    click.echo(f"{len(periods)} 个期间，用时 {time.monotonic() - started:.0f} 秒")
+    click.echo(
+        f"{len(periods)} 个期间，重算 {villages} 个村期快照，用时 {time.monotonic() - started:.0f} 秒"
+    )
 
 
 def commands() -> list[click.Command]:

@@ -1,7 +1,8 @@
 """Jobs of the dashboard, run by ``tracker jobs`` (never in the web process).
 
 - ``dashboard.rollup`` every ``[jobs] rollup_minutes``: recompute the snapshots
-  of the current and previous month, quarter and year for every village;
+  of the current month, quarter and year for every village, and of the previous
+  ones for the villages whose ledgers changed since (late entries, 补录);
 - ``dashboard.monthly_report`` on the 1st of each month, 06:30: the previous
   month's report workbook for the city and every county, kept for download.
 """
@@ -34,7 +35,9 @@ def rollup() -> None:
     """合规看板快照: recompute this and the previous period of each kind."""
     today = clock.today()
     for period in services.periods_to_refresh(today):
-        n = services.compute_period(period, "/", today)
+        # Open periods whole; a closed one only where its ledgers changed since.
+        n = services.refresh_changed(period, today)
+        db.session.commit()
         log.info("dashboard snapshot %s: %d villages", period.key, n)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.models.base import Base, utcnow
@@ -74,6 +74,56 @@ class VillageScore(Base):
     def cam_counted_s(self) -> int:
         """Seconds that count for the camera component (open − unknown − excused)."""
         return max(0, self.cam_open_s - self.cam_unknown_s - self.cam_excused_s)
+
+
+class RegionAggregate(Base):
+    """The sums of one township's, county's or city's village snapshots for one period.
+
+    Kept by the roll-up (:func:`tracker.dashboard.services.refresh_region_scores`,
+    one ``GROUP BY`` per level over the period's village rows), so the city and
+    county overviews read one row per child and per month — a number of rows that
+    does not grow with the villages under them (a province's 10,000).
+    """
+
+    __tablename__ = "dashboard_region_score"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(String(8))
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))  # township/county/city
+    parent_id: Mapped[int | None]
+    villages: Mapped[int] = mapped_column(default=0)  # village snapshots summed
+    scored: Mapped[int] = mapped_column(default=0)  # of which with a score
+    score_sum: Mapped[float] = mapped_column(default=0.0)  # mean = score_sum / scored
+    red: Mapped[int] = mapped_column(default=0)
+    amber: Mapped[int] = mapped_column(default=0)
+    green: Mapped[int] = mapped_column(default=0)
+    computed_at: Mapped[datetime | None]  # the oldest village snapshot summed
+    # Sums (BIGINT: a city's camera seconds of a year pass 2**31).
+    meetings_due: Mapped[int] = mapped_column(BigInteger, default=0)
+    meetings_met: Mapped[int] = mapped_column(BigInteger, default=0)
+    meetings_met_late: Mapped[int] = mapped_column(BigInteger, default=0)
+    records_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    records_late: Mapped[int] = mapped_column(BigInteger, default=0)
+    records_edited: Mapped[int] = mapped_column(BigInteger, default=0)
+    matters_received: Mapped[int] = mapped_column(BigInteger, default=0)
+    matters_due: Mapped[int] = mapped_column(BigInteger, default=0)
+    matters_on_time: Mapped[int] = mapped_column(BigInteger, default=0)
+    matters_overdue_open: Mapped[int] = mapped_column(BigInteger, default=0)
+    bad_ratings: Mapped[int] = mapped_column(BigInteger, default=0)
+    callbacks_on_time: Mapped[int] = mapped_column(BigInteger, default=0)
+    cameras: Mapped[int] = mapped_column(BigInteger, default=0)
+    cam_open_s: Mapped[int] = mapped_column(BigInteger, default=0)
+    cam_up_s: Mapped[int] = mapped_column(BigInteger, default=0)
+    cam_live_s: Mapped[int] = mapped_column(BigInteger, default=0)
+    cam_unknown_s: Mapped[int] = mapped_column(BigInteger, default=0)
+    cam_excused_s: Mapped[int] = mapped_column(BigInteger, default=0)
+    trainings_due: Mapped[int] = mapped_column(BigInteger, default=0)
+    trainings_met: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    __table_args__ = (
+        UniqueConstraint("period", "region_id"),
+        Index("ix_dashboard_region_score_period_parent", "period", "parent_id"),
+    )
 
 
 class MissedObligation(Base):

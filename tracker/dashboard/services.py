@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -29,7 +29,7 @@ from tracker import clock
 from tracker.calendar_service import load_calendar
 from tracker.config import current_settings
 from tracker.dashboard import rules
-from tracker.dashboard.models import MissedObligation, VillageScore
+from tracker.dashboard.models import MissedObligation, RegionAggregate, VillageScore
 from tracker.dashboard.sources import (
     camera_figures,
     figures_for_score,
@@ -109,12 +109,18 @@ def parse_period(text: str | None, default_kind: PeriodKind = PeriodKind.month) 
 # -- write side -------------------------------------------------------------------
 
 
-def compute_period(period: Period, path: str = "/", today: date | None = None) -> int:
+def compute_period(
+    period: Period, path: str = "/", today: date | None = None, *, aggregate: bool = True
+) -> int:
     """(Re)compute the snapshots of every village under ``path`` for ``period``.
 
-    Replaces the period's rows for those villages (delete + bulk insert) and
-    flushes; the caller (job, view) commits. Returns the number of villages.
+    Replaces the period's rows for those villages (delete + bulk insert), then (unless
+    ``aggregate=False``, for a caller that computes several subtrees) the period's
+    region aggregates, and flushes; the caller (job, view) commits. Returns the number
+    of villages. A snapshot's ``computed_at`` is the time its sources were read, so a
+    ledger row written while it was computed counts as a change for the next run.
     """
+    now = utcnow()
     today = today or clock.today()
     config = scoring_config()
     villages = villages_under(path)
@@ -133,7 +139,6 @@ def compute_period(period: Period, path: str = "/", today: date | None = None) -
             MissedObligation.period == period.key, MissedObligation.region_id.in_(in_path)
         )
     )
-    now = utcnow()
     rows: list[dict[str, Any]] = []
     missed: list[dict[str, Any]] = []
     for v in villages:
@@ -188,8 +193,150 @@ def compute_period(period: Period, path: str = "/", today: date | None = None) -
         db.session.execute(insert(VillageScore), rows)
     if missed:
         db.session.execute(insert(MissedObligation), missed)
+    if aggregate:
+        refresh_region_scores(period)
     db.session.flush()
     return len(rows)
+
+
+def changed_villages(period: Period) -> set[int]:
+    """Villages whose ledgers were written after their snapshot of ``period`` was taken,
+    and villages without one: what :func:`refresh_changed` recomputes.
+
+    Set-based: one statement per ledger (meeting records, matter timeline steps,
+    trainings, camera day roll-ups) joins its write times to the snapshots' times. A
+    write counts for every period of the village (an edit may move a record between
+    periods); a rule or opening-hours change is not a ledger write — recompute
+    everything then (``tracker dashboard-rollup --all``).
+    """
+    from tracker.halls.models import CameraDailyRollup
+    from tracker.matters.models import MatterEvent
+    from tracker.meetings.models import Meeting
+    from tracker.trainings.models import Training
+
+    snap = (
+        select(VillageScore.region_id, VillageScore.computed_at)
+        .where(VillageScore.period == period.key)
+        .subquery()
+    )
+    oldest = db.session.scalar(
+        select(func.min(VillageScore.computed_at)).where(VillageScore.period == period.key)
+    )
+    # A camera's day roll-up counts only for the periods holding that day.
+    in_period = CameraDailyRollup.day.between(period.start, period.end)
+    written: list[tuple[Any, Any, Any]] = [
+        (Meeting.region_id, Meeting.updated_at, None),
+        (MatterEvent.region_id, MatterEvent.recorded_at, None),
+        (Training.region_id, func.coalesce(Training.updated_at, Training.entered_at), None),
+        (Training.region_id, Training.deleted_at, None),
+        (CameraDailyRollup.region_id, CameraDailyRollup.computed_at, in_period),
+    ]
+    changed: set[int] = set()
+    for region_col, at, extra in written if oldest is not None else []:
+        stmt = (
+            select(region_col)
+            .join(snap, snap.c.region_id == region_col)
+            .where(at > oldest, at > snap.c.computed_at)
+            .distinct()
+        )
+        if extra is not None:
+            stmt = stmt.where(extra)
+        changed.update(db.session.scalars(stmt))
+    have = select(VillageScore.region_id).where(VillageScore.period == period.key)
+    changed.update(
+        db.session.scalars(
+            select(Region.id).where(Region.level == RegionLevel.village, Region.id.not_in(have))
+        )
+    )
+    return changed
+
+
+def refresh_changed(period: Period, today: date | None = None) -> int:
+    """Recompute only the townships with a changed village (:func:`changed_villages`),
+    then the period's aggregates once. Returns the villages recomputed.
+
+    A period whose snapshots were taken before it ended (or that is still open)
+    depends on the date itself — windows fall due, matters turn overdue — so it is
+    recomputed whole, as the jobs process does for the current periods; a closed
+    period snapshotted after its end changes only with its ledgers.
+    """
+    today = today or clock.today()
+    oldest = db.session.scalar(
+        select(func.min(VillageScore.computed_at)).where(VillageScore.period == period.key)
+    )
+    if (
+        oldest is None
+        or period.end >= today
+        or clock.local_date(oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)) <= period.end
+    ):
+        return compute_period(period, "/", today)
+    changed = changed_villages(period)
+    if not changed:
+        return 0
+    towns = db.session.execute(
+        select(Region.path)
+        .where(Region.id.in_(select(Region.parent_id).where(Region.id.in_(changed))))
+        .order_by(Region.path)
+    ).scalars()
+    done = 0
+    for path in towns:
+        done += compute_period(period, path, today, aggregate=False)
+    refresh_region_scores(period)
+    db.session.flush()
+    return done
+
+
+# Region level → the snapshot column holding that region's id.
+_AGGREGATED = ("township_id", "county_id", "city_id")
+
+
+def refresh_region_scores(period: Period) -> int:
+    """Rebuild the period's :class:`RegionAggregate` rows from its village snapshots.
+
+    One ``INSERT … SELECT … GROUP BY`` per level (township, county, city) over the
+    period's village rows — a few milliseconds even at 10,000 villages — so the
+    overviews never re-read the village rows. Returns the rows written.
+    """
+    db.session.execute(delete(RegionAggregate).where(RegionAggregate.period == period.key))
+    written = 0
+    for level_col in _AGGREGATED:
+        key = getattr(VillageScore, level_col)
+        cols = [
+            VillageScore.period,
+            key,
+            Region.parent_id,
+            func.count(VillageScore.id),
+            func.count(VillageScore.score),
+            func.coalesce(func.sum(VillageScore.score), 0.0),
+            *(
+                func.coalesce(func.sum(case((VillageScore.band == b, 1), else_=0)), 0)
+                for b in ("red", "amber", "green")
+            ),
+            func.min(VillageScore.computed_at),
+            *(func.coalesce(func.sum(getattr(VillageScore, c)), 0) for c in SUM_COLUMNS),
+        ]
+        source = (
+            select(*cols)
+            .join(Region, Region.id == key)
+            .where(VillageScore.period == period.key)
+            .group_by(VillageScore.period, key, Region.parent_id)
+        )
+        target = [
+            "period",
+            "region_id",
+            "parent_id",
+            "villages",
+            "scored",
+            "score_sum",
+            "red",
+            "amber",
+            "green",
+            "computed_at",
+            *SUM_COLUMNS,
+        ]
+        result = db.session.execute(insert(RegionAggregate).from_select(target, source))
+        written += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    return written
 
 
 def periods_to_refresh(today: date, months_back: int = 1) -> list[Period]:
@@ -237,14 +384,24 @@ def ensure_period(period: Period, region: Region, trend_months: int = 0) -> bool
             Region.level == RegionLevel.village, in_subtree(region.path)
         )
     )
-    col = level_column(region.level)
-    have = dict(
-        db.session.execute(
-            select(VillageScore.period, func.count(VillageScore.id))
-            .where(VillageScore.period.in_({p.key for p in wanted}), col == region.id)
-            .group_by(VillageScore.period)
-        ).all()
-    )
+    keys = {p.key for p in wanted}
+    if region.level == RegionLevel.village:
+        have = dict(
+            db.session.execute(
+                select(VillageScore.period, func.count(VillageScore.id))
+                .where(VillageScore.period.in_(keys), VillageScore.region_id == region.id)
+                .group_by(VillageScore.period)
+            ).all()
+        )
+    else:
+        # The region's aggregate row counts its village snapshots: one row per period.
+        have = dict(
+            db.session.execute(
+                select(RegionAggregate.period, RegionAggregate.villages).where(
+                    RegionAggregate.period.in_(keys), RegionAggregate.region_id == region.id
+                )
+            ).all()
+        )
     computed = False
     for p in dict.fromkeys(wanted):
         if have.get(p.key, 0) < (n_villages or 0):
@@ -331,8 +488,33 @@ def _region_score(key: int, name: str, level: RegionLevel, values: Sequence[Any]
     )
 
 
+def _aggregate_values(row: RegionAggregate | None) -> tuple[Any, ...]:
+    """A :class:`RegionAggregate` row in the shape of :func:`_aggregate_columns`."""
+    if row is None:
+        return (None, 0, 0, None, 0, 0, 0, *(0 for _ in SUM_COLUMNS))
+    mean = row.score_sum / row.scored if row.scored else None
+    return (
+        mean,
+        row.villages,
+        row.scored,
+        row.computed_at,
+        row.red,
+        row.amber,
+        row.green,
+        *(getattr(row, c) for c in SUM_COLUMNS),
+    )
+
+
 def region_score(region: Region, period: Period) -> RegionScore:
-    """The score of one region (any level) for a period, from the snapshots."""
+    """The score of one region (any level) for a period: a village from its snapshot,
+    a township/county/city from its aggregate row (one row, whatever its villages)."""
+    if region.level != RegionLevel.village:
+        row = db.session.scalar(
+            select(RegionAggregate).where(
+                RegionAggregate.period == period.key, RegionAggregate.region_id == region.id
+            )
+        )
+        return _region_score(region.id, region.name, region.level, _aggregate_values(row))
     col = level_column(region.level)
     values = db.session.execute(
         select(*_aggregate_columns()).where(VillageScore.period == period.key, col == region.id)
@@ -358,13 +540,25 @@ def child_scores(
         ).all()
     )
     out = []
-    for key, *values in db.session.execute(
-        select(group, *_aggregate_columns())
-        .where(VillageScore.period == period.key, col == region.id)
-        .group_by(group)
-    ):
-        child_level = region.level.child or RegionLevel.village
-        out.append(_region_score(key, names.get(key, str(key)), child_level, values))
+    child_level = region.level.child or RegionLevel.village
+    if region.level in (RegionLevel.city, RegionLevel.county):
+        # Children are townships/counties: their aggregate rows, one per child.
+        for agg in db.session.scalars(
+            select(RegionAggregate).where(
+                RegionAggregate.period == period.key, RegionAggregate.parent_id == region.id
+            )
+        ):
+            key = agg.region_id
+            out.append(
+                _region_score(key, names.get(key, str(key)), child_level, _aggregate_values(agg))
+            )
+    else:
+        for key, *values in db.session.execute(
+            select(group, *_aggregate_columns())
+            .where(VillageScore.period == period.key, col == region.id)
+            .group_by(group)
+        ):
+            out.append(_region_score(key, names.get(key, str(key)), child_level, values))
     if trends is None:
         trends = trend_by(region, period, trend_months)
     for row in out:
@@ -385,6 +579,21 @@ def trend_by(region: Region, period: Period, n: int = 12) -> dict[int, list[floa
     col = level_column(region.level)
     group = child_column(region.level)
     out: dict[int, dict[str, float | None]] = {}
+    if region.level in (RegionLevel.city, RegionLevel.county):
+        # From the aggregate rows: (children + itself) × months, whatever the villages.
+        for rid, pkey, total, scored in db.session.execute(
+            select(
+                RegionAggregate.region_id,
+                RegionAggregate.period,
+                RegionAggregate.score_sum,
+                RegionAggregate.scored,
+            ).where(
+                RegionAggregate.period.in_(keys),
+                (RegionAggregate.parent_id == region.id) | (RegionAggregate.region_id == region.id),
+            )
+        ):
+            out.setdefault(rid, {})[pkey] = float(total) / scored if scored else None
+        return {k: [v.get(p) for p in keys] for k, v in out.items()}
     if region.level != RegionLevel.village:  # a village has no children
         for key, pkey, mean in db.session.execute(
             select(group, VillageScore.period, func.avg(VillageScore.score))
@@ -439,6 +648,48 @@ def village_grid(region: Region, period: Period) -> list[GridCell]:
         .order_by(VillageScore.county_id, group.c.name, VillageScore.township_id, Region.name)
     ).all()
     return [GridCell(*r) for r in rows]
+
+
+# Above this many villages a city's grid shows its townships (one square each, from
+# their aggregates): 10,000 squares would be neither readable nor quick to draw.
+GRID_MAX_VILLAGES = 2000
+
+
+def overview_grid(region: Region, period: Period) -> tuple[str, list[GridCell]]:
+    """The grid of an overview: ``("village", cells)``, or for a province-scale city
+    ``("township", cells)`` — a square per township, rows per county — read from the
+    region aggregates, so the page does not grow with the villages."""
+    if region.level != RegionLevel.city:
+        return "village", village_grid(region, period)
+    villages = db.session.scalar(
+        select(RegionAggregate.villages).where(
+            RegionAggregate.period == period.key, RegionAggregate.region_id == region.id
+        )
+    )
+    if (villages or 0) <= GRID_MAX_VILLAGES:
+        return "village", village_grid(region, period)
+    config = scoring_config()
+    county = Region.__table__.alias("county")
+    counties = select(Region.id).where(Region.parent_id == region.id)
+    rows = db.session.execute(
+        select(
+            RegionAggregate.region_id,
+            Region.name,
+            county.c.id,
+            county.c.name,
+            RegionAggregate.score_sum,
+            RegionAggregate.scored,
+        )
+        .join(Region, Region.id == RegionAggregate.region_id)
+        .join(county, county.c.id == RegionAggregate.parent_id)
+        .where(RegionAggregate.period == period.key, RegionAggregate.parent_id.in_(counties))
+        .order_by(county.c.name, Region.name)
+    ).all()
+    cells = []
+    for rid, name, cid, cname, total, scored in rows:
+        mean = round(float(total) / scored, 1) if scored else None
+        cells.append(GridCell(rid, name, cid, cname, mean, rules.band_for(mean, config).value))
+    return "township", cells
 
 
 @dataclass(frozen=True)

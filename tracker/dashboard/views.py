@@ -121,6 +121,7 @@ def region(region_id: int) -> ResponseReturnValue:
         ]
         return render_template("dashboard/village.html", **ctx)
     rows = services.child_scores(node, period, trends=trends)
+    grid_unit, grid = services.overview_grid(node, period)
     sort = request.args.get("sort", "name")
     desc = request.args.get("dir", "asc") == "desc"
     rows.sort(key=_sort_key(sort), reverse=desc)
@@ -128,7 +129,8 @@ def region(region_id: int) -> ResponseReturnValue:
         rows=rows,
         sort=sort,
         desc=desc,
-        grid=services.village_grid(node, period),
+        grid=grid,
+        grid_unit=grid_unit,
         problems=services.top_problems(node, period),
         reports=db.session.execute(
             select(DashboardReport.id, DashboardReport.period, DashboardReport.filename)
@@ -208,6 +210,7 @@ def report(region_id: int) -> ResponseReturnValue:
         return _error(str(exc))
     services.ensure_committed(period, node)
     rows = services.child_scores(node, period) if node.level != RegionLevel.village else []
+    grid_unit, grid = services.overview_grid(node, period)
     return render_template(
         "dashboard/report.html",
         node=node,
@@ -216,7 +219,8 @@ def report(region_id: int) -> ResponseReturnValue:
         rows=rows,
         problems=services.top_problems(node, period),
         backlog=services.overdue_backlog(node, period),
-        grid=services.village_grid(node, period),
+        grid=grid,
+        grid_unit=grid_unit,
         config=services.scoring_config(),
         charts=charts,
         components=services.active_components(services.scoring_config()),

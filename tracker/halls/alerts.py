@@ -11,37 +11,32 @@
   marked ``suppressed`` and not delivered.
 - :func:`escalate` (jobs): a hall whose every camera stayed dark for
   ``escalate_after_open_hours`` opening hours is escalated to the county, once.
-- Delivery: the in-app inbox via :func:`tracker.notifications.services.notify`
-  (the township and everyone above it), and the ``[alerts]`` channels — SMTP,
-  generic JSON webhook, DingTalk and WeCom robots — queued as
-  :class:`AlertDelivery` rows that :func:`deliver_due` (jobs) sends with
-  exponential back-off, never inside the station's request.
+- Delivery: :func:`enqueue` publishes each alert through the one notification
+  pipeline (:func:`tracker.notifications.services.publish`): the inbox of the
+  township and everyone above it, and one outbox row per ``[alerts]`` channel
+  (one e-mail per recipient) that ``notifications.deliver`` sends with back-off,
+  never inside the station's request.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import smtplib
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
-from email.message import EmailMessage
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from tracker import clock
-from tracker.config import AlertsSettings, current_settings
+from tracker.config import current_settings
 from tracker.extensions import db
 from tracker.halls import rules
 from tracker.halls.models import (
-    AlertDelivery,
     AlertKind,
     Camera,
     CameraState,
     CameraStatus,
-    DeliveryStatus,
     HallAlert,
     ServiceHall,
     Station,
@@ -49,10 +44,9 @@ from tracker.halls.models import (
 from tracker.halls.rules import cause_label
 from tracker.models import Region, RegionLevel, utcnow
 from tracker.models.regions import in_subtree
+from tracker.notifications.services import Message, publish
 
 log = logging.getLogger("tracker.halls.alerts")
-
-MAX_ATTEMPTS = 8
 
 
 def _local(value: datetime | None) -> str:
@@ -302,135 +296,36 @@ def _recipient_region(alert: HallAlert) -> Region:
 
 
 def enqueue(alert: HallAlert, recipients_region: Region | None = None) -> None:
-    """In-app notices now; external channels queued for the jobs process."""
+    """Tell the township (or ``recipients_region``) and everyone above, through the one pipeline.
+
+    Alerts name places and cameras, never people, so robots get the full text.
+    """
     region = recipients_region or _recipient_region(alert)
     url = camera_url(alert.camera_id) if alert.camera_id else "/halls/wall"
-    from tracker.notifications.models import Delivery
-    from tracker.notifications.services import notify
-
-    notes = notify(
+    publish(
         region,
-        alert.title,
-        alert.body,
-        url,
-        f"camera_{alert.kind.value}",
-        dedupe_key=f"hall_alert:{alert.id}",
+        Message(
+            title=alert.title,
+            body=alert.body,
+            url=url,
+            kind=f"camera_{alert.kind.value}",
+            dedupe_key=f"hall_alert:{alert.id}",
+            public_text=f"{alert.title}\n{alert.body}",
+            data=payload_for(alert),
+        ),
     )
-    for note in notes:
-        # External copies are sent once per alert by this module's queue, not per inbox row.
-        note.delivery = Delivery.none
-    cfg = current_settings().alerts
-    rows: list[AlertDelivery] = []
-    if cfg.smtp_host:
-        emails = sorted({n.user.email for n in notes if n.user.email})
-        rows += [AlertDelivery(alert_id=alert.id, channel="email", target=e) for e in emails]
-    for channel, key in (
-        ("webhook", "webhook_url"),
-        ("dingtalk", "dingtalk_webhook"),
-        ("wecom", "wecom_webhook"),
-    ):
-        if getattr(cfg, key):
-            rows.append(AlertDelivery(alert_id=alert.id, channel=channel, target=""))
-    db.session.add_all(rows)
-    db.session.flush()
-
-
-def _post(url: str, payload: dict[str, Any], robot: bool) -> None:
-    import requests
-
-    resp = requests.post(
-        url,
-        data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
-        headers={"Content-Type": "application/json; charset=utf-8"},
-        timeout=10,
-    )
-    resp.raise_for_status()
-    if robot:
-        # DingTalk and WeCom answer 200 with {"errcode": n} — non-zero is a failure.
-        try:
-            code = resp.json().get("errcode", 0)
-        except ValueError:
-            code = 0
-        if code:
-            raise RuntimeError(f"robot errcode {code}")
 
 
 def payload_for(alert: HallAlert) -> dict[str, Any]:
-    """The generic JSON webhook body."""
+    """Extra fields of the generic JSON webhook body."""
     return {
-        "kind": alert.kind.value,
-        "title": alert.title,
-        "body": alert.body,
+        "alert_kind": alert.kind.value,
         "camera_id": alert.camera_id,
         "hall_id": alert.hall_id,
         "station_id": alert.station_id,
         "cause": alert.cause,
         "outage_start": alert.outage_start.isoformat() if alert.outage_start else None,
-        "created_at": alert.created_at.isoformat(),
-        "url": camera_url(alert.camera_id) if alert.camera_id else "/halls/wall",
     }
-
-
-def send(delivery: AlertDelivery, cfg: AlertsSettings) -> None:
-    """Send one queued delivery; raises on failure."""
-    alert = delivery.alert
-    text = f"【村级党建台账】{alert.title}\n{alert.body}"
-    if delivery.channel == "email":
-        msg = EmailMessage()
-        msg["Subject"] = alert.title
-        msg["From"] = cfg.smtp_from or "tracker@localhost"
-        msg["To"] = delivery.target
-        msg.set_content(alert.body)
-        with smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=10) as smtp:
-            smtp.send_message(msg)
-    elif delivery.channel == "webhook":
-        _post(cfg.webhook_url, payload_for(alert), robot=False)
-    elif delivery.channel == "dingtalk":
-        _post(cfg.dingtalk_webhook, {"msgtype": "text", "text": {"content": text}}, robot=True)
-    elif delivery.channel == "wecom":
-        _post(cfg.wecom_webhook, {"msgtype": "text", "text": {"content": text}}, robot=True)
-    else:
-        raise RuntimeError(f"unknown channel {delivery.channel}")
-
-
-def deliver_due(now: datetime | None = None, limit: int = 200) -> tuple[int, int]:
-    """Send queued deliveries that are due; back-off on failure. Returns ``(sent, failed)``."""
-    now = now or utcnow()
-    cfg = current_settings().alerts
-    rows = db.session.scalars(
-        select(AlertDelivery)
-        .where(AlertDelivery.status == DeliveryStatus.pending, AlertDelivery.next_attempt_at <= now)
-        .order_by(AlertDelivery.id)
-        .limit(limit)
-    ).all()
-    sent = failed = 0
-    for row in rows:
-        row.attempts += 1
-        try:
-            send(row, cfg)
-        except Exception as exc:  # network, SMTP, robot error: retried later
-            # Never the URL in the error: webhook URLs carry access tokens.
-            row.last_error = (
-                f"{type(exc).__name__}: {str(exc)[:200]}"
-                if row.channel == "email"
-                else type(exc).__name__
-            )
-            if row.attempts >= MAX_ATTEMPTS:
-                row.status = DeliveryStatus.failed
-            else:
-                row.next_attempt_at = now + timedelta(
-                    seconds=min(60 * 2 ** (row.attempts - 1), 3600)
-                )
-            failed += 1
-            log.warning(
-                "alert delivery %s (%s) failed: %s", row.id, row.channel, type(exc).__name__
-            )
-        else:
-            row.status = DeliveryStatus.sent
-            row.delivered_at = now
-            sent += 1
-    db.session.flush()
-    return sent, failed
 
 
 def recent_alerts(region_path: str, limit: int = 50) -> list[HallAlert]:

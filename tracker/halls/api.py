@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field, RootModel, model_validator
+from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select
 
 from tracker.api.core import ApiError, endpoint
-from tracker.extensions import db
+from tracker.api.pagination import Page, PageQuery, paginate
 from tracker.halls import services
 from tracker.halls.models import Camera, CameraStatus, ServiceHall
 from tracker.models import Region
@@ -46,11 +46,11 @@ class HallOut(BaseModel):
     cameras: list[CameraOut]
 
 
-class HallList(RootModel[list[HallOut]]):
-    """A list of halls."""
+class HallList(Page[HallOut]):
+    """One page of the halls in scope, by village."""
 
 
-class HallsQuery(BaseModel):
+class HallsQuery(PageQuery):
     region_id: int | None = None
 
 
@@ -133,12 +133,14 @@ def list_halls(query: HallsQuery) -> Any:
     if query.region_id is not None:
         region = scope.get_or_404(Region, query.region_id)
         stmt = stmt.where(ServiceHall.region_id.in_(subtree_ids(region.path)))
-    return HallList([hall_out(h) for h in db.session.scalars(stmt)])
+    return paginate(HallList, services.with_cameras(stmt), query, hall_out)
 
 
 @endpoint("/halls/<int:hall_id>", summary="一个服务大厅及其摄像头", tags=TAGS, response=HallOut)
 def get_hall(hall_id: int) -> Any:
-    return hall_out(current_scope().get_or_404(ServiceHall, hall_id))
+    hall = current_scope().get_or_404(ServiceHall, hall_id)
+    services.load_cameras(hall)
+    return hall_out(hall)
 
 
 @endpoint(
@@ -146,7 +148,7 @@ def get_hall(hall_id: int) -> Any:
 )
 def get_camera(camera_id: int) -> Any:
     cam = current_scope().get_or_404(Camera, camera_id)
-    return camera_out(cam, cam.status)
+    return camera_out(cam, services.status_of(cam))
 
 
 def _days(q: UptimeQuery) -> tuple[date, date]:

@@ -9,16 +9,6 @@ from tracker.jobs import scheduled_job
 log = logging.getLogger("tracker.halls.jobs")
 
 
-@scheduled_job("halls.deliver_alerts", "interval", seconds=30)
-def deliver_alerts() -> None:
-    """Send queued camera alerts (e-mail, webhook, DingTalk, WeCom) with back-off."""
-    from tracker.halls.alerts import deliver_due
-
-    sent, failed = deliver_due()
-    if sent or failed:
-        log.info("camera alerts: %d sent, %d failed (will retry)", sent, failed)
-
-
 @scheduled_job("halls.escalate", "interval", minutes=5)
 def escalate_dark_halls() -> None:
     """Escalate halls dark for N opening hours to the county (once per outage)."""

@@ -83,12 +83,6 @@ class AlertKind(enum.StrEnum):
     station_recovery = "station_recovery"
 
 
-class DeliveryStatus(enum.StrEnum):
-    pending = "pending"
-    sent = "sent"
-    failed = "failed"
-
-
 @audited
 class Station(Base):
     """A station server running ``monitor run``; authenticates with a hashed token."""
@@ -202,7 +196,9 @@ class Camera(Base):
 
     hall: Mapped[ServiceHall] = relationship(back_populates="cameras")
     station: Mapped[Station | None] = relationship()
-    status: Mapped[CameraStatus | None] = relationship(uselist=False, viewonly=True)
+    # Hot: every list of cameras shows it. Never loaded one camera at a time: a list
+    # loads it with ``joinedload`` (``services.with_cameras`` / ``load_cameras``).
+    status: Mapped[CameraStatus | None] = relationship(uselist=False, viewonly=True, lazy="raise")
 
 
 class CameraStatus(Base):
@@ -390,27 +386,3 @@ class HallAlert(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     camera: Mapped[Camera | None] = relationship()
-
-
-class AlertDelivery(Base):
-    """One alert to one channel/recipient: the queue the jobs process works through."""
-
-    __tablename__ = "hall_alert_delivery"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    alert_id: Mapped[int] = mapped_column(ForeignKey("hall_alert.id"), index=True)
-    # inapp / email / webhook / dingtalk / wecom
-    channel: Mapped[str] = mapped_column(String(16))
-    # user id (inapp), e-mail address, or "" for the configured webhook URL
-    target: Mapped[str] = mapped_column(String(200), default="")
-    status: Mapped[DeliveryStatus] = mapped_column(
-        _enum(DeliveryStatus), default=DeliveryStatus.pending
-    )
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_error: Mapped[str | None] = mapped_column(String(300))
-    delivered_at: Mapped[datetime | None]
-
-    alert: Mapped[HallAlert] = relationship()
-
-    __table_args__ = (Index("ix_hall_alert_delivery_due", "status", "next_attempt_at"),)

@@ -25,8 +25,10 @@ from typing import Any
 import chinese_calendar
 from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker import clock
 from tracker.config import CamerasSettings, current_settings
@@ -1007,9 +1009,43 @@ def uptime_bulk(camera_ids: Sequence[int], first: date, last: date) -> dict[int,
     return out
 
 
-def cameras_under(region: Region, active_only: bool = True) -> list[Camera]:
-    """Every camera of the halls in ``region``'s subtree."""
+def with_cameras(stmt: Select[Any]) -> Select[Any]:
+    """A list of halls with their village and cameras (and each camera's status) loaded
+    in two more statements, whatever the number of halls: no query per row."""
+    return stmt.options(
+        joinedload(ServiceHall.region),
+        selectinload(ServiceHall.cameras).joinedload(Camera.status),
+    )
+
+
+def load_cameras(hall: ServiceHall) -> list[Camera]:
+    """One hall's cameras with their status, in one statement (``Camera.status`` is
+    never lazy-loaded); ``hall.cameras`` is set to them."""
+    cams = list(
+        db.session.scalars(
+            select(Camera)
+            .where(Camera.hall_id == hall.id)
+            .options(joinedload(Camera.status))
+            .order_by(Camera.id)
+        )
+    )
+    set_committed_value(hall, "cameras", cams)
+    return cams
+
+
+def status_of(camera: Camera) -> CameraStatus | None:
+    """The cached latest state of one camera."""
+    return db.session.get(CameraStatus, camera.id)
+
+
+def cameras_under(
+    region: Region, active_only: bool = True, with_hall: bool = False
+) -> list[Camera]:
+    """Every camera of the halls in ``region``'s subtree (``with_hall``: each camera's
+    hall and village loaded in the same statement, for a report that names them)."""
     stmt = select(Camera).where(Camera.region_id.in_(subtree_ids(region.path)))
+    if with_hall:
+        stmt = stmt.options(joinedload(Camera.hall).joinedload(ServiceHall.region))
     if active_only:
         stmt = stmt.where(Camera.active.is_(True))
     return list(db.session.scalars(stmt.order_by(Camera.id)))

@@ -10,7 +10,16 @@ import io
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -39,7 +48,7 @@ from tracker.models import Region, RegionLevel, utcnow
 from tracker.models.regions import in_subtree
 from tracker.periods import Period, PeriodError
 from tracker.scope import Scope, current_scope
-from tracker.web import form_status, perform, submit
+from tracker.web import form_status, paginate, perform, submit
 
 bp = Blueprint("halls", __name__, url_prefix="/halls")
 
@@ -99,11 +108,14 @@ def _state_of(status: CameraStatus | None) -> str:
 @login_required
 def index() -> ResponseReturnValue:
     scope = current_scope()
-    halls = db.session.scalars(
-        scope.filter(select(ServiceHall), ServiceHall).order_by(
-            ServiceHall.region_id, ServiceHall.name
+    page = paginate(
+        services.with_cameras(
+            scope.filter(select(ServiceHall), ServiceHall).order_by(
+                ServiceHall.region_id, ServiceHall.name, ServiceHall.id
+            )
         )
-    ).all()
+    )
+    halls = page.items
     today = clock.today()
     cam_ids = [c.id for h in halls for c in h.cameras if c.active]
     totals = services.uptime_bulk(cam_ids, today, today)
@@ -123,6 +135,7 @@ def index() -> ResponseReturnValue:
     return render_template(
         "halls/index.html",
         halls=halls,
+        page=page,
         hall_totals=hall_totals,
         pending=pending,
         can_decide=_can_decide(),
@@ -136,12 +149,18 @@ def wall(region_id: int | None = None) -> ResponseReturnValue:
     """Status wall of a township/county: readable on a wall screen, refreshes every minute."""
     scope = current_scope()
     region = scope.get_or_404(Region, region_id if region_id is not None else scope.region_id)
-    halls = db.session.scalars(
-        select(ServiceHall)
-        .join(Region, Region.id == ServiceHall.region_id)
-        .where(in_subtree(region.path))
-        .order_by(Region.path, ServiceHall.name)
-    ).all()
+    halls = (
+        db.session.scalars(
+            services.with_cameras(
+                select(ServiceHall)
+                .join(Region, Region.id == ServiceHall.region_id)
+                .where(in_subtree(region.path))
+                .order_by(Region.path, ServiceHall.name)
+            )
+        )
+        .unique()
+        .all()
+    )
     today = clock.today()
     cams = [c for h in halls for c in h.cameras if c.active]
     totals = services.uptime_bulk([c.id for c in cams], today, today)
@@ -295,7 +314,8 @@ def hall(hall_id: int) -> ResponseReturnValue:
             return redirect(url_for("halls.hall", hall_id=hall.id))
     today = clock.today()
     month = Period.month_of(today)
-    totals = services.uptime_bulk([c.id for c in hall.cameras], month.start, today)
+    cams = services.load_cameras(hall)
+    totals = services.uptime_bulk([c.id for c in cams], month.start, today)
     upcoming = services.resolved_opening_days(hall, _calendar(), days=14)
     return render_template(
         "halls/hall.html",
@@ -463,7 +483,7 @@ def camera(camera_id: int) -> ResponseReturnValue:
     return render_template(
         "halls/camera.html",
         cam=cam,
-        status=cam.status,
+        status=services.status_of(cam),
         form=form,
         svg24=day_svg(intervals, win24, start24),
         svg30=month_svg(intervals, windows, days),
@@ -540,17 +560,19 @@ def decide_excuse(excuse_id: int) -> ResponseReturnValue:
 
 
 def _report_rows(region: Region, month: Period) -> tuple[list[dict[str, Any]], UptimeTotals]:
-    cams = services.cameras_under(region)
+    cams = services.cameras_under(region, with_hall=True)
     last = min(month.end, clock.today())
     totals = (
         services.uptime_bulk([c.id for c in cams], month.start, last) if last >= month.start else {}
     )
+    town_ids = {c.hall.region.parent_id for c in cams if c.hall.region.parent_id}
+    towns = {r.id: r for r in db.session.scalars(select(Region).where(Region.id.in_(town_ids)))}
     rows = []
     grand = UptimeTotals()
     for c in sorted(cams, key=lambda c: (c.hall.region.path, c.hall.name, c.name)):
         t = totals.get(c.id, UptimeTotals())
         grand += t
-        town = db.session.get(Region, c.hall.region.parent_id) if c.hall.region.parent_id else None
+        town = towns.get(c.hall.region.parent_id) if c.hall.region.parent_id else None
         rows.append({"camera": c, "hall": c.hall, "town": town, "t": t})
     return rows, grand
 

@@ -7,16 +7,17 @@ matter's region — the same rule as the pages and the Excel export.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from flask_login import current_user
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel, field_validator
 
 from tracker import clock
 from tracker.api.core import ApiError, endpoint
+from tracker.api.pagination import Page, PageQuery, paginate
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
-from tracker.matters import rules, services
+from tracker.matters import commands, rules, services
 from tracker.matters.models import (
     Channel,
     EventKind,
@@ -25,6 +26,7 @@ from tracker.matters.models import (
     MatterStatus,
     MatterType,
     Rating,
+    RatingSource,
     ServiceMatter,
 )
 from tracker.models import Region, RegionLevel, User
@@ -180,21 +182,23 @@ class MatterOut(BaseModel):
     callback_on_time: bool | None
 
 
-class MatterPage(BaseModel):
-    items: list[MatterOut]
-    total: int
-    page: int
-    per_page: int
+class MatterPage(Page[MatterOut]):
+    """One page of service matters."""
 
 
-class MatterQuery(_Strict):
+class MatterQuery(PageQuery, _Strict):
     view: Literal["mine", "all", "overdue", "due_soon", "callbacks"] = "all"
-    status: MatterStatus | None = None
+    q: str = Field(
+        default="",
+        max_length=50,
+        description="Number, applicant, item or text; writers also phone / ID number ending",
+    )
+    status: MatterStatus | Literal["open"] | None = None
     village_id: int | None = None
+    matter_type_id: int | None = None
+    due: Literal["soon", "overdue"] | None = None
     start: date | None = Field(default=None, description="Received on or after (local date)")
     end: date | None = Field(default=None, description="Received on or before (local date)")
-    page: int = Field(default=1, ge=1)
-    per_page: int = Field(default=50, ge=1, le=500)
 
 
 class MatterIn(_Strict):
@@ -231,20 +235,141 @@ class EventOut(BaseModel):
     data: dict[str, Any] | None
 
 
-class EventIn(_Strict):
-    kind: EventKind
-    at: AwareDatetime | None = None
-    note: str | None = Field(default=None, max_length=4000)
+class _StepIn(_Strict):
+    """What every step takes (mirrors :class:`tracker.matters.commands.Step`)."""
+
+    at: AwareDatetime | None = Field(default=None, description="When it happened; default: now")
+    client_token: str | None = Field(
+        default=None, max_length=64, description="Resending the same token records once"
+    )
+
+    command: ClassVar[type[commands.Step]]
+
+    def to_command(self) -> commands.Step:
+        return self.command(**self.model_dump(exclude={"kind"}))
+
+
+_Note = Field(default=None, max_length=4000)
+
+
+class ReportMissingIn(_StepIn):
+    """一次性告知补正: the clock stops until the materials arrive."""
+
+    command = commands.ReportMissing
+    kind: Literal["materials_missing"]
+    missing: list[str] = Field(min_length=1, max_length=50, description="Materials still missing")
+    notice: str = Field(min_length=1, max_length=2000, description="What the applicant was told")
+
+
+class SupplyMaterialsIn(_StepIn):
+    """材料补齐: the clock runs again."""
+
+    command = commands.SupplyMaterials
+    kind: Literal["materials_supplied"]
+    note: str | None = _Note
+
+
+class ReferIn(_StepIn):
+    """转办 to a user and/or a unit; the first responder stays the owner."""
+
+    command = commands.Refer
+    kind: Literal["referred"]
     to_user_id: int | None = None
     to_unit: str | None = Field(default=None, max_length=100)
     to_level: HandlingLevel | None = None
-    approver: str | None = Field(default=None, max_length=64)
-    days: int | None = Field(default=None, ge=1, le=rules.MAX_EXTENSION_DAYS)
-    rating: Rating | None = None
-    missing: list[str] = Field(default_factory=list, max_length=50)
-    notice: str | None = Field(default=None, max_length=2000)
-    upheld: bool | None = None
-    client_token: str | None = Field(default=None, max_length=64)
+    note: str | None = _Note
+
+
+class ExtendIn(_StepIn):
+    """延期: approver, reason (``note``), working days, how the applicant was told."""
+
+    command = commands.Extend
+    kind: Literal["extended"]
+    days: int = Field(ge=1, le=rules.MAX_EXTENSION_DAYS)
+    approver: str = Field(min_length=1, max_length=64)
+    note: str = Field(min_length=1, max_length=4000, description="The reason")
+    notice: str = Field(min_length=1, max_length=2000)
+
+
+class CompleteIn(_StepIn):
+    """办结 with its result (``note``)."""
+
+    command = commands.Complete
+    kind: Literal["completed"]
+    note: str = Field(min_length=1, max_length=4000, description="The result")
+
+
+class RateIn(_StepIn):
+    """评价 (not by the first responder or a handler: no self-rating)."""
+
+    command = commands.Rate
+    kind: Literal["rated"]
+    rating: Rating
+    note: str | None = _Note
+    source: RatingSource = Field(
+        default=RatingSource.staff,
+        description="staff: a colleague not involved; paper_slip: the applicant's slip, copied in "
+        "by the counter (allowed for its own staff). The applicant's own rating is the QR page.",
+    )
+
+    @field_validator("source")
+    @classmethod
+    def _not_the_applicant(cls, value: RatingSource) -> RatingSource:
+        if value == RatingSource.applicant:
+            raise ValueError("申请人本人的评价只能通过受理回执二维码提交")
+        return value
+
+
+class CallBackIn(_StepIn):
+    """差评回访."""
+
+    command = commands.CallBack
+    kind: Literal["called_back"]
+    note: str = Field(min_length=1, max_length=4000)
+
+
+class AppealIn(_StepIn):
+    """评价申诉 with its reason."""
+
+    command = commands.Appeal
+    kind: Literal["appealed"]
+    note: str = Field(min_length=1, max_length=4000)
+
+
+class DecideAppealIn(_StepIn):
+    """申诉处理 (admins)."""
+
+    command = commands.DecideAppeal
+    kind: Literal["appeal_decided"]
+    upheld: bool
+    note: str = Field(min_length=1, max_length=4000)
+
+
+class ArchiveIn(_StepIn):
+    """归档."""
+
+    command = commands.Archive
+    kind: Literal["archived"]
+    note: str | None = _Note
+
+
+StepIn = Annotated[
+    ReportMissingIn
+    | SupplyMaterialsIn
+    | ReferIn
+    | ExtendIn
+    | CompleteIn
+    | RateIn
+    | CallBackIn
+    | AppealIn
+    | DecideAppealIn
+    | ArchiveIn,
+    Field(discriminator="kind"),
+]
+
+
+class EventIn(RootModel[StepIn]):
+    """One step of the timeline, by ``kind`` (one schema per kind, as in ``commands``)."""
 
 
 def _out(matter: ServiceMatter) -> MatterOut:
@@ -272,21 +397,22 @@ def api_matters(query: MatterQuery) -> MatterPage:
     else:
         me = current_user._get_current_object() if query.view == "mine" else None
         stmt = services.matters_stmt(scope, mine=me)
-    if query.status is not None:
-        stmt = stmt.where(ServiceMatter.status == query.status)
-    if query.village_id is not None:
-        stmt = stmt.where(ServiceMatter.region_id == query.village_id)
-    if query.start is not None:
-        stmt = stmt.where(ServiceMatter.received_on >= query.start)
-    if query.end is not None:
-        stmt = stmt.where(ServiceMatter.received_on <= query.end)
-    page = db.paginate(stmt, page=query.page, per_page=query.per_page, error_out=False)
-    return MatterPage(
-        items=[_out(m) for m in page.items],
-        total=page.total or 0,
-        page=query.page,
-        per_page=query.per_page,
+    stmt = services.apply_filter(
+        stmt,
+        services.MatterFilter(
+            q=query.q,
+            status=query.status or "",
+            village_id=query.village_id,
+            matter_type_id=query.matter_type_id,
+            start=query.start,
+            end=query.end,
+            due=query.due or "",
+        ),
+        personal=scope.can_write,
+        today=today,
+        calendar=load_calendar(),
     )
+    return paginate(MatterPage, stmt, query, _out)
 
 
 @endpoint(
@@ -358,28 +484,11 @@ def api_events(matter_id: int) -> list[EventOut]:
 def api_add_event(matter_id: int, body: EventIn) -> Any:
     scope = current_scope()
     matter = scope.get_for_write(ServiceMatter, matter_id)
-    to_user = None
-    if body.to_user_id is not None:
-        to_user = db.session.get(User, body.to_user_id)
-        if to_user is None:
-            raise ApiError(422, "没有该用户", fields={"to_user_id": "没有该用户"})
     event, created = services.record_event(
         matter,
-        body.kind,
+        body.root.to_command(),
         current_user._get_current_object(),
         calendar=load_calendar(),
-        at=body.at,
-        note=body.note,
-        to_user=to_user,
-        to_unit=body.to_unit,
-        to_level=body.to_level,
-        approver=body.approver,
-        days=body.days,
-        rating=body.rating,
-        missing=body.missing,
-        notice=body.notice,
-        upheld=body.upheld,
-        client_token=body.client_token,
     )
     return EventOut.model_validate(services.event_dict(event)), 201 if created else 200
 

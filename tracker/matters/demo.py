@@ -21,7 +21,7 @@ from tracker import clock
 from tracker.calendar_service import load_calendar
 from tracker.demo import SURNAMES, DemoWorld, office_time, story
 from tracker.extensions import db
-from tracker.matters import services
+from tracker.matters import commands, services
 from tracker.matters.models import (
     Channel,
     EventKind,
@@ -256,7 +256,7 @@ def _life(
         nonlocal t
         if when >= now:
             return False
-        services.record_event(matter, kind, actor, calendar=calendar, at=when, **kw)
+        services.record_event(matter, commands.build(kind, at=when, **kw), actor, calendar=calendar)
         t = when
         return True
 
@@ -267,7 +267,9 @@ def _life(
     clock_from = local_day(t)  # the time limit counts from the receipt (or the materials)
     handler = clerk
     if town_user and matter.promised_days and rng.random() < 0.3:
-        if not rec(EventKind.referred, clerk, later(0, 60), to_user=town_user, note="需乡镇审核"):
+        if not rec(
+            EventKind.referred, clerk, later(0, 60), to_user_id=town_user.id, note="需乡镇审核"
+        ):
             return
         handler = town_user
     if matter.promised_days == 0:  # 即办件: done the same day, before the hall closes

@@ -1,9 +1,11 @@
 """Scheduled work of the service ledger (run by ``tracker jobs`` only).
 
 * ``matters.reminders`` — hourly; from the configured ``[jobs] reminder_hour`` on,
-  puts due-soon, overdue and call-back reminders in the inboxes of the first
-  responder, the current handler and (for overdue) the township staff. Every
-  message carries a dedupe key, so running it again the same day adds nothing.
+  publishes due-soon, overdue and call-back reminders to the first responder,
+  the current handler and (for overdue) the township staff: inbox and e-mail
+  per person; an overdue matter also goes once to the group robots, without the
+  applicant's name. Every message carries a dedupe key, so running it again
+  the same day adds nothing.
 * ``matters.calendar_check`` — daily; in ``[calendar] warn_missing_year_in_month``
   (December) warns the top-level admins once a week when next year's official
   calendar is neither in the ``chinesecalendar`` package nor entered as overrides.
@@ -11,9 +13,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from tracker import clock
 from tracker.calendar_service import load_calendar
@@ -23,8 +27,42 @@ from tracker.jobs import scheduled_job
 from tracker.matters import rules
 from tracker.matters.models import ServiceMatter
 from tracker.models import Region, Role, User, utcnow
-from tracker.notifications.services import notify
+from tracker.notifications.models import Notification
+from tracker.notifications.services import Message, publish
 from tracker.workdays import WorkCalendar
+
+# What a reminder names (village, catalog entry, first responder): read for all the
+# matters of a run in one statement each, never one matter at a time.
+_NAMED = (
+    selectinload(ServiceMatter.region),
+    selectinload(ServiceMatter.matter_type),
+    selectinload(ServiceMatter.first_responder),
+)
+
+
+def _sent(keys: Iterable[str]) -> set[tuple[int, str]]:
+    """(user id, dedupe key) of the reminders already in the inboxes, for these keys
+    (read 500 keys a statement): an hourly re-run skips them without a query per matter."""
+    wanted = list(dict.fromkeys(keys))
+    found: set[tuple[int, str]] = set()
+    for i in range(0, len(wanted), 500):
+        found.update(
+            (uid, key)
+            for uid, key in db.session.execute(
+                select(Notification.user_id, Notification.dedupe_key).where(
+                    Notification.dedupe_key.in_(wanted[i : i + 500])
+                )
+            )
+            if key is not None
+        )
+    return found
+
+
+def _unsent(
+    pending: list[tuple[ServiceMatter, list[int], str]], sent: set[tuple[int, str]]
+) -> list[ServiceMatter]:
+    """The matters whose reminder (recipients, dedupe key) someone has not had yet."""
+    return [m for m, users, key in pending if any((u, key) not in sent for u in users)]
 
 
 def _url(matter: ServiceMatter) -> str:
@@ -65,63 +103,99 @@ def send_reminders(today: date, calendar: WorkCalendar) -> int:
     horizon, _ = calendar.add_working_days(today, 1)
     created = 0
     due_soon = db.session.scalars(
-        select(ServiceMatter).where(
+        select(ServiceMatter)
+        .where(
             ServiceMatter.status.in_(open_statuses),
             ServiceMatter.due_on >= today,
             ServiceMatter.due_on <= horizon,
         )
+        .options(*_NAMED)
     ).all()
+    keyed = [(m, _owners(m), f"matter:{m.id}:due_soon:{m.due_on}") for m in due_soon]
+    due_soon = _unsent(keyed, _sent(k for _, _, k in keyed))
     for m in due_soon:
         when = "今天" if m.due_on == today else f"{m.due_on.isoformat() if m.due_on else ''}"
         created += len(
-            notify(
+            publish(
                 _owners(m),
-                f"事项即将到期：{m.serial_no} {m.matter_type.name}",
-                f"{m.region.name} {m.applicant_name} 的事项应于{when}办结。",
-                _url(m),
-                "matter_due_soon",
-                dedupe_key=f"matter:{m.id}:due_soon:{m.due_on}",
+                Message(
+                    title=f"事项即将到期：{m.serial_no} {m.matter_type.name}",
+                    body=f"{m.region.name} {m.applicant_name} 的事项应于{when}办结。",
+                    url=_url(m),
+                    kind="matter_due_soon",
+                    dedupe_key=f"matter:{m.id}:due_soon:{m.due_on}",
+                ),
             )
         )
     overdue = db.session.scalars(
-        select(ServiceMatter).where(
-            ServiceMatter.status.in_(open_statuses), ServiceMatter.due_on < today
-        )
+        select(ServiceMatter)
+        .where(ServiceMatter.status.in_(open_statuses), ServiceMatter.due_on < today)
+        .options(*_NAMED)
     ).all()
     town_staff = _township_staff({m.region_id for m in overdue})
+    keyed = [
+        (
+            m,
+            _owners(m) + town_staff.get(m.region_id, []),
+            f"matter:{m.id}:overdue:{m.due_on}",
+        )
+        for m in overdue
+    ]
+    overdue = _unsent(keyed, _sent(k for _, _, k in keyed))
     for m in overdue:
         late = calendar.working_days_between(m.due_on, today) if m.due_on else 0
         recipients = list(dict.fromkeys(_owners(m) + town_staff.get(m.region_id, [])))
+        title = f"事项已逾期：{m.serial_no} {m.matter_type.name}"
         created += len(
-            notify(
+            publish(
                 recipients,
-                f"事项已逾期：{m.serial_no} {m.matter_type.name}",
-                f"{m.region.name} {m.applicant_name} 的事项应于 {m.due_on} 办结，"
-                f"已超期 {late} 个工作日。首问责任人：{m.first_responder.display_name}。",
-                _url(m),
-                "matter_overdue",
-                dedupe_key=f"matter:{m.id}:overdue:{m.due_on}",
+                Message(
+                    title=title,
+                    body=f"{m.region.name} {m.applicant_name} 的事项应于 {m.due_on} 办结，"
+                    f"已超期 {late} 个工作日。首问责任人：{m.first_responder.display_name}。",
+                    url=_url(m),
+                    kind="matter_overdue",
+                    dedupe_key=f"matter:{m.id}:overdue:{m.due_on}",
+                    # The group robots hear it once, without the applicant: place, number, days.
+                    public_text=f"{title}\n{m.region.name}，应于 {m.due_on} 办结，"
+                    f"已超期 {late} 个工作日。",
+                    data={"matter_id": m.id, "serial_no": m.serial_no, "late_days": late},
+                ),
             )
         )
     callbacks = db.session.scalars(
-        select(ServiceMatter).where(
+        select(ServiceMatter)
+        .where(
             ServiceMatter.rating.in_(list(rules.BAD_RATINGS)),
             ServiceMatter.rating_void.is_(False),
             ServiceMatter.called_back_on.is_(None),
             ServiceMatter.callback_due_on <= horizon,
         )
+        .options(*_NAMED)
     ).all()
+    keyed = [
+        (
+            m,
+            [m.first_responder_id],
+            f"matter:{m.id}:callback:"
+            f"{'late' if m.callback_due_on is not None and m.callback_due_on < today else 'due'}",
+        )
+        for m in callbacks
+    ]
+    callbacks = _unsent(keyed, _sent(k for _, _, k in keyed))
     for m in callbacks:
         late = m.callback_due_on is not None and m.callback_due_on < today
         created += len(
-            notify(
+            publish(
                 [m.first_responder_id],
-                f"差评{'回访已超期' if late else '待回访'}：{m.serial_no} {m.matter_type.name}",
-                f"{m.applicant_name} 评价为“{rules.RATING_LABELS[m.rating] if m.rating else ''}”，"
-                f"应于 {m.callback_due_on} 前回访。",
-                _url(m),
-                "matter_callback",
-                dedupe_key=f"matter:{m.id}:callback:{'late' if late else 'due'}",
+                Message(
+                    title=f"差评{'回访已超期' if late else '待回访'}：{m.serial_no} {m.matter_type.name}",
+                    body=f"{m.applicant_name} 评价为“{rules.RATING_LABELS[m.rating] if m.rating else ''}”，"
+                    f"应于 {m.callback_due_on} 前回访。",
+                    url=_url(m),
+                    kind="matter_callback",
+                    dedupe_key=f"matter:{m.id}:callback:{'late' if late else 'due'}",
+                ),
             )
         )
     db.session.flush()
@@ -145,15 +219,18 @@ def check_calendar_coverage(today: date, calendar: WorkCalendar, warn_month: int
             select(User.id).where(User.role == Role.admin, User.active.is_(True))
         ).all()
     week = today.isocalendar().week
+    title = f"{year} 年节假日安排尚未录入"
     return len(
-        notify(
+        publish(
             list(admins),
-            f"{year} 年节假日安排尚未录入",
-            f"系统中还没有 {year} 年的官方节假日和调休安排。限时办结到期日将按周一至周五推算，"
-            "并标注“非官方日历”。国务院公布后，请在“服务事项 → 工作日调整”中录入。",
-            f"/matters/calendar?year={year}",
-            "calendar_missing",
-            dedupe_key=f"calendar-missing:{year}:w{week}",
+            Message(
+                title=title,
+                body=f"系统中还没有 {year} 年的官方节假日和调休安排。限时办结到期日将按周一至周五推算，"
+                "并标注“非官方日历”。国务院公布后，请在“服务事项 → 工作日调整”中录入。",
+                url=f"/matters/calendar?year={year}",
+                kind="calendar_missing",
+                dedupe_key=f"calendar-missing:{year}:w{week}",
+            ),
         )
     )
 

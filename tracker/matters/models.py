@@ -82,6 +82,14 @@ class Rating(enum.StrEnum):
     very_dissatisfied = "very_dissatisfied"
 
 
+class RatingSource(enum.StrEnum):
+    """Who gave a rating (好差评 channel): it is shown and kept with the rating."""
+
+    staff = "staff"  # a staff member not involved in the matter, on the applicant's word
+    paper_slip = "paper_slip"  # the applicant's paper slip, copied in by the counter (代录)
+    applicant = "applicant"  # the applicant, on the receipt's QR page
+
+
 @audited
 class MatterType(Base):
     """事项清单: one entry of a county's (or the city's) catalog of service matters."""
@@ -162,6 +170,10 @@ class ServiceMatter(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Client-generated token of the registration form/API call: a resubmit is a no-op.
     client_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The receipt's QR link (受理回执): the secret is derived from this nonce and the app's
+    # SECRET_KEY, only its SHA-256 is stored (lookup); a new nonce voids the printed link.
+    receipt_nonce: Mapped[str | None] = mapped_column(String(32))
+    receipt_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     region: Mapped[Region] = relationship()
     matter_type: Mapped[MatterType] = relationship()
@@ -210,3 +222,15 @@ class MatterEvent(Base):
 def _timeline_is_append_only(mapper: Any, connection: Any, target: MatterEvent) -> None:
     """A recorded step is evidence: it is never changed or removed (corrections are new events)."""
     raise ValueError("事项办理过程只能追加，不能修改或删除已登记的环节")
+
+
+class PublicPageHit(Base):
+    """One request to the applicants' public pages, per client address (rate limit)."""
+
+    __tablename__ = "matter_public_hit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ip: Mapped[str] = mapped_column(String(45))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_matter_public_hit_ip_at", "ip", "at"),)

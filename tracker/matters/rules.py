@@ -32,6 +32,7 @@ from tracker.matters.models import (
     MatterKind,
     MatterStatus,
     Rating,
+    RatingSource,
 )
 from tracker.workdays import WorkCalendar
 
@@ -83,6 +84,11 @@ RATING_LABELS = {
     Rating.basically_satisfied: "基本满意",
     Rating.dissatisfied: "不满意",
     Rating.very_dissatisfied: "非常不满意",
+}
+RATING_SOURCE_LABELS = {
+    RatingSource.paper_slip: "纸质评价单（代录）",
+    RatingSource.staff: "工作人员代录（申请人口述）",
+    RatingSource.applicant: "申请人扫码评价",
 }
 CHANNEL_LABELS = {Channel.in_person: "现场", Channel.phone: "电话", Channel.online: "网上"}
 KIND_LABELS = {MatterKind.immediate: "即办件", MatterKind.promised: "承诺件"}
@@ -147,6 +153,52 @@ def due_date(
         if answer.workday:
             counted += 1
     return DueDate(day, official)
+
+
+@dataclass(frozen=True)
+class Clock:
+    """What the 限时办结 clock says today, in words and in the dashboard's colour band.
+
+    ``band`` is ``green`` (time left), ``amber`` (due today or the next working day),
+    ``red`` (overdue, or completed late) or ``none`` (paused, or nothing to count).
+    """
+
+    text: str
+    band: str
+    days: int | None = None
+
+
+def clock(
+    status: MatterStatus,
+    due_on: date | None,
+    today: date,
+    calendar: WorkCalendar,
+    *,
+    used: int = 0,
+    total: int = 0,
+    on_time: bool | None = None,
+) -> Clock:
+    """剩 N 个工作日 / 今日到期 / 已逾期 N 个工作日 / 暂停计时（已用 N / 共 M 个工作日）.
+
+    ``used`` are the working days counted so far (pauses excluded) and ``total`` the
+    promised days with extensions — only shown while paused.
+    """
+    if status not in OPEN_STATUSES:
+        if on_time is True:
+            return Clock("按时办结", "green")
+        if on_time is False:
+            return Clock("逾期办结", "red")
+        return Clock("已办结", "none")
+    if status == MatterStatus.paused or due_on is None:
+        return Clock(f"暂停计时（已用 {used} / 共 {total} 个工作日）", "none", used)
+    if today > due_on:
+        late = calendar.working_days_between(due_on, today)
+        text = f"已逾期 {late} 个工作日" if late else "已逾期"
+        return Clock(text, "red", late)
+    if today == due_on:
+        return Clock("今日到期", "amber", 0)
+    left = calendar.working_days_between(today, due_on)
+    return Clock(f"剩 {left} 个工作日", "amber" if left <= 1 else "green", left)
 
 
 def working_days_taken(

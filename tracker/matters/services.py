@@ -9,26 +9,35 @@ The public functions other packages call:
 * :func:`matter_measures` / :func:`overdue_stmt` — re-exported from
   :mod:`tracker.matters.figures`, where every figure of the ledger is defined once;
 * :func:`due_soon_stmt` — scoped select of matters due soon;
-* :func:`register_matter` / :func:`record_event` — what the views and API use.
+* :func:`register_matter` / :func:`record_event` — what the views and API use
+  (``record_event`` takes a :mod:`tracker.matters.commands` step);
+* :class:`MatterFilter` / :func:`apply_filter` — search and filters of every list;
+* :func:`clocks` — the 限时办结 clock in words for a page of matters;
+* :func:`receipt_token` / :func:`matter_for_token` / :func:`public_progress` — the
+  受理回执 QR link and what the applicant sees.
 """
 
 from __future__ import annotations
 
+import base64
+import hmac
 import io
-from collections.abc import Sequence
+import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from tracker import clock
 from tracker.config import current_settings
 from tracker.extensions import db
 from tracker.formatting import excel_datetime, excel_formats, mask_id_number, mask_phone
-from tracker.matters import rules
-from tracker.matters.figures import MatterMeasures, matter_measures, overdue_stmt
+from tracker.matters import commands, rules
+from tracker.matters.figures import MatterMeasures, matter_measures, overdue_on, overdue_stmt
 from tracker.matters.models import (
     Channel,
     EventKind,
@@ -37,21 +46,30 @@ from tracker.matters.models import (
     MatterKind,
     MatterStatus,
     MatterType,
-    Rating,
+    PublicPageHit,
+    RatingSource,
     ServiceMatter,
 )
 from tracker.matters.rules import MatterError
 from tracker.models import Region, RegionLevel, Role, User, utcnow
+from tracker.models.regions import subtree_ids
 from tracker.scope import Scope
+from tracker.security import hash_token
 from tracker.workdays import WorkCalendar
 
 __all__ = [
     "MatterError",
+    "MatterFilter",
     "MatterMeasures",
+    "apply_filter",
     "catalog_for",
+    "clocks",
     "due_soon_stmt",
+    "matter_for_token",
     "matter_measures",
     "overdue_stmt",
+    "public_progress",
+    "receipt_token",
     "record_event",
     "register_matter",
 ]
@@ -320,14 +338,43 @@ def _covers(user: User, village: Region) -> bool:
     return user.region_id in village.ancestor_ids
 
 
-def _next_serial(village_id: int, year: int) -> str:
-    prefix = f"{year}-"
-    last = db.session.scalar(
-        select(func.max(ServiceMatter.serial_no)).where(
-            ServiceMatter.region_id == village_id, ServiceMatter.serial_no.like(prefix + "%")
+_VILLAGE_SUFFIXES = ("村民委员会", "居民委员会", "居委会", "社区", "嘎查", "村", "屯")
+
+
+def serial_prefix(village: Region) -> str:
+    """The readable part of a 登记编号: the village's name without 村/社区, at most 4 characters."""
+    name = village.name.strip()
+    for suffix in _VILLAGE_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+            break
+    return name[:4]
+
+
+def _county_of(village: Region) -> Region:
+    county = db.session.scalar(
+        select(Region).where(
+            Region.id.in_(village.ancestor_ids), Region.level == RegionLevel.county
         )
     )
-    n = int(last.split("-")[1]) + 1 if last else 1
+    return county or village
+
+
+def _next_serial(village: Region, year: int) -> str:
+    """The next 登记编号 ``平安-2026-0042``: readable, and unique across the county.
+
+    Villages of one county whose names give the same prefix share one counter, so a
+    number read out on the phone names one matter in the whole county.
+    """
+    prefix = f"{serial_prefix(village)}-{year}-"
+    county = _county_of(village)
+    last = db.session.scalar(
+        select(func.max(ServiceMatter.serial_no)).where(
+            ServiceMatter.region_id.in_(subtree_ids(county.path)),
+            ServiceMatter.serial_no.startswith(prefix, autoescape=True),
+        )
+    )
+    n = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{prefix}{n:04d}"
 
 
@@ -402,7 +449,7 @@ def register_matter(
     received_on = clock.local_date(received_at)
     matter = ServiceMatter(
         region_id=village.id,
-        serial_no=_next_serial(village.id, received_on.year),
+        serial_no=_next_serial(village, received_on.year),
         matter_type_id=matter_type.id,
         applicant_name=name,
         applicant_phone=phone,
@@ -427,10 +474,11 @@ def register_matter(
         client_token=client_token or None,
     )
     matter.matter_type = matter_type
-    taken = _insert_numbered(matter, received_on.year)
+    taken = _insert_numbered(matter, village, received_on.year)
     if taken is not None:
         return taken, False
     _add_event(matter, EventKind.accepted, actor, received_at)
+    new_receipt_link(matter)
     if missing:
         _add_event(
             matter,
@@ -447,7 +495,7 @@ def register_matter(
     return matter, True
 
 
-def _insert_numbered(matter: ServiceMatter, year: int) -> ServiceMatter | None:
+def _insert_numbered(matter: ServiceMatter, village: Region, year: int) -> ServiceMatter | None:
     """Insert with the next free 登记编号, retrying when a concurrent registration took it.
 
     Returns the matter already registered under the same ``client_token`` when a
@@ -466,7 +514,7 @@ def _insert_numbered(matter: ServiceMatter, year: int) -> ServiceMatter | None:
                 )
                 if already is not None:
                     return already
-            matter.serial_no = _next_serial(matter.region_id, year)
+            matter.serial_no = _next_serial(village, year)
     raise MatterError("登记编号冲突，请重试", "client_token")
 
 
@@ -495,10 +543,49 @@ def _add_event(
     return event
 
 
-def _pauses(matter: ServiceMatter) -> list[rules.Pause]:
+def _pauses(
+    matter: ServiceMatter, events: Sequence[MatterEvent] | None = None
+) -> list[rules.Pause]:
+    timeline = matter.events if events is None else events
     return rules.pauses_from(
-        ((e.kind, clock.local_date(e.at)) for e in matter.events), matter.received_on
+        ((e.kind, clock.local_date(e.at)) for e in timeline), matter.received_on
     )
+
+
+def clocks(
+    matters: Sequence[ServiceMatter], today: date, calendar: WorkCalendar
+) -> dict[int, rules.Clock]:
+    """The clock of each matter (剩 N / 已逾期 N / 暂停计时 …) for a list: one query at most.
+
+    Only paused matters need their timeline (days used so far); those timelines are
+    read together, so a page of 50 matters costs one statement, not 50.
+    """
+    paused = [m.id for m in matters if m.status == MatterStatus.paused]
+    timelines: dict[int, list[MatterEvent]] = {i: [] for i in paused}
+    if paused:
+        for e in db.session.scalars(
+            select(MatterEvent)
+            .where(MatterEvent.matter_id.in_(paused))
+            .order_by(MatterEvent.at, MatterEvent.id)
+        ):
+            timelines[e.matter_id].append(e)
+    out = {}
+    for m in matters:
+        used = 0
+        if m.id in timelines:
+            used = rules.working_days_taken(
+                calendar, m.received_on, today, _pauses(m, timelines[m.id])
+            )
+        out[m.id] = rules.clock(
+            m.status,
+            m.due_on,
+            today,
+            calendar,
+            used=used,
+            total=m.promised_days + m.extension_days,
+            on_time=m.on_time,
+        )
+    return out
 
 
 def _recompute(matter: ServiceMatter, calendar: WorkCalendar) -> None:
@@ -552,29 +639,20 @@ def _required(value: str | None, message: str, field: str) -> str:
 
 def record_event(
     matter: ServiceMatter,
-    kind: EventKind,
-    actor: User,
+    command: commands.Step,
+    actor: User | None,
     *,
     calendar: WorkCalendar,
-    at: datetime | None = None,
-    note: str | None = None,
-    to_user: User | None = None,
-    to_unit: str | None = None,
-    to_level: HandlingLevel | None = None,
-    approver: str | None = None,
-    days: int | None = None,
-    rating: Rating | None = None,
-    missing: Sequence[str] | None = None,
-    notice: str | None = None,
-    upheld: bool | None = None,
-    client_token: str | None = None,
 ) -> tuple[MatterEvent, bool]:
-    """Append one event to the timeline and update the matter; returns ``(event, created)``.
+    """Append one step (a :mod:`~tracker.matters.commands` object) to the timeline.
 
-    Refuses illegal transitions (:class:`~tracker.matters.rules.TransitionError`)
-    and missing details (:class:`MatterError`). A repeated ``client_token``
-    returns the event already recorded, with ``created=False``.
+    ``actor`` is ``None`` only for the applicant's own rating on the public page.
+    Returns ``(event, created)``. Refuses illegal transitions
+    (:class:`~tracker.matters.rules.TransitionError`) and missing details
+    (:class:`MatterError`). A repeated ``client_token`` returns the event
+    already recorded, with ``created=False``.
     """
+    client_token = command.client_token
     if client_token:
         already = db.session.scalar(
             select(MatterEvent).where(MatterEvent.client_token == client_token)
@@ -587,24 +665,7 @@ def record_event(
         # One savepoint for the whole step: a concurrent duplicate (double-click) that wins
         # the race on client_token leaves this request with nothing half-applied.
         with db.session.begin_nested():
-            return _record(
-                matter,
-                kind,
-                actor,
-                calendar,
-                at,
-                note,
-                to_user,
-                to_unit,
-                to_level,
-                approver,
-                days,
-                rating,
-                missing,
-                notice,
-                upheld,
-                client_token,
-            )
+            return _record(matter, command, actor, calendar)
     except IntegrityError as exc:
         if client_token:
             already = db.session.scalar(
@@ -616,26 +677,11 @@ def record_event(
 
 
 def _record(
-    matter: ServiceMatter,
-    kind: EventKind,
-    actor: User,
-    calendar: WorkCalendar,
-    at: datetime | None,
-    note: str | None,
-    to_user: User | None,
-    to_unit: str | None,
-    to_level: HandlingLevel | None,
-    approver: str | None,
-    days: int | None,
-    rating: Rating | None,
-    missing: Sequence[str] | None,
-    notice: str | None,
-    upheld: bool | None,
-    client_token: str | None,
+    matter: ServiceMatter, command: commands.Step, actor: User | None, calendar: WorkCalendar
 ) -> tuple[MatterEvent, bool]:
     """The body of :func:`record_event` (inside its savepoint)."""
     now = utcnow()
-    at = at or now
+    at = command.at or now
     if at.tzinfo is None:
         raise MatterError("时间须带时区", "at")
     if at > now + FUTURE_TOLERANCE:
@@ -644,110 +690,324 @@ def _record(
     if at < last:
         at_text = last.astimezone(clock.zone()).strftime("%Y-%m-%d %H:%M")
         raise MatterError(f"时间不能早于上一环节（{at_text}）", "at")
-    rules.check_event(state_of(matter), kind, actor.id)
-    day = clock.local_date(at)
-    fields: dict[str, Any] = {}
-    if kind == EventKind.materials_missing:
-        items = _clean_list(missing)
-        if not items:
-            raise MatterError("请列出缺少的材料", "missing")
-        text = _required(notice or note, "请记录一次性告知的内容", "notice")
-        fields = {"note": text, "data": {"missing": items}}
-        matter.materials_missing = items
-        matter.one_time_notice = (
-            f"{matter.one_time_notice}\n{text}" if matter.one_time_notice else text
-        )
-        matter.status = MatterStatus.paused
-    elif kind == EventKind.materials_supplied:
-        fields = {
-            "note": (note or "").strip() or None,
-            "data": {"supplied": matter.materials_missing},
-        }
-        matter.materials_received = [*matter.materials_received, *matter.materials_missing]
-        matter.materials_missing = []
-        matter.status = MatterStatus.accepted
-    elif kind == EventKind.referred:
-        unit = (to_unit or "").strip()[:100] or None
-        if to_user is None and unit is None:
-            raise MatterError("请选择转办给谁，或填写转办单位", "to_user_id")
-        if to_user is not None:
-            village = db.session.get(Region, matter.region_id)
-            if village is None or not to_user.active or not _covers(to_user, village):
-                raise MatterError("转办对象应为本村或上级单位的在岗人员", "to_user_id")
-            if to_user.role not in (Role.admin, Role.editor):
-                raise MatterError("转办对象应有录入权限", "to_user_id")
-            if to_user.id == matter.handler_id and unit in (None, matter.handler_unit):
-                raise MatterError("事项已在该经办人手中", "to_user_id")
-        fields = {
-            "to_user_id": to_user.id if to_user else None,
-            "to_unit": unit,
-            "note": (note or "").strip() or None,
-            "data": {"level": to_level.value} if to_level else None,
-        }
-        # 首问负责: the first responder stays the owner; only the handler changes.
-        matter.handler_id = to_user.id if to_user else None
-        matter.handler_unit = unit
-        matter.referred = True
-    elif kind == EventKind.extended:
-        approver_name = _required(approver, "延期须写明审批人", "approver")[:64]
-        reason = _required(note, "延期须写明理由", "note")
-        told = _required(notice, "请记录如何告知申请人延期", "notice")
-        if days is None or not 1 <= days <= rules.MAX_EXTENSION_DAYS:
-            raise MatterError(f"延期天数应为 1–{rules.MAX_EXTENSION_DAYS} 个工作日", "days")
-        fields = {"approver": approver_name, "days": days, "note": reason, "data": {"notice": told}}
-        matter.extension_days += days
-    elif kind == EventKind.completed:
-        result = _required(note, "请填写办理结果", "note")
-        matter.result = result
-        matter.completed_at = at
-        matter.completed_on = day
-        matter.status = MatterStatus.completed
-        fields = {"note": result}
-    elif kind == EventKind.rated:
-        if rating is None:
-            raise MatterError("请选择评价等级", "rating")
-        fields = {"rating": rating, "note": (note or "").strip() or None}
-        matter.rating = rating
-        matter.rated_on = day
-        if rating in rules.BAD_RATINGS:
-            matter.callback_due_on = rules.callback_due(
-                calendar, day, callback_working_days()
-            ).due_on
-    elif kind == EventKind.called_back:
-        text = _required(note, "请记录回访情况", "note")
-        fields = {"note": text}
-        matter.called_back_on = day
-        matter.callback_on_time = (
-            matter.callback_due_on is not None and day <= matter.callback_due_on
-        )
-    elif kind == EventKind.appealed:
-        fields = {"note": _required(note, "请写明申诉理由", "note")}
-    elif kind == EventKind.appeal_decided:
-        if actor.role != Role.admin:
-            raise MatterError("评价申诉由管理员处理", "upheld")
-        appellant = next(
-            (e.actor_id for e in reversed(matter.events) if e.kind == EventKind.appealed), None
-        )
-        if appellant == actor.id:
-            raise MatterError("申诉人不能处理自己的申诉", "upheld")
-        if upheld is None:
-            raise MatterError("请选择申诉是否成立", "upheld")
-        fields = {"note": _required(note, "请写明处理意见", "note"), "data": {"upheld": upheld}}
-        if upheld:
-            matter.rating_void = True
-    elif kind == EventKind.archived:
-        matter.archived_at = at
-        matter.status = MatterStatus.archived
-        fields = {"note": (note or "").strip() or None}
-    event = _add_event(matter, kind, actor, at, client_token=client_token, **fields)
+    kind = command.kind
+    if actor is None and not (
+        isinstance(command, commands.Rate) and command.source == RatingSource.applicant
+    ):
+        raise MatterError("请先登录")
+    rules.check_event(state_of(matter), kind, _rule_actor_id(command, actor))
+    handler = _HANDLERS[type(command)]
+    fields = handler(_Step(matter, command, actor, calendar, at))
+    event = _add_event(matter, kind, actor, at, client_token=command.client_token, **fields)
     _recompute(matter, calendar)
     if kind == EventKind.completed:
+        day = clock.local_date(at)
         matter.on_time = matter.due_on is not None and day <= matter.due_on
         matter.working_days_used = rules.working_days_taken(
             calendar, matter.received_on, day, _pauses(matter)
         )
     db.session.flush()
     return event, True
+
+
+def _rule_actor_id(command: commands.Step, actor: User | None) -> int | None:
+    """Whose hand the state machine judges: nobody's for the applicant's own rating.
+
+    A paper slip is the applicant's rating copied in by the counter, so the
+    no-self-rating rule (which is about staff rating their own work) does not apply;
+    an applicant's rating on the QR page has no staff hand at all.
+    """
+    if isinstance(command, commands.Rate) and command.source != RatingSource.staff:
+        return None
+    return actor.id if actor else None
+
+
+@dataclass(frozen=True)
+class _Step:
+    """What a step handler works on."""
+
+    matter: ServiceMatter
+    command: Any  # the handler's own command class
+    actor: User | None
+    calendar: WorkCalendar
+    at: datetime
+
+    @property
+    def day(self) -> date:
+        return clock.local_date(self.at)
+
+
+def _optional(value: str | None) -> str | None:
+    return (value or "").strip() or None
+
+
+def _report_missing(s: _Step) -> dict[str, Any]:
+    c: commands.ReportMissing = s.command
+    m = s.matter
+    items = _clean_list(c.missing)
+    if not items:
+        raise MatterError("请列出缺少的材料", "missing")
+    text = _required(c.notice, "请记录一次性告知的内容", "notice")
+    m.materials_missing = items
+    m.one_time_notice = f"{m.one_time_notice}\n{text}" if m.one_time_notice else text
+    m.status = MatterStatus.paused
+    return {"note": text, "data": {"missing": items}}
+
+
+def _supply_materials(s: _Step) -> dict[str, Any]:
+    c: commands.SupplyMaterials = s.command
+    m = s.matter
+    fields = {"note": _optional(c.note), "data": {"supplied": m.materials_missing}}
+    m.materials_received = [*m.materials_received, *m.materials_missing]
+    m.materials_missing = []
+    m.status = MatterStatus.accepted
+    return fields
+
+
+def _refer(s: _Step) -> dict[str, Any]:
+    c: commands.Refer = s.command
+    m = s.matter
+    unit = (c.to_unit or "").strip()[:100] or None
+    to_user = db.session.get(User, c.to_user_id) if c.to_user_id else None
+    if c.to_user_id and to_user is None:
+        raise MatterError("没有该用户", "to_user_id")
+    if to_user is None and unit is None:
+        raise MatterError("请选择转办给谁，或填写转办单位", "to_user_id")
+    if to_user is not None:
+        village = db.session.get(Region, m.region_id)
+        if village is None or not to_user.active or not _covers(to_user, village):
+            raise MatterError("转办对象应为本村或上级单位的在岗人员", "to_user_id")
+        if to_user.role not in (Role.admin, Role.editor):
+            raise MatterError("转办对象应有录入权限", "to_user_id")
+        if to_user.id == m.handler_id and unit in (None, m.handler_unit):
+            raise MatterError("事项已在该经办人手中", "to_user_id")
+    # 首问负责: the first responder stays the owner; only the handler changes.
+    m.handler_id = to_user.id if to_user else None
+    m.handler_unit = unit
+    m.referred = True
+    return {
+        "to_user_id": to_user.id if to_user else None,
+        "to_unit": unit,
+        "note": _optional(c.note),
+        "data": {"level": c.to_level.value} if c.to_level else None,
+    }
+
+
+def _extend(s: _Step) -> dict[str, Any]:
+    c: commands.Extend = s.command
+    approver = _required(c.approver, "延期须写明审批人", "approver")[:64]
+    reason = _required(c.note, "延期须写明理由", "note")
+    told = _required(c.notice, "请记录如何告知申请人延期", "notice")
+    if c.days is None or not 1 <= c.days <= rules.MAX_EXTENSION_DAYS:
+        raise MatterError(f"延期天数应为 1–{rules.MAX_EXTENSION_DAYS} 个工作日", "days")
+    s.matter.extension_days += c.days
+    return {"approver": approver, "days": c.days, "note": reason, "data": {"notice": told}}
+
+
+def _complete(s: _Step) -> dict[str, Any]:
+    c: commands.Complete = s.command
+    m = s.matter
+    result = _required(c.note, "请填写办理结果", "note")
+    m.result = result
+    m.completed_at = s.at
+    m.completed_on = s.day
+    m.status = MatterStatus.completed
+    return {"note": result}
+
+
+def _rate(s: _Step) -> dict[str, Any]:
+    c: commands.Rate = s.command
+    m = s.matter
+    if c.rating is None:
+        raise MatterError("请选择评价等级", "rating")
+    m.rating = c.rating
+    m.rated_on = s.day
+    if c.source == RatingSource.applicant and s.actor is not None:
+        raise MatterError("只有申请人本人可以扫码评价", "source")
+    if c.source == RatingSource.applicant and m.receipt_token_hash is None:
+        raise MatterError("该事项没有受理回执二维码", "source")
+    if c.rating in rules.BAD_RATINGS:
+        m.callback_due_on = rules.callback_due(s.calendar, s.day, callback_working_days()).due_on
+    return {"rating": c.rating, "note": _optional(c.note), "data": {"source": c.source.value}}
+
+
+def _call_back(s: _Step) -> dict[str, Any]:
+    c: commands.CallBack = s.command
+    m = s.matter
+    text = _required(c.note, "请记录回访情况", "note")
+    m.called_back_on = s.day
+    m.callback_on_time = m.callback_due_on is not None and s.day <= m.callback_due_on
+    return {"note": text}
+
+
+def _appeal(s: _Step) -> dict[str, Any]:
+    c: commands.Appeal = s.command
+    return {"note": _required(c.note, "请写明申诉理由", "note")}
+
+
+def _decide_appeal(s: _Step) -> dict[str, Any]:
+    c: commands.DecideAppeal = s.command
+    assert s.actor is not None
+    if s.actor.role != Role.admin:
+        raise MatterError("评价申诉由管理员处理", "upheld")
+    appellant = next(
+        (e.actor_id for e in reversed(s.matter.events) if e.kind == EventKind.appealed), None
+    )
+    if appellant == s.actor.id:
+        raise MatterError("申诉人不能处理自己的申诉", "upheld")
+    if c.upheld is None:
+        raise MatterError("请选择申诉是否成立", "upheld")
+    fields = {"note": _required(c.note, "请写明处理意见", "note"), "data": {"upheld": c.upheld}}
+    if c.upheld:
+        s.matter.rating_void = True
+    return fields
+
+
+def _archive(s: _Step) -> dict[str, Any]:
+    c: commands.Archive = s.command
+    s.matter.archived_at = s.at
+    s.matter.status = MatterStatus.archived
+    return {"note": _optional(c.note)}
+
+
+# The dispatch table: each command's handler checks its details, updates the matter's
+# summary columns and returns the columns of its timeline row.
+_HANDLERS: dict[type[commands.Step], Callable[[_Step], dict[str, Any]]] = {
+    commands.ReportMissing: _report_missing,
+    commands.SupplyMaterials: _supply_materials,
+    commands.Refer: _refer,
+    commands.Extend: _extend,
+    commands.Complete: _complete,
+    commands.Rate: _rate,
+    commands.CallBack: _call_back,
+    commands.Appeal: _appeal,
+    commands.DecideAppeal: _decide_appeal,
+    commands.Archive: _archive,
+}
+assert set(_HANDLERS) == set(commands.COMMANDS.values()), "every command needs a handler"
+
+
+# -- the receipt (受理回执) and the applicant's public page --------------------------------
+
+
+def _receipt_secret(matter: ServiceMatter) -> str:
+    """The link secret: an HMAC of the matter and its nonce under the app's SECRET_KEY.
+
+    Derived rather than stored, so a reprinted receipt shows the same QR code while
+    the database holds only its SHA-256 (a leaked table opens no applicant's page).
+    """
+    assert matter.receipt_nonce is not None
+    from flask import current_app
+
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    digest = hmac.new(key, f"receipt:{matter.id}:{matter.receipt_nonce}".encode(), "sha256")
+    return base64.urlsafe_b64encode(digest.digest()[:24]).decode()
+
+
+def new_receipt_link(matter: ServiceMatter) -> str:
+    """Give the matter a (new) public link secret; the previous printed link stops working."""
+    if matter.id is None:
+        db.session.flush()
+    matter.receipt_nonce = secrets.token_hex(16)
+    token = _receipt_secret(matter)
+    matter.receipt_token_hash = hash_token(token)
+    return token
+
+
+def receipt_token(matter: ServiceMatter) -> str | None:
+    """The secret of the matter's QR link; ``None`` for a matter registered before receipts
+    (the receipt page then offers to create one)."""
+    return _receipt_secret(matter) if matter.receipt_nonce is not None else None
+
+
+def matter_for_token(token: str) -> ServiceMatter | None:
+    """The matter a public link opens, or ``None`` (unknown, voided or malformed)."""
+    if not token or len(token) > 64:
+        return None
+    matter = db.session.scalar(
+        select(ServiceMatter).where(ServiceMatter.receipt_token_hash == hash_token(token))
+    )
+    if matter is None or not hmac.compare_digest(_receipt_secret(matter), token):
+        return None
+    return matter
+
+
+def receipt_link_open(matter: ServiceMatter, today: date) -> bool:
+    """Open matters keep their link; a completed one for ``[matters] receipt_link_days``."""
+    if matter.completed_on is None:
+        return matter.status in rules.OPEN_STATUSES
+    days = current_settings().matters.receipt_link_days
+    return today <= matter.completed_on + timedelta(days=days)
+
+
+def public_rate_limited(ip: str, now: datetime | None = None) -> bool:
+    """Count this request of ``ip``; ``True`` when it is over the limit of the last 10 minutes.
+
+    Kept in the database so every web process sees the same count; rows older
+    than a day are removed as it goes.
+    """
+    now = now or utcnow()
+    limit = current_settings().matters.public_requests_per_10_minutes
+    ip = (ip or "?")[:45]
+    recent = db.session.scalar(
+        select(func.count(PublicPageHit.id)).where(
+            PublicPageHit.ip == ip, PublicPageHit.at > now - timedelta(minutes=10)
+        )
+    )
+    db.session.execute(delete(PublicPageHit).where(PublicPageHit.at < now - timedelta(days=1)))
+    db.session.add(PublicPageHit(ip=ip, at=now))
+    db.session.flush()
+    return int(recent or 0) >= limit
+
+
+@dataclass(frozen=True)
+class PublicStep:
+    """One line of the applicant's progress view: what, when, which office — never a person."""
+
+    label: str
+    day: date
+    office: str
+    detail: str = ""
+
+
+def _office(matter: ServiceMatter, event: MatterEvent) -> str:
+    if event.kind == EventKind.referred:
+        if event.to_unit:
+            return event.to_unit
+        if event.to_user is not None:
+            return event.to_user.region.name
+    if event.actor is not None:
+        return event.actor.region.name
+    return matter.region.name
+
+
+PUBLIC_KINDS = {
+    EventKind.accepted: "受理",
+    EventKind.materials_missing: "一次性告知补正",
+    EventKind.materials_supplied: "材料补齐",
+    EventKind.referred: "转办",
+    EventKind.extended: "延期",
+    EventKind.completed: "办结",
+    EventKind.rated: "已评价",
+}
+
+
+def public_progress(matter: ServiceMatter) -> list[PublicStep]:
+    """The timeline as the applicant may see it: steps, dates and offices only."""
+    out = []
+    for e in matter.events:
+        label = PUBLIC_KINDS.get(e.kind)
+        if label is None:
+            continue  # call-backs, appeals, archiving: internal
+        detail = ""
+        if e.kind == EventKind.materials_missing and e.data:
+            detail = "请补齐：" + "、".join(e.data.get("missing", []))
+        elif e.kind == EventKind.extended:
+            detail = f"延期 {e.days} 个工作日"
+        elif e.kind == EventKind.rated and e.rating:
+            detail = rules.RATING_LABELS[e.rating]
+        out.append(PublicStep(label, clock.local_date(e.at), _office(matter, e), detail))
+    return out
 
 
 # -- presentation helpers ----------------------------------------------------------
@@ -843,6 +1103,26 @@ def event_dict(event: MatterEvent) -> dict[str, Any]:
 # -- queries ----------------------------------------------------------------------
 
 
+def listed(scope: Scope) -> Select[Any]:
+    """Scoped select of matters for a list: each row's village, catalog entry, first
+    responder and handler (and the timeline the register prints) come in one statement
+    each, whatever the number of rows — never one query per matter. A count over it
+    (``select_from(stmt.subquery())``) ignores these loaders."""
+    return scope.select(ServiceMatter).options(
+        selectinload(ServiceMatter.region),
+        selectinload(ServiceMatter.matter_type),
+        selectinload(ServiceMatter.first_responder),
+        selectinload(ServiceMatter.handler),
+    )
+
+
+def count_of(stmt: Select[Any]) -> int:
+    """Rows of a list query, counted without its ORDER BY (a sort the count never needs,
+    and that made SQLite sort every matter of a county before counting them)."""
+    sub = stmt.order_by(None).subquery()
+    return db.session.scalar(select(func.count()).select_from(sub)) or 0
+
+
 def matters_stmt(
     scope: Scope,
     *,
@@ -857,7 +1137,7 @@ def matters_stmt(
     ``mine`` keeps the matters a user owns as first responder or holds as
     handler (a referred matter stays in its first responder's list).
     """
-    stmt = scope.select(ServiceMatter)
+    stmt = listed(scope)
     if mine is not None:
         stmt = stmt.where(
             or_(ServiceMatter.first_responder_id == mine.id, ServiceMatter.handler_id == mine.id)
@@ -873,11 +1153,85 @@ def matters_stmt(
     return stmt.order_by(ServiceMatter.received_at.desc(), ServiceMatter.id.desc())
 
 
+@dataclass(frozen=True)
+class MatterFilter:
+    """What a list is narrowed to (search box and filters of the lists and the API).
+
+    * ``q`` — number, applicant name, item or text (notes, result, one-time notice) contain
+      it; for users who may see personal data also the phone or ID number *ending* in it;
+    * ``status`` — a :class:`MatterStatus` value, ``"open"`` (办理中 + 待补正) or ``""`` (any);
+    * ``due`` — ``"soon"`` (due today or the next working day), ``"overdue"`` or ``""``.
+    """
+
+    q: str = ""
+    status: str = ""
+    village_id: int | None = None
+    matter_type_id: int | None = None
+    start: date | None = None
+    end: date | None = None
+    due: str = ""
+
+    def args(self) -> dict[str, Any]:
+        """The non-empty values (what the list is narrowed to)."""
+        return {k: v for k, v in self.__dict__.items() if v not in (None, "")}
+
+
+STATUS_FILTERS = {"open": list(rules.OPEN_STATUSES)} | {s.value: [s] for s in MatterStatus}
+
+
+def apply_filter(
+    stmt: Select[Any],
+    f: MatterFilter,
+    *,
+    personal: bool,
+    today: date,
+    calendar: WorkCalendar,
+) -> Select[Any]:
+    """Narrow a select of matters by ``f``; ``personal`` allows phone / ID digit search."""
+    sm = ServiceMatter
+    q = f.q.strip()[:50]
+    if q:
+        conds = [
+            sm.serial_no.contains(q, autoescape=True),
+            sm.applicant_name.contains(q, autoescape=True),
+            sm.note.contains(q, autoescape=True),
+            sm.result.contains(q, autoescape=True),
+            sm.one_time_notice.contains(q, autoescape=True),
+            sm.matter_type_id.in_(
+                select(MatterType.id).where(MatterType.name.contains(q, autoescape=True))
+            ),
+        ]
+        digits = q.upper()
+        if personal and len(digits) >= 4 and digits.rstrip("X").isdigit():
+            conds.append(sm.applicant_id_number.endswith(digits, autoescape=True))
+            if digits.isdigit():
+                conds.append(sm.applicant_phone.endswith(digits, autoescape=True))
+        stmt = stmt.where(or_(*conds))
+    if f.status in STATUS_FILTERS:
+        stmt = stmt.where(sm.status.in_(STATUS_FILTERS[f.status]))
+    if f.village_id is not None:
+        stmt = stmt.where(sm.region_id == f.village_id)
+    if f.matter_type_id is not None:
+        stmt = stmt.where(sm.matter_type_id == f.matter_type_id)
+    if f.start is not None:
+        stmt = stmt.where(sm.received_on >= f.start)
+    if f.end is not None:
+        stmt = stmt.where(sm.received_on <= f.end)
+    if f.due == "overdue":
+        stmt = stmt.where(overdue_on(today))  # the one definition (figures)
+    elif f.due == "soon":
+        horizon, _ = calendar.add_working_days(today, 1)
+        stmt = stmt.where(
+            sm.status.in_(list(rules.OPEN_STATUSES)), sm.due_on >= today, sm.due_on <= horizon
+        )
+    return stmt
+
+
 def due_soon_stmt(scope: Scope, today: date, calendar: WorkCalendar) -> Select[Any]:
     """Scoped select of open matters due today or on the next working day."""
     horizon, _ = calendar.add_working_days(today, 1)
     return (
-        scope.select(ServiceMatter)
+        listed(scope)
         .where(
             ServiceMatter.status.in_(list(rules.OPEN_STATUSES)),
             ServiceMatter.due_on >= today,
@@ -890,7 +1244,7 @@ def due_soon_stmt(scope: Scope, today: date, calendar: WorkCalendar) -> Select[A
 def callbacks_due_stmt(scope: Scope) -> Select[Any]:
     """Scoped select of bad ratings still waiting for their call-back."""
     return (
-        scope.select(ServiceMatter)
+        listed(scope)
         .where(
             ServiceMatter.rating.in_(list(rules.BAD_RATINGS)),
             ServiceMatter.rating_void.is_(False),

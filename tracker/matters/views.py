@@ -28,7 +28,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from sqlalchemy import func, select
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms import (
     BooleanField,
     DateField,
@@ -43,18 +45,21 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from tracker import clock
 from tracker.calendar_service import load_calendar
+from tracker.config import current_settings
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.formatting import labels
-from tracker.matters import rules, services
+from tracker.matters import commands, rules, services
 from tracker.matters.models import (
     Channel,
     EventKind,
     HandlingLevel,
+    MatterEvent,
     MatterKind,
     MatterStatus,
     MatterType,
     Rating,
+    RatingSource,
     ServiceMatter,
 )
 from tracker.matters.rules import MatterError
@@ -81,6 +86,7 @@ FILTERS = {
     "matter_event": labels(rules.EVENT_LABELS, EventKind),
     "matter_action": labels(rules.ACTION_LABELS, EventKind),
     "matter_rating": labels(rules.RATING_LABELS, Rating),
+    "rating_source": labels(rules.RATING_SOURCE_LABELS, RatingSource),
     "matter_channel": labels(rules.CHANNEL_LABELS, Channel),
     "matter_kind": labels(rules.KIND_LABELS, MatterKind),
     "handling_level": labels(rules.LEVEL_LABELS, HandlingLevel),
@@ -113,6 +119,10 @@ class RegistrationForm(FlaskForm):
     client_token = HiddenField()
 
 
+# The rating channels a signed-in user may record (the applicant's own is the QR page).
+STAFF_SOURCES = (RatingSource.paper_slip, RatingSource.staff)
+
+
 class EventForm(FlaskForm):
     """Every timeline action posts here; the services say which fields it needs."""
 
@@ -136,12 +146,57 @@ class EventForm(FlaskForm):
         choices=_opts([("", "请选择")] + [(r.value, rules.RATING_LABELS[r]) for r in Rating]),
         validators=[Optional()],
     )
+    source = SelectField(
+        "评价来源",
+        choices=_opts([(r.value, rules.RATING_SOURCE_LABELS[r]) for r in STAFF_SOURCES]),
+        default=RatingSource.paper_slip.value,
+    )
     upheld = SelectField(
         "申诉是否成立",
         choices=_opts([("", "请选择"), ("yes", "成立（该评价不计）"), ("no", "不成立")]),
         validators=[Optional()],
     )
     client_token = HiddenField()
+
+
+class FilterForm(FlaskForm):
+    """Search and filters of the lists (GET; bad values are shown beside their field, ignored)."""
+
+    q = StringField("搜索", validators=[Optional(), Length(max=50, message="最多 50 个字")])
+    status = SelectField(
+        "状态",
+        choices=_opts(
+            [("", "全部状态"), ("open", "未办结（办理中、待补正）")]
+            + [(st.value, rules.STATUS_LABELS[st]) for st in MatterStatus]
+        ),
+        validators=[Optional()],
+    )
+    village_id = SelectField("村", coerce=int, validators=[Optional()])
+    matter_type_id = SelectField("事项", coerce=int, validators=[Optional()])
+    start = DateField("受理日期从", validators=[Optional()])
+    end = DateField("至", validators=[Optional()])
+    due = SelectField(
+        "时限",
+        choices=_opts([("", "不限"), ("soon", "即将到期"), ("overdue", "已逾期")]),
+        validators=[Optional()],
+    )
+
+
+def _matter_filter(form: FilterForm) -> services.MatterFilter:
+    """The valid part of a filter form (a field with an error filters nothing)."""
+
+    def ok(field: Any) -> Any:
+        return None if field.errors else field.data
+
+    return services.MatterFilter(
+        q=ok(form.q) or "",
+        status=ok(form.status) or "",
+        village_id=ok(form.village_id) or None,
+        matter_type_id=ok(form.matter_type_id) or None,
+        start=ok(form.start),
+        end=ok(form.end),
+        due=ok(form.due) or "",
+    )
 
 
 class CatalogForm(FlaskForm):
@@ -331,25 +386,32 @@ def index() -> ResponseReturnValue:
     else:
         view = "mine"
         stmt = services.matters_stmt(scope, mine=_me())
+    villages = _villages(scope)
+    types = list(db.session.scalars(services.catalog_visible(scope).order_by(MatterType.name)))
+    filter_form = FilterForm(request.args, meta={"csrf": False})
+    filter_form.village_id.choices = _opts([(0, "全部村")] + [(v.id, v.name) for v in villages])
+    filter_form.matter_type_id.choices = _opts([(0, "全部事项")] + [(t.id, t.name) for t in types])
+    if view == "mine" and "status" not in request.args:
+        filter_form.status.data = "open"  # 我的事项: what is still to do
+    filter_form.validate()
+    matter_filter = _matter_filter(filter_form)
+    stmt = services.apply_filter(
+        stmt, matter_filter, personal=scope.can_write, today=today, calendar=calendar
+    )
     page = paginate(stmt)
     counts = {
-        "overdue": db.session.scalar(
-            select(func.count()).select_from(services.overdue_stmt(scope, today).subquery())
-        ),
-        "due_soon": db.session.scalar(
-            select(func.count()).select_from(
-                services.due_soon_stmt(scope, today, calendar).subquery()
-            )
-        ),
-        "callbacks": db.session.scalar(
-            select(func.count()).select_from(services.callbacks_due_stmt(scope).subquery())
-        ),
+        "overdue": services.count_of(services.overdue_stmt(scope, today)),
+        "due_soon": services.count_of(services.due_soon_stmt(scope, today, calendar)),
+        "callbacks": services.count_of(services.callbacks_due_stmt(scope)),
     }
     return render_template(
         "matters/index.html",
         page=page,
         view=view,
         counts=counts,
+        filter_form=filter_form,
+        clocks=services.clocks(page.items, today, calendar),
+        filtered=bool(matter_filter.args()),
         today=today,
         full=scope.can_write,
         me=current_user.id,
@@ -365,7 +427,6 @@ def overdue() -> ResponseReturnValue:
     today = clock.today()
     rows = list(db.session.scalars(services.overdue_stmt(scope, today)))
     calendar = load_calendar()
-    late_days = {m.id: calendar.working_days_between(m.due_on, today) for m in rows if m.due_on}
     by_village: dict[str, list[ServiceMatter]] = {}
     for m in rows:
         by_village.setdefault(m.region.name, []).append(m)
@@ -373,7 +434,7 @@ def overdue() -> ResponseReturnValue:
         "matters/overdue.html",
         by_village=by_village,
         total=len(rows),
-        late_days=late_days,
+        clocks=services.clocks(rows, today, calendar),
         today=today,
         full=scope.can_write,
     )
@@ -403,12 +464,30 @@ def _render_detail(
     today = clock.today()
     state = services.state_of(matter)
     allowed = rules.allowed_events(state, current_user.id) if scope.can_write else []
+    # The counter may always copy in the applicant's paper slip (代录), marked as such.
+    slip_only = False
+    if (
+        scope.can_write
+        and EventKind.rated not in allowed
+        and EventKind.rated in rules.allowed_events(state, None)
+    ):
+        allowed = sorted([*allowed, EventKind.rated], key=list(EventKind).index)
+        slip_only = True
     full = services.can_see_personal(scope, matter)
     forms: dict[str, EventForm] = {}
     for k in allowed:
         form = failed if failed is not None and k.value == failed_kind else None
         form = form or _event_form(matter, k.value)
         form.client_token.data = uuid.uuid4().hex  # a fresh token per rendered page
+        if k == EventKind.rated and slip_only:
+            form.source.choices = _opts(
+                [
+                    (
+                        RatingSource.paper_slip.value,
+                        rules.RATING_SOURCE_LABELS[RatingSource.paper_slip],
+                    )
+                ]
+            )
         forms[k.value] = form
     return (
         render_template(
@@ -421,8 +500,12 @@ def _render_detail(
             phone=services.shown_phone(matter, full),
             id_number=services.shown_id(matter, full),
             overdue=rules.is_overdue(matter.status, matter.due_on, today),
+            the_clock=services.clocks([matter], today, load_calendar())[matter.id],
             today=today,
             is_admin=scope.is_admin,
+            can_print_receipt=scope.can_write
+            and matter.status in rules.OPEN_STATUSES
+            or (scope.can_write and services.receipt_link_open(matter, today)),
         ),
         status,
     )
@@ -449,28 +532,30 @@ def add_event(matter_id: int) -> ResponseReturnValue:
         kind = EventKind(request.form.get("kind", ""))
     except ValueError:
         abort(400)
+    if kind not in commands.COMMANDS:  # 受理 happens at registration, not as a step
+        abort(400)
     form = _event_form(matter, kind.value)
+    # The form holds every action's fields; the step takes only its own.
+    names = commands.field_names(commands.COMMANDS[kind])
 
     def record() -> tuple[Any, bool]:
-        to_user = db.session.get(User, form.to_user_id.data) if form.to_user_id.data else None
-        return services.record_event(
-            matter,
-            kind,
-            _me(),
-            calendar=load_calendar(),
-            at=services.parse_local_datetime(form.at.data) if form.at.data else None,
-            note=form.note.data,
-            to_user=to_user,
-            to_unit=form.to_unit.data,
-            to_level=HandlingLevel(form.to_level.data) if form.to_level.data else None,
-            approver=form.approver.data,
-            days=form.days.data,
-            rating=Rating(form.rating.data) if form.rating.data else None,
-            missing=(form.missing.data or "").splitlines(),
-            notice=form.notice.data,
-            upheld={"yes": True, "no": False}.get(form.upheld.data or ""),
-            client_token=form.client_token.data or None,
-        )
+        given: dict[str, Any] = {
+            "at": services.parse_local_datetime(form.at.data) if form.at.data else None,
+            "client_token": form.client_token.data or None,
+            "note": form.note.data,
+            "missing": tuple((form.missing.data or "").splitlines()),
+            "notice": form.notice.data,
+            "to_user_id": form.to_user_id.data or None,
+            "to_unit": form.to_unit.data,
+            "to_level": HandlingLevel(form.to_level.data) if form.to_level.data else None,
+            "approver": form.approver.data,
+            "days": form.days.data,
+            "rating": Rating(form.rating.data) if form.rating.data else None,
+            "upheld": {"yes": True, "no": False}.get(form.upheld.data or ""),
+            "source": RatingSource(form.source.data or RatingSource.paper_slip.value),
+        }
+        command = commands.build(kind, **{k: v for k, v in given.items() if k in names})
+        return services.record_event(matter, command, _me(), calendar=load_calendar())
 
     def refused(exc: DomainError) -> None:
         if exc.field and hasattr(form, exc.field):
@@ -485,6 +570,122 @@ def add_event(matter_id: int) -> ResponseReturnValue:
     if created:
         flash(f"已登记：{rules.EVENT_LABELS[kind]}。", "success")
     return redirect(url_for("matters.detail", matter_id=matter.id))
+
+
+# -- the receipt (受理回执) and the applicant's page --------------------------------------------
+
+
+def _public_url(token: str) -> str:
+    base = current_settings().matters.public_base_url.rstrip("/")
+    path = url_for("matters.applicant_page", token=token)
+    return base + path if base else url_for("matters.applicant_page", token=token, _external=True)
+
+
+def _qr_svg(url: str) -> Markup:
+    import segno
+
+    qr = segno.make(url, error="m")
+    return Markup(qr.svg_inline(scale=4, border=2, title="扫码查看办理进度并评价"))
+
+
+@bp.route("/<int:matter_id>/receipt")
+@login_required
+def receipt(matter_id: int) -> ResponseReturnValue:
+    """受理回执 for the applicant: what was received, what is missing, when, who — and the QR."""
+    scope = current_scope()
+    matter = scope.get_for_write(ServiceMatter, matter_id)
+    token = services.receipt_token(matter)
+    url = _public_url(token) if token else ""
+    return render_template(
+        "matters/receipt.html",
+        m=matter,
+        url=url,
+        qr=_qr_svg(url) if url else "",
+        phone=services.shown_phone(matter, False),
+        link_days=current_settings().matters.receipt_link_days,
+    )
+
+
+@bp.route("/<int:matter_id>/receipt/renew", methods=["POST"])
+@login_required
+def receipt_renew(matter_id: int) -> ResponseReturnValue:
+    """A (new) QR link: the first one for an older matter, or a replacement for a receipt
+    that was lost or shown around — the old code stops working."""
+    matter = current_scope().get_for_write(ServiceMatter, matter_id)
+    renewed = matter.receipt_nonce is not None
+    services.new_receipt_link(matter)
+    if renewed:
+        flash("已生成新的回执二维码，原回执上的二维码已失效。", "success")
+    return redirect(url_for("matters.receipt", matter_id=matter.id))
+
+
+class ApplicantRatingForm(FlaskForm):
+    """一次一评 on the applicant's page."""
+
+    rating = SelectField(
+        "您对本次办理的评价",
+        choices=_opts([("", "请选择")] + [(r.value, rules.RATING_LABELS[r]) for r in Rating]),
+        validators=[DataRequired("请选择评价等级")],
+    )
+    note = TextAreaField("意见建议（选填）", validators=[Optional(), Length(max=500)])
+    client_token = HiddenField()
+
+
+@bp.route("/a/<token>", methods=["GET", "POST"])
+def applicant_page(token: str) -> ResponseReturnValue:
+    """The applicant's page (no login): progress with dates and offices, one rating after 办结."""
+    limited = services.public_rate_limited(request.remote_addr or "?")
+    # The one commit outside the boundary (like the login throttle): every request must
+    # count, also the refused ones and the reads, or the limit would never engage.
+    db.session.commit()
+    if limited:
+        return render_template("matters/public.html", state="limited"), 429
+    matter = services.matter_for_token(token)
+    today = clock.today()
+    if matter is None:
+        return render_template("matters/public.html", state="unknown"), 404
+    if not services.receipt_link_open(matter, today):
+        return render_template("matters/public.html", state="expired", m=matter), 410
+    form = ApplicantRatingForm()
+    can_rate = matter.status == MatterStatus.completed and matter.rating is None
+    status = 200
+    if request.method == "POST" and not can_rate:
+        form.rating.errors = ["该事项已评价或尚未办结，不能评价"]
+        status = 409
+    elif request.method == "POST":
+
+        def rate() -> None:
+            services.record_event(
+                matter,
+                commands.Rate(
+                    rating=Rating(form.rating.data),
+                    note=form.note.data,
+                    source=RatingSource.applicant,
+                    client_token=form.client_token.data or None,
+                ),
+                None,
+                calendar=load_calendar(),
+            )
+
+        if submit(form, rate):
+            flash("感谢您的评价！", "success")
+            return redirect(url_for("matters.applicant_page", token=token))
+        status = form_status(form)
+    else:
+        form.client_token.data = uuid.uuid4().hex
+    return (
+        render_template(
+            "matters/public.html",
+            state="ok",
+            m=matter,
+            steps=services.public_progress(matter),
+            the_clock=services.clocks([matter], today, load_calendar())[matter.id],
+            form=form,
+            can_rate=can_rate,
+            today=today,
+        ),
+        status,
+    )
 
 
 # -- the paper register (登记簿) -------------------------------------------------------------
@@ -507,6 +708,7 @@ def _register_args(scope: Scope) -> tuple[Region, int, list[ServiceMatter], list
         )
         .order_by(None)
         .order_by(ServiceMatter.serial_no, ServiceMatter.id)
+        .options(selectinload(ServiceMatter.events).selectinload(MatterEvent.to_user))
     )
     return village, year, list(db.session.scalars(stmt)), villages
 

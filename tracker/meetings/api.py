@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tracker import clock
 from tracker.api import ApiError, endpoint
+from tracker.api.pagination import Page, PageQuery, paginate
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
 from tracker.meetings import rules, services
@@ -120,8 +121,8 @@ class MeetingOut(BaseModel):
     attachments: list[AttachmentOut]
 
 
-class MeetingList(BaseModel):
-    items: list[MeetingOut]
+class MeetingList(Page[MeetingOut]):
+    """One page of a village's records, newest first."""
 
 
 class VersionOut(BaseModel):
@@ -141,7 +142,7 @@ class VersionList(BaseModel):
     items: list[VersionOut]
 
 
-class ListQuery(BaseModel):
+class ListQuery(PageQuery):
     village_id: int
     year: int | None = Field(None, ge=2000, le=2100)
     kind: str | None = None
@@ -286,8 +287,8 @@ def _input(body: MeetingBody) -> MeetingInput:
 )
 def list_meetings(query: ListQuery) -> MeetingList:
     branch = _branch_of_village(query.village_id)
-    items = services.meetings_of_branch(branch.id, query.year, query.kind)
-    return MeetingList(items=[to_out(m) for m in items])
+    stmt = services.meetings_stmt(branch.id, query.year, query.kind)
+    return paginate(MeetingList, stmt, query, to_out)
 
 
 @endpoint(

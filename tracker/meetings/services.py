@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app, g, has_request_context
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from tracker import clock
 from tracker.config import current_settings
@@ -751,7 +752,24 @@ def meetings_of_branch(
     branch_id: int, year: int | None = None, kind: str | None = None, include_deleted: bool = True
 ) -> list[Meeting]:
     """A branch's records, newest first, optionally for one year and kind."""
-    stmt = select(Meeting).where(Meeting.branch_id == branch_id)
+    return list(db.session.scalars(meetings_stmt(branch_id, year, kind, include_deleted)))
+
+
+def meetings_stmt(
+    branch_id: int, year: int | None = None, kind: str | None = None, include_deleted: bool = True
+) -> Select[Any]:
+    """Select of :func:`meetings_of_branch`: with each record's host, attendance (and
+    its members) and attachments loaded in three more statements whatever the number
+    of records (the list, the API and the Excel export read them)."""
+    stmt = (
+        select(Meeting)
+        .where(Meeting.branch_id == branch_id)
+        .options(
+            joinedload(Meeting.host),
+            selectinload(Meeting.attendance).joinedload(Attendance.member),
+            selectinload(Meeting.attachments),
+        )
+    )
     if year is not None:
         start, end = local_year_bounds(year, year)
         stmt = stmt.where(Meeting.started_at >= start, Meeting.started_at < end)
@@ -759,7 +777,7 @@ def meetings_of_branch(
         stmt = stmt.where(Meeting.kind == kind)
     if not include_deleted:
         stmt = stmt.where(Meeting.deleted_at.is_(None))
-    return list(db.session.scalars(stmt.order_by(Meeting.started_at.desc(), Meeting.id.desc())))
+    return stmt.order_by(Meeting.started_at.desc(), Meeting.id.desc())
 
 
 # ---------------------------------------------------------------------------

@@ -126,8 +126,15 @@ def index() -> ResponseReturnValue:
     month = rules.Period.containing(today, "month")
     year = rules.Period.of_year(today.year)
     ids = [b.id for b in page.items]
-    month_sum = summaries(obligations_for_branches(ids, month, today))
-    year_sum = summaries(obligations_for_branches(ids, year, today))
+    # One evaluation of the year serves both columns: the month's obligations are the
+    # year's windows that overlap the month (a status depends on its window, not on
+    # the period asked for).
+    of_year = obligations_for_branches(ids, year, today)
+    of_month = {
+        bid: [o for o in items if o.window.overlaps(month)] for bid, items in of_year.items()
+    }
+    month_sum = summaries(of_month)
+    year_sum = summaries(of_year)
     return render_template(
         "meetings/index.html",
         node=node,

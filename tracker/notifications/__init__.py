@@ -1,7 +1,9 @@
-"""通知 in-app inbox, shared by every package (overdue matters, camera alerts, calendar warnings).
+"""通知: the one notification pipeline, shared by every package (matters, camera alerts, calendar).
 
-Call :func:`tracker.notifications.services.notify`; the jobs process delivers
-to email / webhooks when ``[alerts]`` configures them.
+Call :func:`tracker.notifications.services.publish` with a
+:class:`~tracker.notifications.services.Message`: inbox rows now, e-mail /
+webhook / DingTalk / WeCom copies queued in the outbox, sent by the jobs
+process (:mod:`tracker.notifications.delivery`).
 """
 
 from flask_babel import lazy_gettext as _l
@@ -12,6 +14,7 @@ DOMAIN = Domain(
     "tracker.notifications",
     api=("api",),
     jobs="jobs",
+    commands="cli:commands",
     nav=(
         NavEntry(
             "notifications.inbox",

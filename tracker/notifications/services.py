@@ -1,38 +1,48 @@
-"""notify(): put a message in users' inboxes (站内通知), optionally copied to email / webhooks.
+"""The one notification pipeline: inbox messages (站内通知) and their external copies.
 
-Any package may call it (matters reminders, camera alerts, calendar warnings)::
+Any package tells people with :func:`publish` (a :class:`Message` to recipients)::
 
-    from tracker.notifications.services import notify
-    notify(region, "摄像头离线", "平安村大厅 1 号摄像头 09:12 起无画面", url, "camera_down",
-           roles={Role.admin, Role.editor}, dedupe_key=f"camera:{cam.id}:down:{start}")
+    from tracker.notifications.services import Message, publish
+    publish(region, Message(
+        title="摄像头离线：平安村 · 大厅 · 1 号",
+        body="原因：无法连接；开始时间：2026-11-02 09:12。",
+        url="/halls/cameras/7", kind="camera_down", dedupe_key=f"hall_alert:{alert.id}",
+        public_text="摄像头离线：平安村 · 大厅 · 1 号（无法连接）",
+    ), roles={Role.admin, Role.editor})
 
 Recipients are users (objects or ids) or a :class:`~tracker.models.Region`:
 a region means every active user whose scope covers it (the users of that
 node and of all its ancestors), optionally limited to some roles.
 
-Like every service it only flushes; the caller commits. External delivery
-never happens inside the caller's request: rows are marked ``pending`` when
-``[alerts]`` has a channel configured, and the jobs process sends them
-(:func:`deliver_pending`).
+What goes where:
+
+* the **inbox** — one :class:`Notification` per recipient, with ``title`` and ``body``;
+* **e-mail** (``[alerts] smtp_host``) — one outbox row per recipient address, same text;
+* the **JSON webhook, DingTalk and WeCom robots** — one outbox row per *message*
+  (not per recipient: a group robot hears a message once), carrying only
+  ``public_text`` and ``data``. A group is read by people outside the matter,
+  so a message that would need personal data there sets ``public_text=None``
+  and never reaches the robots.
+
+``dedupe_key`` makes every copy idempotent (a job may run twice). Like every
+service this only flushes; the caller commits. Nothing is sent inside the
+caller's request: the jobs process works through the outbox
+(:func:`tracker.notifications.delivery.deliver_due`).
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import smtplib
-from collections.abc import Callable, Collection, Iterable
-from email.message import EmailMessage
+import uuid
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select, update
 
-from tracker.config import AlertsSettings, current_settings
+from tracker.config import current_settings
 from tracker.extensions import db
 from tracker.models import Region, Role, User, utcnow
-from tracker.notifications.models import Delivery, Notification
-
-log = logging.getLogger("tracker.notifications")
+from tracker.notifications.models import Notification, OutboxMessage, OutChannel
 
 Recipients = User | int | Region | Iterable[User | int]
 
@@ -57,12 +67,95 @@ def _resolve(recipients: Recipients, roles: Collection[Role] | None) -> list[Use
     return list(db.session.scalars(stmt.order_by(User.id)))
 
 
-def external_channels_configured() -> bool:
-    """Whether ``[alerts]`` names any channel besides the inbox."""
-    alerts = current_settings().alerts
-    return bool(
-        alerts.smtp_host or alerts.webhook_url or alerts.dingtalk_webhook or alerts.wecom_webhook
+# [alerts] key of each shared (one post per message) channel.
+SHARED_CHANNELS = {
+    OutChannel.webhook: "webhook_url",
+    OutChannel.dingtalk: "dingtalk_webhook",
+    OutChannel.wecom: "wecom_webhook",
+}
+
+
+@dataclass(frozen=True)
+class Message:
+    """One thing to tell: the inbox/e-mail text, and what may be said in a group.
+
+    * ``title``, ``body`` — for the recipients, who may see the record (may name the applicant);
+    * ``public_text`` — for the robots and the generic webhook: no names, phones or
+      ID numbers; ``None`` keeps the message off them;
+    * ``data`` — extra fields of the generic webhook body (ids, cause), no personal data.
+    """
+
+    title: str
+    body: str = ""
+    url: str = ""
+    kind: str = "info"
+    dedupe_key: str | None = None
+    public_text: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def publish(
+    recipients: Recipients, message: Message, *, roles: Collection[Role] | None = None
+) -> list[Notification]:
+    """Put ``message`` in the recipients' inboxes and queue its external copies.
+
+    Returns the inbox messages created (none for users who already had one with
+    the same ``dedupe_key``).
+    """
+    notes = notify(
+        recipients,
+        message.title,
+        message.body,
+        message.url,
+        message.kind,
+        roles=roles,
+        dedupe_key=message.dedupe_key,
     )
+    cfg = current_settings().alerts
+    # Without a key the message is new by definition (its copies still go out once each).
+    key = message.dedupe_key or f"once:{uuid.uuid4().hex}"
+    rows: list[tuple[OutChannel, str, str]] = []
+    if cfg.smtp_host:
+        text = f"{message.body}\n\n{message.url}".strip()
+        for address in dict.fromkeys(n.user.email for n in notes if n.user.email):
+            rows.append((OutChannel.email, address, text))
+    if message.public_text is not None:
+        for channel, cfg_key in SHARED_CHANNELS.items():
+            if getattr(cfg, cfg_key):
+                rows.append((channel, "", message.public_text))
+    if rows:
+        _enqueue(rows, message, key)
+    return notes
+
+
+def _enqueue(rows: list[tuple[OutChannel, str, str]], message: Message, key: str) -> None:
+    """Add the outbox rows not queued before under ``key`` (one per channel and target)."""
+    queued = {
+        (channel, target)
+        for channel, target in db.session.execute(
+            select(OutboxMessage.channel, OutboxMessage.target).where(
+                OutboxMessage.dedupe_key == key
+            )
+        )
+    }
+    for channel, target, text in rows:
+        if (channel, target) in queued:
+            continue
+        queued.add((channel, target))
+        db.session.add(
+            OutboxMessage(
+                channel=channel,
+                target=target[:200],
+                kind=message.kind[:32],
+                dedupe_key=key[:200],
+                subject=message.title[:200],
+                text=text,
+                data={**message.data, "url": message.url}
+                if channel == OutChannel.webhook
+                else None,
+            )
+        )
+    db.session.flush()
 
 
 def notify(
@@ -75,7 +168,7 @@ def notify(
     roles: Collection[Role] | None = None,
     dedupe_key: str | None = None,
 ) -> list[Notification]:
-    """Add one inbox message per recipient; return the messages created.
+    """Add one inbox message per recipient (no external copy: see :func:`publish`).
 
     ``dedupe_key`` makes the call idempotent per user: a user who already has
     a message with that key gets no second one (a job may safely run twice).
@@ -93,7 +186,6 @@ def notify(
                 )
             )
         )
-    delivery = Delivery.pending if external_channels_configured() else Delivery.none
     created = []
     for user in users:
         if user.id in skip:
@@ -106,7 +198,6 @@ def notify(
             body=body,
             url=url[:500],
             dedupe_key=dedupe_key,
-            delivery=delivery,
         )
         db.session.add(note)
         created.append(note)
@@ -155,88 +246,3 @@ def mark_read(user_id: int, notification_id: int | None = None) -> int:
     result = db.session.execute(stmt.execution_options(synchronize_session="fetch"))
     db.session.flush()
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-# -- external delivery (jobs process only) ---------------------------------
-
-Sender = Callable[[Notification, AlertsSettings], None]
-
-
-def _send_email(note: Notification, alerts: AlertsSettings) -> None:
-    if not alerts.smtp_host or not note.user.email:
-        return
-    msg = EmailMessage()
-    msg["Subject"] = note.title
-    msg["From"] = alerts.smtp_from or "tracker@localhost"
-    msg["To"] = note.user.email
-    msg.set_content(f"{note.body}\n\n{note.url}".strip())
-    with smtplib.SMTP(alerts.smtp_host, alerts.smtp_port, timeout=10) as smtp:
-        smtp.send_message(msg)
-
-
-def _post(url: str, payload: dict[str, Any]) -> None:
-    import requests
-
-    resp = requests.post(
-        url,
-        data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
-        headers={"Content-Type": "application/json; charset=utf-8"},
-        timeout=10,
-    )
-    resp.raise_for_status()
-
-
-def _send_webhooks(note: Notification, alerts: AlertsSettings) -> None:
-    text = f"{note.title}\n{note.body}".strip()
-    if alerts.webhook_url:
-        _post(
-            alerts.webhook_url,
-            {
-                "kind": note.kind,
-                "title": note.title,
-                "body": note.body,
-                "url": note.url,
-                "user": note.user.username,
-                "created_at": note.created_at.isoformat(),
-            },
-        )
-    # DingTalk and WeCom robots both take {"msgtype": "text", "text": {"content": …}}.
-    for key in ("dingtalk_webhook", "wecom_webhook"):
-        url = getattr(alerts, key)
-        if url:
-            _post(url, {"msgtype": "text", "text": {"content": text}})
-
-
-SENDERS: list[Sender] = [_send_email, _send_webhooks]
-
-
-def deliver_pending(limit: int = 200) -> tuple[int, int]:
-    """Send pending messages to the configured channels; returns ``(sent, failed)``.
-
-    A failure is recorded on the row (never retried forever: one attempt per
-    message, the inbox copy is the one that always exists).
-    """
-    alerts = current_settings().alerts
-    rows = db.session.scalars(
-        select(Notification)
-        .where(Notification.delivery == Delivery.pending)
-        .order_by(Notification.id)
-        .limit(limit)
-    ).all()
-    sent = failed = 0
-    for note in rows:
-        try:
-            for sender in SENDERS:
-                sender(note, alerts)
-        except Exception as exc:  # network, SMTP: recorded, never raised into the job
-            note.delivery = Delivery.failed
-            # No URL in the stored error: webhook URLs may hold tokens.
-            note.delivery_error = type(exc).__name__[:500]
-            failed += 1
-            log.warning("notification %s not delivered: %s", note.id, type(exc).__name__)
-        else:
-            note.delivery = Delivery.sent
-            note.delivered_at = utcnow()
-            sent += 1
-    db.session.flush()
-    return sent, failed

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
 
 from tracker.api import ApiError, endpoint
+from tracker.api.pagination import Page, PageQuery, paginate
 from tracker.extensions import db
 from tracker.models import (
     AuditLog,
@@ -77,9 +78,20 @@ class RegionPatch(Strict):
     code: Annotated[str, StringConstraints(pattern=r"^(\d{12})?$")] | None = None
 
 
-@endpoint("/regions", summary="本人可见的单位（树，按路径排序）", tags=["organisation"])
-def org_regions() -> list[RegionOut]:
-    return [RegionOut.of(r) for r in services.regions_in_scope(current_scope())]
+class RegionPage(Page[RegionOut]):
+    """One page of the nodes in scope, ordered as a tree (by path)."""
+
+
+@endpoint(
+    "/regions",
+    summary="本人可见的单位（树，按路径排序）",
+    tags=["organisation"],
+    query=PageQuery,
+    response=RegionPage,
+)
+def org_regions(query: PageQuery) -> RegionPage:
+    stmt = current_scope().select(Region).order_by(Region.path)
+    return paginate(RegionPage, stmt, query, RegionOut.of)
 
 
 @endpoint("/regions/<int:region_id>", summary="一个单位", tags=["organisation"])
@@ -317,7 +329,11 @@ class MemberLeave(Strict):
     reason: Annotated[str, StringConstraints(max_length=200)] | None = None
 
 
-class RosterQuery(Strict):
+class MemberPage(Page[MemberOut]):
+    """One page of a village's roster, by group then name."""
+
+
+class RosterQuery(PageQuery, Strict):
     q: Annotated[str, StringConstraints(max_length=32)] = ""
     status: Literal["", "full", "probationary"] = ""
     group_id: int | None = None
@@ -330,11 +346,12 @@ class RosterQuery(Strict):
     summary="村党员名册（可筛选）",
     tags=["organisation"],
     query=RosterQuery,
+    response=MemberPage,
 )
-def org_members(region_id: int, query: RosterQuery) -> list[MemberOut]:
+def org_members(region_id: int, query: RosterQuery) -> MemberPage:
     branch = _branch(current_scope().get_village(region_id))
-    flt = RosterFilter(**query.model_dump())
-    return [MemberOut.of(m) for m in db.session.scalars(services.roster_query(branch.id, flt))]
+    flt = RosterFilter(**query.model_dump(exclude={"page", "per_page"}))
+    return paginate(MemberPage, services.roster_query(branch.id, flt), query, MemberOut.of)
 
 
 @endpoint(
@@ -536,14 +553,22 @@ def _grant_region(region_id: int) -> Region:
     return region
 
 
-@endpoint("/users", summary="本辖区用户（管理员）", tags=["accounts"])
-def org_users() -> list[UserOut]:
+class UserPage(Page[UserOut]):
+    """One page of the users in scope, by user name."""
+
+
+@endpoint(
+    "/users",
+    summary="本辖区用户（管理员）",
+    tags=["accounts"],
+    query=PageQuery,
+    response=UserPage,
+)
+def org_users(query: PageQuery) -> UserPage:
     scope = current_scope()
     scope.require_admin()
-    return [
-        UserOut.of(u)
-        for u in db.session.scalars(scope.filter(select(User), User).order_by(User.username))
-    ]
+    stmt = scope.filter(select(User), User).order_by(User.username, User.id)
+    return paginate(UserPage, stmt, query, UserOut.of)
 
 
 @endpoint(
@@ -630,15 +655,24 @@ class AuditOut(BaseModel):
     after: dict[str, Any] | None
 
 
-class AuditQuery(Strict):
+class AuditQuery(PageQuery, Strict):
     entity: Annotated[str, StringConstraints(max_length=64)] = ""
     region_id: int | None = None
-    limit: int = Field(default=100, ge=1, le=1000)
-    before_id: int | None = None
+    before_id: int | None = Field(default=None, description="只看编号小于此值的记录")
 
 
-@endpoint("/audit", summary="审计日志（管理员，本辖区）", tags=["accounts"], query=AuditQuery)
-def org_audit(query: AuditQuery) -> list[AuditOut]:
+class AuditPage(Page[AuditOut]):
+    """One page of the audit log, newest first."""
+
+
+@endpoint(
+    "/audit",
+    summary="审计日志（管理员，本辖区）",
+    tags=["accounts"],
+    query=AuditQuery,
+    response=AuditPage,
+)
+def org_audit(query: AuditQuery) -> AuditPage:
     scope = current_scope()
     scope.require_admin()
     stmt = scope.filter(select(AuditLog), AuditLog)
@@ -649,5 +683,9 @@ def org_audit(query: AuditQuery) -> list[AuditOut]:
         stmt = stmt.where(AuditLog.region_id.in_(subtree_ids(region.path)))
     if query.before_id is not None:
         stmt = stmt.where(AuditLog.id < query.before_id)
-    rows = db.session.scalars(stmt.order_by(AuditLog.id.desc()).limit(query.limit))
-    return [AuditOut.model_validate(r, from_attributes=True) for r in rows]
+    return paginate(
+        AuditPage,
+        stmt.order_by(AuditLog.id.desc()),
+        query,
+        lambda r: AuditOut.model_validate(r, from_attributes=True),
+    )

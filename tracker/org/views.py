@@ -29,7 +29,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, selectinload
 
 from tracker import clock
 from tracker.auth.services import create_api_token
@@ -679,7 +679,11 @@ def users() -> ResponseReturnValue:
     scope = current_scope()
     scope.require_admin()
     q = (request.args.get("q") or "").strip()[:64]
-    stmt = scope.filter(select(User), User).order_by(User.active.desc(), User.username)
+    stmt = (
+        scope.filter(select(User), User)
+        .options(selectinload(User.region))
+        .order_by(User.active.desc(), User.username)
+    )
     if q:
         stmt = stmt.where(User.username.contains(q) | User.display_name.contains(q))
     never = request.args.get("never") == "1"

@@ -13,11 +13,10 @@ from decimal import Decimal
 
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from tracker.api import endpoint
+from tracker.api.pagination import Page, PageQuery, paginate
 from tracker.calendar_service import load_calendar
-from tracker.extensions import db
 from tracker.periods import Period
 from tracker.scope import current_scope
 from tracker.trainings.models import Training, TrainingKind
@@ -25,6 +24,8 @@ from tracker.trainings.services import (
     TrainingInput,
     create_training,
     figures_for_branches,
+    load_attendees,
+    trainings_of_branch,
 )
 
 TAGS = ["trainings"]
@@ -66,11 +67,11 @@ class TrainingOut(BaseModel):
     deleted: bool
 
 
-class TrainingList(BaseModel):
-    items: list[TrainingOut]
+class TrainingList(Page[TrainingOut]):
+    """One page of a village's trainings, oldest first."""
 
 
-class ListQuery(BaseModel):
+class ListQuery(PageQuery):
     model_config = ConfigDict(extra="forbid")
     village_id: int
     year: int | None = Field(None, ge=2000, le=2100)
@@ -120,13 +121,8 @@ def to_out(t: Training) -> TrainingOut:
 )
 def list_trainings(query: ListQuery) -> TrainingList:
     branch = current_scope().get_village_branch(query.village_id)[1]
-    stmt = select(Training).where(Training.branch_id == branch.id)
-    if query.year:
-        stmt = stmt.where(
-            Training.held_on >= date(query.year, 1, 1), Training.held_on <= date(query.year, 12, 31)
-        )
-    rows = db.session.scalars(stmt.order_by(Training.held_on, Training.id)).all()
-    return TrainingList(items=[to_out(t) for t in rows])
+    stmt = trainings_of_branch(branch.id, query.year or None)
+    return paginate(TrainingList, stmt.order_by(Training.held_on, Training.id), query, to_out)
 
 
 @endpoint(
@@ -150,7 +146,7 @@ def create(body: TrainingBody) -> tuple[TrainingOut, int]:
 
 @endpoint("/trainings/<int:training_id>", summary="一条培训记录", tags=TAGS, response=TrainingOut)
 def get_training(training_id: int) -> TrainingOut:
-    return to_out(current_scope().get_or_404(Training, training_id))
+    return to_out(load_attendees(current_scope().get_or_404(Training, training_id)))
 
 
 @endpoint(

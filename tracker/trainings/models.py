@@ -67,8 +67,10 @@ class Training(Base):
 
     branch: Mapped[Branch] = relationship()
     entered_by: Mapped[User | None] = relationship()
+    # Hot (a list shows every training's attendees): never lazy-loaded. Lists load it with
+    # ``services.trainings_of_branch``, one record with ``services.load_attendees``.
     attendees: Mapped[list[TrainingAttendee]] = relationship(
-        back_populates="training", cascade="all, delete-orphan"
+        back_populates="training", cascade="all, delete-orphan", lazy="raise"
     )
 
     __table_args__ = (Index("ix_training_branch_held", "branch_id", "held_on"),)

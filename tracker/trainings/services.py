@@ -12,8 +12,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker import clock
 from tracker.config import current_settings
@@ -47,6 +51,40 @@ class TrainingInput:
     attendee_ids: list[int] = field(default_factory=list)
     other_attendees: int = 0
     client_token: str | None = None
+
+
+def trainings_of_branch(
+    branch_id: int, year: int | None = None, *, include_deleted: bool = True
+) -> Select[Any]:
+    """A branch's trainings (of one year), with their attendees and the attendees'
+    members loaded in two more statements whatever the number of rows — the register
+    page, the Excel export and the API list read them (no query per training)."""
+    stmt = (
+        select(Training)
+        .where(Training.branch_id == branch_id)
+        .options(selectinload(Training.attendees).joinedload(TrainingAttendee.member))
+    )
+    if year is not None:
+        stmt = stmt.where(
+            Training.held_on >= date(year, 1, 1), Training.held_on <= date(year, 12, 31)
+        )
+    if not include_deleted:
+        stmt = stmt.where(Training.deleted_at.is_(None))
+    return stmt
+
+
+def load_attendees(training: Training) -> Training:
+    """Load one training's attendees (and their members) in one statement, unless they
+    are loaded already (``Training.attendees`` is never lazy-loaded)."""
+    if training.id is not None and "attendees" in sa_inspect(training).unloaded:
+        rows = db.session.scalars(
+            select(TrainingAttendee)
+            .where(TrainingAttendee.training_id == training.id)
+            .options(joinedload(TrainingAttendee.member))
+            .order_by(TrainingAttendee.id)
+        ).all()
+        set_committed_value(training, "attendees", list(rows))
+    return training
 
 
 def frequency() -> Frequency:
@@ -124,7 +162,7 @@ def create_training(
         if existing is not None:
             if existing.branch_id != branch.id:
                 raise TrainingError("重复的提交标识", "client_token")
-            return existing, False
+            return load_attendees(existing), False
     hours, members = _validate(branch, data, clock.today())
     training = Training(
         branch_id=branch.id,
@@ -155,6 +193,7 @@ def update_training(training: Training, data: TrainingInput, user: User, reason:
         if not reason.strip():
             raise TrainingError("修改较早的记录须填写原因", "reason")
     hours, members = _validate(training.branch, data, clock.today())
+    load_attendees(training)
     _apply(training, data, hours, members)
     training.updated_at = utcnow()
     db.session.flush()

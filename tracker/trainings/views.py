@@ -35,6 +35,8 @@ from tracker.trainings.services import (
     delete_training,
     figures_for_branches,
     frequency,
+    load_attendees,
+    trainings_of_branch,
     update_training,
 )
 from tracker.web import form_status, submit
@@ -71,13 +73,7 @@ def register(region_id: int) -> ResponseReturnValue:
     region, branch = current_scope().get_village_branch(region_id)
     year = _year_arg()
     trainings = db.session.scalars(
-        select(Training)
-        .where(
-            Training.branch_id == branch.id,
-            Training.held_on >= date(year, 1, 1),
-            Training.held_on <= date(year, 12, 31),
-        )
-        .order_by(Training.held_on.desc(), Training.id.desc())
+        trainings_of_branch(branch.id, year).order_by(Training.held_on.desc(), Training.id.desc())
     ).all()
     fig = figures_for_branches([branch.id], Period.of_year(year))[branch.id]
     return render_template(
@@ -145,7 +141,7 @@ def new(region_id: int) -> ResponseReturnValue:
 @bp.route("/<int:training_id>")
 @login_required
 def detail(training_id: int) -> ResponseReturnValue:
-    training = current_scope().get_or_404(Training, training_id)
+    training = load_attendees(current_scope().get_or_404(Training, training_id))
     region = db.session.get(Region, training.region_id)
     return render_template(
         "trainings/detail.html", training=training, region=region, delete_form=DeleteForm()
@@ -156,7 +152,7 @@ def detail(training_id: int) -> ResponseReturnValue:
 @login_required
 def edit(training_id: int) -> ResponseReturnValue:
     scope = current_scope()
-    training = scope.get_for_write(Training, training_id)
+    training = load_attendees(scope.get_for_write(Training, training_id))
     region = db.session.get(Region, training.region_id)
     form = TrainingForm(obj=training if request.method == "GET" else None)
     _roster_choices(form, training.branch, form.held_on.data or training.held_on)
@@ -217,14 +213,7 @@ def export(region_id: int) -> ResponseReturnValue:
     region, branch = current_scope().get_village_branch(region_id)
     year = _year_arg()
     trainings = db.session.scalars(
-        select(Training)
-        .where(
-            Training.branch_id == branch.id,
-            Training.deleted_at.is_(None),
-            Training.held_on >= date(year, 1, 1),
-            Training.held_on <= date(year, 12, 31),
-        )
-        .order_by(Training.held_on)
+        trainings_of_branch(branch.id, year, include_deleted=False).order_by(Training.held_on)
     ).all()
     wb = Workbook()
     ws = wb.active
