@@ -77,7 +77,7 @@ STORY: dict[str, frozenset[str]] = {
     # 落后: a new, overstretched committee — most monthly meetings missed, a general
     # meeting without quorum, several matters open far past their due date.
     # Only one candidate for secretary and three for committee posts in reserve (后备干部
-    # below "2+5").
+    # below "2+5"); a committee member graded 不称职 whose recall training is overdue.
     "五四村": frozenset({"missed_meetings", "overdue_matters", "few_reserves"}),
     # 需关注: meetings were held, but last month's records were written up in one go
     # just before the township's inspection (补录); one matter open past due.

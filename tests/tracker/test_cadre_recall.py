@@ -120,3 +120,38 @@ def test_pages_assess_and_record_steps_with_errors_beside_the_field(world, login
     ok = client.post(f"/teams/recalls/steps/{step.id}", data={"done_on": clock.today().isoformat()})
     assert ok.status_code == 302
     assert "已完成" in client.get(f"/teams/recalls/{case.id}").get_data(as_text=True)
+
+
+def test_api_grades_opens_a_case_and_refuses_a_step_before_the_assessment(world, db, app):
+    from tracker.auth.services import create_api_token
+
+    cadre = _cadre(world.village_a1a, "陈志强")
+    _, token = create_api_token(world.users["town_a1_editor"], "test")
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    today = clock.today()
+    body = {
+        "cadre_id": cadre.id,
+        "year": today.year - 1,
+        "grade": "incompetent",
+        "decided_by": "镇党委",
+        "decided_on": today.isoformat(),
+    }
+    made = client.post("/api/v1/cadre-assessments", json=body, headers=headers)
+    assert made.status_code == 201 and made.json["recall_case_id"]
+    twice = client.post("/api/v1/cadre-assessments", json=body, headers=headers)
+    assert twice.status_code == 422 and "year" in twice.json["error"]["fields"]
+    case = client.get(f"/api/v1/recall-cases/{made.json['recall_case_id']}", headers=headers).json
+    step = case["steps"][0]["id"]
+    early = (today - timedelta(days=1)).isoformat()
+    bad = client.post(f"/api/v1/recall-steps/{step}", json={"done_on": early}, headers=headers)
+    assert bad.status_code == 422 and "done_on" in bad.json["error"]["fields"]
+    ok = client.post(
+        f"/api/v1/recall-steps/{step}", json={"done_on": today.isoformat()}, headers=headers
+    )
+    assert ok.status_code == 200 and ok.json["steps"][0]["done_on"] == today.isoformat()
+    foreign = _cadre(world.village_b1a, "外县干部")
+    other = client.post(
+        "/api/v1/cadre-assessments", json={**body, "cadre_id": foreign.id}, headers=headers
+    )
+    assert other.status_code == 404

@@ -14,7 +14,7 @@ from tracker.domain import Domain, NavEntry
 DOMAIN = Domain(
     "tracker.teams",
     api=("api",),
-    seeder="demo:seed_reserves",
+    seeder="demo:seed_teams",
     todo=("todo:reserves_short", "todo:recall_steps_overdue"),
     nav=(NavEntry("teams.index", _l("后备干部"), order=65),),
 )

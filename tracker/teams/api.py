@@ -5,6 +5,8 @@
 - ``GET  /reserve-cadres/{id}``
 - ``POST /reserve-cadres/{id}/assessments`` — record an assessment
 - ``POST /reserve-cadres/{id}/status`` — appointed (已任用) or withdrawn (已退出)
+- ``POST /cadre-assessments`` — a village cadre's yearly grade (不称职 opens a recall case)
+- ``GET  /recall-cases/{id}``, ``POST /recall-steps/{id}`` — a recall case and its steps
 """
 
 from __future__ import annotations
@@ -15,9 +17,22 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from tracker.api import endpoint
+from tracker.calendar_service import load_calendar
 from tracker.extensions import db
+from tracker.models import VillageCadre
 from tracker.scope import current_scope
-from tracker.teams.models import ReserveCadre, ReserveSource, ReserveStatus, ReserveTrack
+from tracker.teams.models import (
+    Grade,
+    RecallCase,
+    RecallOutcome,
+    RecallStep,
+    RecallStepKind,
+    ReserveCadre,
+    ReserveSource,
+    ReserveStatus,
+    ReserveTrack,
+)
+from tracker.teams.recall import assess_cadre, record_step
 from tracker.teams.services import (
     ReserveInput,
     add_assessment,
@@ -202,3 +217,122 @@ def set_reserve_status(reserve_id: int, body: StatusBody) -> ReserveOut:
     reserve = current_scope().get_for_write(ReserveCadre, reserve_id)
     change_status(reserve, body.status, body.status_on, body.status_reason)
     return to_out(reserve)
+
+
+class CadreAssessmentBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    cadre_id: int
+    year: int = Field(ge=2000, le=2100)
+    grade: Grade
+    decided_by: str = Field(min_length=1, max_length=64)
+    decided_on: date
+    note: str = Field("", max_length=500)
+
+
+class RecallStepOut(BaseModel):
+    id: int
+    kind: RecallStepKind
+    label: str
+    due_on: date
+    done_on: date | None
+    note: str
+
+
+class CadreAssessmentOut(BaseModel):
+    id: int
+    cadre_id: int
+    village_id: int
+    year: int
+    grade: Grade
+    grade_label: str
+    decided_by: str
+    decided_on: date
+    recall_case_id: int | None
+
+
+class RecallCaseOut(BaseModel):
+    id: int
+    assessment_id: int
+    village_id: int
+    opened_on: date
+    decided_by: str
+    reason: str
+    outcome: RecallOutcome | None
+    closed_on: date | None
+    steps: list[RecallStepOut]
+
+
+class RecallStepBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    done_on: date
+    note: str = Field("", max_length=500)
+    outcome: RecallOutcome | None = None
+
+
+def case_out(c: RecallCase) -> RecallCaseOut:
+    return RecallCaseOut(
+        id=c.id,
+        assessment_id=c.assessment_id,
+        village_id=c.region_id,
+        opened_on=c.opened_on,
+        decided_by=c.decided_by,
+        reason=c.reason,
+        outcome=c.outcome,
+        closed_on=c.closed_on,
+        steps=[
+            RecallStepOut(
+                id=s.id, kind=s.kind, label=s.label, due_on=s.due_on, done_on=s.done_on, note=s.note
+            )
+            for s in c.steps
+        ],
+    )
+
+
+@endpoint(
+    "/cadre-assessments",
+    ["POST"],
+    summary="录入村干部年度考核（不称职的自动启动召回）",
+    tags=TAGS,
+    body=CadreAssessmentBody,
+    response=CadreAssessmentOut,
+    status=201,
+)
+def create_cadre_assessment(body: CadreAssessmentBody) -> tuple[CadreAssessmentOut, int]:
+    cadre = current_scope().get_for_write(VillageCadre, body.cadre_id)
+    a = assess_cadre(
+        cadre, body.year, body.grade, body.decided_by, body.decided_on, load_calendar(), body.note
+    )
+    case_id = db.session.scalar(select(RecallCase.id).where(RecallCase.assessment_id == a.id))
+    out = CadreAssessmentOut(
+        id=a.id,
+        cadre_id=a.cadre_id,
+        village_id=a.region_id,
+        year=a.year,
+        grade=a.grade,
+        grade_label=a.grade_label,
+        decided_by=a.decided_by,
+        decided_on=a.decided_on,
+        recall_case_id=case_id,
+    )
+    return out, 201
+
+
+@endpoint(
+    "/recall-cases/<int:case_id>", summary="一个召回案件及其步骤", tags=TAGS, response=RecallCaseOut
+)
+def get_recall_case(case_id: int) -> RecallCaseOut:
+    return case_out(current_scope().get_or_404(RecallCase, case_id))
+
+
+@endpoint(
+    "/recall-steps/<int:step_id>",
+    ["POST"],
+    summary="记录召回步骤完成（按顺序，不得早于考核日期）",
+    tags=TAGS,
+    body=RecallStepBody,
+    response=RecallCaseOut,
+)
+def complete_recall_step(step_id: int, body: RecallStepBody) -> RecallCaseOut:
+    step = current_scope().get_for_write(RecallStep, step_id)
+    record_step(step, body.done_on, body.note, body.outcome)
+    return case_out(step.case)

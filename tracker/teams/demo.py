@@ -11,14 +11,18 @@ from sqlalchemy import select
 from tracker.config import current_settings
 from tracker.demo import DemoWorld, story
 from tracker.extensions import db
-from tracker.models import Member
+from tracker.models import Member, VillageCadre
 from tracker.teams.models import (
+    CadreAssessment,
+    Grade,
     ReserveAssessment,
     ReserveCadre,
     ReserveSource,
     ReserveStatus,
     ReserveTrack,
 )
+from tracker.teams.recall import open_case
+from tracker.workdays import WorkCalendar
 
 NAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 GIVEN = "宇航子轩浩然欣怡梓涵思远佳琪晨阳雨桐博文"
@@ -27,6 +31,11 @@ PLANS = [
     "参加镇级后备干部培训班；协助村务监督委员会开展工作；每季度走访联系户。",
     "跟班学习村“两委”日常工作；负责村电商服务点；年内完成一次专题调研。",
 ]
+
+
+def seed_teams(world: DemoWorld) -> None:
+    seed_reserves(world)
+    seed_assessments(world)
 
 
 def seed_reserves(world: DemoWorld) -> None:
@@ -75,3 +84,43 @@ def seed_reserves(world: DemoWorld) -> None:
                         "任村委会委员" if reserve.status == ReserveStatus.appointed else "外出务工"
                     )
                 db.session.add(reserve)
+
+
+def seed_assessments(world: DemoWorld) -> None:
+    """Last year's grades for every serving cadre: 称职 or better, except one 委员 of
+    五四村 (``few_reserves``), graded 不称职 in January, whose recall talk was held but whose
+    education and training is past its deadline."""
+    rng = world.rng
+    calendar = WorkCalendar()
+    year = world.today.year - 1
+    decided = world.today - timedelta(days=60)
+    for village in world.villages:
+        cadres = db.session.scalars(
+            select(VillageCadre)
+            .where(VillageCadre.region_id == village.id, VillageCadre.until.is_(None))
+            .order_by(VillageCadre.id)
+        ).all()
+        weak = "few_reserves" in story(village)
+        for i, cadre in enumerate(cadres):
+            grade = (
+                Grade.incompetent
+                if weak and i == len(cadres) - 1
+                else rng.choice([Grade.excellent, Grade.competent, Grade.competent])
+            )
+            a = CadreAssessment(
+                region_id=village.id,
+                cadre_id=cadre.id,
+                year=year,
+                grade=grade,
+                decided_by="镇党委",
+                decided_on=decided,
+                note="群众满意度测评不足 60%，村务工作推进缓慢"
+                if grade == Grade.incompetent
+                else "",
+            )
+            db.session.add(a)
+            db.session.flush()
+            if grade == Grade.incompetent:
+                case = open_case(a, calendar)
+                case.steps[0].done_on = min(case.steps[0].due_on, world.today)
+                case.steps[0].note = "镇党委书记谈话，本人表示接受召回"
