@@ -60,7 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
-    from tracker import auth, formatting, security, web
+    from tracker import auth, formatting, security, uploads, web
 
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:
@@ -72,6 +72,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
         )
     security.init_app(app)
+    uploads.init_app(app)
     auth.init_app(app)
     formatting.init_app(app)
     web.init_app(app)

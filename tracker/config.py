@@ -149,6 +149,10 @@ class RulesSettings(Section):
     training: Frequency = "quarterly"
     due_soon_days: int = Field(7, ge=0, le=90)
     edit_lock_days: int = Field(90, ge=1, le=3650)
+    secondment_report_working_days: int = Field(2, ge=0, le=30)
+    secondment_assessment: Literal["quarterly", "half-yearly"] = "quarterly"
+    secondment_complaint_working_days: int = Field(10, ge=1, le=90)
+    secondment_complaints_per_hour: int = Field(3, ge=1, le=1000)
 
 
 class TeamsSettings(Section):

@@ -42,6 +42,7 @@ PACKAGES = (
     "tracker.meetings",
     "tracker.notifications",
     "tracker.org",
+    "tracker.secondment",
     "tracker.trainings",
     "tracker.teams",
 )

@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import (
     Blueprint,
     Flask,
+    abort,
     current_app,
     make_response,
     redirect,
@@ -22,12 +23,13 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from sqlalchemy.exc import InterfaceError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from tracker.api.core import ApiError
 from tracker.audit import set_actor
 from tracker.extensions import db
 from tracker.i18n import LANGUAGES
+from tracker.validation import path_out_of_range, query_errors
 from tracker.web import own_account
 
 bp = Blueprint("main", __name__)
@@ -133,6 +135,22 @@ def register(app: Flask) -> None:
         # Reset on every request: a worker thread serves many users.
         set_actor(current_user.id if current_user.is_authenticated else None, "web")
 
+    @app.before_request
+    def _guard_input() -> ResponseReturnValue | None:
+        # An id past the database's range cannot exist: 404 (not an overflow in the
+        # driver). A query value no view accepts (control characters, such integers,
+        # year 99999): 422 with the fields on the API, 404 on pages.
+        if path_out_of_range(request.view_args):
+            abort(404)
+        if not request.args:
+            return None
+        errors = query_errors(request.args.items(multi=True))
+        if not errors:
+            return None
+        if request.path.startswith("/api/"):
+            return ApiError(422, fields=errors).response()
+        abort(404)
+
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> ResponseReturnValue:
         return (
@@ -150,7 +168,10 @@ def register(app: Flask) -> None:
         db.session.rollback()
         code = exc.code or 500
         if request.path.startswith("/api/"):
-            return ApiError(code).response()
+            resp = ApiError(code).response()
+            if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+                resp.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+            return resp
         if code == 401:
             return redirect(url_for("auth.login", next=request.full_path))
         return (

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
+from tests import files
 from tracker.halls.cli import contract_schema_cmd
 from tracker.halls.station_api import CONTRACT_SCHEMA_PATH, contract_schema_text
 
@@ -75,7 +76,7 @@ def test_real_station_answers_conform(client: Any, stations: Setup) -> None:
     resp = client.post("/api/v1/station/heartbeat", json=hb, headers=auth(s.token))
     assert conforms("HeartbeatAnswer", resp.json) == []
 
-    jpeg = b"\xff\xd8\xff\xe0" + b"2" * 64
+    jpeg = files.jpeg(b"2" * 64)
     fields = {"uuid": uid(), "camera_id": s.cam1.id, "taken_at": bj("08:30"),
               "reason": "opening", "sha256": hashlib.sha256(jpeg).hexdigest()}  # fmt: skip
     assert conforms("SnapshotForm", fields) == []

@@ -152,7 +152,7 @@ def test_not_an_excel_file_is_a_clear_error(world, login, db):
     page = client.post(
         f"/meetings/v/{v.id}/import", data={"file": (io.BytesIO(b"hello"), "x.xlsx")}
     ).get_data(as_text=True)
-    assert "无法读取该文件" in page
+    assert "不是有效的 .xlsx 工作簿" in page
 
 
 def test_export_download_and_template(world, login, db):

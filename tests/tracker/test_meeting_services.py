@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from tests import files
 from tests.tracker.test_meeting_helpers import at, meeting_input
 from tracker.meetings import services
 from tracker.meetings.models import Meeting, MeetingVersion
@@ -204,7 +205,7 @@ def test_client_uuid_finds_the_first_submit(world, db):
 
 def test_attachment_is_stored_by_sha256_and_type_checked(world, db, app):
     m = record(world, world.village_a1a, at(2026, 3, 2))
-    jpeg = b"\xff\xd8\xff\xe0" + b"x" * 100
+    jpeg = files.jpeg(b"x" * 100)
     att = services.add_attachment(m, "签到表.jpg", jpeg, None)
     assert services.attachment_path(att.sha256).read_bytes() == jpeg
     assert m.version == 2
@@ -212,7 +213,7 @@ def test_attachment_is_stored_by_sha256_and_type_checked(world, db, app):
         services.add_attachment(m, "x.exe", b"MZ\x90\x00", None)
     assert err.value.status == 415
     with pytest.raises(MeetingError) as err:
-        services.add_attachment(m, "big.pdf", b"%PDF-" + b"0" * 2000, None, max_bytes=1000)
+        services.add_attachment(m, "big.pdf", files.pdf(b"0" * 2000), None, max_bytes=1000)
     assert err.value.status == 413
 
 

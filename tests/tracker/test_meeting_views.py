@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from tests import files
 from tests.tracker.test_meeting_helpers import form_data, meeting_input, recent
 from tracker.meetings import services
 from tracker.meetings.models import Meeting
@@ -148,7 +149,7 @@ def test_delete_needs_a_reason_and_shows_in_history(world, login, db):
 def test_attachment_upload_and_download_in_scope_only(world, login, db):
     m = _record(world, world.village_a1a, recent())
     client = login(world.users["town_a1_editor"])
-    png = b"\x89PNG\r\n\x1a\n" + b"0" * 64
+    png = files.png(b"sign-in sheet")
     client.post(
         f"/meetings/{m.id}/attachments", data={"attachments": (io.BytesIO(png), "签到表.png")}
     )
@@ -157,7 +158,7 @@ def test_attachment_upload_and_download_in_scope_only(world, login, db):
     resp = client.post(
         f"/meetings/{m.id}/attachments", data={"attachments": (io.BytesIO(b"hello"), "a.txt")}
     )
-    assert "只能是照片" in client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "只能是完整的照片" in client.get(resp.headers["Location"]).get_data(as_text=True)
     other = login(world.users["town_b1_editor"])
     assert other.get(f"/meetings/attachments/{att.id}").status_code == 404
 

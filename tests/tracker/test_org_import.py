@@ -10,6 +10,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
+from tracker import xlsx
 from tracker.models import Member, MemberStatus, PartyGroup
 from tracker.org import excel
 from tracker.org.excel import COLUMNS, ImportRefused
@@ -265,7 +266,7 @@ def test_export_download_is_an_xlsx_of_the_filtered_roster(world, login):
     client = login(world.users["county_a_viewer"])
     resp = client.get(f"/org/villages/{world.village_a1a.id}/export.xlsx?status=probationary")
     assert resp.status_code == 200
-    assert resp.mimetype == excel.XLSX_MIME
+    assert resp.mimetype == xlsx.XLSX_MIME
     ws = load_workbook(io.BytesIO(resp.data)).active
     assert ws.max_row == 3  # title, header, the one probationary member
 

@@ -106,7 +106,9 @@ def test_adding_a_member_through_the_form(world, db, login):
         ({"name": "甲", "birth_year": "1850"}, "请填写四位年份"),
         ({"name": "甲", "birth_year": "2020"}, "出生年份应在"),
         ({"name": "甲", "phone": "电话"}, "电话号码应为 6–20 位数字"),
-        ({"name": "甲", "joined_on": "2999-01-01"}, "入党日期不能晚于今天"),
+        ({"name": "甲", "joined_on": "2099-01-01"}, "入党日期不能晚于今天"),
+        ({"name": "甲", "joined_on": "2999-01-01"}, "日期超出合理范围"),
+        ({"name": "甲\x00乙"}, "控制字符"),
     ],
 )
 def test_bad_member_input_is_shown_beside_the_field(world, db, login, data, message):

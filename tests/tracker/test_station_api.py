@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests import files
 from tracker.halls import services
 from tracker.halls.models import (
     Camera,
@@ -285,7 +286,7 @@ def test_item_uuids_are_unique_per_station_not_globally(client, setup, db):
         resp = client.post("/api/v1/station/heartbeat", json=hb, headers=auth(token))
         assert resp.json == {"acknowledged": hb1["uuid"], "duplicate": False}
     snap_uuid = uid()
-    jpeg = b"\xff\xd8\xff\xe0" + b"1" * 100
+    jpeg = files.jpeg(b"1" * 100)
     ids = []
     for token, cam in ((s.token, s.cam1), (s.other_token, s.other_cam)):
         resp = client.post(
@@ -324,7 +325,7 @@ def test_token_cannot_touch_another_stations_cameras(client, setup, db):
     assert resp.json["rejected"][0]["uuid"] == foreign["uuid"]
     assert resp.json["rejected"][0]["error"]["code"] == "unknown_camera"
     assert db.session.query(CameraStateChange).filter_by(camera_id=s.cam1.id).count() == 0
-    jpeg = b"\xff\xd8\xff\xe0" + b"0" * 100
+    jpeg = files.jpeg(b"foreign")
     resp = client.post(
         "/api/v1/station/snapshots",
         data={
@@ -416,7 +417,7 @@ def test_oversized_body_is_413(client, setup):
 
 def test_snapshot_upload_checks_jpeg_and_sha256_and_is_idempotent(client, setup, app):
     s = setup
-    jpeg = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8
+    jpeg = files.jpeg(bytes(range(256)) * 8)
     digest = hashlib.sha256(jpeg).hexdigest()
     snap_uuid = uid()
 
@@ -449,7 +450,7 @@ def test_snapshot_upload_checks_jpeg_and_sha256_and_is_idempotent(client, setup,
         assert services.snapshot_path(digest).read_bytes() == jpeg
     again = upload(jpeg, digest)
     assert again.status_code == 200 and again.json == {"id": first["id"], "duplicate": True}
-    big = b"\xff\xd8\xff" + b"0" * (1024 * 1024 + 1)
+    big = files.jpeg(pad=1024 * 1024 + 1)
     assert upload(big, hashlib.sha256(big).hexdigest(), uid()).status_code == 413
     resp = client.post(
         "/api/v1/station/snapshots",

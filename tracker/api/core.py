@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import functools
+import json
+import re
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -14,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
+from tracker import validation
 from tracker.errors import DomainError
 from tracker.extensions import csrf, db
 
@@ -78,6 +83,20 @@ PYDANTIC_MESSAGES = {
     "int_parsing": "应为整数",
     "int_type": "应为整数",
     "float_parsing": "应为数字",
+    "decimal_parsing": "应为数字",
+    "decimal_type": "应为数字",
+    "decimal_max_digits": "数字位数过多",
+    "decimal_max_places": "小数位数过多",
+    "decimal_whole_digits": "整数位数过多",
+    "int_from_float": "应为整数",
+    "json_invalid": "不是有效的 JSON",
+    "string_unicode": "应为文本",
+    "url_parsing": "网址格式不正确",
+    "union_tag_invalid": "类型不正确",
+    "union_tag_not_found": "缺少类型字段",
+    "datetime_from_date_parsing_error": "时间格式应为 ISO 8601",
+    "date_future": "不能晚于今天",
+    "date_past": "不能早于今天",
     "float_type": "应为数字",
     "bool_parsing": "应为 true 或 false",
     "bool_type": "应为 true 或 false",
@@ -125,11 +144,67 @@ def validation_fields(exc: ValidationError) -> dict[str, str]:
     return fields
 
 
-def parse(model: type[BaseModel], data: Any) -> Any:
+def _raw_fields(model: type[BaseModel]) -> frozenset[str]:
+    """Fields typed ``Any`` (or a list/dict of it): the view checks them item by item."""
+    raw = (Any, list[Any], dict[str, Any])
+    return frozenset(n for n, f in model.model_fields.items() if f.annotation in raw)
+
+
+def _date_fields(model: type[BaseModel]) -> set[str]:
+    dated = (date, datetime, date | None, datetime | None)
+    return {n for n, f in model.model_fields.items() if f.annotation in dated}
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse(model: type[BaseModel], data: Any, *, strict: bool = False) -> Any:
+    """``data`` validated as ``model``, or :class:`ApiError` (400 too deep, 422 with fields).
+
+    Besides the model's own rules, every value passes :mod:`tracker.validation`
+    (no control characters, integers in the database's range, sane dates) —
+    checked on the raw data and again after coercion (query strings are text).
+    ``strict`` (JSON bodies) takes JSON's types at their word: ``false`` is no
+    integer and ``0`` no time, as the OpenAPI document says. Query strings are
+    text: a date there must at least look like one (``0`` is not 1970-01-01).
+    """
+    raw = _raw_fields(model)
     try:
-        return model.model_validate(data)
+        validation.check_depth(data)
+    except validation.TooDeep as exc:
+        raise ApiError(400, str(exc), code="too_deep") from exc
+    errors = validation.field_errors(data, skip=raw)
+    if not strict and isinstance(data, dict):
+        for name in _date_fields(model):
+            value = data.get(name)
+            if isinstance(value, str) and value and not _ISO_DATE.match(value):
+                errors.setdefault(name, PYDANTIC_MESSAGES["date_parsing"])
+    if errors:
+        raise ApiError(422, fields=errors)
+    try:
+        if strict:
+            obj = model.model_validate_json(json.dumps(data), strict=True)
+        else:
+            obj = model.model_validate(data)
     except ValidationError as exc:
         raise ApiError(422, fields=validation_fields(exc)) from exc
+    errors = validation.field_errors(obj.model_dump(exclude=set(raw)))
+    if errors:
+        raise ApiError(422, fields=errors)
+    return obj
+
+
+def request_json() -> Any:
+    """The request's JSON body: 415 when not JSON, 400 when broken or nested too deep."""
+    if not request.is_json:
+        raise ApiError(415, "请以 application/json 提交")
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError as exc:
+        raise ApiError(400, validation.DEPTH_MESSAGE, code="too_deep") from exc
+    if data is None:
+        raise ApiError(400, "请求体不是有效的 JSON")
+    return data
 
 
 # Authentication schemes: name → function that raises ApiError or returns None.
@@ -173,7 +248,8 @@ class Operation:
     auth: str
     body: type[BaseModel] | None
     query: type[BaseModel] | None
-    response: type[BaseModel] | None
+    # A pydantic model or ``list[Model]`` (the view's return annotation, else ``response=``).
+    response: Any
     status: int
     extra_responses: dict[int, str] = field(default_factory=dict)
     content_type: str = "application/json"
@@ -190,7 +266,7 @@ def endpoint(
     tags: list[str],
     body: type[BaseModel] | None = None,
     query: type[BaseModel] | None = None,
-    response: type[BaseModel] | None = None,
+    response: Any = None,
     status: int = 200,
     auth: str = "user",
     content_type: str = "application/json",
@@ -207,6 +283,7 @@ def endpoint(
     methods = methods or ["GET"]
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        documented = _returned_model(view) or response
         for method in methods:
             OPERATIONS.append(
                 Operation(
@@ -217,7 +294,7 @@ def endpoint(
                     auth,
                     body,
                     query,
-                    response,
+                    documented,
                     status,
                     content_type=content_type,
                 )
@@ -228,12 +305,7 @@ def endpoint(
             try:
                 AUTH_HANDLERS[auth]()
                 if body is not None:
-                    if not request.is_json:
-                        raise ApiError(415, "请以 application/json 提交")
-                    data = request.get_json(silent=True)
-                    if data is None:
-                        raise ApiError(400, "请求体不是有效的 JSON")
-                    kwargs["body"] = parse(body, data)
+                    kwargs["body"] = parse(body, request_json(), strict=True)
                 if query is not None:
                     kwargs["query"] = parse(query, request.args.to_dict())
                 result = view(*args, **kwargs)
@@ -256,6 +328,24 @@ def endpoint(
         return api_bp.route(rule, methods=methods, endpoint=view.__name__)(wrapper)
 
     return decorator
+
+
+def _returned_model(view: Callable[..., Any]) -> Any:
+    """The model (or ``list[Model]``) a view's return annotation names, else ``None``.
+
+    ``-> list[MemberOut]`` documents an array, ``-> tuple[MeetingOut, int]`` a
+    MeetingOut; ``-> Any`` leaves it to ``endpoint(response=...)``.
+    """
+    try:
+        hint = typing.get_type_hints(view).get("return")
+    except Exception:  # an annotation that does not resolve documents nothing
+        return None
+    if typing.get_origin(hint) is tuple:
+        hint = typing.get_args(hint)[0]
+    if typing.get_origin(hint) is list:
+        (item,) = typing.get_args(hint)
+        return hint if isinstance(item, type) and issubclass(item, BaseModel) else None
+    return hint if isinstance(hint, type) and issubclass(hint, BaseModel) else None
 
 
 def _to_response(result: Any, default_status: int) -> Any:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import typing
 from typing import Any
 
 from flask import jsonify
 from flask.typing import ResponseReturnValue
-from pydantic import BaseModel
 
-from tracker.api.core import MESSAGES, OPERATIONS, api_bp
+from tracker import validation
+from tracker.api.core import MESSAGES, OPERATIONS, Operation, api_bp
 from tracker.api.pagination import MAX_PER_PAGE
 from tracker.version import __version__
 
@@ -31,12 +32,36 @@ ERROR_SCHEMA = {
 }
 
 
-def _schema(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any]:
+def _schema(model: Any, components: dict[str, Any]) -> dict[str, Any]:
+    """A ``$ref`` to ``model`` (or an array of refs for ``list[Model]``), filling components."""
+    if typing.get_origin(model) is list:
+        (item,) = typing.get_args(model)
+        return {"type": "array", "items": _schema(item, components)}
     schema = model.model_json_schema(ref_template=REF)
     for name, sub in schema.pop("$defs", {}).items():
         components[name] = sub
     components[model.__name__] = schema
     return {"$ref": REF.format(model=model.__name__)}
+
+
+def _path_parameter(converter: str, name: str) -> dict[str, Any]:
+    """``<int:x>`` is an integer within the database's range (larger ids are a 404)."""
+    schema: dict[str, Any] = {"type": "string"}
+    if converter == "int":
+        schema = {"type": "integer", "minimum": 0, "maximum": validation.INT_MAX}
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+def _error_codes(op: Operation) -> list[int]:
+    """Every 4xx the boundary can answer for ``op`` (all with the Error body)."""
+    codes = [400, 404, 422]  # a bad query string is 422 on every operation
+    if op.auth != "none":
+        codes += [401, 403]
+    if op.body is not None:
+        codes += [413, 415]
+    if op.method != "GET":
+        codes += [409]
+    return sorted(set(codes))
 
 
 def build_document() -> dict[str, Any]:
@@ -45,8 +70,8 @@ def build_document() -> dict[str, Any]:
     for op in OPERATIONS:
         path = "/api/v1" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", op.rule)
         params = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-            for name in re.findall(r"<(?:\w+:)?(\w+)>", op.rule)
+            _path_parameter(converter, name)
+            for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", op.rule)
         ]
         item: dict[str, Any] = {
             "summary": op.summary,
@@ -76,10 +101,9 @@ def build_document() -> dict[str, Any]:
         if op.response is not None:
             ok["content"] = {"application/json": {"schema": _schema(op.response, components)}}
         item["responses"][str(op.status)] = ok
-        codes = [401, 403, 404] if op.auth != "none" else [404]
-        if op.body is not None or op.query is not None:
-            codes += [400, 413, 422]
-        for code in codes:
+        if op.status == 201:  # a resent create (same client key) answers 200 with the record
+            item["responses"]["200"] = {**ok, "description": "已存在（重复提交，未重复创建）"}
+        for code in _error_codes(op):
             item["responses"][str(code)] = {
                 "description": MESSAGES[code][1],
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},

@@ -18,19 +18,19 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from tracker.auth.services import LoginThrottled, authenticate, revoke_sessions, start_session
 from tracker.config import current_settings
 from tracker.extensions import db
+from tracker.forms import Form
 from tracker.web import own_account
 
 bp = Blueprint("auth", __name__)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     """User name and password; the password is never echoed back."""
 
     username = StringField(

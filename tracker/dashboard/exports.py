@@ -9,14 +9,12 @@ exports in well under a second.
 
 from __future__ import annotations
 
-import io
 from types import SimpleNamespace
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.styles import PatternFill
 from sqlalchemy import select
 
+from tracker import xlsx
 from tracker.dashboard import rules, services
 from tracker.dashboard.models import DashboardReport, VillageScore
 from tracker.dashboard.sources import figures_for_score
@@ -31,20 +29,6 @@ FILLS = {
     "red": PatternFill("solid", fgColor="FFC7CE"),
     "none": PatternFill("solid", fgColor="E7E6E6"),
 }
-HEAD = Font(bold=True)
-
-
-def _header(ws: object, cells: list[str]) -> None:
-    ws.append(cells)  # type: ignore[attr-defined]
-    for i in range(1, len(cells) + 1):
-        c = ws.cell(row=ws.max_row, column=i)  # type: ignore[attr-defined]
-        c.font = HEAD
-        c.alignment = Alignment(horizontal="center")
-
-
-def _widths(ws: object, widths: list[int]) -> None:
-    for i, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = w  # type: ignore[attr-defined]
 
 
 def region_workbook(region: Region, period: Period) -> bytes:
@@ -60,22 +44,21 @@ def region_workbook(region: Region, period: Period) -> bytes:
         .where(VillageScore.period == period.key, col == region.id)
         .order_by(town.c.name, Region.name)
     ).all()
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "汇总"
-    ws.append([f"{region.name}{period.label}村级党建合规看板"])
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.append(["期间", period.key])
-    ws.append(["数据截至", excel_datetime(summary.computed_at)])
+    wb, ws = xlsx.new_workbook("汇总")
+    xlsx.title(ws, f"{region.name}{period.label}村级党建合规看板")
+    xlsx.append(ws, ["期间", period.key])
+    xlsx.append(ws, ["数据截至", excel_datetime(summary.computed_at)])
     ws.cell(row=ws.max_row, column=2).number_format = "yyyy-mm-dd hh:mm"
-    ws.append(["得分（下辖各村得分平均）", summary.score.value])
-    ws.append(["等级", summary.band.label])
-    ws.append(["村数 / 有得分的村", summary.villages, summary.scored])
-    ws.append([])
-    _header(ws, ["构成项", "分子", "分母", "比率（合并）", "目标", "得分", "权重", "说明"])
+    xlsx.append(ws, ["得分（下辖各村得分平均）", summary.score.value])
+    xlsx.append(ws, ["等级", summary.band.label])
+    xlsx.append(ws, ["村数 / 有得分的村", summary.villages, summary.scored])
+    xlsx.append(ws, [])
+    xlsx.header(
+        ws, ["构成项", "分子", "分母", "比率（合并）", "目标", "得分", "权重", "说明"], fill=None
+    )
     for c in summary.score.components:
-        ws.append(
+        xlsx.append(
+            ws,
             [
                 f"{c.name}（{c.spec.unit}）",
                 c.spec.shown(c.numerator),
@@ -85,34 +68,37 @@ def region_workbook(region: Region, period: Period) -> bytes:
                 None if c.points is None else round(c.points, 1),
                 c.weight,
                 c.reason or f"{c.spec.numerator_label} / {c.spec.denominator_label}",
-            ]
+            ],
         )
         ws.cell(row=ws.max_row, column=4).number_format = "0.0%"
         ws.cell(row=ws.max_row, column=5).number_format = "0%"
-    ws.append([])
-    ws.append(["计分方法"])
-    ws.append(["村得分 = 适用各项得分按权重加权平均（不适用的项不计分，其权重按比例分摊）"])
-    ws.append(["各项得分 = 100 × min(比率 ÷ 目标, 1)；乡镇/县/市得分 = 下辖各村得分的算术平均"])
-    ws.append([f"等级：≥{config.band_green:g} 良好，≥{config.band_amber:g} 需关注，其余落后"])
-    _widths(ws, [26, 12, 12, 14, 8, 8, 8, 60])
+    xlsx.append(ws, [])
+    xlsx.append(ws, ["计分方法"])
+    xlsx.append(ws, ["村得分 = 适用各项得分按权重加权平均（不适用的项不计分，其权重按比例分摊）"])
+    xlsx.append(
+        ws, ["各项得分 = 100 × min(比率 ÷ 目标, 1)；乡镇/县/市得分 = 下辖各村得分的算术平均"]
+    )
+    xlsx.append(ws, [f"等级：≥{config.band_green:g} 良好，≥{config.band_amber:g} 需关注，其余落后"])
+    xlsx.widths(ws, [26, 12, 12, 14, 8, 8, 8, 60])
 
     wv = wb.create_sheet("各村得分")
     comp_keys = services.active_components(config)
-    _header(wv, ["乡镇", "村", "得分", "等级"] + [c.name for c in comp_keys])
+    xlsx.header(wv, ["乡镇", "村", "得分", "等级"] + [c.name for c in comp_keys], fill=None)
     for vs, vname, tname in rows:
         sc = rules.score(figures_for_score(vs), config)
-        wv.append(
+        xlsx.append(
+            wv,
             [tname, vname, vs.score, rules.Band(vs.band).label]
-            + [sc.component(c.key).rate for c in comp_keys]
+            + [sc.component(c.key).rate for c in comp_keys],
         )
         wv.cell(row=wv.max_row, column=4).fill = FILLS.get(vs.band, FILLS["none"])
         for i in range(len(comp_keys)):
             wv.cell(row=wv.max_row, column=5 + i).number_format = "0.0%"
-    _widths(wv, [16, 16, 8, 8] + [12] * len(comp_keys))
+    xlsx.widths(wv, [16, 16, 8, 8] + [12] * len(comp_keys))
 
     for spec in comp_keys:
         sheet = wb.create_sheet(spec.name)
-        _header(
+        xlsx.header(
             sheet,
             [
                 "乡镇",
@@ -123,11 +109,13 @@ def region_workbook(region: Region, period: Period) -> bytes:
                 "得分",
             ]
             + _extra_headers(spec.key),
+            fill=None,
         )
         for vs, vname, tname in rows:
             comp = rules.score(figures_for_score(vs), config).component(spec.key)
             num, den = spec.shown(comp.numerator), spec.shown(comp.denominator)
-            sheet.append(
+            xlsx.append(
+                sheet,
                 [
                     tname,
                     vname,
@@ -136,16 +124,14 @@ def region_workbook(region: Region, period: Period) -> bytes:
                     comp.rate,
                     None if comp.points is None else round(comp.points, 1),
                 ]
-                + _extras(spec.key, vs)
+                + _extras(spec.key, vs),
             )
             sheet.cell(row=sheet.max_row, column=5).number_format = "0.0%"
-        _widths(sheet, [16, 16, 12, 12, 16, 8, 14, 14, 14])
+        xlsx.widths(sheet, [16, 16, 12, 12, 16, 8, 14, 14, 14])
     for key, reason in config.unavailable.items():
         note = wb.create_sheet(rules.COMPONENT_BY_KEY[key].name)
-        note.append([reason])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+        xlsx.append(note, [reason])
+    return xlsx.to_bytes(wb)
 
 
 def _extra_headers(key: str) -> list[str]:

@@ -16,7 +16,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from tracker import clock
+from tracker import clock, xlsx
 from tracker.dashboard import charts, services
 from tracker.dashboard.details import village_detail
 from tracker.dashboard.models import DashboardReport
@@ -241,16 +241,7 @@ def download_report(report_id: int) -> ResponseReturnValue:
 
 
 def _xlsx(data: bytes, filename: str) -> Response:
-    from urllib.parse import quote
-
-    resp = Response(
-        data,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    resp.headers["Content-Disposition"] = (
-        f"attachment; filename=dashboard.xlsx; filename*=UTF-8''{quote(filename)}"
-    )
-    return resp
+    return xlsx.response(data, filename)
 
 
 def red_villages_todo(scope: Scope, user: User) -> list[TodoItem]:

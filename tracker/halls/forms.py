@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -15,11 +14,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from tracker.forms import as_choices
+from tracker.forms import Form, as_choices
 from tracker.halls.rules import WEEKDAY_LABELS
 
 
-class HallForm(FlaskForm):
+class HallForm(Form):
     region_id = SelectField("所属村（社区）", coerce=int, validators=[InputRequired("请选择村")])
     name = StringField("大厅名称", validators=[DataRequired("请填写大厅名称"), Length(max=100)])
     address = StringField("地址", validators=[Optional(), Length(max=200)])
@@ -38,7 +37,7 @@ class HallForm(FlaskForm):
     )
 
 
-class ExceptionForm(FlaskForm):
+class ExceptionForm(Form):
     day = DateField("日期", validators=[InputRequired("请选择日期")])
     hours = StringField(
         "当天营业时间（留空 = 全天不开放）", validators=[Optional(), Length(max=100)]
@@ -46,7 +45,7 @@ class ExceptionForm(FlaskForm):
     note = StringField("说明", validators=[Optional(), Length(max=100)])
 
 
-class CameraForm(FlaskForm):
+class CameraForm(Form):
     name = StringField("摄像头名称", validators=[DataRequired("请填写名称"), Length(max=64)])
     position = StringField("安装位置", validators=[Optional(), Length(max=100)])
     stream_url = StringField(
@@ -75,7 +74,7 @@ class CameraForm(FlaskForm):
     active = BooleanField("启用检测", default=True)
 
 
-class ExcuseForm(FlaskForm):
+class ExcuseForm(Form):
     kind = SelectField("原因类别")
     start = DateTimeLocalField(
         "开始时间", format="%Y-%m-%dT%H:%M", validators=[InputRequired("请填写开始时间")]
@@ -88,6 +87,6 @@ class ExcuseForm(FlaskForm):
     )
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     decision = SelectField("审核", choices=as_choices([("approve", "批准"), ("reject", "驳回")]))
     note = StringField("审核意见", validators=[Optional(), Length(max=500)])

@@ -30,7 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from tracker import clock
+from tracker import clock, uploads
 from tracker.config import CamerasSettings, current_settings
 from tracker.errors import DomainError
 from tracker.extensions import db
@@ -669,6 +669,7 @@ def store_snapshot(
         tmp = path.with_suffix(f".{uuid}.tmp")
         tmp.write_bytes(data)
         tmp.replace(path)  # atomic: a reader never sees half a file
+        uploads.written(db.session(), path)  # removed again if this transaction rolls back
     row = {
         "uuid": uuid,
         "camera_id": camera.id,

@@ -24,7 +24,15 @@ from pydantic import (
 )
 from sqlalchemy import select
 
-from tracker.api.core import OPERATIONS, ApiError, endpoint, register_auth, validation_fields
+from tracker import uploads, validation
+from tracker.api.core import (
+    OPERATIONS,
+    ApiError,
+    endpoint,
+    parse,
+    register_auth,
+    validation_fields,
+)
 from tracker.audit import set_actor
 from tracker.extensions import db
 from tracker.halls import services
@@ -37,7 +45,6 @@ HEARTBEAT_LIMIT = 64 * 1024
 MAX_ITEMS = 500
 # Items stamped further in the future than this are refused (a station clock gone wrong).
 FUTURE_SLACK = timedelta(minutes=10)
-JPEG_MAGIC = b"\xff\xd8\xff"
 VERDICTS = ("online", "unreachable", "auth_failed", "no_video", "frozen", "black", "blurred")
 DOWN_CAUSES = VERDICTS[1:]
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
@@ -337,10 +344,14 @@ def station_reports(body: ReportBatch) -> Any:
     rejected: list[dict[str, Any]] = []
     for i, raw in enumerate(body.items):
         uid = str(raw.get("uuid", "")) if isinstance(raw, dict) else ""
-        try:
-            item = ITEM.validate_python(raw)
-        except ValidationError as exc:
-            fields = {f"items[{i}].{k}": v for k, v in validation_fields(exc).items()}
+        refused = validation.field_errors(raw)  # control characters, ints past the range
+        if not refused:
+            try:
+                item = ITEM.validate_python(raw)
+            except ValidationError as exc:
+                refused = validation_fields(exc)
+        if refused:
+            fields = {f"items[{i}].{k}": v for k, v in refused.items()}
             rejected.append(
                 {
                     "uuid": uid,
@@ -406,11 +417,7 @@ def station_snapshot() -> Any:
     station = current_station()
     if not request.mimetype.startswith("multipart/form-data"):
         raise ApiError(415, "请以 multipart/form-data 上传")
-    form = request.form.to_dict()
-    try:
-        meta = SnapshotForm.model_validate(form)
-    except ValidationError as exc:
-        raise ApiError(422, fields=validation_fields(exc)) from exc
+    meta = parse(SnapshotForm, request.form.to_dict())
     upload = request.files.get("image")
     if upload is None:
         raise ApiError(422, fields={"image": "缺少图片文件"})
@@ -418,8 +425,10 @@ def station_snapshot() -> Any:
     data = upload.stream.read(limit + 1)
     if len(data) > limit:
         raise ApiError(413, f"截图过大（最多 {limit // 1024} KiB）", code="too_large")
-    if not data.startswith(JPEG_MAGIC):
-        raise ApiError(422, "不是 JPEG 图片", code="not_jpeg", fields={"image": "应为 JPEG 图片"})
+    if uploads.sniff(data, allowed=(uploads.JPEG,)) is None:  # the whole file, to its EOI
+        raise ApiError(
+            422, "不是完整的 JPEG 图片", code="not_jpeg", fields={"image": "应为完整的 JPEG 图片"}
+        )
     digest = hashlib.sha256(data).hexdigest()
     if digest != meta.sha256.lower():
         raise ApiError(

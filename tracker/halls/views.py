@@ -6,7 +6,6 @@ Every object is loaded through the scope (out of scope = 404).
 
 from __future__ import annotations
 
-import io
 from datetime import date, timedelta
 from typing import Any
 
@@ -24,7 +23,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from tracker import clock
+from tracker import clock, uploads, xlsx
 from tracker.extensions import db
 from tracker.forms import as_choices
 from tracker.halls import rules, services
@@ -508,8 +507,8 @@ def snapshot(snapshot_id: int) -> ResponseReturnValue:
     path = services.snapshot_path(snap.sha256)
     if not path.exists():
         abort(404)
-    resp = send_file(path, mimetype="image/jpeg", max_age=3600)
-    return resp
+    resp = send_file(path, mimetype=uploads.JPEG, max_age=3600)
+    return uploads.serve_headers(resp, uploads.JPEG)
 
 
 # ---------------------------------------------------------------- excuses
@@ -604,18 +603,12 @@ def report() -> ResponseReturnValue:
 @bp.route("/report.xlsx")
 @login_required
 def report_xlsx() -> ResponseReturnValue:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
     region, month = _report_args()
     rows, grand = _report_rows(region, month)
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = month.key
-    ws.append([f"{region.name} 便民服务大厅视频监控月报（{month.label}）"])
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.append(
+    wb, ws = xlsx.new_workbook(month.key)
+    xlsx.title(ws, f"{region.name} 便民服务大厅视频监控月报（{month.label}）")
+    xlsx.header(
+        ws,
         [
             "乡镇",
             "村",
@@ -631,11 +624,9 @@ def report_xlsx() -> ResponseReturnValue:
             "完好率",
             "在线率(扣除说明)",
             "完好率(扣除说明)",
-        ]
+        ],
+        fill=None,
     )
-    for cell in ws[2]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center")
 
     def h(s: int) -> float:
         return round(s / 3600, 2)
@@ -655,32 +646,22 @@ def report_xlsx() -> ResponseReturnValue:
         ]
 
     for r in rows:
-        ws.append(
+        xlsx.append(
+            ws,
             [
                 r["town"].name if r["town"] else "",
                 r["hall"].region.name,
                 r["hall"].name,
                 r["camera"].name,
                 *line(r["t"]),
-            ]
+            ],
         )
-    ws.append(["合计", "", "", f"{len(rows)} 个", *line(grand)])
+    xlsx.append(ws, ["合计", "", "", f"{len(rows)} 个", *line(grand)])
     for row in ws.iter_rows(min_row=3, min_col=11, max_col=14):
         for cell in row:
             cell.number_format = "0.0%"
-    for col, width in zip(
-        "ABCDEFGHIJKLMN", [12, 12, 22, 16, 12, 10, 10, 12, 10, 14, 9, 9, 16, 16], strict=True
-    ):
-        ws.column_dimensions[col].width = width
-    buf = io.BytesIO()
-    wb.save(buf)
-    buf.seek(0)
-    return send_file(
-        buf,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        as_attachment=True,
-        download_name=f"camera-report-{region.id}-{month.key}.xlsx",
-    )
+    xlsx.widths(ws, [12, 12, 22, 16, 12, 10, 10, 12, 10, 14, 9, 9, 16, 16])
+    return xlsx.response(xlsx.to_bytes(wb), f"{region.name}视频监控月报-{month.key}.xlsx")
 
 
 # ---------------------------------------------------------------- stations

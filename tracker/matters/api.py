@@ -429,13 +429,15 @@ def api_register(body: MatterIn) -> Any:
     village = scope.get_for_write(Region, body.village_id)
     matter_type = db.session.get(MatterType, body.matter_type_id)
     if matter_type is None:
-        raise ApiError(422, "没有该事项", fields={"matter_type_id": "没有该事项"})
+        message = services.MATTER_TYPE_NOT_HERE  # as for another county's catalog entry
+        raise ApiError(422, message, fields={"matter_type_id": message})
     me: User = current_user._get_current_object()
     responder = me
     if body.first_responder_id is not None:
         found = db.session.get(User, body.first_responder_id)
         if found is None:
-            raise ApiError(422, "没有该用户", fields={"first_responder_id": "没有该用户"})
+            message = services.RESPONDER_NOT_HERE  # as for a user of another county
+            raise ApiError(422, message, fields={"first_responder_id": message})
         responder = found
     matter, created = services.register_matter(
         village=village,

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import hmac
-import io
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -79,6 +78,13 @@ FUTURE_TOLERANCE = timedelta(minutes=10)
 
 
 # -- time helpers ----------------------------------------------------------------
+
+
+# One answer for a user who does not exist, is inactive, or belongs to another
+# county: an error must never tell an id elsewhere from a missing one.
+RESPONDER_NOT_HERE = "首问责任人应为本村或上级单位的工作人员"
+REFERRAL_NOT_HERE = "转办对象应为本村或上级单位的在岗人员"
+MATTER_TYPE_NOT_HERE = "该事项不在本村适用的事项清单中"
 
 
 def callback_working_days() -> int:
@@ -146,6 +152,8 @@ def save_matter_type(
     return entry
 
 
+CATALOG_REQUIRED = ("事项名称", "办件类型")
+CATALOG_MAX_ROWS = 2000
 CATALOG_COLUMNS = [
     "事项名称",
     "事项类别",
@@ -202,37 +210,28 @@ def parse_catalog_workbook(data: bytes, region: Region) -> list[CatalogRow]:
     Every row comes back with its Chinese errors; nothing is written. Raises
     :class:`MatterError` when the file itself is unreadable or lacks a column.
     """
-    from openpyxl import load_workbook
+    from tracker import xlsx
 
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # zip/xml errors of a broken upload
-        raise MatterError("无法读取该文件，请上传 .xlsx 格式的 Excel 表格", "file") from exc
-    sheet = wb.worksheets[0]
-    rows = list(sheet.iter_rows(values_only=True))
-    if not rows:
-        raise MatterError("表格是空的", "file")
-    header = [str(c).strip() if c is not None else "" for c in rows[0]]
-    missing = [c for c in ("事项名称", "办件类型") if c not in header]
-    if missing:
-        raise MatterError(
-            f"表头缺少列：{'、'.join(missing)}（应为：{'、'.join(CATALOG_COLUMNS)}）", "file"
+        return _parse_catalog(
+            xlsx.read_sheet(data, required=CATALOG_REQUIRED, max_rows=CATALOG_MAX_ROWS), region
         )
-    col = {name: header.index(name) for name in CATALOG_COLUMNS if name in header}
+    except xlsx.BadWorkbook as exc:
+        raise MatterError(str(exc), "file") from exc
 
-    def cell(row: tuple[Any, ...], name: str) -> Any:
-        i = col.get(name)
-        return row[i] if i is not None and i < len(row) else None
+
+def _parse_catalog(sheet: Any, region: Region) -> list[CatalogRow]:
+    def cell(row: dict[str, Any], name: str) -> Any:
+        return row.get(name)
 
     existing = set(
         db.session.scalars(select(MatterType.name).where(MatterType.region_id == region.id))
     )
     seen: dict[str, int] = {}
     out: list[CatalogRow] = []
-    for line, row in enumerate(rows[1:], start=2):
-        if all(v is None or str(v).strip() == "" for v in row):
-            continue
-        errors: list[str] = []
+    for sheet_row in sheet.rows:
+        line, row = sheet_row.number, sheet_row.cells
+        errors: list[str] = [f"{c}：{m}" for c, m in sheet_row.errors.items()]
         name = str(cell(row, "事项名称") or "").strip()
         kind_label = str(cell(row, "办件类型") or "").strip()
         kind = _KIND_BY_LABEL.get(kind_label)
@@ -415,7 +414,7 @@ def register_matter(
     if village.level != RegionLevel.village:
         raise MatterError("服务事项登记在村（社区）", "village_id")
     if matter_type.region_id not in village.ancestor_ids or not matter_type.active:
-        raise MatterError("该事项不在本村适用的事项清单中", "matter_type_id")
+        raise MatterError(MATTER_TYPE_NOT_HERE, "matter_type_id")
     name = (applicant_name or "").strip()
     if not name:
         raise MatterError("请填写申请人姓名", "applicant_name")
@@ -431,7 +430,7 @@ def register_matter(
         if error:
             raise MatterError(error, "applicant_id_number")
     if not first_responder.active or not _covers(first_responder, village):
-        raise MatterError("首问责任人应为本村或上级单位的工作人员", "first_responder_id")
+        raise MatterError(RESPONDER_NOT_HERE, "first_responder_id")
     if first_responder.role not in (Role.admin, Role.editor):
         raise MatterError("首问责任人应有录入权限", "first_responder_id")
     now = utcnow()
@@ -770,13 +769,13 @@ def _refer(s: _Step) -> dict[str, Any]:
     unit = (c.to_unit or "").strip()[:100] or None
     to_user = db.session.get(User, c.to_user_id) if c.to_user_id else None
     if c.to_user_id and to_user is None:
-        raise MatterError("没有该用户", "to_user_id")
+        raise MatterError(REFERRAL_NOT_HERE, "to_user_id")  # as for a user of another county
     if to_user is None and unit is None:
         raise MatterError("请选择转办给谁，或填写转办单位", "to_user_id")
     if to_user is not None:
         village = db.session.get(Region, m.region_id)
         if village is None or not to_user.active or not _covers(to_user, village):
-            raise MatterError("转办对象应为本村或上级单位的在岗人员", "to_user_id")
+            raise MatterError(REFERRAL_NOT_HERE, "to_user_id")
         if to_user.role not in (Role.admin, Role.editor):
             raise MatterError("转办对象应有录入权限", "to_user_id")
         if to_user.id == m.handler_id and unit in (None, m.handler_unit):
@@ -1335,31 +1334,18 @@ def register_rows(matters: Sequence[ServiceMatter], full: bool, today: date) -> 
 
 def register_workbook(title: str, rows: list[list[Any]]) -> bytes:
     """The 登记簿 as an .xlsx file, in the paper register's columns."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
+    from tracker import xlsx
 
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "服务事项登记簿"
-    ws.append([title])
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.append(REGISTER_COLUMNS)
-    for cell in ws[2]:
-        cell.font = Font(bold=True)
+    wb, ws = xlsx.new_workbook("服务事项登记簿")
+    xlsx.title(ws, title)
+    xlsx.header(ws, REGISTER_COLUMNS, fill=None)
     for row in rows:
-        ws.append(row)
-    widths = [11, 17, 10, 14, 21, 20, 10, 8, 10, 24, 24, 14, 18, 17, 24, 10, 10, 20, 8]
-    for i, width in enumerate(widths, start=1):
-        ws.column_dimensions[ws.cell(row=2, column=i).column_letter].width = width
-    for row_cells in ws.iter_rows(min_row=3):
-        for cell in row_cells:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        xlsx.append(ws, row)
+    xlsx.widths(ws, [11, 17, 10, 14, 21, 20, 10, 8, 10, 24, 24, 14, 18, 17, 24, 10, 10, 20, 8])
+    xlsx.wrap(ws, min_row=3)
     excel_formats(ws.iter_rows(min_row=3))
     ws.freeze_panes = "A3"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return xlsx.to_bytes(wb)
 
 
 def parse_local_datetime(value: str | None) -> datetime | None:

@@ -15,7 +15,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -26,7 +25,6 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from markupsafe import Markup
 from sqlalchemy import select
@@ -43,12 +41,13 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from tracker import clock
+from tracker import clock, xlsx
 from tracker.calendar_service import load_calendar
 from tracker.config import current_settings
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.formatting import labels
+from tracker.forms import Form
 from tracker.matters import commands, rules, services
 from tracker.matters.models import (
     Channel,
@@ -96,7 +95,7 @@ FILTERS = {
 # -- forms ----------------------------------------------------------------------------
 
 
-class RegistrationForm(FlaskForm):
+class RegistrationForm(Form):
     """服务事项登记: what the counter fills in (< 1 minute)."""
 
     village_id = SelectField("村（社区）", coerce=int, validators=[DataRequired("请选择村")])
@@ -123,7 +122,7 @@ class RegistrationForm(FlaskForm):
 STAFF_SOURCES = (RatingSource.paper_slip, RatingSource.staff)
 
 
-class EventForm(FlaskForm):
+class EventForm(Form):
     """Every timeline action posts here; the services say which fields it needs."""
 
     at = StringField("时间", validators=[Optional()])
@@ -159,7 +158,7 @@ class EventForm(FlaskForm):
     client_token = HiddenField()
 
 
-class FilterForm(FlaskForm):
+class FilterForm(Form):
     """Search and filters of the lists (GET; bad values are shown beside their field, ignored)."""
 
     q = StringField("搜索", validators=[Optional(), Length(max=50, message="最多 50 个字")])
@@ -199,7 +198,7 @@ def _matter_filter(form: FilterForm) -> services.MatterFilter:
     )
 
 
-class CatalogForm(FlaskForm):
+class CatalogForm(Form):
     """One entry of the county catalog (事项清单)."""
 
     region_id = SelectField("所属清单", coerce=int)
@@ -223,12 +222,12 @@ class CatalogForm(FlaskForm):
     active = BooleanField("在用", default=True)
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     region_id = SelectField("导入到", coerce=int)
     file = FileField("Excel 文件（.xlsx）")
 
 
-class BulkOverrideForm(FlaskForm):
+class BulkOverrideForm(Form):
     """A year's published arrangement pasted in one go."""
 
     lines = TextAreaField(
@@ -236,7 +235,7 @@ class BulkOverrideForm(FlaskForm):
     )
 
 
-class OverrideForm(FlaskForm):
+class OverrideForm(Form):
     day = DateField("日期", validators=[DataRequired("请选择日期")])
     is_workday = SelectField(
         "当日", choices=_opts([("0", "放假（休息日）"), ("1", "上班（调休工作日）")])
@@ -619,7 +618,7 @@ def receipt_renew(matter_id: int) -> ResponseReturnValue:
     return redirect(url_for("matters.receipt", matter_id=matter.id))
 
 
-class ApplicantRatingForm(FlaskForm):
+class ApplicantRatingForm(Form):
     """一次一评 on the applicant's page."""
 
     rating = SelectField(
@@ -740,14 +739,7 @@ def register_xlsx() -> ResponseReturnValue:
     village, year, matters, _ = _register_args(scope)
     rows = services.register_rows(matters, scope.can_write, clock.today())
     data = services.register_workbook(f"{village.name} {year} 年便民服务事项登记簿", rows)
-    from urllib.parse import quote
-
-    filename = quote(f"{village.name}-{year}-服务事项登记簿.xlsx")
-    return Response(
-        data,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"},
-    )
+    return xlsx.response(data, f"{village.name}-{year}-服务事项登记簿.xlsx")
 
 
 # -- measures -------------------------------------------------------------------------------
@@ -900,7 +892,7 @@ def catalog_import() -> ResponseReturnValue:
         except MatterError as exc:
             db.session.rollback()
             form_error(form, exc)
-    return render_template(
+    page = render_template(
         "matters/catalog_import.html",
         form=form,
         rows=rows,
@@ -908,6 +900,7 @@ def catalog_import() -> ResponseReturnValue:
         columns=services.CATALOG_COLUMNS,
         has_errors=bool(rows and any(r.errors for r in rows)),
     )
+    return page, 422 if form.errors else 200
 
 
 # -- calendar overrides ------------------------------------------------------------------------

@@ -14,17 +14,15 @@ time: a record typed in years later is late (补录), and says so.
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, PatternFill
 from sqlalchemy import select
 
-from tracker import clock
+from tracker import clock, xlsx
 from tracker.extensions import db
 from tracker.formatting import excel_datetime
 from tracker.meetings.models import Meeting
@@ -71,14 +69,8 @@ MAX_ROWS = 2000
 def export_year(branch: Branch, year: int) -> bytes:
     """The branch's records of ``year`` as an .xlsx workbook."""
     known = kinds(include_inactive=True)
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = f"{year}年会议记录"
-    ws.append(COLUMNS + EXPORT_EXTRA)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="F3D6D6")
+    wb, ws = xlsx.new_workbook(f"{year}年会议记录")
+    xlsx.header(ws, COLUMNS + EXPORT_EXTRA, fill=PatternFill("solid", fgColor="F3D6D6"))
     for m in sorted(meetings_of_branch(branch.id, year), key=lambda m: m.started_at):
         start = m.started_at.astimezone(clock.zone())
         end = m.ended_at.astimezone(clock.zone())
@@ -87,7 +79,8 @@ def export_year(branch: Branch, year: int) -> bytes:
             for a in m.attendance
             if not a.present
         )
-        ws.append(
+        xlsx.append(
+            ws,
             [
                 known[m.kind].name if m.kind in known else m.kind,
                 m.group.name if m.group else "",
@@ -111,7 +104,7 @@ def export_year(branch: Branch, year: int) -> bytes:
                 "是" if m.imported else "",
                 m.version,
                 f"已删除：{m.deleted_reason}" if m.deleted_at else "",
-            ]
+            ],
         )
     widths = [12, 10, 12, 8, 8, 16, 8, 8, 8, 30, 40, 30, 24, 16, 8, 8, 8, 16, 6, 6, 6, 16]
     for i, w in enumerate(widths, start=1):
@@ -123,19 +116,15 @@ def export_year(branch: Branch, year: int) -> bytes:
         row[3].number_format = row[4].number_format = "hh:mm"
         row[17].number_format = "yyyy-mm-dd hh:mm"
     ws.freeze_panes = "A2"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return xlsx.to_bytes(wb)
 
 
 def template_workbook() -> bytes:
     """An empty import template with the expected columns and one example row."""
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "会议记录"
-    ws.append(COLUMNS)
-    ws.append(
+    wb, ws = xlsx.new_workbook("会议记录")
+    xlsx.header(ws, COLUMNS)
+    xlsx.append(
+        ws,
         [
             "支部委员会",
             "",
@@ -151,11 +140,9 @@ def template_workbook() -> bytes:
             "",
             "张三（外出务工）",
             "",
-        ]
+        ],
     )
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return xlsx.to_bytes(wb)
 
 
 @dataclass
@@ -216,26 +203,19 @@ def _parse_time(value: Any) -> time | None:
     return time(int(m[1]), int(m[2]))
 
 
+REQUIRED = ("会议类型", "日期", "开始时间", "结束时间", "地点", "主持人", "记录人", "议题")
+
+
 def read_rows(branch: Branch, content: bytes) -> list[ImportRow]:
     """Read the workbook into rows, checking types and names (not yet the meeting rules)."""
     try:
-        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise ImportError_("无法读取该文件：请上传 .xlsx 格式的 Excel 文件") from exc
-    ws = wb.worksheets[0]
-    rows = list(ws.iter_rows(values_only=True))
-    if not rows:
-        raise ImportError_("文件是空的")
-    header = [_text(h) for h in rows[0]]
-    missing = [
-        c
-        for c in ("会议类型", "日期", "开始时间", "结束时间", "地点", "主持人", "记录人", "议题")
-        if c not in header
-    ]
-    if missing:
-        raise ImportError_("第 1 行缺少列：" + "、".join(missing))
-    if len(rows) - 1 > MAX_ROWS:
-        raise ImportError_(f"一次最多导入 {MAX_ROWS} 行")
+        return _read_rows(branch, content)
+    except xlsx.BadWorkbook as exc:
+        raise ImportError_(str(exc)) from exc
+
+
+def _read_rows(branch: Branch, content: bytes) -> list[ImportRow]:
+    sheet = xlsx.read_sheet(content, required=REQUIRED, max_rows=MAX_ROWS)
     known = kinds()
     by_name = {k.name: k for k in known.values()}
     groups = {
@@ -244,13 +224,16 @@ def read_rows(branch: Branch, content: bytes) -> list[ImportRow]:
     }
     members = db.session.scalars(select(Member).where(Member.branch_id == branch.id)).all()
     out: list[ImportRow] = []
-    for i, raw in enumerate(rows[1:], start=2):
-        cells = dict(zip(header, raw, strict=False))
+    for row in sheet.rows:
+        cells = row.cells
         values = {c: _text(cells.get(c)) for c in COLUMNS}
         if not any(values.values()):
             continue
-        item = ImportRow(i, values)
+        item = ImportRow(row.number, values)
         out.append(item)
+        if row.errors:
+            item.errors.extend(f"{c}：{m}" for c, m in row.errors.items())
+            continue
         kind = by_name.get(values["会议类型"]) or known.get(values["会议类型"])
         if kind is None:
             item.errors.append(f"会议类型“{values['会议类型']}”不认识")

@@ -6,7 +6,6 @@ the ``present`` checkboxes and ``reason_<member id>`` inputs itself.
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     DateField,
@@ -20,10 +19,12 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from tracker.forms import Form
+
 DT_FORMAT = "%Y-%m-%dT%H:%M"
 
 
-class MeetingForm(FlaskForm):
+class MeetingForm(Form):
     """One page of the 记录簿."""
 
     kind = SelectField("会议类型", validators=[DataRequired("请选择会议类型")])
@@ -56,20 +57,20 @@ class MeetingForm(FlaskForm):
     reason = StringField("修改原因", validators=[Optional(), Length(max=200)])
 
 
-class DeleteForm(FlaskForm):
+class DeleteForm(Form):
     reason = StringField("删除原因", validators=[DataRequired("请填写删除原因"), Length(max=200)])
 
 
-class AttachmentForm(FlaskForm):
+class AttachmentForm(Form):
     attachments = FileField("附件", validators=[DataRequired("请选择文件")])
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField("Excel 文件（.xlsx）")
     token = HiddenField()
 
 
-class PlanForm(FlaskForm):
+class PlanForm(Form):
     quarter = SelectField(
         "季度",
         coerce=int,
@@ -82,7 +83,7 @@ class PlanForm(FlaskForm):
     topic = StringField("议题", validators=[Optional(), Length(max=200)])
 
 
-class RuleForm(FlaskForm):
+class RuleForm(Form):
     county_id = SelectField("县（区）", coerce=int, validate_choice=False)
     kind = SelectField("会议类型", validators=[DataRequired()])
     frequency = SelectField(
@@ -99,7 +100,7 @@ class RuleForm(FlaskForm):
     )
 
 
-class KindForm(FlaskForm):
+class KindForm(Form):
     code = StringField("代码（英文）", validators=[DataRequired("请填写代码"), Length(max=32)])
     name = StringField("名称", validators=[DataRequired("请填写名称"), Length(max=32)])
     frequency = SelectField(

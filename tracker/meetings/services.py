@@ -29,7 +29,7 @@ from flask import current_app, g, has_request_context
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from tracker import clock
+from tracker import clock, uploads
 from tracker.config import current_settings
 from tracker.errors import DomainError
 from tracker.extensions import db
@@ -48,12 +48,6 @@ from tracker.models import Branch, Member, MemberStatus, PartyGroup, Region, Reg
 from tracker.workdays import WorkCalendar
 
 GENESIS = "0" * 64
-# Attachments: photos and scans only, recognised by their first bytes.
-MAGIC = {
-    b"\xff\xd8\xff": ("image/jpeg", ".jpg"),
-    b"\x89PNG\r\n\x1a\n": ("image/png", ".png"),
-    b"%PDF-": ("application/pdf", ".pdf"),
-}
 # Allowed clock difference between a phone and the server for "not in the future".
 CLOCK_SKEW = timedelta(minutes=10)
 
@@ -520,9 +514,13 @@ def add_attachment(
         raise MeetingError("附件是空文件", "attachments")
     if len(data) > limit:
         raise MeetingError(f"附件过大（最大 {limit // (1024 * 1024)} MB）", "attachments", 413)
-    kind = next((v for k, v in MAGIC.items() if data.startswith(k)), None)
-    if kind is None:
-        raise MeetingError("附件只能是照片（JPG、PNG）或 PDF 扫描件", "attachments", 415)
+    content_type = uploads.sniff(data)  # the whole file, not only its first bytes
+    if content_type is None:
+        raise MeetingError(
+            "附件只能是完整的照片（JPG、PNG）或 PDF 扫描件（文件已损坏或含有其他内容）",
+            "attachments",
+            415,
+        )
     sha = hashlib.sha256(data).hexdigest()
     path = attachment_path(sha)
     if not path.exists():
@@ -530,12 +528,13 @@ def add_attachment(
         tmp = path.with_suffix(".tmp" + str(os.getpid()))
         tmp.write_bytes(data)
         tmp.replace(path)
+        uploads.written(db.session(), path)  # removed again if this transaction rolls back
     name = Path(filename or "附件").name[:200] or "附件"
     before = snapshot(meeting)
     att = MeetingAttachment(
         region_id=meeting.region_id,
         filename=name,
-        content_type=kind[0],
+        content_type=content_type,
         size=len(data),
         sha256=sha,
         uploaded_by_id=actor_id,

@@ -31,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
-from tracker import clock
+from tracker import clock, uploads, xlsx
 from tracker.calendar_service import load_calendar
 from tracker.config import current_settings
 from tracker.errors import DomainError
@@ -559,13 +559,14 @@ def attachment(attachment_id: int) -> ResponseReturnValue:
     path = services.attachment_path(att.sha256)
     if not path.exists():
         abort(404)
-    return send_file(
+    resp = send_file(
         Path(path),
         mimetype=att.content_type,
         download_name=att.filename,
-        as_attachment=att.content_type == "application/pdf" and request.args.get("download") == "1",
+        as_attachment=att.content_type == uploads.PDF,  # a PDF never opens in our origin
         max_age=3600,
     )
+    return uploads.serve_headers(resp, att.content_type)
 
 
 # ---------------------------------------------------------------------------
@@ -577,28 +578,14 @@ def attachment(attachment_id: int) -> ResponseReturnValue:
 def export(region_id: int) -> ResponseReturnValue:
     region, branch = current_scope().get_village_branch(region_id)
     year = request.args.get("year", type=int) or clock.today().year
-    import io
-
     data = excel.export_year(branch, year)
-    return send_file(
-        io.BytesIO(data),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        download_name=f"{region.name}{year}年三会一课台账.xlsx",
-        as_attachment=True,
-    )
+    return xlsx.response(data, f"{region.name}{year}年三会一课台账.xlsx")
 
 
 @bp.route("/import-template.xlsx")
 @login_required
 def import_template() -> ResponseReturnValue:
-    import io
-
-    return send_file(
-        io.BytesIO(excel.template_workbook()),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        download_name="会议记录导入模板.xlsx",
-        as_attachment=True,
-    )
+    return xlsx.response(excel.template_workbook(), "会议记录导入模板.xlsx")
 
 
 def _import_store() -> Path:
@@ -636,15 +623,17 @@ def import_(region_id: int) -> ResponseReturnValue:
             else:
                 content = upload.read()
                 token = hashlib.sha256(content).hexdigest()
-                store = _import_store()
-                store.mkdir(parents=True, exist_ok=True)
-                (store / token).write_bytes(content)
         if content is not None:
             try:
                 rows = excel.read_rows(branch, content)
             except excel.ImportError_ as exc:
                 error = str(exc)
+                token = ""
             else:
+                if not confirm:  # kept for the confirmation step (only a readable file)
+                    store = _import_store()
+                    store.mkdir(parents=True, exist_ok=True)
+                    (store / token).write_bytes(content)
                 created = excel.run_import(
                     branch, rows, current_user.id, load_calendar(), commit=confirm
                 )
@@ -655,7 +644,7 @@ def import_(region_id: int) -> ResponseReturnValue:
                     flash(f"已导入 {len(created)} 条记录（其中 {late} 条为补录）。", "success")
                     return redirect(url_for("meetings.ledger", region_id=region.id))
                 db.session.rollback()
-    return render_template(
+    page = render_template(
         "meetings/import.html",
         form=form,
         region=region,
@@ -666,6 +655,7 @@ def import_(region_id: int) -> ResponseReturnValue:
         trail=_trail(region, ("导入历史记录", None)),
         tab="import",
     )
+    return page, 422 if error or form.errors else 200
 
 
 # ---------------------------------------------------------------------------

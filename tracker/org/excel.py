@@ -14,18 +14,14 @@ instead of adding everyone twice.
 from __future__ import annotations
 
 import hashlib
-import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
+from tracker import xlsx
 from tracker.extensions import db
 from tracker.models import Branch, Gender, Member, MemberStatus
 from tracker.org.models import MemberImport
@@ -55,7 +51,6 @@ COLUMNS = [
 ]
 REQUIRED = {"姓名"}
 MAX_ROWS = 5000
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 GENDER_WORDS = {
     "男": Gender.male,
@@ -146,41 +141,19 @@ def _parse_year(value: Any) -> int:
     return int(text)
 
 
-def open_workbook(data: bytes, filename: str) -> Any:
-    """The first worksheet of an .xlsx file, or :class:`ImportRefused`."""
-    if not filename.lower().endswith(".xlsx"):
-        raise ImportRefused("只能导入 .xlsx 格式的 Excel 文件（可在 Excel 中另存为 .xlsx）", "file")
-    if not data:
-        raise ImportRefused("文件是空的", "file")
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise ImportRefused("文件不是有效的 .xlsx 工作簿", "file")
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise ImportRefused("无法读取该工作簿，文件可能已损坏", "file") from exc
-    if not wb.worksheets:
-        raise ImportRefused("工作簿中没有工作表", "file")
-    return wb.worksheets[0]
-
-
 def read_roster(data: bytes, filename: str, branch: Branch) -> RosterSheet:
     """Parse and check a roster workbook against ``branch``; changes nothing."""
-    sheet = RosterSheet(sha256=sha256_of(data), filename=filename[:255])
-    ws = open_workbook(data, filename)
-    rows = ws.iter_rows(values_only=True)
-    header_row = 0
-    columns: dict[str, int] = {}
-    for number, values in enumerate(rows, start=1):
-        titles = [_text(v) for v in values]
-        if "姓名" in titles:
-            header_row = number
-            columns = {t: i for i, t in enumerate(titles) if t in COLUMNS}
-            break
-        if number >= 10:
-            break
-    if not header_row:
-        raise ImportRefused("前 10 行中没有找到表头（应包含“姓名”列）", "file")
+    try:
+        return _read_roster(data, filename, branch)
+    except xlsx.BadWorkbook as exc:
+        raise ImportRefused(str(exc), "file") from exc
 
+
+def _read_roster(data: bytes, filename: str, branch: Branch) -> RosterSheet:
+    sheet = RosterSheet(sha256=sha256_of(data), filename=filename[:255])
+    ws = xlsx.read_sheet(
+        data, required=REQUIRED, max_rows=MAX_ROWS, filename=filename, header_within=10
+    )
     existing = {
         (m.name, m.birth_year)
         for m in db.session.scalars(
@@ -190,13 +163,15 @@ def read_roster(data: bytes, filename: str, branch: Branch) -> RosterSheet:
     group_names = {g.name for g in groups_of(branch.id)}
     seen: dict[tuple[str, int | None], int] = {}
     count = 0
-    for number, values in enumerate(rows, start=header_row + 1):
-        cells = {title: values[i] if i < len(values) else None for title, i in columns.items()}
+    for row in ws.rows:
+        number = row.number
+        cells = {title: row.cells.get(title) for title in COLUMNS if title in row.cells}
         if all(_text(v) == "" for v in cells.values()):
             continue
         count += 1
-        if count > MAX_ROWS:
-            raise ImportRefused(f"一次最多导入 {MAX_ROWS} 行", "file")
+        if row.errors:
+            sheet.errors.extend(RowError(number, t, m) for t, m in row.errors.items())
+            continue
         parsed = _read_row(number, cells, sheet.errors)
         if parsed is None:
             continue
@@ -216,7 +191,7 @@ def read_roster(data: bytes, filename: str, branch: Branch) -> RosterSheet:
             sheet.new_groups.append(parsed.group_name)
         sheet.rows.append(parsed)
     if count == 0:
-        sheet.errors.append(RowError(header_row + 1, "姓名", "表中没有党员数据"))
+        sheet.errors.append(RowError(ws.header_row + 1, "姓名", "表中没有党员数据"))
     return sheet
 
 
@@ -328,23 +303,13 @@ def commit_roster(sheet: RosterSheet, branch: Branch, actor_id: int | None) -> l
 
 def export_roster(branch: Branch, members: list[Member]) -> bytes:
     """The roster as an .xlsx in the villages' columns, ready to print or re-import."""
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "党员名册"
-    ws.append([f"{branch.name} 党员名册"])
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(COLUMNS))
-    ws["A1"].font = Font(size=14, bold=True)
-    ws["A1"].alignment = Alignment(horizontal="center")
-    ws.append(COLUMNS)
-    fill = PatternFill("solid", fgColor="F0F1F3")
-    for cell in ws[2]:
-        cell.font = Font(bold=True)
-        cell.fill = fill
-        cell.alignment = Alignment(horizontal="center")
+    wb, ws = xlsx.new_workbook("党员名册")
+    xlsx.title(ws, f"{branch.name} 党员名册", span=len(COLUMNS))
+    xlsx.header(ws, COLUMNS)
     groups = {g.id: g.name for g in groups_of(branch.id)}
     for i, m in enumerate(members, start=1):
-        ws.append(
+        xlsx.append(
+            ws,
             [
                 i,
                 m.name,
@@ -355,26 +320,20 @@ def export_roster(branch: Branch, members: list[Member]) -> bytes:
                 m.joined_on,
                 m.phone or "",
                 m.note or "",
-            ]
+            ],
         )
         ws.cell(row=ws.max_row, column=7).number_format = "yyyy-mm-dd"
         ws.cell(row=ws.max_row, column=8).number_format = "@"
-    for i, width in enumerate([6, 10, 6, 10, 10, 14, 12, 15, 24], start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
+    xlsx.widths(ws, [6, 10, 6, 10, 10, 14, 12, 15, 24])
     ws.freeze_panes = "A3"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return xlsx.to_bytes(wb)
 
 
 def template_workbook() -> bytes:
     """An empty sheet with the header and one example row, for villages to fill in."""
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "党员名册"
-    ws.append(COLUMNS)
-    ws.append([1, "张三", "男", 1968, "正式党员", "第一党小组", "1995-07-01", "13800000000", ""])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    wb, ws = xlsx.new_workbook("党员名册")
+    xlsx.header(ws, COLUMNS)
+    xlsx.append(
+        ws, [1, "张三", "男", 1968, "正式党员", "第一党小组", "1995-07-01", "13800000000", ""]
+    )
+    return xlsx.to_bytes(wb)

@@ -9,7 +9,6 @@ English catalog can translate them; the rules themselves live in
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -23,7 +22,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
-from tracker.forms import as_choices
+from tracker.forms import Form, as_choices
 from tracker.models import Gender, MemberStatus, Role
 
 REQUIRED = _l("必填")
@@ -33,7 +32,7 @@ def _none_if_empty(value: object) -> object:
     return value or None
 
 
-class RegionForm(FlaskForm):
+class RegionForm(Form):
     """Create a child node or rename one; the statistical code is optional."""
 
     name = StringField(_l("名称"), validators=[DataRequired(REQUIRED), Length(max=64)])
@@ -44,19 +43,19 @@ class RegionForm(FlaskForm):
     )
 
 
-class BranchForm(FlaskForm):
+class BranchForm(Form):
     name = StringField(_l("支部名称"), validators=[DataRequired(REQUIRED), Length(max=100)])
     founded_on = DateField(_l("成立日期"), validators=[Optional()])
     tracked_from = DateField(_l("台账起始日期"), validators=[Optional()])
 
 
-class GroupForm(FlaskForm):
+class GroupForm(Form):
     name = StringField(_l("党小组名称"), validators=[DataRequired(REQUIRED), Length(max=64)])
     created_on = DateField(_l("成立日期"), validators=[Optional()])
     dissolved_on = DateField(_l("撤销日期"), validators=[Optional()])
 
 
-class MemberForm(FlaskForm):
+class MemberForm(Form):
     """A member's details (add and edit)."""
 
     name = StringField(_l("姓名"), validators=[DataRequired(REQUIRED), Length(max=32)])
@@ -87,14 +86,14 @@ class MemberForm(FlaskForm):
     note = TextAreaField(_l("备注"), validators=[Optional(), Length(max=500)])
 
 
-class LeaveForm(FlaskForm):
+class LeaveForm(Form):
     """A member leaves the roster (转出、去世 …) on a date."""
 
     left_on = DateField(_l("离开日期"), validators=[DataRequired(_l("请填写日期"))])
     reason = StringField(_l("原因"), validators=[Optional(), Length(max=200)])
 
 
-class CadreForm(FlaskForm):
+class CadreForm(Form):
     """A village cadre (村干部) or reserve cadre (后备干部)."""
 
     name = StringField(_l("姓名"), validators=[DataRequired(REQUIRED), Length(max=32)])
@@ -113,7 +112,7 @@ ROLE_CHOICES = [
 ]
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     """Create or edit a user; the region list holds only the admin's own subtree."""
 
     username = StringField(_l("用户名"), validators=[DataRequired(REQUIRED), Length(max=64)])
@@ -127,7 +126,7 @@ class UserForm(FlaskForm):
     password = PasswordField(_l("初始密码"), validators=[Optional(), Length(max=200)])
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(Form):
     password = PasswordField(
         _l("新密码"), validators=[DataRequired(REQUIRED), Length(min=8, max=200)]
     )
@@ -137,9 +136,9 @@ class PasswordResetForm(FlaskForm):
     )
 
 
-class ImportUploadForm(FlaskForm):
+class ImportUploadForm(Form):
     file = FileField(_l("Excel 文件（.xlsx）"), validators=[FileRequired(_l("请选择文件"))])
 
 
-class ImportCommitForm(FlaskForm):
+class ImportCommitForm(Form):
     sha256 = HiddenField(validators=[DataRequired(), Length(min=64, max=64)])

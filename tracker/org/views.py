@@ -13,11 +13,9 @@ import contextlib
 import os
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     flash,
     redirect,
@@ -31,7 +29,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased, selectinload
 
-from tracker import clock
+from tracker import clock, xlsx
 from tracker.auth.services import create_api_token
 from tracker.extensions import db
 from tracker.forms import as_choices
@@ -641,25 +639,14 @@ def member_export(region_id: int) -> ResponseReturnValue:
         abort(404)
     members = list(db.session.scalars(services.roster_query(branch.id, _roster_filter())).all())
     data = excel.export_roster(branch, members)
-    name = f"{region.name}党员名册-{clock.today():%Y%m%d}.xlsx"
-    return Response(
-        data,
-        mimetype=excel.XLSX_MIME,
-        headers={
-            "Content-Disposition": f"attachment; filename=roster.xlsx; filename*=UTF-8''{quote(name)}"
-        },
-    )
+    return xlsx.response(data, f"{region.name}党员名册-{clock.today():%Y%m%d}.xlsx")
 
 
 @bp.route("/import-template.xlsx")
 @login_required
 def import_template() -> ResponseReturnValue:
     """An empty roster sheet with the expected columns."""
-    return Response(
-        excel.template_workbook(),
-        mimetype=excel.XLSX_MIME,
-        headers={"Content-Disposition": "attachment; filename=roster-template.xlsx"},
-    )
+    return xlsx.response(excel.template_workbook(), "党员名册导入模板.xlsx")
 
 
 # ---------------------------------------------------------------- users

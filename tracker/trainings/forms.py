@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     DecimalField,
@@ -17,6 +16,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from tracker.forms import Form
 from tracker.trainings.models import KIND_LABELS
 
 
@@ -27,7 +27,7 @@ class CheckboxList(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class TrainingForm(FlaskForm):
+class TrainingForm(Form):
     kind = SelectField(
         "培训类别",
         choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()],
@@ -57,5 +57,5 @@ class TrainingForm(FlaskForm):
     client_token = HiddenField()
 
 
-class DeleteForm(FlaskForm):
+class DeleteForm(Form):
     reason = StringField("删除原因", validators=[DataRequired("请填写删除原因"), Length(max=200)])

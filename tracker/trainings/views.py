@@ -8,19 +8,16 @@ Every object comes through the scope (404 out of scope); writes check
 
 from __future__ import annotations
 
-import io
 import uuid
 from datetime import date
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from tracker import clock
+from tracker import clock, xlsx
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
 from tracker.models import Branch, Region, RegionLevel
@@ -215,15 +212,12 @@ def export(region_id: int) -> ResponseReturnValue:
     trainings = db.session.scalars(
         trainings_of_branch(branch.id, year, include_deleted=False).order_by(Training.held_on)
     ).all()
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = f"{year}年培训台账"
-    ws.append([f"{region.name} {year}年培训台账"])
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.append(EXPORT_COLUMNS)
+    wb, ws = xlsx.new_workbook(f"{year}年培训台账")
+    xlsx.title(ws, f"{region.name} {year}年培训台账")
+    xlsx.header(ws, EXPORT_COLUMNS, fill=None)
     for i, t in enumerate(trainings, start=1):
-        ws.append(
+        xlsx.append(
+            ws,
             [
                 i,
                 t.held_on,
@@ -237,22 +231,8 @@ def export(region_id: int) -> ResponseReturnValue:
                 t.other_attendees,
                 excel_datetime(t.entered_at),
                 "是" if t.late else "否",
-            ]
+            ],
         )
     excel_formats(ws.iter_rows(min_row=3))
-    for col, width in zip(
-        "ABCDEFGHIJKL", [6, 12, 14, 30, 6, 16, 16, 10, 40, 10, 17, 8], strict=True
-    ):
-        ws.column_dimensions[col].width = width
-    for cell in ws[2]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center")
-    buf = io.BytesIO()
-    wb.save(buf)
-    buf.seek(0)
-    return send_file(
-        buf,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        as_attachment=True,
-        download_name=f"{region.name}-{year}-培训台账.xlsx",
-    )
+    xlsx.widths(ws, [6, 12, 14, 30, 6, 16, 16, 10, 40, 10, 17, 8])
+    return xlsx.response(xlsx.to_bytes(wb), f"{region.name}-{year}-培训台账.xlsx")

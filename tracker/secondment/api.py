@@ -1,0 +1,488 @@
+"""JSON API of the secondment programme under ``/api/v1`` (in the OpenAPI document).
+
+Selection (the organization department, an admin of the county):
+
+- ``POST /secondment/batches`` — a batch of the user's county (or a county in scope)
+- ``POST /secondment/batches/{id}/candidates`` — propose a cadre
+- ``POST /secondment/candidates/{id}/checks`` · ``/veto`` · ``/select``
+- ``POST /secondment/batches/{id}/complete`` — selection complete from a day
+- ``POST /secondment/candidates/{id}/secondment`` — second a selected cadre
+
+The secondment (anyone in scope who may write; the cadre from a phone):
+
+- ``GET  /secondments`` · ``GET /secondments/{id}``
+- ``POST /secondments/{id}/log`` · ``/reports`` · ``/inspections`` · ``/assessments``
+- ``GET  /secondment/programme?start=&end=`` — the programme view's figures
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_login import current_user
+from pydantic import BaseModel, ConfigDict, Field
+
+from tracker import clock
+from tracker.api import endpoint
+from tracker.calendar_service import load_calendar
+from tracker.extensions import db
+from tracker.models import Region
+from tracker.scope import current_scope
+from tracker.secondment import services
+from tracker.secondment.models import (
+    Batch,
+    Candidate,
+    CandidateStatus,
+    Grade,
+    PostType,
+    Secondment,
+    WorkGroup,
+)
+from tracker.secondment.rules import SecondmentError
+
+TAGS = ["secondment"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BatchBody(Strict):
+    region_id: int
+    year: int = Field(ge=2000, le=2100)
+    name: str = Field(min_length=1, max_length=100)
+    purpose: str = Field("", max_length=5000)
+
+
+class BatchOut(BaseModel):
+    id: int
+    region_id: int
+    year: int
+    name: str
+    selection_completed_on: date | None
+
+
+class CandidateBody(Strict):
+    name: str = Field(min_length=1, max_length=64)
+    rank: str = Field("", max_length=32)
+    sending_unit: str = Field(min_length=1, max_length=100)
+    post_type: PostType
+
+
+class CandidateOut(BaseModel):
+    id: int
+    batch_id: int
+    name: str
+    rank: str
+    sending_unit: str
+    status: CandidateStatus
+    veto_reason: str | None
+    veto_source: str | None
+    veto_on: date | None
+
+
+class ChecksBody(Strict):
+    discipline_checked_on: date | None = None
+    discipline_checked_by: str = Field("", max_length=100)
+    legal_checked_on: date | None = None
+    legal_checked_by: str = Field("", max_length=100)
+
+
+class VetoBody(Strict):
+    veto_reason: str = Field(min_length=1, max_length=300)
+    veto_source: str = Field(min_length=1, max_length=100)
+    veto_on: date
+
+
+class CompleteBody(Strict):
+    selection_completed_on: date
+
+
+class SecondmentBody(Strict):
+    region_id: int
+    receiving_unit: str = Field(min_length=1, max_length=100)
+    post: str = Field(min_length=1, max_length=100)
+    post_type: PostType
+    start_on: date
+    planned_end_on: date
+    rank: str = Field("", max_length=32)
+    joint_management: str = Field("", max_length=2000)
+    guarantee_given: bool = False
+    guarantee_on: date | None = None
+    guarantee_note: str = Field("", max_length=300)
+    user_id: int | None = None
+
+
+class SecondmentOut(BaseModel):
+    id: int
+    batch_id: int
+    region_id: int
+    cadre_name: str
+    rank: str
+    sending_unit: str
+    receiving_unit: str
+    post: str
+    post_type: PostType
+    start_on: date
+    planned_end_on: date
+    actual_end_on: date | None
+    guarantee_given: bool
+    guarantee_on: date | None
+    outcome: str | None
+    outcome_on: date | None
+
+
+class SecondmentList(BaseModel):
+    items: list[SecondmentOut]
+
+
+class LogBody(Strict):
+    day: date
+    what: str = Field(min_length=1, max_length=2000)
+    place: str = Field("", max_length=100)
+    with_whom: str = Field("", max_length=200)
+    outcome: str = Field("", max_length=2000)
+
+
+class ReportBody(Strict):
+    week_start: date
+    work_done: str = Field(min_length=1, max_length=5000)
+    problems: str = Field("", max_length=5000)
+    next_plan: str = Field("", max_length=5000)
+    public_fields: list[str] = Field(default_factory=list, max_length=3)
+
+
+class InspectionBody(Strict):
+    group_id: int | None = None
+    day: date
+    place: str = Field(min_length=1, max_length=100)
+    present: bool
+    findings: str = Field("", max_length=2000)
+    rectification: str = Field("", max_length=2000)
+    rectify_by: date | None = None
+
+
+class AssessmentBody(Strict):
+    window_key: str = Field(min_length=1, max_length=10)
+    assessed_on: date
+    grade: Grade
+    assessors: str = Field(min_length=1, max_length=200)
+    comment: str = Field("", max_length=2000)
+
+
+class Created(BaseModel):
+    id: int
+
+
+class ProgrammeQuery(Strict):
+    start: date | None = None
+    end: date | None = None
+
+
+class ProgrammeOut(BaseModel):
+    start: date
+    end: date
+    active: int
+    ended: int
+    by_post_type: dict[str, int]
+    reports_scheduled: int
+    reports_received: int
+    reports_on_time: int
+    due_this_week: int
+    missing_this_week: int
+    assessments_due: int
+    assessments_done: int
+    unfit: int
+    visits: int
+    visits_by_group: dict[str, int]
+    absent: int
+    open_complaints: int
+    solved: int
+    reported: int
+    suggestions: int
+    outcomes: dict[str, int]
+
+
+def _batch(batch_id: int, write: bool = True) -> Batch:
+    batch = current_scope().get_or_404(Batch, batch_id)
+    if write:
+        current_scope().require_admin(batch.region_id)
+    return batch
+
+
+def _candidate(candidate_id: int) -> Candidate:
+    candidate = current_scope().get_or_404(Candidate, candidate_id)
+    current_scope().require_admin(candidate.region_id)
+    return candidate
+
+
+def _batch_out(b: Batch) -> BatchOut:
+    return BatchOut(
+        id=b.id,
+        region_id=b.region_id,
+        year=b.year,
+        name=b.name,
+        selection_completed_on=b.selection_completed_on,
+    )
+
+
+def _candidate_out(c: Candidate) -> CandidateOut:
+    return CandidateOut(
+        id=c.id,
+        batch_id=c.batch_id,
+        name=c.name,
+        rank=c.rank,
+        sending_unit=c.sending_unit,
+        status=c.status,
+        veto_reason=c.veto_reason,
+        veto_source=c.veto_source,
+        veto_on=c.veto_on,
+    )
+
+
+def _out(s: Secondment) -> SecondmentOut:
+    return SecondmentOut(
+        id=s.id,
+        batch_id=s.batch_id,
+        region_id=s.region_id,
+        cadre_name=s.cadre_name,
+        rank=s.rank,
+        sending_unit=s.sending_unit,
+        receiving_unit=s.receiving_unit,
+        post=s.post,
+        post_type=s.post_type,
+        start_on=s.start_on,
+        planned_end_on=s.planned_end_on,
+        actual_end_on=s.actual_end_on,
+        guarantee_given=s.guarantee_given,
+        guarantee_on=s.guarantee_on,
+        outcome=s.outcome.value if s.outcome else None,
+        outcome_on=s.outcome_on,
+    )
+
+
+@endpoint(
+    "/secondment/batches",
+    ["POST"],
+    summary="建立挂职批次（县委组织部）",
+    tags=TAGS,
+    body=BatchBody,
+    response=BatchOut,
+    status=201,
+)
+def create_batch(body: BatchBody) -> tuple[BatchOut, int]:
+    region = current_scope().get_or_404(Region, body.region_id)
+    current_scope().require_admin(region.id)
+    batch = services.create_batch(region, body.year, body.name, body.purpose)
+    return _batch_out(batch), 201
+
+
+@endpoint(
+    "/secondment/batches/<int:batch_id>/candidates",
+    ["POST"],
+    summary="提名挂职人选（党管干部）",
+    tags=TAGS,
+    body=CandidateBody,
+    response=CandidateOut,
+    status=201,
+)
+def propose(batch_id: int, body: CandidateBody) -> tuple[CandidateOut, int]:
+    batch = _batch(batch_id)
+    c = services.propose_candidate(batch, body.name, body.rank, body.sending_unit, body.post_type)
+    return _candidate_out(c), 201
+
+
+@endpoint(
+    "/secondment/candidates/<int:candidate_id>/checks",
+    ["POST"],
+    summary="登记纪检、法律审查",
+    tags=TAGS,
+    body=ChecksBody,
+    response=CandidateOut,
+)
+def checks(candidate_id: int, body: ChecksBody) -> CandidateOut:
+    c = _candidate(candidate_id)
+    services.record_checks(
+        c,
+        body.discipline_checked_on,
+        body.discipline_checked_by,
+        body.legal_checked_on,
+        body.legal_checked_by,
+    )
+    return _candidate_out(c)
+
+
+@endpoint(
+    "/secondment/candidates/<int:candidate_id>/veto",
+    ["POST"],
+    summary="一票否决（受党纪政务处分），记录来源和日期",
+    tags=TAGS,
+    body=VetoBody,
+    response=CandidateOut,
+)
+def veto(candidate_id: int, body: VetoBody) -> CandidateOut:
+    c = _candidate(candidate_id)
+    services.veto(c, body.veto_reason, body.veto_source, body.veto_on)
+    return _candidate_out(c)
+
+
+@endpoint(
+    "/secondment/candidates/<int:candidate_id>/select",
+    ["POST"],
+    summary="确定人选（审查通过）",
+    tags=TAGS,
+    response=CandidateOut,
+)
+def select_candidate(candidate_id: int) -> CandidateOut:
+    c = _candidate(candidate_id)
+    services.select_candidate(c)
+    return _candidate_out(c)
+
+
+@endpoint(
+    "/secondment/batches/<int:batch_id>/complete",
+    ["POST"],
+    summary="选拔完成（此后方可开始挂职）",
+    tags=TAGS,
+    body=CompleteBody,
+    response=BatchOut,
+)
+def complete(batch_id: int, body: CompleteBody) -> BatchOut:
+    batch = _batch(batch_id)
+    services.complete_selection(batch, body.selection_completed_on)
+    return _batch_out(batch)
+
+
+@endpoint(
+    "/secondment/candidates/<int:candidate_id>/secondment",
+    ["POST"],
+    summary="派出挂职（不得早于选拔完成，不得与本人其他挂职重叠）",
+    tags=TAGS,
+    body=SecondmentBody,
+    response=SecondmentOut,
+    status=201,
+)
+def second(candidate_id: int, body: SecondmentBody) -> tuple[SecondmentOut, int]:
+    c = _candidate(candidate_id)
+    region = current_scope().get_or_404(Region, body.region_id)
+    if body.user_id is not None:
+        from tracker.models import User
+
+        user = db.session.get(User, body.user_id)
+        if user is None or user.region_id != region.id:
+            raise SecondmentError("挂职干部的账号应属于接收单位", "user_id")
+    data = services.SecondmentInput(**body.model_dump(exclude={"region_id"}))
+    return _out(services.create_secondment(c, region, data)), 201
+
+
+@endpoint("/secondments", summary="范围内的挂职干部", tags=TAGS, response=SecondmentList)
+def list_secondments() -> SecondmentList:
+    rows = db.session.scalars(current_scope().select(Secondment).order_by(Secondment.id))
+    return SecondmentList(items=[_out(s) for s in rows])
+
+
+@endpoint(
+    "/secondments/<int:secondment_id>", summary="一名挂职干部", tags=TAGS, response=SecondmentOut
+)
+def get_secondment(secondment_id: int) -> SecondmentOut:
+    return _out(current_scope().get_or_404(Secondment, secondment_id))
+
+
+def _writable(secondment_id: int) -> Secondment:
+    return current_scope().get_for_write(Secondment, secondment_id)
+
+
+@endpoint(
+    "/secondments/<int:secondment_id>/log",
+    ["POST"],
+    summary="工作记实：记一条",
+    tags=TAGS,
+    body=LogBody,
+    response=Created,
+    status=201,
+)
+def add_log(secondment_id: int, body: LogBody) -> tuple[Created, int]:
+    e = services.add_log(_writable(secondment_id), **body.model_dump())
+    return Created(id=e.id), 201
+
+
+@endpoint(
+    "/secondments/<int:secondment_id>/reports",
+    ["POST"],
+    summary="周报：提交或修改某周周报（修改保留原文为一个版本）",
+    tags=TAGS,
+    body=ReportBody,
+    response=Created,
+    status=201,
+)
+def file_report(secondment_id: int, body: ReportBody) -> tuple[Created, int]:
+    r, created = services.file_report(
+        _writable(secondment_id),
+        body.week_start,
+        body.work_done,
+        body.problems,
+        body.next_plan,
+        body.public_fields,
+        load_calendar(),
+    )
+    return Created(id=r.id), 201 if created else 200
+
+
+@endpoint(
+    "/secondments/<int:secondment_id>/inspections",
+    ["POST"],
+    summary="现场督查：记录一次督查",
+    tags=TAGS,
+    body=InspectionBody,
+    response=Created,
+    status=201,
+)
+def add_inspection(secondment_id: int, body: InspectionBody) -> tuple[Created, int]:
+    s = _writable(secondment_id)
+    group = db.session.get(WorkGroup, body.group_id) if body.group_id else None
+    if body.group_id and group is None:
+        raise SecondmentError("督查组不存在", "group_id")
+    v = services.record_inspection(
+        s,
+        group,
+        body.day,
+        body.place,
+        body.present,
+        body.findings,
+        body.rectification,
+        body.rectify_by,
+        current_user._get_current_object(),
+    )
+    return Created(id=v.id), 201
+
+
+@endpoint(
+    "/secondments/<int:secondment_id>/assessments",
+    ["POST"],
+    summary="定期考核：记录一个周期的考核等次",
+    tags=TAGS,
+    body=AssessmentBody,
+    response=Created,
+    status=201,
+)
+def add_assessment(secondment_id: int, body: AssessmentBody) -> tuple[Created, int]:
+    a = services.record_assessment(_writable(secondment_id), **body.model_dump())
+    return Created(id=a.id), 201
+
+
+@endpoint(
+    "/secondment/programme",
+    summary="挂职工作总览：某期间的实时统计",
+    tags=TAGS,
+    query=ProgrammeQuery,
+    response=ProgrammeOut,
+)
+def programme(query: ProgrammeQuery) -> ProgrammeOut:
+    today = clock.today()
+    start = query.start or date(today.year, 1, 1)
+    end = query.end or today
+    if end < start:
+        raise SecondmentError("结束日期不能早于开始日期", "end")
+    rows = list(db.session.scalars(current_scope().select(Secondment)))
+    p = services.programme(rows, start, end, today, load_calendar())
+    return ProgrammeOut(**vars(p))

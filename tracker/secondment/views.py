@@ -1,0 +1,1153 @@
+"""Pages of the secondment programme.
+
+- ``/secondment/`` — the programme view of the organization department (live
+  counts for a period, each linking to its records) over the secondments in scope;
+- ``/secondment/cadres`` — the cadres (filters: status, post type, missing report,
+  assessment due, outcome), Excel with ``.xlsx``;
+- ``/secondment/<id>`` — one cadre's file (档案) with the phone forms of the five
+  systems; ``/secondment/<id>/dossier`` the A4 print;
+- ``/secondment/inspections``, ``/complaints``, ``/results`` — the lists behind the counts;
+- ``/secondment/units/<region_id>/publication`` — the week's 公示 of a receiving unit;
+- ``/secondment/p/<token>`` — the public complaint form (no login, rate-limited).
+
+Thin: load through the scope, run the service through ``submit()``/``perform()``;
+the request boundary commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from datetime import date, timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from sqlalchemy import Select, func, select
+from wtforms.fields.choices import SelectChoice
+
+from tracker import clock
+from tracker.calendar_service import load_calendar
+from tracker.config import current_settings
+from tracker.extensions import db
+from tracker.formatting import labels
+from tracker.models import Region, RegionLevel, User, in_subtree
+from tracker.scope import current_scope
+from tracker.secondment import services
+from tracker.secondment.forms import (
+    AssessmentForm,
+    BatchForm,
+    CandidateForm,
+    ChecksForm,
+    CloseComplaintForm,
+    ComplaintForm,
+    CompleteForm,
+    EndForm,
+    GroupForm,
+    InspectionForm,
+    LogForm,
+    ReportForm,
+    ResultForm,
+    SecondForm,
+    VetoForm,
+)
+from tracker.secondment.models import (
+    GRADE_LABELS,
+    GROUP_KIND_LABELS,
+    OUTCOME_LABELS,
+    POST_TYPE_LABELS,
+    PUBLIC_FIELD_LABELS,
+    PUBLIC_FIELDS,
+    RESULT_KIND_LABELS,
+    Assessment,
+    Batch,
+    Candidate,
+    Complaint,
+    ComplaintStatus,
+    Grade,
+    GroupKind,
+    Inspection,
+    Outcome,
+    PostType,
+    ResultItem,
+    ResultKind,
+    Secondment,
+    WeeklyReport,
+    WorkGroup,
+    WorkLogEntry,
+)
+from tracker.secondment.rules import (
+    SecondmentError,
+    assessment_windows,
+    report_due_on,
+    week_start,
+)
+from tracker.web import form_status, paginate, perform, submit
+
+bp = Blueprint("secondment", __name__, url_prefix="/secondment")
+
+FILTERS = {
+    "post_type_label": labels(POST_TYPE_LABELS, PostType),
+    "grade_label": labels(GRADE_LABELS, Grade),
+    "outcome_label": labels(OUTCOME_LABELS, Outcome),
+    "result_kind_label": labels(RESULT_KIND_LABELS, ResultKind),
+}
+
+
+def _date_arg(name: str, default: date) -> date:
+    try:
+        value = date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return default
+    return value if date(2000, 1, 1) <= value <= date(2100, 12, 31) else default
+
+
+def _period() -> tuple[date, date]:
+    today = clock.today()
+    start = _date_arg("from", date(today.year, 1, 1))
+    end = _date_arg("to", today)
+    return (start, end) if start <= end else (end, start)
+
+
+def _in_scope_secondments() -> list[Secondment]:
+    return list(db.session.scalars(current_scope().select(Secondment).order_by(Secondment.id)))
+
+
+@bp.route("/")
+@login_required
+def index() -> ResponseReturnValue:
+    """The programme at a glance (组织部总览), for the period ``?from=&to=``."""
+    start, end = _period()
+    today = clock.today()
+    p = services.programme(_in_scope_secondments(), start, end, today, load_calendar())
+    return render_template(
+        "secondment/index.html",
+        p=p,
+        start=start,
+        end=end,
+        post_types=POST_TYPE_LABELS,
+        outcomes=OUTCOME_LABELS,
+    )
+
+
+# --- the cadre list -----------------------------------------------------------------
+
+
+def _cadre_rows() -> list[Secondment]:
+    """Secondments in scope matching the list's filters (``status``, ``post_type``, ``flag``…)."""
+    start, end = _period()
+    today = clock.today()
+    stmt: Select[Any] = current_scope().select(Secondment).order_by(Secondment.start_on)
+    status = request.args.get("status")
+    # The same rule as services.programme(): in post during the period, ended inside it.
+    if status == "active":
+        stmt = stmt.where(
+            Secondment.start_on <= end,
+            func.coalesce(Secondment.actual_end_on, Secondment.planned_end_on) >= start,
+            (Secondment.actual_end_on.is_(None)) | (Secondment.actual_end_on > end),
+        )
+    elif status == "ended":
+        stmt = stmt.where(
+            Secondment.start_on <= end,
+            Secondment.actual_end_on >= start,
+            Secondment.actual_end_on <= end,
+        )
+    post_type = request.args.get("post_type")
+    if post_type in {p.value for p in PostType}:
+        stmt = stmt.where(Secondment.post_type == PostType(post_type))
+    outcome = request.args.get("outcome")
+    if outcome in {o.value for o in Outcome}:
+        stmt = stmt.where(
+            Secondment.outcome == Outcome(outcome),
+            Secondment.outcome_on >= start,
+            Secondment.outcome_on <= end,
+        )
+    rows = list(db.session.scalars(stmt))
+    flag = request.args.get("flag")
+    if flag in ("due", "missing", "assessment"):
+        cal = load_calendar()
+        rows = [s for s in rows if flag in _flags(s, cal, today)]
+    return rows
+
+
+def _flags(s: Secondment, cal: Any, today: date) -> set[str]:
+    """``due`` / ``missing`` (last week's report), ``assessment`` (a window ended ungraded)."""
+    p = services.programme([s], today, today, today, cal)
+    out = set()
+    if p.due_this_week:
+        out.add("due")
+    if p.missing_this_week:
+        out.add("missing")
+    if p.assessments_due:
+        out.add("assessment")
+    return out
+
+
+@bp.route("/cadres")
+@login_required
+def cadres() -> ResponseReturnValue:
+    rows = _cadre_rows()
+    ids = [s.id for s in rows]
+    page = paginate(
+        current_scope()
+        .select(Secondment)
+        .where(Secondment.id.in_(ids or [0]))
+        .order_by(Secondment.start_on, Secondment.id)
+    )
+    return render_template("secondment/cadres.html", page=page, post_types=POST_TYPE_LABELS)
+
+
+CADRE_COLUMNS = [
+    "序号",
+    "姓名",
+    "职级",
+    "派出单位",
+    "接收单位",
+    "挂职岗位",
+    "岗位类别",
+    "开始日期",
+    "计划结束",
+    "实际结束",
+    "保障承诺",
+    "使用结果",
+    "决定",
+    "决定日期",
+]
+
+
+def _xlsx(title: str, columns: list[str], rows: list[list[Any]], filename: str) -> Any:
+    """One list as an .xlsx sheet: a title row, bold headers, dates as dates."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = title[:31]
+    ws.append([title])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append(columns)
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        ws.append(row)
+    for row_cells in ws.iter_rows(min_row=3):
+        for cell in row_cells:
+            if isinstance(cell.value, date):
+                cell.number_format = "yyyy-mm-dd"
+    for i in range(1, len(columns) + 1):
+        ws.column_dimensions[ws.cell(row=2, column=i).column_letter].width = 16
+    ws.freeze_panes = "A3"
+    buf = io.BytesIO()
+    wb.save(buf)
+    buf.seek(0)
+    return send_file(
+        buf,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=filename,
+    )
+
+
+@bp.route("/cadres.xlsx")
+@login_required
+def cadres_xlsx() -> ResponseReturnValue:
+    rows = [
+        [
+            i,
+            s.cadre_name,
+            s.rank,
+            s.sending_unit,
+            s.receiving_unit,
+            s.post,
+            POST_TYPE_LABELS[s.post_type],
+            s.start_on,
+            s.planned_end_on,
+            s.actual_end_on,
+            f"是（{s.guarantee_on:%Y-%m-%d}）" if s.guarantee_given and s.guarantee_on else "否",
+            OUTCOME_LABELS[s.outcome] if s.outcome else "",
+            s.outcome_decision or "",
+            s.outcome_on,
+        ]
+        for i, s in enumerate(_cadre_rows(), start=1)
+    ]
+    return _xlsx("挂职干部名册", CADRE_COLUMNS, rows, "挂职干部名册.xlsx")
+
+
+# --- lists behind the counts ----------------------------------------------------------
+
+
+def _inspections_stmt() -> Select[Any]:
+    start, end = _period()
+    stmt = (
+        current_scope()
+        .select(Inspection)
+        .where(Inspection.day >= start, Inspection.day <= end)
+        .order_by(Inspection.day.desc(), Inspection.id.desc())
+    )
+    group = request.args.get("group")
+    if group is not None:
+        stmt = stmt.join(WorkGroup, Inspection.group_id == WorkGroup.id, isouter=True).where(
+            WorkGroup.name == group if group else Inspection.group_id.is_(None)
+        )
+    if request.args.get("absent"):
+        stmt = stmt.where(Inspection.present.is_(False))
+    return stmt
+
+
+@bp.route("/inspections")
+@login_required
+def inspections() -> ResponseReturnValue:
+    return render_template("secondment/inspections.html", page=paginate(_inspections_stmt()))
+
+
+@bp.route("/inspections.xlsx")
+@login_required
+def inspections_xlsx() -> ResponseReturnValue:
+    rows = [
+        [
+            i,
+            v.day,
+            v.secondment.cadre_name,
+            v.group.name if v.group else "",
+            v.place,
+            "在岗" if v.present else "不在岗",
+            v.findings,
+            v.rectification,
+            v.rectify_by,
+        ]
+        for i, v in enumerate(db.session.scalars(_inspections_stmt()), start=1)
+    ]
+    cols = [
+        "序号",
+        "督查日期",
+        "挂职干部",
+        "督查组",
+        "地点",
+        "在岗情况",
+        "发现问题",
+        "整改要求",
+        "整改期限",
+    ]
+    return _xlsx("现场督查记录", cols, rows, "现场督查记录.xlsx")
+
+
+def _complaints_stmt() -> Select[Any]:
+    stmt = current_scope().select(Complaint).order_by(Complaint.received_at.desc())
+    if request.args.get("status") == "open":
+        stmt = stmt.where(Complaint.status == ComplaintStatus.open)
+    elif request.args.get("status") == "closed":
+        stmt = stmt.where(Complaint.status == ComplaintStatus.closed)
+    return stmt
+
+
+@bp.route("/complaints")
+@login_required
+def complaints() -> ResponseReturnValue:
+    return render_template("secondment/complaints.html", page=paginate(_complaints_stmt()))
+
+
+@bp.route("/complaints.xlsx")
+@login_required
+def complaints_xlsx() -> ResponseReturnValue:
+    user = current_user._get_current_object()
+    rows = []
+    for i, c in enumerate(db.session.scalars(_complaints_stmt()), start=1):
+        who = (
+            f"{c.complainant_name} {c.complainant_contact}".strip()
+            if services.sees_identity(user, c)
+            else "（仅考核办可见）"
+        )
+        rows.append(
+            [
+                i,
+                c.received_at.date(),
+                c.secondment.cadre_name,
+                "网上举报" if c.channel == "public" else "工作人员录入",
+                c.content,
+                who,
+                c.due_on,
+                "已办结" if c.status == ComplaintStatus.closed else "办理中",
+                c.outcome,
+                c.reply,
+            ]
+        )
+    cols = [
+        "序号",
+        "收到日期",
+        "被举报人",
+        "来源",
+        "内容",
+        "举报人",
+        "办理期限",
+        "状态",
+        "核查结果",
+        "答复",
+    ]
+    return _xlsx("监督举报登记", cols, rows, "监督举报登记.xlsx")
+
+
+def _results_stmt() -> Select[Any]:
+    start, end = _period()
+    stmt = (
+        current_scope()
+        .select(ResultItem)
+        .where(ResultItem.day >= start, ResultItem.day <= end)
+        .order_by(ResultItem.day.desc(), ResultItem.id.desc())
+    )
+    kind = request.args.get("kind")
+    if kind in {k.value for k in ResultKind}:
+        stmt = stmt.where(ResultItem.kind == ResultKind(kind))
+    return stmt
+
+
+@bp.route("/results")
+@login_required
+def results() -> ResponseReturnValue:
+    return render_template("secondment/results.html", page=paginate(_results_stmt()))
+
+
+@bp.route("/results.xlsx")
+@login_required
+def results_xlsx() -> ResponseReturnValue:
+    rows = [
+        [i, r.day, r.secondment.cadre_name, RESULT_KIND_LABELS[r.kind], r.title, r.detail]
+        for i, r in enumerate(db.session.scalars(_results_stmt()), start=1)
+    ]
+    cols = ["序号", "日期", "挂职干部", "类别", "事项", "详细情况"]
+    return _xlsx("挂职干部工作成效", cols, rows, "挂职干部工作成效.xlsx")
+
+
+# --- one cadre ------------------------------------------------------------------------
+
+
+def _window_choices(s: Secondment) -> list[SelectChoice]:
+    kind = current_settings().rules.secondment_assessment
+    return [
+        SelectChoice(k, "期满考核" if k == "end" else k)
+        for k, _a, _b in assessment_windows(kind, s.start_on, s.end_on)
+    ]
+
+
+def _group_choices(s: Secondment) -> list[SelectChoice]:
+    groups = db.session.scalars(
+        select(WorkGroup).where(
+            WorkGroup.batch_id == s.batch_id, WorkGroup.kind == GroupKind.assessment
+        )
+    )
+    return [SelectChoice(0, "（未指定）")] + [SelectChoice(g.id, g.name) for g in groups]
+
+
+def _file(s: Secondment) -> dict[str, Any]:
+    """Everything of one cadre's file (档案), for the page and the A4 print."""
+
+    def rows(model: Any, order: Any) -> list[Any]:
+        return list(
+            db.session.scalars(select(model).where(model.secondment_id == s.id).order_by(order))
+        )
+
+    today = clock.today()
+    return {
+        "s": s,
+        "logs": rows(WorkLogEntry, WorkLogEntry.day.desc()),
+        "reports": rows(WeeklyReport, WeeklyReport.week_start.desc()),
+        "weeks": services.week_states(s, load_calendar(), today),
+        "assessments": rows(Assessment, Assessment.assessed_on),
+        "inspections": rows(Inspection, Inspection.day.desc()),
+        "complaints": rows(Complaint, Complaint.received_at.desc()),
+        "results": rows(ResultItem, ResultItem.day.desc()),
+        "today": today,
+        "public_labels": PUBLIC_FIELD_LABELS,
+    }
+
+
+def _forms(s: Secondment, **given: Any) -> dict[str, Any]:
+    today = clock.today()
+    forms: dict[str, Any] = {
+        "log_form": LogForm(formdata=None, day=today),
+        "report_form": ReportForm(
+            formdata=None,
+            week_start=week_start(today) - timedelta(days=7),
+            public_fields=["work_done"],
+        ),
+        "assessment_form": AssessmentForm(formdata=None, assessed_on=today),
+        "inspection_form": InspectionForm(formdata=None, day=today),
+        "complaint_form": ComplaintForm(formdata=None),
+        "result_form": ResultForm(formdata=None, day=today),
+        "end_form": EndForm(formdata=None, actual_end_on=today),
+    }
+    forms.update(given)
+    forms["assessment_form"].window_key.choices = _window_choices(s)
+    forms["inspection_form"].group_id.choices = _group_choices(s)
+    return forms
+
+
+def _show(s: Secondment, status: int = 200, **given: Any) -> ResponseReturnValue:
+    return render_template("secondment/detail.html", **_file(s), **_forms(s, **given)), status
+
+
+@bp.route("/<int:secondment_id>")
+@login_required
+def detail(secondment_id: int) -> ResponseReturnValue:
+    return _show(current_scope().get_or_404(Secondment, secondment_id))
+
+
+@bp.route("/<int:secondment_id>/dossier")
+@login_required
+def dossier(secondment_id: int) -> ResponseReturnValue:
+    """The cadre's full file on A4 for the end-of-term assessment."""
+    s = current_scope().get_or_404(Secondment, secondment_id)
+    return render_template("secondment/dossier.html", **_file(s))
+
+
+def _back(s: Secondment, anchor: str) -> ResponseReturnValue:
+    return redirect(url_for("secondment.detail", secondment_id=s.id, _anchor=anchor))
+
+
+@bp.route("/<int:secondment_id>/log", methods=["POST"])
+@login_required
+def add_log(secondment_id: int) -> ResponseReturnValue:
+    s = current_scope().get_for_write(Secondment, secondment_id)
+    form = LogForm()
+    done = submit(
+        form,
+        lambda: services.add_log(
+            s,
+            form.day.data,
+            form.what.data or "",
+            form.place.data or "",
+            form.with_whom.data or "",
+            form.outcome.data or "",
+        ),
+    )
+    if done is not None:
+        flash("工作记实已保存。", "success")
+        return _back(s, "log")
+    return _show(s, form_status(form) or 422, log_form=form)
+
+
+@bp.route("/<int:secondment_id>/report", methods=["POST"])
+@login_required
+def file_report(secondment_id: int) -> ResponseReturnValue:
+    s = current_scope().get_for_write(Secondment, secondment_id)
+    form = ReportForm()
+    done = submit(
+        form,
+        lambda: services.file_report(
+            s,
+            form.week_start.data,
+            form.work_done.data or "",
+            form.problems.data or "",
+            form.next_plan.data or "",
+            list(form.public_fields.data or []),
+            load_calendar(),
+        ),
+    )
+    if done is not None:
+        report, created = done.value
+        if created:
+            flash("周报已提交。" + ("" if report.on_time else "（逾期提交）"), "success")
+        else:
+            flash(f"周报已修改（第 {report.version} 版，原文保留）。", "success")
+        return _back(s, "weekly")
+    return _show(s, form_status(form) or 422, report_form=form)
+
+
+@bp.route("/<int:secondment_id>/assessment", methods=["POST"])
+@login_required
+def add_assessment(secondment_id: int) -> ResponseReturnValue:
+    s = current_scope().get_for_write(Secondment, secondment_id)
+    form = AssessmentForm()
+    form.window_key.choices = _window_choices(s)
+    done = submit(
+        form,
+        lambda: services.record_assessment(
+            s,
+            form.window_key.data or "",
+            form.assessed_on.data,
+            Grade(form.grade.data),
+            form.assessors.data or "",
+            form.comment.data or "",
+        ),
+    )
+    if done is not None:
+        flash("考核结果已保存。", "success")
+        return _back(s, "assessment")
+    return _show(s, form_status(form) or 422, assessment_form=form)
+
+
+@bp.route("/<int:secondment_id>/inspection", methods=["POST"])
+@login_required
+def add_inspection(secondment_id: int) -> ResponseReturnValue:
+    s = current_scope().get_for_write(Secondment, secondment_id)
+    form = InspectionForm()
+    form.group_id.choices = _group_choices(s)
+
+    def save() -> Inspection:
+        group = db.session.get(WorkGroup, form.group_id.data) if form.group_id.data else None
+        if form.group_id.data and group is None:
+            raise SecondmentError("督查组不存在", "group_id")
+        return services.record_inspection(
+            s,
+            group,
+            form.day.data,
+            form.place.data or "",
+            form.present.data == "1",
+            form.findings.data or "",
+            form.rectification.data or "",
+            form.rectify_by.data,
+            current_user._get_current_object(),
+        )
+
+    if submit(form, save) is not None:
+        flash("督查记录已保存。", "success")
+        return _back(s, "inspection")
+    return _show(s, form_status(form) or 422, inspection_form=form)
+
+
+@bp.route("/<int:secondment_id>/complaint", methods=["POST"])
+@login_required
+def add_complaint(secondment_id: int) -> ResponseReturnValue:
+    """Staff type in a complaint received by phone, letter or in person."""
+    s = current_scope().get_for_write(Secondment, secondment_id)
+    form = ComplaintForm()
+    done = submit(
+        form,
+        lambda: services.file_complaint(
+            s,
+            form.content.data or "",
+            form.name.data or "",
+            form.contact.data or "",
+            "staff",
+            None,
+            load_calendar(),
+        ),
+        aliases={"name": "name", "contact": "contact"},
+    )
+    if done is not None:
+        flash("举报已登记。", "success")
+        return _back(s, "complaint")
+    return _show(s, form_status(form) or 422, complaint_form=form)
+
+
+@bp.route("/<int:secondment_id>/result", methods=["POST"])
+@login_required
+def add_result(secondment_id: int) -> ResponseReturnValue:
+    s = current_scope().get_for_write(Secondment, secondment_id)
+    form = ResultForm()
+    done = submit(
+        form,
+        lambda: services.add_result(
+            s,
+            ResultKind(form.kind.data),
+            form.day.data,
+            form.title.data or "",
+            form.detail.data or "",
+        ),
+    )
+    if done is not None:
+        flash("工作成效已保存。", "success")
+        return _back(s, "results")
+    return _show(s, form_status(form) or 422, result_form=form)
+
+
+@bp.route("/<int:secondment_id>/end", methods=["POST"])
+@login_required
+def end(secondment_id: int) -> ResponseReturnValue:
+    s = current_scope().get_for_write(Secondment, secondment_id)
+    current_scope().require_admin()
+    form = EndForm()
+    done = submit(
+        form,
+        lambda: services.end_secondment(
+            s,
+            form.actual_end_on.data,
+            Outcome(form.outcome.data) if form.outcome.data else None,
+            form.outcome_decision.data or "",
+            form.outcome_on.data,
+        ),
+    )
+    if done is not None:
+        flash("挂职已结束，使用结果已记录。", "success")
+        return _back(s, "end")
+    return _show(s, form_status(form) or 422, end_form=form)
+
+
+@bp.route("/complaints/<int:complaint_id>", methods=["GET", "POST"])
+@login_required
+def complaint(complaint_id: int) -> ResponseReturnValue:
+    """One complaint and its handling; the complainant only for the assessment office."""
+    scope = current_scope()
+    c = scope.get_or_404(Complaint, complaint_id)
+    if request.method == "POST":
+        scope.require_write(c.region_id)
+    form = CloseComplaintForm(closed_on=clock.today())
+    done = submit(
+        form,
+        lambda: services.close_complaint(
+            c, form.outcome.data or "", form.reply.data or "", form.closed_on.data
+        ),
+    )
+    if done is not None:
+        flash("举报已办结。", "success")
+        return redirect(url_for("secondment.complaint", complaint_id=c.id))
+    return (
+        render_template(
+            "secondment/complaint.html",
+            c=c,
+            form=form,
+            identity=services.sees_identity(current_user._get_current_object(), c),
+        ),
+        form_status(form),
+    )
+
+
+@bp.route("/units/<int:region_id>/publication")
+@login_required
+def publication(region_id: int) -> ResponseReturnValue:
+    """周报公示: the week's reports of the cadres at a receiving unit, public fields only."""
+    region = current_scope().get_or_404(Region, region_id)
+    today = clock.today()
+    monday = week_start(_date_arg("week", week_start(today) - timedelta(days=7)))
+    reports = db.session.execute(
+        select(WeeklyReport, Secondment)
+        .join(Secondment, WeeklyReport.secondment_id == Secondment.id)
+        .where(Secondment.region_id == region.id, WeeklyReport.week_start == monday)
+        .order_by(Secondment.cadre_name)
+    ).all()
+    return render_template(
+        "secondment/publication.html",
+        region=region,
+        monday=monday,
+        reports=reports,
+        fields=PUBLIC_FIELDS,
+        field_labels=PUBLIC_FIELD_LABELS,
+    )
+
+
+# --- the public complaint form ------------------------------------------------------------
+
+
+def _sender_hash() -> str:
+    """Keyed hash of the sender's address: enough to count floods, never the address itself."""
+    key = current_app.config["SECRET_KEY"]
+    addr = request.remote_addr or ""
+    return hashlib.sha256(f"{key}|{addr}".encode()).hexdigest()
+
+
+@bp.route("/p/<token>", methods=["GET", "POST"])
+def public_complaint(token: str) -> ResponseReturnValue:
+    """监督举报 without login: one cadre's form (QR code at the receiving unit).
+
+    It shows the cadre's name and post only, never another complaint.
+    """
+    s = db.session.scalar(select(Secondment).where(Secondment.public_token == token[:32]))
+    if s is None:
+        abort(404)
+    form = ComplaintForm()
+    done = submit(
+        form,
+        lambda: services.file_complaint(
+            s,
+            form.content.data or "",
+            form.name.data or "",
+            form.contact.data or "",
+            "public",
+            _sender_hash(),
+            load_calendar(),
+        ),
+    )
+    if done is not None:  # the boundary commits this anonymous write (a redirect)
+        return redirect(url_for("secondment.public_complaint", token=token, sent=1))
+    status = 429 if any("频繁" in e for e in form.form_errors) else form_status(form)
+    sent = request.method == "GET" and request.args.get("sent") == "1"
+    return render_template("secondment/public.html", s=s, form=form, sent=sent), status
+
+
+# --- batches and selection (the organization department) ------------------------------
+
+
+@bp.route("/batches")
+@login_required
+def batches() -> ResponseReturnValue:
+    page = paginate(current_scope().select(Batch).order_by(Batch.year.desc(), Batch.id.desc()))
+    counties = list(
+        db.session.scalars(
+            current_scope()
+            .select(Region)
+            .where(Region.level.in_([RegionLevel.county, RegionLevel.city]))
+            .order_by(Region.path)
+        )
+    )
+    form = BatchForm(formdata=None, year=clock.today().year)
+    return render_template("secondment/batches.html", page=page, counties=counties, form=form)
+
+
+@bp.route("/batches/new/<int:region_id>", methods=["POST"])
+@login_required
+def new_batch(region_id: int) -> ResponseReturnValue:
+    region = current_scope().get_or_404(Region, region_id)
+    current_scope().require_admin(region.id)
+    form = BatchForm()
+    done = submit(
+        form,
+        lambda: services.create_batch(
+            region, form.year.data or 0, form.name.data or "", form.purpose.data or ""
+        ),
+    )
+    if done is not None:
+        flash("挂职批次已建立。", "success")
+        return redirect(url_for("secondment.batch", batch_id=done.value.id))
+    for errors in form.errors.values():
+        for e in errors:
+            flash(str(e), "danger")
+    return redirect(url_for("secondment.batches"))
+
+
+def _townships(batch: Batch) -> list[Region]:
+    region = db.session.get(Region, batch.region_id)
+    assert region is not None
+    return list(
+        db.session.scalars(
+            select(Region)
+            .where(in_subtree(region.path), Region.level == RegionLevel.township)
+            .order_by(Region.path)
+        )
+    )
+
+
+def _receiving(batch: Batch) -> list[SelectChoice]:
+    region = db.session.get(Region, batch.region_id)
+    assert region is not None
+    rows = db.session.scalars(
+        select(Region)
+        .where(
+            in_subtree(region.path),
+            Region.level.in_([RegionLevel.township, RegionLevel.village]),
+        )
+        .order_by(Region.path)
+    )
+    return [SelectChoice(r.id, r.name) for r in rows]
+
+
+def _batch_page(batch: Batch, status: int = 200, **given: Any) -> ResponseReturnValue:
+    forms: dict[str, Any] = {
+        "group_form": GroupForm(formdata=None),
+        "candidate_form": CandidateForm(formdata=None),
+        "checks_form": ChecksForm(formdata=None),
+        "veto_form": VetoForm(formdata=None),
+        "complete_form": CompleteForm(formdata=None, selection_completed_on=clock.today()),
+        "second_form": SecondForm(formdata=None),
+    }
+    forms.update(given)
+    forms["group_form"].covered.choices = [SelectChoice(t.id, t.name) for t in _townships(batch)]
+    forms["second_form"].region_id.choices = _receiving(batch)
+    candidates = list(
+        db.session.scalars(
+            select(Candidate).where(Candidate.batch_id == batch.id).order_by(Candidate.id)
+        )
+    )
+    seconded = {
+        s.candidate_id: s
+        for s in db.session.scalars(select(Secondment).where(Secondment.batch_id == batch.id))
+    }
+    return (
+        render_template(
+            "secondment/batch.html",
+            batch=batch,
+            candidates=candidates,
+            seconded=seconded,
+            group_labels=GROUP_KIND_LABELS,
+            **forms,
+        ),
+        status,
+    )
+
+
+@bp.route("/batches/<int:batch_id>")
+@login_required
+def batch(batch_id: int) -> ResponseReturnValue:
+    return _batch_page(current_scope().get_or_404(Batch, batch_id))
+
+
+def _admin_batch(batch_id: int) -> Batch:
+    b = current_scope().get_or_404(Batch, batch_id)
+    current_scope().require_admin(b.region_id)
+    return b
+
+
+def _admin_candidate(candidate_id: int) -> Candidate:
+    c = current_scope().get_or_404(Candidate, candidate_id)
+    current_scope().require_admin(c.region_id)
+    return c
+
+
+def _members(text: str) -> list[tuple[str, str, int | None]]:
+    """``姓名 职务 [@账号]`` per line; an account must exist."""
+    out: list[tuple[str, str, int | None]] = []
+    for line in (text or "").splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        user_id = None
+        if parts[-1].startswith("@"):
+            username = parts.pop()[1:]
+            user = db.session.scalar(select(User).where(User.username == username))
+            if user is None:
+                raise SecondmentError(f"账号“{username}”不存在", "members")
+            user_id = user.id
+        if not parts:
+            raise SecondmentError("每行须先写姓名", "members")
+        out.append((parts[0], " ".join(parts[1:])[:64], user_id))
+    return out
+
+
+@bp.route("/batches/<int:batch_id>/groups", methods=["POST"])
+@login_required
+def add_group(batch_id: int) -> ResponseReturnValue:
+    b = _admin_batch(batch_id)
+    form = GroupForm()
+    form.covered.choices = [SelectChoice(t.id, t.name) for t in _townships(b)]
+
+    def save() -> WorkGroup:
+        wanted = set(form.covered.data or [])
+        covered = [t for t in _townships(b) if t.id in wanted]
+        return services.add_group(
+            b, GroupKind(form.kind.data), form.name.data or "", _members(form.members.data), covered
+        )
+
+    if submit(form, save) is not None:
+        flash("已添加。", "success")
+        return redirect(url_for("secondment.batch", batch_id=b.id))
+    return _batch_page(b, form_status(form) or 422, group_form=form)
+
+
+@bp.route("/batches/<int:batch_id>/candidates", methods=["POST"])
+@login_required
+def add_candidate(batch_id: int) -> ResponseReturnValue:
+    b = _admin_batch(batch_id)
+    form = CandidateForm()
+    done = submit(
+        form,
+        lambda: services.propose_candidate(
+            b,
+            form.name.data or "",
+            form.rank.data or "",
+            form.sending_unit.data or "",
+            PostType(form.post_type.data),
+        ),
+    )
+    if done is not None:
+        flash("人选已提名。", "success")
+        return redirect(url_for("secondment.batch", batch_id=b.id))
+    return _batch_page(b, form_status(form) or 422, candidate_form=form)
+
+
+@bp.route("/batches/<int:batch_id>/complete", methods=["POST"])
+@login_required
+def complete(batch_id: int) -> ResponseReturnValue:
+    b = _admin_batch(batch_id)
+    form = CompleteForm()
+    done = submit(form, lambda: services.complete_selection(b, form.selection_completed_on.data))
+    if done is not None:
+        flash("选拔已完成，可以派出挂职。", "success")
+        return redirect(url_for("secondment.batch", batch_id=b.id))
+    return _batch_page(b, form_status(form) or 422, complete_form=form)
+
+
+@bp.route("/candidates/<int:candidate_id>/checks", methods=["POST"])
+@login_required
+def checks(candidate_id: int) -> ResponseReturnValue:
+    c = _admin_candidate(candidate_id)
+    form = ChecksForm()
+    done = submit(
+        form,
+        lambda: services.record_checks(
+            c,
+            form.discipline_checked_on.data,
+            form.discipline_checked_by.data or "",
+            form.legal_checked_on.data,
+            form.legal_checked_by.data or "",
+        ),
+    )
+    if done is not None:
+        flash("审查情况已登记。", "success")
+        return redirect(url_for("secondment.batch", batch_id=c.batch_id))
+    return _batch_page(c.batch, form_status(form) or 422, checks_form=form)
+
+
+@bp.route("/candidates/<int:candidate_id>/veto", methods=["POST"])
+@login_required
+def veto(candidate_id: int) -> ResponseReturnValue:
+    c = _admin_candidate(candidate_id)
+    form = VetoForm()
+    done = submit(
+        form,
+        lambda: services.veto(
+            c, form.veto_reason.data or "", form.veto_source.data or "", form.veto_on.data
+        ),
+    )
+    if done is not None:
+        flash("已一票否决，原因已记录。", "warning")
+        return redirect(url_for("secondment.batch", batch_id=c.batch_id))
+    return _batch_page(c.batch, form_status(form) or 422, veto_form=form)
+
+
+@bp.route("/candidates/<int:candidate_id>/select", methods=["POST"])
+@login_required
+def select_candidate(candidate_id: int) -> ResponseReturnValue:
+    c = _admin_candidate(candidate_id)
+    perform(lambda: services.select_candidate(c), "人选已确定。")
+    return redirect(url_for("secondment.batch", batch_id=c.batch_id))
+
+
+@bp.route("/candidates/<int:candidate_id>/second", methods=["POST"])
+@login_required
+def second(candidate_id: int) -> ResponseReturnValue:
+    c = _admin_candidate(candidate_id)
+    form = SecondForm()
+    form.region_id.choices = _receiving(c.batch)
+
+    def save() -> Secondment:
+        region = db.session.get(Region, form.region_id.data)
+        if region is None or not current_scope().contains_region(region):
+            raise SecondmentError("请选择接收乡镇或村", "region_id")
+        user_id = None
+        if form.cadre_username.data:
+            user = db.session.scalar(select(User).where(User.username == form.cadre_username.data))
+            if user is None or user.region_id != region.id:
+                raise SecondmentError("挂职干部的账号应属于接收单位", "cadre_username")
+            user_id = user.id
+        return services.create_secondment(
+            c,
+            region,
+            services.SecondmentInput(
+                receiving_unit=form.receiving_unit.data or "",
+                post=form.post.data or "",
+                post_type=PostType(form.post_type.data),
+                start_on=form.start_on.data,
+                planned_end_on=form.planned_end_on.data,
+                joint_management=form.joint_management.data or "",
+                guarantee_given=bool(form.guarantee_given.data),
+                guarantee_on=form.guarantee_on.data,
+                guarantee_note=form.guarantee_note.data or "",
+                user_id=user_id,
+            ),
+        )
+
+    done = submit(form, save)
+    if done is not None:
+        flash("已派出挂职。", "success")
+        return redirect(url_for("secondment.detail", secondment_id=done.value.id))
+    return _batch_page(c.batch, form_status(form) or 422, second_form=form)
+
+
+def _assessments_stmt() -> Select[Any]:
+    start, end = _period()
+    stmt = (
+        current_scope()
+        .select(Assessment)
+        .where(Assessment.assessed_on >= start, Assessment.assessed_on <= end)
+        .order_by(Assessment.assessed_on.desc(), Assessment.id.desc())
+    )
+    grade = request.args.get("grade")
+    if grade in {g.value for g in Grade}:
+        stmt = stmt.where(Assessment.grade == Grade(grade))
+    return stmt
+
+
+@bp.route("/assessments")
+@login_required
+def assessments() -> ResponseReturnValue:
+    return render_template("secondment/assessments.html", page=paginate(_assessments_stmt()))
+
+
+@bp.route("/assessments.xlsx")
+@login_required
+def assessments_xlsx() -> ResponseReturnValue:
+    rows = [
+        [
+            i,
+            a.assessed_on,
+            a.secondment.cadre_name,
+            "期满考核" if a.window_key == "end" else a.window_key,
+            GRADE_LABELS[a.grade],
+            a.assessors,
+            a.comment,
+        ]
+        for i, a in enumerate(db.session.scalars(_assessments_stmt()), start=1)
+    ]
+    cols = ["序号", "考核日期", "挂职干部", "考核周期", "等次", "考核人员", "考核意见"]
+    return _xlsx("定期考核结果", cols, rows, "定期考核结果.xlsx")
+
+
+def _reports_stmt() -> Select[Any]:
+    """Weekly reports received whose deadline falls in the period (what the count counts)."""
+    start, end = _period()
+    n = current_settings().rules.secondment_report_working_days
+    cal = load_calendar()
+    candidates = db.session.execute(
+        current_scope()
+        .filter(select(WeeklyReport.id, WeeklyReport.week_start), WeeklyReport)
+        .where(
+            WeeklyReport.week_start >= start - timedelta(days=40), WeeklyReport.week_start <= end
+        )
+    ).all()
+    ids = [i for i, monday in candidates if start <= report_due_on(monday, cal, n) <= end]
+    stmt = (
+        current_scope()
+        .select(WeeklyReport)
+        .where(WeeklyReport.id.in_(ids or [0]))
+        .order_by(WeeklyReport.week_start.desc(), WeeklyReport.id)
+    )
+    if request.args.get("late"):
+        stmt = stmt.where(WeeklyReport.on_time.is_(False))
+    return stmt
+
+
+@bp.route("/reports")
+@login_required
+def reports() -> ResponseReturnValue:
+    return render_template("secondment/reports.html", page=paginate(_reports_stmt()))
+
+
+@bp.route("/reports.xlsx")
+@login_required
+def reports_xlsx() -> ResponseReturnValue:
+    rows = [
+        [
+            i,
+            r.week_start,
+            r.secondment.cadre_name,
+            r.secondment.receiving_unit,
+            r.work_done,
+            r.problems,
+            r.next_plan,
+            "是" if r.on_time else "否",
+            r.version,
+        ]
+        for i, r in enumerate(db.session.scalars(_reports_stmt()), start=1)
+    ]
+    cols = [
+        "序号",
+        "周次",
+        "挂职干部",
+        "接收单位",
+        "本周工作",
+        "问题困难",
+        "下周计划",
+        "按时",
+        "版本",
+    ]
+    return _xlsx("挂职干部周报", cols, rows, "挂职干部周报.xlsx")
