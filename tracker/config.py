@@ -155,6 +155,18 @@ class RulesSettings(Section):
     secondment_complaints_per_hour: int = Field(3, ge=1, le=1000)
 
 
+class TeamsSettings(Section):
+    """队伍素质提升: targets of the reserve-cadre register ("2+5")."""
+
+    reserve_secretary_target: int = Field(2, ge=0, le=20)
+    reserve_committee_target: int = Field(5, ge=0, le=50)
+    # Working days each recall step (召回) may take after the one before it.
+    recall_talk_working_days: int = Field(5, ge=1, le=120)
+    recall_training_working_days: int = Field(20, ge=1, le=250)
+    recall_review_working_days: int = Field(10, ge=1, le=120)
+    recall_outcome_working_days: int = Field(5, ge=1, le=120)
+
+
 class CamerasSettings(Section):
     default_check_interval_s: int = Field(60, ge=10, le=3600)
     default_down_after: int = Field(3, ge=1, le=100)
@@ -219,6 +231,7 @@ class Settings(BaseModel):
     matters: MattersSettings = Field(default_factory=MattersSettings)  # type: ignore[arg-type]
     rules: RulesSettings = Field(default_factory=RulesSettings)  # type: ignore[arg-type]
     cameras: CamerasSettings = Field(default_factory=CamerasSettings)  # type: ignore[arg-type]
+    teams: TeamsSettings = Field(default_factory=TeamsSettings)  # type: ignore[arg-type]
     alerts: AlertsSettings = Field(default_factory=AlertsSettings)  # type: ignore[arg-type]
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
     jobs: JobsSettings = Field(default_factory=JobsSettings)  # type: ignore[arg-type]

@@ -76,7 +76,9 @@ STORY: dict[str, frozenset[str]] = {
     "胜利村": frozenset({"secretary_away", "overdue_matters", "dark_camera"}),
     # 落后: a new, overstretched committee — most monthly meetings missed, a general
     # meeting without quorum, several matters open far past their due date.
-    "五四村": frozenset({"missed_meetings", "overdue_matters"}),
+    # Only one candidate for secretary and three for committee posts in reserve (后备干部
+    # below "2+5"); a committee member graded 不称职 whose recall training is overdue.
+    "五四村": frozenset({"missed_meetings", "overdue_matters", "few_reserves"}),
     # 需关注: meetings were held, but last month's records were written up in one go
     # just before the township's inspection (补录); one matter open past due.
     "东升村": frozenset({"backfill", "one_overdue"}),

@@ -44,6 +44,7 @@ PACKAGES = (
     "tracker.org",
     "tracker.secondment",
     "tracker.trainings",
+    "tracker.teams",
 )
 
 

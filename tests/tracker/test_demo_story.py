@@ -76,3 +76,12 @@ def test_the_demo_story_shows_on_the_dashboard(app, db):
             if e.recorded_at - e.at > timedelta(days=1)
         }
         assert backfilled == {("光明村", EventKind.completed)}
+        # Team quality: only the story's village is below "2+5" and has an overdue recall step.
+        from tracker.scope import Scope
+        from tracker.teams.recall import overdue_steps
+        from tracker.teams.services import reserve_figures
+
+        figures = reserve_figures(village_of)
+        assert {village_of[v] for v, f in figures.items() if not f.met} == {"五四村"}
+        overdue = overdue_steps(Scope.for_user(world.users["admin"]), clock.today())
+        assert {village_of[s.region_id] for s in overdue} == {"五四村"}

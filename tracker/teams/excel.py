@@ -1,0 +1,130 @@
+"""The reserve-cadre register as an Excel sheet in the paper ledger's columns, and back."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import IO
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font
+
+from tracker.formatting import excel_formats
+from tracker.models import Region
+from tracker.teams.models import (
+    SOURCE_LABELS,
+    STATUS_LABELS,
+    TRACK_LABELS,
+    ReserveCadre,
+)
+from tracker.teams.services import ReserveInput, TeamError
+
+COLUMNS = [
+    "序号",
+    "姓名",
+    "培养方向",
+    "来源",
+    "入库日期",
+    "结对培养人",
+    "培养计划",
+    "考察情况",
+    "状态",
+    "状态日期",
+    "任用职务或退出原因",
+]
+WIDTHS = [6, 10, 14, 14, 12, 12, 36, 40, 8, 12, 24]
+
+
+def workbook(village: Region, reserves: Sequence[ReserveCadre]) -> io.BytesIO:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "后备干部台账"
+    ws.append([f"{village.name} 村级后备干部台账"])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append(COLUMNS)
+    for i, r in enumerate(reserves, start=1):
+        ws.append(
+            [
+                i,
+                r.name,
+                r.track_label,
+                r.source_label,
+                r.entered_on,
+                r.mentor,
+                r.plan,
+                "；".join(
+                    f"{a.assessed_on:%Y-%m-%d} {a.assessor}：{a.result}" for a in r.assessments
+                ),
+                r.status_label,
+                r.status_on,
+                r.status_reason,
+            ]
+        )
+    excel_formats(ws.iter_rows(min_row=3))
+    for i, width in enumerate(WIDTHS):
+        ws.column_dimensions[chr(ord("A") + i)].width = width
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center")
+    buf = io.BytesIO()
+    wb.save(buf)
+    buf.seek(0)
+    return buf
+
+
+def _label(value: object, labels: dict, what: str, row: int):
+    text = str(value or "").strip()
+    for key, label in labels.items():
+        if text in (label, key.value):
+            return key
+    raise TeamError(f"第 {row} 行：无法识别的{what}「{text}」", "file")
+
+
+def _day(value: object, row: int) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError as exc:
+        raise TeamError(f"第 {row} 行：入库日期应为日期，如 2026-03-05", "file") from exc
+
+
+def read_rows(stream: IO[bytes]) -> list[tuple[int, ReserveInput]]:
+    """Rows of a sheet in :data:`COLUMNS` (the export's layout) as inputs, with their row number."""
+    try:
+        wb = load_workbook(stream, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable upload is the user's error
+        raise TeamError("无法读取文件：请上传 .xlsx 格式的 Excel 文件", "file") from exc
+    ws = wb.worksheets[0]
+    rows = list(ws.iter_rows(values_only=True))
+    header = next((i for i, r in enumerate(rows) if r and r[0] == "序号"), None)
+    if header is None or list(rows[header][: len(COLUMNS)]) != COLUMNS:
+        raise TeamError("表头与后备干部台账不符：请使用导出的表格填写", "file")
+    out: list[tuple[int, ReserveInput]] = []
+    for n, r in enumerate(rows[header + 1 :], start=header + 2):
+        cells = list(r) + [None] * len(COLUMNS)
+        if not any(cells[1:7]):
+            continue
+        out.append(
+            (
+                n,
+                ReserveInput(
+                    name=str(cells[1] or "").strip(),
+                    track=_label(cells[2], TRACK_LABELS, "培养方向", n),
+                    source=_label(cells[3], SOURCE_LABELS, "来源", n),
+                    entered_on=_day(cells[4], n),
+                    mentor=str(cells[5] or "").strip(),
+                    plan=str(cells[6] or "").strip(),
+                ),
+            )
+        )
+    if not out:
+        raise TeamError("表格中没有数据行", "file")
+    return out
+
+
+__all__ = ["COLUMNS", "STATUS_LABELS", "read_rows", "workbook"]
