@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import IO
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font
+from openpyxl import load_workbook
 
+from tracker import xlsx
 from tracker.formatting import excel_formats
 from tracker.models import Region
 from tracker.teams.models import (
@@ -37,15 +37,12 @@ WIDTHS = [6, 10, 14, 14, 12, 12, 36, 40, 8, 12, 24]
 
 
 def workbook(village: Region, reserves: Sequence[ReserveCadre]) -> io.BytesIO:
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "后备干部台账"
-    ws.append([f"{village.name} 村级后备干部台账"])
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.append(COLUMNS)
+    wb, ws = xlsx.new_workbook("后备干部台账")
+    xlsx.title(ws, f"{village.name} 村级后备干部台账", span=len(COLUMNS))
+    xlsx.header(ws, COLUMNS)
     for i, r in enumerate(reserves, start=1):
-        ws.append(
+        xlsx.append(
+            ws,
             [
                 i,
                 r.name,
@@ -60,18 +57,11 @@ def workbook(village: Region, reserves: Sequence[ReserveCadre]) -> io.BytesIO:
                 r.status_label,
                 r.status_on,
                 r.status_reason,
-            ]
+            ],
         )
     excel_formats(ws.iter_rows(min_row=3))
-    for i, width in enumerate(WIDTHS):
-        ws.column_dimensions[chr(ord("A") + i)].width = width
-    for cell in ws[2]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center")
-    buf = io.BytesIO()
-    wb.save(buf)
-    buf.seek(0)
-    return buf
+    xlsx.widths(ws, WIDTHS)
+    return io.BytesIO(xlsx.to_bytes(wb))
 
 
 def _label(value: object, labels: dict, what: str, row: int):
