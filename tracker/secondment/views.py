@@ -17,7 +17,6 @@ the request boundary commits.
 from __future__ import annotations
 
 import hashlib
-import io
 from datetime import date, timedelta
 from typing import Any
 
@@ -29,7 +28,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -37,7 +35,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import Select, func, select
 from wtforms.fields.choices import SelectChoice
 
-from tracker import clock
+from tracker import clock, xlsx
 from tracker.calendar_service import load_calendar
 from tracker.config import current_settings
 from tracker.extensions import db
@@ -227,37 +225,19 @@ CADRE_COLUMNS = [
 
 
 def _xlsx(title: str, columns: list[str], rows: list[list[Any]], filename: str) -> Any:
-    """One list as an .xlsx sheet: a title row, bold headers, dates as dates."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = title[:31]
-    ws.append([title])
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.append(columns)
-    for cell in ws[2]:
-        cell.font = Font(bold=True)
+    """One list as an .xlsx sheet through :mod:`tracker.xlsx`: title, headers, dates as dates."""
+    wb, ws = xlsx.new_workbook(title[:31])
+    xlsx.title(ws, title, span=len(columns))
+    xlsx.header(ws, columns)
     for row in rows:
-        ws.append(row)
+        xlsx.append(ws, row)
     for row_cells in ws.iter_rows(min_row=3):
         for cell in row_cells:
             if isinstance(cell.value, date):
                 cell.number_format = "yyyy-mm-dd"
-    for i in range(1, len(columns) + 1):
-        ws.column_dimensions[ws.cell(row=2, column=i).column_letter].width = 16
+    xlsx.widths(ws, [16] * len(columns))
     ws.freeze_panes = "A3"
-    buf = io.BytesIO()
-    wb.save(buf)
-    buf.seek(0)
-    return send_file(
-        buf,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        as_attachment=True,
-        download_name=filename,
-    )
+    return xlsx.response(xlsx.to_bytes(wb), filename)
 
 
 @bp.route("/cadres.xlsx")

@@ -7,8 +7,6 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import IO
 
-from openpyxl import load_workbook
-
 from tracker import xlsx
 from tracker.formatting import excel_formats
 from tracker.models import Region
@@ -83,32 +81,41 @@ def _day(value: object, row: int) -> date:
         raise TeamError(f"第 {row} 行：入库日期应为日期，如 2026-03-05", "file") from exc
 
 
+MAX_ROWS = 2000  # a village's reserve ledger is tens of rows; far more is not this sheet
+
+
 def read_rows(stream: IO[bytes]) -> list[tuple[int, ReserveInput]]:
-    """Rows of a sheet in :data:`COLUMNS` (the export's layout) as inputs, with their row number."""
+    """Rows of a sheet in :data:`COLUMNS` (the export's layout) as inputs, with their row number.
+
+    Read through :func:`tracker.xlsx.read_sheet` (size, row-count and XML limits,
+    control characters refused per cell) like every other import.
+    """
     try:
-        wb = load_workbook(stream, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable upload is the user's error
-        raise TeamError("无法读取文件：请上传 .xlsx 格式的 Excel 文件", "file") from exc
-    ws = wb.worksheets[0]
-    rows = list(ws.iter_rows(values_only=True))
-    header = next((i for i, r in enumerate(rows) if r and r[0] == "序号"), None)
-    if header is None or list(rows[header][: len(COLUMNS)]) != COLUMNS:
-        raise TeamError("表头与后备干部台账不符：请使用导出的表格填写", "file")
+        sheet = xlsx.read_sheet(
+            stream.read(), required=COLUMNS[:7], max_rows=MAX_ROWS, header_within=5
+        )
+        rows = list(sheet.rows)
+    except xlsx.BadWorkbook as exc:
+        raise TeamError(str(exc), "file") from exc
     out: list[tuple[int, ReserveInput]] = []
-    for n, r in enumerate(rows[header + 1 :], start=header + 2):
-        cells = list(r) + [None] * len(COLUMNS)
-        if not any(cells[1:7]):
+    for row in rows:
+        if row.errors:
+            title, message = next(iter(row.errors.items()))
+            raise TeamError(f"第 {row.number} 行「{title}」：{message}", "file")
+        c = row.cells
+        if not any(c.get(t) for t in COLUMNS[1:7]):
             continue
+        n = row.number
         out.append(
             (
                 n,
                 ReserveInput(
-                    name=str(cells[1] or "").strip(),
-                    track=_label(cells[2], TRACK_LABELS, "培养方向", n),
-                    source=_label(cells[3], SOURCE_LABELS, "来源", n),
-                    entered_on=_day(cells[4], n),
-                    mentor=str(cells[5] or "").strip(),
-                    plan=str(cells[6] or "").strip(),
+                    name=str(c.get(COLUMNS[1]) or "").strip(),
+                    track=_label(c.get(COLUMNS[2]), TRACK_LABELS, "培养方向", n),
+                    source=_label(c.get(COLUMNS[3]), SOURCE_LABELS, "来源", n),
+                    entered_on=_day(c.get(COLUMNS[4]), n),
+                    mentor=str(c.get(COLUMNS[5]) or "").strip(),
+                    plan=str(c.get(COLUMNS[6]) or "").strip(),
                 ),
             )
         )
