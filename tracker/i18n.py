@@ -6,11 +6,14 @@ How translation works here (see docs/conventions.md, "Translations"):
   Python says ``gettext("已保存。")`` / ``lazy_gettext("姓名")``. With the
   default locale ``zh_CN`` no catalog is consulted and the text shows as written,
   so a missing translation can never blank out the Chinese UI.
-- English lives in ``tracker/translations/en/LC_MESSAGES/messages.po``. The
-  ``.po`` file is read directly (parsed with Babel and cached per file
-  modification time) instead of a compiled ``.mo``: there is no build step to
-  forget, nothing binary in git, and an edited ``.po`` shows up on the next
-  request. An English msgstr that is empty falls back to the Chinese msgid.
+- English lives in ``tracker/translations/en/LC_MESSAGES/``: ``messages.po``
+  for the shared pages and one ``<package>.po`` per domain package (so two
+  packages never edit one file). The files are read directly (parsed with
+  Babel, merged into one catalog, cached by the files' modification times)
+  instead of a compiled ``.mo``: there is no build step to forget, nothing
+  binary in git, and an edited ``.po`` shows up on the next request. An English
+  msgstr that is empty falls back to the Chinese msgid. A message id may appear
+  in more than one file only with the same translation (a test checks it).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -33,36 +37,56 @@ LANGUAGES = {"zh_CN": "中文", "en": "English"}
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 DOMAIN = "messages"
 
-_cache: dict[str, tuple[float, Translations]] = {}
+_cache: dict[tuple[tuple[str, float], ...], Translations] = {}
 
 
 def po_path(locale: str, directory: Path = TRANSLATIONS_DIR) -> Path:
+    """The shared catalog file of ``locale`` (``messages.po``)."""
     return directory / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-def load_po(path: Path) -> Translations:
-    """A gettext catalog built in memory from a ``.po`` file (cached by mtime)."""
-    key = str(path)
-    mtime = os.path.getmtime(path)
+def po_files(locale: str, directory: Path = TRANSLATIONS_DIR) -> list[Path]:
+    """Every catalog file of ``locale``: ``messages.po`` first, then the packages' by name."""
+    folder = directory / locale / "LC_MESSAGES"
+    if not folder.is_dir():
+        return []
+    return sorted(folder.glob("*.po"), key=lambda p: (p.stem != DOMAIN, p.name))
+
+
+def read_catalogs(paths: list[Path]) -> list[Catalog]:
+    catalogs = []
+    for path in paths:
+        with path.open("rb") as fh:
+            catalogs.append(read_po(fh))
+    return catalogs
+
+
+def load_po(paths: Path | list[Path]) -> Translations:
+    """One gettext catalog built in memory from ``.po`` files (cached by their mtimes)."""
+    files = [paths] if isinstance(paths, Path) else list(paths)
+    key = tuple((str(p), os.path.getmtime(p)) for p in files)
     hit = _cache.get(key)
-    if hit is not None and hit[0] == mtime:
-        return hit[1]
-    with path.open("rb") as fh:
-        catalog = read_po(fh)
+    if hit is not None:
+        return hit
+    merged = Catalog(locale=None)
+    for catalog in read_catalogs(files):
+        for message in catalog:
+            if message.id and message.id not in merged:
+                merged[message.id] = message
     buf = io.BytesIO()
-    write_mo(buf, catalog, use_fuzzy=False)
+    write_mo(buf, merged, use_fuzzy=False)
     buf.seek(0)
     translations = Translations(fp=buf, domain=DOMAIN)
-    _cache[key] = (mtime, translations)
+    _cache[key] = translations
     return translations
 
 
 def translations_for(locale: str) -> Translations | NullTranslations:
     """The catalog of ``locale`` (language fallback ``en_US`` → ``en``), or none."""
     for candidate in (locale, locale.split("_")[0]):
-        path = po_path(candidate)
-        if path.exists():
-            return load_po(path)
+        files = po_files(candidate)
+        if files:
+            return load_po(files)
     return NullTranslations()
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import extract_from_dir
 
-from tracker.i18n import load_po, po_path
+from tracker.i18n import load_po, po_files, read_catalogs
 
 ROOT = Path(__file__).resolve().parents[2]
 # Files whose every marked string (_(), _l(), gettext()) must have an English translation:
@@ -45,11 +45,27 @@ def extracted() -> set[str]:
 
 
 def test_every_covered_string_has_an_english_translation():
-    catalog = load_po(po_path("en"))
+    catalog = load_po(po_files("en"))
     missing = sorted(m for m in extracted() if catalog.gettext(m) == m)
-    assert not missing, "add to tracker/translations/en/LC_MESSAGES/messages.po:\n" + "\n".join(
-        missing
+    assert not missing, (
+        "add to tracker/translations/en/LC_MESSAGES/<package>.po (or messages.po):\n"
+        + "\n".join(missing)
     )
+
+
+def test_a_message_in_two_catalog_files_has_one_translation():
+    seen: dict[str, tuple[str, object]] = {}
+    clashes = []
+    files = po_files("en")
+    assert files and files[0].name == "messages.po"
+    for path, catalog in zip(files, read_catalogs(files), strict=True):
+        for message in catalog:
+            if not message.id:
+                continue
+            first = seen.setdefault(message.id, (path.name, message.string))
+            if first[1] != message.string:
+                clashes.append(f"{message.id!r}: {first[0]} vs {path.name}")
+    assert not clashes, "one translation per message id:\n" + "\n".join(clashes)
 
 
 def _unmarked(template: Path) -> list[str]:
@@ -70,7 +86,7 @@ def test_fully_marked_templates_hold_no_unmarked_chinese():
 def test_label_tables_shown_through_gettext_are_translated():
     from tracker.halls.rules import CONDITION_LABELS
 
-    catalog = load_po(po_path("en"))
+    catalog = load_po(po_files("en"))
     missing = [v for v in CONDITION_LABELS.values() if catalog.gettext(v) == v]
     assert not missing
 
@@ -82,7 +98,7 @@ def test_camera_wall_in_english(world, login):
 
 
 def test_placeholders_survive_translation():
-    catalog = load_po(po_path("en"))
+    catalog = load_po(po_files("en"))
     assert catalog.gettext("已导入 %(n)s 名党员。") % {"n": 3} == "Imported 3 members."
 
 
