@@ -202,6 +202,12 @@ def _capture_options(url: str, transport: str) -> str:
     if scheme in ("rtsp", "rtsps"):
         # SETUP only the video track: audio (G.711, AAC) and ONVIF metadata are ignored
         return f"rtsp_transport;{transport}|allowed_media_types;video|{_FAST_OPTIONS}|{_DECODE_OPTIONS}"
+    if _is_flv(url):
+        # HTTP-FLV: the codec headers follow the FLV header and the metadata, past a
+        # 32-byte probe (the picture size stays 0 and no frame comes out). A
+        # max_analyze_duration of 0 means FFmpeg's default (5 s), which an FLV's
+        # metadata/data track keeps waiting for: bound the probing at 0.1 s of stream.
+        return f"analyzeduration;100000|probesize;65536|{_DECODE_OPTIONS}"
     if _is_hls(url):
         # HLS needs to read the playlist and the first segment's header; a 32-byte
         # probe fails on MPEG-TS segments, so only the analysis time is cut.
@@ -209,6 +215,10 @@ def _capture_options(url: str, transport: str) -> str:
     if _host_port(url) is None:
         return _FAST_OPTIONS  # a file: every frame, read as fast as it decodes
     return f"{_FAST_OPTIONS}|{_DECODE_OPTIONS}"
+
+
+def _is_flv(url: str) -> bool:
+    return urllib.parse.urlsplit(url).path.lower().endswith(".flv")
 
 
 def _is_hls(url: str) -> bool:

@@ -199,3 +199,35 @@ def hls(tmp_path: Path) -> Iterator[HlsPublisher]:
 def monitor_cmd() -> list[str]:
     """How to start the ``monitor`` console script of this venv."""
     return [sys.executable, "-m", "monitor.cli"]
+
+
+@dataclass
+class FlvServer:
+    """tests/monitor/flv_server.py: HTTP-FLV mounts served by GStreamer."""
+
+    port: int
+
+    def url(self, mount: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{mount}.flv"
+
+
+@pytest.fixture(scope="module")
+def flv() -> Iterator[FlvServer]:
+    """An HTTP-FLV live server under Debian's python3 (stops by itself after 3 minutes)."""
+    if not _gst_available():
+        pytest.skip("GStreamer bindings not installed (make test installs them)")
+    proc = subprocess.Popen(
+        [DEBIAN_PYTHON, str(HERE / "flv_server.py"), "--lifetime", "180", "--stall-after", "1.5"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    line = _readline_with_timeout(proc, 20)
+    if not line.startswith("READY"):
+        proc.kill()
+        pytest.fail(f"FLV server did not start: {line!r}")
+    try:
+        yield FlvServer(int(line.split()[1]))
+    finally:
+        stop_process(proc)
