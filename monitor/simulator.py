@@ -81,7 +81,16 @@ def _box_blur(img: npt.NDArray[np.uint8], k: int) -> npt.NDArray[np.uint8]:
     return np.clip(f, 0, 255).astype(np.uint8)
 
 
-def make_frames(kind: str, width: int = 320, height: int = 240, count: int = 20) -> list[bytes]:
+LOOP_FRAMES = 37
+"""Frames of a kind's loop. A prime: at 10 fps the live ball comes back to the same place
+only every 3.7 s, so two checks a whole number of seconds apart (up to 37 s) never see
+the same picture — a 20-frame loop showed a check 10 s later exactly the picture of the
+check before, and the monitor rightly called a live camera frozen."""
+
+
+def make_frames(
+    kind: str, width: int = 320, height: int = 240, count: int = LOOP_FRAMES
+) -> list[bytes]:
     """Pre-encoded JPEG frames for a camera kind (played in a loop)."""
     bg = _texture(height, width, seed=7)
     rng = np.random.default_rng(11)
