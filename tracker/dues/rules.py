@@ -194,13 +194,12 @@ def roster_months(
     """Months in ``first..last`` during which any roster interval ``[start, end)`` held a day."""
     months: set[date] = set()
     for start, end in intervals:
-        lo = max(month_of(start), month_of(first))
+        lo = max(start, month_of(first))
         # ``end`` is the first day off the roster; the last day on it is end - 1.
-        stop = last if end is None else min(last, end - timedelta(days=1))
-        if stop < start:
+        hi = month_end(last) if end is None else min(month_end(last), end - timedelta(days=1))
+        if hi < lo:
             continue
-        for m in months_between(lo, stop):
-            months.add(m)
+        months.update(months_between(lo, hi))
     return months
 
 
