@@ -158,3 +158,25 @@ def test_the_demo_has_dated_facts_and_dues(db: Any) -> None:
         october = figures.month_summaries(ids, date(2026, 10, 1))
         assert sum(s.paid_fen for s in october.values()) > 0
         assert sum(1 for s in october.values() if s.arrears_members == 0) >= len(ids) // 2
+
+
+def test_the_printed_roster_runs_the_same_statements_at_two_sizes(
+    world: World, login: Any, assert_max_queries: Any
+) -> None:
+    from tests.factories import unique
+
+    village = world.village_a1a
+    branch = world.branch(village)
+    client = login(world.users["town_a1_editor"])
+    counts = []
+    for n in (2, 20):
+        for i in range(n):
+            m = add_member(
+                branch, unique("员"), group=world.groups[village.id][i % 2], joined_on=date(2020, 1, 1)
+            )
+            append_fact(m, FactData(kind=FactKind.away, on=date(2026, 5, 1), place="长春市"))
+        with assert_max_queries(20) as log:
+            r = client.get(f"/org/villages/{village.id}/roster/print?as_of=2026-06-01")
+            assert r.status_code == 200
+        counts.append(log.count)
+    assert counts[0] == counts[1]
