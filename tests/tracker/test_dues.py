@@ -512,3 +512,36 @@ def test_the_reminders_job_reads_in_a_fixed_number_of_statements(
             send_reminders(date(2026, 12, day))
         counts.append(log.count)
     assert counts[0] == counts[1]
+
+
+def test_payments_are_audited_and_named_in_chinese(world: World, login: Any) -> None:
+    from tracker.models import AuditLog
+    from tracker.org.labels import entity_label, value_label
+
+    village, _branch, members = _fixture_branch(world)
+    client = login(world.users["town_a1_editor"])
+    payment = db.session.scalars(
+        select(DuesPayment).where(DuesPayment.member_id == members["a"].id)
+    ).first()
+    assert payment is not None
+    payment_id = payment.id
+    r = client.post(f"/dues/payments/{payment_id}/delete")
+    assert r.status_code == 302
+    row = db.session.scalar(
+        select(AuditLog).where(
+            AuditLog.entity == "dues_payment",
+            AuditLog.entity_id == str(payment_id),
+            AuditLog.action == "delete",
+        )
+    )
+    assert row is not None and row.region_id == village.id
+    assert entity_label("dues_payment") == "党费交纳记录"
+    assert value_label("dues_payment", "method", "wechat", None) == "微信"
+
+
+def test_the_dues_page_reads_in_english(world: World, login: Any) -> None:
+    village, _branch, _m = _fixture_branch(world)
+    client = login(world.users["town_a1_editor"])
+    html = client.get(f"/dues/v/{village.id}?month=2026-11&lang=en").get_data(as_text=True)
+    assert "Party dues" in html and "Arrears" in html and "Due this month (yuan)" in html
+    assert "应交" not in html and "欠交" not in html

@@ -26,6 +26,7 @@ FULLY_MARKED = [
     "templates/dues/village.html",
     "templates/dues/print.html",
     "templates/dues/member.html",
+    "templates/org/roster_print.html",
 ]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 JINJA = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.S)
