@@ -172,7 +172,10 @@ def test_the_printed_roster_runs_the_same_statements_at_two_sizes(
     for n in (2, 20):
         for i in range(n):
             m = add_member(
-                branch, unique("员"), group=world.groups[village.id][i % 2], joined_on=date(2020, 1, 1)
+                branch,
+                unique("员"),
+                group=world.groups[village.id][i % 2],
+                joined_on=date(2020, 1, 1),
             )
             append_fact(m, FactData(kind=FactKind.away, on=date(2026, 5, 1), place="长春市"))
         with assert_max_queries(20) as log:

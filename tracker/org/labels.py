@@ -242,8 +242,9 @@ def _domain_value_labels(entity: str, field: str) -> dict[str, str]:
     if entity in ("dues_base", "dues_payment") and field in ("category", "method"):
         from tracker.dues import rules as dr
 
-        table = dr.CATEGORY_LABELS if field == "category" else dr.METHOD_LABELS
-        return {str(k): v for k, v in table.items()}
+        if field == "category":
+            return {str(k): v for k, v in dr.CATEGORY_LABELS.items()}
+        return {str(k): v for k, v in dr.METHOD_LABELS.items()}
     if entity == "member_fact" and field in ("kind", "status"):
         from tracker.org.history import LABELS
         from tracker.org.services import STATUS_LABELS
