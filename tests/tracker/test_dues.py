@@ -545,3 +545,21 @@ def test_the_dues_page_reads_in_english(world: World, login: Any) -> None:
     html = client.get(f"/dues/v/{village.id}?month=2026-11&lang=en").get_data(as_text=True)
     assert "Party dues" in html and "Arrears" in html and "Due this month (yuan)" in html
     assert "应交" not in html and "欠交" not in html
+
+
+def test_the_month_figures_read_a_window_and_agree_with_the_whole_history(world: World) -> None:
+    _v, branch = _village(world)
+    old = add_member(branch, "老账", joined_on=date(2015, 1, 1))
+    back = add_member(branch, "补旧账", joined_on=date(2015, 1, 1))
+    for m in (old, back):
+        set_base(m, date(2022, 1, 1), DuesCategory.farmer)
+    pay(old, date(2022, 1, 1), date(2024, 12, 1), 36 * 20, date(2024, 12, 20))
+    # Back pay of 2023, paid this November: November's collection counts it.
+    pay(back, date(2023, 1, 1), date(2023, 12, 1), 12 * 20, date(2026, 11, 3))
+    full = figures.arrears([branch.id], TODAY)[branch.id]
+    recent = figures.arrears([branch.id], TODAY, recent=True)[branch.id]
+    assert full[old.id].run == recent[old.id].run == 23 and full[old.id].flagged
+    assert recent[back.id].flagged == full[back.id].flagged
+    assert len(full[back.id].months) == 12 + 12 + 23  # 2022, 2024 … 2026-11
+    s = figures.month_summaries([branch.id], date(2026, 11, 1))[branch.id]
+    assert s.collected_fen == 12 * 20 and s.flagged == 2 and s.arrears_members == 2

@@ -27,6 +27,7 @@ from tracker.dues.services import (
     DuesError,
     PaymentInput,
     ledger_of,
+    ledgers,
     record_excuse,
     record_payment,
     set_base,
@@ -135,6 +136,7 @@ def dues_members(query: MembersQuery) -> MemberDuesPage:
     s = figures.month_summaries([branch.id], month)[branch.id]
     as_of = min(clock.today(), rules.add_months(month, 1))
     by_id = {r.ledger.member.id: r for r in s.rows}
+    history = {lg.member.id: lg for lg in ledgers([branch.id])[branch.id]}
     stmt = (
         select(Member)
         .where(Member.id.in_(list(by_id)))
@@ -143,7 +145,7 @@ def dues_members(query: MembersQuery) -> MemberDuesPage:
 
     def convert(m: Member) -> MemberDuesOut:
         row = by_id[m.id]
-        a = figures.member_arrears(row.ledger, as_of)
+        a = figures.member_arrears(history[m.id], as_of)
         base = row.ledger.base_in(month)
         return MemberDuesOut(
             member_id=m.id,

@@ -63,6 +63,17 @@ class Arrears:
     no_base: int  # months on the roster without a base
 
 
+# How far back a month's figures and the flag read payments: enough for any run that
+# decides the flag (``arrears_flag_months`` ≤ 60) and to show runs up to two years.
+WINDOW_MONTHS = 24
+
+
+def window_start(month: date) -> date:
+    """The first month read for the figures of ``month`` (see :data:`WINDOW_MONTHS`)."""
+    span = max(WINDOW_MONTHS, current_settings().dues.arrears_flag_months)
+    return rules.add_months(rules.month_of(month), -(span - 1))
+
+
 def last_ended_month(day: date) -> date:
     """The last month that has ended by ``day`` (dues of a month are payable during it)."""
     return rules.add_months(rules.month_of(day), -1)
@@ -89,10 +100,17 @@ def member_arrears(lg: MemberLedger, as_of: date) -> Arrears:
     )
 
 
-def arrears(branch_ids: Sequence[int], as_of: date) -> dict[int, dict[int, Arrears]]:
-    """``{branch_id: {member_id: Arrears}}`` of the members with something unpaid or flagged."""
+def arrears(
+    branch_ids: Sequence[int], as_of: date, recent: bool = False
+) -> dict[int, dict[int, Arrears]]:
+    """``{branch_id: {member_id: Arrears}}`` of the members with something unpaid or flagged.
+
+    ``recent``: read only the :data:`WINDOW_MONTHS` before ``as_of`` — the flag and the
+    run are exact, the unpaid months and amount those of the window (the home to-do).
+    """
     out: dict[int, dict[int, Arrears]] = {}
-    for branch_id, books in ledgers(branch_ids).items():
+    since = window_start(last_ended_month(as_of)) if recent else None
+    for branch_id, books in ledgers(branch_ids, since).items():
         out[branch_id] = {}
         for lg in books:
             a = member_arrears(lg, as_of)
@@ -127,13 +145,14 @@ def summarize(books: Sequence[MemberLedger], month: date) -> MonthSummary:
         if paid is not None:
             s.paid_members += 1 if base.monthly_fen > 0 else 0
             s.paid_fen += paid
-        first = min(b.effective_month for b in lg.bases)
-        months = lg.months(first, month)
+        months = lg.months(min(b.effective_month for b in lg.bases), month)
         if rules.flagged(rules.unpaid_run(months, month), threshold, lg.excused(month) is not None):
             s.flagged += 1
     return s
 
 
 def month_summaries(branch_ids: Sequence[int], month: date) -> dict[int, MonthSummary]:
-    """``{branch_id: MonthSummary}`` for ``month`` (five SELECTs for any number of branches)."""
-    return {b: summarize(books, month) for b, books in ledgers(branch_ids).items()}
+    """``{branch_id: MonthSummary}`` for ``month`` (five SELECTs for any number of branches;
+    payments of :data:`WINDOW_MONTHS` months only, whatever the years behind them)."""
+    since = window_start(month)
+    return {b: summarize(books, month) for b, books in ledgers(branch_ids, since).items()}

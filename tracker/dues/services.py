@@ -77,6 +77,9 @@ class MemberLedger:
     payments: list[DuesPayment]
     excuses: list[DuesExcuse]
     intervals: list[tuple[date, date | None]]
+    # Payments and reasons were read from this month on only (None: all of them), so the
+    # months before it are unknown here: :meth:`months` never answers for them.
+    since: date | None = None
 
     def base_in(self, month: date) -> DuesBase | None:
         found = None
@@ -94,6 +97,8 @@ class MemberLedger:
         return paid
 
     def months(self, first: date, last: date) -> rules.MemberMonths:
+        if self.since is not None:
+            first = max(first, self.since)
         on = rules.roster_months(self.intervals, first, last)
         bases = [BaseAt(b.effective_month, b.monthly_fen) for b in self.bases]
         paid = {m: v for m, v in self.paid_by_month().items() if first <= m <= last}
@@ -109,8 +114,13 @@ class MemberLedger:
         return bool(rules.roster_months(self.intervals, month, month))
 
 
-def ledgers(branch_ids: Sequence[int]) -> dict[int, list[MemberLedger]]:
-    """``{branch_id: [MemberLedger]}`` of every member ever on these branches (five SELECTs)."""
+def ledgers(branch_ids: Sequence[int], since: date | None = None) -> dict[int, list[MemberLedger]]:
+    """``{branch_id: [MemberLedger]}`` of every member ever on these branches (five SELECTs).
+
+    With ``since`` (a month) only the payments covering or paid in a month from it on,
+    and the reasons still in force then, are read — what a month's figures and the
+    six-months flag need, whatever the years of history behind them.
+    """
     out: dict[int, list[MemberLedger]] = {b: [] for b in branch_ids}
     if not branch_ids:
         return out
@@ -129,19 +139,20 @@ def ledgers(branch_ids: Sequence[int]) -> dict[int, list[MemberLedger]]:
         .order_by(DuesBase.effective_month)
     ):
         bases.setdefault(b.member_id, []).append(b)
+    pay_stmt = select(DuesPayment).where(DuesPayment.member_id.in_(of_branches))
+    excuse_stmt = select(DuesExcuse).where(DuesExcuse.member_id.in_(of_branches))
+    if since is not None:
+        pay_stmt = pay_stmt.where(
+            (DuesPayment.last_month >= since) | (DuesPayment.paid_on >= since)
+        )
+        excuse_stmt = excuse_stmt.where(
+            DuesExcuse.until_month.is_(None) | (DuesExcuse.until_month >= since)
+        )
     payments: dict[int, list[DuesPayment]] = {}
-    for p in db.session.scalars(
-        select(DuesPayment)
-        .where(DuesPayment.member_id.in_(of_branches))
-        .order_by(DuesPayment.first_month, DuesPayment.id)
-    ):
+    for p in db.session.scalars(pay_stmt.order_by(DuesPayment.first_month, DuesPayment.id)):
         payments.setdefault(p.member_id, []).append(p)
     excuses: dict[int, list[DuesExcuse]] = {}
-    for e in db.session.scalars(
-        select(DuesExcuse)
-        .where(DuesExcuse.member_id.in_(of_branches))
-        .order_by(DuesExcuse.from_month)
-    ):
+    for e in db.session.scalars(excuse_stmt.order_by(DuesExcuse.from_month)):
         excuses.setdefault(e.member_id, []).append(e)
     for m in members:
         out[m.branch_id].append(
@@ -151,6 +162,7 @@ def ledgers(branch_ids: Sequence[int]) -> dict[int, list[MemberLedger]]:
                 payments=payments.get(m.id, []),
                 excuses=excuses.get(m.id, []),
                 intervals=roster_intervals(facts.get(m.id, [])),
+                since=since,
             )
         )
     return out

@@ -25,7 +25,7 @@ def dues_arrears(scope: Scope, user: User) -> list[TodoItem]:
     ).all()
     if not branches:
         return []
-    found = arrears([b for b, _, _ in branches], clock.today())
+    found = arrears([b for b, _, _ in branches], clock.today(), recent=True)
     flagged = [
         (village_id, village, member_id, a)
         for branch_id, village_id, village in branches

@@ -98,9 +98,7 @@ def village(region_id: int) -> ResponseReturnValue:
     """A branch's month: the summary and every member who owed that month."""
     region, branch, month, summary = _branch_month(region_id)
     as_of = min(clock.today(), rules.add_months(month, 1))
-    owed = {
-        lg.member.id: figures.member_arrears(lg, as_of) for lg in (r.ledger for r in summary.rows)
-    }
+    owed = figures.arrears([branch.id], as_of)[branch.id]  # over the whole history
     return render_template(
         "dues/village.html",
         region=region,
