@@ -167,6 +167,39 @@ class TeamsSettings(Section):
     recall_outcome_working_days: int = Field(5, ge=1, le=120)
 
 
+class DuesSettings(Section):
+    """党费收缴: the national bands (《关于中国共产党党费收缴、使用和管理的规定》) and fixed amounts.
+
+    Money is integer: income bounds in yuan, rates in basis points (1 bp = 0.01 %),
+    fixed amounts in fen (分), so no float ever touches an amount.
+    """
+
+    # Monthly income after tax up to and including each bound pays that band's rate;
+    # above the last bound pays ``rate_top_bp``.
+    band1_upto_yuan: int = Field(3000, ge=1, le=1_000_000)
+    band1_rate_bp: int = Field(50, ge=0, le=10_000)
+    band2_upto_yuan: int = Field(5000, ge=1, le=1_000_000)
+    band2_rate_bp: int = Field(100, ge=0, le=10_000)
+    band3_upto_yuan: int = Field(10000, ge=1, le=1_000_000)
+    band3_rate_bp: int = Field(150, ge=0, le=10_000)
+    rate_top_bp: int = Field(200, ge=0, le=10_000)
+    farmer_fen: int = Field(20, ge=0, le=100_000)
+    hardship_fen: int = Field(20, ge=0, le=100_000)
+    student_fen: int = Field(20, ge=0, le=100_000)
+    # Consecutive unpaid months (without a recorded reason) after which the member is flagged.
+    arrears_flag_months: int = Field(6, ge=1, le=60)
+    # Months ahead a payment may cover (paying a year in advance is common).
+    prepay_months: int = Field(12, ge=0, le=60)
+    # Day of the month from which the branch clerk is reminded of last month's unpaid dues.
+    reminder_day: int = Field(5, ge=1, le=28)
+
+    @model_validator(mode="after")
+    def _bands_rise(self) -> DuesSettings:
+        if not self.band1_upto_yuan < self.band2_upto_yuan < self.band3_upto_yuan:
+            raise ValueError("band1_upto_yuan < band2_upto_yuan < band3_upto_yuan 应逐级升高")
+        return self
+
+
 class CamerasSettings(Section):
     default_check_interval_s: int = Field(60, ge=10, le=3600)
     default_down_after: int = Field(3, ge=1, le=100)
@@ -232,6 +265,7 @@ class Settings(BaseModel):
     rules: RulesSettings = Field(default_factory=RulesSettings)  # type: ignore[arg-type]
     cameras: CamerasSettings = Field(default_factory=CamerasSettings)  # type: ignore[arg-type]
     teams: TeamsSettings = Field(default_factory=TeamsSettings)  # type: ignore[arg-type]
+    dues: DuesSettings = Field(default_factory=DuesSettings)  # type: ignore[arg-type]
     alerts: AlertsSettings = Field(default_factory=AlertsSettings)  # type: ignore[arg-type]
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
     jobs: JobsSettings = Field(default_factory=JobsSettings)  # type: ignore[arg-type]

@@ -165,6 +165,7 @@ def test_the_navbar_comes_from_the_descriptors(world, login, client):
         "首页",
         "大厅监控",
         "组织与党员",
+        "党费收缴",
         "三会一课",
         "服务事项",
         "培训台账",

@@ -22,6 +22,11 @@ FULLY_MARKED = [
     "templates/home.html",
     "templates/halls/stations.html",
     "templates/halls/wall.html",
+    "templates/dues/index.html",
+    "templates/dues/village.html",
+    "templates/dues/print.html",
+    "templates/dues/member.html",
+    "templates/org/roster_print.html",
 ]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 JINJA = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.S)

@@ -53,6 +53,17 @@ PROFILE_TEXT = {
     "奖励情况": "awards",
     "处分情况": "discipline",
 }
+# The longest text each profile column may hold (the database column, the member form).
+PROFILE_MAX = {
+    "民族": 16,
+    "学历": 16,
+    "家庭住址": 200,
+    "职业": 64,
+    "党内外职务": 200,
+    "帮扶情况": 500,
+    "奖励情况": 2000,
+    "处分情况": 2000,
+}
 PROFILE_COLUMNS = [
     "民族",
     "学历",
@@ -289,6 +300,11 @@ def _read_row(number: int, cells: dict[str, Any], errors: list[RowError]) -> Ros
     profile: dict[str, Any] = {
         attr: _text(cells.get(title)) or None for title, attr in PROFILE_TEXT.items()
     }
+    for title, attr in PROFILE_TEXT.items():
+        value = profile[attr]
+        if value and len(value) > PROFILE_MAX[title]:
+            # Refused here, named by row and column, not truncated or left to the database.
+            bad(title, f"{title}太长（{len(value)} 个字符，最多 {PROFILE_MAX[title]} 个字符）")
     try:
         id_text = _text(cells.get("身份证号"))
         # A masked number (from an export by someone not allowed to see it) is no number.

@@ -36,10 +36,26 @@ ENTITY_LABELS = {
     "camera": "摄像头",
     "outage_excuse": "断线情况说明",
     "training": "培训",
+    "dues_base": "党费基数",
+    "dues_payment": "党费交纳记录",
+    "dues_excuse": "党费未交原因",
 }
 
 # Field names, shared by every object unless ENTITY_FIELD_LABELS says otherwise.
 FIELD_LABELS = {
+    # 党费 (tracker.dues): amounts are fen (分)
+    "effective_month": "起用月份",
+    "income_fen": "税后月收入（分）",
+    "rate_bp": "比例（万分之一）",
+    "monthly_fen": "月交纳额（分）",
+    "first_month": "起始月份",
+    "last_month": "截止月份",
+    "amount_fen": "金额（分）",
+    "paid_on": "交纳日期",
+    "method": "交纳方式",
+    "collector": "收缴人",
+    "from_month": "起始月份",
+    "until_month": "截止月份",
     "name": "名称",
     "region_id": "所属单位",
     "parent_id": "上级单位",
@@ -223,6 +239,12 @@ def _domain_value_labels(entity: str, field: str) -> dict[str, str]:
 
         table = {"kind": hr.EXCUSE_KIND_LABELS, "status": hr.EXCUSE_STATUS_LABELS}.get(field, {})
         return dict(table)
+    if entity in ("dues_base", "dues_payment") and field in ("category", "method"):
+        from tracker.dues import rules as dr
+
+        if field == "category":
+            return {str(k): v for k, v in dr.CATEGORY_LABELS.items()}
+        return {str(k): v for k, v in dr.METHOD_LABELS.items()}
     if entity == "member_fact" and field in ("kind", "status"):
         from tracker.org.history import LABELS
         from tracker.org.services import STATUS_LABELS

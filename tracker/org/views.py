@@ -60,7 +60,7 @@ from tracker.org.labels import (
     field_label,
     value_label,
 )
-from tracker.org.models import FactKind
+from tracker.org.models import FactKind, MemberFact
 from tracker.org.services import OrgError, RosterFilter, branch_of
 from tracker.scope import current_scope
 from tracker.web import form_status, own_account, paginate, perform, submit
@@ -707,6 +707,57 @@ def member_export(region_id: int) -> ResponseReturnValue:
         branch, members, services.statuses_as_of(branch.id, flt.as_of), flt.as_of, show_ids
     )
     return xlsx.response(data, f"{region.name}党员名册-{(flt.as_of or clock.today()):%Y%m%d}.xlsx")
+
+
+@bp.route("/villages/<int:region_id>/roster/print")
+@login_required
+def roster_print(region_id: int) -> ResponseReturnValue:
+    """党员花名册 on A4 (landscape) as the dated facts stood on ``?as_of=`` (today by default)."""
+    region = current_scope().get_village(region_id)
+    branch = branch_of(region.id)
+    if branch is None:
+        from flask import abort
+
+        abort(404)
+    day = _as_of() or clock.today()
+    flt = RosterFilter(as_of=day)
+    members = list(
+        db.session.scalars(
+            services.roster_query(branch.id, flt).options(selectinload(Member.group))
+        ).all()
+    )
+    standing = history.standings_on([branch.id], day)[branch.id]
+    ids = [m.id for m in members]
+    away = {
+        f.member_id: f
+        for f in db.session.scalars(
+            select(MemberFact)
+            .where(
+                MemberFact.member_id.in_(ids),
+                MemberFact.kind == FactKind.away,
+                MemberFact.on <= day,
+            )
+            .order_by(MemberFact.on, MemberFact.id)
+        )
+        if standing.get(f.member_id) and standing[f.member_id].away
+    }
+    counts = {"full": 0, "probationary": 0}
+    for s in standing.values():
+        if s.status is not None:
+            counts[s.status.value] += 1
+    return render_template(
+        "org/roster_print.html",
+        region=region,
+        branch=branch,
+        day=day,
+        members=members,
+        standing=standing,
+        full_on=history.full_dates(ids, day),
+        away=away,
+        counts=counts,
+        status_labels=services.STATUS_LABELS,
+        today=clock.today(),
+    )
 
 
 @bp.route("/import-template.xlsx")
