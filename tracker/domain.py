@@ -45,6 +45,7 @@ PACKAGES = (
     "tracker.secondment",
     "tracker.trainings",
     "tracker.teams",
+    "tracker.recruitment",
 )
 
 
