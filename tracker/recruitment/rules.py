@@ -85,11 +85,16 @@ def add_months(day: date, months: int) -> date:
     return date(year, month + 1, min(day.day, last))
 
 
+CN = "零一两三四五六七八九十"
+
+
 def _span(months: int) -> str:
-    if months % 12 == 0:
-        years = months // 12
-        return "一年" if years == 1 else f"{years} 年"
-    return "一个月" if months == 1 else f"{months} 个月"
+    """``12`` → 一年, ``3`` → 三个月, ``18`` → 18 个月 (as the regulations write them)."""
+    if months % 12 == 0 and months // 12 <= 10:
+        return f"{CN[months // 12]}年"
+    if months <= 10:
+        return f"{CN[months]}个月"
+    return f"{months} 个月"
 
 
 def _d(day: date) -> str:
