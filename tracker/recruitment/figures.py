@@ -21,6 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from tracker.extensions import db
+from tracker.models import Region, RegionLevel
+from tracker.models.regions import in_subtree
 from tracker.recruitment.models import RecruitCase, Stage
 from tracker.recruitment.rules import OBLIGATION_LABELS, Due, Rules, due_steps
 from tracker.recruitment.services import rules
@@ -85,3 +87,33 @@ def overdue_cases(village_ids: Sequence[int], today: date) -> list[tuple[Recruit
         (case, due) for case in open_cases(village_ids) for due in overdue_of(case, today, rule_set)
     ]
     return sorted(out, key=lambda pair: (pair[0].applied_on, pair[0].id))
+
+
+def villages_under(path: str) -> list[int]:
+    """The ids of the villages under (or at) a region path."""
+    return list(
+        db.session.scalars(
+            select(Region.id).where(Region.level == RegionLevel.village, in_subtree(path))
+        )
+    )
+
+
+@dataclass(frozen=True)
+class RegionObligations:
+    """The dashboard's panel: overdue cases by obligation and open cases by stage."""
+
+    overdue: dict[str, int]
+    by_stage: dict[Stage, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.overdue.values())
+
+
+def region_obligations(path: str, today: date) -> RegionObligations:
+    """The recruitment obligations of every village under ``path`` (three statements)."""
+    figures = village_figures(villages_under(path), today).values()
+    return RegionObligations(
+        overdue={k: sum(len(f.overdue[k]) for f in figures) for k in OBLIGATION_LABELS},
+        by_stage={s: sum(f.by_stage[s] for f in figures) for s in OPEN},
+    )
