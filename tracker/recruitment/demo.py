@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -57,7 +58,7 @@ def _open(branch: Branch, applied: date, rng: random.Random) -> RecruitCase:
     )
 
 
-def _step(case: RecruitCase, cal: WorkCalendar, kind: StepKind, on: date, **fields) -> None:  # type: ignore[no-untyped-def]
+def _step(case: RecruitCase, cal: WorkCalendar, kind: StepKind, on: date, **fields: Any) -> None:
     record_step(case, StepInput(kind=kind, on=on, **fields), cal)
 
 
