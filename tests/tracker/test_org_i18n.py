@@ -22,6 +22,13 @@ FULLY_MARKED = [
     "templates/home.html",
     "templates/halls/stations.html",
     "templates/halls/wall.html",
+    "templates/recruitment/index.html",
+    "templates/recruitment/form.html",
+    "templates/recruitment/detail.html",
+    "templates/recruitment/step.html",
+    "templates/recruitment/print.html",
+    "templates/recruitment/_timeline.html",
+    "templates/dashboard/_recruitment.html",
 ]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 JINJA = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.S)
