@@ -114,3 +114,26 @@ def test_a_villager_becomes_a_full_member_through_the_phone_pages(
     assert steps == 10
     fits()
     shoot(page, "recruitment-full-phone")
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_the_recruitment_pages_fit_the_screen(
+    page_for: Any, e2e_world: Any, shoot: Any, phone: bool
+) -> None:
+    suffix = "phone" if phone else "desktop"
+    width = 390 if phone else 1366
+    page = page_for(e2e_world["users"]["city_admin"], phone=phone)
+    for path, name in [
+        ("/recruitment/", "recruitment-list"),
+        ("/recruitment/new", "recruitment-new"),
+    ]:
+        page.goto(path)
+        shoot(page, f"{name}-{suffix}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, path
+    page.goto("/recruitment/")
+    link = page.locator("#cases a").first
+    if link.count():
+        link.click()
+        page.wait_for_selector("#stage")
+        shoot(page, f"recruitment-detail-{suffix}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width

@@ -358,3 +358,15 @@ def test_an_import_row_that_breaks_a_rule_refuses_the_whole_sheet(world: Any, lo
     html = resp.get_data(as_text=True)
     assert "第 3 行「谈话日期」" in html and "一个月内派人谈话" in html
     assert db.session.scalar(select(RecruitCase.id).where(RecruitCase.name == "好人")) is None
+
+
+def test_the_pages_read_in_english(world: Any, login: Any) -> None:
+    case = case_at(world, world.village_a1a, "approved")
+    db.session.commit()
+    client = login(world.users["town_a1_editor"])
+    html = client.get(f"/recruitment/{case.id}?lang=en").get_data(as_text=True)
+    assert "Recruitment record" in html and "Approval by the higher committee" in html
+    html = client.get(f"/recruitment/{case.id}/step?kind=full&lang=en").get_data(as_text=True)
+    assert "Branch members&#39; meeting record" in html or "Branch members' meeting record" in html
+    html = client.get("/recruitment/?lang=en").get_data(as_text=True)
+    assert "Probation over, not yet made full" in html
