@@ -370,3 +370,19 @@ def test_the_pages_read_in_english(world: Any, login: Any) -> None:
     assert "Branch members&#39; meeting record" in html or "Branch members' meeting record" in html
     html = client.get("/recruitment/?lang=en").get_data(as_text=True)
     assert "Probation over, not yet made full" in html
+
+
+def test_formula_like_text_in_the_ledger_stays_text(world: Any, login: Any) -> None:
+    from tests.tracker.test_excel_export_safety import formulas_in
+
+    risky = '=HYPERLINK("http://evil.example/","x")'
+    case = case_at(world, world.village_a1a, "talked")
+    case.occupation = risky
+    db.session.commit()
+    data = (
+        login(world.users["town_a1_editor"])
+        .get(f"/recruitment/export.xlsx?village_id={world.village_a1a.id}")
+        .data
+    )
+    assert formulas_in(data) == []
+    assert risky in _rows(data)[0]
