@@ -386,3 +386,39 @@ def test_formula_like_text_in_the_ledger_stays_text(world: Any, login: Any) -> N
     )
     assert formulas_in(data) == []
     assert risky in _rows(data)[0]
+
+
+def test_the_latest_step_entered_by_mistake_can_be_withdrawn(world: Any, login: Any) -> None:
+    case = case_at(world, world.village_a1a, "activist")
+    db.session.commit()
+    steps = db.session.scalars(
+        select(RecruitStep).where(RecruitStep.case_id == case.id).order_by(RecruitStep.on)
+    ).all()
+    review, activist = steps[-1].id, steps[-2].id
+    case_id = case.id
+    client = login(world.users["town_a1_editor"])
+    page = client.get(f"/recruitment/{case_id}").get_data(as_text=True)
+    assert f"/recruitment/steps/{review}/withdraw" in page
+    # Only the latest: the activist listing stays while its review is there.
+    client.post(f"/recruitment/steps/{activist}/withdraw")
+    assert db.session.get(RecruitStep, activist) is not None
+    client.post(f"/recruitment/steps/{review}/withdraw")
+    client.post(f"/recruitment/steps/{activist}/withdraw")
+    db.session.expire_all()
+    assert db.session.get(RecruitCase, case_id).stage == Stage.applicant  # type: ignore[union-attr]
+    assert db.session.get(RecruitStep, activist) is None
+
+
+def test_the_admission_is_not_withdrawn_here(world: Any, login: Any) -> None:
+    case = case_at(world, world.village_a1a, "admitted")
+    db.session.commit()
+    admission = db.session.scalars(
+        select(RecruitStep).where(
+            RecruitStep.case_id == case.id, RecruitStep.kind == StepKind.admission
+        )
+    ).one()
+    resp = login(world.users["town_a1_editor"]).post(
+        f"/recruitment/steps/{admission.id}/withdraw", follow_redirects=True
+    )
+    assert "不能撤销" in resp.get_data(as_text=True)
+    assert db.session.get(RecruitStep, admission.id) is not None

@@ -235,6 +235,25 @@ def record_step(
     return step
 
 
+# Steps that wrote a member fact or opened the case: corrected on the roster, not withdrawn.
+KEPT = frozenset({StepKind.application, StepKind.admission, StepKind.full, StepKind.cancel})
+
+
+def withdraw_step(step: RecruitStep) -> RecruitCase:
+    """Withdraw the latest step of a case entered by mistake (撤销; the audit log keeps it)."""
+    case = step.case
+    steps = load_steps(case)
+    if step.kind in KEPT:
+        raise RecruitError(f"“{STEP_LABELS[step.kind]}”不能撤销", "step")
+    if steps[-1].id != step.id:
+        raise RecruitError("只能撤销最后一个步骤", "step")
+    case.steps.remove(step)
+    db.session.delete(step)
+    case.stage = stage_of(case.steps)
+    db.session.flush()
+    return case
+
+
 def _admit(case: RecruitCase, on: date) -> None:
     """The branch members' meeting admits the candidate: the member row and its first fact."""
     member = add_member(

@@ -29,11 +29,13 @@ from tracker.recruitment.models import (
     STAGES,
     STEP_LABELS,
     RecruitCase,
+    RecruitStep,
     Stage,
     StepKind,
 )
 from tracker.recruitment.rules import ALLOWED, OBLIGATION_LABELS, due_steps, probation_end
 from tracker.recruitment.services import (
+    KEPT,
     CaseFilter,
     CaseInput,
     RecruitError,
@@ -47,6 +49,7 @@ from tracker.recruitment.services import (
     trainings_for,
     update_case,
     villages_of,
+    withdraw_step,
 )
 from tracker.scope import current_scope
 from tracker.web import form_status, paginate, perform, submit
@@ -157,6 +160,7 @@ def _detail_context(case: RecruitCase) -> dict[str, object]:
         },
         "today": clock.today(),
         "step_labels": STEP_LABELS,
+        "withdrawable": steps[-1].id if steps and steps[-1].kind not in KEPT else None,
     }
 
 
@@ -258,6 +262,16 @@ def step(recruit_case_id: int) -> ResponseReturnValue:
     context = _detail_context(case)
     context.update(form=form, kind=kind, fields=STEP_FIELDS[kind])
     return render_template("recruitment/step.html", **context), form_status(form)
+
+
+@bp.route("/steps/<int:recruit_step_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw(recruit_step_id: int) -> ResponseReturnValue:
+    """Withdraw the latest step entered by mistake (not the admission nor 转正)."""
+    step_row = current_scope().get_for_write(RecruitStep, recruit_step_id)
+    case_id = step_row.case_id
+    perform(lambda: withdraw_step(step_row), gettext("已撤销该步骤。"))
+    return redirect(url_for("recruitment.detail", recruit_case_id=case_id))
 
 
 @bp.route("/export.xlsx")
