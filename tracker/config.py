@@ -200,6 +200,27 @@ class DuesSettings(Section):
         return self
 
 
+class RecruitmentSettings(Section):
+    """发展党员: the minimum intervals and deadlines of the five stages (中国共产党发展党员工作细则)."""
+
+    # 党组织收到入党申请书后，一个月内派人谈话。
+    talk_within_months: int = Field(1, ge=1, le=12)
+    # 入党积极分子经过一年以上培养教育和考察，方可列为发展对象。
+    activist_min_months: int = Field(12, ge=1, le=60)
+    # 培养联系人每季度或每半年对入党积极分子考察一次（月数）。
+    review_every_months: int = Field(6, ge=1, le=12)
+    # 发展对象集中培训：不少于 3 天，或不少于 24 学时。
+    training_min_days: int = Field(3, ge=1, le=30)
+    training_min_hours: int = Field(24, ge=1, le=240)
+    # 发展对象公示的工作日数。
+    publicity_min_working_days: int = Field(5, ge=1, le=30)
+    # 上级党委在支部党员大会接收预备党员后三个月内审批。
+    approval_within_months: int = Field(3, ge=1, le=12)
+    # 预备期一年（月数）；延长预备期只能一次，最多一年（月数）。
+    probation_months: int = Field(12, ge=1, le=36)
+    extension_max_months: int = Field(12, ge=1, le=24)
+
+
 class CamerasSettings(Section):
     default_check_interval_s: int = Field(60, ge=10, le=3600)
     default_down_after: int = Field(3, ge=1, le=100)
@@ -266,6 +287,7 @@ class Settings(BaseModel):
     cameras: CamerasSettings = Field(default_factory=CamerasSettings)  # type: ignore[arg-type]
     teams: TeamsSettings = Field(default_factory=TeamsSettings)  # type: ignore[arg-type]
     dues: DuesSettings = Field(default_factory=DuesSettings)  # type: ignore[arg-type]
+    recruitment: RecruitmentSettings = Field(default_factory=RecruitmentSettings)  # type: ignore[arg-type]
     alerts: AlertsSettings = Field(default_factory=AlertsSettings)  # type: ignore[arg-type]
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
     jobs: JobsSettings = Field(default_factory=JobsSettings)  # type: ignore[arg-type]

@@ -46,6 +46,7 @@ PACKAGES = (
     "tracker.trainings",
     "tracker.teams",
     "tracker.dues",
+    "tracker.recruitment",
 )
 
 

@@ -85,3 +85,25 @@ def test_the_demo_story_shows_on_the_dashboard(app, db):
         assert {village_of[v] for v, f in figures.items() if not f.met} == {"五四村"}
         overdue = overdue_steps(Scope.for_user(world.users["admin"]), clock.today())
         assert {village_of[s.region_id] for s in overdue} == {"五四村"}
+        # 发展党员: cases at every stage; only the story's village has an overdue step
+        # (an application without the talk due within the month).
+        from tracker.recruitment.figures import overdue_cases, village_figures
+        from tracker.recruitment.models import RecruitCase, Stage
+
+        stages = set(db.session.scalars(select(RecruitCase.stage)))
+        assert set(Stage) - {Stage.cancelled, Stage.closed} <= stages
+        late = overdue_cases(list(village_of), clock.today())
+        assert {(village_of[c.region_id], d.obligation) for c, d in late} == {
+            ("五四村", "talk_overdue")
+        }
+        admitted = db.session.scalars(
+            select(RecruitCase).where(RecruitCase.member_id.is_not(None))
+        ).all()
+        assert admitted and all(c.stage in (Stage.probationary, Stage.full) for c in admitted)
+        assert (
+            sum(
+                f.by_stage[Stage.activist]
+                for f in village_figures(list(village_of), clock.today()).values()
+            )
+            >= 8
+        )

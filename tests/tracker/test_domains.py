@@ -169,6 +169,7 @@ def test_the_navbar_comes_from_the_descriptors(world, login, client):
         "三会一课",
         "服务事项",
         "培训台账",
+        "发展党员",
         "后备干部",
         "挂职干部",
         "通知1",

@@ -27,6 +27,13 @@ FULLY_MARKED = [
     "templates/dues/print.html",
     "templates/dues/member.html",
     "templates/org/roster_print.html",
+    "templates/recruitment/index.html",
+    "templates/recruitment/form.html",
+    "templates/recruitment/detail.html",
+    "templates/recruitment/step.html",
+    "templates/recruitment/print.html",
+    "templates/recruitment/_timeline.html",
+    "templates/dashboard/_recruitment.html",
 ]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 JINJA = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.S)

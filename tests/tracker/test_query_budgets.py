@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.factories import World, make_user, unique
+from tests.tracker.recruitment_helpers import case_at
 from tests.tracker.test_matter_services import catalog, register
 from tests.tracker.test_meeting_helpers import meeting_input, recent
 from tracker import clock
@@ -101,6 +102,9 @@ class Grower:
             self.matter_type = catalog(w)
         for _ in (1, 2):
             register(w, matter_type=self.matter_type, responder=responder, village=village)
+        # 发展党员: an applicant talked to, and an activist with a review.
+        case_at(w, village, "talked", name=unique("申请人"))
+        case_at(w, village, "activist", name=unique("积极分子"))
 
     def grow(self, villages: int) -> None:
         w = self.world
@@ -163,12 +167,18 @@ CASES: list[tuple[str, str, int]] = [
     ("/api/v1/audit", "city_admin", 5),
     ("/api/v1/villages/{w.village_a1a.id}/groups", "town_a1_editor", 7),
     ("/api/v1/villages/{w.village_a1a.id}/cadres", "town_a1_editor", 6),
+    # recruitment (发展党员)
+    ("/recruitment/", "city_admin", 9),
+    ("/recruitment/?village_id={w.village_a1a.id}", "town_a1_editor", 9),
+    ("/recruitment/export.xlsx?village_id={w.village_a1a.id}", "town_a1_editor", 5),
+    ("/api/v1/recruitment/cases?village_id={w.village_a1a.id}", "town_a1_editor", 6),
     # notifications
     ("/notifications/", "town_a1_editor", 6),
     ("/api/v1/notifications", "town_a1_editor", 4),
     # dashboard
-    ("/dashboard/r/{w.city.id}", "city_admin", 20),
-    ("/dashboard/r/{w.county_a.id}", "city_admin", 21),
+    # +3: the recruitment obligations panel (villages, open cases, their steps).
+    ("/dashboard/r/{w.city.id}", "city_admin", 23),
+    ("/dashboard/r/{w.county_a.id}", "city_admin", 24),
     ("/dashboard/r/{w.village_a1a.id}/inspect", "city_admin", 27),
     ("/dashboard/r/{w.county_a.id}/export.xlsx", "city_admin", 9),
 ]

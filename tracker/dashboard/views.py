@@ -25,6 +25,8 @@ from tracker.extensions import db
 from tracker.home import TodoItem
 from tracker.models import Branch, Member, Region, RegionLevel, User
 from tracker.periods import Period, PeriodKind
+from tracker.recruitment.figures import region_obligations
+from tracker.recruitment.rules import OBLIGATION_LABELS
 from tracker.scope import Scope, current_scope
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -112,6 +114,8 @@ def region(region_id: int) -> ResponseReturnValue:
     trends = services.trend_by(node, period)
     ctx["trend"] = trends.get(node.id, [])
     ctx["backlog"] = services.overdue_backlog(node, period)
+    ctx["recruitment"] = region_obligations(node.path, clock.today())
+    ctx["obligation_label"] = OBLIGATION_LABELS.get
     if node.level == RegionLevel.village:
         ctx["detail"] = village_detail(node, period)
         ctx["ledger_links"] = [
