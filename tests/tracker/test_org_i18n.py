@@ -22,6 +22,21 @@ FULLY_MARKED = [
     "templates/home.html",
     "templates/halls/stations.html",
     "templates/halls/wall.html",
+    "templates/halls/hall.html",
+    "templates/halls/_residents.html",
+    "templates/halls/resident.html",
+    "templates/halls/resident_form.html",
+    "templates/_versions.html",
+    "templates/trainings/concentrated.html",
+    "templates/trainings/concentrated_org.html",
+    "templates/trainings/detail.html",
+    "templates/trainings/farmer.html",
+    "templates/trainings/farmer_form.html",
+    "templates/trainings/farmers.html",
+    "templates/trainings/form.html",
+    "templates/trainings/hours.html",
+    "templates/trainings/index.html",
+    "templates/trainings/register.html",
 ]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 JINJA = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.S)

@@ -952,6 +952,7 @@ def new_resident(hall_id: int) -> ResponseReturnValue:
 
 def _resident_page(service: ResidentService, form: ActivityForm, status: int = 200) -> Any:
     today = clock.today()
+    resident.load_months(service)  # again: a refused entry rolled the session back
     return (
         render_template(
             "halls/resident.html",
