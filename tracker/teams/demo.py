@@ -41,7 +41,7 @@ def seed_teams(world: DemoWorld) -> None:
 
 
 def seed_vacancies(world: DemoWorld) -> None:
-    """Post vacancies (岗位空缺): in 五四村 (``few_reserves``) the 妇联主席 resigned 70 days
+    """Post vacancies (岗位空缺): in 五四村 (``few_reserves``) a committee member resigned 70 days
     ago and the post is still vacant, past its deadline; in the first village without a
     story a committee member moved away and a reserve cadre took the post in time."""
     from tracker.teams.posts import fill_vacancy, reserves_available, vacate_post
