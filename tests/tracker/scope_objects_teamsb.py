@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from tests.factories import World
 from tracker.extensions import db
+from tracker.halls import services as halls
 from tracker.halls.models import ActivityUnit, ResidentKind, ResidentService, ServiceHall
 from tracker.models import Region, VillageCadre
 from tracker.teams.models import PostVacancy, VacancyCause
@@ -48,9 +49,7 @@ def _concentrated(world: World, village: Region) -> int:
 def _resident(world: World, village: Region) -> int:
     hall = db.session.scalar(select(ServiceHall).where(ServiceHall.region_id == village.id))
     if hall is None:
-        hall = ServiceHall(region_id=village.id, name="便民服务中心")
-        db.session.add(hall)
-        db.session.flush()
+        hall = halls.create_hall(village, halls.HallData(name="便民服务中心"))
     row = ResidentService(
         hall_id=hall.id,
         region_id=village.id,
