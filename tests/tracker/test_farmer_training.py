@@ -232,3 +232,27 @@ def test_the_api_records_and_lists_with_masked_phones(world, db, login):
     assert town["windows"][0]["status"] == "met"
     hours = client.get(f"/api/v1/training-hours?village_id={village.id}&year={year}").get_json()
     assert hours["total"] == len(world.members[village.id])
+
+
+def test_topic_categories_and_hours_come_from_config(world, db, monkeypatch):
+    from pydantic import ValidationError
+
+    from tracker.config import TrainingsSettings, current_settings
+
+    for bad in ([], ["技能", "技能"], [" "], ["x" * 33]):
+        with pytest.raises(ValidationError):
+            TrainingsSettings(farmer_topics=bad)
+    with pytest.raises(ValidationError):
+        TrainingsSettings(concentrated="weekly")
+    settings = current_settings().trainings
+    monkeypatch.setattr(settings, "farmer_topics", ["乡村旅游"])
+    with pytest.raises(TrainingError):
+        create_farmer_training(world.village_a1a, _farmer(topic="电商"), None)
+    assert create_farmer_training(world.village_a1a, _farmer(topic="乡村旅游"), None).id
+    monkeypatch.setattr(settings, "concentrated_hours", 2.0)
+    town = world.town_a1
+    create_concentrated(
+        town, ConcentratedInput("轮训", clock.today(), "2", "镇党校", participants=9), None
+    )
+    fig = concentrated_figures([town.id], Period.of_year(clock.today().year))[town.id]
+    assert fig.windows[0].status == "met"
