@@ -58,9 +58,9 @@ from tracker.halls.timeline import day_svg, month_svg, strip_svg
 from tracker.home import TodoItem
 from tracker.models import Region, RegionLevel, utcnow
 from tracker.models.regions import in_subtree
+from tracker.org.versions import versions_of
 from tracker.periods import Period, PeriodError
 from tracker.scope import Scope, current_scope
-from tracker.versions import versions_of
 from tracker.web import form_status, paginate, perform, submit
 
 bp = Blueprint("halls", __name__, url_prefix="/halls")

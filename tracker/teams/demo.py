@@ -43,7 +43,8 @@ def seed_teams(world: DemoWorld) -> None:
 def seed_vacancies(world: DemoWorld) -> None:
     """Post vacancies (岗位空缺): in 五四村 (``few_reserves``) a committee member resigned 70 days
     ago and the post is still vacant, past its deadline; in the first village without a
-    story a committee member moved away and a reserve cadre took the post in time."""
+    story a committee member moved away, a reserve cadre took the post in time and a new
+    candidate entered the reserve list."""
     from tracker.teams.posts import fill_vacancy, reserves_available, vacate_post
 
     calendar = WorkCalendar()
@@ -77,6 +78,18 @@ def seed_vacancies(world: DemoWorld) -> None:
             reserve = next((r for r in reserves_available(village.id) if r.entered_on <= on), None)
             if reserve is not None:
                 fill_vacancy(vacancy, on + timedelta(days=14), reserve=reserve)
+                # the list is topped up again ("2+5" stays met)
+                db.session.add(
+                    ReserveCadre(
+                        region_id=village.id,
+                        name=world.rng.choice(NAMES) + world.rng.choice(GIVEN) * 2,
+                        source=ReserveSource.migrant,
+                        track=reserve.track,
+                        entered_on=on + timedelta(days=20),
+                        mentor=MENTORS[0],
+                        plan=PLANS[0],
+                    )
+                )
 
 
 def seed_reserves(world: DemoWorld) -> None:

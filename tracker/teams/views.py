@@ -23,6 +23,7 @@ from tracker.calendar_service import load_calendar
 from tracker.extensions import db
 from tracker.models import Member, Region, RegionLevel, VillageCadre
 from tracker.models.regions import subtree_ids
+from tracker.org.versions import versions_of
 from tracker.scope import current_scope
 from tracker.teams import excel
 from tracker.teams.forms import (
@@ -74,7 +75,6 @@ from tracker.teams.services import (
     reserve_figures,
     update_reserve,
 )
-from tracker.versions import versions_of
 from tracker.web import form_status, paginate, perform, submit
 
 bp = Blueprint("teams", __name__, url_prefix="/teams")

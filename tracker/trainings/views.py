@@ -25,6 +25,7 @@ from tracker.extensions import db
 from tracker.formatting import excel_formats, mask_phone
 from tracker.models import Branch, Member, Region, RegionLevel, VillageCadre
 from tracker.org.services import roster
+from tracker.org.versions import versions_of
 from tracker.periods import Period
 from tracker.scope import current_scope
 from tracker.trainings.concentrated import (
@@ -62,7 +63,6 @@ from tracker.trainings.services import (
     trainings_of_branch,
     update_training,
 )
-from tracker.versions import versions_of
 from tracker.web import form_status, paginate, submit
 
 bp = Blueprint("trainings", __name__, url_prefix="/trainings")

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from tracker import clock
 from tracker.extensions import db
 from tracker.models import AuditLog, User
+from tracker.org.labels import FIELD_LABELS
 
 # Field names of the team and training registers that the shared table lacks.
 EXTRA_FIELDS = {
@@ -95,8 +96,6 @@ def versions_of(
     value_labels: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[Version]:
     """The versions of one record (``entity`` is its table name), oldest first."""
-    from tracker.org.labels import FIELD_LABELS
-
     value_labels = value_labels or {}
     rows = db.session.scalars(
         select(AuditLog)
