@@ -526,8 +526,12 @@ def _hours_rows(region: Region, branch: Branch, year: int) -> tuple[list[Any], l
     members = db.session.scalars(
         select(Member).where(Member.branch_id == branch.id).order_by(Member.name, Member.id)
     ).all()
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    # On the roster at some time of the year: joined by its end, not left before its start.
     members = [
-        m for m in members if m.active_on(date(year, 12, 31)) or m.active_on(date(year, 1, 1))
+        m
+        for m in members
+        if not (m.joined_on and m.joined_on > last) and not (m.left_on and m.left_on <= first)
     ]
     cadres = db.session.scalars(
         select(VillageCadre)
