@@ -165,6 +165,33 @@ class TeamsSettings(Section):
     recall_training_working_days: int = Field(20, ge=1, le=250)
     recall_review_working_days: int = Field(10, ge=1, le=120)
     recall_outcome_working_days: int = Field(5, ge=1, le=120)
+    # A vacated village post (召回后调整/免职, 辞职 …) must be filled within this many
+    # working days of the day it fell vacant.
+    vacancy_fill_working_days: int = Field(30, ge=1, le=250)
+
+
+class TrainingsSettings(Section):
+    """培训: the concentrated training each Party organization owes, farmer-training topics."""
+
+    # 每年集中培训 of township and village organizations: frequency and hours per window.
+    concentrated: Frequency = "yearly"
+    concentrated_hours: float = Field(8, gt=0, le=500)
+    # Topic categories of farmer training sessions (农民教育培训), in the order shown.
+    farmer_topics: list[str] = Field(
+        default_factory=lambda: ["技能", "电商", "政策", "种植养殖", "法律", "健康", "其他"],
+        min_length=1,
+        max_length=50,
+    )
+
+    @field_validator("farmer_topics")
+    @classmethod
+    def _topics(cls, value: list[str]) -> list[str]:
+        cleaned = [v.strip() for v in value]
+        if any(not v or len(v) > 32 for v in cleaned):
+            raise ValueError("培训专题类别不能为空，每个最多 32 字")
+        if len(set(cleaned)) != len(cleaned):
+            raise ValueError("培训专题类别不能重复")
+        return cleaned
 
 
 class DuesSettings(Section):
@@ -288,6 +315,7 @@ class Settings(BaseModel):
     teams: TeamsSettings = Field(default_factory=TeamsSettings)  # type: ignore[arg-type]
     dues: DuesSettings = Field(default_factory=DuesSettings)  # type: ignore[arg-type]
     recruitment: RecruitmentSettings = Field(default_factory=RecruitmentSettings)  # type: ignore[arg-type]
+    trainings: TrainingsSettings = Field(default_factory=TrainingsSettings)  # type: ignore[arg-type]
     alerts: AlertsSettings = Field(default_factory=AlertsSettings)  # type: ignore[arg-type]
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
     jobs: JobsSettings = Field(default_factory=JobsSettings)  # type: ignore[arg-type]

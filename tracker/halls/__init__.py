@@ -7,7 +7,7 @@ from tracker.domain import Domain, NavEntry
 DOMAIN = Domain(
     "tracker.halls",
     filters="views:FILTERS",
-    api=("api", "station_api"),
+    api=("api", "station_api", "resident_api"),
     jobs="jobs",
     commands="cli:commands",
     seeder="demo:seed_halls",

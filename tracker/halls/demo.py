@@ -24,11 +24,13 @@ from sqlalchemy import insert, select
 
 from tracker.demo import DemoWorld, story
 from tracker.extensions import db
-from tracker.halls import services
+from tracker.halls import resident, services
 from tracker.halls.models import (
+    ActivityUnit,
     Camera,
     CameraStateChange,
     ExcuseKind,
+    ResidentKind,
     ServiceHall,
     Station,
     StationHeartbeat,
@@ -91,6 +93,7 @@ def seed_halls(world: DemoWorld) -> None:
                 contact_phone="0436-" + "".join(rng.choice("0123456789") for _ in range(7)),
             ),
         )
+        seed_residents(world, hall)
         for j, (name, position) in enumerate(CAMERA_NAMES):
             cam = services.create_camera(
                 hall,
@@ -187,6 +190,44 @@ def seed_halls(world: DemoWorld) -> None:
             )
     services.refresh_status([c.id for c in cameras])
     db.session.flush()
+
+
+RESIDENTS = [
+    (ResidentKind.ecommerce, "农村电商服务站", "县电子商务公共服务中心", ActivityUnit.transactions),
+    (ResidentKind.bank, "助农取款服务点", "吉林银行白城分行", ActivityUnit.transactions),
+    (
+        ResidentKind.postal,
+        "村级寄递物流综合服务站",
+        "中国邮政白城市分公司",
+        ActivityUnit.transactions,
+    ),
+    (ResidentKind.insurance, "农业保险服务点", "中华联合财产保险", ActivityUnit.visits),
+]
+
+
+def seed_residents(world: DemoWorld, hall: ServiceHall) -> None:
+    """Two or three resident services per hall (e-commerce in every one) with their
+    monthly figures typed in up to last month (this month's comes at its end)."""
+    rng = world.rng
+    chosen = [RESIDENTS[0], *rng.sample(RESIDENTS[1:], rng.choice([1, 2]))]
+    for kind, name, provider, unit in chosen:
+        since = world.today - timedelta(days=rng.randint(200, 900))
+        service = resident.create_service(
+            hall,
+            resident.ResidentInput(
+                kind=kind,
+                name=name,
+                provider=provider,
+                since=since,
+                unit=unit,
+                opening_hours="工作日 08:30-17:00",
+                contact_phone="0436-" + "".join(rng.choice("0123456789") for _ in range(7)),
+            ),
+        )
+        base = rng.randint(20, 300)
+        for month in resident.last_months(world.today, 12)[:-1]:
+            if month >= since.replace(day=1):
+                resident.record_activity(service, month, max(0, base + rng.randint(-15, 25)))
 
 
 def _state(

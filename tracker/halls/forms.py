@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -38,11 +39,11 @@ class HallForm(Form):
 
 
 class ExceptionForm(Form):
-    day = DateField("日期", validators=[InputRequired("请选择日期")])
+    day = DateField(_l("日期"), validators=[InputRequired(_l("请选择日期"))])
     hours = StringField(
-        "当天营业时间（留空 = 全天不开放）", validators=[Optional(), Length(max=100)]
+        _l("当天营业时间（留空 = 全天不开放）"), validators=[Optional(), Length(max=100)]
     )
-    note = StringField("说明", validators=[Optional(), Length(max=100)])
+    note = StringField(_l("说明"), validators=[Optional(), Length(max=100)])
 
 
 class CameraForm(Form):
@@ -95,3 +96,36 @@ class DecisionForm(Form):
 class StationForm(Form):
     name = StringField("监控站名称", validators=[DataRequired("请填写监控站名称"), Length(max=64)])
     region_id = SelectField("所属（县或乡镇）", coerce=int, validators=[InputRequired("请选择")])
+
+
+class ResidentForm(Form):
+    """A service resident in a hall (场所功能提升)."""
+
+    kind = SelectField(_l("服务类型"), validators=[DataRequired(_l("请选择服务类型"))])
+    name = StringField(
+        _l("服务名称"), validators=[DataRequired(_l("请填写服务名称")), Length(max=64)]
+    )
+    provider = StringField(
+        _l("提供单位"), validators=[DataRequired(_l("请填写提供单位")), Length(max=100)]
+    )
+    since = DateField(_l("入驻日期"), validators=[DataRequired(_l("请填写日期，如 2026-03-05"))])
+    until = DateField(_l("撤出日期"), validators=[Optional()])
+    opening_hours = StringField(_l("服务时间"), validators=[Optional(), Length(max=100)])
+    unit = SelectField(_l("月度统计口径"), validators=[DataRequired(_l("请选择统计口径"))])
+    contact_phone = StringField(_l("联系电话"), validators=[Optional(), Length(max=20)])
+    note = TextAreaField(_l("备注"), validators=[Optional(), Length(max=500)])
+
+
+class ActivityForm(Form):
+    """One month's activity figure of a resident service, typed in."""
+
+    month = StringField(
+        _l("月份"), validators=[DataRequired(_l("请填写月份，如 2026-03")), Length(max=7)]
+    )
+    value = IntegerField(
+        _l("数量"),
+        validators=[
+            InputRequired(_l("请填写数量")),
+            NumberRange(min=0, max=10_000_000, message=_l("数量应在 0–10000000 之间")),
+        ],
+    )

@@ -386,3 +386,74 @@ class HallAlert(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     camera: Mapped[Camera | None] = relationship()
+
+
+class ResidentKind(enum.StrEnum):
+    """A service resident in a village hall (场所功能提升)."""
+
+    ecommerce = "ecommerce"  # 农村电商服务点
+    bank = "bank"  # 银行（金融）服务点
+    insurance = "insurance"  # 保险服务点
+    postal = "postal"  # 邮政快递/物流服务点
+    other = "other"  # 其他
+
+
+class ActivityUnit(enum.StrEnum):
+    """What the monthly activity figure counts."""
+
+    transactions = "transactions"  # 笔（业务笔数）
+    visits = "visits"  # 人次（服务人次）
+
+
+@audited
+class ResidentService(Base):
+    """A service resident in a hall: who provides it, since when, when it is open; its
+    monthly activity is typed in (:class:`ResidentActivity`)."""
+
+    __tablename__ = "hall_resident_service"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("service_hall.id"), index=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    kind: Mapped[ResidentKind] = mapped_column(
+        Enum(ResidentKind, native_enum=False, length=16, validate_strings=True)
+    )
+    name: Mapped[str] = mapped_column(String(64))
+    provider: Mapped[str] = mapped_column(String(100))
+    since: Mapped[date]
+    until: Mapped[date | None]
+    opening_hours: Mapped[str] = mapped_column(String(100), default="")
+    unit: Mapped[ActivityUnit] = mapped_column(
+        Enum(ActivityUnit, native_enum=False, length=16, validate_strings=True)
+    )
+    contact_phone: Mapped[str] = mapped_column(String(20), default="")
+    note: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime | None]
+
+    hall: Mapped[ServiceHall] = relationship()
+    # Hot (the hall page shows each service's months): loaded with the list query.
+    months: Mapped[list[ResidentActivity]] = relationship(
+        back_populates="service",
+        cascade="all, delete-orphan",
+        lazy="raise",
+        order_by="ResidentActivity.month",
+    )
+
+
+@audited
+class ResidentActivity(Base):
+    """A resident service's activity in one month (transactions or visits), typed in."""
+
+    __tablename__ = "hall_resident_activity"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("hall_resident_service.id"), index=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    month: Mapped[date]  # the first day of the month
+    value: Mapped[int]
+    entered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    service: Mapped[ResidentService] = relationship(back_populates="months")
+
+    __table_args__ = (UniqueConstraint("service_id", "month"),)

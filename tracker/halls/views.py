@@ -27,23 +27,28 @@ from sqlalchemy import select
 from tracker import clock, uploads, xlsx
 from tracker.extensions import db
 from tracker.forms import as_choices
-from tracker.halls import rules, services
+from tracker.halls import resident, rules, services
 from tracker.halls.alerts import recent_alerts
 from tracker.halls.forms import (
+    ActivityForm,
     CameraForm,
     DecisionForm,
     ExceptionForm,
     ExcuseForm,
     HallForm,
+    ResidentForm,
     StationForm,
 )
 from tracker.halls.models import (
+    ActivityUnit,
     Camera,
     CameraStatus,
     ExcuseKind,
     ExcuseStatus,
     HallException,
     OutageExcuse,
+    ResidentKind,
+    ResidentService,
     ServiceHall,
     Snapshot,
     Station,
@@ -53,6 +58,7 @@ from tracker.halls.timeline import day_svg, month_svg, strip_svg
 from tracker.home import TodoItem
 from tracker.models import Region, RegionLevel, utcnow
 from tracker.models.regions import in_subtree
+from tracker.org.versions import versions_of
 from tracker.periods import Period, PeriodError
 from tracker.scope import Scope, current_scope
 from tracker.web import form_status, paginate, perform, submit
@@ -378,16 +384,22 @@ def hall(hall_id: int) -> ResponseReturnValue:
             default="hours",
         )
         if done is not None:
-            flash("已保存例外日期", "success")
+            flash(gettext("已保存例外日期"), "success")
             return redirect(url_for("halls.hall", hall_id=hall.id))
     today = clock.today()
     month = Period.month_of(today)
     cams = services.load_cameras(hall)
     totals = services.uptime_bulk([c.id for c in cams], month.start, today)
     upcoming = services.resolved_opening_days(hall, _calendar(), days=14)
+    residents = db.session.scalars(resident.services_stmt([hall.id])).all()
     return render_template(
         "halls/hall.html",
         hall=hall,
+        residents=residents,
+        resident_months=resident.last_months(today, 3),
+        value_of=resident.month_value,
+        kind_labels=resident.KIND_LABELS,
+        unit_short=resident.UNIT_SHORT,
         form=form,
         totals=totals,
         month=month,
@@ -890,3 +902,174 @@ def camera_todo(scope: Scope, user: Any) -> list[TodoItem]:
                 )
             )
     return items
+
+
+# ---------------------------------------------------------------- resident services (场所功能提升)
+
+
+def _resident_form(obj: ResidentService | None = None) -> ResidentForm:
+    form = ResidentForm(obj=obj if request.method == "GET" else None)
+    form.kind.choices = [(k.value, gettext(v)) for k, v in resident.KIND_LABELS.items()]
+    form.unit.choices = [(k.value, gettext(v)) for k, v in resident.UNIT_LABELS.items()]
+    if request.method == "GET" and obj is not None:
+        form.kind.data = obj.kind.value
+        form.unit.data = obj.unit.value
+    return form
+
+
+def _resident_input(form: ResidentForm) -> resident.ResidentInput:
+    return resident.ResidentInput(
+        kind=ResidentKind(form.kind.data),
+        name=form.name.data or "",
+        provider=form.provider.data or "",
+        since=form.since.data,
+        until=form.until.data,
+        unit=ActivityUnit(form.unit.data),
+        opening_hours=form.opening_hours.data or "",
+        contact_phone=form.contact_phone.data or "",
+        note=form.note.data or "",
+    )
+
+
+@bp.route("/<int:hall_id>/services/new", methods=["GET", "POST"])
+@login_required
+def new_resident(hall_id: int) -> ResponseReturnValue:
+    scope = current_scope()
+    hall = scope.get_or_404(ServiceHall, hall_id)
+    scope.require_write(hall.region_id)
+    form = _resident_form()
+    if request.method == "GET":
+        form.since.data = clock.today()
+    done = submit(form, lambda: resident.create_service(hall, _resident_input(form)))
+    if done is not None:
+        flash(gettext("入驻服务已登记。"), "success")
+        return redirect(url_for("halls.resident_service", resident_service_id=done.value.id))
+    return (
+        render_template("halls/resident_form.html", form=form, hall=hall, service=None),
+        form_status(form),
+    )
+
+
+def _resident_page(service: ResidentService, form: ActivityForm, status: int = 200) -> Any:
+    today = clock.today()
+    resident.load_months(service)  # again: a refused entry rolled the session back
+    return (
+        render_template(
+            "halls/resident.html",
+            service=service,
+            hall=service.hall,
+            form=form,
+            months=resident.last_months(today),
+            value_of=resident.month_value,
+            kind_labels=resident.KIND_LABELS,
+            unit_labels=resident.UNIT_LABELS,
+            unit_short=resident.UNIT_SHORT,
+            versions=versions_of("hall_resident_service", service.id),
+            can_write=current_scope().can_write,
+        ),
+        status,
+    )
+
+
+@bp.route("/services/<int:resident_service_id>", methods=["GET", "POST"])
+@login_required
+def resident_service(resident_service_id: int) -> ResponseReturnValue:
+    """A resident service: its months (POST types one in) and its versions."""
+    scope = current_scope()
+    service = resident.load_months(scope.get_or_404(ResidentService, resident_service_id))
+    if request.method == "POST":
+        scope.require_write(service.region_id)
+    form = ActivityForm()
+    if request.method == "GET":
+        form.month.data = f"{clock.today():%Y-%m}"
+
+    def save() -> Any:
+        try:
+            period = Period.parse(form.month.data or "")
+        except PeriodError as exc:
+            raise resident.ResidentError(gettext("月份格式应为 2026-03"), "month") from exc
+        if period.kind != "month":
+            raise resident.ResidentError(gettext("月份格式应为 2026-03"), "month")
+        return resident.record_activity(service, period.start, form.value.data or 0)
+
+    done = submit(form, save)
+    if done is not None:
+        flash(gettext("月度数据已保存。"), "success")
+        return redirect(url_for("halls.resident_service", resident_service_id=service.id))
+    return _resident_page(service, form, form_status(form))
+
+
+@bp.route("/services/<int:resident_service_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_resident(resident_service_id: int) -> ResponseReturnValue:
+    service = current_scope().get_for_write(ResidentService, resident_service_id)
+    form = _resident_form(service)
+    done = submit(form, lambda: resident.update_service(service, _resident_input(form)))
+    if done is not None:
+        flash(gettext("入驻服务已修改。"), "success")
+        return redirect(url_for("halls.resident_service", resident_service_id=service.id))
+    return (
+        render_template("halls/resident_form.html", form=form, hall=service.hall, service=service),
+        form_status(form),
+    )
+
+
+RESIDENT_COLUMNS = [
+    "序号",
+    "村（社区）",
+    "服务大厅",
+    "服务类型",
+    "服务名称",
+    "提供单位",
+    "入驻日期",
+    "撤出日期",
+    "服务时间",
+    "联系电话",
+    "统计口径",
+]
+
+
+@bp.route("/services.xlsx")
+@login_required
+def export_residents() -> ResponseReturnValue:
+    """Resident services of the halls in scope (``?hall_id=`` one hall) with the last 12
+    months' activity figures, one column a month; phones masked."""
+    from tracker.formatting import excel_formats, mask_phone
+
+    scope = current_scope()
+    halls_q = scope.filter(select(ServiceHall.id), ServiceHall)
+    hall_id = request.args.get("hall_id", type=int)
+    if hall_id is not None:
+        halls_q = halls_q.where(ServiceHall.id == scope.get_or_404(ServiceHall, hall_id).id)
+    rows = db.session.scalars(resident.services_stmt(halls_q.scalar_subquery())).all()
+    villages = dict(
+        db.session.execute(
+            select(Region.id, Region.name).where(Region.id.in_({s.region_id for s in rows}))
+        ).all()
+    )
+    months = resident.last_months(clock.today())
+    wb, ws = xlsx.new_workbook("入驻服务")
+    columns = RESIDENT_COLUMNS + [f"{m:%Y-%m}" for m in months]
+    xlsx.title(ws, "服务大厅入驻服务及月度业务量", span=len(columns))
+    xlsx.header(ws, columns)
+    for i, s in enumerate(rows, start=1):
+        xlsx.append(
+            ws,
+            [
+                i,
+                villages.get(s.region_id, ""),
+                s.hall.name,
+                resident.KIND_LABELS[s.kind],
+                s.name,
+                s.provider,
+                s.since,
+                s.until,
+                s.opening_hours,
+                mask_phone(s.contact_phone),
+                resident.UNIT_LABELS[s.unit],
+                *[resident.month_value(s, m) for m in months],
+            ],
+        )
+    excel_formats(ws.iter_rows(min_row=3))
+    xlsx.widths(ws, [6, 12, 14, 16, 18, 20, 12, 12, 18, 14, 10] + [9] * len(months))
+    return xlsx.response(xlsx.to_bytes(wb), "服务大厅入驻服务.xlsx")

@@ -13,8 +13,8 @@ from tracker.domain import Domain, NavEntry
 
 DOMAIN = Domain(
     "tracker.teams",
-    api=("api",),
+    api=("api", "posts_api"),
     seeder="demo:seed_teams",
-    todo=("todo:reserves_short", "todo:recall_steps_overdue"),
+    todo=("todo:reserves_short", "todo:recall_steps_overdue", "todo:vacancies_overdue"),
     nav=(NavEntry("teams.index", _l("后备干部"), order=65),),
 )

@@ -20,6 +20,7 @@ from tracker.teams.models import (
     ReserveSource,
     ReserveStatus,
     ReserveTrack,
+    VacancyCause,
 )
 from tracker.teams.recall import open_case
 from tracker.workdays import WorkCalendar
@@ -36,6 +37,59 @@ PLANS = [
 def seed_teams(world: DemoWorld) -> None:
     seed_reserves(world)
     seed_assessments(world)
+    seed_vacancies(world)
+
+
+def seed_vacancies(world: DemoWorld) -> None:
+    """Post vacancies (岗位空缺): in 五四村 (``few_reserves``) a committee member resigned 70 days
+    ago and the post is still vacant, past its deadline; in the first village without a
+    story a committee member moved away, a reserve cadre took the post in time and a new
+    candidate entered the reserve list."""
+    from tracker.teams.posts import fill_vacancy, reserves_available, vacate_post
+
+    calendar = WorkCalendar()
+    quiet = next((v for v in world.villages if not story(v)), None)
+    for village in world.villages:
+        weak = "few_reserves" in story(village)
+        if not weak and village is not quiet:
+            continue
+        cadre = db.session.scalars(
+            select(VillageCadre)
+            .where(
+                VillageCadre.region_id == village.id,
+                VillageCadre.until.is_(None),
+                VillageCadre.reserve.is_(False),
+            )
+            .order_by(VillageCadre.id.desc())
+        ).first()
+        if cadre is None:
+            continue
+        on = world.today - timedelta(days=70 if weak else 40)
+        if cadre.since and cadre.since > on:
+            cadre.since = on - timedelta(days=365)
+        vacancy = vacate_post(
+            cadre,
+            on,
+            VacancyCause.resigned if weak else VacancyCause.transferred,
+            "本人因家庭原因辞去职务" if weak else "随家人迁居县城",
+            calendar,
+        )
+        if not weak:
+            reserve = next((r for r in reserves_available(village.id) if r.entered_on <= on), None)
+            if reserve is not None:
+                fill_vacancy(vacancy, on + timedelta(days=14), reserve=reserve)
+                # the list is topped up again ("2+5" stays met)
+                db.session.add(
+                    ReserveCadre(
+                        region_id=village.id,
+                        name=world.rng.choice(NAMES) + world.rng.choice(GIVEN) * 2,
+                        source=ReserveSource.migrant,
+                        track=reserve.track,
+                        entered_on=on + timedelta(days=20),
+                        mentor=MENTORS[0],
+                        plan=PLANS[0],
+                    )
+                )
 
 
 def seed_reserves(world: DemoWorld) -> None:

@@ -10,12 +10,14 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from tracker.forms import Form
 from tracker.teams.models import (
+    CAUSE_LABELS,
     GRADE_LABELS,
     OUTCOME_LABELS,
     SOURCE_LABELS,
     STATUS_LABELS,
     TRACK_LABELS,
     ReserveStatus,
+    VacancyCause,
 )
 
 
@@ -100,4 +102,36 @@ class RecallStepForm(Form):
         choices=[SelectChoice("", "—")]
         + [SelectChoice(k.value, label) for k, label in OUTCOME_LABELS.items()],
         validators=[Optional()],
+    )
+
+
+class VacateForm(Form):
+    """A serving cadre leaves the post (辞职, 调离 …): the post falls vacant."""
+
+    cadre_id = SelectField(_l("离任村干部"), coerce=int, validate_choice=False)
+    vacated_on = DateField(
+        _l("空缺日期"), validators=[DataRequired(_l("请填写日期，如 2026-03-05"))]
+    )
+    cause = SelectField(
+        _l("空缺原因"),
+        choices=[
+            SelectChoice(k.value, _l(label))
+            for k, label in CAUSE_LABELS.items()
+            if k != VacancyCause.recall
+        ],
+        validators=[DataRequired(_l("请选择空缺原因"))],
+    )
+    reason = StringField(_l("情况说明"), validators=[Optional(), Length(max=200)])
+
+
+class FillForm(Form):
+    """Fill a vacant post: from the reserve list, or with a named person and a reason."""
+
+    reserve_id = SelectField(_l("从后备干部中任用"), coerce=int, validate_choice=False, default=0)
+    name = StringField(_l("或填写新任人员姓名"), validators=[Optional(), Length(max=32)])
+    filled_on = DateField(
+        _l("补缺日期"), validators=[DataRequired(_l("请填写日期，如 2026-03-05"))]
+    )
+    fill_note = StringField(
+        _l("说明（未从后备干部中任用的原因）"), validators=[Optional(), Length(max=200)]
     )

@@ -243,3 +243,59 @@ class RecallStep(Base):
     @property
     def label(self) -> str:
         return STEP_LABELS[self.kind]
+
+
+class VacancyCause(enum.StrEnum):
+    """Why a village post fell vacant (岗位空缺原因)."""
+
+    recall = "recall"  # 召回后调整/免职
+    resigned = "resigned"  # 辞职
+    transferred = "transferred"  # 调离
+    deceased = "deceased"  # 去世
+    other = "other"  # 其他
+
+
+CAUSE_LABELS = {
+    VacancyCause.recall: "召回后调整/免职",
+    VacancyCause.resigned: "辞职",
+    VacancyCause.transferred: "调离",
+    VacancyCause.deceased: "去世",
+    VacancyCause.other: "其他",
+}
+
+
+@audited
+class PostVacancy(Base):
+    """A village post left vacant (岗位空缺) that must be filled within
+    ``[teams] vacancy_fill_working_days`` — from the reserve list when possible.
+
+    The holders of a post over time are the dated :class:`VillageCadre` rows of the
+    village with that post (``since``/``until``); a vacancy ends the old holder's term
+    and its filling starts the new one's."""
+
+    __tablename__ = "post_vacancy"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    post: Mapped[str] = mapped_column(String(64))
+    previous_cadre_id: Mapped[int | None] = mapped_column(ForeignKey("village_cadre.id"))
+    cause: Mapped[VacancyCause] = mapped_column(
+        Enum(VacancyCause, native_enum=False, length=16, validate_strings=True)
+    )
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    recall_case_id: Mapped[int | None] = mapped_column(ForeignKey("recall_case.id"))
+    vacated_on: Mapped[date]
+    due_on: Mapped[date]
+    filled_on: Mapped[date | None]
+    new_cadre_id: Mapped[int | None] = mapped_column(ForeignKey("village_cadre.id"))
+    reserve_id: Mapped[int | None] = mapped_column(ForeignKey("reserve_cadre.id"))
+    fill_note: Mapped[str] = mapped_column(String(200), default="")
+    entered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    previous_cadre: Mapped[VillageCadre | None] = relationship(foreign_keys=[previous_cadre_id])
+    new_cadre: Mapped[VillageCadre | None] = relationship(foreign_keys=[new_cadre_id])
+    reserve: Mapped[ReserveCadre | None] = relationship()
+
+    @property
+    def cause_label(self) -> str:
+        return CAUSE_LABELS[self.cause]

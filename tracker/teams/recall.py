@@ -131,6 +131,13 @@ def record_step(
     step.done_on = done_on
     step.note = (note or "").strip()[:500]
     db.session.flush()
+    if step.kind == RecallStepKind.outcome and outcome in (
+        RecallOutcome.adjusted,
+        RecallOutcome.dismissed,
+    ):
+        from tracker.teams.posts import vacate_for_recall
+
+        vacate_for_recall(case, done_on)  # the post falls vacant, to be filled in time
 
 
 def overdue_steps(scope: Scope, today: date) -> list[RecallStep]:

@@ -65,3 +65,31 @@ def recall_steps_overdue(scope: Scope, user: User) -> list[TodoItem]:
             count=len(steps),
         )
     ]
+
+
+def vacancies_overdue(scope: Scope, user: User) -> list[TodoItem]:
+    """Vacant village posts not filled within ``[teams] vacancy_fill_working_days``."""
+    from tracker.teams.posts import overdue_vacancies
+
+    if not scope.can_write:
+        return []
+    rows = overdue_vacancies(scope.region_ids(), clock.today())
+    if not rows:
+        return []
+    names = dict(
+        db.session.execute(
+            select(Region.id, Region.name).where(Region.id.in_({v.region_id for v in rows}))
+        ).all()
+    )
+    shown = "、".join(f"{names.get(v.region_id, '')}{v.post}" for v in rows[:5])
+    if len(rows) > 5:
+        shown += gettext("等")
+    return [
+        TodoItem(
+            severity=0,
+            title=gettext("村干部岗位逾期未补齐"),
+            detail=gettext("以下岗位空缺已超过补缺期限：%(list)s", list=shown),
+            url=url_for("teams.vacancies", open=1),
+            count=len(rows),
+        )
+    ]

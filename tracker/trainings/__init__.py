@@ -12,6 +12,6 @@ DOMAIN = Domain(
     "tracker.trainings",
     api=("api",),
     seeder="demo:seed_trainings",
-    todo=("todo:trainings_due",),
+    todo=("todo:trainings_due", "todo:concentrated_due"),
     nav=(NavEntry("trainings.index", _l("培训台账"), order=60),),
 )

@@ -93,3 +93,85 @@ class TrainingAttendee(Base):
     member: Mapped[Member] = relationship()
 
     __table_args__ = (UniqueConstraint("training_id", "member_id"),)
+
+
+@audited
+class ConcentratedTraining(Base):
+    """每年集中培训: a concentrated training of one Party organization — a township
+    (乡镇党委) or a village branch — identified by its region. Each organization owes
+    ``[trainings] concentrated_hours`` in every ``[trainings] concentrated`` window."""
+
+    __tablename__ = "concentrated_training"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    held_on: Mapped[date] = mapped_column(index=True)
+    hours: Mapped[Decimal] = mapped_column(Numeric(5, 1))
+    place: Mapped[str] = mapped_column(String(100))
+    organizer: Mapped[str] = mapped_column(String(100), default="")
+    participants: Mapped[int] = mapped_column(default=0)
+    content: Mapped[str] = mapped_column(Text, default="")
+    entered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    deleted_at: Mapped[datetime | None]
+    delete_reason: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (Index("ix_concentrated_training_region_held", "region_id", "held_on"),)
+
+
+@audited
+class FarmerTraining(Base):
+    """农民教育培训: a training session for villagers, with a topic category from
+    ``[trainings] farmer_topics``, a count of trainees and/or named trainees who are not
+    on the Party roster (their phones are masked in lists and exports)."""
+
+    __tablename__ = "farmer_training"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    topic: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(100))
+    held_on: Mapped[date] = mapped_column(index=True)
+    hours: Mapped[Decimal] = mapped_column(Numeric(5, 1))
+    place: Mapped[str] = mapped_column(String(100))
+    organizer: Mapped[str] = mapped_column(String(100), default="")
+    lecturer: Mapped[str] = mapped_column(String(64), default="")
+    # Trainees not named one by one (签到人数).
+    trainee_count: Mapped[int] = mapped_column(default=0)
+    content: Mapped[str] = mapped_column(Text, default="")
+    entered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    updated_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+    delete_reason: Mapped[str | None] = mapped_column(String(200))
+
+    # Hot (lists show the trainee total): loaded with ``services.farmer_trainings``.
+    trainees: Mapped[list[FarmerTrainee]] = relationship(
+        back_populates="training",
+        cascade="all, delete-orphan",
+        lazy="raise",
+        order_by="FarmerTrainee.id",
+    )
+
+    __table_args__ = (Index("ix_farmer_training_region_held", "region_id", "held_on"),)
+
+    @property
+    def total(self) -> int:
+        """Trainees: the named ones plus the counted ones."""
+        return self.trainee_count + len(self.trainees)
+
+
+@audited
+class FarmerTrainee(Base):
+    """A named villager who attended a farmer training (not on the Party roster)."""
+
+    __tablename__ = "farmer_trainee"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    training_id: Mapped[int] = mapped_column(ForeignKey("farmer_training.id"), index=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    name: Mapped[str] = mapped_column(String(32))
+    phone: Mapped[str] = mapped_column(String(20), default="")
+
+    training: Mapped[FarmerTraining] = relationship(back_populates="trainees")

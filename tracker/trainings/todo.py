@@ -47,3 +47,46 @@ def trainings_due(scope: Scope, user: User) -> list[TodoItem]:
             count=len(names),
         )
     ]
+
+
+def concentrated_due(scope: Scope, user: User) -> list[TodoItem]:
+    """Township and village organizations whose concentrated-training window ends within
+    60 days (or ended last window) short of the required hours (每年集中培训)."""
+    from flask_babel import gettext
+
+    from tracker.trainings.concentrated import ORG_LEVELS, concentrated_figures
+
+    if not scope.can_write:
+        return []
+    today = clock.today()
+    orgs = db.session.execute(
+        scope.filter(select(Region.id, Region.name), Region).where(Region.level.in_(ORG_LEVELS))
+    ).all()
+    if not orgs:
+        return []
+    ids = [rid for rid, _ in orgs]
+    years = [concentrated_figures(ids, Period.of_year(today.year), today)]
+    if today.month <= 2:  # a yearly window that ended lately stays on the list a while
+        years.append(concentrated_figures(ids, Period.of_year(today.year - 1), today))
+    short = []
+    for rid, name in orgs:
+        for w in (w for figures in years for w in figures[rid].windows):
+            ends = Period.parse(w.key).end
+            if w.status == "missing" and (today - ends).days <= 60:
+                short.append(name)
+                break
+            if w.status == "due" and (ends - today).days <= 60:
+                short.append(name)
+                break
+    if not short:
+        return []
+    shown = "、".join(short[:5]) + (gettext("等") if len(short) > 5 else "")
+    return [
+        TodoItem(
+            severity=1,
+            title=gettext("集中培训学时不足"),
+            detail=gettext("以下党组织的集中培训未达到规定学时：%(list)s", list=shown),
+            url=url_for("trainings.concentrated"),
+            count=len(short),
+        )
+    ]

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -20,12 +22,37 @@ from wtforms.fields.choices import SelectChoice
 from tracker import clock, xlsx
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
-from tracker.models import Branch, Region, RegionLevel
+from tracker.formatting import excel_formats, mask_phone
+from tracker.models import Branch, Member, Region, RegionLevel, VillageCadre
 from tracker.org.services import roster
+from tracker.org.versions import versions_of
 from tracker.periods import Period
 from tracker.scope import current_scope
-from tracker.trainings.forms import DeleteForm, TrainingForm
-from tracker.trainings.models import Training, TrainingKind
+from tracker.trainings.concentrated import (
+    ORG_LEVELS,
+    ConcentratedInput,
+    concentrated_figures,
+    create_concentrated,
+    delete_concentrated,
+    required_hours,
+)
+from tracker.trainings.concentrated import STATUS_LABELS as WINDOW_STATUS_LABELS
+from tracker.trainings.concentrated import frequency as concentrated_frequency
+from tracker.trainings.farmers import (
+    FarmerInput,
+    create_farmer_training,
+    delete_farmer_training,
+    farmer_figures,
+    farmer_trainings,
+    load_trainees,
+    parse_trainees,
+    trainees_text,
+    update_farmer_training,
+)
+from tracker.trainings.farmers import topics as farmer_topics
+from tracker.trainings.forms import ConcentratedForm, DeleteForm, FarmerTrainingForm, TrainingForm
+from tracker.trainings.hours import member_hours
+from tracker.trainings.models import ConcentratedTraining, FarmerTraining, Training, TrainingKind
 from tracker.trainings.services import (
     TrainingInput,
     create_training,
@@ -36,7 +63,7 @@ from tracker.trainings.services import (
     trainings_of_branch,
     update_training,
 )
-from tracker.web import form_status, submit
+from tracker.web import form_status, paginate, submit
 
 bp = Blueprint("trainings", __name__, url_prefix="/trainings")
 
@@ -125,9 +152,12 @@ def new(region_id: int) -> ResponseReturnValue:
     if done is not None:
         training, created = done.value
         if created:
-            flash("培训记录已保存。" + ("（补录）" if training.late else ""), "success")
+            flash(
+                gettext("培训记录已保存。") + (gettext("（补录）") if training.late else ""),
+                "success",
+            )
         else:
-            flash("这条培训记录已经保存过，未重复保存。", "info")
+            flash(gettext("这条培训记录已经保存过，未重复保存。"), "info")
         return redirect(url_for("trainings.detail", training_id=training.id))
     return (
         render_template("trainings/form.html", form=form, region=region, training=None),
@@ -141,7 +171,11 @@ def detail(training_id: int) -> ResponseReturnValue:
     training = load_attendees(current_scope().get_or_404(Training, training_id))
     region = db.session.get(Region, training.region_id)
     return render_template(
-        "trainings/detail.html", training=training, region=region, delete_form=DeleteForm()
+        "trainings/detail.html",
+        training=training,
+        region=region,
+        delete_form=DeleteForm(),
+        versions=versions_of("training", training.id),
     )
 
 
@@ -163,7 +197,7 @@ def edit(training_id: int) -> ResponseReturnValue:
         update_training(training, data, current_user._get_current_object(), form.reason.data or "")
 
     if submit(form, save) is not None:
-        flash("培训记录已修改。", "success")
+        flash(gettext("培训记录已修改。"), "success")
         return redirect(url_for("trainings.detail", training_id=training.id))
     return (
         render_template("trainings/form.html", form=form, region=region, training=training),
@@ -178,10 +212,10 @@ def delete(training_id: int) -> ResponseReturnValue:
     training = scope.get_for_write(Training, training_id)
     form = DeleteForm()
     if not form.validate_on_submit():
-        flash("删除须填写原因。", "danger")
+        flash(gettext("删除须填写原因。"), "danger")
         return redirect(url_for("trainings.detail", training_id=training.id))
     delete_training(training, form.reason.data or "")
-    flash("培训记录已删除（保留在审计日志中）。", "info")
+    flash(gettext("培训记录已删除（保留在审计日志中）。"), "info")
     return redirect(url_for("trainings.register", region_id=training.region_id))
 
 
@@ -205,7 +239,7 @@ EXPORT_COLUMNS = [
 @login_required
 def export(region_id: int) -> ResponseReturnValue:
     """The village's trainings of a year as an Excel sheet (columns of the paper register)."""
-    from tracker.formatting import excel_datetime, excel_formats
+    from tracker.formatting import excel_datetime
 
     region, branch = current_scope().get_village_branch(region_id)
     year = _year_arg()
@@ -236,3 +270,316 @@ def export(region_id: int) -> ResponseReturnValue:
     excel_formats(ws.iter_rows(min_row=3))
     xlsx.widths(ws, [6, 12, 14, 30, 6, 16, 16, 10, 40, 10, 17, 8])
     return xlsx.response(xlsx.to_bytes(wb), f"{region.name}-{year}-培训台账.xlsx")
+
+
+# ---------------------------------------------------------------- farmer training (农民教育培训)
+
+
+def _farmer_input(form: FarmerTrainingForm) -> FarmerInput:
+    return FarmerInput(
+        topic=form.topic.data or "",
+        title=form.title.data or "",
+        held_on=form.held_on.data,
+        hours=form.hours.data or 0,
+        place=form.place.data or "",
+        organizer=form.organizer.data or "",
+        lecturer=form.lecturer.data or "",
+        trainee_count=form.trainee_count.data or 0,
+        trainees=parse_trainees(form.trainees.data or ""),
+        content=form.content.data or "",
+    )
+
+
+def _farmer_form(obj: FarmerTraining | None = None) -> FarmerTrainingForm:
+    form = FarmerTrainingForm(obj=obj if request.method == "GET" else None)
+    form.topic.choices = [SelectChoice(t, gettext(t)) for t in farmer_topics()]
+    return form
+
+
+@bp.route("/v/<int:region_id>/farmers")
+@login_required
+def farmers(region_id: int) -> ResponseReturnValue:
+    """A village's farmer training sessions of a year (农民教育培训)."""
+    region, _branch = current_scope().get_village_branch(region_id)
+    year = _year_arg()
+    page = paginate(
+        farmer_trainings([region.id], year).order_by(
+            FarmerTraining.held_on.desc(), FarmerTraining.id.desc()
+        )
+    )
+    rows = db.session.scalars(farmer_trainings([region.id], year)).all()
+    return render_template(
+        "trainings/farmers.html", region=region, page=page, year=year, fig=farmer_figures(rows)
+    )
+
+
+@bp.route("/v/<int:region_id>/farmers/new", methods=["GET", "POST"])
+@login_required
+def new_farmer(region_id: int) -> ResponseReturnValue:
+    region, _branch = current_scope().get_village_branch(region_id)
+    current_scope().require_write(region.id)
+    form = _farmer_form()
+    if request.method == "GET":
+        form.held_on.data = clock.today()
+    done = submit(
+        form,
+        lambda: create_farmer_training(
+            region, _farmer_input(form), current_user._get_current_object()
+        ),
+    )
+    if done is not None:
+        flash(gettext("农民培训记录已保存。"), "success")
+        return redirect(url_for("trainings.farmer", farmer_training_id=done.value.id))
+    return (
+        render_template("trainings/farmer_form.html", form=form, region=region, training=None),
+        form_status(form),
+    )
+
+
+@bp.route("/farmers/<int:farmer_training_id>")
+@login_required
+def farmer(farmer_training_id: int) -> ResponseReturnValue:
+    training = load_trainees(current_scope().get_or_404(FarmerTraining, farmer_training_id))
+    region = db.session.get(Region, training.region_id)
+    return render_template(
+        "trainings/farmer.html",
+        training=training,
+        region=region,
+        delete_form=DeleteForm(),
+        versions=versions_of("farmer_training", training.id),
+    )
+
+
+@bp.route("/farmers/<int:farmer_training_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_farmer(farmer_training_id: int) -> ResponseReturnValue:
+    training = load_trainees(current_scope().get_for_write(FarmerTraining, farmer_training_id))
+    region = db.session.get(Region, training.region_id)
+    form = _farmer_form(training)
+    if request.method == "GET":
+        form.trainees.data = trainees_text(training)
+    done = submit(form, lambda: update_farmer_training(training, _farmer_input(form)))
+    if done is not None:
+        flash(gettext("农民培训记录已修改。"), "success")
+        return redirect(url_for("trainings.farmer", farmer_training_id=training.id))
+    return (
+        render_template("trainings/farmer_form.html", form=form, region=region, training=training),
+        form_status(form),
+    )
+
+
+@bp.route("/farmers/<int:farmer_training_id>/delete", methods=["POST"])
+@login_required
+def delete_farmer(farmer_training_id: int) -> ResponseReturnValue:
+    training = current_scope().get_for_write(FarmerTraining, farmer_training_id)
+    form = DeleteForm()
+    if not form.validate_on_submit():
+        flash(gettext("删除须填写原因。"), "danger")
+        return redirect(url_for("trainings.farmer", farmer_training_id=training.id))
+    delete_farmer_training(training, form.reason.data or "")
+    flash(gettext("农民培训记录已删除（保留在审计日志中）。"), "info")
+    return redirect(url_for("trainings.farmers", region_id=training.region_id))
+
+
+FARMER_COLUMNS = [
+    "序号",
+    "培训日期",
+    "专题类别",
+    "培训主题",
+    "学时",
+    "地点",
+    "组织单位",
+    "授课人",
+    "参训人数",
+    "逐一登记的学员（电话已遮挡）",
+]
+
+
+@bp.route("/v/<int:region_id>/farmers.xlsx")
+@login_required
+def export_farmers(region_id: int) -> ResponseReturnValue:
+    """A village's farmer trainings of a year; villagers' phones masked."""
+    region, _branch = current_scope().get_village_branch(region_id)
+    year = _year_arg()
+    rows = db.session.scalars(
+        farmer_trainings([region.id], year).order_by(FarmerTraining.held_on, FarmerTraining.id)
+    ).all()
+    wb, ws = xlsx.new_workbook(f"{year}年农民教育培训")
+    xlsx.title(ws, f"{region.name} {year}年农民教育培训台账", span=len(FARMER_COLUMNS))
+    xlsx.header(ws, FARMER_COLUMNS)
+    for i, t in enumerate(rows, start=1):
+        xlsx.append(
+            ws,
+            [
+                i,
+                t.held_on,
+                t.topic,
+                t.title,
+                float(t.hours),
+                t.place,
+                t.organizer,
+                t.lecturer,
+                t.total,
+                "、".join(f"{p.name} {mask_phone(p.phone)}".strip() for p in t.trainees),
+            ],
+        )
+    excel_formats(ws.iter_rows(min_row=3))
+    xlsx.widths(ws, [6, 12, 10, 30, 6, 16, 16, 10, 10, 50])
+    return xlsx.response(xlsx.to_bytes(wb), f"{region.name}-{year}-农民教育培训.xlsx")
+
+
+# ---------------------------------------------------------------- concentrated training (集中培训)
+
+
+@bp.route("/concentrated")
+@login_required
+def concentrated() -> ResponseReturnValue:
+    """Township and village organizations in scope and their concentrated training."""
+    scope = current_scope()
+    year = _year_arg()
+    page = paginate(scope.select(Region).where(Region.level.in_(ORG_LEVELS)).order_by(Region.path))
+    figures = concentrated_figures([r.id for r in page.items], Period.of_year(year))
+    return render_template(
+        "trainings/concentrated.html",
+        page=page,
+        figures=figures,
+        year=year,
+        freq=concentrated_frequency(),
+        need=required_hours(),
+        labels=WINDOW_STATUS_LABELS,
+    )
+
+
+@bp.route("/concentrated/r/<int:region_id>", methods=["GET", "POST"])
+@login_required
+def concentrated_org(region_id: int) -> ResponseReturnValue:
+    """One organization's concentrated trainings; POST records one."""
+    scope = current_scope()
+    org = scope.get_or_404(Region, region_id)
+    if org.level not in ORG_LEVELS:
+        abort(404)
+    if request.method == "POST":
+        scope.require_write(org.id)
+    form = ConcentratedForm()
+    if request.method == "GET":
+        form.held_on.data = clock.today()
+    done = submit(
+        form,
+        lambda: create_concentrated(
+            org,
+            ConcentratedInput(
+                title=form.title.data or "",
+                held_on=form.held_on.data,
+                hours=form.hours.data or 0,
+                place=form.place.data or "",
+                organizer=form.organizer.data or "",
+                participants=form.participants.data or 0,
+                content=form.content.data or "",
+            ),
+            current_user._get_current_object(),
+        ),
+    )
+    if done is not None:
+        flash(gettext("集中培训已记录。"), "success")
+        return redirect(url_for("trainings.concentrated_org", region_id=org.id))
+    year = _year_arg()
+    rows = db.session.scalars(
+        select(ConcentratedTraining)
+        .where(ConcentratedTraining.region_id == org.id, ConcentratedTraining.deleted_at.is_(None))
+        .order_by(ConcentratedTraining.held_on.desc())
+    ).all()
+    fig = concentrated_figures([org.id], Period.of_year(year))[org.id]
+    return (
+        render_template(
+            "trainings/concentrated_org.html",
+            org=org,
+            rows=rows,
+            form=form,
+            fig=fig,
+            year=year,
+            need=required_hours(),
+            freq=concentrated_frequency(),
+            labels=WINDOW_STATUS_LABELS,
+            delete_form=DeleteForm(formdata=None),
+        ),
+        form_status(form),
+    )
+
+
+@bp.route("/concentrated/<int:concentrated_training_id>/delete", methods=["POST"])
+@login_required
+def delete_concentrated_row(concentrated_training_id: int) -> ResponseReturnValue:
+    row = current_scope().get_for_write(ConcentratedTraining, concentrated_training_id)
+    form = DeleteForm()
+    if not form.validate_on_submit():
+        flash(gettext("删除须填写原因。"), "danger")
+    else:
+        delete_concentrated(row, form.reason.data or "")
+        flash(gettext("集中培训记录已删除（保留在审计日志中）。"), "info")
+    return redirect(url_for("trainings.concentrated_org", region_id=row.region_id))
+
+
+# ---------------------------------------------------------------- per-person hours (个人学时)
+
+
+def _hours_rows(region: Region, branch: Branch, year: int) -> tuple[list[Any], list[Any]]:
+    members = db.session.scalars(
+        select(Member).where(Member.branch_id == branch.id).order_by(Member.name, Member.id)
+    ).all()
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    # On the roster at some time of the year: joined by its end, not left before its start.
+    members = [
+        m
+        for m in members
+        if not (m.joined_on and m.joined_on > last) and not (m.left_on and m.left_on <= first)
+    ]
+    cadres = db.session.scalars(
+        select(VillageCadre)
+        .where(VillageCadre.region_id == region.id)
+        .where((VillageCadre.until.is_(None)) | (VillageCadre.until >= date(year, 1, 1)))
+        .order_by(VillageCadre.id)
+    ).all()
+    ids = {m.id for m in members} | {c.member_id for c in cadres if c.member_id}
+    hours = member_hours(ids, year)
+    member_rows = [(m, hours[m.id]) for m in members]
+    cadre_rows = [(c, hours.get(c.member_id) if c.member_id else None) for c in cadres]
+    return member_rows, cadre_rows
+
+
+@bp.route("/v/<int:region_id>/hours")
+@login_required
+def person_hours(region_id: int) -> ResponseReturnValue:
+    """Each member's and cadre's training sessions and class hours in a year."""
+    region, branch = current_scope().get_village_branch(region_id)
+    year = _year_arg()
+    member_rows, cadre_rows = _hours_rows(region, branch, year)
+    return render_template(
+        "trainings/hours.html",
+        region=region,
+        year=year,
+        member_rows=member_rows,
+        cadre_rows=cadre_rows,
+    )
+
+
+@bp.route("/v/<int:region_id>/hours.xlsx")
+@login_required
+def export_hours(region_id: int) -> ResponseReturnValue:
+    region, branch = current_scope().get_village_branch(region_id)
+    year = _year_arg()
+    member_rows, cadre_rows = _hours_rows(region, branch, year)
+    wb, ws = xlsx.new_workbook(f"{year}年个人参训学时")
+    xlsx.title(ws, f"{region.name} {year}年党员、村干部参训学时", span=5)
+    xlsx.header(ws, ["序号", "类别", "姓名", "职务", "参训次数", "学时"])
+    n = 0
+    for m, h in member_rows:
+        n += 1
+        xlsx.append(ws, [n, "党员", m.name, "", h.sessions, float(h.hours)])
+    for c, h in cadre_rows:
+        n += 1
+        xlsx.append(
+            ws,
+            [n, "村干部", c.name, c.post, h.sessions if h else None, float(h.hours) if h else None],
+        )
+    xlsx.widths(ws, [6, 8, 12, 16, 10, 8])
+    return xlsx.response(xlsx.to_bytes(wb), f"{region.name}-{year}-个人参训学时.xlsx")
