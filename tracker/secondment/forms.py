@@ -79,6 +79,11 @@ class InspectionForm(Form):
     rectify_by = DateField("整改期限", validators=[Optional()])
 
 
+class RectifiedForm(Form):
+    rectified_on = DateField("整改完成日期", validators=[DataRequired(DATE_MSG)])
+    rectified_note = TextAreaField("整改情况", validators=[Optional(), Length(max=2000)])
+
+
 class ComplaintForm(Form):
     content = TextAreaField(
         "举报内容", validators=[DataRequired("请填写举报内容"), Length(max=5000)]

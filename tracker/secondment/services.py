@@ -19,12 +19,13 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import OperationalError
 
 from tracker import clock
 from tracker.config import RulesSettings, current_settings
 from tracker.extensions import db
-from tracker.models import Region, RegionLevel, User
+from tracker.models import Region, RegionLevel, User, utcnow
 from tracker.secondment.models import (
     PUBLIC_FIELDS,
     Assessment,
@@ -40,6 +41,7 @@ from tracker.secondment.models import (
     Inspection,
     Outcome,
     PostType,
+    PublicHit,
     ResultItem,
     ResultKind,
     Secondment,
@@ -58,6 +60,7 @@ from tracker.secondment.rules import (
     validate_report_week,
     week_start,
 )
+from tracker.sqlite import write_intent
 from tracker.workdays import WorkCalendar
 
 
@@ -501,6 +504,40 @@ def record_inspection(
     return visit
 
 
+def record_rectification(visit: Inspection, done_on: date, note: str = "") -> None:
+    """整改完成: the day an inspection's finding was rectified, with a note.
+
+    Only a visit that demanded rectification; the day cannot precede the visit
+    nor lie in the future. Recorded again, it corrects the earlier entry (audited).
+    """
+    if not visit.rectification:
+        raise SecondmentError("该次督查未提出整改要求", "rectified_on")
+    if done_on < visit.day:
+        raise SecondmentError(f"整改完成日期不能早于督查日期 {visit.day:%Y-%m-%d}", "rectified_on")
+    if done_on > clock.today():
+        raise SecondmentError("整改完成日期不能晚于今天", "rectified_on")
+    visit.rectified_on = done_on
+    visit.rectified_note = _text(note, "rectified_note", "整改情况", 2000, required=False)
+    db.session.flush()
+
+
+def overdue_rectifications(secondment_ids: list[int], today: date) -> list[Inspection]:
+    """Rectifications past their deadline and not done (an obligation of the receiving unit)."""
+    if not secondment_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(Inspection)
+            .where(
+                Inspection.secondment_id.in_(secondment_ids),
+                Inspection.rectify_by < today,
+                Inspection.rectified_on.is_(None),
+            )
+            .order_by(Inspection.rectify_by)
+        )
+    )
+
+
 def file_complaint(
     s: Secondment,
     content: str,
@@ -549,6 +586,58 @@ def close_complaint(c: Complaint, outcome: str, reply: str, on: date) -> None:
     c.closed_on = on
     c.status = ComplaintStatus.closed
     db.session.flush()
+
+
+def publication_limited(source_hash: str) -> bool:
+    """Count one request to the public 公示 page; ``True`` when the sender is over the limit.
+
+    In its own short transaction (a read request must not write inside its read
+    transaction): every request counts, refused ones too, or the limit would never
+    engage. Best effort: a lock held past the busy timeout lets this one through.
+    """
+    now = utcnow()
+    limit = _rules().secondment_publication_per_10_minutes
+    db.session.commit()  # end the read (nothing is pending this early in the request)
+    try:
+        with write_intent():
+            recent = db.session.scalar(
+                select(func.count(PublicHit.id)).where(
+                    PublicHit.source_hash == source_hash,
+                    PublicHit.at > now - timedelta(minutes=10),
+                )
+            )
+            db.session.execute(delete(PublicHit).where(PublicHit.at < now - timedelta(days=1)))
+            db.session.add(PublicHit(source_hash=source_hash, at=now))
+            db.session.commit()
+    except OperationalError:
+        db.session.rollback()
+        return False
+    return int(recent or 0) >= limit
+
+
+def publication(region_id: int, monday: date) -> list[tuple[WeeklyReport, Secondment]]:
+    """The week's reports of the cadres received by one unit (the 公示; public fields only
+    are shown by the page)."""
+    rows = db.session.execute(
+        select(WeeklyReport, Secondment)
+        .join(Secondment, WeeklyReport.secondment_id == Secondment.id)
+        .where(Secondment.region_id == region_id, WeeklyReport.week_start == monday)
+        .order_by(Secondment.cadre_name, Secondment.id)
+    )
+    return [(r, s) for r, s in rows]
+
+
+def office_batches(user: User | None) -> set[int]:
+    """The batches in whose assessment office (考核办) ``user`` sits (one query for a list)."""
+    if user is None or user.id is None:
+        return set()
+    return set(
+        db.session.scalars(
+            select(WorkGroup.batch_id)
+            .join(GroupMember, GroupMember.group_id == WorkGroup.id)
+            .where(WorkGroup.kind == GroupKind.assessment_office, GroupMember.user_id == user.id)
+        )
+    )
 
 
 def sees_identity(user: User | None, c: Complaint) -> bool:
