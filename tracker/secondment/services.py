@@ -26,6 +26,7 @@ from tracker import clock
 from tracker.config import RulesSettings, current_settings
 from tracker.extensions import db
 from tracker.models import Region, RegionLevel, User, utcnow
+from tracker.secondment import figures
 from tracker.secondment.models import (
     PUBLIC_FIELDS,
     Assessment,
@@ -700,11 +701,15 @@ class Programme:
     visits: int = 0
     visits_by_group: dict[str, int] = field(default_factory=dict)
     absent: int = 0
+    rectifications_overdue: int = 0
     open_complaints: int = 0
     solved: int = 0
     reported: int = 0
     suggestions: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
+    # 挂职管理 (tracker.secondment.figures): obligations judged in the period / met.
+    handling_due: int = 0
+    handling_met: int = 0
 
 
 def programme(
@@ -780,6 +785,18 @@ def programme(
         p.visits += 1
         p.visits_by_group[group_name] = p.visits_by_group.get(group_name, 0) + 1
         p.absent += int(not present)
+    p.rectifications_overdue = (
+        db.session.scalar(
+            select(func.count(Inspection.id)).where(
+                Inspection.secondment_id.in_(ids),
+                Inspection.rectify_by < today,
+                Inspection.rectified_on.is_(None),
+            )
+        )
+        or 0
+    )
+    handled = figures.total(figures.handling(secondments, start, end, today, cal).values())
+    p.handling_due, p.handling_met = handled.due, handled.met
     p.open_complaints = (
         db.session.scalar(
             select(func.count(Complaint.id)).where(

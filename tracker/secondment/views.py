@@ -102,11 +102,22 @@ from tracker.web import form_status, paginate, perform, submit
 
 bp = Blueprint("secondment", __name__, url_prefix="/secondment")
 
+
+def _translated(label: Callable[[Any], str]) -> Callable[[Any], str]:
+    """A label filter whose Chinese label is shown in the user's language."""
+
+    def show(value: Any) -> str:
+        text = label(value)
+        return _(text) if text else ""
+
+    return show
+
+
 FILTERS = {
-    "post_type_label": labels(POST_TYPE_LABELS, PostType),
-    "grade_label": labels(GRADE_LABELS, Grade),
-    "outcome_label": labels(OUTCOME_LABELS, Outcome),
-    "result_kind_label": labels(RESULT_KIND_LABELS, ResultKind),
+    "post_type_label": _translated(labels(POST_TYPE_LABELS, PostType)),
+    "grade_label": _translated(labels(GRADE_LABELS, Grade)),
+    "outcome_label": _translated(labels(OUTCOME_LABELS, Outcome)),
+    "result_kind_label": _translated(labels(RESULT_KIND_LABELS, ResultKind)),
 }
 
 
@@ -547,7 +558,7 @@ CANDIDATE_COLUMNS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
 def _window_choices(s: Secondment) -> list[SelectChoice]:
     kind = current_settings().rules.secondment_assessment
     return [
-        SelectChoice(k, "期满考核" if k == "end" else k)
+        SelectChoice(k, _("期满考核") if k == "end" else k)
         for k, _a, _b in assessment_windows(kind, s.start_on, s.end_on)
     ]
 
@@ -558,7 +569,7 @@ def _group_choices(s: Secondment) -> list[SelectChoice]:
             WorkGroup.batch_id == s.batch_id, WorkGroup.kind == GroupKind.assessment
         )
     )
-    return [SelectChoice(0, "（未指定）")] + [SelectChoice(g.id, g.name) for g in groups]
+    return [SelectChoice(0, _("（未指定）"))] + [SelectChoice(g.id, g.name) for g in groups]
 
 
 def _file(s: Secondment) -> dict[str, Any]:
@@ -603,6 +614,7 @@ def _forms(s: Secondment, **given: Any) -> dict[str, Any]:
         "rectified_for": None,
     }
     forms.update(given)
+    forms["rectified_form_blank"] = RectifiedForm(formdata=None, rectified_on=today)
     forms["assessment_form"].window_key.choices = _window_choices(s)
     forms["inspection_form"].group_id.choices = _group_choices(s)
     return forms
@@ -647,7 +659,7 @@ def add_log(secondment_id: int) -> ResponseReturnValue:
         ),
     )
     if done is not None:
-        flash("工作记实已保存。", "success")
+        flash(_("工作记实已保存。"), "success")
         return _back(s, "log")
     return _show(s, form_status(form) or 422, log_form=form)
 
@@ -672,9 +684,9 @@ def file_report(secondment_id: int) -> ResponseReturnValue:
     if done is not None:
         report, created = done.value
         if created:
-            flash("周报已提交。" + ("" if report.on_time else "（逾期提交）"), "success")
+            flash(_("周报已提交。") if report.on_time else _("周报已提交（逾期提交）。"), "success")
         else:
-            flash(f"周报已修改（第 {report.version} 版，原文保留）。", "success")
+            flash(_("周报已修改（第 %(n)s 版，原文保留）。", n=report.version), "success")
         return _back(s, "weekly")
     return _show(s, form_status(form) or 422, report_form=form)
 
@@ -697,7 +709,7 @@ def add_assessment(secondment_id: int) -> ResponseReturnValue:
         ),
     )
     if done is not None:
-        flash("考核结果已保存。", "success")
+        flash(_("考核结果已保存。"), "success")
         return _back(s, "assessment")
     return _show(s, form_status(form) or 422, assessment_form=form)
 
@@ -726,7 +738,7 @@ def add_inspection(secondment_id: int) -> ResponseReturnValue:
         )
 
     if submit(form, save) is not None:
-        flash("督查记录已保存。", "success")
+        flash(_("督查记录已保存。"), "success")
         return _back(s, "inspection")
     return _show(s, form_status(form) or 422, inspection_form=form)
 
@@ -770,7 +782,7 @@ def add_complaint(secondment_id: int) -> ResponseReturnValue:
         aliases={"name": "name", "contact": "contact"},
     )
     if done is not None:
-        flash("举报已登记。", "success")
+        flash(_("举报已登记。"), "success")
         return _back(s, "complaint")
     return _show(s, form_status(form) or 422, complaint_form=form)
 
@@ -791,7 +803,7 @@ def add_result(secondment_id: int) -> ResponseReturnValue:
         ),
     )
     if done is not None:
-        flash("工作成效已保存。", "success")
+        flash(_("工作成效已保存。"), "success")
         return _back(s, "results")
     return _show(s, form_status(form) or 422, result_form=form)
 
@@ -813,7 +825,7 @@ def end(secondment_id: int) -> ResponseReturnValue:
         ),
     )
     if done is not None:
-        flash("挂职已结束，使用结果已记录。", "success")
+        flash(_("挂职已结束，使用结果已记录。"), "success")
         return _back(s, "end")
     return _show(s, form_status(form) or 422, end_form=form)
 
@@ -834,7 +846,7 @@ def complaint(complaint_id: int) -> ResponseReturnValue:
         ),
     )
     if done is not None:
-        flash("举报已办结。", "success")
+        flash(_("举报已办结。"), "success")
         return redirect(url_for("secondment.complaint", complaint_id=c.id))
     return (
         render_template(
@@ -859,6 +871,9 @@ def _publication(region: Region, public: bool) -> ResponseReturnValue:
         fields=PUBLIC_FIELDS,
         field_labels=PUBLIC_FIELD_LABELS,
         public=public,
+        prev_week=monday - timedelta(days=7),
+        next_week=monday + timedelta(days=7),
+        this_week=week_start(today),
     )
 
 
@@ -972,7 +987,7 @@ def new_batch(region_id: int) -> ResponseReturnValue:
         ),
     )
     if done is not None:
-        flash("挂职批次已建立。", "success")
+        flash(_("挂职批次已建立。"), "success")
         return redirect(url_for("secondment.batch", batch_id=done.value.id))
     for errors in form.errors.values():
         for e in errors:
@@ -1093,7 +1108,7 @@ def add_group(batch_id: int) -> ResponseReturnValue:
         )
 
     if submit(form, save) is not None:
-        flash("已添加。", "success")
+        flash(_("已添加。"), "success")
         return redirect(url_for("secondment.batch", batch_id=b.id))
     return _batch_page(b, form_status(form) or 422, group_form=form)
 
@@ -1114,7 +1129,7 @@ def add_candidate(batch_id: int) -> ResponseReturnValue:
         ),
     )
     if done is not None:
-        flash("人选已提名。", "success")
+        flash(_("人选已提名。"), "success")
         return redirect(url_for("secondment.batch", batch_id=b.id))
     return _batch_page(b, form_status(form) or 422, candidate_form=form)
 
@@ -1126,7 +1141,7 @@ def complete(batch_id: int) -> ResponseReturnValue:
     form = CompleteForm()
     done = submit(form, lambda: services.complete_selection(b, form.selection_completed_on.data))
     if done is not None:
-        flash("选拔已完成，可以派出挂职。", "success")
+        flash(_("选拔已完成，可以派出挂职。"), "success")
         return redirect(url_for("secondment.batch", batch_id=b.id))
     return _batch_page(b, form_status(form) or 422, complete_form=form)
 
@@ -1147,7 +1162,7 @@ def checks(candidate_id: int) -> ResponseReturnValue:
         ),
     )
     if done is not None:
-        flash("审查情况已登记。", "success")
+        flash(_("审查情况已登记。"), "success")
         return redirect(url_for("secondment.batch", batch_id=c.batch_id))
     return _batch_page(c.batch, form_status(form) or 422, checks_form=form)
 
@@ -1164,7 +1179,7 @@ def veto(candidate_id: int) -> ResponseReturnValue:
         ),
     )
     if done is not None:
-        flash("已一票否决，原因已记录。", "warning")
+        flash(_("已一票否决，原因已记录。"), "warning")
         return redirect(url_for("secondment.batch", batch_id=c.batch_id))
     return _batch_page(c.batch, form_status(form) or 422, veto_form=form)
 
@@ -1173,7 +1188,7 @@ def veto(candidate_id: int) -> ResponseReturnValue:
 @login_required
 def select_candidate(candidate_id: int) -> ResponseReturnValue:
     c = _admin_candidate(candidate_id)
-    perform(lambda: services.select_candidate(c), "人选已确定。")
+    perform(lambda: services.select_candidate(c), _("人选已确定。"))
     return redirect(url_for("secondment.batch", batch_id=c.batch_id))
 
 
@@ -1213,8 +1228,6 @@ def second(candidate_id: int) -> ResponseReturnValue:
 
     done = submit(form, save)
     if done is not None:
-        flash("已派出挂职。", "success")
+        flash(_("已派出挂职。"), "success")
         return redirect(url_for("secondment.detail", secondment_id=done.value.id))
     return _batch_page(c.batch, form_status(form) or 422, second_form=form)
-
-
