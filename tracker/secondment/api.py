@@ -63,6 +63,8 @@ class BatchBody(Strict):
 
 
 class BatchOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     region_id: int
     year: int
@@ -78,6 +80,8 @@ class CandidateBody(Strict):
 
 
 class CandidateOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     batch_id: int
     name: str
@@ -122,6 +126,8 @@ class SecondmentBody(Strict):
 
 
 class SecondmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     batch_id: int
     region_id: int
@@ -242,48 +248,15 @@ def _candidate(candidate_id: int) -> Candidate:
 
 
 def _batch_out(b: Batch) -> BatchOut:
-    return BatchOut(
-        id=b.id,
-        region_id=b.region_id,
-        year=b.year,
-        name=b.name,
-        selection_completed_on=b.selection_completed_on,
-    )
+    return BatchOut.model_validate(b)
 
 
 def _candidate_out(c: Candidate) -> CandidateOut:
-    return CandidateOut(
-        id=c.id,
-        batch_id=c.batch_id,
-        name=c.name,
-        rank=c.rank,
-        sending_unit=c.sending_unit,
-        status=c.status,
-        veto_reason=c.veto_reason,
-        veto_source=c.veto_source,
-        veto_on=c.veto_on,
-    )
+    return CandidateOut.model_validate(c)
 
 
 def _out(s: Secondment) -> SecondmentOut:
-    return SecondmentOut(
-        id=s.id,
-        batch_id=s.batch_id,
-        region_id=s.region_id,
-        cadre_name=s.cadre_name,
-        rank=s.rank,
-        sending_unit=s.sending_unit,
-        receiving_unit=s.receiving_unit,
-        post=s.post,
-        post_type=s.post_type,
-        start_on=s.start_on,
-        planned_end_on=s.planned_end_on,
-        actual_end_on=s.actual_end_on,
-        guarantee_given=s.guarantee_given,
-        guarantee_on=s.guarantee_on,
-        outcome=s.outcome.value if s.outcome else None,
-        outcome_on=s.outcome_on,
-    )
+    return SecondmentOut.model_validate(s)
 
 
 @endpoint(

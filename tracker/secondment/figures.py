@@ -96,6 +96,18 @@ def _judge(deadline: date, met: bool, start: date, end: date, today: date) -> tu
     return 0, 0
 
 
+def filed_reports(secondment_ids: Sequence[int]) -> dict[int, dict[date, bool]]:
+    """``{secondment id: {week's Monday: filed on time}}`` — the reports filed (one query)."""
+    filed: dict[int, dict[date, bool]] = {}
+    for sid, monday, on_time in db.session.execute(
+        select(WeeklyReport.secondment_id, WeeklyReport.week_start, WeeklyReport.on_time).where(
+            WeeklyReport.secondment_id.in_(secondment_ids)
+        )
+    ):
+        filed.setdefault(sid, {})[monday] = on_time
+    return filed
+
+
 def handling(
     secondments: Sequence[Any], start: date, end: date, today: date, cal: WorkCalendar
 ) -> dict[int, HandlingFigures]:
@@ -109,13 +121,7 @@ def handling(
         return out
     rules = current_settings().rules
     n = rules.secondment_report_working_days
-    filed: dict[int, dict[date, bool]] = {}
-    for sid, monday, on_time in db.session.execute(
-        select(WeeklyReport.secondment_id, WeeklyReport.week_start, WeeklyReport.on_time).where(
-            WeeklyReport.secondment_id.in_(ids)
-        )
-    ):
-        filed.setdefault(sid, {})[monday] = on_time
+    filed = filed_reports(ids)
     graded: dict[int, set[str]] = {}
     for sid, key in db.session.execute(
         select(Assessment.secondment_id, Assessment.window_key).where(

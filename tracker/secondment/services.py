@@ -728,13 +728,7 @@ def programme(
     kind = _rules().secondment_assessment
     if not ids:
         return p
-    filed: dict[int, dict[date, bool]] = {}
-    for sid, monday, on_time in db.session.execute(
-        select(WeeklyReport.secondment_id, WeeklyReport.week_start, WeeklyReport.on_time).where(
-            WeeklyReport.secondment_id.in_(ids)
-        )
-    ):
-        filed.setdefault(sid, {})[monday] = on_time
+    filed = figures.filed_reports(ids)
     done: dict[int, set[str]] = {}
     for sid, key, grade, on in db.session.execute(
         select(

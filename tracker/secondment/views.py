@@ -16,6 +16,7 @@ the request boundary commits.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -309,15 +310,32 @@ CADRES = _period_list(
 )
 
 
-def _inspections_stmt() -> Select[Any]:
+def _in_period(
+    model: Any,
+    day: Any,
+    column: Any = None,
+    arg: str = "",
+    kind: type[enum.Enum] | None = None,
+) -> Select[Any]:
+    """The scoped rows of ``model`` whose ``day`` lies in the period ``?from=&to=``, newest
+    first, with their secondment loaded; ``?<arg>=`` a value of ``kind`` keeps those whose
+    ``column`` holds it."""
     start, end = _period()
     stmt = (
         current_scope()
-        .select(Inspection)
-        .options(selectinload(Inspection.secondment), selectinload(Inspection.group))
-        .where(Inspection.day >= start, Inspection.day <= end)
-        .order_by(Inspection.day.desc(), Inspection.id.desc())
+        .select(model)
+        .options(selectinload(model.secondment))
+        .where(day >= start, day <= end)
+        .order_by(day.desc(), model.id.desc())
     )
+    value = request.args.get(arg) if arg else None
+    if kind is not None and value in {k.value for k in kind}:
+        stmt = stmt.where(column == kind(value))
+    return stmt
+
+
+def _inspections_stmt() -> Select[Any]:
+    stmt = _in_period(Inspection, Inspection.day).options(selectinload(Inspection.group))
     group = request.args.get("group")
     if group is not None:
         stmt = stmt.join(WorkGroup, Inspection.group_id == WorkGroup.id, isouter=True).where(
@@ -409,18 +427,7 @@ COMPLAINTS = _period_list(
 
 
 def _results_stmt() -> Select[Any]:
-    start, end = _period()
-    stmt = (
-        current_scope()
-        .select(ResultItem)
-        .options(selectinload(ResultItem.secondment))
-        .where(ResultItem.day >= start, ResultItem.day <= end)
-        .order_by(ResultItem.day.desc(), ResultItem.id.desc())
-    )
-    kind = request.args.get("kind")
-    if kind in {k.value for k in ResultKind}:
-        stmt = stmt.where(ResultItem.kind == ResultKind(kind))
-    return stmt
+    return _in_period(ResultItem, ResultItem.day, ResultItem.kind, "kind", ResultKind)
 
 
 RESULTS = _period_list(
@@ -440,18 +447,7 @@ RESULTS = _period_list(
 
 
 def _assessments_stmt() -> Select[Any]:
-    start, end = _period()
-    stmt = (
-        current_scope()
-        .select(Assessment)
-        .options(selectinload(Assessment.secondment))
-        .where(Assessment.assessed_on >= start, Assessment.assessed_on <= end)
-        .order_by(Assessment.assessed_on.desc(), Assessment.id.desc())
-    )
-    grade = request.args.get("grade")
-    if grade in {g.value for g in Grade}:
-        stmt = stmt.where(Assessment.grade == Grade(grade))
-    return stmt
+    return _in_period(Assessment, Assessment.assessed_on, Assessment.grade, "grade", Grade)
 
 
 ASSESSMENTS = _period_list(
