@@ -525,4 +525,4 @@ def programme(query: ProgrammeQuery) -> ProgrammeOut:
         raise SecondmentError("结束日期不能早于开始日期", "end")
     rows = list(db.session.scalars(current_scope().select(Secondment)))
     p = services.programme(rows, start, end, today, load_calendar())
-    return ProgrammeOut(**vars(p))
+    return ProgrammeOut(**{k: v for k, v in vars(p).items() if k != "flags"})

@@ -710,6 +710,9 @@ class Programme:
     # 挂职管理 (tracker.secondment.figures): obligations judged in the period / met.
     handling_due: int = 0
     handling_met: int = 0
+    # Per secondment: "due" / "missing" (last week's report), "assessment" (a window ended
+    # ungraded) — what the cadre list's ``?flag=`` filters on.
+    flags: dict[int, set[str]] = field(default_factory=dict)
 
 
 def programme(
@@ -761,14 +764,18 @@ def programme(
                     p.reports_received += 1
                     p.reports_on_time += int(mine[monday])
         served_last_week = s.start_on <= last_week + timedelta(days=6) and s.end_on >= last_week
+        flags = p.flags.setdefault(s.id, set())
         if served_last_week and last_week not in mine:
             if today > report_due_on(last_week, cal, n):
                 p.missing_this_week += 1
+                flags.add("missing")
             else:
                 p.due_this_week += 1
+                flags.add("due")
         for key, _w_start, w_end in assessment_windows(kind, s.start_on, s.end_on):
             if w_end < today and key not in done.get(s.id, set()):
                 p.assessments_due += 1
+                flags.add("assessment")
         if s.outcome is not None and s.outcome_on is not None and start <= s.outcome_on <= end:
             p.outcomes[s.outcome.value] = p.outcomes.get(s.outcome.value, 0) + 1
     for group_name, present in db.session.execute(

@@ -2,12 +2,17 @@
 
 - ``/secondment/`` — the programme view of the organization department (live
   counts for a period, each linking to its records) over the secondments in scope;
-- ``/secondment/cadres`` — the cadres (filters: status, post type, missing report,
-  assessment due, outcome), Excel with ``.xlsx``;
+- ``/secondment/cadres``, ``/inspections`` (``?overdue=1``: rectifications past their
+  deadline), ``/complaints``, ``/results``, ``/assessments``, ``/reports`` — the lists
+  behind the counts, each declared once as a :class:`ListSpec` whose page and ``.xlsx``
+  twin :func:`_period_list` registers; ``/batches.xlsx`` and
+  ``/batches/<id>/candidates.xlsx`` export the batches and a batch's candidates;
 - ``/secondment/<id>`` — one cadre's file (档案) with the phone forms of the five
   systems; ``/secondment/<id>/dossier`` the A4 print;
-- ``/secondment/inspections``, ``/complaints``, ``/results`` — the lists behind the counts;
+- ``/secondment/inspections/<id>/rectified`` — rectification done (date, note);
 - ``/secondment/units/<region_id>/publication`` — the week's 公示 of a receiving unit;
+  ``/secondment/gs/<token>`` the same without login (the cadre's QR token names the
+  unit; public fields only; flood-limited);
 - ``/secondment/p/<token>`` — the public complaint form (no login, rate-limited).
 
 Thin: load through the scope, run the service through ``submit()``/``perform()``;
@@ -193,22 +198,10 @@ def _cadre_rows() -> list[Secondment]:
     rows = list(db.session.scalars(stmt))
     flag = request.args.get("flag")
     if flag in ("due", "missing", "assessment"):
-        cal = load_calendar()
-        rows = [s for s in rows if flag in _flags(s, cal, today)]
+        # The programme's own rule, for all the rows at once (a few queries, not one per row).
+        p = services.programme(rows, today, today, today, load_calendar())
+        rows = [s for s in rows if flag in p.flags.get(s.id, set())]
     return rows
-
-
-def _flags(s: Secondment, cal: Any, today: date) -> set[str]:
-    """``due`` / ``missing`` (last week's report), ``assessment`` (a window ended ungraded)."""
-    p = services.programme([s], today, today, today, cal)
-    out = set()
-    if p.due_this_week:
-        out.add("due")
-    if p.missing_this_week:
-        out.add("missing")
-    if p.assessments_due:
-        out.add("assessment")
-    return out
 
 
 # --- the lists and their Excel twins -----------------------------------------------------
