@@ -33,7 +33,7 @@ from tracker.calendar_service import load_calendar
 from tracker.extensions import db
 from tracker.models import Region
 from tracker.scope import current_scope
-from tracker.secondment import services
+from tracker.secondment import figures, services
 from tracker.secondment.models import (
     Batch,
     Candidate,
@@ -524,5 +524,5 @@ def programme(query: ProgrammeQuery) -> ProgrammeOut:
     if end < start:
         raise SecondmentError("结束日期不能早于开始日期", "end")
     rows = list(db.session.scalars(current_scope().select(Secondment)))
-    p = services.programme(rows, start, end, today, load_calendar())
+    p = figures.programme(rows, start, end, today, load_calendar())
     return ProgrammeOut(**{k: v for k, v in vars(p).items() if k != "flags"})

@@ -1,4 +1,4 @@
-"""Operations of the secondment programme and the figures of its programme view.
+"""Operations of the secondment programme (its figures are in :mod:`tracker.secondment.figures`).
 
 Plain functions: they check the rules, change objects and ``flush()``; the
 caller (view, API, CLI, demo) commits. Broken rules raise
@@ -16,7 +16,7 @@ in the batch's groups without a new role.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import delete, func, select
@@ -26,7 +26,6 @@ from tracker import clock
 from tracker.config import RulesSettings, current_settings
 from tracker.extensions import db
 from tracker.models import Region, RegionLevel, User, utcnow
-from tracker.secondment import figures
 from tracker.secondment.models import (
     PUBLIC_FIELDS,
     Assessment,
@@ -59,7 +58,6 @@ from tracker.secondment.rules import (
     report_due_on,
     scheduled_weeks,
     validate_report_week,
-    week_start,
 )
 from tracker.sqlite import write_intent
 from tracker.workdays import WorkCalendar
@@ -676,145 +674,3 @@ def add_result(
     db.session.add(item)
     db.session.flush()
     return item
-
-
-# --- the programme view ----------------------------------------------------------------
-
-
-@dataclass
-class Programme:
-    """Live counts of the programme for a period, over the secondments in scope."""
-
-    start: date
-    end: date
-    active: int = 0
-    ended: int = 0
-    by_post_type: dict[str, int] = field(default_factory=dict)
-    reports_scheduled: int = 0
-    reports_received: int = 0
-    reports_on_time: int = 0
-    due_this_week: int = 0
-    missing_this_week: int = 0
-    assessments_due: int = 0
-    assessments_done: int = 0
-    unfit: int = 0
-    visits: int = 0
-    visits_by_group: dict[str, int] = field(default_factory=dict)
-    absent: int = 0
-    rectifications_overdue: int = 0
-    open_complaints: int = 0
-    solved: int = 0
-    reported: int = 0
-    suggestions: int = 0
-    outcomes: dict[str, int] = field(default_factory=dict)
-    # 挂职管理 (tracker.secondment.figures): obligations judged in the period / met.
-    handling_due: int = 0
-    handling_met: int = 0
-    # Per secondment: "due" / "missing" (last week's report), "assessment" (a window ended
-    # ungraded) — what the cadre list's ``?flag=`` filters on.
-    flags: dict[int, set[str]] = field(default_factory=dict)
-
-
-def programme(
-    secondments: list[Secondment], start: date, end: date, today: date, cal: WorkCalendar
-) -> Programme:
-    """Figures of the programme view over ``secondments`` (already scoped) for ``[start, end]``.
-
-    Reports *scheduled* are the weeks with a deadline inside the period the
-    cadre served; *received* those of them filed. "This week" is the last
-    finished week (its report is due now): due if its deadline is still
-    ahead, missing once passed.
-    """
-    p = Programme(start, end)
-    ids = [s.id for s in secondments]
-    n = _rules().secondment_report_working_days
-    kind = _rules().secondment_assessment
-    if not ids:
-        return p
-    filed = figures.filed_reports(ids)
-    done: dict[int, set[str]] = {}
-    for sid, key, grade, on in db.session.execute(
-        select(
-            Assessment.secondment_id,
-            Assessment.window_key,
-            Assessment.grade,
-            Assessment.assessed_on,
-        ).where(Assessment.secondment_id.in_(ids))
-    ):
-        done.setdefault(sid, set()).add(key)
-        if start <= on <= end:
-            p.assessments_done += 1
-            if grade == Grade.unfit:
-                p.unfit += 1
-    last_week = week_start(today) - timedelta(days=7)
-    for s in secondments:
-        if s.start_on <= end and s.end_on >= start:
-            status = "ended" if s.actual_end_on is not None and s.actual_end_on <= end else "active"
-            if status == "active":
-                p.active += 1
-                p.by_post_type[s.post_type.value] = p.by_post_type.get(s.post_type.value, 0) + 1
-            else:
-                p.ended += 1
-        mine = filed.get(s.id, {})
-        for monday in scheduled_weeks(s.start_on, s.end_on):
-            due = report_due_on(monday, cal, n)
-            if start <= due <= end and monday <= today:
-                p.reports_scheduled += 1
-                if monday in mine:
-                    p.reports_received += 1
-                    p.reports_on_time += int(mine[monday])
-        served_last_week = s.start_on <= last_week + timedelta(days=6) and s.end_on >= last_week
-        flags = p.flags.setdefault(s.id, set())
-        if served_last_week and last_week not in mine:
-            if today > report_due_on(last_week, cal, n):
-                p.missing_this_week += 1
-                flags.add("missing")
-            else:
-                p.due_this_week += 1
-                flags.add("due")
-        for key, _w_start, w_end in assessment_windows(kind, s.start_on, s.end_on):
-            if w_end < today and key not in done.get(s.id, set()):
-                p.assessments_due += 1
-                flags.add("assessment")
-        if s.outcome is not None and s.outcome_on is not None and start <= s.outcome_on <= end:
-            p.outcomes[s.outcome.value] = p.outcomes.get(s.outcome.value, 0) + 1
-    for group_name, present in db.session.execute(
-        select(func.coalesce(WorkGroup.name, ""), Inspection.present)
-        .outerjoin(WorkGroup, Inspection.group_id == WorkGroup.id)
-        .where(Inspection.secondment_id.in_(ids), Inspection.day >= start, Inspection.day <= end)
-    ):
-        p.visits += 1
-        p.visits_by_group[group_name] = p.visits_by_group.get(group_name, 0) + 1
-        p.absent += int(not present)
-    p.rectifications_overdue = (
-        db.session.scalar(
-            select(func.count(Inspection.id)).where(
-                Inspection.secondment_id.in_(ids),
-                Inspection.rectify_by < today,
-                Inspection.rectified_on.is_(None),
-            )
-        )
-        or 0
-    )
-    handled = figures.total(figures.handling(secondments, start, end, today, cal).values())
-    p.handling_due, p.handling_met = handled.due, handled.met
-    p.open_complaints = (
-        db.session.scalar(
-            select(func.count(Complaint.id)).where(
-                Complaint.secondment_id.in_(ids), Complaint.status == ComplaintStatus.open
-            )
-        )
-        or 0
-    )
-    for kind_value, count in db.session.execute(
-        select(ResultItem.kind, func.count(ResultItem.id))
-        .where(ResultItem.secondment_id.in_(ids), ResultItem.day >= start, ResultItem.day <= end)
-        .group_by(ResultItem.kind)
-    ):
-        if kind_value == ResultKind.solved:
-            p.solved = count
-        elif kind_value == ResultKind.reported:
-            p.reported = count
-        else:
-            p.suggestions = count
-    return p

@@ -11,8 +11,8 @@ from tracker.extensions import db
 from tracker.home import TodoItem
 from tracker.models import User
 from tracker.scope import Scope
+from tracker.secondment.figures import programme
 from tracker.secondment.models import Secondment
-from tracker.secondment.services import programme
 
 
 def secondment_due(scope: Scope, user: User) -> list[TodoItem]:

@@ -53,7 +53,7 @@ from tracker.extensions import db
 from tracker.formatting import labels
 from tracker.models import Region, RegionLevel, User, in_subtree
 from tracker.scope import current_scope
-from tracker.secondment import services
+from tracker.secondment import figures, services
 from tracker.secondment.forms import (
     AssessmentForm,
     BatchForm,
@@ -152,7 +152,7 @@ def index() -> ResponseReturnValue:
     """The programme at a glance (组织部总览), for the period ``?from=&to=``."""
     start, end = _period()
     today = clock.today()
-    p = services.programme(_in_scope_secondments(), start, end, today, load_calendar())
+    p = figures.programme(_in_scope_secondments(), start, end, today, load_calendar())
     return render_template(
         "secondment/index.html",
         p=p,
@@ -172,7 +172,7 @@ def _cadre_rows() -> list[Secondment]:
     today = clock.today()
     stmt: Select[Any] = current_scope().select(Secondment).order_by(Secondment.start_on)
     status = request.args.get("status")
-    # The same rule as services.programme(): in post during the period, ended inside it.
+    # The same rule as figures.programme(): in post during the period, ended inside it.
     if status == "active":
         stmt = stmt.where(
             Secondment.start_on <= end,
@@ -199,7 +199,7 @@ def _cadre_rows() -> list[Secondment]:
     flag = request.args.get("flag")
     if flag in ("due", "missing", "assessment"):
         # The programme's own rule, for all the rows at once (a few queries, not one per row).
-        p = services.programme(rows, today, today, today, load_calendar())
+        p = figures.programme(rows, today, today, today, load_calendar())
         rows = [s for s in rows if flag in p.flags.get(s.id, set())]
     return rows
 
