@@ -296,3 +296,27 @@ def test_the_lists_run_the_same_queries_at_two_sizes(
     client.get(url)  # warm the session's first-request work
     with clock.frozen(TODAY), assert_max_queries(17):
         assert client.get(url).status_code == 200
+
+
+# --- English --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "english"),
+    [
+        ("/secondment/", "Cadres in post"),
+        ("/secondment/{id}", "Work log"),
+        ("/secondment/{id}/dossier", "File of a cadre seconded to the grass roots"),
+        ("/secondment/batches/{batch}", "Candidates (1)"),
+        ("/secondment/inspections", "On-site inspections"),
+    ],
+)
+def test_the_pages_in_english(cadre, world, login, url, english):
+    client = login(world.users["county_a_admin"])
+    with clock.frozen(TODAY):
+        html = client.get(url.format(id=cadre.id, batch=cadre.batch_id) + "?lang=en").get_data(
+            as_text=True
+        )
+    assert english in html
+    if url == "/secondment/{id}":  # a label table's value, translated at render time
+        assert "Townships, villages" in html and "乡镇、村" not in html
