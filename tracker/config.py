@@ -153,6 +153,7 @@ class RulesSettings(Section):
     secondment_assessment: Literal["quarterly", "half-yearly"] = "quarterly"
     secondment_complaint_working_days: int = Field(10, ge=1, le=90)
     secondment_complaints_per_hour: int = Field(3, ge=1, le=1000)
+    secondment_publication_per_10_minutes: int = Field(30, ge=1, le=10000)
 
 
 class TeamsSettings(Section):
@@ -279,12 +280,14 @@ class DashboardSettings(Section):
     weight_callbacks: Weight = 5
     weight_camera_uptime: Weight = 20
     weight_trainings: Weight = 5
+    weight_secondment: Weight = 0
     target_meetings: Target = 1.0
     target_on_time_entry: Target = 0.9
     target_service_on_time: Target = 0.95
     target_callbacks: Target = 1.0
     target_camera_uptime: Target = 0.95
     target_trainings: Target = 1.0
+    target_secondment: Target = 1.0
     band_green: Band = 85
     band_amber: Band = 60
 

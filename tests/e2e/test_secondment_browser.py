@@ -89,6 +89,18 @@ def test_a_cadre_files_log_and_report_on_a_phone_and_an_assessor_inspects(
     assert "督查记录已保存" in assessor.content()
     shoot(assessor, "secondment-phone-inspection")
 
+    # the finding is rectified: the date and a note, on the phone
+    assessor.click("button[data-bs-target='#inspection-body']")
+    section = assessor.locator("#inspection")
+    section.wait_for(state="visible")
+    section.locator("details summary").first.click()
+    section.locator("input[name=rectified_on]").first.fill(clock.today().isoformat())
+    section.locator("textarea[name=rectified_note]").first.fill("已提交书面说明")
+    section.locator("[id^=save-rectified-]").first.click()
+    assessor.wait_for_selector(".alert-success")
+    assert "整改完成情况已登记" in assessor.content()
+    assert assessor.evaluate("document.documentElement.scrollWidth") <= 392
+
     assessor.goto("/secondment/?from=2026-01-01&to=2027-12-31")
     assert assessor.locator("#fig-visits [data-count]").inner_text() == "1"
     assert assessor.locator("#fig-received [data-count]").inner_text() == "1"

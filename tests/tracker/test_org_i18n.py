@@ -53,6 +53,22 @@ FULLY_MARKED = [
     "templates/trainings/hours.html",
     "templates/trainings/index.html",
     "templates/trainings/register.html",
+    "templates/secondment/_file.html",
+    "templates/secondment/assessments.html",
+    "templates/secondment/batch.html",
+    "templates/secondment/batches.html",
+    "templates/secondment/cadres.html",
+    "templates/secondment/complaint.html",
+    "templates/secondment/complaints.html",
+    "templates/secondment/detail.html",
+    "templates/secondment/dossier.html",
+    "templates/secondment/index.html",
+    "templates/secondment/inspections.html",
+    "templates/secondment/limited.html",
+    "templates/secondment/public.html",
+    "templates/secondment/publication.html",
+    "templates/secondment/reports.html",
+    "templates/secondment/results.html",
 ]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 JINJA = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.S)

@@ -26,7 +26,8 @@ def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_demo_has_a_batch_of_seconded_cadres(db, app):
     from tracker.calendar_service import load_calendar
     from tracker.demo import seed_demo
-    from tracker.secondment.services import programme, sees_identity
+    from tracker.secondment.figures import programme
+    from tracker.secondment.services import sees_identity
 
     today = date(2026, 11, 20)
     with clock.frozen(today):

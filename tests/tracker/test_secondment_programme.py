@@ -24,6 +24,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tracker.extensions import db as sqla
+from tracker.secondment.figures import programme
 from tracker.secondment.models import (
     Grade,
     GroupKind,
@@ -43,7 +44,6 @@ from tracker.secondment.services import (
     create_secondment,
     end_secondment,
     file_complaint,
-    programme,
     propose_candidate,
     record_assessment,
     record_checks,

@@ -142,6 +142,7 @@ def _extra_headers(key: str) -> list[str]:
         "callbacks": [],
         "camera_uptime": ["摄像头数", "未知（时）", "已核准说明（时）"],
         "trainings": [],
+        "secondment": [],
     }.get(key, [])
 
 

@@ -74,6 +74,7 @@ COMPONENTS: tuple[ComponentSpec, ...] = (
         "camera_uptime", "监控完好", "完好率（开放时间内）", "完好时长", "应计时长", "时"
     ),
     ComponentSpec("trainings", "培训开展", "按期培训率", "已举办", "应举办", "次"),
+    ComponentSpec("secondment", "挂职管理", "按时履职率", "按时完成", "应完成", "项"),
 )
 COMPONENT_BY_KEY = {c.key: c for c in COMPONENTS}
 
@@ -113,6 +114,8 @@ DEFAULT_CONFIG = ScoringConfig(
         "callbacks": 5,
         "camera_uptime": 20,
         "trainings": 5,
+        # Off until a county switches it on: existing scores do not move.
+        "secondment": 0,
     },
     targets={
         "meetings": 1.0,
@@ -121,6 +124,7 @@ DEFAULT_CONFIG = ScoringConfig(
         "callbacks": 1.0,
         "camera_uptime": 0.95,
         "trainings": 1.0,
+        "secondment": 1.0,
     },
 )
 

@@ -35,6 +35,7 @@ from tracker.dashboard.sources import (
     figures_for_score,
     matter_figures,
     meeting_figures,
+    secondment_figures,
     training_figures,
     villages_under,
 )
@@ -69,6 +70,8 @@ SUM_COLUMNS = (
     "cam_excused_s",
     "trainings_due",
     "trainings_met",
+    "seconded_due",
+    "seconded_met",
 )
 
 
@@ -128,6 +131,7 @@ def compute_period(
     matters = matter_figures(path, period, today)
     cameras = camera_figures(path, period)
     trainings = training_figures(path, period, today)
+    seconded = secondment_figures(villages, period, today)
     in_path = subtree_ids(path)
     db.session.execute(
         delete(VillageScore).where(
@@ -171,6 +175,8 @@ def compute_period(
             "cam_excused_s": c.excused_s if c else 0,
             "trainings_met": trainings.get(v.id, (0, 0))[0],
             "trainings_due": trainings.get(v.id, (0, 0))[1],
+            "seconded_met": seconded.get(v.township_id, (0, 0))[0],
+            "seconded_due": seconded.get(v.township_id, (0, 0))[1],
             "computed_at": now,
         }
         sc = rules.score(figures_for_score(SimpleNamespace(**row)), config)

@@ -4,7 +4,8 @@ Each function answers for *every* village under a region path in a handful of
 queries, so the roll-up job scales with the number of villages, not with the
 number of records. Every figure comes from its own package's bulk function
 (:mod:`tracker.meetings.figures`, :mod:`tracker.matters.figures`,
-:mod:`tracker.halls.figures`, :func:`tracker.trainings.services.figures_for_branches`);
+:mod:`tracker.halls.figures`, :func:`tracker.trainings.services.figures_for_branches`,
+:func:`tracker.secondment.figures.by_township`);
 the dashboard never reads another package's tables.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from tracker.calendar_service import load_calendar
 from tracker.extensions import db
 from tracker.halls.figures import village_camera_figures
 from tracker.matters.figures import matter_measures
@@ -25,6 +27,7 @@ from tracker.meetings.figures import village_figures as meetings_village_figures
 from tracker.models import Branch, Region, RegionLevel
 from tracker.models.regions import in_subtree, subtree_ids
 from tracker.periods import Period
+from tracker.secondment.figures import by_township
 from tracker.trainings.services import figures_for_branches
 
 
@@ -175,6 +178,23 @@ def training_figures(path: str, period: Period, today: date) -> dict[int, tuple[
     return out
 
 
+# -- seconded cadres --------------------------------------------------------------------
+
+
+def secondment_figures(
+    villages: Iterable[VillageRef], period: Period, today: date
+) -> dict[int, tuple[int, int]]:
+    """``{township id: (obligations met, judged)}`` of the cadres seconded to each township.
+
+    :func:`tracker.secondment.figures.by_township` (挂职管理, ``docs/figures.md``): a
+    receiving township answers for the cadres it and its villages received, so every
+    village of the township carries the township's figures.
+    """
+    towns = {v.township_id for v in villages}
+    figures = by_township(towns, period.start, period.end, today, load_calendar())
+    return {tid: (f.met, f.due) for tid, f in figures.items()}
+
+
 def figures_for_score(row: Any) -> Mapping[str, tuple[float, float]]:
     """``{component: (numerator, denominator)}`` of a snapshot row (or a sum row)."""
     counted = max(0, (row.cam_open_s or 0) - (row.cam_unknown_s or 0) - (row.cam_excused_s or 0))
@@ -191,4 +211,5 @@ def figures_for_score(row: Any) -> Mapping[str, tuple[float, float]]:
         "callbacks": (float(row.callbacks_on_time or 0), float(row.bad_ratings or 0)),
         "camera_uptime": (float(min(row.cam_up_s or 0, counted)), float(counted)),
         "trainings": (float(row.trainings_met or 0), float(row.trainings_due or 0)),
+        "secondment": (float(row.seconded_met or 0), float(row.seconded_due or 0)),
     }

@@ -122,6 +122,13 @@ def region(region_id: int) -> ResponseReturnValue:
             ("三会一课台账", services.record_url("meetings.ledger", region_id=node.id)),
             ("会议日历", services.record_url("meetings.grid", region_id=node.id)),
             ("培训台账", services.record_url("trainings.register", region_id=node.id)),
+            (
+                "挂职干部总览",
+                services.record_url(
+                    "secondment.index",
+                    **{"from": period.start.isoformat(), "to": period.end.isoformat()},
+                ),
+            ),
         ]
         return render_template("dashboard/village.html", **ctx)
     rows = services.child_scores(node, period, trends=trends)

@@ -10,37 +10,45 @@ Selection (the organization department, an admin of the county):
 
 The secondment (anyone in scope who may write; the cadre from a phone):
 
-- ``GET  /secondments`` · ``GET /secondments/{id}``
-- ``POST /secondments/{id}/log`` · ``/reports`` · ``/inspections`` · ``/assessments``
+- ``GET  /secondments`` (paginated) · ``GET /secondments/{id}``
+- ``POST /secondments/{id}/log`` · ``/reports`` · ``/inspections`` · ``/assessments`` ·
+  ``/complaints`` · ``/results`` — one factory, :func:`child_endpoint`
+- ``POST /secondment/inspections/{id}/rectified`` — rectification done (date, note)
 - ``GET  /secondment/programme?start=&end=`` — the programme view's figures
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import TypeVar
 
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 
 from tracker import clock
 from tracker.api import endpoint
+from tracker.api.pagination import Page, PageQuery, paginate
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
 from tracker.models import Region
 from tracker.scope import current_scope
-from tracker.secondment import services
+from tracker.secondment import figures, services
 from tracker.secondment.models import (
     Batch,
     Candidate,
     CandidateStatus,
     Grade,
+    Inspection,
     PostType,
+    ResultKind,
     Secondment,
     WorkGroup,
 )
 from tracker.secondment.rules import SecondmentError
 
 TAGS = ["secondment"]
+BodyT = TypeVar("BodyT", bound=BaseModel)
 
 
 class Strict(BaseModel):
@@ -55,6 +63,8 @@ class BatchBody(Strict):
 
 
 class BatchOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     region_id: int
     year: int
@@ -70,6 +80,8 @@ class CandidateBody(Strict):
 
 
 class CandidateOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     batch_id: int
     name: str
@@ -114,6 +126,8 @@ class SecondmentBody(Strict):
 
 
 class SecondmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     batch_id: int
     region_id: int
@@ -130,10 +144,6 @@ class SecondmentOut(BaseModel):
     guarantee_on: date | None
     outcome: str | None
     outcome_on: date | None
-
-
-class SecondmentList(BaseModel):
-    items: list[SecondmentOut]
 
 
 class LogBody(Strict):
@@ -170,6 +180,24 @@ class AssessmentBody(Strict):
     comment: str = Field("", max_length=2000)
 
 
+class ComplaintBody(Strict):
+    content: str = Field(min_length=1, max_length=5000)
+    name: str = Field("", max_length=64)
+    contact: str = Field("", max_length=64)
+
+
+class ResultBody(Strict):
+    kind: ResultKind
+    day: date
+    title: str = Field(min_length=1, max_length=200)
+    detail: str = Field("", max_length=5000)
+
+
+class RectifiedBody(Strict):
+    rectified_on: date
+    rectified_note: str = Field("", max_length=2000)
+
+
 class Created(BaseModel):
     id: int
 
@@ -196,11 +224,14 @@ class ProgrammeOut(BaseModel):
     visits: int
     visits_by_group: dict[str, int]
     absent: int
+    rectifications_overdue: int
     open_complaints: int
     solved: int
     reported: int
     suggestions: int
     outcomes: dict[str, int]
+    handling_due: int
+    handling_met: int
 
 
 def _batch(batch_id: int, write: bool = True) -> Batch:
@@ -217,48 +248,15 @@ def _candidate(candidate_id: int) -> Candidate:
 
 
 def _batch_out(b: Batch) -> BatchOut:
-    return BatchOut(
-        id=b.id,
-        region_id=b.region_id,
-        year=b.year,
-        name=b.name,
-        selection_completed_on=b.selection_completed_on,
-    )
+    return BatchOut.model_validate(b)
 
 
 def _candidate_out(c: Candidate) -> CandidateOut:
-    return CandidateOut(
-        id=c.id,
-        batch_id=c.batch_id,
-        name=c.name,
-        rank=c.rank,
-        sending_unit=c.sending_unit,
-        status=c.status,
-        veto_reason=c.veto_reason,
-        veto_source=c.veto_source,
-        veto_on=c.veto_on,
-    )
+    return CandidateOut.model_validate(c)
 
 
 def _out(s: Secondment) -> SecondmentOut:
-    return SecondmentOut(
-        id=s.id,
-        batch_id=s.batch_id,
-        region_id=s.region_id,
-        cadre_name=s.cadre_name,
-        rank=s.rank,
-        sending_unit=s.sending_unit,
-        receiving_unit=s.receiving_unit,
-        post=s.post,
-        post_type=s.post_type,
-        start_on=s.start_on,
-        planned_end_on=s.planned_end_on,
-        actual_end_on=s.actual_end_on,
-        guarantee_given=s.guarantee_given,
-        guarantee_on=s.guarantee_on,
-        outcome=s.outcome.value if s.outcome else None,
-        outcome_on=s.outcome_on,
-    )
+    return SecondmentOut.model_validate(s)
 
 
 @endpoint(
@@ -375,10 +373,14 @@ def second(candidate_id: int, body: SecondmentBody) -> tuple[SecondmentOut, int]
     return _out(services.create_secondment(c, region, data)), 201
 
 
-@endpoint("/secondments", summary="范围内的挂职干部", tags=TAGS, response=SecondmentList)
-def list_secondments() -> SecondmentList:
-    rows = db.session.scalars(current_scope().select(Secondment).order_by(Secondment.id))
-    return SecondmentList(items=[_out(s) for s in rows])
+class SecondmentPage(Page[SecondmentOut]):
+    """One page of the secondments in scope."""
+
+
+@endpoint("/secondments", summary="范围内的挂职干部", tags=TAGS, query=PageQuery)
+def list_secondments(query: PageQuery) -> SecondmentPage:
+    stmt = current_scope().select(Secondment).order_by(Secondment.id)
+    return paginate(SecondmentPage, stmt, query, _out)
 
 
 @endpoint(
@@ -392,32 +394,43 @@ def _writable(secondment_id: int) -> Secondment:
     return current_scope().get_for_write(Secondment, secondment_id)
 
 
-@endpoint(
-    "/secondments/<int:secondment_id>/log",
-    ["POST"],
-    summary="工作记实：记一条",
-    tags=TAGS,
-    body=LogBody,
-    response=Created,
-    status=201,
-)
-def add_log(secondment_id: int, body: LogBody) -> tuple[Created, int]:
-    e = services.add_log(_writable(secondment_id), **body.model_dump())
-    return Created(id=e.id), 201
+def child_endpoint(
+    path: str,
+    name: str,
+    summary: str,
+    body: type[BodyT],
+    create: Callable[[Secondment, BodyT], tuple[int, int]],
+) -> None:
+    """``POST /secondments/{id}/<path>``: one record of the five systems for a cadre in scope.
+
+    ``create(secondment, body)`` runs the service and returns ``(new id, status)``
+    (201, or 200 when it edited an existing record, as a re-filed weekly report does).
+    """
+
+    def view(secondment_id: int, body: BodyT) -> tuple[Created, int]:
+        new_id, status = create(_writable(secondment_id), body)
+        return Created(id=new_id), status
+
+    view.__name__ = name
+    view.__doc__ = summary
+    endpoint(
+        f"/secondments/<int:secondment_id>/{path}",
+        ["POST"],
+        summary=summary,
+        tags=TAGS,
+        body=body,
+        response=Created,
+        status=201,
+    )(view)
 
 
-@endpoint(
-    "/secondments/<int:secondment_id>/reports",
-    ["POST"],
-    summary="周报：提交或修改某周周报（修改保留原文为一个版本）",
-    tags=TAGS,
-    body=ReportBody,
-    response=Created,
-    status=201,
-)
-def file_report(secondment_id: int, body: ReportBody) -> tuple[Created, int]:
+def _log(s: Secondment, body: LogBody) -> tuple[int, int]:
+    return services.add_log(s, **body.model_dump()).id, 201
+
+
+def _report(s: Secondment, body: ReportBody) -> tuple[int, int]:
     r, created = services.file_report(
-        _writable(secondment_id),
+        s,
         body.week_start,
         body.work_done,
         body.problems,
@@ -425,20 +438,10 @@ def file_report(secondment_id: int, body: ReportBody) -> tuple[Created, int]:
         body.public_fields,
         load_calendar(),
     )
-    return Created(id=r.id), 201 if created else 200
+    return r.id, 201 if created else 200
 
 
-@endpoint(
-    "/secondments/<int:secondment_id>/inspections",
-    ["POST"],
-    summary="现场督查：记录一次督查",
-    tags=TAGS,
-    body=InspectionBody,
-    response=Created,
-    status=201,
-)
-def add_inspection(secondment_id: int, body: InspectionBody) -> tuple[Created, int]:
-    s = _writable(secondment_id)
+def _inspection(s: Secondment, body: InspectionBody) -> tuple[int, int]:
     group = db.session.get(WorkGroup, body.group_id) if body.group_id else None
     if body.group_id and group is None:
         raise SecondmentError("督查组不存在", "group_id")
@@ -453,21 +456,58 @@ def add_inspection(secondment_id: int, body: InspectionBody) -> tuple[Created, i
         body.rectify_by,
         current_user._get_current_object(),
     )
-    return Created(id=v.id), 201
+    return v.id, 201
+
+
+def _assessment(s: Secondment, body: AssessmentBody) -> tuple[int, int]:
+    return services.record_assessment(s, **body.model_dump()).id, 201
+
+
+def _complaint(s: Secondment, body: ComplaintBody) -> tuple[int, int]:
+    c = services.file_complaint(
+        s, body.content, body.name, body.contact, "staff", None, load_calendar()
+    )
+    return c.id, 201
+
+
+def _result(s: Secondment, body: ResultBody) -> tuple[int, int]:
+    return services.add_result(s, body.kind, body.day, body.title, body.detail).id, 201
+
+
+child_endpoint("log", "add_log", "工作记实：记一条", LogBody, _log)
+child_endpoint(
+    "reports",
+    "file_report",
+    "周报：提交或修改某周周报（修改保留原文为一个版本）",
+    ReportBody,
+    _report,
+)
+child_endpoint(
+    "inspections", "add_inspection", "现场督查：记录一次督查", InspectionBody, _inspection
+)
+child_endpoint(
+    "assessments", "add_assessment", "定期考核：记录一个周期的考核等次", AssessmentBody, _assessment
+)
+child_endpoint(
+    "complaints", "add_complaint", "监督举报：登记电话、来信或来访的举报", ComplaintBody, _complaint
+)
+child_endpoint(
+    "results", "add_result", "工作成效：解决基层问题、向上反映问题或意见建议", ResultBody, _result
+)
 
 
 @endpoint(
-    "/secondments/<int:secondment_id>/assessments",
+    "/secondment/inspections/<int:inspection_id>/rectified",
     ["POST"],
-    summary="定期考核：记录一个周期的考核等次",
+    summary="督查整改：登记整改完成日期和情况（不得早于督查、不得晚于今天）",
     tags=TAGS,
-    body=AssessmentBody,
+    body=RectifiedBody,
     response=Created,
-    status=201,
 )
-def add_assessment(secondment_id: int, body: AssessmentBody) -> tuple[Created, int]:
-    a = services.record_assessment(_writable(secondment_id), **body.model_dump())
-    return Created(id=a.id), 201
+def rectified(inspection_id: int, body: RectifiedBody) -> Created:
+    visit = current_scope().get_for_write(Inspection, inspection_id)
+    services.record_rectification(visit, body.rectified_on, body.rectified_note)
+    return Created(id=visit.id)
 
 
 @endpoint(
@@ -484,5 +524,5 @@ def programme(query: ProgrammeQuery) -> ProgrammeOut:
     if end < start:
         raise SecondmentError("结束日期不能早于开始日期", "end")
     rows = list(db.session.scalars(current_scope().select(Secondment)))
-    p = services.programme(rows, start, end, today, load_calendar())
-    return ProgrammeOut(**vars(p))
+    p = figures.programme(rows, start, end, today, load_calendar())
+    return ProgrammeOut(**{k: v for k, v in vars(p).items() if k != "flags"})

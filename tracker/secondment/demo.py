@@ -135,7 +135,7 @@ def seed_secondment(world: DemoWorld) -> None:
         for _ in range(rng.randint(1, 3)):
             day = start + timedelta(days=rng.randint(10, 170))
             present = rng.random() > 0.15
-            services.record_inspection(
+            visit = services.record_inspection(
                 s,
                 groups[i % len(groups)] if groups else None,
                 day,
@@ -145,6 +145,10 @@ def seed_secondment(world: DemoWorld) -> None:
                 "" if present else "书面说明情况",
                 None if present else day + timedelta(days=7),
             )
+            # Most rectifications are done within their week; cadre 2's stay overdue.
+            if not present and i != 2:
+                done_on = min(day + timedelta(days=rng.randint(1, 9)), today)
+                services.record_rectification(visit, done_on, "已提交书面说明，补办请假手续")
         for _ in range(rng.randint(2, 6)):
             day = start + timedelta(days=rng.randint(5, 175))
             services.add_result(

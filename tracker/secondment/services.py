@@ -1,4 +1,4 @@
-"""Operations of the secondment programme and the figures of its programme view.
+"""Operations of the secondment programme (its figures are in :mod:`tracker.secondment.figures`).
 
 Plain functions: they check the rules, change objects and ``flush()``; the
 caller (view, API, CLI, demo) commits. Broken rules raise
@@ -16,15 +16,16 @@ in the batch's groups without a new role.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import OperationalError
 
 from tracker import clock
 from tracker.config import RulesSettings, current_settings
 from tracker.extensions import db
-from tracker.models import Region, RegionLevel, User
+from tracker.models import Region, RegionLevel, User, utcnow
 from tracker.secondment.models import (
     PUBLIC_FIELDS,
     Assessment,
@@ -40,6 +41,7 @@ from tracker.secondment.models import (
     Inspection,
     Outcome,
     PostType,
+    PublicHit,
     ResultItem,
     ResultKind,
     Secondment,
@@ -56,8 +58,8 @@ from tracker.secondment.rules import (
     report_due_on,
     scheduled_weeks,
     validate_report_week,
-    week_start,
 )
+from tracker.sqlite import write_intent
 from tracker.workdays import WorkCalendar
 
 
@@ -501,6 +503,40 @@ def record_inspection(
     return visit
 
 
+def record_rectification(visit: Inspection, done_on: date, note: str = "") -> None:
+    """整改完成: the day an inspection's finding was rectified, with a note.
+
+    Only a visit that demanded rectification; the day cannot precede the visit
+    nor lie in the future. Recorded again, it corrects the earlier entry (audited).
+    """
+    if not visit.rectification:
+        raise SecondmentError("该次督查未提出整改要求", "rectified_on")
+    if done_on < visit.day:
+        raise SecondmentError(f"整改完成日期不能早于督查日期 {visit.day:%Y-%m-%d}", "rectified_on")
+    if done_on > clock.today():
+        raise SecondmentError("整改完成日期不能晚于今天", "rectified_on")
+    visit.rectified_on = done_on
+    visit.rectified_note = _text(note, "rectified_note", "整改情况", 2000, required=False)
+    db.session.flush()
+
+
+def overdue_rectifications(secondment_ids: list[int], today: date) -> list[Inspection]:
+    """Rectifications past their deadline and not done (an obligation of the receiving unit)."""
+    if not secondment_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(Inspection)
+            .where(
+                Inspection.secondment_id.in_(secondment_ids),
+                Inspection.rectify_by < today,
+                Inspection.rectified_on.is_(None),
+            )
+            .order_by(Inspection.rectify_by)
+        )
+    )
+
+
 def file_complaint(
     s: Secondment,
     content: str,
@@ -551,6 +587,58 @@ def close_complaint(c: Complaint, outcome: str, reply: str, on: date) -> None:
     db.session.flush()
 
 
+def publication_limited(source_hash: str) -> bool:
+    """Count one request to the public 公示 page; ``True`` when the sender is over the limit.
+
+    In its own short transaction (a read request must not write inside its read
+    transaction): every request counts, refused ones too, or the limit would never
+    engage. Best effort: a lock held past the busy timeout lets this one through.
+    """
+    now = utcnow()
+    limit = _rules().secondment_publication_per_10_minutes
+    db.session.commit()  # end the read (nothing is pending this early in the request)
+    try:
+        with write_intent():
+            recent = db.session.scalar(
+                select(func.count(PublicHit.id)).where(
+                    PublicHit.source_hash == source_hash,
+                    PublicHit.at > now - timedelta(minutes=10),
+                )
+            )
+            db.session.execute(delete(PublicHit).where(PublicHit.at < now - timedelta(days=1)))
+            db.session.add(PublicHit(source_hash=source_hash, at=now))
+            db.session.commit()
+    except OperationalError:
+        db.session.rollback()
+        return False
+    return int(recent or 0) >= limit
+
+
+def publication(region_id: int, monday: date) -> list[tuple[WeeklyReport, Secondment]]:
+    """The week's reports of the cadres received by one unit (the 公示; public fields only
+    are shown by the page)."""
+    rows = db.session.execute(
+        select(WeeklyReport, Secondment)
+        .join(Secondment, WeeklyReport.secondment_id == Secondment.id)
+        .where(Secondment.region_id == region_id, WeeklyReport.week_start == monday)
+        .order_by(Secondment.cadre_name, Secondment.id)
+    )
+    return [(r, s) for r, s in rows]
+
+
+def office_batches(user: User | None) -> set[int]:
+    """The batches in whose assessment office (考核办) ``user`` sits (one query for a list)."""
+    if user is None or user.id is None:
+        return set()
+    return set(
+        db.session.scalars(
+            select(WorkGroup.batch_id)
+            .join(GroupMember, GroupMember.group_id == WorkGroup.id)
+            .where(WorkGroup.kind == GroupKind.assessment_office, GroupMember.user_id == user.id)
+        )
+    )
+
+
 def sees_identity(user: User | None, c: Complaint) -> bool:
     """Only members of the batch's assessment office (考核办) see who complained."""
     if user is None:
@@ -586,128 +674,3 @@ def add_result(
     db.session.add(item)
     db.session.flush()
     return item
-
-
-# --- the programme view ----------------------------------------------------------------
-
-
-@dataclass
-class Programme:
-    """Live counts of the programme for a period, over the secondments in scope."""
-
-    start: date
-    end: date
-    active: int = 0
-    ended: int = 0
-    by_post_type: dict[str, int] = field(default_factory=dict)
-    reports_scheduled: int = 0
-    reports_received: int = 0
-    reports_on_time: int = 0
-    due_this_week: int = 0
-    missing_this_week: int = 0
-    assessments_due: int = 0
-    assessments_done: int = 0
-    unfit: int = 0
-    visits: int = 0
-    visits_by_group: dict[str, int] = field(default_factory=dict)
-    absent: int = 0
-    open_complaints: int = 0
-    solved: int = 0
-    reported: int = 0
-    suggestions: int = 0
-    outcomes: dict[str, int] = field(default_factory=dict)
-
-
-def programme(
-    secondments: list[Secondment], start: date, end: date, today: date, cal: WorkCalendar
-) -> Programme:
-    """Figures of the programme view over ``secondments`` (already scoped) for ``[start, end]``.
-
-    Reports *scheduled* are the weeks with a deadline inside the period the
-    cadre served; *received* those of them filed. "This week" is the last
-    finished week (its report is due now): due if its deadline is still
-    ahead, missing once passed.
-    """
-    p = Programme(start, end)
-    ids = [s.id for s in secondments]
-    n = _rules().secondment_report_working_days
-    kind = _rules().secondment_assessment
-    if not ids:
-        return p
-    filed: dict[int, dict[date, bool]] = {}
-    for sid, monday, on_time in db.session.execute(
-        select(WeeklyReport.secondment_id, WeeklyReport.week_start, WeeklyReport.on_time).where(
-            WeeklyReport.secondment_id.in_(ids)
-        )
-    ):
-        filed.setdefault(sid, {})[monday] = on_time
-    done: dict[int, set[str]] = {}
-    for sid, key, grade, on in db.session.execute(
-        select(
-            Assessment.secondment_id,
-            Assessment.window_key,
-            Assessment.grade,
-            Assessment.assessed_on,
-        ).where(Assessment.secondment_id.in_(ids))
-    ):
-        done.setdefault(sid, set()).add(key)
-        if start <= on <= end:
-            p.assessments_done += 1
-            if grade == Grade.unfit:
-                p.unfit += 1
-    last_week = week_start(today) - timedelta(days=7)
-    for s in secondments:
-        if s.start_on <= end and s.end_on >= start:
-            status = "ended" if s.actual_end_on is not None and s.actual_end_on <= end else "active"
-            if status == "active":
-                p.active += 1
-                p.by_post_type[s.post_type.value] = p.by_post_type.get(s.post_type.value, 0) + 1
-            else:
-                p.ended += 1
-        mine = filed.get(s.id, {})
-        for monday in scheduled_weeks(s.start_on, s.end_on):
-            due = report_due_on(monday, cal, n)
-            if start <= due <= end and monday <= today:
-                p.reports_scheduled += 1
-                if monday in mine:
-                    p.reports_received += 1
-                    p.reports_on_time += int(mine[monday])
-        served_last_week = s.start_on <= last_week + timedelta(days=6) and s.end_on >= last_week
-        if served_last_week and last_week not in mine:
-            if today > report_due_on(last_week, cal, n):
-                p.missing_this_week += 1
-            else:
-                p.due_this_week += 1
-        for key, _w_start, w_end in assessment_windows(kind, s.start_on, s.end_on):
-            if w_end < today and key not in done.get(s.id, set()):
-                p.assessments_due += 1
-        if s.outcome is not None and s.outcome_on is not None and start <= s.outcome_on <= end:
-            p.outcomes[s.outcome.value] = p.outcomes.get(s.outcome.value, 0) + 1
-    for group_name, present in db.session.execute(
-        select(func.coalesce(WorkGroup.name, ""), Inspection.present)
-        .outerjoin(WorkGroup, Inspection.group_id == WorkGroup.id)
-        .where(Inspection.secondment_id.in_(ids), Inspection.day >= start, Inspection.day <= end)
-    ):
-        p.visits += 1
-        p.visits_by_group[group_name] = p.visits_by_group.get(group_name, 0) + 1
-        p.absent += int(not present)
-    p.open_complaints = (
-        db.session.scalar(
-            select(func.count(Complaint.id)).where(
-                Complaint.secondment_id.in_(ids), Complaint.status == ComplaintStatus.open
-            )
-        )
-        or 0
-    )
-    for kind_value, count in db.session.execute(
-        select(ResultItem.kind, func.count(ResultItem.id))
-        .where(ResultItem.secondment_id.in_(ids), ResultItem.day >= start, ResultItem.day <= end)
-        .group_by(ResultItem.kind)
-    ):
-        if kind_value == ResultKind.solved:
-            p.solved = count
-        elif kind_value == ResultKind.reported:
-            p.reported = count
-        else:
-            p.suggestions = count
-    return p

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import url_for
+from flask_babel import gettext as _
 
 from tracker import clock
 from tracker.calendar_service import load_calendar
@@ -10,8 +11,8 @@ from tracker.extensions import db
 from tracker.home import TodoItem
 from tracker.models import User
 from tracker.scope import Scope
+from tracker.secondment.figures import programme
 from tracker.secondment.models import Secondment
-from tracker.secondment.services import programme
 
 
 def secondment_due(scope: Scope, user: User) -> list[TodoItem]:
@@ -39,8 +40,12 @@ def secondment_due(scope: Scope, user: User) -> list[TodoItem]:
         items.append(
             TodoItem(
                 severity=2 if p.missing_this_week else 1,
-                title="挂职干部周报",
-                detail=f"上周周报：{p.missing_this_week} 份逾期未交，{p.due_this_week} 份待交",
+                title=_("挂职干部周报"),
+                detail=_(
+                    "上周周报：%(missing)s 份逾期未交，%(due)s 份待交",
+                    missing=p.missing_this_week,
+                    due=p.due_this_week,
+                ),
                 url=url_for("secondment.index", show="weekly"),
                 count=n,
             )
@@ -49,10 +54,20 @@ def secondment_due(scope: Scope, user: User) -> list[TodoItem]:
         items.append(
             TodoItem(
                 severity=1,
-                title="挂职干部定期考核",
-                detail=f"{p.assessments_due} 个考核周期已结束但尚未考核",
+                title=_("挂职干部定期考核"),
+                detail=_("%(n)s 个考核周期已结束但尚未考核", n=p.assessments_due),
                 url=url_for("secondment.index", show="assessments"),
                 count=p.assessments_due,
+            )
+        )
+    if p.rectifications_overdue:
+        items.append(
+            TodoItem(
+                severity=2,
+                title=_("督查整改逾期"),
+                detail=_("%(n)s 项督查整改已过期限仍未完成", n=p.rectifications_overdue),
+                url=url_for("secondment.inspections", overdue=1),
+                count=p.rectifications_overdue,
             )
         )
     return items

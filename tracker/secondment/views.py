@@ -2,12 +2,17 @@
 
 - ``/secondment/`` — the programme view of the organization department (live
   counts for a period, each linking to its records) over the secondments in scope;
-- ``/secondment/cadres`` — the cadres (filters: status, post type, missing report,
-  assessment due, outcome), Excel with ``.xlsx``;
+- ``/secondment/cadres``, ``/inspections`` (``?overdue=1``: rectifications past their
+  deadline), ``/complaints``, ``/results``, ``/assessments``, ``/reports`` — the lists
+  behind the counts, each declared once as a :class:`ListSpec` whose page and ``.xlsx``
+  twin :func:`_period_list` registers; ``/batches.xlsx`` and
+  ``/batches/<id>/candidates.xlsx`` export the batches and a batch's candidates;
 - ``/secondment/<id>`` — one cadre's file (档案) with the phone forms of the five
   systems; ``/secondment/<id>/dossier`` the A4 print;
-- ``/secondment/inspections``, ``/complaints``, ``/results`` — the lists behind the counts;
+- ``/secondment/inspections/<id>/rectified`` — rectification done (date, note);
 - ``/secondment/units/<region_id>/publication`` — the week's 公示 of a receiving unit;
+  ``/secondment/gs/<token>`` the same without login (the cadre's QR token names the
+  unit; public fields only; flood-limited);
 - ``/secondment/p/<token>`` — the public complaint form (no login, rate-limited).
 
 Thin: load through the scope, run the service through ``submit()``/``perform()``;
@@ -16,7 +21,10 @@ the request boundary commits.
 
 from __future__ import annotations
 
+import enum
 import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -25,14 +33,17 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from tracker import clock, xlsx
@@ -42,7 +53,7 @@ from tracker.extensions import db
 from tracker.formatting import labels
 from tracker.models import Region, RegionLevel, User, in_subtree
 from tracker.scope import current_scope
-from tracker.secondment import services
+from tracker.secondment import figures, services
 from tracker.secondment.forms import (
     AssessmentForm,
     BatchForm,
@@ -55,12 +66,14 @@ from tracker.secondment.forms import (
     GroupForm,
     InspectionForm,
     LogForm,
+    RectifiedForm,
     ReportForm,
     ResultForm,
     SecondForm,
     VetoForm,
 )
 from tracker.secondment.models import (
+    CANDIDATE_STATUS_LABELS,
     GRADE_LABELS,
     GROUP_KIND_LABELS,
     OUTCOME_LABELS,
@@ -95,11 +108,22 @@ from tracker.web import form_status, paginate, perform, submit
 
 bp = Blueprint("secondment", __name__, url_prefix="/secondment")
 
+
+def _translated(label: Callable[[Any], str]) -> Callable[[Any], str]:
+    """A label filter whose Chinese label is shown in the user's language."""
+
+    def show(value: Any) -> str:
+        text = label(value)
+        return _(text) if text else ""
+
+    return show
+
+
 FILTERS = {
-    "post_type_label": labels(POST_TYPE_LABELS, PostType),
-    "grade_label": labels(GRADE_LABELS, Grade),
-    "outcome_label": labels(OUTCOME_LABELS, Outcome),
-    "result_kind_label": labels(RESULT_KIND_LABELS, ResultKind),
+    "post_type_label": _translated(labels(POST_TYPE_LABELS, PostType)),
+    "grade_label": _translated(labels(GRADE_LABELS, Grade)),
+    "outcome_label": _translated(labels(OUTCOME_LABELS, Outcome)),
+    "result_kind_label": _translated(labels(RESULT_KIND_LABELS, ResultKind)),
 }
 
 
@@ -128,7 +152,7 @@ def index() -> ResponseReturnValue:
     """The programme at a glance (组织部总览), for the period ``?from=&to=``."""
     start, end = _period()
     today = clock.today()
-    p = services.programme(_in_scope_secondments(), start, end, today, load_calendar())
+    p = figures.programme(_in_scope_secondments(), start, end, today, load_calendar())
     return render_template(
         "secondment/index.html",
         p=p,
@@ -148,7 +172,7 @@ def _cadre_rows() -> list[Secondment]:
     today = clock.today()
     stmt: Select[Any] = current_scope().select(Secondment).order_by(Secondment.start_on)
     status = request.args.get("status")
-    # The same rule as services.programme(): in post during the period, ended inside it.
+    # The same rule as figures.programme(): in post during the period, ended inside it.
     if status == "active":
         stmt = stmt.where(
             Secondment.start_on <= end,
@@ -174,108 +198,137 @@ def _cadre_rows() -> list[Secondment]:
     rows = list(db.session.scalars(stmt))
     flag = request.args.get("flag")
     if flag in ("due", "missing", "assessment"):
-        cal = load_calendar()
-        rows = [s for s in rows if flag in _flags(s, cal, today)]
+        # The programme's own rule, for all the rows at once (a few queries, not one per row).
+        p = figures.programme(rows, today, today, today, load_calendar())
+        rows = [s for s in rows if flag in p.flags.get(s.id, set())]
     return rows
 
 
-def _flags(s: Secondment, cal: Any, today: date) -> set[str]:
-    """``due`` / ``missing`` (last week's report), ``assessment`` (a window ended ungraded)."""
-    p = services.programme([s], today, today, today, cal)
-    out = set()
-    if p.due_this_week:
-        out.add("due")
-    if p.missing_this_week:
-        out.add("missing")
-    if p.assessments_due:
-        out.add("assessment")
-    return out
+# --- the lists and their Excel twins -----------------------------------------------------
 
 
-@bp.route("/cadres")
-@login_required
-def cadres() -> ResponseReturnValue:
-    rows = _cadre_rows()
-    ids = [s.id for s in rows]
-    page = paginate(
-        current_scope()
-        .select(Secondment)
-        .where(Secondment.id.in_(ids or [0]))
-        .order_by(Secondment.start_on, Secondment.id)
-    )
-    return render_template("secondment/cadres.html", page=page, post_types=POST_TYPE_LABELS)
+@dataclass(frozen=True)
+class ListSpec:
+    """One list of the programme: its page ``/<name>`` and its export ``/<name>.xlsx``.
+
+    ``stmt`` is the scoped, filtered query (the period ``?from=&to=`` and the list's
+    own filters); the page pages it, the export writes every row of it with a
+    serial number first, one column per ``(header, cell)``.
+    """
+
+    name: str
+    stmt: Callable[[], Select[Any]]
+    title: str
+    columns: tuple[tuple[str, Callable[[Any], Any]], ...]
 
 
-CADRE_COLUMNS = [
-    "序号",
-    "姓名",
-    "职级",
-    "派出单位",
-    "接收单位",
-    "挂职岗位",
-    "岗位类别",
-    "开始日期",
-    "计划结束",
-    "实际结束",
-    "保障承诺",
-    "使用结果",
-    "决定",
-    "决定日期",
-]
-
-
-def _xlsx(title: str, columns: list[str], rows: list[list[Any]], filename: str) -> Any:
+def _xlsx(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Any:
     """One list as an .xlsx sheet through :mod:`tracker.xlsx`: title, headers, dates as dates."""
     wb, ws = xlsx.new_workbook(title[:31])
     xlsx.title(ws, title, span=len(columns))
-    xlsx.header(ws, columns)
+    xlsx.header(ws, list(columns))
     for row in rows:
-        xlsx.append(ws, row)
+        xlsx.append(ws, list(row))
     for row_cells in ws.iter_rows(min_row=3):
         for cell in row_cells:
             if isinstance(cell.value, date):
                 cell.number_format = "yyyy-mm-dd"
     xlsx.widths(ws, [16] * len(columns))
     ws.freeze_panes = "A3"
-    return xlsx.response(xlsx.to_bytes(wb), filename)
+    return xlsx.response(xlsx.to_bytes(wb), f"{title}.xlsx")
 
 
-@bp.route("/cadres.xlsx")
-@login_required
-def cadres_xlsx() -> ResponseReturnValue:
-    rows = [
-        [
-            i,
-            s.cadre_name,
-            s.rank,
-            s.sending_unit,
-            s.receiving_unit,
-            s.post,
-            POST_TYPE_LABELS[s.post_type],
-            s.start_on,
-            s.planned_end_on,
-            s.actual_end_on,
-            f"是（{s.guarantee_on:%Y-%m-%d}）" if s.guarantee_given and s.guarantee_on else "否",
-            OUTCOME_LABELS[s.outcome] if s.outcome else "",
-            s.outcome_decision or "",
-            s.outcome_on,
-        ]
-        for i, s in enumerate(_cadre_rows(), start=1)
-    ]
-    return _xlsx("挂职干部名册", CADRE_COLUMNS, rows, "挂职干部名册.xlsx")
+def _export(
+    title: str, columns: Sequence[tuple[str, Callable[[Any], Any]]], stmt: Select[Any]
+) -> Any:
+    """Every row of ``stmt`` as a sheet: a serial number, then one cell per column."""
+    rows = (
+        [i, *(cell(item) for _h, cell in columns)]
+        for i, item in enumerate(db.session.scalars(stmt), start=1)
+    )
+    return _xlsx(title, ["序号", *(h for h, _c in columns)], rows)
 
 
-# --- lists behind the counts ----------------------------------------------------------
+def _period_list(spec: ListSpec) -> ListSpec:
+    """Register the page and the export of ``spec`` on the blueprint (endpoints
+    ``secondment.<name>`` and ``secondment.<name>_xlsx``)."""
+
+    def page() -> ResponseReturnValue:
+        return render_template(f"secondment/{spec.name}.html", page=paginate(spec.stmt()))
+
+    def export() -> ResponseReturnValue:
+        return _export(spec.title, spec.columns, spec.stmt())
+
+    page.__doc__ = export.__doc__ = f"{spec.title} (list and Excel)."
+    bp.add_url_rule(f"/{spec.name}", spec.name, login_required(page))
+    bp.add_url_rule(f"/{spec.name}.xlsx", f"{spec.name}_xlsx", login_required(export))
+    return spec
 
 
-def _inspections_stmt() -> Select[Any]:
+def _cadres_stmt() -> Select[Any]:
+    ids = [s.id for s in _cadre_rows()]
+    return (
+        current_scope()
+        .select(Secondment)
+        .where(Secondment.id.in_(ids or [0]))
+        .order_by(Secondment.start_on, Secondment.id)
+    )
+
+
+def _guarantee(s: Secondment) -> str:
+    return f"是（{s.guarantee_on:%Y-%m-%d}）" if s.guarantee_given and s.guarantee_on else "否"
+
+
+CADRES = _period_list(
+    ListSpec(
+        "cadres",
+        _cadres_stmt,
+        "挂职干部名册",
+        (
+            ("姓名", lambda s: s.cadre_name),
+            ("职级", lambda s: s.rank),
+            ("派出单位", lambda s: s.sending_unit),
+            ("接收单位", lambda s: s.receiving_unit),
+            ("挂职岗位", lambda s: s.post),
+            ("岗位类别", lambda s: POST_TYPE_LABELS[s.post_type]),
+            ("开始日期", lambda s: s.start_on),
+            ("计划结束", lambda s: s.planned_end_on),
+            ("实际结束", lambda s: s.actual_end_on),
+            ("保障承诺", _guarantee),
+            ("使用结果", lambda s: OUTCOME_LABELS[s.outcome] if s.outcome else ""),
+            ("决定", lambda s: s.outcome_decision or ""),
+            ("决定日期", lambda s: s.outcome_on),
+        ),
+    )
+)
+
+
+def _in_period(
+    model: Any,
+    day: Any,
+    column: Any = None,
+    arg: str = "",
+    kind: type[enum.Enum] | None = None,
+) -> Select[Any]:
+    """The scoped rows of ``model`` whose ``day`` lies in the period ``?from=&to=``, newest
+    first, with their secondment loaded; ``?<arg>=`` a value of ``kind`` keeps those whose
+    ``column`` holds it."""
     start, end = _period()
     stmt = (
         current_scope()
-        .select(Inspection)
-        .where(Inspection.day >= start, Inspection.day <= end)
-        .order_by(Inspection.day.desc(), Inspection.id.desc())
+        .select(model)
+        .options(selectinload(model.secondment))
+        .where(day >= start, day <= end)
+        .order_by(day.desc(), model.id.desc())
     )
+    value = request.args.get(arg) if arg else None
+    if kind is not None and value in {k.value for k in kind}:
+        stmt = stmt.where(column == kind(value))
+    return stmt
+
+
+def _inspections_stmt() -> Select[Any]:
+    stmt = _in_period(Inspection, Inspection.day).options(selectinload(Inspection.group))
     group = request.args.get("group")
     if group is not None:
         stmt = stmt.join(WorkGroup, Inspection.group_id == WorkGroup.id, isouter=True).where(
@@ -286,45 +339,49 @@ def _inspections_stmt() -> Select[Any]:
     return stmt
 
 
-@bp.route("/inspections")
-@login_required
-def inspections() -> ResponseReturnValue:
-    return render_template("secondment/inspections.html", page=paginate(_inspections_stmt()))
+def _overdue_stmt() -> Select[Any]:
+    """Rectifications past their deadline and not done, whatever the visit's date."""
+    return (
+        current_scope()
+        .select(Inspection)
+        .options(selectinload(Inspection.secondment), selectinload(Inspection.group))
+        .where(Inspection.rectify_by < clock.today(), Inspection.rectified_on.is_(None))
+        .order_by(Inspection.rectify_by, Inspection.id)
+    )
 
 
-@bp.route("/inspections.xlsx")
-@login_required
-def inspections_xlsx() -> ResponseReturnValue:
-    rows = [
-        [
-            i,
-            v.day,
-            v.secondment.cadre_name,
-            v.group.name if v.group else "",
-            v.place,
-            "在岗" if v.present else "不在岗",
-            v.findings,
-            v.rectification,
-            v.rectify_by,
-        ]
-        for i, v in enumerate(db.session.scalars(_inspections_stmt()), start=1)
-    ]
-    cols = [
-        "序号",
-        "督查日期",
-        "挂职干部",
-        "督查组",
-        "地点",
-        "在岗情况",
-        "发现问题",
-        "整改要求",
-        "整改期限",
-    ]
-    return _xlsx("现场督查记录", cols, rows, "现场督查记录.xlsx")
+def _visits() -> Select[Any]:
+    return _overdue_stmt() if request.args.get("overdue") else _inspections_stmt()
+
+
+INSPECTIONS = _period_list(
+    ListSpec(
+        "inspections",
+        _visits,
+        "现场督查记录",
+        (
+            ("督查日期", lambda v: v.day),
+            ("挂职干部", lambda v: v.secondment.cadre_name),
+            ("督查组", lambda v: v.group.name if v.group else ""),
+            ("地点", lambda v: v.place),
+            ("在岗情况", lambda v: "在岗" if v.present else "不在岗"),
+            ("发现问题", lambda v: v.findings),
+            ("整改要求", lambda v: v.rectification),
+            ("整改期限", lambda v: v.rectify_by),
+            ("整改完成", lambda v: v.rectified_on),
+            ("整改情况", lambda v: v.rectified_note),
+        ),
+    )
+)
 
 
 def _complaints_stmt() -> Select[Any]:
-    stmt = current_scope().select(Complaint).order_by(Complaint.received_at.desc())
+    stmt = (
+        current_scope()
+        .select(Complaint)
+        .options(selectinload(Complaint.secondment))
+        .order_by(Complaint.received_at.desc(), Complaint.id.desc())
+    )
     if request.args.get("status") == "open":
         stmt = stmt.where(Complaint.status == ComplaintStatus.open)
     elif request.args.get("status") == "closed":
@@ -332,81 +389,156 @@ def _complaints_stmt() -> Select[Any]:
     return stmt
 
 
-@bp.route("/complaints")
-@login_required
-def complaints() -> ResponseReturnValue:
-    return render_template("secondment/complaints.html", page=paginate(_complaints_stmt()))
+def _complainant(c: Complaint) -> str:
+    """The complainant for the assessment office of the cadre's batch, a note for anyone else."""
+    if "secondment_office_batches" not in g:
+        g.secondment_office_batches = services.office_batches(current_user._get_current_object())
+    if c.secondment.batch_id in g.secondment_office_batches:
+        return f"{c.complainant_name} {c.complainant_contact}".strip()
+    return "（仅考核办可见）"
 
 
-@bp.route("/complaints.xlsx")
-@login_required
-def complaints_xlsx() -> ResponseReturnValue:
-    user = current_user._get_current_object()
-    rows = []
-    for i, c in enumerate(db.session.scalars(_complaints_stmt()), start=1):
-        who = (
-            f"{c.complainant_name} {c.complainant_contact}".strip()
-            if services.sees_identity(user, c)
-            else "（仅考核办可见）"
-        )
-        rows.append(
-            [
-                i,
-                c.received_at.date(),
-                c.secondment.cadre_name,
-                "网上举报" if c.channel == "public" else "工作人员录入",
-                c.content,
-                who,
-                c.due_on,
-                "已办结" if c.status == ComplaintStatus.closed else "办理中",
-                c.outcome,
-                c.reply,
-            ]
-        )
-    cols = [
-        "序号",
-        "收到日期",
-        "被举报人",
-        "来源",
-        "内容",
-        "举报人",
-        "办理期限",
-        "状态",
-        "核查结果",
-        "答复",
-    ]
-    return _xlsx("监督举报登记", cols, rows, "监督举报登记.xlsx")
+COMPLAINTS = _period_list(
+    ListSpec(
+        "complaints",
+        _complaints_stmt,
+        "监督举报登记",
+        (
+            ("收到日期", lambda c: clock.local_date(c.received_at)),
+            ("被举报人", lambda c: c.secondment.cadre_name),
+            ("来源", lambda c: "网上举报" if c.channel == "public" else "工作人员录入"),
+            ("内容", lambda c: c.content),
+            ("举报人", _complainant),
+            ("办理期限", lambda c: c.due_on),
+            ("状态", lambda c: "已办结" if c.status == ComplaintStatus.closed else "办理中"),
+            ("核查结果", lambda c: c.outcome),
+            ("答复", lambda c: c.reply),
+            ("办结日期", lambda c: c.closed_on),
+        ),
+    )
+)
 
 
 def _results_stmt() -> Select[Any]:
+    return _in_period(ResultItem, ResultItem.day, ResultItem.kind, "kind", ResultKind)
+
+
+RESULTS = _period_list(
+    ListSpec(
+        "results",
+        _results_stmt,
+        "挂职干部工作成效",
+        (
+            ("日期", lambda r: r.day),
+            ("挂职干部", lambda r: r.secondment.cadre_name),
+            ("类别", lambda r: RESULT_KIND_LABELS[r.kind]),
+            ("事项", lambda r: r.title),
+            ("详细情况", lambda r: r.detail),
+        ),
+    )
+)
+
+
+def _assessments_stmt() -> Select[Any]:
+    return _in_period(Assessment, Assessment.assessed_on, Assessment.grade, "grade", Grade)
+
+
+ASSESSMENTS = _period_list(
+    ListSpec(
+        "assessments",
+        _assessments_stmt,
+        "定期考核结果",
+        (
+            ("考核日期", lambda a: a.assessed_on),
+            ("挂职干部", lambda a: a.secondment.cadre_name),
+            ("考核周期", lambda a: "期满考核" if a.window_key == "end" else a.window_key),
+            ("等次", lambda a: GRADE_LABELS[a.grade]),
+            ("考核人员", lambda a: a.assessors),
+            ("考核意见", lambda a: a.comment),
+        ),
+    )
+)
+
+
+def _reports_stmt() -> Select[Any]:
+    """Weekly reports received whose deadline falls in the period (what the count counts)."""
     start, end = _period()
+    n = current_settings().rules.secondment_report_working_days
+    cal = load_calendar()
+    candidates = db.session.execute(
+        current_scope()
+        .filter(select(WeeklyReport.id, WeeklyReport.week_start), WeeklyReport)
+        .where(
+            WeeklyReport.week_start >= start - timedelta(days=40), WeeklyReport.week_start <= end
+        )
+    ).all()
+    ids = [i for i, monday in candidates if start <= report_due_on(monday, cal, n) <= end]
     stmt = (
         current_scope()
-        .select(ResultItem)
-        .where(ResultItem.day >= start, ResultItem.day <= end)
-        .order_by(ResultItem.day.desc(), ResultItem.id.desc())
+        .select(WeeklyReport)
+        .options(selectinload(WeeklyReport.secondment))
+        .where(WeeklyReport.id.in_(ids or [0]))
+        .order_by(WeeklyReport.week_start.desc(), WeeklyReport.id)
     )
-    kind = request.args.get("kind")
-    if kind in {k.value for k in ResultKind}:
-        stmt = stmt.where(ResultItem.kind == ResultKind(kind))
+    if request.args.get("late"):
+        stmt = stmt.where(WeeklyReport.on_time.is_(False))
     return stmt
 
 
-@bp.route("/results")
-@login_required
-def results() -> ResponseReturnValue:
-    return render_template("secondment/results.html", page=paginate(_results_stmt()))
+REPORTS = _period_list(
+    ListSpec(
+        "reports",
+        _reports_stmt,
+        "挂职干部周报",
+        (
+            ("周次", lambda r: r.week_start),
+            ("挂职干部", lambda r: r.secondment.cadre_name),
+            ("接收单位", lambda r: r.secondment.receiving_unit),
+            ("本周工作", lambda r: r.work_done),
+            ("问题困难", lambda r: r.problems),
+            ("下周计划", lambda r: r.next_plan),
+            ("按时", lambda r: "是" if r.on_time else "否"),
+            ("版本", lambda r: r.version),
+        ),
+    )
+)
 
 
-@bp.route("/results.xlsx")
-@login_required
-def results_xlsx() -> ResponseReturnValue:
-    rows = [
-        [i, r.day, r.secondment.cadre_name, RESULT_KIND_LABELS[r.kind], r.title, r.detail]
-        for i, r in enumerate(db.session.scalars(_results_stmt()), start=1)
-    ]
-    cols = ["序号", "日期", "挂职干部", "类别", "事项", "详细情况"]
-    return _xlsx("挂职干部工作成效", cols, rows, "挂职干部工作成效.xlsx")
+def _batches_stmt() -> Select[Any]:
+    return current_scope().select(Batch).order_by(Batch.year.desc(), Batch.id.desc())
+
+
+BATCHES = ListSpec(
+    "batches",
+    _batches_stmt,
+    "挂职批次",
+    (
+        ("年度", lambda b: b.year),
+        ("批次名称", lambda b: b.name),
+        ("目的", lambda b: b.purpose),
+        ("选拔完成", lambda b: b.selection_completed_on),
+    ),
+)
+
+
+def _candidate_status(c: Candidate) -> str:
+    return CANDIDATE_STATUS_LABELS[c.status]
+
+
+CANDIDATE_COLUMNS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
+    ("姓名", lambda c: c.name),
+    ("职级", lambda c: c.rank),
+    ("派出单位", lambda c: c.sending_unit),
+    ("拟任岗位类别", lambda c: POST_TYPE_LABELS[c.wanted_post_type]),
+    ("纪检审查日期", lambda c: c.discipline_checked_on),
+    ("纪检审查机关", lambda c: c.discipline_checked_by),
+    ("法律审查日期", lambda c: c.legal_checked_on),
+    ("法律审查机关", lambda c: c.legal_checked_by),
+    ("状态", _candidate_status),
+    ("否决原因", lambda c: c.veto_reason or ""),
+    ("信息来源", lambda c: c.veto_source or ""),
+    ("处分日期", lambda c: c.veto_on),
+)
 
 
 # --- one cadre ------------------------------------------------------------------------
@@ -415,7 +547,7 @@ def results_xlsx() -> ResponseReturnValue:
 def _window_choices(s: Secondment) -> list[SelectChoice]:
     kind = current_settings().rules.secondment_assessment
     return [
-        SelectChoice(k, "期满考核" if k == "end" else k)
+        SelectChoice(k, _("期满考核") if k == "end" else k)
         for k, _a, _b in assessment_windows(kind, s.start_on, s.end_on)
     ]
 
@@ -426,7 +558,7 @@ def _group_choices(s: Secondment) -> list[SelectChoice]:
             WorkGroup.batch_id == s.batch_id, WorkGroup.kind == GroupKind.assessment
         )
     )
-    return [SelectChoice(0, "（未指定）")] + [SelectChoice(g.id, g.name) for g in groups]
+    return [SelectChoice(0, _("（未指定）"))] + [SelectChoice(g.id, g.name) for g in groups]
 
 
 def _file(s: Secondment) -> dict[str, Any]:
@@ -466,8 +598,12 @@ def _forms(s: Secondment, **given: Any) -> dict[str, Any]:
         "complaint_form": ComplaintForm(formdata=None),
         "result_form": ResultForm(formdata=None, day=today),
         "end_form": EndForm(formdata=None, actual_end_on=today),
+        "rectified_form": RectifiedForm(formdata=None, rectified_on=today),
+        # The visit whose rectification form failed (its errors are shown beside it).
+        "rectified_for": None,
     }
     forms.update(given)
+    forms["rectified_form_blank"] = RectifiedForm(formdata=None, rectified_on=today)
     forms["assessment_form"].window_key.choices = _window_choices(s)
     forms["inspection_form"].group_id.choices = _group_choices(s)
     return forms
@@ -512,7 +648,7 @@ def add_log(secondment_id: int) -> ResponseReturnValue:
         ),
     )
     if done is not None:
-        flash("工作记实已保存。", "success")
+        flash(_("工作记实已保存。"), "success")
         return _back(s, "log")
     return _show(s, form_status(form) or 422, log_form=form)
 
@@ -537,9 +673,9 @@ def file_report(secondment_id: int) -> ResponseReturnValue:
     if done is not None:
         report, created = done.value
         if created:
-            flash("周报已提交。" + ("" if report.on_time else "（逾期提交）"), "success")
+            flash(_("周报已提交。") if report.on_time else _("周报已提交（逾期提交）。"), "success")
         else:
-            flash(f"周报已修改（第 {report.version} 版，原文保留）。", "success")
+            flash(_("周报已修改（第 %(n)s 版，原文保留）。", n=report.version), "success")
         return _back(s, "weekly")
     return _show(s, form_status(form) or 422, report_form=form)
 
@@ -562,7 +698,7 @@ def add_assessment(secondment_id: int) -> ResponseReturnValue:
         ),
     )
     if done is not None:
-        flash("考核结果已保存。", "success")
+        flash(_("考核结果已保存。"), "success")
         return _back(s, "assessment")
     return _show(s, form_status(form) or 422, assessment_form=form)
 
@@ -591,9 +727,28 @@ def add_inspection(secondment_id: int) -> ResponseReturnValue:
         )
 
     if submit(form, save) is not None:
-        flash("督查记录已保存。", "success")
+        flash(_("督查记录已保存。"), "success")
         return _back(s, "inspection")
     return _show(s, form_status(form) or 422, inspection_form=form)
+
+
+@bp.route("/inspections/<int:inspection_id>/rectified", methods=["POST"])
+@login_required
+def rectified(inspection_id: int) -> ResponseReturnValue:
+    """整改完成: the day an inspection's finding was rectified, with a note."""
+    visit = current_scope().get_for_write(Inspection, inspection_id)
+    s = visit.secondment
+    form = RectifiedForm()
+    done = submit(
+        form,
+        lambda: services.record_rectification(
+            visit, form.rectified_on.data, form.rectified_note.data or ""
+        ),
+    )
+    if done is not None:
+        flash(_("整改完成情况已登记。"), "success")
+        return _back(s, "inspection")
+    return _show(s, form_status(form) or 422, rectified_form=form, rectified_for=visit.id)
 
 
 @bp.route("/<int:secondment_id>/complaint", methods=["POST"])
@@ -616,7 +771,7 @@ def add_complaint(secondment_id: int) -> ResponseReturnValue:
         aliases={"name": "name", "contact": "contact"},
     )
     if done is not None:
-        flash("举报已登记。", "success")
+        flash(_("举报已登记。"), "success")
         return _back(s, "complaint")
     return _show(s, form_status(form) or 422, complaint_form=form)
 
@@ -637,7 +792,7 @@ def add_result(secondment_id: int) -> ResponseReturnValue:
         ),
     )
     if done is not None:
-        flash("工作成效已保存。", "success")
+        flash(_("工作成效已保存。"), "success")
         return _back(s, "results")
     return _show(s, form_status(form) or 422, result_form=form)
 
@@ -659,7 +814,7 @@ def end(secondment_id: int) -> ResponseReturnValue:
         ),
     )
     if done is not None:
-        flash("挂职已结束，使用结果已记录。", "success")
+        flash(_("挂职已结束，使用结果已记录。"), "success")
         return _back(s, "end")
     return _show(s, form_status(form) or 422, end_form=form)
 
@@ -680,7 +835,7 @@ def complaint(complaint_id: int) -> ResponseReturnValue:
         ),
     )
     if done is not None:
-        flash("举报已办结。", "success")
+        flash(_("举报已办结。"), "success")
         return redirect(url_for("secondment.complaint", complaint_id=c.id))
     return (
         render_template(
@@ -693,27 +848,46 @@ def complaint(complaint_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.route("/units/<int:region_id>/publication")
-@login_required
-def publication(region_id: int) -> ResponseReturnValue:
-    """周报公示: the week's reports of the cadres at a receiving unit, public fields only."""
-    region = current_scope().get_or_404(Region, region_id)
+def _publication(region: Region, public: bool) -> ResponseReturnValue:
+    """周报公示 of one receiving unit for ``?week=`` (default: last week), public fields only."""
     today = clock.today()
     monday = week_start(_date_arg("week", week_start(today) - timedelta(days=7)))
-    reports = db.session.execute(
-        select(WeeklyReport, Secondment)
-        .join(Secondment, WeeklyReport.secondment_id == Secondment.id)
-        .where(Secondment.region_id == region.id, WeeklyReport.week_start == monday)
-        .order_by(Secondment.cadre_name)
-    ).all()
     return render_template(
         "secondment/publication.html",
         region=region,
         monday=monday,
-        reports=reports,
+        reports=services.publication(region.id, monday),
         fields=PUBLIC_FIELDS,
         field_labels=PUBLIC_FIELD_LABELS,
+        public=public,
+        prev_week=monday - timedelta(days=7),
+        next_week=monday + timedelta(days=7),
+        this_week=week_start(today),
     )
+
+
+@bp.route("/units/<int:region_id>/publication")
+@login_required
+def publication(region_id: int) -> ResponseReturnValue:
+    """周报公示 of a receiving unit in scope (the staff's view of what the public sees)."""
+    return _publication(current_scope().get_or_404(Region, region_id), public=False)
+
+
+@bp.route("/gs/<token>")
+def public_publication(token: str) -> ResponseReturnValue:
+    """周报公示 without login: the week's reports of the unit that received the cadre whose
+    QR code (``public_token``) was scanned — the fields marked public, nothing else.
+
+    Flood-limited per sender like the complaint form (429 over the limit).
+    """
+    if services.publication_limited(_sender_hash()):
+        return render_template("secondment/limited.html"), 429
+    s = db.session.scalar(select(Secondment).where(Secondment.public_token == token[:32]))
+    if s is None:
+        abort(404)
+    region = db.session.get(Region, s.region_id)
+    assert region is not None
+    return _publication(region, public=True)
 
 
 # --- the public complaint form ------------------------------------------------------------
@@ -761,7 +935,7 @@ def public_complaint(token: str) -> ResponseReturnValue:
 @bp.route("/batches")
 @login_required
 def batches() -> ResponseReturnValue:
-    page = paginate(current_scope().select(Batch).order_by(Batch.year.desc(), Batch.id.desc()))
+    page = paginate(_batches_stmt())
     counties = list(
         db.session.scalars(
             current_scope()
@@ -772,6 +946,21 @@ def batches() -> ResponseReturnValue:
     )
     form = BatchForm(formdata=None, year=clock.today().year)
     return render_template("secondment/batches.html", page=page, counties=counties, form=form)
+
+
+@bp.route("/batches.xlsx")
+@login_required
+def batches_xlsx() -> ResponseReturnValue:
+    return _export(BATCHES.title, BATCHES.columns, BATCHES.stmt())
+
+
+@bp.route("/batches/<int:batch_id>/candidates.xlsx")
+@login_required
+def candidates_xlsx(batch_id: int) -> ResponseReturnValue:
+    """The candidates of a batch with their checks and any veto (人选名册)."""
+    b = current_scope().get_or_404(Batch, batch_id)
+    stmt = select(Candidate).where(Candidate.batch_id == b.id).order_by(Candidate.id)
+    return _export(f"{b.name}人选名册", CANDIDATE_COLUMNS, stmt)
 
 
 @bp.route("/batches/new/<int:region_id>", methods=["POST"])
@@ -787,7 +976,7 @@ def new_batch(region_id: int) -> ResponseReturnValue:
         ),
     )
     if done is not None:
-        flash("挂职批次已建立。", "success")
+        flash(_("挂职批次已建立。"), "success")
         return redirect(url_for("secondment.batch", batch_id=done.value.id))
     for errors in form.errors.values():
         for e in errors:
@@ -908,7 +1097,7 @@ def add_group(batch_id: int) -> ResponseReturnValue:
         )
 
     if submit(form, save) is not None:
-        flash("已添加。", "success")
+        flash(_("已添加。"), "success")
         return redirect(url_for("secondment.batch", batch_id=b.id))
     return _batch_page(b, form_status(form) or 422, group_form=form)
 
@@ -929,7 +1118,7 @@ def add_candidate(batch_id: int) -> ResponseReturnValue:
         ),
     )
     if done is not None:
-        flash("人选已提名。", "success")
+        flash(_("人选已提名。"), "success")
         return redirect(url_for("secondment.batch", batch_id=b.id))
     return _batch_page(b, form_status(form) or 422, candidate_form=form)
 
@@ -941,7 +1130,7 @@ def complete(batch_id: int) -> ResponseReturnValue:
     form = CompleteForm()
     done = submit(form, lambda: services.complete_selection(b, form.selection_completed_on.data))
     if done is not None:
-        flash("选拔已完成，可以派出挂职。", "success")
+        flash(_("选拔已完成，可以派出挂职。"), "success")
         return redirect(url_for("secondment.batch", batch_id=b.id))
     return _batch_page(b, form_status(form) or 422, complete_form=form)
 
@@ -962,7 +1151,7 @@ def checks(candidate_id: int) -> ResponseReturnValue:
         ),
     )
     if done is not None:
-        flash("审查情况已登记。", "success")
+        flash(_("审查情况已登记。"), "success")
         return redirect(url_for("secondment.batch", batch_id=c.batch_id))
     return _batch_page(c.batch, form_status(form) or 422, checks_form=form)
 
@@ -979,7 +1168,7 @@ def veto(candidate_id: int) -> ResponseReturnValue:
         ),
     )
     if done is not None:
-        flash("已一票否决，原因已记录。", "warning")
+        flash(_("已一票否决，原因已记录。"), "warning")
         return redirect(url_for("secondment.batch", batch_id=c.batch_id))
     return _batch_page(c.batch, form_status(form) or 422, veto_form=form)
 
@@ -988,7 +1177,7 @@ def veto(candidate_id: int) -> ResponseReturnValue:
 @login_required
 def select_candidate(candidate_id: int) -> ResponseReturnValue:
     c = _admin_candidate(candidate_id)
-    perform(lambda: services.select_candidate(c), "人选已确定。")
+    perform(lambda: services.select_candidate(c), _("人选已确定。"))
     return redirect(url_for("secondment.batch", batch_id=c.batch_id))
 
 
@@ -1028,106 +1217,6 @@ def second(candidate_id: int) -> ResponseReturnValue:
 
     done = submit(form, save)
     if done is not None:
-        flash("已派出挂职。", "success")
+        flash(_("已派出挂职。"), "success")
         return redirect(url_for("secondment.detail", secondment_id=done.value.id))
     return _batch_page(c.batch, form_status(form) or 422, second_form=form)
-
-
-def _assessments_stmt() -> Select[Any]:
-    start, end = _period()
-    stmt = (
-        current_scope()
-        .select(Assessment)
-        .where(Assessment.assessed_on >= start, Assessment.assessed_on <= end)
-        .order_by(Assessment.assessed_on.desc(), Assessment.id.desc())
-    )
-    grade = request.args.get("grade")
-    if grade in {g.value for g in Grade}:
-        stmt = stmt.where(Assessment.grade == Grade(grade))
-    return stmt
-
-
-@bp.route("/assessments")
-@login_required
-def assessments() -> ResponseReturnValue:
-    return render_template("secondment/assessments.html", page=paginate(_assessments_stmt()))
-
-
-@bp.route("/assessments.xlsx")
-@login_required
-def assessments_xlsx() -> ResponseReturnValue:
-    rows = [
-        [
-            i,
-            a.assessed_on,
-            a.secondment.cadre_name,
-            "期满考核" if a.window_key == "end" else a.window_key,
-            GRADE_LABELS[a.grade],
-            a.assessors,
-            a.comment,
-        ]
-        for i, a in enumerate(db.session.scalars(_assessments_stmt()), start=1)
-    ]
-    cols = ["序号", "考核日期", "挂职干部", "考核周期", "等次", "考核人员", "考核意见"]
-    return _xlsx("定期考核结果", cols, rows, "定期考核结果.xlsx")
-
-
-def _reports_stmt() -> Select[Any]:
-    """Weekly reports received whose deadline falls in the period (what the count counts)."""
-    start, end = _period()
-    n = current_settings().rules.secondment_report_working_days
-    cal = load_calendar()
-    candidates = db.session.execute(
-        current_scope()
-        .filter(select(WeeklyReport.id, WeeklyReport.week_start), WeeklyReport)
-        .where(
-            WeeklyReport.week_start >= start - timedelta(days=40), WeeklyReport.week_start <= end
-        )
-    ).all()
-    ids = [i for i, monday in candidates if start <= report_due_on(monday, cal, n) <= end]
-    stmt = (
-        current_scope()
-        .select(WeeklyReport)
-        .where(WeeklyReport.id.in_(ids or [0]))
-        .order_by(WeeklyReport.week_start.desc(), WeeklyReport.id)
-    )
-    if request.args.get("late"):
-        stmt = stmt.where(WeeklyReport.on_time.is_(False))
-    return stmt
-
-
-@bp.route("/reports")
-@login_required
-def reports() -> ResponseReturnValue:
-    return render_template("secondment/reports.html", page=paginate(_reports_stmt()))
-
-
-@bp.route("/reports.xlsx")
-@login_required
-def reports_xlsx() -> ResponseReturnValue:
-    rows = [
-        [
-            i,
-            r.week_start,
-            r.secondment.cadre_name,
-            r.secondment.receiving_unit,
-            r.work_done,
-            r.problems,
-            r.next_plan,
-            "是" if r.on_time else "否",
-            r.version,
-        ]
-        for i, r in enumerate(db.session.scalars(_reports_stmt()), start=1)
-    ]
-    cols = [
-        "序号",
-        "周次",
-        "挂职干部",
-        "接收单位",
-        "本周工作",
-        "问题困难",
-        "下周计划",
-        "按时",
-        "版本",
-    ]
-    return _xlsx("挂职干部周报", cols, rows, "挂职干部周报.xlsx")
