@@ -22,6 +22,7 @@ FULLY_MARKED = [
     "templates/home.html",
     "templates/halls/stations.html",
     "templates/halls/wall.html",
+    "templates/dashboard/_cameras_now.html",
 ]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 JINJA = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.S)

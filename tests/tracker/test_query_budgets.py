@@ -167,8 +167,8 @@ CASES: list[tuple[str, str, int]] = [
     ("/notifications/", "town_a1_editor", 6),
     ("/api/v1/notifications", "town_a1_editor", 4),
     # dashboard
-    ("/dashboard/r/{w.city.id}", "city_admin", 20),
-    ("/dashboard/r/{w.county_a.id}", "city_admin", 21),
+    ("/dashboard/r/{w.city.id}", "city_admin", 21),  # +1 cameras now (离线/画面异常)
+    ("/dashboard/r/{w.county_a.id}", "city_admin", 22),
     ("/dashboard/r/{w.village_a1a.id}/inspect", "city_admin", 27),
     ("/dashboard/r/{w.county_a.id}/export.xlsx", "city_admin", 9),
 ]

@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from tracker import clock, xlsx
-from tracker.dashboard import charts, services
+from tracker.dashboard import charts, services, sources
 from tracker.dashboard.details import village_detail
 from tracker.dashboard.models import DashboardReport
 from tracker.dashboard.rules import COMPONENT_BY_KEY, Band
@@ -112,6 +112,7 @@ def region(region_id: int) -> ResponseReturnValue:
     trends = services.trend_by(node, period)
     ctx["trend"] = trends.get(node.id, [])
     ctx["backlog"] = services.overdue_backlog(node, period)
+    ctx["cameras_now"] = sources.cameras_now(node.path)
     if node.level == RegionLevel.village:
         ctx["detail"] = village_detail(node, period)
         ctx["ledger_links"] = [
