@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from flask import current_app, has_request_context, request, session
+from flask_babel import gettext
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField as FlaskFileField
+from flask_wtf.file import MultipleFileField as FlaskMultipleFileField
+from werkzeug.wrappers import Response
+from wtforms.fields import FileField, MultipleFileField
 from wtforms.fields.choices import SelectChoice
 
 from tracker import validation
@@ -16,6 +22,41 @@ def as_choices(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+UPLOAD_REFUSED = "upload_refused"
+FILE_FIELDS = (FileField, MultipleFileField, FlaskFileField, FlaskMultipleFileField)
+
+
+def upload_limit_mb() -> int:
+    return int(current_app.config["MAX_CONTENT_LENGTH"] or 0) // (1024 * 1024)
+
+
+def upload_too_large_message() -> str:
+    return gettext(
+        "文件过大（最大 %(mb)s MB），没有上传。请压缩照片或分几次上传后再提交。",
+        mb=upload_limit_mb(),
+    )
+
+
+def upload_too_large() -> Response:
+    """A page's upload over ``MAX_CONTENT_LENGTH`` (413): back to the form it came from.
+
+    The body was never read, so nothing of it is kept; the page that had the
+    form is shown again (the referrer, same host, else the posted URL) and its
+    file field carries the message (:class:`Form` picks it up), instead of a
+    bare 413 page. The page's script refuses such a file before it is sent, so
+    what was typed next to it is kept too.
+    """
+    from urllib.parse import urlsplit
+
+    from flask import redirect
+
+    target = request.referrer or ""
+    if not target.startswith(request.host_url):
+        target = request.url
+    session[UPLOAD_REFUSED] = {"path": urlsplit(target).path, "message": upload_too_large_message()}
+    return redirect(target, code=303)
+
+
 class Form(FlaskForm):
     """The base of every form: Flask-WTF plus the input rules of :mod:`tracker.validation`.
 
@@ -23,8 +64,19 @@ class Form(FlaskForm):
     (control characters in text, integers past the database's range, dates
     outside the sane range) and the Chinese message goes beside that field.
     Deriving from this class is all a form needs; a test checks that every
-    form does.
+    form does. A form with a file field shown right after an upload was refused
+    for its size (:func:`upload_too_large`) carries that message beside the field.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        refused = session.get(UPLOAD_REFUSED) if has_request_context() else None
+        if isinstance(refused, dict) and refused.get("path") == request.path:
+            files = [f for f in self if isinstance(f, FILE_FIELDS)]
+            if files:
+                session.pop(UPLOAD_REFUSED)
+                for f in files:
+                    f.errors = [str(refused.get("message", ""))]
 
     def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         ok = super().validate(extra_validators)
