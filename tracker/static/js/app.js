@@ -6,6 +6,8 @@
 //   data-check-none="selector"  button clears them
 //   data-copy="selector"        button copies the element's value (or text) to the clipboard
 //   data-confirm="question"     form submits only when the user confirms
+//   table.card-list             on phones each row is a card: every cell gets data-label = its
+//                               column title (from the table head), shown before the value
 //   <body data-max-upload="bytes" data-upload-too-large="message">: a file input whose form
 //     would send more than the server accepts is emptied and the message shown beside it
 //     (the server would refuse the whole form with 413, and what was typed would be lost)
@@ -53,6 +55,18 @@
       done();
     }
   }
+  document.querySelectorAll('table.card-list').forEach(function (table) {
+    const titles = Array.prototype.map.call(
+      table.querySelectorAll('thead tr:first-child > th'),
+      function (th) { return th.textContent.trim(); });
+    table.querySelectorAll('tbody > tr').forEach(function (tr) {
+      let col = 0;
+      Array.prototype.forEach.call(tr.children, function (td) {
+        if (!td.hasAttribute('data-label') && titles[col]) { td.setAttribute('data-label', titles[col]); }
+        col += td.colSpan || 1;
+      });
+    });
+  });
   document.addEventListener('click', function (e) {
     const el = e.target.closest('[data-print],[data-check-all],[data-check-none],[data-copy]');
     if (!el) { return; }
