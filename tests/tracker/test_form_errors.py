@@ -85,3 +85,18 @@ def test_a_password_is_never_sent_back(world, db, login):
     ).get_data(as_text=True)
     assert "s3cret-typed" not in html and 'value="新同志"' in html
     assert "用户名：" in html or "请填写用户名" in html
+
+
+def test_a_refused_batch_comes_back_beside_its_fields_with_what_was_typed(world, db, login):
+    """The new-batch form used to flash its errors at the top and forget the input."""
+    db.session.commit()
+    client = login(world.users["county_a_admin"])
+    resp = client.post(
+        f"/secondment/batches/new/{world.county_a.id}",
+        data={"year": "2026", "name": "", "purpose": "乡村振兴一线锻炼"},
+    )
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    assert "请填写批次名称" in [m for ms in _beside(html).values() for m in ms]
+    assert "乡村振兴一线锻炼" in html and 'value="2026"' in html
+    assert 'class="alert alert-danger' not in html

@@ -162,3 +162,23 @@ def test_meeting_template_example_row_is_marked_and_never_imported(world, db):
     ws.parent.save(buf)
     rows = meeting_excel.read_rows(world.branch(world.village_a1a), buf.getvalue())
     assert [r.row for r in rows] == [3] and not rows[0].errors
+
+
+def test_reserve_cadre_import_too_large(small, world):
+    page = f"/teams/reserves/v/{world.village_a1a.id}"
+    _refused(small, page, f"{page}/import", "file")
+
+
+def test_a_refused_reserve_import_shows_its_reason_beside_the_file_field(world, db, login):
+    db.session.commit()
+    client = login(world.users["town_a1_editor"])
+    resp = client.post(
+        f"/teams/reserves/v/{world.village_a1a.id}/import",
+        data={"file": (io.BytesIO(b"not a workbook"), "r.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    beside = re.findall(r'invalid-feedback d-block">([^<]+)<', html)
+    assert beside and all(m.startswith("Excel 文件") or "xlsx" in m for m in beside), beside
+    assert 'class="alert alert-danger' not in html  # not flashed at the top

@@ -761,6 +761,12 @@ def public_complaint(token: str) -> ResponseReturnValue:
 @bp.route("/batches")
 @login_required
 def batches() -> ResponseReturnValue:
+    return _batches_page(BatchForm(formdata=None, year=clock.today().year))
+
+
+def _batches_page(form: BatchForm, failed: int | None = None) -> ResponseReturnValue:
+    """The batch list with a new-batch form per county; ``failed``: the county whose form
+    comes back with its errors beside the fields and what was typed (422)."""
     page = paginate(current_scope().select(Batch).order_by(Batch.year.desc(), Batch.id.desc()))
     counties = list(
         db.session.scalars(
@@ -770,8 +776,15 @@ def batches() -> ResponseReturnValue:
             .order_by(Region.path)
         )
     )
-    form = BatchForm(formdata=None, year=clock.today().year)
-    return render_template("secondment/batches.html", page=page, counties=counties, form=form)
+    blank = form if failed is None else BatchForm(formdata=None, year=clock.today().year)
+    return render_template(
+        "secondment/batches.html",
+        page=page,
+        counties=counties,
+        form=blank,
+        failed_form=form,
+        failed=failed,
+    ), (422 if failed is not None else 200)
 
 
 @bp.route("/batches/new/<int:region_id>", methods=["POST"])
@@ -789,10 +802,7 @@ def new_batch(region_id: int) -> ResponseReturnValue:
     if done is not None:
         flash("挂职批次已建立。", "success")
         return redirect(url_for("secondment.batch", batch_id=done.value.id))
-    for errors in form.errors.values():
-        for e in errors:
-            flash(str(e), "danger")
-    return redirect(url_for("secondment.batches"))
+    return _batches_page(form, failed=region.id)
 
 
 def _townships(batch: Batch) -> list[Region]:
