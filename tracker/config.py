@@ -256,7 +256,8 @@ class CamerasSettings(Section):
     heartbeat_interval_s: int = Field(60, ge=5, le=3600)
     max_snapshot_kb: int = Field(1024, ge=16, le=16 * 1024)
     escalate_after_open_hours: int = Field(4, ge=1, le=24 * 7)
-    station_outage_min_cameras: int = Field(3, ge=2, le=1000)
+    station_outage_min_cameras: int = Field(2, ge=2, le=1000)
+    station_outage_share: float = Field(0.5, gt=0, le=1)
 
 
 class AlertsSettings(Section):

@@ -28,6 +28,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from tracker.api.core import ApiError
 from tracker.audit import set_actor
 from tracker.extensions import db
+from tracker.forms import upload_too_large
 from tracker.i18n import LANGUAGES
 from tracker.validation import path_out_of_range, query_errors
 from tracker.web import own_account
@@ -174,6 +175,8 @@ def register(app: Flask) -> None:
             return resp
         if code == 401:
             return redirect(url_for("auth.login", next=request.full_path))
+        if code == 413 and request.method == "POST":
+            return upload_too_large()
         return (
             render_template(
                 "error.html", code=code, title=ERROR_TITLES.get(code, "出错了"), message=""

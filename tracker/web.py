@@ -38,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from tracker.config import current_settings
 from tracker.errors import DomainError
 from tracker.extensions import db
+from tracker.forms import named
 from tracker.scope import current_scope
 
 T = TypeVar("T")
@@ -89,7 +90,7 @@ def form_error(
     default: str | None = None,
     aliases: Mapping[str, str] | None = None,
 ) -> None:
-    """Put a domain error beside the field it names.
+    """Put a domain error beside the field it names (and naming it: :func:`tracker.forms.named`).
 
     ``exc.field`` may be dotted (``thresholds.frozen_s`` → ``frozen_s``) or
     renamed by ``aliases`` (``weekly_hours`` → ``hours_0``); without such a
@@ -102,7 +103,7 @@ def form_error(
     if target is None or not hasattr(target, "errors"):
         form.form_errors.append(exc.message)
         return
-    target.errors = [*target.errors, exc.message]
+    target.errors = [*target.errors, named(target, exc.message)]
 
 
 def submit(

@@ -84,6 +84,29 @@ def append(ws: Worksheet, values: Iterable[Any]) -> None:
             cell.quotePrefix = True
 
 
+EXAMPLE = "示例"
+EXAMPLE_FONT = Font(italic=True, color="808080")
+
+
+def example(ws: Worksheet, values: Iterable[Any]) -> None:
+    """Append a template's example row: its first cell starts with 示例, grey italics.
+
+    Readers skip it (:func:`is_example`), so a template filled in below its
+    example never imports 张三.
+    """
+    row = list(values)
+    first = str(row[0]) if row and row[0] not in (None, "") else ""
+    row[0] = first if first.startswith(EXAMPLE) else f"{EXAMPLE}：{first}" if first else EXAMPLE
+    append(ws, row)
+    for cell in ws[ws.max_row]:
+        cell.font = EXAMPLE_FONT
+
+
+def is_example(first_cell: Any) -> bool:
+    """Whether a row whose first cell holds ``first_cell`` is a template's example row."""
+    return isinstance(first_cell, str) and first_cell.strip().startswith(EXAMPLE)
+
+
 def header(ws: Worksheet, titles: Iterable[str], fill: PatternFill | None = HEADER_FILL) -> None:
     """Append a bold, centred column-title row."""
     append(ws, titles)

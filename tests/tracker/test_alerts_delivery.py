@@ -216,3 +216,64 @@ def test_email_channel_sends_one_message_per_recipient(client, world, db, smtp):
     assert [r.target for r in rows] == ["town@example.cn"]
     assert delivery.deliver_due() == (1, 0)
     assert len(smtp.messages) == 1 and "town@example.cn" in smtp.messages[0]
+
+
+def _station_with_cameras(world: Any, n: int) -> Any:
+    s = make_setup(world)
+    cams = [s.cam1, s.cam2]
+    for i in range(n - 2):
+        cams.append(
+            services.create_camera(
+                s.hall,
+                services.CameraData(
+                    name=f"机位{i + 3}", stream_url=f"rtsp://10.0.1.{i}/x", station_id=s.station.id
+                ),
+            )
+        )
+    return s, cams
+
+
+def _summaries(db: Any, station_id: int) -> list[HallAlert]:
+    return (
+        db.session.query(HallAlert)
+        .filter_by(kind=AlertKind.station_down, station_id=station_id)
+        .all()
+    )
+
+
+def test_a_few_dark_cameras_of_a_big_station_are_camera_alerts_not_a_station_alert(
+    client, world, db
+):
+    s, cams = _station_with_cameras(world, 40)
+    db.session.commit()
+    post_reports(client, s.token, [st(c, "5", "down", "unreachable") for c in cams[:3]])
+    assert _summaries(db, s.station.id) == []
+    downs = db.session.query(HallAlert).filter_by(kind=AlertKind.down).all()
+    assert len(downs) == 3 and not any(a.suppressed for a in downs)
+
+
+def test_the_station_alert_fires_when_the_dark_share_is_reached(client, world, db):
+    s, cams = _station_with_cameras(world, 10)
+    db.session.commit()
+    post_reports(client, s.token, [st(c, "5", "down", "unreachable") for c in cams[:4]])
+    assert _summaries(db, s.station.id) == []  # 4 of 10 < 0.5
+    post_reports(client, s.token, [st(cams[4], "6", "down", "unreachable")])
+    (summary,) = _summaries(db, s.station.id)  # 5 of 10 = 0.5
+    assert "5/10" in summary.body
+    late = db.session.query(HallAlert).filter_by(camera_id=cams[4].id, kind=AlertKind.down).one()
+    assert late.suppressed and late.parent_id == summary.id
+
+
+def test_picture_faults_do_not_make_a_station_alert(client, world, db):
+    s, cams = _station_with_cameras(world, 4)
+    db.session.commit()
+    post_reports(client, s.token, [st(c, "5", "down", "frozen") for c in cams[:3]])
+    assert _summaries(db, s.station.id) == []
+
+
+def test_the_dark_share_is_configurable(client, world, db, app):
+    s, cams = _station_with_cameras(world, 10)
+    db.session.commit()
+    app.config["SETTINGS"].cameras.station_outage_share = 0.2
+    post_reports(client, s.token, [st(c, "5", "down", "unreachable") for c in cams[:2]])
+    assert len(_summaries(db, s.station.id)) == 1

@@ -406,8 +406,30 @@ def test_village_grid_links_every_village_and_names_it():
     from tracker.dashboard.services import GridCell
 
     cells = [GridCell(i, f"村{i}", 1 + i // 3, f"镇{1 + i // 3}", 70.0, "amber") for i in range(6)]
-    svg = str(village_grid(cells, lambda vid: f"/v/{vid}"))
-    assert svg.count("<a href=") == 6 and "村5 70.0" in svg and "镇1" in svg
+    html = str(village_grid(cells, lambda vid: f"/v/{vid}"))
+    wide, narrow = html.split('<div class="d-md-none chart-narrow">')
+    for svg in (wide, narrow):  # the desktop and the phone drawing
+        assert svg.count("<a href=") == 6 and "村5 70.0" in svg and "镇1" in svg
+
+
+def test_trend_chart_has_a_y_axis_value_labels_and_readable_text():
+    """Text ≥ 11 px: the phone drawing is 360 units wide (a 390 px phone shows it ~342 px
+    wide) with 12-unit text; the desktop one 640 wide with 13-unit text (≥ 548 px wide)."""
+    import re
+
+    from tracker.dashboard.charts import trend_chart
+
+    values = [50.0, 62.5, None, 88.0, 91.25, 79.0]
+    config = rules.ScoringConfig(weights={}, targets={})
+    html = str(trend_chart(values, [f"{m}月" for m in range(1, 7)], config))
+    wide, narrow = html.split('<div class="d-md-none chart-narrow">')
+    for svg, width, smallest, shown in ((wide, 640, 13, "91.2"), (narrow, 360, 12, "91")):
+        assert f'viewBox="0 0 {width} ' in svg
+        sizes = [int(x) for x in re.findall(r'font-size="(\d+)"', svg)]
+        assert sizes and min(sizes) >= smallest
+        assert re.findall(r'class="axis-y"[^>]*>(\d+)<', svg)[:3] == ["0", "50", "100"]
+        labels = re.findall(r'class="value"[^>]*>([\d.]+)<', svg)
+        assert len(labels) == 5 and shown in labels  # every month with a score, not the gap
 
 
 def test_component_bars_mark_components_that_do_not_apply():

@@ -97,9 +97,20 @@ def test_numbers_are_readable_and_unique_across_the_county(world, db):
     ping_an_tun = create_region("平安屯", RegionLevel.village, world.town_a2)
     elsewhere = create_region("平安村", RegionLevel.village, world.town_b1)
     admin = world.users["county_a_admin"]
+    ping_an_she = create_region("平安社区", RegionLevel.village, world.town_a1)
     first = register(world, matter_type=t, village=ping_an, responder=admin)
     second = register(world, matter_type=t, village=ping_an_tun, responder=admin)
-    assert (first.serial_no, second.serial_no) == ("平安-2026-0001", "平安-2026-0002")
+    third = register(world, matter_type=t, village=ping_an_she, responder=admin)
+    again = register(world, matter_type=t, village=ping_an, responder=admin)
+    # The older village keeps the short name; the younger ones are told apart by their
+    # township (镇甲二 → 镇甲), or numbered when the township is the same too.
+    assert [m.serial_no for m in (first, second, third, again)] == [
+        "平安-2026-0001",
+        "镇甲平安-2026-0001",
+        "平安2-2026-0001",
+        "平安-2026-0002",
+    ]
+    assert {m.county_id for m in (first, second, third)} == {world.county_a.id}
     county_b_type = services.save_matter_type(
         world.county_b, name="低保申请", kind=MatterKind.promised, promised_days=5
     )
@@ -110,6 +121,75 @@ def test_numbers_are_readable_and_unique_across_the_county(world, db):
         responder=world.users["town_b1_editor"],
     )
     assert in_county_b.serial_no == "平安-2026-0001"  # another county counts on its own
+
+
+def test_a_new_village_with_the_same_name_leaves_the_older_prefix_alone(world, db):
+    from tracker.models import RegionLevel
+    from tracker.org.services import create_region
+
+    t = catalog(world)
+    admin = world.users["county_a_admin"]
+    old = create_region("和平村", RegionLevel.village, world.town_a1)
+    assert register(world, matter_type=t, village=old, responder=admin).serial_no == (
+        "和平-2026-0001"
+    )
+    create_region("和平屯", RegionLevel.village, world.town_a2)
+    assert services.village_serial_prefix(old) == "和平"
+    assert register(world, matter_type=t, village=old, responder=admin).serial_no == (
+        "和平-2026-0002"
+    )
+
+
+def test_the_counter_reads_numbers_past_9999_numerically(world, db):
+    first = register(world)
+    first.serial_no = "村甲一甲-2026-10000"
+    db.session.flush()
+    assert register(world, matter_type=first.matter_type).serial_no == "村甲一甲-2026-10001"
+
+
+def test_two_villages_cannot_hold_one_number_of_the_county(world, db, monkeypatch):
+    """The known collision: two villages whose numbers share a prefix, registered at the
+    same moment, each took the county's next number — the per-village unique index let
+    both in. The county-wide index refuses the second and registration takes the next."""
+    from tracker.models import RegionLevel
+    from tracker.org.services import create_region
+
+    t = catalog(world)
+    admin = world.users["county_a_admin"]
+    a = create_region("平安村", RegionLevel.village, world.town_a1)
+    b = create_region("平安屯", RegionLevel.village, world.town_a2)
+    first = register(world, matter_type=t, village=a, responder=admin)
+    # As the old code did: both villages number under one prefix, and the second
+    # registration read the counter before the first was committed.
+    monkeypatch.setattr(services, "village_serial_prefix", lambda village, county=None: "平安")
+    real = services._next_serial
+    calls: list[int] = []
+
+    def stale(village, year):
+        calls.append(1)
+        return first.serial_no if len(calls) == 1 else real(village, year)
+
+    monkeypatch.setattr(services, "_next_serial", stale)
+    second = register(world, matter_type=t, village=b, responder=admin)
+    assert first.serial_no == "平安-2026-0001" and second.serial_no == "平安-2026-0002"
+    assert len(calls) == 2
+
+
+def test_the_database_refuses_a_county_number_twice(world, db):
+    import sqlalchemy.exc
+
+    from tracker.models import RegionLevel
+    from tracker.org.services import create_region
+
+    t = catalog(world)
+    admin = world.users["county_a_admin"]
+    a = create_region("平安村", RegionLevel.village, world.town_a1)
+    b = create_region("平安屯", RegionLevel.village, world.town_a2)
+    first = register(world, matter_type=t, village=a, responder=admin)
+    second = register(world, matter_type=t, village=b, responder=admin)
+    second.serial_no = first.serial_no
+    with pytest.raises(sqlalchemy.exc.IntegrityError), db.session.begin_nested():
+        db.session.flush()
 
 
 def test_spring_festival_due_date_through_the_service(world, db):

@@ -154,3 +154,43 @@ def test_meeting_endpoints_are_in_openapi(client):
     doc = client.get("/api/v1/openapi.json").json
     assert "/api/v1/meetings" in doc["paths"]
     assert "/api/v1/villages/{village_id}/obligations" in doc["paths"]
+
+
+def test_leave_with_its_reason_apart_from_absence_in_the_api_and_the_export(world, login, db):
+    import io
+
+    from openpyxl import load_workbook
+
+    from tracker.meetings import excel
+    from tracker.models import Branch
+
+    client = login(world.users["town_a1_editor"])
+    v = world.village_a1a
+    members = world.members[v.id]
+    data = body(world, v, recent())
+    data["attendance"][4]["excused"] = True
+    data["attendance"][4]["absence_reason"] = "生病住院"
+    resp = client.post("/api/v1/meetings", json=data)
+    assert resp.status_code == 201, resp.json
+    rows = {a["member_id"]: a for a in resp.json["attendance"]}
+    assert rows[members[4].id]["attendance"] == "excused" and rows[members[4].id]["excused"]
+    assert rows[members[4].id]["absence_reason"] == "生病住院"
+    assert rows[members[5].id]["attendance"] == "absent" and not rows[members[5].id]["excused"]
+    assert rows[members[0].id]["attendance"] == "present"
+    # 请假 without a reason is refused beside the attendance.
+    data["attendance"][4]["absence_reason"] = ""
+    data["started_at"] = recent(3).isoformat()
+    data["ended_at"] = (recent(3) + timedelta(hours=1)).isoformat()
+    refused = client.post("/api/v1/meetings", json=data)
+    assert refused.status_code == 422 and "请假原因" in str(refused.json)
+    branch = db.session.scalar(db.select(Branch).where(Branch.region_id == v.id))
+    sheet = load_workbook(io.BytesIO(excel.export_year(branch, recent().year))).active
+    header = [c.value for c in sheet[1]]
+    row = [c.value for c in sheet[2]]
+    leave, absent = row[header.index("请假人员")], row[header.index("缺席人员")]
+    assert leave == f"{members[4].name}（生病住院）"
+    assert members[5].name in absent and members[4].name not in absent
+    # The export reads back: the same 请假 and 缺席 when imported again.
+    parsed = excel.read_rows(branch, io.BytesIO(excel.export_year(branch, recent().year)).read())
+    assert members[4].id in parsed[0].data.excused_ids
+    assert members[5].id not in parsed[0].data.excused_ids

@@ -60,6 +60,7 @@ def row(world, **kw):
         "会议内容": "",
         "决议": "",
         "缺席人员": f"{members[1].name}（外出务工）",
+        "请假人员": "",
         "列席人员": "",
     }
     values.update(kw)
@@ -83,12 +84,12 @@ def test_export_has_a_row_per_record_with_late_and_quorum(world, db, app):
     ws = load_workbook(io.BytesIO(data)).active
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][: len(HEADER)] == tuple(HEADER)
-    assert rows[1][0] == "支部党员大会" and rows[1][16] == "是"
+    assert rows[1][0] == "支部党员大会" and rows[1][17] == "是"
     # Dates and times are real Excel cells, in local time, without seconds.
     assert rows[1][3] == start.time().replace(tzinfo=None)
-    entered = rows[1][17]
+    entered = rows[1][18]
     assert isinstance(entered, datetime) and entered.microsecond == 0
-    assert ws.cell(row=2, column=18).number_format == "yyyy-mm-dd hh:mm"
+    assert ws.cell(row=2, column=19).number_format == "yyyy-mm-dd hh:mm"
 
 
 def test_preview_lists_per_row_errors_and_saves_nothing(world, login, db):

@@ -116,3 +116,49 @@ def test_meeting_warnings_rule():
         needs_quorum=True, full_members=4, full_present=2, host_present=False, recorder_absent=True
     )
     assert len(out) == 3 and "法定人数" in out[0]
+
+
+def test_groups_and_members_in_natural_order(world, login, db):
+    """第一, 第二 … 第十, 第十一 (and 2 before 10) in the form, the record and the print view."""
+    import re
+
+    from tests.tracker.test_meeting_helpers import form_data
+    from tracker.models import Member, RegionLevel
+    from tracker.org.services import add_member, create_branch, create_group, create_region
+
+    village = create_region("自然村", RegionLevel.village, world.town_a1)
+    branch = create_branch(village, "自然村党支部")
+    names = ["第十一党小组", "第二党小组", "第十党小组", "第一党小组", "10组", "2组"]
+    groups = {n: create_group(branch, n) for n in names}
+    people = {}
+    for i, n in enumerate(names):
+        people[n] = add_member(branch, f"成员{'甲乙丙丁戊己'[i]}", group=groups[n])
+    loner = add_member(branch, "无组成员")
+    db.session.commit()
+    expected_groups = ["2组", "10组", "第一党小组", "第二党小组", "第十党小组", "第十一党小组"]
+    expected = [people[g].name for g in expected_groups] + [loner.name]
+    client = login(world.users["town_a1_editor"])
+    page = client.get(f"/meetings/v/{village.id}/new").get_data(as_text=True)
+    options = re.findall(
+        r'<option value="\d+">([^<]+)</option>', page[page.index('id="group_id"') :]
+    )
+    assert options[: len(expected_groups)] == expected_groups
+    listed = re.findall(r"(成员.|无组成员)", page[page.index("attend-list") :])
+    assert list(dict.fromkeys(listed)) == expected
+
+    class W:  # form_data reads the roster of the village from world.members
+        members = {village.id: db.session.query(Member).filter_by(branch_id=branch.id).all()}
+
+    body = form_data(W, village, recent(), present=[str(people["第十党小组"].id)])
+    body["host_id"] = str(people["第十党小组"].id)
+    for m in W.members[village.id]:
+        if m.id != people["第十党小组"].id:
+            body[f"absence_{m.id}"] = "absent"
+    resp = client.post(f"/meetings/v/{village.id}/new", data={**body, "confirm_warnings": "1"})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
+    meeting = db.session.scalar(select(Meeting).where(Meeting.region_id == village.id))
+    detail = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    absent = detail[detail.index('id="absent"') :]
+    absent = absent[: absent.index("</div>")]
+    order = re.findall(r"(成员.|无组成员)", absent)
+    assert order == [n for n in expected if n != people["第十党小组"].name]

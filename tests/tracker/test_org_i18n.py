@@ -69,6 +69,7 @@ FULLY_MARKED = [
     "templates/secondment/publication.html",
     "templates/secondment/reports.html",
     "templates/secondment/results.html",
+    "templates/dashboard/_cameras_now.html",
 ]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 JINJA = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.S)

@@ -242,7 +242,7 @@ def test_upload_of_a_non_xlsx_file_shows_the_error_beside_the_field(world, login
     assert "只能导入 .xlsx" in resp.get_data(as_text=True)
 
 
-def test_upload_larger_than_the_limit_is_413(world, app_factory, db):
+def test_upload_larger_than_the_limit_comes_back_to_the_form(world, app_factory, db):
     small = app_factory(MAX_CONTENT_LENGTH=1024)
     client = small.test_client()
     from flask_login.utils import _create_identifier
@@ -260,7 +260,8 @@ def test_upload_larger_than_the_limit_is_413(world, app_factory, db):
             }
         )
     resp = upload(client, world.village_a1a.id, b"x" * 4096)
-    assert resp.status_code == 413
+    assert resp.status_code == 303  # back to the form, the message beside the file field
+    assert "文件过大" in client.get(resp.headers["Location"]).get_data(as_text=True)
 
 
 def test_export_download_is_an_xlsx_of_the_filtered_roster(world, login):

@@ -118,3 +118,31 @@ def test_monthly_report_defaults_to_the_last_complete_month(setup, login, world)
     with clock.frozen(date(2026, 3, 5)):
         page = client.get(f"/halls/report?region_id={world.county_a.id}").get_data(as_text=True)
     assert 'value="2026-02" selected' in page
+
+
+def test_home_and_dashboard_count_offline_and_picture_faults_apart(client, world, db, login):
+    from tracker.halls.figures import camera_conditions
+
+    s = make_setup(world)
+    cam3 = services.create_camera(
+        s.hall,
+        services.CameraData(name="三号", stream_url="rtsp://10.0.0.9/3", station_id=s.station.id),
+    )
+    db.session.commit()
+    post_reports(
+        client,
+        s.token,
+        [
+            state(s.cam1, "08:00", "down", "unreachable"),
+            state(s.cam2, "08:00", "down", "frozen"),
+            state(cam3, "08:00", "down", "black"),
+        ],
+    )
+    counts = camera_conditions(world.county_a.path)
+    assert counts["offline"] == 1 and counts["picture"] == 2
+    user = login(world.users["county_a_admin"])
+    home = user.get("/").get_data(as_text=True)
+    assert "摄像头离线" in home and "摄像头画面异常" in home
+    page = user.get(f"/dashboard/r/{world.county_a.id}").get_data(as_text=True)
+    got = dict(re.findall(r'data-figure="cameras_(\w+)">\s*<span[^>]*>(\d+)</span>', page))
+    assert got["offline"] == "1" and got["picture"] == "2"

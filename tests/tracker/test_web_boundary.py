@@ -93,9 +93,9 @@ def test_a_domain_error_no_view_caught_goes_back_with_a_message(world, login, mo
 
 
 class _Form(FlaskForm):
-    name = StringField()
-    frozen_s = StringField()
-    hours_0 = StringField()
+    name = StringField("姓名")
+    frozen_s = StringField("冻结判定秒数")
+    hours_0 = StringField("周一营业时间")
 
 
 @pytest.mark.parametrize(
@@ -114,5 +114,6 @@ def test_form_error_puts_the_message_where_the_user_looks(app, field, default, a
         form_error(form, DomainError("错了", field), default, aliases)
         if where == "form":
             assert form.form_errors == ["错了"]
-        else:
-            assert getattr(form, where).errors == ["错了"]
+        else:  # beside the field, naming it
+            label = getattr(form, where).label.text
+            assert getattr(form, where).errors == [f"{label}：错了"]

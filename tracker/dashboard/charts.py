@@ -68,6 +68,15 @@ def sparkline(
     )
 
 
+def _two_widths(wide: str, narrow: str) -> Markup:
+    """A chart drawn for the desktop card and again for a phone, so its text stays ≥ 11 px
+    on both (an SVG scales its text with its width)."""
+    return Markup(
+        f'<div class="d-none d-md-block chart-wide">{wide}</div>'
+        f'<div class="d-md-none chart-narrow">{narrow}</div>'
+    )
+
+
 def trend_chart(
     values: Sequence[float | None],
     labels: Sequence[str],
@@ -75,35 +84,65 @@ def trend_chart(
     width: int = 640,
     height: int = 180,
 ) -> Markup:
-    """A larger trend line with the green/amber thresholds and month labels."""
+    """A larger trend line: a y-axis (0–100), the green/amber thresholds, month labels and
+    each month's score written above its point — drawn for the desktop and for a phone."""
+    return _two_widths(
+        _trend_svg(values, labels, config, width, height, font=13, decimals=1, every=1),
+        _trend_svg(values, labels, config, 360, 200, font=12, decimals=0, every=2),
+    )
+
+
+def _trend_svg(
+    values: Sequence[float | None],
+    labels: Sequence[str],
+    config: ScoringConfig,
+    width: int,
+    height: int,
+    *,
+    font: int,
+    decimals: int,
+    every: int,
+) -> str:
     n = len(values)
-    left, right, top, bottom = 34, 10, 10, 26
+    left, right, top, bottom = font * 3, font, font + 8, font + 14
     w, h = width - left - right, height - top - bottom
     step = w / max(n - 1, 1)
 
     def y(v: float) -> float:
         return top + h * (1 - max(0.0, min(v, 100.0)) / 100)
 
+    title = escape("；".join(f"{a} {_fmt(b)}" for a, b in zip(labels, values, strict=False)))
     parts = [
         f'<svg class="trend" viewBox="0 0 {width} {height}" width="100%" role="img" '
-        f'aria-label="得分趋势"><title>{escape("；".join(f"{a} {_fmt(b)}" for a, b in zip(labels, values, strict=False)))}</title>'
+        f'aria-label="得分趋势"><title>{title}</title>'
     ]
+    # The y-axis: a line with ticks at 0, 50 and 100 (the band lines carry their own values).
+    parts.append(f'<line x1="{left}" x2="{left}" y1="{top}" y2="{top + h}" stroke="#adb5bd"/>')
+    for tick in (0, 50, 100):
+        parts.append(
+            f'<line x1="{left - 3}" x2="{left}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
+            f'stroke="#adb5bd"/><text class="axis-y" x="{left - 5}" y="{y(tick) + font / 3:.1f}" '
+            f'font-size="{font}" text-anchor="end" fill="#6c757d">{tick}</text>'
+        )
     for level, color in ((config.band_green, "#2e8b57"), (config.band_amber, "#e0a100")):
         parts.append(
             f'<line x1="{left}" x2="{left + w}" y1="{y(level):.1f}" y2="{y(level):.1f}" '
             f'stroke="{color}" stroke-dasharray="4,3" stroke-width="1"/>'
-            f'<text x="{left - 4}" y="{y(level) + 4:.1f}" font-size="10" text-anchor="end" '
-            f'fill="{color}">{level:g}</text>'
         )
+        if abs(level - 50) > 8 and abs(level - 100) > 8:
+            parts.append(
+                f'<text class="axis-y" x="{left - 5}" y="{y(level) + font / 3:.1f}" '
+                f'font-size="{font}" text-anchor="end" fill="{color}">{level:g}</text>'
+            )
     parts.append(
         f'<line x1="{left}" x2="{left + w}" y1="{top + h}" y2="{top + h}" stroke="#ced4da"/>'
     )
     pts = []
     for i, (v, lab) in enumerate(zip(values, labels, strict=False)):
         x = left + i * step
-        if i % max(1, n // 6) == 0 or i == n - 1:
+        if i % max(1, (n // 6) * every) == 0 or i == n - 1:
             parts.append(
-                f'<text x="{x:.1f}" y="{height - 8}" font-size="10" text-anchor="middle" '
+                f'<text x="{x:.1f}" y="{height - 6}" font-size="{font}" text-anchor="middle" '
                 f'fill="#6c757d">{escape(lab)}</text>'
             )
         if v is not None:
@@ -118,27 +157,38 @@ def trend_chart(
         color = COLORS[band_for(v, config).value]
         parts.append(
             f'<circle cx="{x:.1f}" cy="{yy:.1f}" r="3.5" fill="{color}"><title>{v:.1f}</title></circle>'
+            f'<text class="value" x="{x:.1f}" y="{yy - 7:.1f}" font-size="{font}" '
+            f'text-anchor="middle" fill="#212529">{v:.{decimals}f}</text>'
         )
     parts.append("</svg>")
-    return Markup("".join(parts))
+    return "".join(parts)
 
 
 def component_bars(components: Sequence[Component], width: int = 460) -> Markup:
-    """One horizontal bar per component: its rate, its target tick, its weight share."""
+    """One horizontal bar per component: its rate, its target tick, its weight share —
+    beside the bar on the desktop, above it on a phone."""
     rows = list(components)
-    bar_h, gap, label_w, value_w = 16, 10, 96, 118
-    height = len(rows) * (bar_h + gap) + 4
+    return _two_widths(_bars_svg(rows, width, narrow=False), _bars_svg(rows, 340, narrow=True))
+
+
+def _bars_svg(rows: Sequence[Component], width: int, *, narrow: bool) -> str:
+    bar_h, gap, font = 16, 10, 12
+    label_w, value_w = (0, 0) if narrow else (96, 118)
+    line = bar_h + gap + (font + 4 if narrow else 0)
+    height = len(rows) * line + 4
     w = width - label_w - value_w
     parts = [
         f'<svg class="bars" viewBox="0 0 {width} {height}" width="100%" role="img" '
         f'aria-label="各项得分">'
     ]
     for i, c in enumerate(rows):
-        top = 2 + i * (bar_h + gap)
+        text_y = 2 + i * line + 12
+        top = text_y + 4 if narrow else 2 + i * line
         parts.append(
-            f'<text x="0" y="{top + 12}" font-size="12" fill="#212529">{escape(c.name)}</text>'
+            f'<text x="0" y="{text_y}" font-size="{font}" fill="#212529">{escape(c.name)}</text>'
             f'<rect x="{label_w}" y="{top}" width="{w}" height="{bar_h}" fill="#eef0f2" rx="3"/>'
         )
+        value_x, anchor = (width, "end") if narrow else (label_w + w + 6, "start")
         if c.applies and c.rate is not None and c.points is not None:
             color = COLORS[
                 Band.green.value
@@ -152,16 +202,17 @@ def component_bars(components: Sequence[Component], width: int = 460) -> Markup:
                 f'fill="{color}" rx="3"><title>{escape(c.name)} {c.rate * 100:.1f}%</title></rect>'
                 f'<line x1="{label_w + w * min(c.target, 1):.1f}" x2="{label_w + w * min(c.target, 1):.1f}" '
                 f'y1="{top - 2}" y2="{top + bar_h + 2}" stroke="#212529" stroke-width="1.5"/>'
-                f'<text x="{label_w + w + 6}" y="{top + 12}" font-size="12" fill="#212529">'
+                f'<text class="value" x="{value_x}" y="{text_y}" font-size="{font}" '
+                f'text-anchor="{anchor}" fill="#212529">'
                 f"{c.rate * 100:.1f}% · 权重{c.share * 100:.0f}%</text>"
             )
         else:
             parts.append(
-                f'<text x="{label_w + 6}" y="{top + 12}" font-size="11" fill="#6c757d">'
-                f"不计分</text>"
+                f'<text x="{value_x if narrow else label_w + 6}" y="{text_y}" font-size="{font}" '
+                f'text-anchor="{anchor if narrow else "start"}" fill="#6c757d">不计分</text>'
             )
     parts.append("</svg>")
-    return Markup("".join(parts))
+    return "".join(parts)
 
 
 def village_grid(
@@ -174,11 +225,26 @@ def village_grid(
     """The map-like grid: one square per village, one row per township, band colours.
 
     ``cells`` are :class:`tracker.dashboard.services.GridCell` s ordered by township.
-    Each square links to the village page and names it in its ``<title>``.
+    Each square links to the village page and names it in its ``<title>``. On a phone
+    the rows hold at most 12 villages, so the townships' names stay readable.
     """
+    return _two_widths(
+        _grid_svg(cells, url_for_village, cell, per_row, max_scale),
+        _grid_svg(cells, url_for_village, cell, min(per_row, 12), max_scale),
+    )
+
+
+def _grid_svg(
+    cells: Sequence[object],
+    url_for_village: Callable[[int], str | None],
+    cell: int,
+    per_row: int,
+    max_scale: float,
+) -> str:
     label_w = 92
     groups = [list(items) for _, items in groupby(cells, key=lambda c: c.township_id)]  # type: ignore[attr-defined]
     per_row = max(6, min(per_row, max((len(g) for g in groups), default=1)))
+    font = 11 if per_row > 12 else 12
     rows: list[tuple[str, list[object]]] = []
     for lst in groups:
         for start in range(0, len(lst), per_row):
@@ -195,7 +261,7 @@ def village_grid(
         top = 1 + r * pitch
         if name:
             parts.append(
-                f'<text x="0" y="{top + cell - 4}" font-size="11" fill="#495057">'
+                f'<text x="0" y="{top + cell - 4}" font-size="{font}" fill="#495057">'
                 f"{escape(name[:7])}</text>"
             )
         for i, c in enumerate(row_cells):
@@ -211,4 +277,4 @@ def village_grid(
             url = url_for_village(getattr(c, "village_id"))  # noqa: B009
             parts.append(f'<a href="{escape(url)}">{rect}</a>' if url else rect)
     parts.append("</svg>")
-    return Markup("".join(parts))
+    return "".join(parts)

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
+from tracker.halls.figures import camera_conditions as halls_camera_conditions
 from tracker.halls.figures import village_camera_figures
 from tracker.matters.figures import matter_measures
 from tracker.meetings.figures import MeetingFigures
@@ -131,6 +132,12 @@ class CameraFigures:
     @property
     def counted_s(self) -> int:
         return max(0, self.open_s - self.unknown_s - self.excused_s)
+
+
+def cameras_now(path: str) -> dict[str, int]:
+    """Active cameras under ``path`` by condition now (离线 / 画面异常 / 未知 / 正常):
+    :func:`tracker.halls.figures.camera_conditions`, the counts the wall shows."""
+    return halls_camera_conditions(path)
 
 
 def camera_figures(path: str, period: Period) -> dict[int, CameraFigures]:

@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from tracker import clock, xlsx
-from tracker.dashboard import charts, services
+from tracker.dashboard import charts, services, sources
 from tracker.dashboard.details import village_detail
 from tracker.dashboard.models import DashboardReport
 from tracker.dashboard.rules import COMPONENT_BY_KEY, Band
@@ -116,6 +116,7 @@ def region(region_id: int) -> ResponseReturnValue:
     ctx["backlog"] = services.overdue_backlog(node, period)
     ctx["recruitment"] = region_obligations(node.path, clock.today())
     ctx["obligation_label"] = OBLIGATION_LABELS.get
+    ctx["cameras_now"] = sources.cameras_now(node.path)
     if node.level == RegionLevel.village:
         ctx["detail"] = village_detail(node, period)
         ctx["ledger_links"] = [

@@ -5,10 +5,14 @@
   outage's only alert — cause changes during it do not alert again); a camera
   back ``up`` closes its alert with a recovery notice. ``unknown`` (the monitor
   went blind) neither opens nor closes an alert.
-- When at least ``[cameras] station_outage_min_cameras`` cameras of one station
-  go down in one batch (or while a station summary is open), one summary alert
-  says "probably the station or its uplink"; the per-camera alerts are kept but
-  marked ``suppressed`` and not delivered.
+- When cameras of one station go down and the station's 离线 cameras (no
+  stream; 画面异常 is the camera's own problem) reach both
+  ``[cameras] station_outage_min_cameras`` and the share
+  ``station_outage_share`` of its active cameras (:func:`station_looks_down`),
+  one summary alert says "probably the station or its uplink" — so 3 dark
+  cameras of 40 stay three camera alerts. The per-camera alerts of the batch
+  (and of later batches while the summary is open) are kept but marked
+  ``suppressed`` and not delivered.
 - :func:`escalate` (jobs): a hall whose every camera stayed dark for
   ``escalate_after_open_hours`` opening hours is escalated to the county, once.
 - Delivery: :func:`enqueue` publishes each alert through the one notification
@@ -136,9 +140,22 @@ def on_state_changes(camera_ids: Sequence[int]) -> list[HallAlert]:
     return created
 
 
+def station_looks_down(offline: int, total: int) -> bool:
+    """Whether ``offline`` dark cameras of ``total`` active ones say "the station is down".
+
+    Both ``[cameras] station_outage_min_cameras`` (at least that many) and
+    ``station_outage_share`` (at least that share of the station's cameras).
+    """
+    cfg = current_settings().cameras
+    return (
+        total > 0
+        and offline >= cfg.station_outage_min_cameras
+        and offline >= cfg.station_outage_share * total
+    )
+
+
 def _group_by_station(new_downs: list[HallAlert]) -> list[HallAlert]:
     """Fold a station's simultaneous downs into one summary alert (no alert storm)."""
-    threshold = int(current_settings().cameras.station_outage_min_cameras)
     by_station: dict[int, list[HallAlert]] = defaultdict(list)
     for a in new_downs:
         if a.station_id:
@@ -152,25 +169,32 @@ def _group_by_station(new_downs: list[HallAlert]) -> list[HallAlert]:
                 HallAlert.open.is_(True),
             )
         )
-        if summary is None and len(alerts) >= threshold:
+        if summary is None:
             station = db.session.get(Station, station_id)
             assert station is not None
-            total = len(
-                db.session.scalars(
-                    select(Camera.id).where(
-                        Camera.station_id == station_id, Camera.active.is_(True)
-                    )
-                ).all()
+            rows = db.session.execute(
+                select(CameraStatus.state, CameraStatus.cause)
+                .select_from(Camera)
+                .outerjoin(CameraStatus, CameraStatus.camera_id == Camera.id)
+                .where(Camera.station_id == station_id, Camera.active.is_(True))
+            ).all()
+            total = len(rows)
+            offline = sum(
+                1
+                for state, cause in rows
+                if rules.condition(state.value if state else None, cause) == "offline"
             )
+            if not station_looks_down(offline, total):
+                continue
             start = min((a.outage_start for a in alerts if a.outage_start), default=None)
             summary = HallAlert(
                 kind=AlertKind.station_down,
                 region_id=station.region_id,
                 station_id=station_id,
                 outage_start=start,
-                title=f"监控站 {station.name}：{len(alerts)} 个摄像头同时离线",
+                title=f"监控站 {station.name}：{offline} 个摄像头同时离线",
                 body=(
-                    f"{_local(start)} 起监控站 {station.name} 的 {len(alerts)}/{total} 个摄像头同时离线，"
+                    f"{_local(start)} 起监控站 {station.name} 的 {offline}/{total} 个摄像头同时离线，"
                     "很可能是监控站本身或其网络上行链路故障，而不是各个大厅的摄像头。"
                     "单个摄像头的离线通知已合并到本条。"
                 ),
@@ -179,10 +203,9 @@ def _group_by_station(new_downs: list[HallAlert]) -> list[HallAlert]:
             db.session.add(summary)
             db.session.flush()
             summaries.append(summary)
-        if summary is not None:
-            for a in alerts:
-                a.suppressed = True
-                a.parent_id = summary.id
+        for a in alerts:
+            a.suppressed = True
+            a.parent_id = summary.id
     return summaries
 
 

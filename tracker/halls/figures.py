@@ -13,11 +13,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tracker.extensions import db
 from tracker.halls import rules
-from tracker.halls.models import Camera, OutageExcuse, ServiceHall
+from tracker.halls.models import Camera, CameraStatus, OutageExcuse, ServiceHall
 from tracker.halls.rules import OutagePart, UptimeTotals
 from tracker.halls.services import camera_outages, uptime_bulk
 from tracker.models import Region
@@ -51,6 +51,28 @@ def village_camera_figures(path: str, first: date, last: date) -> dict[int, Vill
         count[rid] += 1
         summed[rid] += totals[cid]
     return {rid: VillageCameraFigures(n, summed[rid]) for rid, n in count.items()}
+
+
+def camera_conditions(path: str) -> dict[str, int]:
+    """Active cameras under ``path`` by their condition now: ``{offline, picture, unknown, up}``.
+
+    离线 (``offline``: no stream) and 画面异常 (``picture``: a live stream with a
+    frozen, black/covered or blurred picture) are counted apart, by
+    :func:`tracker.halls.rules.condition` — the wall, the home page and the
+    dashboard show these counts. A camera without a status yet is unknown.
+    """
+    counts = dict.fromkeys(rules.CONDITION_LABELS, 0)
+    rows = db.session.execute(
+        select(CameraStatus.state, CameraStatus.cause, func.count(Camera.id))
+        .select_from(Camera)
+        .join(Region, Region.id == Camera.region_id)
+        .outerjoin(CameraStatus, CameraStatus.camera_id == Camera.id)
+        .where(Camera.active.is_(True), in_subtree(path))
+        .group_by(CameraStatus.state, CameraStatus.cause)
+    ).all()
+    for state, cause, n in rows:
+        counts[rules.condition(state.value if state else None, cause)] += int(n)
+    return counts
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from tracker.extensions import db
 from tracker.forms import as_choices
 from tracker.halls import resident, rules, services
 from tracker.halls.alerts import recent_alerts
+from tracker.halls.figures import camera_conditions
 from tracker.halls.forms import (
     ActivityForm,
     CameraForm,
@@ -852,25 +853,14 @@ __all__ = ["bp", "date"]
 def camera_todo(scope: Scope, user: Any) -> list[TodoItem]:
     """Home page: cameras 离线 and 画面异常 now (two counts), and excuses awaiting a decision."""
     items: list[TodoItem] = []
-    rows = db.session.execute(
-        select(CameraStatus.cause, db.func.count(CameraStatus.camera_id))
-        .join(Camera, Camera.id == CameraStatus.camera_id)
-        .where(
-            CameraStatus.state == "down",
-            Camera.active.is_(True),
-            CameraStatus.region_id.in_(scope.region_ids()),
-        )
-        .group_by(CameraStatus.cause)
-    ).all()
-    dark = dict.fromkeys(rules.FAULT_CONDITIONS, 0)
-    for cause, n in rows:
-        dark[rules.condition("down", cause)] += int(n)
+    home = db.session.get(Region, scope.region_id)
+    dark = camera_conditions(home.path) if home is not None else {}
     texts = {
         "offline": (gettext("摄像头离线"), gettext("没有视频流：断网、断电或设备故障")),
         "picture": (gettext("摄像头画面异常"), gettext("有视频流，但画面冻结、黑屏/遮挡或模糊")),
     }
     for key in ("offline", "picture"):
-        if dark[key]:
+        if dark.get(key):
             items.append(
                 TodoItem(
                     0,
@@ -879,7 +869,7 @@ def camera_todo(scope: Scope, user: Any) -> list[TodoItem]:
                     dark[key],
                 )
             )
-    region = db.session.get(Region, scope.region_id)
+    region = home
     if (
         scope.can_write
         and region is not None

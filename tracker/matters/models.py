@@ -123,8 +123,12 @@ class ServiceMatter(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)  # the village
-    # 登记编号, e.g. "2026-0042": per village and year, the paper register's number.
+    # 登记编号, e.g. "平安-2026-0042": the village's own prefix, year and counter
+    # (tracker.matters.services.village_serial_prefix); unique across the county.
     serial_no: Mapped[str] = mapped_column(String(20))
+    # The county the village belongs to (the village itself when none): the scope
+    # of the number's uniqueness, enforced by the database.
+    county_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"))
     matter_type_id: Mapped[int] = mapped_column(ForeignKey("matter_type.id"), index=True)
     applicant_name: Mapped[str] = mapped_column(String(32))
     applicant_phone: Mapped[str] = mapped_column(String(20))
@@ -175,7 +179,7 @@ class ServiceMatter(Base):
     receipt_nonce: Mapped[str | None] = mapped_column(String(32))
     receipt_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
-    region: Mapped[Region] = relationship()
+    region: Mapped[Region] = relationship(foreign_keys=[region_id])
     matter_type: Mapped[MatterType] = relationship()
     first_responder: Mapped[User] = relationship(foreign_keys=[first_responder_id])
     handler: Mapped[User | None] = relationship(foreign_keys=[handler_id])
@@ -185,6 +189,7 @@ class ServiceMatter(Base):
 
     __table_args__ = (
         Index("ix_service_matter_region_serial", "region_id", "serial_no", unique=True),
+        Index("ix_service_matter_county_serial", "county_id", "serial_no", unique=True),
         Index("ix_service_matter_region_received", "region_id", "received_on"),
     )
 

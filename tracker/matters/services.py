@@ -51,7 +51,7 @@ from tracker.matters.models import (
 )
 from tracker.matters.rules import MatterError
 from tracker.models import Region, RegionLevel, Role, User, utcnow
-from tracker.models.regions import subtree_ids
+from tracker.models.regions import in_subtree, subtree_ids
 from tracker.scope import Scope
 from tracker.security import hash_token
 from tracker.workdays import WorkCalendar
@@ -338,16 +338,20 @@ def _covers(user: User, village: Region) -> bool:
 
 
 _VILLAGE_SUFFIXES = ("村民委员会", "居民委员会", "居委会", "社区", "嘎查", "村", "屯")
+_TOWNSHIP_SUFFIXES = ("街道办事处", "街道", "苏木", "镇", "乡")
+
+
+def _strip(name: str, suffixes: Sequence[str]) -> str:
+    name = name.strip()
+    for suffix in suffixes:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
 
 
 def serial_prefix(village: Region) -> str:
     """The readable part of a 登记编号: the village's name without 村/社区, at most 4 characters."""
-    name = village.name.strip()
-    for suffix in _VILLAGE_SUFFIXES:
-        if name.endswith(suffix) and len(name) > len(suffix):
-            name = name[: -len(suffix)]
-            break
-    return name[:4]
+    return _strip(village.name, _VILLAGE_SUFFIXES)[:4]
 
 
 def _county_of(village: Region) -> Region:
@@ -359,21 +363,70 @@ def _county_of(village: Region) -> Region:
     return county or village
 
 
+def village_serial_prefix(village: Region, county: Region | None = None) -> str:
+    """The prefix of the village's 登记编号, different from every other village's in its county.
+
+    The village's short name (:func:`serial_prefix`). When an older village of the
+    county (a smaller id) already uses it — 平安村 in two townships, 平安村 and 平安社区 —
+    the younger one is named with its township in front (城关平安), else numbered
+    (平安2, 平安3 …). Villages are taken in id order, so adding a village never
+    changes the prefix of one that already numbers its matters; a number read out
+    on the phone names one village and one matter in the whole county.
+    """
+    county = county or _county_of(village)
+    if county.id == village.id:
+        return serial_prefix(village)
+    base = serial_prefix(village)
+    villages = db.session.execute(
+        select(Region.id, Region.name, Region.parent_id)
+        .where(
+            in_subtree(county.path),
+            Region.level == RegionLevel.village,
+            Region.id <= village.id,
+        )
+        .order_by(Region.id)
+    ).all()
+    bases = {vid: _strip(name, _VILLAGE_SUFFIXES)[:4] for vid, name, _ in villages}
+    if len(set(bases.values())) == len(bases):
+        return base  # the common case: one query, no two villages share a short name
+    towns = {
+        r.id: _strip(r.name, _TOWNSHIP_SUFFIXES)[:2]
+        for r in db.session.scalars(
+            select(Region).where(Region.id.in_({p for _, _, p in villages if p is not None}))
+        )
+    }
+    taken: set[str] = set()
+    mine = base
+    for vid, _name, parent in villages:
+        own = bases[vid]
+        candidates = [own, f"{towns.get(parent, '') if parent else ''}{own}"]
+        candidates += [f"{own}{k}" for k in range(2, 1000)]
+        mine = next(c for c in candidates if c and c not in taken)
+        taken.add(mine)
+    return mine
+
+
 def _next_serial(village: Region, year: int) -> str:
     """The next 登记编号 ``平安-2026-0042``: readable, and unique across the county.
 
-    Villages of one county whose names give the same prefix share one counter, so a
-    number read out on the phone names one matter in the whole county.
+    The prefix is the village's own (:func:`village_serial_prefix`); the counter
+    is the highest number under that prefix in the county, read numerically (0042
+    < 10000), plus one. The database refuses a number taken twice in a county
+    (``ix_service_matter_county_serial``) and :func:`_insert_numbered` retries.
     """
-    prefix = f"{serial_prefix(village)}-{year}-"
     county = _county_of(village)
+    prefix = f"{village_serial_prefix(village, county)}-{year}-"
     last = db.session.scalar(
-        select(func.max(ServiceMatter.serial_no)).where(
+        select(ServiceMatter.serial_no)
+        .where(
             ServiceMatter.region_id.in_(subtree_ids(county.path)),
             ServiceMatter.serial_no.startswith(prefix, autoescape=True),
         )
+        .order_by(func.length(ServiceMatter.serial_no).desc(), ServiceMatter.serial_no.desc())
+        .limit(1)
     )
-    n = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    tail = last.rsplit("-", 1)[1] if last else ""
+    n = int(tail) + 1 if tail.isdigit() else 1
     return f"{prefix}{n:04d}"
 
 
@@ -448,6 +501,7 @@ def register_matter(
     received_on = clock.local_date(received_at)
     matter = ServiceMatter(
         region_id=village.id,
+        county_id=_county_of(village).id,
         serial_no=_next_serial(village, received_on.year),
         matter_type_id=matter_type.id,
         applicant_name=name,

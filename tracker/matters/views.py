@@ -47,7 +47,7 @@ from tracker.config import current_settings
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.formatting import labels
-from tracker.forms import Form
+from tracker.forms import Check, Form
 from tracker.matters import commands, rules, services
 from tracker.matters.models import (
     Channel,
@@ -95,6 +95,17 @@ FILTERS = {
 # -- forms ----------------------------------------------------------------------------
 
 
+def _received_at_error(value: str) -> str | None:
+    """The counter's 受理时间 (``datetime-local``): a time, and not in the future."""
+    try:
+        at = services.parse_local_datetime(value)
+    except MatterError as exc:
+        return exc.message
+    if at is not None and at > clock.now() + services.FUTURE_TOLERANCE:
+        return "受理时间不能晚于现在"
+    return None
+
+
 class RegistrationForm(Form):
     """服务事项登记: what the counter fills in (< 1 minute)."""
 
@@ -103,14 +114,20 @@ class RegistrationForm(Form):
     applicant_name = StringField(
         "申请人", validators=[DataRequired("请填写申请人姓名"), Length(max=32)]
     )
-    applicant_phone = StringField("联系电话", validators=[DataRequired("请填写联系电话")])
-    applicant_id_number = StringField("身份证号（选填）", validators=[Optional()])
+    applicant_phone = StringField(
+        "联系电话", validators=[DataRequired("请填写联系电话"), Check(rules.phone_error)]
+    )
+    applicant_id_number = StringField(
+        "身份证号（选填）", validators=[Optional(), Check(rules.id_number_error)]
+    )
     channel = SelectField(
         "受理渠道",
         choices=_opts([(c.value, rules.CHANNEL_LABELS[c]) for c in Channel]),
         default=Channel.in_person.value,
     )
-    received_at = StringField("受理时间", validators=[DataRequired("请填写受理时间")])
+    received_at = StringField(
+        "受理时间", validators=[DataRequired("请填写受理时间"), Check(_received_at_error)]
+    )
     first_responder_id = SelectField("首问责任人", coerce=int)
     other_materials = StringField("其他已收材料（选填，用顿号分隔）", validators=[Optional()])
     one_time_notice = TextAreaField("一次性告知（材料不齐时必填）", validators=[Optional()])
@@ -360,7 +377,7 @@ def register() -> ResponseReturnValue:
         kinds=kinds,
         received=received,
         village=village,
-    )
+    ), form_status(form)
 
 
 # -- lists ------------------------------------------------------------------------------------

@@ -40,6 +40,9 @@ class AttendanceIn(BaseModel):
     member_id: int
     present: bool
     absence_reason: str = Field("", max_length=100)
+    excused: bool = Field(
+        False, description="absent with leave (请假; a reason is required); false = 缺席"
+    )
 
 
 class MeetingBody(BaseModel):
@@ -76,6 +79,8 @@ class AttendanceOut(BaseModel):
     name: str
     present: bool
     absence_reason: str
+    excused: bool = Field(description="absent with leave (请假, with its reason); false = 缺席")
+    attendance: Literal["present", "excused", "absent"] = Field(description="出席 / 请假 / 缺席")
     voting: bool
 
 
@@ -211,6 +216,8 @@ def to_out(m: Meeting) -> MeetingOut:
                 name=a.member.name,
                 present=a.present,
                 absence_reason=a.absence_reason,
+                excused=bool(a.excused and not a.present),
+                attendance=("present" if a.present else ("excused" if a.excused else "absent")),
                 voting=a.voting,
             )
             for a in m.attendance
@@ -274,6 +281,8 @@ def _input(body: MeetingBody) -> MeetingInput:
                 data.present_ids.add(a.member_id)
             else:
                 data.absence_reasons[a.member_id] = a.absence_reason
+                if a.excused:
+                    data.excused_ids.add(a.member_id)
     return data
 
 

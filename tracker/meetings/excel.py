@@ -2,8 +2,8 @@
 
 Columns are those of the county's paper-era spreadsheets: 会议类型, 党小组,
 日期, 开始, 结束, 地点, 主持人, 记录人, 授课人, 议题, 会议内容, 决议,
-缺席人员（姓名（原因）、…）, 列席人员. Everyone on the roster not listed as
-absent was present.
+缺席人员（姓名（原因）、…）, 请假人员（姓名（原因）、…）, 列席人员. Everyone on
+the roster not listed as absent or on leave was present.
 
 Import is all-or-nothing: every row is recorded inside a savepoint that is
 rolled back for the preview (so the preview applies exactly the rules of a
@@ -15,6 +15,7 @@ time: a record typed in years later is late (补录), and says so.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -25,7 +26,7 @@ from sqlalchemy import select
 from tracker import clock, xlsx
 from tracker.extensions import db
 from tracker.formatting import excel_datetime
-from tracker.meetings.models import Meeting
+from tracker.meetings.models import Attendance, Meeting
 from tracker.meetings.services import (
     MeetingError,
     MeetingInput,
@@ -51,6 +52,7 @@ COLUMNS = [
     "会议内容",
     "决议",
     "缺席人员",
+    "请假人员",
     "列席人员",
 ]
 EXPORT_EXTRA = [
@@ -74,11 +76,8 @@ def export_year(branch: Branch, year: int) -> bytes:
     for m in sorted(meetings_of_branch(branch.id, year), key=lambda m: m.started_at):
         start = m.started_at.astimezone(clock.zone())
         end = m.ended_at.astimezone(clock.zone())
-        absent = "、".join(
-            f"{a.member.name}（{a.absence_reason}）" if a.absence_reason else a.member.name
-            for a in m.attendance
-            if not a.present
-        )
+        absent = _names(a for a in m.attendance if not a.present and not a.excused)
+        excused = _names(a for a in m.attendance if not a.present and a.excused)
         xlsx.append(
             ws,
             [
@@ -95,6 +94,7 @@ def export_year(branch: Branch, year: int) -> bytes:
                 m.content,
                 m.resolutions,
                 absent,
+                excused,
                 m.guests,
                 m.full_members,
                 m.full_present,
@@ -106,7 +106,7 @@ def export_year(branch: Branch, year: int) -> bytes:
                 f"已删除：{m.deleted_reason}" if m.deleted_at else "",
             ],
         )
-    widths = [12, 10, 12, 8, 8, 16, 8, 8, 8, 30, 40, 30, 24, 16, 8, 8, 8, 16, 6, 6, 6, 16]
+    widths = [12, 10, 12, 8, 8, 16, 8, 8, 8, 30, 40, 30, 24, 24, 16, 8, 8, 8, 16, 6, 6, 6, 16]
     for i, w in enumerate(widths, start=1):
         ws.column_dimensions[ws.cell(1, i).column_letter].width = w
     for row in ws.iter_rows(min_row=2):
@@ -114,16 +114,24 @@ def export_year(branch: Branch, year: int) -> bytes:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         row[2].number_format = "yyyy-mm-dd"
         row[3].number_format = row[4].number_format = "hh:mm"
-        row[17].number_format = "yyyy-mm-dd hh:mm"
+        row[COLUMNS.index("列席人员") + 4].number_format = "yyyy-mm-dd hh:mm"  # 录入时间
     ws.freeze_panes = "A2"
     return xlsx.to_bytes(wb)
+
+
+def _names(attendance: Iterable[Attendance]) -> str:
+    """``张三（外出务工）、李四``: the names with their reasons, as the import reads them."""
+    return "、".join(
+        f"{a.member.name}（{a.absence_reason}）" if a.absence_reason else a.member.name
+        for a in attendance
+    )
 
 
 def template_workbook() -> bytes:
     """An empty import template with the expected columns and one example row."""
     wb, ws = xlsx.new_workbook("会议记录")
     xlsx.header(ws, COLUMNS)
-    xlsx.append(
+    xlsx.example(
         ws,
         [
             "支部委员会",
@@ -139,6 +147,7 @@ def template_workbook() -> bytes:
             "",
             "",
             "张三（外出务工）",
+            "李四（生病住院）",
             "",
         ],
     )
@@ -227,8 +236,8 @@ def _read_rows(branch: Branch, content: bytes) -> list[ImportRow]:
     for row in sheet.rows:
         cells = row.cells
         values = {c: _text(cells.get(c)) for c in COLUMNS}
-        if not any(values.values()):
-            continue
+        if not any(values.values()) or xlsx.is_example(values["会议类型"]):
+            continue  # empty, or the template's 示例 row
         item = ImportRow(row.number, values)
         out.append(item)
         if row.errors:
@@ -259,17 +268,21 @@ def _read_rows(branch: Branch, content: bytes) -> list[ImportRow]:
         if host is None:
             item.errors.append(f"主持人“{values['主持人']}”不在当日本支部名册中")
         reasons: dict[int, str] = {}
-        for part in re.split(r"[、,，;；\n]+", values["缺席人员"]):
-            part = part.strip()
-            if not part:
-                continue
-            m = re.fullmatch(r"(.+?)\s*[（(](.*)[）)]", part)
-            name, reason = (m[1].strip(), m[2].strip()) if m else (part, "")
-            member = active.get(name)
-            if member is None:
-                item.errors.append(f"缺席人员“{name}”不在当日本支部名册中")
-            else:
+        excused: set[int] = set()
+        for column in ("缺席人员", "请假人员"):
+            for part in re.split(r"[、,，;；\n]+", values[column]):
+                part = part.strip()
+                if not part:
+                    continue
+                m = re.fullmatch(r"(.+?)\s*[（(](.*)[）)]", part)
+                name, reason = (m[1].strip(), m[2].strip()) if m else (part, "")
+                member = active.get(name)
+                if member is None:
+                    item.errors.append(f"{column}“{name}”不在当日本支部名册中")
+                    continue
                 reasons[member.id] = reason
+                if column == "请假人员":
+                    excused.add(member.id)
         roster = [
             m for m in branch_roster(branch, day) if group_id is None or m.group_id == group_id
         ]
@@ -288,6 +301,7 @@ def _read_rows(branch: Branch, content: bytes) -> list[ImportRow]:
             guests=values["列席人员"],
             present_ids={m.id for m in roster if m.id not in reasons},
             absence_reasons=reasons,
+            excused_ids=excused,
         )
     if not out:
         raise ImportError_("文件中没有数据行")

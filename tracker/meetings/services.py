@@ -202,6 +202,48 @@ def branch_roster(branch: Branch, day: date) -> list[Member]:
     return member_history.members_on(branch.id, day)
 
 
+def _roster_key(groups: Mapping[int, str]) -> Any:
+    from tracker.formatting import natural_key
+
+    def key(member: Member) -> tuple[Any, ...]:
+        group = groups.get(member.group_id) if member.group_id else None
+        return (group is None, natural_key(group or ""), natural_key(member.name), member.id)
+
+    return key
+
+
+def _group_names(members: Iterable[Member]) -> dict[int, str]:
+    ids = {m.group_id for m in members if m.group_id}
+    if not ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(PartyGroup.id, PartyGroup.name).where(PartyGroup.id.in_(ids))
+        ).all()
+    )
+
+
+def roster_order(members: Iterable[Member]) -> list[Member]:
+    """Members as the paper roster lists them: by party group in natural order (第一, 第二 …
+    第十, 第十一; 2 before 10), members of no group last, then by name (one query)."""
+    members = list(members)
+    return sorted(members, key=_roster_key(_group_names(members)))
+
+
+def attendance_in_roster_order(meeting: Meeting) -> list[Attendance]:
+    """The meeting's attendance rows in :func:`roster_order` of their members."""
+    rows = list(meeting.attendance)
+    key = _roster_key(_group_names(a.member for a in rows))
+    return sorted(rows, key=lambda a: key(a.member))
+
+
+def show_attendance_in_roster_order(meeting: Meeting) -> None:
+    """For a page: ``meeting.attendance`` as loaded, in roster order (no change recorded)."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    set_committed_value(meeting, "attendance", attendance_in_roster_order(meeting))
+
+
 def meeting_roster(branch: Branch, day: date, group_id: int | None = None) -> list[Member]:
     """Who is expected: the group's members for 党小组会, else the whole branch."""
     members = branch_roster(branch, day)

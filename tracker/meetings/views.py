@@ -231,7 +231,7 @@ def _form_choices(form: MeetingForm, branch: Branch, day: date) -> list[Any]:
         key=lambda g: natural_key(g.name),
     )
     form.group_id.choices = [(0, "（不适用）")] + [(g.id, g.name) for g in groups]
-    roster = services.branch_roster(branch, day)
+    roster = services.roster_order(services.branch_roster(branch, day))
     form.host_id.choices = [(0, "请选择")] + [(m.id, m.name) for m in roster]
     return roster
 
@@ -471,6 +471,7 @@ def detail(meeting_id: int) -> ResponseReturnValue:
     locked = rules.edit_locked(
         clock.local_date(meeting.started_at), clock.today(), current_settings().rules.edit_lock_days
     )
+    services.show_attendance_in_roster_order(meeting)
     return render_template(
         "meetings/detail.html",
         m=meeting,
@@ -560,6 +561,8 @@ def print_view(meeting_id: int) -> ResponseReturnValue:
     """An A4 page laid out like the paper 记录簿."""
     meeting = _meeting(meeting_id)
     region, branch = current_scope().get_village_branch(meeting.region_id)
+    # The record lists people as the roster does (第一党小组 … 第十一党小组, then by name).
+    services.show_attendance_in_roster_order(meeting)
     return render_template("meetings/print.html", m=meeting, region=region, branch=branch)
 
 

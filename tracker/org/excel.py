@@ -209,8 +209,8 @@ def _read_roster(data: bytes, filename: str, branch: Branch) -> RosterSheet:
     for row in ws.rows:
         number = row.number
         cells = {title: row.cells.get(title) for title in COLUMNS if title in row.cells}
-        if all(_text(v) == "" for v in cells.values()):
-            continue
+        if all(_text(v) == "" for v in cells.values()) or xlsx.is_example(cells.get("序号")):
+            continue  # empty, or the template's 示例 row
         count += 1
         if row.errors:
             sheet.errors.extend(RowError(number, t, m) for t, m in row.errors.items())
@@ -441,7 +441,9 @@ def template_workbook() -> bytes:
     """An empty sheet with the header and one example row, for villages to fill in."""
     wb, ws = xlsx.new_workbook("党员名册")
     xlsx.header(ws, COLUMNS)
-    xlsx.append(
-        ws, [1, "张三", "男", 1968, "正式党员", "第一党小组", "1995-07-01", "13800000000", ""]
+    xlsx.example(
+        ws,
+        [xlsx.EXAMPLE, "张三", "男", 1968, "正式党员", "第一党小组", "1995-07-01", "13800000000"]
+        + ["示例行不会导入，可删除"],
     )
     return xlsx.to_bytes(wb)

@@ -935,6 +935,12 @@ def public_complaint(token: str) -> ResponseReturnValue:
 @bp.route("/batches")
 @login_required
 def batches() -> ResponseReturnValue:
+    return _batches_page(BatchForm(formdata=None, year=clock.today().year))
+
+
+def _batches_page(form: BatchForm, failed: int | None = None) -> ResponseReturnValue:
+    """The batch list with a new-batch form per county; ``failed``: the county whose form
+    comes back with its errors beside the fields and what was typed (422)."""
     page = paginate(_batches_stmt())
     counties = list(
         db.session.scalars(
@@ -944,8 +950,15 @@ def batches() -> ResponseReturnValue:
             .order_by(Region.path)
         )
     )
-    form = BatchForm(formdata=None, year=clock.today().year)
-    return render_template("secondment/batches.html", page=page, counties=counties, form=form)
+    blank = form if failed is None else BatchForm(formdata=None, year=clock.today().year)
+    return render_template(
+        "secondment/batches.html",
+        page=page,
+        counties=counties,
+        form=blank,
+        failed_form=form,
+        failed=failed,
+    ), (422 if failed is not None else 200)
 
 
 @bp.route("/batches.xlsx")
@@ -978,10 +991,7 @@ def new_batch(region_id: int) -> ResponseReturnValue:
     if done is not None:
         flash(_("挂职批次已建立。"), "success")
         return redirect(url_for("secondment.batch", batch_id=done.value.id))
-    for errors in form.errors.values():
-        for e in errors:
-            flash(str(e), "danger")
-    return redirect(url_for("secondment.batches"))
+    return _batches_page(form, failed=region.id)
 
 
 def _townships(batch: Batch) -> list[Region]:

@@ -75,7 +75,7 @@ from tracker.teams.services import (
     reserve_figures,
     update_reserve,
 )
-from tracker.web import form_status, paginate, perform, submit
+from tracker.web import form_status, paginate, submit
 
 bp = Blueprint("teams", __name__, url_prefix="/teams")
 
@@ -113,6 +113,12 @@ def _village_reserves(region_id: int) -> tuple[Region, Any]:
 @bp.route("/reserves/v/<int:region_id>")
 @login_required
 def village(region_id: int) -> ResponseReturnValue:
+    return _village_page(region_id, ImportForm())
+
+
+def _village_page(region_id: int, import_form: ImportForm) -> ResponseReturnValue:
+    """The village's reserve cadres; ``import_form`` with its errors beside the file field
+    when an import was refused (422)."""
     region, stmt = _village_reserves(region_id)
     status = request.args.get("status", "")
     if status in ReserveStatus.__members__:
@@ -124,8 +130,8 @@ def village(region_id: int) -> ResponseReturnValue:
         page=page,
         fig=reserve_figures([region.id])[region.id],
         status=status,
-        import_form=ImportForm(),
-    )
+        import_form=import_form,
+    ), form_status(import_form)
 
 
 @bp.route("/reserves/v/<int:region_id>/print")
@@ -290,12 +296,14 @@ def import_xlsx(region_id: int) -> ResponseReturnValue:
     region, _branch = current_scope().get_village_branch(region_id)
     current_scope().require_write(region.id)
     form = ImportForm()
-    if not form.validate_on_submit():
-        flash(gettext("请选择 .xlsx 文件。"), "danger")
-    else:
-        done = perform(lambda: import_reserves(region, excel.read_rows(form.file.data.stream)))
-        if done is not None:
-            flash(gettext("已导入 %(n)s 名后备干部。", n=done.value), "success")
+    done = submit(
+        form,
+        lambda: import_reserves(region, excel.read_rows(form.file.data.stream)),
+        default="file",
+    )
+    if done is None:  # the refusal beside the file field, on the village's page
+        return _village_page(region.id, form)
+    flash(gettext("已导入 %(n)s 名后备干部。", n=done.value), "success")
     return redirect(url_for("teams.village", region_id=region.id))
 
 
