@@ -22,6 +22,16 @@ FULLY_MARKED = [
     "templates/home.html",
     "templates/halls/stations.html",
     "templates/halls/wall.html",
+    "templates/dashboard/_backlog.html",
+    "templates/dashboard/_period.html",
+    "templates/dashboard/_score_card.html",
+    "templates/dashboard/_styles.html",
+    "templates/dashboard/_village_detail.html",
+    "templates/dashboard/error.html",
+    "templates/dashboard/inspect.html",
+    "templates/dashboard/region.html",
+    "templates/dashboard/report.html",
+    "templates/dashboard/village.html",
 ]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 JINJA = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.S)
@@ -84,10 +94,27 @@ def test_fully_marked_templates_hold_no_unmarked_chinese():
 
 
 def test_label_tables_shown_through_gettext_are_translated():
+    from tracker.dashboard.details import STATUS_LABELS as OBLIGATION_LABELS
+    from tracker.dashboard.rules import BAND_LABELS, COMPONENTS
+    from tracker.formatting import LEVEL_LABELS, ROLE_LABELS
     from tracker.halls.rules import CONDITION_LABELS
+    from tracker.meetings.rules import BUILTIN_KINDS
 
+    tables: list[list[str]] = [
+        list(CONDITION_LABELS.values()),
+        list(BAND_LABELS.values()),
+        list(OBLIGATION_LABELS.values()),
+        list(LEVEL_LABELS.values()),
+        list(ROLE_LABELS.values()),
+        [k.name for k in BUILTIN_KINDS],
+        [
+            text
+            for c in COMPONENTS
+            for text in (c.name, c.rate_label, c.numerator_label, c.denominator_label, c.unit)
+        ],
+    ]
     catalog = load_po(po_files("en"))
-    missing = [v for v in CONDITION_LABELS.values() if catalog.gettext(v) == v]
+    missing = [v for table in tables for v in table if v and catalog.gettext(v) == v]
     assert not missing
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import gettext
+
 from tracker import clock
 from tracker.calendar_service import load_calendar
 from tracker.dashboard.services import record_url
@@ -136,7 +138,9 @@ def village_detail(village: Region, period: Period, today: date | None = None) -
                 window=s.window.label,
                 group_name=s.group_name,
                 status=s.status,
-                status_label=STATUS_LABELS.get(s.status, s.status),
+                status_label=gettext(STATUS_LABELS[s.status])
+                if s.status in STATUS_LABELS
+                else s.status,
                 due_soon=s.due_soon,
                 records=[
                     (rid, record_url("meetings.detail", meeting_id=rid)) for rid in s.record_ids
