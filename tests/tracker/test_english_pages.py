@@ -88,3 +88,57 @@ def test_dashboard_pages_in_english(db, world, dash_world, login):
     village = english(client, f"/dashboard/r/{world.village_a1a.id}?period=2025-09")
     assert "Meetings held" in village and "How it is calculated" in village
     assert not (left := chinese_left(village, allowed)), left
+
+
+def meeting_texts(db: Any) -> set[str]:
+    """What clerks typed into meeting records (topics, places, reasons …)."""
+    from tracker.meetings.models import Attendance, Meeting
+
+    out: set[str] = set()
+    for m in db.session.scalars(select(Meeting)):
+        for text in (m.place, m.recorder, m.lecturer, m.topics, m.content, m.resolutions, m.guests):
+            if text:
+                out.update(line.strip() for line in text.splitlines() if line.strip())
+    out.update(r for r in db.session.scalars(select(Attendance.absence_reason)) if r)
+    return out
+
+
+def test_meeting_pages_in_english(db, world, login):
+    from flask import g
+
+    from tests.tracker.test_meeting_helpers import meeting_input, recent
+    from tracker.meetings import services
+    from tracker.workdays import WorkCalendar
+
+    v = world.village_a1a
+    m = services.record_meeting(
+        world.branch(v),
+        meeting_input(world, v, recent(), kind="branch_general_meeting"),
+        None,
+        WorkCalendar(),
+    )
+    db.session.commit()
+    g.pop("scope", None)
+    g.pop("_login_user", None)
+    client = login(world.users["town_a1_editor"])
+    allowed = data_names(db) | meeting_texts(db)
+    pages = {
+        "/meetings/": ("Three Meetings and One Lesson register", "Not held"),
+        f"/meetings/v/{v.id}": ("Meeting register", "Meeting type"),
+        f"/meetings/v/{v.id}/grid": ("Completion", "Held"),
+        f"/meetings/v/{v.id}/new": ("Record a meeting", "Attendance"),
+        f"/meetings/v/{v.id}/plans": ("File a plan", "Planned date"),
+        f"/meetings/v/{v.id}/import": ("Download the import template", "Upload"),
+        f"/meetings/{m.id}": ("Branch general meeting", "Chair"),
+        f"/meetings/{m.id}/edit": ("Edit meeting record", "Save"),
+        f"/meetings/{m.id}/history": ("Change history", "Version 1"),
+        "/meetings/rules": ("Meeting frequency rules", "At least once a month"),
+    }
+    for url, words in pages.items():
+        page = english(client, url)
+        for word in words:
+            assert word in page, (url, word)
+        assert not (left := chinese_left(page, allowed)), (url, left)
+    printed = english(client, f"/meetings/{m.id}/print")
+    assert "Recorder (signature)" in printed
+    assert not (left := chinese_left(printed, allowed)), left

@@ -32,6 +32,18 @@ FULLY_MARKED = [
     "templates/dashboard/region.html",
     "templates/dashboard/report.html",
     "templates/dashboard/village.html",
+    "templates/meetings/_style.html",
+    "templates/meetings/_village_nav.html",
+    "templates/meetings/detail.html",
+    "templates/meetings/form.html",
+    "templates/meetings/grid.html",
+    "templates/meetings/history.html",
+    "templates/meetings/import.html",
+    "templates/meetings/index.html",
+    "templates/meetings/ledger.html",
+    "templates/meetings/plans.html",
+    "templates/meetings/print.html",
+    "templates/meetings/rules.html",
 ]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 JINJA = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.S)
@@ -99,6 +111,12 @@ def test_label_tables_shown_through_gettext_are_translated():
     from tracker.formatting import LEVEL_LABELS, ROLE_LABELS
     from tracker.halls.rules import CONDITION_LABELS
     from tracker.meetings.rules import BUILTIN_KINDS
+    from tracker.meetings.views import (
+        ABSENCE_REASONS,
+        FIELD_LABELS,
+    )
+    from tracker.meetings.views import ACTION_LABELS as MEETING_ACTIONS
+    from tracker.meetings.views import STATUS_LABELS as MEETING_STATES
 
     tables: list[list[str]] = [
         list(CONDITION_LABELS.values()),
@@ -107,6 +125,10 @@ def test_label_tables_shown_through_gettext_are_translated():
         list(LEVEL_LABELS.values()),
         list(ROLE_LABELS.values()),
         [k.name for k in BUILTIN_KINDS],
+        list(ABSENCE_REASONS),
+        list(FIELD_LABELS.values()),
+        list(MEETING_ACTIONS.values()),
+        list(MEETING_STATES.values()),
         [
             text
             for c in COMPONENTS
