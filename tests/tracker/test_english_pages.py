@@ -142,3 +142,41 @@ def test_meeting_pages_in_english(db, world, login):
     printed = english(client, f"/meetings/{m.id}/print")
     assert "Recorder (signature)" in printed
     assert not (left := chinese_left(printed, allowed)), left
+
+
+def matter_texts(db: Any) -> set[str]:
+    """What the counter typed: applicants, catalogue items, materials, notices."""
+    from tracker.matters.models import MatterType, ServiceMatter
+
+    out: set[str] = set()
+    for t in db.session.scalars(select(MatterType)):
+        out.update([t.name, t.category, *t.materials])
+    for m in db.session.scalars(select(ServiceMatter)):
+        out.update([m.applicant_name, m.serial_no, *m.materials_received, *m.materials_missing])
+        out.update(line for line in (m.one_time_notice or "").splitlines() if line)
+    return {t for t in out if t}
+
+
+def test_matter_pages_in_english(db, world, login):
+    from tests.tracker.test_matter_services import register
+
+    matter = register(world)
+    db.session.commit()
+    client = login(world.users["village_a1a_editor"])
+    allowed = data_names(db) | matter_texts(db)
+    pages = {
+        "/matters/": ("My matters", "First contact"),
+        "/matters/?view=all": ("All service matters", "Search"),
+        "/matters/new": ("First-contact responsibility", "Materials received"),
+        f"/matters/{matter.id}": ("Handling steps", "First-contact officer"),
+        f"/matters/{matter.id}/receipt": ("Citizen service receipt", "Materials received"),
+        "/matters/overdue": ("Overdue matters", "As of"),
+        "/matters/catalog": ("Service catalogue", "Promised time"),
+        "/matters/measures": ("Service matter figures", "Satisfaction rate"),
+        "/matters/register": ("citizen service register book", "Export Excel"),
+    }
+    for url, words in pages.items():
+        page = english(client, url)
+        for word in words:
+            assert word in page, (url, word)
+        assert not (left := chinese_left(page, allowed)), (url, left)
