@@ -20,6 +20,8 @@ CJK = re.compile(r"[\u4e00-\u9fff]+")
 # Text of the halls package shown on other pages (durations, outage causes): halls/ is
 # converted on its own; drop an entry when halls.po translates it.
 HALLS_PENDING = ("小时", "分", "无法连接", "画面异常", "离线")
+# The language switch names each language in itself.
+LANGUAGE_NAMES = ("中文",)
 
 
 def visible_main(page: str) -> str:
@@ -57,7 +59,7 @@ def data_names(db: Any) -> set[str]:
 def chinese_left(page: str, allowed: set[str]) -> str:
     """The Chinese left in the visible text, each with some context (empty when none)."""
     text = visible_main(page)
-    for name in sorted(allowed | set(HALLS_PENDING), key=len, reverse=True):
+    for name in sorted(allowed | {*HALLS_PENDING, *LANGUAGE_NAMES}, key=len, reverse=True):
         text = text.replace(name, " ")
     text = re.sub(r"\s+", " ", text)
     return "\n".join(
@@ -179,4 +181,23 @@ def test_matter_pages_in_english(db, world, login):
         page = english(client, url)
         for word in words:
             assert word in page, (url, word)
+        assert not (left := chinese_left(page, allowed)), (url, left)
+
+
+def test_shared_pages_in_english(db, world, login, client):
+    from flask import g
+
+    page = english(client, "/login")
+    assert "Sign in" in page and not (left := chinese_left(page, set())), left
+    g.pop("_flask_babel", None)
+    user = login(world.users["county_a_admin"])
+    allowed = data_names(db)
+    for url, word in (
+        ("/notifications/", "Notifications"),
+        ("/no-such-page", "Page not found"),
+    ):
+        g.pop("_flask_babel", None)
+        resp = user.get(url + "?lang=en")
+        page = resp.get_data(as_text=True)
+        assert word in page, (url, page[:500])
         assert not (left := chinese_left(page, allowed)), (url, left)

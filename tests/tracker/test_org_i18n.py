@@ -59,6 +59,56 @@ FULLY_MARKED = [
     "templates/matters/receipt.html",
     "templates/matters/register.html",
     "templates/matters/register_book.html",
+    "templates/_macros.html",
+    "templates/auth/login.html",
+    "templates/error.html",
+    "templates/figures.html",
+    "templates/unavailable.html",
+    "templates/notifications/inbox.html",
+    "templates/org/audit.html",
+    "templates/org/branch_form.html",
+    "templates/org/cadre_form.html",
+    "templates/org/cadres.html",
+    "templates/org/group_form.html",
+    "templates/org/groups.html",
+    "templates/org/import.html",
+    "templates/org/member_form.html",
+    "templates/org/region_form.html",
+    "templates/org/regions.html",
+    "templates/org/tokens.html",
+    "templates/org/user_form.html",
+    "templates/org/users.html",
+    "templates/org/village.html",
+]
+# Every other template must be fully marked: these are not yet (being converted by their
+# packages). The list only shrinks: a test fails when one of them is done and still listed.
+NOT_YET_MARKED = [
+    "templates/halls/camera.html",
+    "templates/halls/camera_form.html",
+    "templates/halls/excuses.html",
+    "templates/halls/hall.html",
+    "templates/halls/hall_form.html",
+    "templates/halls/index.html",
+    "templates/halls/report.html",
+    "templates/secondment/_file.html",
+    "templates/secondment/assessments.html",
+    "templates/secondment/batch.html",
+    "templates/secondment/batches.html",
+    "templates/secondment/cadres.html",
+    "templates/secondment/complaint.html",
+    "templates/secondment/complaints.html",
+    "templates/secondment/detail.html",
+    "templates/secondment/dossier.html",
+    "templates/secondment/index.html",
+    "templates/secondment/inspections.html",
+    "templates/secondment/public.html",
+    "templates/secondment/publication.html",
+    "templates/secondment/reports.html",
+    "templates/secondment/results.html",
+    "templates/trainings/detail.html",
+    "templates/trainings/form.html",
+    "templates/trainings/index.html",
+    "templates/trainings/register.html",
 ]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 JINJA = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.S)
@@ -120,6 +170,59 @@ def test_fully_marked_templates_hold_no_unmarked_chinese():
     assert not lines, "wrap in {{ _('…') }}:\n" + "\n".join(lines)
 
 
+def _templates() -> list[str]:
+    return sorted(str(p.relative_to(ROOT)) for p in (ROOT / "templates").rglob("*.html"))
+
+
+def test_every_template_is_fully_marked_but_the_listed_ones():
+    lines = [
+        line
+        for path in _templates()
+        if path not in NOT_YET_MARKED
+        for line in _unmarked(ROOT / path)
+    ]
+    assert not lines, "wrap in {{ _('…') }}:\n" + "\n".join(lines)
+
+
+def test_the_not_yet_marked_list_only_shrinks():
+    done = [p for p in NOT_YET_MARKED if not (ROOT / p).exists() or not _unmarked(ROOT / p)]
+    assert not done, "fully marked now: remove from NOT_YET_MARKED:\n" + "\n".join(done)
+    assert not set(NOT_YET_MARKED) & set(FULLY_MARKED)
+
+
+LITERAL = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+TAG = re.compile(r"{{.*?}}|{%.*?%}", re.S)
+
+
+def _bare_literals(template: Path) -> list[str]:
+    """Chinese string literals inside Jinja that are shown without ``_()``.
+
+    A literal used as a key (``row['日期']``) or tested against (``'非官方' in s``) is data,
+    not text, and is allowed.
+    """
+    out = []
+    for tag in TAG.finditer(template.read_text("utf-8")):
+        code = tag.group(0)
+        for lit in LITERAL.finditer(code):
+            before, after = code[: lit.start()].rstrip(), code[lit.end() :].lstrip()
+            if not CJK.search(lit.group(0)) or before.endswith(("_(", "[")):
+                continue
+            if after.startswith(("in ", "==", "!=")):
+                continue
+            out.append(f"{template.relative_to(ROOT)}: {lit.group(0)}")
+    return out
+
+
+def test_fully_marked_templates_show_no_bare_chinese_literal():
+    lines = [
+        line
+        for path in _templates()
+        if path not in NOT_YET_MARKED
+        for line in _bare_literals(ROOT / path)
+    ]
+    assert not lines, "wrap in _('…'):\n" + "\n".join(lines)
+
+
 def test_label_tables_shown_through_gettext_are_translated():
     from tracker.dashboard.details import STATUS_LABELS as OBLIGATION_LABELS
     from tracker.dashboard.rules import BAND_LABELS, COMPONENTS
@@ -133,6 +236,7 @@ def test_label_tables_shown_through_gettext_are_translated():
     )
     from tracker.meetings.views import ACTION_LABELS as MEETING_ACTIONS
     from tracker.meetings.views import STATUS_LABELS as MEETING_STATES
+    from tracker.org import labels as audit_labels
 
     tables: list[list[str]] = [
         list(CONDITION_LABELS.values()),
@@ -143,6 +247,10 @@ def test_label_tables_shown_through_gettext_are_translated():
         [k.name for k in BUILTIN_KINDS],
         list(ABSENCE_REASONS),
         list(PUBLIC_KINDS.values()),
+        list(audit_labels.ENTITY_LABELS.values()),
+        list(audit_labels.FIELD_LABELS.values()),
+        list(audit_labels.CHANNEL_LABELS.values()),
+        list(audit_labels.ACTION_LABELS.values()),
         list(REGISTER_COLUMNS),
         list(FIELD_LABELS.values()),
         list(MEETING_ACTIONS.values()),
