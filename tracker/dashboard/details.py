@@ -41,7 +41,8 @@ class ObligationLine:
     status: str
     status_label: str
     due_soon: bool
-    records: list[tuple[int, str | None]]
+    # (record id, its page, when it was held): shown by date, never by id.
+    records: list[tuple[int, str | None, datetime | None]]
 
 
 @dataclass
@@ -129,6 +130,8 @@ def village_detail(village: Region, period: Period, today: date | None = None) -
     detail = VillageDetail()
     names = kind_names()
     statuses = village_obligations(village.id, period, today)
+    facts = village_records(village.id, period)
+    held = {r.id: r.held_at for r in facts}
     order = {"missing": 0, "met_late": 1, "due": 2, "met": 3}
     for s in sorted(statuses, key=lambda s: (order[s.status], s.kind, s.window.start)):
         detail.obligations.append(
@@ -143,11 +146,12 @@ def village_detail(village: Region, period: Period, today: date | None = None) -
                 else s.status,
                 due_soon=s.due_soon,
                 records=[
-                    (rid, record_url("meetings.detail", meeting_id=rid)) for rid in s.record_ids
+                    (rid, record_url("meetings.detail", meeting_id=rid), held.get(rid))
+                    for rid in s.record_ids
                 ],
             )
         )
-    for r in village_records(village.id, period):
+    for r in facts:
         line = RecordLine(
             id=r.id,
             kind_name=names.get(r.kind, r.kind),
