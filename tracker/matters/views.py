@@ -768,7 +768,7 @@ def register_xlsx() -> ResponseReturnValue:
     village, year, matters, _ = _register_args(scope)
     rows = services.register_rows(matters, scope.can_write, clock.today())
     data = services.register_workbook(f"{village.name} {year} 年便民服务事项登记簿", rows)
-    return xlsx.response(data, f"{village.name}-{year}-服务事项登记簿.xlsx")
+    return xlsx.response(data, f"{village.name}{year}年服务事项登记簿.xlsx")
 
 
 # -- measures -------------------------------------------------------------------------------
