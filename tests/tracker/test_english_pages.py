@@ -201,3 +201,11 @@ def test_shared_pages_in_english(db, world, login, client):
         page = resp.get_data(as_text=True)
         assert word in page, (url, page[:500])
         assert not (left := chinese_left(page, allowed)), (url, left)
+
+
+@pytest.mark.parametrize("user", ["village_a1a_editor", "county_a_admin"])
+def test_home_in_english(db, world, login, user):
+    client = login(world.users[user])
+    page = english(client, "/")
+    assert "To do" in page
+    assert not (left := chinese_left(page, data_names(db))), left
