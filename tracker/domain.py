@@ -57,7 +57,9 @@ class NavEntry:
     ``label`` is a Chinese msgid (a ``lazy_gettext`` string); ``show(user)``
     hides the link from users it does not concern; ``badge`` names a function
     ``"module:attribute"`` ``(user) -> int`` whose non-zero answer is shown
-    beside the label (as ``<span id=badge_id>``).
+    beside the label (as ``<span id=badge_id>``). ``section`` lists the endpoints
+    (or endpoint prefixes) whose pages belong to the link, for the current-section
+    mark; by default every page of the link's blueprint (the home link: only itself).
     """
 
     endpoint: str
@@ -66,6 +68,13 @@ class NavEntry:
     show: Callable[[Any], bool] | None = None
     badge: str | None = None
     badge_id: str | None = None
+    section: tuple[str, ...] = ()
+
+    def prefixes(self) -> tuple[str, ...]:
+        if self.section:
+            return self.section
+        blueprint = self.endpoint.split(".", 1)[0]
+        return (self.endpoint,) if blueprint == "main" else (f"{blueprint}.",)
 
 
 @dataclass(frozen=True)
@@ -150,15 +159,33 @@ class NavLink:
 
     entry: NavEntry
     count: int = 0
+    current: bool = False
+
+
+def current_entry(entries: list[NavEntry], endpoint: str | None) -> NavEntry | None:
+    """The entry whose section holds ``endpoint`` (the longest matching prefix wins)."""
+    best: tuple[int, NavEntry | None] = (0, None)
+    for entry in entries:
+        for prefix in entry.prefixes():
+            if endpoint and endpoint.startswith(prefix) and len(prefix) > best[0]:
+                best = (len(prefix), entry)
+    return best[1]
 
 
 def nav_for(user: Any) -> list[NavLink]:
     """The navigation bar of ``user``: the home page and every domain's links, in ``order``."""
+    from flask import has_request_context, request
+
     entries = [(None, HOME), *parts("nav")]
+    shown = [
+        (domain, entry)
+        for domain, entry in sorted(entries, key=lambda pair: pair[1].order)
+        if entry.show is None or entry.show(user)
+    ]
+    endpoint = request.endpoint if has_request_context() else None
+    current = current_entry([entry for _domain, entry in shown], endpoint)
     links = []
-    for domain, entry in sorted(entries, key=lambda pair: pair[1].order):
-        if entry.show is not None and not entry.show(user):
-            continue
+    for domain, entry in shown:
         count = int(domain.load(entry.badge)(user)) if domain and entry.badge else 0
-        links.append(NavLink(entry, count))
+        links.append(NavLink(entry, count, entry is current))
     return links

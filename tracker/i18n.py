@@ -30,6 +30,7 @@ from babel.support import NullTranslations, Translations
 from flask import current_app, has_request_context, request, session
 from flask_babel import Domain, get_locale
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.extensions import babel
 
@@ -115,8 +116,11 @@ def select_locale() -> str:
         lang = session.get("lang")
         if lang in LANGUAGES:
             return str(lang)
-        if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
-            return str(current_user.locale)
+        try:  # loading the user needs the database: when it is down, the default it is
+            if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
+                return str(current_user.locale)
+        except SQLAlchemyError:
+            pass
     return str(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 

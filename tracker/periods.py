@@ -204,7 +204,24 @@ class Period:
 
     @property
     def label(self) -> str:
-        """Chinese label: 2026年3月, 2026年第一季度, 2026年."""
+        """The label in the page's language: 2026年3月, 2026年第一季度, 2026年 (March 2026 …)."""
+        from flask_babel import gettext
+
+        if self.kind == PeriodKind.month:
+            return gettext("%(year)s年%(month)s月", year=self.year, month=self.index)
+        if self.kind == PeriodKind.quarter:
+            quarters = (
+                gettext("%(year)s年第一季度", year=self.year),
+                gettext("%(year)s年第二季度", year=self.year),
+                gettext("%(year)s年第三季度", year=self.year),
+                gettext("%(year)s年第四季度", year=self.year),
+            )
+            return quarters[self.index - 1]
+        return gettext("%(year)s年", year=self.year)
+
+    @property
+    def label_zh(self) -> str:
+        """The Chinese label whatever the page's language (file names, Excel titles)."""
         if self.kind == PeriodKind.month:
             return f"{self.year}年{self.index}月"
         if self.kind == PeriodKind.quarter:

@@ -19,6 +19,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
@@ -158,8 +159,8 @@ def register(app: Flask) -> None:
             render_template(
                 "error.html",
                 code=400,
-                title="表单已过期",
-                message="页面停留太久或已在别处提交，请刷新后重新填写。",
+                title=gettext("表单已过期"),
+                message=gettext("页面停留太久或已在别处提交，请刷新后重新填写。"),
             ),
             400,
         )
@@ -179,7 +180,10 @@ def register(app: Flask) -> None:
             return upload_too_large()
         return (
             render_template(
-                "error.html", code=code, title=ERROR_TITLES.get(code, "出错了"), message=""
+                "error.html",
+                code=code,
+                title=gettext(ERROR_TITLES[code]) if code in ERROR_TITLES else gettext("出错了"),
+                message="",
             ),
             code,
         )

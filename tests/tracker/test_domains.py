@@ -151,7 +151,10 @@ def test_the_cli_starts_in_a_fresh_interpreter():
 
 def _nav(html: str) -> list[str]:
     nav = html.split('<ul class="navbar-nav me-auto">')[1].split("</ul>")[0]
-    return [re.sub(r"<[^>]+>|\s+", "", a) for a in re.findall(r"<a class=\"nav-link\".*?</a>", nav)]
+    return [
+        re.sub(r"<[^>]+>|\s+", "", a)
+        for a in re.findall(r"<a class=\"nav-link[^\"]*\".*?</a>", nav)
+    ]
 
 
 def test_the_navbar_comes_from_the_descriptors(world, login, client):

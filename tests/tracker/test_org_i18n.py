@@ -53,23 +53,73 @@ FULLY_MARKED = [
     "templates/trainings/hours.html",
     "templates/trainings/index.html",
     "templates/trainings/register.html",
-    "templates/secondment/_file.html",
-    "templates/secondment/assessments.html",
-    "templates/secondment/batch.html",
-    "templates/secondment/batches.html",
-    "templates/secondment/cadres.html",
-    "templates/secondment/complaint.html",
-    "templates/secondment/complaints.html",
-    "templates/secondment/detail.html",
-    "templates/secondment/dossier.html",
-    "templates/secondment/index.html",
-    "templates/secondment/inspections.html",
-    "templates/secondment/limited.html",
-    "templates/secondment/public.html",
-    "templates/secondment/publication.html",
-    "templates/secondment/reports.html",
-    "templates/secondment/results.html",
-    "templates/dashboard/_cameras_now.html",
+    "templates/dashboard/_backlog.html",
+    "templates/dashboard/_period.html",
+    "templates/dashboard/_score_card.html",
+    "templates/dashboard/_styles.html",
+    "templates/dashboard/_village_detail.html",
+    "templates/dashboard/error.html",
+    "templates/dashboard/inspect.html",
+    "templates/dashboard/region.html",
+    "templates/dashboard/report.html",
+    "templates/dashboard/village.html",
+    "templates/meetings/_style.html",
+    "templates/meetings/_village_nav.html",
+    "templates/meetings/detail.html",
+    "templates/meetings/form.html",
+    "templates/meetings/grid.html",
+    "templates/meetings/history.html",
+    "templates/meetings/import.html",
+    "templates/meetings/index.html",
+    "templates/meetings/ledger.html",
+    "templates/meetings/plans.html",
+    "templates/meetings/print.html",
+    "templates/meetings/rules.html",
+    "templates/matters/_base.html",
+    "templates/matters/_due.html",
+    "templates/matters/_tabs.html",
+    "templates/matters/calendar.html",
+    "templates/matters/catalog.html",
+    "templates/matters/catalog_edit.html",
+    "templates/matters/catalog_import.html",
+    "templates/matters/detail.html",
+    "templates/matters/index.html",
+    "templates/matters/measures.html",
+    "templates/matters/overdue.html",
+    "templates/matters/public.html",
+    "templates/matters/receipt.html",
+    "templates/matters/register.html",
+    "templates/matters/register_book.html",
+    "templates/_macros.html",
+    "templates/auth/login.html",
+    "templates/error.html",
+    "templates/figures.html",
+    "templates/unavailable.html",
+    "templates/notifications/inbox.html",
+    "templates/org/audit.html",
+    "templates/org/branch_form.html",
+    "templates/org/cadre_form.html",
+    "templates/org/cadres.html",
+    "templates/org/group_form.html",
+    "templates/org/groups.html",
+    "templates/org/import.html",
+    "templates/org/member_form.html",
+    "templates/org/region_form.html",
+    "templates/org/regions.html",
+    "templates/org/tokens.html",
+    "templates/org/user_form.html",
+    "templates/org/users.html",
+    "templates/org/village.html",
+]
+# Every other template must be fully marked: these are not yet (being converted by their
+# packages). The list only shrinks: a test fails when one of them is done and still listed.
+NOT_YET_MARKED = [
+    "templates/halls/camera.html",
+    "templates/halls/camera_form.html",
+    "templates/halls/excuses.html",
+    "templates/halls/hall_form.html",
+    "templates/halls/index.html",
+    "templates/halls/report.html",
 ]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 JINJA = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.S)
@@ -131,12 +181,121 @@ def test_fully_marked_templates_hold_no_unmarked_chinese():
     assert not lines, "wrap in {{ _('…') }}:\n" + "\n".join(lines)
 
 
+def _templates() -> list[str]:
+    return sorted(str(p.relative_to(ROOT)) for p in (ROOT / "templates").rglob("*.html"))
+
+
+def test_every_template_is_fully_marked_but_the_listed_ones():
+    lines = [
+        line
+        for path in _templates()
+        if path not in NOT_YET_MARKED
+        for line in _unmarked(ROOT / path)
+    ]
+    assert not lines, "wrap in {{ _('…') }}:\n" + "\n".join(lines)
+
+
+def test_the_not_yet_marked_list_only_shrinks():
+    done = [p for p in NOT_YET_MARKED if not (ROOT / p).exists() or not _unmarked(ROOT / p)]
+    assert not done, "fully marked now: remove from NOT_YET_MARKED:\n" + "\n".join(done)
+    assert not set(NOT_YET_MARKED) & set(FULLY_MARKED)
+
+
+LITERAL = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+TAG = re.compile(r"{{.*?}}|{%.*?%}", re.S)
+
+
+def _bare_literals(template: Path) -> list[str]:
+    """Chinese string literals inside Jinja that are shown without ``_()``.
+
+    A literal used as a key (``row['日期']``) or tested against (``'非官方' in s``) is data,
+    not text, and is allowed.
+    """
+    out = []
+    for tag in TAG.finditer(template.read_text("utf-8")):
+        code = tag.group(0)
+        for lit in LITERAL.finditer(code):
+            before, after = code[: lit.start()].rstrip(), code[lit.end() :].lstrip()
+            if not CJK.search(lit.group(0)) or before.endswith(("_(", "[")):
+                continue
+            if after.startswith(("in ", "==", "!=")):
+                continue
+            out.append(f"{template.relative_to(ROOT)}: {lit.group(0)}")
+    return out
+
+
+def test_fully_marked_templates_show_no_bare_chinese_literal():
+    lines = [
+        line
+        for path in _templates()
+        if path not in NOT_YET_MARKED
+        for line in _bare_literals(ROOT / path)
+    ]
+    assert not lines, "wrap in _('…'):\n" + "\n".join(lines)
+
+
 def test_label_tables_shown_through_gettext_are_translated():
+    from tracker.dashboard.details import STATUS_LABELS as OBLIGATION_LABELS
+    from tracker.dashboard.rules import BAND_LABELS, COMPONENTS
+    from tracker.formatting import LEVEL_LABELS, ROLE_LABELS
     from tracker.halls.rules import CONDITION_LABELS
+    from tracker.matters.services import PUBLIC_KINDS, REGISTER_COLUMNS
+    from tracker.meetings.rules import BUILTIN_KINDS
+    from tracker.meetings.views import (
+        ABSENCE_REASONS,
+        FIELD_LABELS,
+    )
+    from tracker.meetings.views import ACTION_LABELS as MEETING_ACTIONS
+    from tracker.meetings.views import STATUS_LABELS as MEETING_STATES
+    from tracker.org import labels as audit_labels
+
+    tables: list[list[str]] = [
+        list(CONDITION_LABELS.values()),
+        list(BAND_LABELS.values()),
+        list(OBLIGATION_LABELS.values()),
+        list(LEVEL_LABELS.values()),
+        list(ROLE_LABELS.values()),
+        [k.name for k in BUILTIN_KINDS],
+        list(ABSENCE_REASONS),
+        list(PUBLIC_KINDS.values()),
+        list(audit_labels.ENTITY_LABELS.values()),
+        list(audit_labels.FIELD_LABELS.values()),
+        list(audit_labels.CHANNEL_LABELS.values()),
+        list(audit_labels.ACTION_LABELS.values()),
+        list(REGISTER_COLUMNS),
+        list(FIELD_LABELS.values()),
+        list(MEETING_ACTIONS.values()),
+        list(MEETING_STATES.values()),
+        [
+            text
+            for c in COMPONENTS
+            for text in (c.name, c.rate_label, c.numerator_label, c.denominator_label, c.unit)
+        ],
+    ]
+    catalog = load_po(po_files("en"))
+    missing = [v for table in tables for v in table if v and catalog.gettext(v) == v]
+    assert not missing
+
+
+# Packages whose label filters (``tracker.formatting.labels``) must all be translated; a
+# package joins when its English is complete.
+LABELLED_PACKAGES = ("tracker.matters", "tracker.meetings", "tracker.dashboard", "tracker.org")
+
+
+def test_every_label_filter_of_the_translated_packages_is_translated(app):
+    from tracker.domain import parts
 
     catalog = load_po(po_files("en"))
-    missing = [v for v in CONDITION_LABELS.values() if catalog.gettext(v) == v]
-    assert not missing
+    missing, checked = [], 0
+    for domain, ref in parts("filters"):
+        if not domain.package.startswith(LABELLED_PACKAGES):
+            continue
+        for name, fn in domain.load(ref).items():
+            for text in getattr(fn, "mapping", {}).values():
+                checked += 1
+                if catalog.gettext(text) == text:
+                    missing.append(f"{name}: {text}")
+    assert checked > 20 and not missing, missing
 
 
 def test_camera_wall_in_english(world, login):

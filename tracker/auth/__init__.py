@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, g, request
+from flask_babel import lazy_gettext
 from flask_login import AnonymousUserMixin
 
 from tracker.auth import services
@@ -13,7 +14,7 @@ from tracker.models import User
 
 def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "请先登录。"
+    login_manager.login_message = lazy_gettext("请先登录。")
     login_manager.login_message_category = "warning"
     login_manager.session_protection = "strong"
     login_manager.anonymous_user = AnonymousUserMixin

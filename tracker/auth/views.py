@@ -18,6 +18,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.routing import BuildError
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -25,6 +26,7 @@ from tracker.auth.services import LoginThrottled, authenticate, revoke_sessions,
 from tracker.config import current_settings
 from tracker.extensions import db
 from tracker.forms import Form
+from tracker.models import User
 from tracker.web import own_account
 
 bp = Blueprint("auth", __name__)
@@ -42,13 +44,28 @@ class LoginForm(Form):
     remember = BooleanField(_l("在本机保持登录"))
 
 
-def _safe_next(target: str | None) -> str:
-    """Only same-site relative targets: no open redirect."""
-    if not target:
-        return url_for("main.home")
+# Where a user lands after signing in: county and city users oversee many villages
+# and start on their compliance dashboard; township and village users on the to-do list.
+DASHBOARD_LEVELS = ("county", "city")
+
+
+def landing_url(user: User) -> str:
+    """The start page of ``user`` (the dashboard when that package is installed)."""
+    if user.region.level.value in DASHBOARD_LEVELS:
+        try:
+            return url_for("dashboard.index")
+        except BuildError:
+            pass
+    return url_for("main.home")
+
+
+def _safe_next(target: str | None, user: User) -> str:
+    """Only same-site relative targets: no open redirect; none (or the home page) lands."""
+    if not target or target in ("/", "/?"):
+        return landing_url(user)
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("main.home")
+        return landing_url(user)
     return target
 
 
@@ -56,7 +73,7 @@ def _safe_next(target: str | None) -> str:
 @own_account
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
-        return redirect(url_for("main.home"))
+        return redirect(landing_url(current_user))
     form = LoginForm()
     if form.validate_on_submit():
         cfg = current_settings().tracker
@@ -90,7 +107,7 @@ def login() -> ResponseReturnValue:
         if lang:
             session["lang"] = lang
         login_user(user, remember=remember)
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(_safe_next(request.args.get("next"), user))
     return render_template("auth/login.html", form=form)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from itertools import groupby
 
+from flask_babel import gettext
 from markupsafe import Markup, escape
 
 from tracker.dashboard.rules import Band, Component, ScoringConfig, band_for
@@ -36,7 +37,7 @@ def sparkline(
     """A small line of scores (0–100) with the last point coloured by its band."""
     n = len(values)
     if not n or all(v is None for v in values):
-        return Markup('<span class="text-muted small">无数据</span>')
+        return Markup('<span class="text-muted small">%s</span>') % gettext("无数据")
     step = (width - 6) / max(n - 1, 1)
 
     def y(v: float) -> float:
@@ -61,7 +62,7 @@ def sparkline(
     title = "；".join(f"{lab} {_fmt(v)}" for lab, v in zip(labels, values, strict=False))
     return Markup(
         f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        f'role="img" aria-label="近{n}个月得分趋势"><title>{escape(title)}</title>'
+        f'role="img" aria-label="{escape(gettext("近%(n)s个月得分趋势", n=n))}"><title>{escape(title)}</title>'
         f'<line x1="0" x2="{width}" y1="{amber_y:.1f}" y2="{amber_y:.1f}" stroke="#f3d9a4" '
         f'stroke-dasharray="2,2"/>{lines}'
         f'<circle cx="{3 + last_i * step:.1f}" cy="{y(last):.1f}" r="2.8" fill="{color}"/></svg>'
@@ -114,7 +115,7 @@ def _trend_svg(
     title = escape("；".join(f"{a} {_fmt(b)}" for a, b in zip(labels, values, strict=False)))
     parts = [
         f'<svg class="trend" viewBox="0 0 {width} {height}" width="100%" role="img" '
-        f'aria-label="得分趋势"><title>{title}</title>'
+        f'aria-label="{escape(gettext("得分趋势"))}"><title>{title}</title>'
     ]
     # The y-axis: a line with ticks at 0, 50 and 100 (the band lines carry their own values).
     parts.append(f'<line x1="{left}" x2="{left}" y1="{top}" y2="{top + h}" stroke="#adb5bd"/>')
@@ -179,13 +180,13 @@ def _bars_svg(rows: Sequence[Component], width: int, *, narrow: bool) -> str:
     w = width - label_w - value_w
     parts = [
         f'<svg class="bars" viewBox="0 0 {width} {height}" width="100%" role="img" '
-        f'aria-label="各项得分">'
+        f'aria-label="{escape(gettext("各项得分"))}">'
     ]
     for i, c in enumerate(rows):
         text_y = 2 + i * line + 12
         top = text_y + 4 if narrow else 2 + i * line
         parts.append(
-            f'<text x="0" y="{text_y}" font-size="{font}" fill="#212529">{escape(c.name)}</text>'
+            f'<text x="0" y="{text_y}" font-size="{font}" fill="#212529">{escape(gettext(c.name))}</text>'
             f'<rect x="{label_w}" y="{top}" width="{w}" height="{bar_h}" fill="#eef0f2" rx="3"/>'
         )
         value_x, anchor = (width, "end") if narrow else (label_w + w + 6, "start")
@@ -199,17 +200,17 @@ def _bars_svg(rows: Sequence[Component], width: int, *, narrow: bool) -> str:
             ]
             parts.append(
                 f'<rect x="{label_w}" y="{top}" width="{w * c.rate:.1f}" height="{bar_h}" '
-                f'fill="{color}" rx="3"><title>{escape(c.name)} {c.rate * 100:.1f}%</title></rect>'
+                f'fill="{color}" rx="3"><title>{escape(gettext(c.name))} {c.rate * 100:.1f}%</title></rect>'
                 f'<line x1="{label_w + w * min(c.target, 1):.1f}" x2="{label_w + w * min(c.target, 1):.1f}" '
                 f'y1="{top - 2}" y2="{top + bar_h + 2}" stroke="#212529" stroke-width="1.5"/>'
                 f'<text class="value" x="{value_x}" y="{text_y}" font-size="{font}" '
                 f'text-anchor="{anchor}" fill="#212529">'
-                f"{c.rate * 100:.1f}% · 权重{c.share * 100:.0f}%</text>"
+                f"{c.rate * 100:.1f}% · {escape(gettext('权重'))}{c.share * 100:.0f}%</text>"
             )
         else:
             parts.append(
                 f'<text x="{value_x if narrow else label_w + 6}" y="{text_y}" font-size="{font}" '
-                f'text-anchor="{anchor if narrow else "start"}" fill="#6c757d">不计分</text>'
+                f'text-anchor="{anchor if narrow else "start"}" fill="#6c757d">{escape(gettext("不计分"))}</text>'
             )
     parts.append("</svg>")
     return "".join(parts)
@@ -255,7 +256,7 @@ def _grid_svg(
     height = max(1, len(rows)) * pitch + 2
     parts = [
         f'<svg class="vgrid" viewBox="0 0 {width} {height}" width="100%" '
-        f'style="max-width:{width * max_scale:.0f}px" role="img" aria-label="各村得分分布">'
+        f'style="max-width:{width * max_scale:.0f}px" role="img" aria-label="{escape(gettext("各村得分分布"))}">'
     ]
     for r, (name, row_cells) in enumerate(rows):
         top = 1 + r * pitch

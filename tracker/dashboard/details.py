@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import gettext
+
 from tracker import clock
 from tracker.calendar_service import load_calendar
 from tracker.dashboard.services import record_url
@@ -39,7 +41,8 @@ class ObligationLine:
     status: str
     status_label: str
     due_soon: bool
-    records: list[tuple[int, str | None]]
+    # (record id, its page, when it was held): shown by date, never by id.
+    records: list[tuple[int, str | None, datetime | None]]
 
 
 @dataclass
@@ -127,6 +130,8 @@ def village_detail(village: Region, period: Period, today: date | None = None) -
     detail = VillageDetail()
     names = kind_names()
     statuses = village_obligations(village.id, period, today)
+    facts = village_records(village.id, period)
+    held = {r.id: r.held_at for r in facts}
     order = {"missing": 0, "met_late": 1, "due": 2, "met": 3}
     for s in sorted(statuses, key=lambda s: (order[s.status], s.kind, s.window.start)):
         detail.obligations.append(
@@ -136,14 +141,17 @@ def village_detail(village: Region, period: Period, today: date | None = None) -
                 window=s.window.label,
                 group_name=s.group_name,
                 status=s.status,
-                status_label=STATUS_LABELS.get(s.status, s.status),
+                status_label=gettext(STATUS_LABELS[s.status])
+                if s.status in STATUS_LABELS
+                else s.status,
                 due_soon=s.due_soon,
                 records=[
-                    (rid, record_url("meetings.detail", meeting_id=rid)) for rid in s.record_ids
+                    (rid, record_url("meetings.detail", meeting_id=rid), held.get(rid))
+                    for rid in s.record_ids
                 ],
             )
         )
-    for r in village_records(village.id, period):
+    for r in facts:
         line = RecordLine(
             id=r.id,
             kind_name=names.get(r.kind, r.kind),

@@ -45,7 +45,7 @@ def region_workbook(region: Region, period: Period) -> bytes:
         .order_by(town.c.name, Region.name)
     ).all()
     wb, ws = xlsx.new_workbook("汇总")
-    xlsx.title(ws, f"{region.name}{period.label}村级党建合规看板")
+    xlsx.title(ws, f"{region.name}{period.label_zh}村级党建合规看板")
     xlsx.append(ws, ["期间", period.key])
     xlsx.append(ws, ["数据截至", excel_datetime(summary.computed_at)])
     ws.cell(row=ws.max_row, column=2).number_format = "yyyy-mm-dd hh:mm"
@@ -169,7 +169,7 @@ def store_monthly_report(region: Region, period: Period) -> DashboardReport:
     if rep is None:
         rep = DashboardReport(region_id=region.id, period=period.key, filename="", content=b"")
         db.session.add(rep)
-    rep.filename = f"月度合规报告-{region.name}-{period.key}.xlsx"
+    rep.filename = f"月度合规报告-{region.name}-{period.label_zh}.xlsx"
     rep.content = data
     rep.size = len(data)
     rep.created_at = utcnow()

@@ -43,7 +43,13 @@ class Band(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"green": "良好", "amber": "需关注", "red": "落后", "none": "无数据"}[self.value]
+        """The band's name in the page's language (Chinese is the message id)."""
+        from flask_babel import gettext
+
+        return gettext(BAND_LABELS[self.value])
+
+
+BAND_LABELS = {"green": "良好", "amber": "需关注", "red": "落后", "none": "无数据"}
 
 
 @dataclass(frozen=True)

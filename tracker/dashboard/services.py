@@ -21,6 +21,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from flask import url_for
+from flask_babel import gettext
 from sqlalchemy import Float, case, cast, delete, func, insert, select
 from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.routing import BuildError
@@ -41,6 +42,7 @@ from tracker.dashboard.sources import (
 )
 from tracker.errors import DomainError
 from tracker.extensions import db
+from tracker.formatting import percent
 from tracker.matters.figures import OverdueLine
 from tracker.matters.figures import cutoff as matter_cutoff
 from tracker.matters.figures import overdue_backlog as matters_overdue_backlog
@@ -105,7 +107,7 @@ def parse_period(text: str | None, default_kind: PeriodKind = PeriodKind.month) 
     except PeriodError as exc:
         raise DashboardError(str(exc)) from exc
     if period.start > clock.today():
-        raise DashboardError(f"{period.label}尚未开始，请选择已开始的期间")
+        raise DashboardError(gettext("%(period)s尚未开始，请选择已开始的期间", period=period.label))
     return period
 
 
@@ -722,7 +724,7 @@ def top_problems(region: Region, period: Period, limit: int = 8) -> dict[str, li
     missed = [
         Problem(
             names.get(kind, kind),
-            f"{villages} 个村缺",
+            gettext("%(n)s 个村缺", n=villages),
             float(total),
             None,
         )
@@ -739,7 +741,7 @@ def top_problems(region: Region, period: Period, limit: int = 8) -> dict[str, li
         )
     ]
     overdue = [
-        Problem(name, f"逾期未办结 {n} 件", float(n), village_url(rid, period), rid)
+        Problem(name, gettext("逾期未办结 %(n)s 件", n=n), float(n), village_url(rid, period), rid)
         for rid, name, n in db.session.execute(
             select(VillageScore.region_id, Region.name, VillageScore.matters_overdue_open)
             .join(Region, Region.id == VillageScore.region_id)
@@ -757,7 +759,7 @@ def top_problems(region: Region, period: Period, limit: int = 8) -> dict[str, li
     dark = [
         Problem(
             name,
-            f"完好率 {r * 100:.1f}%，{cams} 路摄像头",
+            gettext("完好率 %(rate)s，%(n)s 路摄像头", rate=percent(float(r)), n=cams),
             float(r),
             village_url(rid, period),
             rid,

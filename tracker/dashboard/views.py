@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -53,7 +54,7 @@ def _period_choices(period: Period) -> dict[str, list[Period]]:
 def _breadcrumbs(region: Region, period: Period, scope: Scope) -> list[tuple[str, str | None]]:
     ids = region.ancestor_ids
     nodes = {r.id: r for r in db.session.scalars(select(Region).where(Region.id.in_(ids)))}
-    crumbs: list[tuple[str, str | None]] = [("合规看板", None)]
+    crumbs: list[tuple[str, str | None]] = [(gettext("合规看板"), None)]
     for rid in ids:
         node = nodes.get(rid)
         if node is None or not scope.contains_region(node):
@@ -109,7 +110,7 @@ def region(region_id: int) -> ResponseReturnValue:
         "charts": charts,
         "Band": Band,
         "summary": services.region_score(node, period),
-        "trend_labels": [f"{m.index}月" for m in services.trend_periods(period)],
+        "trend_labels": [gettext("%(m)s月", m=m.index) for m in services.trend_periods(period)],
     }
     trends = services.trend_by(node, period)
     ctx["trend"] = trends.get(node.id, [])
@@ -120,11 +121,11 @@ def region(region_id: int) -> ResponseReturnValue:
     if node.level == RegionLevel.village:
         ctx["detail"] = village_detail(node, period)
         ctx["ledger_links"] = [
-            ("三会一课台账", services.record_url("meetings.ledger", region_id=node.id)),
-            ("会议日历", services.record_url("meetings.grid", region_id=node.id)),
-            ("培训台账", services.record_url("trainings.register", region_id=node.id)),
+            (gettext("三会一课台账"), services.record_url("meetings.ledger", region_id=node.id)),
+            (gettext("会议日历"), services.record_url("meetings.grid", region_id=node.id)),
+            (gettext("培训台账"), services.record_url("trainings.register", region_id=node.id)),
             (
-                "挂职干部总览",
+                gettext("挂职干部总览"),
                 services.record_url(
                     "secondment.index",
                     **{"from": period.start.isoformat(), "to": period.end.isoformat()},
@@ -163,7 +164,7 @@ def inspect(region_id: int) -> ResponseReturnValue:
     scope = current_scope()
     node = scope.get_or_404(Region, region_id)
     if node.level != RegionLevel.village:
-        return _error("督查页面针对单个村，请先选择村。", 404)
+        return _error(gettext("督查页面针对单个村，请先选择村。"), 404)
     try:
         period = services.parse_period(request.args.get("period"))
     except services.DashboardError as exc:
@@ -207,7 +208,7 @@ def export(region_id: int) -> ResponseReturnValue:
         return _error(str(exc))
     services.ensure_committed(period, node)
     data = region_workbook(node, period)
-    return _xlsx(data, f"合规看板-{node.name}-{period.key}.xlsx")
+    return _xlsx(data, f"合规看板-{node.name}-{period.label_zh}.xlsx")
 
 
 @bp.route("/r/<int:region_id>/report")
@@ -248,7 +249,7 @@ def download_report(report_id: int) -> ResponseReturnValue:
     rep = db.session.get(DashboardReport, report_id)
     scope = current_scope()
     if rep is None or not scope.contains_region_id(rep.region_id):
-        return _error("没有找到该报告。", 404)
+        return _error(gettext("没有找到该报告。"), 404)
     return _xlsx(rep.content, rep.filename)
 
 
@@ -268,8 +269,8 @@ def red_villages_todo(scope: Scope, user: User) -> list[TodoItem]:
     return [
         TodoItem(
             0,
-            f"{period.label}有 {n} 个村合规得分落后（红色）",
-            "打开合规看板查看缺失的会议、逾期事项和监控断线",
+            gettext("%(period)s有 %(n)s 个村合规得分落后（红色）", period=period.label, n=n),
+            gettext("打开合规看板查看缺失的会议、逾期事项和监控断线"),
             url_for("dashboard.region", region_id=region.id, period=period.key, sort="score"),
             n,
         )

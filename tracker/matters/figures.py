@@ -40,6 +40,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
@@ -396,12 +397,16 @@ def not_on_time(
         )
         if is_late and overdue and m.due_on:
             days = calendar.working_days_between(m.due_on, cut)
-            problems.append(f"逾期 {days} 个工作日未办结")
+            problems.append(gettext("逾期 %(n)s 个工作日未办结", n=days))
         elif is_late and m.due_on and m.completed_on:
             days = calendar.working_days_between(m.due_on, m.completed_on)
-            problems.append(f"超时办结（迟 {days} 个工作日）")
+            problems.append(gettext("超时办结（迟 %(n)s 个工作日）", n=days))
         if cb_late:
-            problems.append("差评未按时回访" + ("" if m.called_back_on else "（仍未回访）"))
+            problems.append(
+                gettext("差评未按时回访")
+                if m.called_back_on
+                else gettext("差评未按时回访（仍未回访）")
+            )
         out.append(
             JudgedLine(
                 m.id,

@@ -24,6 +24,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from flask_babel import gettext
+
 from tracker.errors import DomainError
 from tracker.matters.models import (
     Channel,
@@ -185,20 +187,24 @@ def clock(
     """
     if status not in OPEN_STATUSES:
         if on_time is True:
-            return Clock("按时办结", "green")
+            return Clock(gettext("按时办结"), "green")
         if on_time is False:
-            return Clock("逾期办结", "red")
-        return Clock("已办结", "none")
+            return Clock(gettext("逾期办结"), "red")
+        return Clock(gettext("已办结"), "none")
     if status == MatterStatus.paused or due_on is None:
-        return Clock(f"暂停计时（已用 {used} / 共 {total} 个工作日）", "none", used)
+        return Clock(
+            gettext("暂停计时（已用 %(used)s / 共 %(total)s 个工作日）", used=used, total=total),
+            "none",
+            used,
+        )
     if today > due_on:
         late = calendar.working_days_between(due_on, today)
-        text = f"已逾期 {late} 个工作日" if late else "已逾期"
+        text = gettext("已逾期 %(n)s 个工作日", n=late) if late else gettext("已逾期")
         return Clock(text, "red", late)
     if today == due_on:
-        return Clock("今日到期", "amber", 0)
+        return Clock(gettext("今日到期"), "amber", 0)
     left = calendar.working_days_between(today, due_on)
-    return Clock(f"剩 {left} 个工作日", "amber" if left <= 1 else "green", left)
+    return Clock(gettext("剩 %(n)s 个工作日", n=left), "amber" if left <= 1 else "green", left)
 
 
 def working_days_taken(
@@ -273,57 +279,62 @@ def check_event(state: MatterState, kind: EventKind, actor_id: int | None) -> No
     """Refuse an event the matter's state does not allow (:class:`TransitionError`)."""
     status = state.status
     if kind == EventKind.accepted:
-        raise TransitionError("事项登记时已受理，不能重复受理")
+        raise TransitionError(gettext("事项登记时已受理，不能重复受理"))
     if status == MatterStatus.archived:
-        raise TransitionError("事项已归档，不能再登记任何环节")
+        raise TransitionError(gettext("事项已归档，不能再登记任何环节"))
     if kind == EventKind.materials_missing:
         if status == MatterStatus.paused:
-            raise TransitionError("事项已在补正中，请先登记材料补齐")
+            raise TransitionError(gettext("事项已在补正中，请先登记材料补齐"))
         if status != MatterStatus.accepted:
-            raise TransitionError("只有办理中的事项才能要求补正材料")
+            raise TransitionError(gettext("只有办理中的事项才能要求补正材料"))
     elif kind == EventKind.materials_supplied:
         if status != MatterStatus.paused:
-            raise TransitionError("事项不在补正中，无需登记材料补齐")
+            raise TransitionError(gettext("事项不在补正中，无需登记材料补齐"))
     elif kind in (EventKind.referred, EventKind.extended):
         if status not in OPEN_STATUSES:
-            verb = "转办" if kind == EventKind.referred else "延期"
-            raise TransitionError(f"事项已办结，不能再{verb}")
+            raise TransitionError(
+                gettext("事项已办结，不能再转办")
+                if kind == EventKind.referred
+                else gettext("事项已办结，不能再延期")
+            )
     elif kind == EventKind.completed:
         if status == MatterStatus.paused:
-            raise TransitionError("事项在补正中（材料未齐），请先登记材料补齐再办结")
+            raise TransitionError(gettext("事项在补正中（材料未齐），请先登记材料补齐再办结"))
         if status != MatterStatus.accepted:
-            raise TransitionError("事项已办结，不能重复办结")
+            raise TransitionError(gettext("事项已办结，不能重复办结"))
     elif kind == EventKind.rated:
         if status != MatterStatus.completed:
-            raise TransitionError("事项办结后才能评价")
+            raise TransitionError(gettext("事项办结后才能评价"))
         if state.rating is not None:
-            raise TransitionError("该事项已有评价，如评价有误请提出申诉")
+            raise TransitionError(gettext("该事项已有评价，如评价有误请提出申诉"))
         if actor_id is not None and actor_id == state.first_responder_id:
-            raise TransitionError("首问责任人不能为自己的事项录入评价", "rating")
+            raise TransitionError(gettext("首问责任人不能为自己的事项录入评价"), "rating")
         if actor_id is not None and actor_id in state.handler_ids:
-            raise TransitionError("经办人不能为自己办理的事项录入评价（不得自评）", "rating")
+            raise TransitionError(
+                gettext("经办人不能为自己办理的事项录入评价（不得自评）"), "rating"
+            )
     elif kind == EventKind.called_back:
         if state.rating not in BAD_RATINGS or state.rating_void:
-            raise TransitionError("只有差评（不满意、非常不满意）需要回访")
+            raise TransitionError(gettext("只有差评（不满意、非常不满意）需要回访"))
         if state.called_back:
-            raise TransitionError("该差评已回访")
+            raise TransitionError(gettext("该差评已回访"))
     elif kind == EventKind.appealed:
         if state.rating is None:
-            raise TransitionError("事项尚无评价，无需申诉")
+            raise TransitionError(gettext("事项尚无评价，无需申诉"))
         if state.appeal_open:
-            raise TransitionError("已有申诉待处理")
+            raise TransitionError(gettext("已有申诉待处理"))
         if state.appeal_decided:
-            raise TransitionError("该评价的申诉已处理，不能再次申诉")
+            raise TransitionError(gettext("该评价的申诉已处理，不能再次申诉"))
     elif kind == EventKind.appeal_decided:
         if not state.appeal_open:
-            raise TransitionError("没有待处理的申诉")
+            raise TransitionError(gettext("没有待处理的申诉"))
     elif kind == EventKind.archived:
         if status != MatterStatus.completed:
-            raise TransitionError("事项办结后才能归档")
+            raise TransitionError(gettext("事项办结后才能归档"))
         if state.rating in BAD_RATINGS and not state.rating_void and not state.called_back:
-            raise TransitionError("差评尚未回访，不能归档")
+            raise TransitionError(gettext("差评尚未回访，不能归档"))
         if state.appeal_open:
-            raise TransitionError("评价申诉尚未处理，不能归档")
+            raise TransitionError(gettext("评价申诉尚未处理，不能归档"))
 
 
 def allowed_events(state: MatterState, actor_id: int | None) -> list[EventKind]:
@@ -353,7 +364,7 @@ def normalise_phone(value: str) -> str:
 def phone_error(value: str) -> str | None:
     """Chinese message when ``value`` is not a mobile (11 digits) or landline number."""
     if not PHONE_RE.match(normalise_phone(value)):
-        return "请填写正确的电话：手机 11 位，或座机如 0436-1234567"
+        return gettext("请填写正确的电话：手机 11 位，或座机如 0436-1234567")
     return None
 
 
@@ -361,10 +372,10 @@ def id_number_error(value: str) -> str | None:
     """Chinese message when ``value`` is not a valid 18-digit 身份证号 (checksum included)."""
     value = value.strip().upper()
     if not ID_RE.match(value):
-        return "身份证号应为 18 位（最后一位可为 X）"
+        return gettext("身份证号应为 18 位（最后一位可为 X）")
     total = sum(int(d) * w for d, w in zip(value[:17], _ID_WEIGHTS, strict=True))
     if _ID_CHECK[total % 11] != value[17]:
-        return "身份证号校验位不正确，请核对"
+        return gettext("身份证号校验位不正确，请核对")
     return None
 
 
@@ -382,17 +393,19 @@ def parse_calendar_lines(text: str) -> tuple[list[tuple[date, bool, str]], list[
             continue
         parts = line.split(maxsplit=2)
         if len(parts) < 2 or parts[1] not in ("休", "班"):
-            errors.append(f"第 {n} 行：格式应为“日期 休/班 说明”，如 2027-01-01 休 元旦")
+            errors.append(
+                gettext("第 %(n)s 行：格式应为“日期 休/班 说明”，如 2027-01-01 休 元旦", n=n)
+            )
             continue
         span = parts[0].replace("～", "~").split("~")
         try:
             first = date.fromisoformat(span[0])
             last = date.fromisoformat(span[-1])
         except ValueError:
-            errors.append(f"第 {n} 行：日期应为 YYYY-MM-DD")
+            errors.append(gettext("第 %(n)s 行：日期应为 YYYY-MM-DD", n=n))
             continue
         if last < first or (last - first).days > 31:
-            errors.append(f"第 {n} 行：日期范围不正确（最长 31 天）")
+            errors.append(gettext("第 %(n)s 行：日期范围不正确（最长 31 天）", n=n))
             continue
         note = parts[2][:64] if len(parts) > 2 else ""
         day = first
@@ -408,19 +421,21 @@ def catalog_errors(
     """Field → message for a catalog entry (承诺时限 ≤ 法定时限; 即办件 = 0 days)."""
     errors: dict[str, str] = {}
     if not name.strip():
-        errors["name"] = "请填写事项名称"
+        errors["name"] = gettext("请填写事项名称")
     elif len(name.strip()) > 100:
-        errors["name"] = "事项名称最多 100 个字"
+        errors["name"] = gettext("事项名称最多 100 个字")
     if kind == MatterKind.immediate:
         if promised_days not in (None, 0):
-            errors["promised_days"] = "即办件当日办结，承诺时限应为 0"
+            errors["promised_days"] = gettext("即办件当日办结，承诺时限应为 0")
     else:
         if promised_days is None or promised_days < 1:
-            errors["promised_days"] = "承诺件应填写承诺时限（至少 1 个工作日）"
+            errors["promised_days"] = gettext("承诺件应填写承诺时限（至少 1 个工作日）")
         elif promised_days > 365:
-            errors["promised_days"] = "承诺时限不能超过 365 个工作日"
+            errors["promised_days"] = gettext("承诺时限不能超过 365 个工作日")
         elif statutory_days is not None and promised_days > statutory_days:
-            errors["promised_days"] = f"承诺时限不能超过法定时限（{statutory_days} 个工作日）"
+            errors["promised_days"] = gettext(
+                "承诺时限不能超过法定时限（%(n)s 个工作日）", n=statutory_days
+            )
     if statutory_days is not None and statutory_days < 0:
-        errors["statutory_days"] = "法定时限不能为负数"
+        errors["statutory_days"] = gettext("法定时限不能为负数")
     return errors

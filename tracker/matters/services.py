@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -82,9 +83,9 @@ FUTURE_TOLERANCE = timedelta(minutes=10)
 
 # One answer for a user who does not exist, is inactive, or belongs to another
 # county: an error must never tell an id elsewhere from a missing one.
-RESPONDER_NOT_HERE = "首问责任人应为本村或上级单位的工作人员"
-REFERRAL_NOT_HERE = "转办对象应为本村或上级单位的在岗人员"
-MATTER_TYPE_NOT_HERE = "该事项不在本村适用的事项清单中"
+RESPONDER_NOT_HERE = gettext("首问责任人应为本村或上级单位的工作人员")
+REFERRAL_NOT_HERE = gettext("转办对象应为本村或上级单位的在岗人员")
+MATTER_TYPE_NOT_HERE = gettext("该事项不在本村适用的事项清单中")
 
 
 def callback_working_days() -> int:
@@ -126,7 +127,7 @@ def save_matter_type(
 ) -> MatterType:
     """Add or change a catalog entry of a county (or city) catalog."""
     if region.level not in (RegionLevel.county, RegionLevel.city):
-        raise MatterError("事项清单由县（区）或市级管理", "region_id")
+        raise MatterError(gettext("事项清单由县（区）或市级管理"), "region_id")
     errors = rules.catalog_errors(name, kind, promised_days, statutory_days)
     if errors:
         field, message = next(iter(errors.items()))
@@ -136,7 +137,7 @@ def save_matter_type(
         select(MatterType.id).where(MatterType.region_id == region.id, MatterType.name == name)
     )
     if clash is not None and (existing is None or clash != existing.id):
-        raise MatterError("本级事项清单中已有同名事项", "name")
+        raise MatterError(gettext("本级事项清单中已有同名事项"), "name")
     entry = existing or MatterType(region_id=region.id)
     entry.name = name
     entry.category = category.strip()[:50]
@@ -196,10 +197,10 @@ def _int_cell(value: Any, label: str, errors: list[str]) -> int | None:
     try:
         number = float(str(value).strip())
     except ValueError:
-        errors.append(f"{label}应为整数（工作日）")
+        errors.append(gettext("%(label)s应为整数（工作日）", label=gettext(label)))
         return None
     if number != int(number):
-        errors.append(f"{label}应为整数（工作日）")
+        errors.append(gettext("%(label)s应为整数（工作日）", label=gettext(label)))
         return None
     return int(number)
 
@@ -236,19 +237,19 @@ def _parse_catalog(sheet: Any, region: Region) -> list[CatalogRow]:
         kind_label = str(cell(row, "办件类型") or "").strip()
         kind = _KIND_BY_LABEL.get(kind_label)
         if kind is None:
-            errors.append("办件类型应为“即办件”或“承诺件”")
+            errors.append(gettext("办件类型应为“即办件”或“承诺件”"))
         promised = _int_cell(cell(row, "承诺时限"), "承诺时限", errors)
         statutory = _int_cell(cell(row, "法定时限"), "法定时限", errors)
         level_label = str(cell(row, "办理层级") or "村").strip()
         level = _LEVEL_BY_LABEL.get(level_label)
         if level is None:
-            errors.append("办理层级应为 村、乡镇 或 县")
+            errors.append(gettext("办理层级应为 村、乡镇 或 县"))
         if kind is not None:
             errors.extend(rules.catalog_errors(name, kind, promised, statutory).values())
         elif not name:
-            errors.append("请填写事项名称")
+            errors.append(gettext("请填写事项名称"))
         if name and name in seen:
-            errors.append(f"与第 {seen[name]} 行事项名称重复")
+            errors.append(gettext("与第 %(n)s 行事项名称重复", n=seen[name]))
         seen.setdefault(name, line)
         raw_materials = str(cell(row, "所需材料") or "")
         materials = [
@@ -286,9 +287,11 @@ def import_catalog(region: Region, rows: Sequence[CatalogRow]) -> tuple[int, int
     """
     bad = [r for r in rows if r.errors]
     if bad:
-        raise MatterError(f"有 {len(bad)} 行有错误，未导入任何事项；请改正后重新上传", "file")
+        raise MatterError(
+            gettext("有 %(n)s 行有错误，未导入任何事项；请改正后重新上传", n=len(bad)), "file"
+        )
     if not rows:
-        raise MatterError("表格中没有事项", "file")
+        raise MatterError(gettext("表格中没有事项"), "file")
     by_name = {
         t.name: t
         for t in db.session.scalars(select(MatterType).where(MatterType.region_id == region.id))
@@ -465,14 +468,14 @@ def register_matter(
         if already is not None:
             return already, False
     if village.level != RegionLevel.village:
-        raise MatterError("服务事项登记在村（社区）", "village_id")
+        raise MatterError(gettext("服务事项登记在村（社区）"), "village_id")
     if matter_type.region_id not in village.ancestor_ids or not matter_type.active:
         raise MatterError(MATTER_TYPE_NOT_HERE, "matter_type_id")
     name = (applicant_name or "").strip()
     if not name:
-        raise MatterError("请填写申请人姓名", "applicant_name")
+        raise MatterError(gettext("请填写申请人姓名"), "applicant_name")
     if len(name) > 32:
-        raise MatterError("申请人姓名最多 32 个字", "applicant_name")
+        raise MatterError(gettext("申请人姓名最多 32 个字"), "applicant_name")
     phone = rules.normalise_phone(applicant_phone)
     error = rules.phone_error(phone)
     if error:
@@ -485,19 +488,19 @@ def register_matter(
     if not first_responder.active or not _covers(first_responder, village):
         raise MatterError(RESPONDER_NOT_HERE, "first_responder_id")
     if first_responder.role not in (Role.admin, Role.editor):
-        raise MatterError("首问责任人应有录入权限", "first_responder_id")
+        raise MatterError(gettext("首问责任人应有录入权限"), "first_responder_id")
     now = utcnow()
     received_at = received_at or now
     if received_at.tzinfo is None:
-        raise MatterError("受理时间须带时区", "received_at")
+        raise MatterError(gettext("受理时间须带时区"), "received_at")
     if received_at > now + FUTURE_TOLERANCE:
-        raise MatterError("受理时间不能晚于现在", "received_at")
+        raise MatterError(gettext("受理时间不能晚于现在"), "received_at")
     if received_at < now - timedelta(days=3 * 366):
-        raise MatterError("受理时间过早（超过三年），请核对", "received_at")
+        raise MatterError(gettext("受理时间过早（超过三年），请核对"), "received_at")
     missing = _clean_list(materials_missing)
     notice = (one_time_notice or "").strip() or None
     if missing and not notice:
-        raise MatterError("材料不齐时请记录一次性告知的内容", "one_time_notice")
+        raise MatterError(gettext("材料不齐时请记录一次性告知的内容"), "one_time_notice")
     received_on = clock.local_date(received_at)
     matter = ServiceMatter(
         region_id=village.id,
@@ -568,7 +571,7 @@ def _insert_numbered(matter: ServiceMatter, village: Region, year: int) -> Servi
                 if already is not None:
                     return already
             matter.serial_no = _next_serial(village, year)
-    raise MatterError("登记编号冲突，请重试", "client_token")
+    raise MatterError(gettext("登记编号冲突，请重试"), "client_token")
 
 
 # -- the timeline ------------------------------------------------------------------
@@ -726,7 +729,7 @@ def record_event(
             )
             if already is not None and already.matter_id == matter.id:
                 return already, False
-        raise MatterError("提交冲突，请刷新页面后重试") from exc
+        raise MatterError(gettext("提交冲突，请刷新页面后重试")) from exc
 
 
 def _record(
@@ -736,18 +739,18 @@ def _record(
     now = utcnow()
     at = command.at or now
     if at.tzinfo is None:
-        raise MatterError("时间须带时区", "at")
+        raise MatterError(gettext("时间须带时区"), "at")
     if at > now + FUTURE_TOLERANCE:
-        raise MatterError("时间不能晚于现在", "at")
+        raise MatterError(gettext("时间不能晚于现在"), "at")
     last = max((e.at for e in matter.events), default=matter.received_at)
     if at < last:
         at_text = last.astimezone(clock.zone()).strftime("%Y-%m-%d %H:%M")
-        raise MatterError(f"时间不能早于上一环节（{at_text}）", "at")
+        raise MatterError(gettext("时间不能早于上一环节（%(at)s）", at=at_text), "at")
     kind = command.kind
     if actor is None and not (
         isinstance(command, commands.Rate) and command.source == RatingSource.applicant
     ):
-        raise MatterError("请先登录")
+        raise MatterError(gettext("请先登录"))
     rules.check_event(state_of(matter), kind, _rule_actor_id(command, actor))
     handler = _HANDLERS[type(command)]
     fields = handler(_Step(matter, command, actor, calendar, at))
@@ -799,8 +802,8 @@ def _report_missing(s: _Step) -> dict[str, Any]:
     m = s.matter
     items = _clean_list(c.missing)
     if not items:
-        raise MatterError("请列出缺少的材料", "missing")
-    text = _required(c.notice, "请记录一次性告知的内容", "notice")
+        raise MatterError(gettext("请列出缺少的材料"), "missing")
+    text = _required(c.notice, gettext("请记录一次性告知的内容"), "notice")
     m.materials_missing = items
     m.one_time_notice = f"{m.one_time_notice}\n{text}" if m.one_time_notice else text
     m.status = MatterStatus.paused
@@ -825,15 +828,15 @@ def _refer(s: _Step) -> dict[str, Any]:
     if c.to_user_id and to_user is None:
         raise MatterError(REFERRAL_NOT_HERE, "to_user_id")  # as for a user of another county
     if to_user is None and unit is None:
-        raise MatterError("请选择转办给谁，或填写转办单位", "to_user_id")
+        raise MatterError(gettext("请选择转办给谁，或填写转办单位"), "to_user_id")
     if to_user is not None:
         village = db.session.get(Region, m.region_id)
         if village is None or not to_user.active or not _covers(to_user, village):
             raise MatterError(REFERRAL_NOT_HERE, "to_user_id")
         if to_user.role not in (Role.admin, Role.editor):
-            raise MatterError("转办对象应有录入权限", "to_user_id")
+            raise MatterError(gettext("转办对象应有录入权限"), "to_user_id")
         if to_user.id == m.handler_id and unit in (None, m.handler_unit):
-            raise MatterError("事项已在该经办人手中", "to_user_id")
+            raise MatterError(gettext("事项已在该经办人手中"), "to_user_id")
     # 首问负责: the first responder stays the owner; only the handler changes.
     m.handler_id = to_user.id if to_user else None
     m.handler_unit = unit
@@ -848,11 +851,13 @@ def _refer(s: _Step) -> dict[str, Any]:
 
 def _extend(s: _Step) -> dict[str, Any]:
     c: commands.Extend = s.command
-    approver = _required(c.approver, "延期须写明审批人", "approver")[:64]
-    reason = _required(c.note, "延期须写明理由", "note")
-    told = _required(c.notice, "请记录如何告知申请人延期", "notice")
+    approver = _required(c.approver, gettext("延期须写明审批人"), "approver")[:64]
+    reason = _required(c.note, gettext("延期须写明理由"), "note")
+    told = _required(c.notice, gettext("请记录如何告知申请人延期"), "notice")
     if c.days is None or not 1 <= c.days <= rules.MAX_EXTENSION_DAYS:
-        raise MatterError(f"延期天数应为 1–{rules.MAX_EXTENSION_DAYS} 个工作日", "days")
+        raise MatterError(
+            gettext("延期天数应为 1–%(n)s 个工作日", n=rules.MAX_EXTENSION_DAYS), "days"
+        )
     s.matter.extension_days += c.days
     return {"approver": approver, "days": c.days, "note": reason, "data": {"notice": told}}
 
@@ -860,7 +865,7 @@ def _extend(s: _Step) -> dict[str, Any]:
 def _complete(s: _Step) -> dict[str, Any]:
     c: commands.Complete = s.command
     m = s.matter
-    result = _required(c.note, "请填写办理结果", "note")
+    result = _required(c.note, gettext("请填写办理结果"), "note")
     m.result = result
     m.completed_at = s.at
     m.completed_on = s.day
@@ -872,13 +877,13 @@ def _rate(s: _Step) -> dict[str, Any]:
     c: commands.Rate = s.command
     m = s.matter
     if c.rating is None:
-        raise MatterError("请选择评价等级", "rating")
+        raise MatterError(gettext("请选择评价等级"), "rating")
     m.rating = c.rating
     m.rated_on = s.day
     if c.source == RatingSource.applicant and s.actor is not None:
-        raise MatterError("只有申请人本人可以扫码评价", "source")
+        raise MatterError(gettext("只有申请人本人可以扫码评价"), "source")
     if c.source == RatingSource.applicant and m.receipt_token_hash is None:
-        raise MatterError("该事项没有受理回执二维码", "source")
+        raise MatterError(gettext("该事项没有受理回执二维码"), "source")
     if c.rating in rules.BAD_RATINGS:
         m.callback_due_on = rules.callback_due(s.calendar, s.day, callback_working_days()).due_on
     return {"rating": c.rating, "note": _optional(c.note), "data": {"source": c.source.value}}
@@ -887,7 +892,7 @@ def _rate(s: _Step) -> dict[str, Any]:
 def _call_back(s: _Step) -> dict[str, Any]:
     c: commands.CallBack = s.command
     m = s.matter
-    text = _required(c.note, "请记录回访情况", "note")
+    text = _required(c.note, gettext("请记录回访情况"), "note")
     m.called_back_on = s.day
     m.callback_on_time = m.callback_due_on is not None and s.day <= m.callback_due_on
     return {"note": text}
@@ -895,22 +900,25 @@ def _call_back(s: _Step) -> dict[str, Any]:
 
 def _appeal(s: _Step) -> dict[str, Any]:
     c: commands.Appeal = s.command
-    return {"note": _required(c.note, "请写明申诉理由", "note")}
+    return {"note": _required(c.note, gettext("请写明申诉理由"), "note")}
 
 
 def _decide_appeal(s: _Step) -> dict[str, Any]:
     c: commands.DecideAppeal = s.command
     assert s.actor is not None
     if s.actor.role != Role.admin:
-        raise MatterError("评价申诉由管理员处理", "upheld")
+        raise MatterError(gettext("评价申诉由管理员处理"), "upheld")
     appellant = next(
         (e.actor_id for e in reversed(s.matter.events) if e.kind == EventKind.appealed), None
     )
     if appellant == s.actor.id:
-        raise MatterError("申诉人不能处理自己的申诉", "upheld")
+        raise MatterError(gettext("申诉人不能处理自己的申诉"), "upheld")
     if c.upheld is None:
-        raise MatterError("请选择申诉是否成立", "upheld")
-    fields = {"note": _required(c.note, "请写明处理意见", "note"), "data": {"upheld": c.upheld}}
+        raise MatterError(gettext("请选择申诉是否成立"), "upheld")
+    fields = {
+        "note": _required(c.note, gettext("请写明处理意见"), "note"),
+        "data": {"upheld": c.upheld},
+    }
     if c.upheld:
         s.matter.rating_void = True
     return fields
@@ -1054,12 +1062,12 @@ def public_progress(matter: ServiceMatter) -> list[PublicStep]:
             continue  # call-backs, appeals, archiving: internal
         detail = ""
         if e.kind == EventKind.materials_missing and e.data:
-            detail = "请补齐：" + "、".join(e.data.get("missing", []))
+            detail = gettext("请补齐：%(missing)s", missing="、".join(e.data.get("missing", [])))
         elif e.kind == EventKind.extended:
-            detail = f"延期 {e.days} 个工作日"
+            detail = gettext("延期 %(n)s 个工作日", n=e.days)
         elif e.kind == EventKind.rated and e.rating:
-            detail = rules.RATING_LABELS[e.rating]
-        out.append(PublicStep(label, clock.local_date(e.at), _office(matter, e), detail))
+            detail = gettext(rules.RATING_LABELS[e.rating])
+        out.append(PublicStep(gettext(label), clock.local_date(e.at), _office(matter, e), detail))
     return out
 
 
@@ -1345,20 +1353,22 @@ def register_rows(matters: Sequence[ServiceMatter], full: bool, today: date) -> 
             for e in m.events
             if e.kind == EventKind.referred
         )
-        due: Any = m.due_on if m.due_on else "暂停计时"
+        due: Any = m.due_on if m.due_on else gettext("暂停计时")
         if m.due_on and not m.calendar_official:
-            due = f"{m.due_on.isoformat()}（非官方日历）"
+            due = gettext("%(day)s（非官方日历）", day=m.due_on.isoformat())
         callback = ""
         if m.called_back_on:
-            callback = f"{m.called_back_on.isoformat()} 已回访"
+            callback = gettext("%(day)s 已回访", day=m.called_back_on.isoformat())
         elif m.callback_due_on and not m.rating_void:
-            callback = f"应于 {m.callback_due_on.isoformat()} 前回访"
-        on_time = "" if m.on_time is None else ("是" if m.on_time else "否（逾期）")
+            callback = gettext("应于 %(day)s 前回访", day=m.callback_due_on.isoformat())
+        on_time = (
+            "" if m.on_time is None else (gettext("是") if m.on_time else gettext("否（逾期）"))
+        )
         if m.on_time is None and rules.is_overdue(m.status, m.due_on, today):
-            on_time = "已逾期"
-        rating = rules.RATING_LABELS[m.rating] if m.rating else ""
+            on_time = gettext("已逾期")
+        rating = gettext(rules.RATING_LABELS[m.rating]) if m.rating else ""
         if m.rating and m.rating_void:
-            rating += "（申诉成立，不计）"
+            rating += gettext("（申诉成立，不计）")
         rows.append(
             [
                 m.serial_no,
@@ -1367,9 +1377,13 @@ def register_rows(matters: Sequence[ServiceMatter], full: bool, today: date) -> 
                 shown_phone(m, full),
                 shown_id(m, full) or "",
                 m.matter_type.name,
-                rules.KIND_LABELS[m.kind]
-                + (f" {m.promised_days + m.extension_days}日" if m.promised_days else ""),
-                rules.CHANNEL_LABELS[m.channel],
+                gettext(rules.KIND_LABELS[m.kind])
+                + (
+                    gettext(" %(n)s日", n=m.promised_days + m.extension_days)
+                    if m.promised_days
+                    else ""
+                ),
+                gettext(rules.CHANNEL_LABELS[m.channel]),
                 m.first_responder.display_name,
                 "、".join(m.materials_received),
                 m.one_time_notice or "",
@@ -1380,7 +1394,7 @@ def register_rows(matters: Sequence[ServiceMatter], full: bool, today: date) -> 
                 on_time,
                 rating,
                 callback,
-                rules.STATUS_LABELS[m.status],
+                gettext(rules.STATUS_LABELS[m.status]),
             ]
         )
     return rows

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import Select, func, select
 
 from tracker import clock
@@ -27,21 +28,33 @@ def matter_todos(scope: Scope, user: User) -> list[TodoItem]:
     if overdue:
         items.append(
             TodoItem(
-                0, "服务事项已逾期", "超过承诺办结日期仍未办结", "/matters/?view=overdue", overdue
+                0,
+                gettext("服务事项已逾期"),
+                gettext("超过承诺办结日期仍未办结"),
+                "/matters/?view=overdue",
+                overdue,
             )
         )
     soon = _count(services.due_soon_stmt(scope, today, load_calendar()))
     if soon:
         items.append(
             TodoItem(
-                1, "服务事项即将到期", "今天或下一个工作日到期", "/matters/?view=due_soon", soon
+                1,
+                gettext("服务事项即将到期"),
+                gettext("今天或下一个工作日到期"),
+                "/matters/?view=due_soon",
+                soon,
             )
         )
     callbacks = _count(services.callbacks_due_stmt(scope))
     if callbacks:
         items.append(
             TodoItem(
-                1, "差评待回访", "每条差评须在期限内回访", "/matters/?view=callbacks", callbacks
+                1,
+                gettext("差评待回访"),
+                gettext("每条差评须在期限内回访"),
+                "/matters/?view=callbacks",
+                callbacks,
             )
         )
     return items

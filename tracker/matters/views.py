@@ -24,6 +24,8 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf.file import FileField
 from markupsafe import Markup
@@ -102,36 +104,40 @@ def _received_at_error(value: str) -> str | None:
     except MatterError as exc:
         return exc.message
     if at is not None and at > clock.now() + services.FUTURE_TOLERANCE:
-        return "受理时间不能晚于现在"
+        return gettext("受理时间不能晚于现在")
     return None
 
 
 class RegistrationForm(Form):
     """服务事项登记: what the counter fills in (< 1 minute)."""
 
-    village_id = SelectField("村（社区）", coerce=int, validators=[DataRequired("请选择村")])
-    matter_type_id = SelectField("办理事项", coerce=int, validators=[DataRequired("请选择事项")])
+    village_id = SelectField(
+        _l("村（社区）"), coerce=int, validators=[DataRequired(_l("请选择村"))]
+    )
+    matter_type_id = SelectField(
+        _l("办理事项"), coerce=int, validators=[DataRequired(_l("请选择事项"))]
+    )
     applicant_name = StringField(
-        "申请人", validators=[DataRequired("请填写申请人姓名"), Length(max=32)]
+        _l("申请人"), validators=[DataRequired(_l("请填写申请人姓名")), Length(max=32)]
     )
     applicant_phone = StringField(
-        "联系电话", validators=[DataRequired("请填写联系电话"), Check(rules.phone_error)]
+        _l("联系电话"), validators=[DataRequired(_l("请填写联系电话")), Check(rules.phone_error)]
     )
     applicant_id_number = StringField(
-        "身份证号（选填）", validators=[Optional(), Check(rules.id_number_error)]
+        _l("身份证号（选填）"), validators=[Optional(), Check(rules.id_number_error)]
     )
     channel = SelectField(
-        "受理渠道",
-        choices=_opts([(c.value, rules.CHANNEL_LABELS[c]) for c in Channel]),
+        _l("受理渠道"),
+        choices=_opts([(c.value, _l(rules.CHANNEL_LABELS[c])) for c in Channel]),
         default=Channel.in_person.value,
     )
     received_at = StringField(
-        "受理时间", validators=[DataRequired("请填写受理时间"), Check(_received_at_error)]
+        _l("受理时间"), validators=[DataRequired(_l("请填写受理时间")), Check(_received_at_error)]
     )
-    first_responder_id = SelectField("首问责任人", coerce=int)
-    other_materials = StringField("其他已收材料（选填，用顿号分隔）", validators=[Optional()])
-    one_time_notice = TextAreaField("一次性告知（材料不齐时必填）", validators=[Optional()])
-    note = TextAreaField("备注", validators=[Optional()])
+    first_responder_id = SelectField(_l("首问责任人"), coerce=int)
+    other_materials = StringField(_l("其他已收材料（选填，用顿号分隔）"), validators=[Optional()])
+    one_time_notice = TextAreaField(_l("一次性告知（材料不齐时必填）"), validators=[Optional()])
+    note = TextAreaField(_l("备注"), validators=[Optional()])
     client_token = HiddenField()
 
 
@@ -142,34 +148,39 @@ STAFF_SOURCES = (RatingSource.paper_slip, RatingSource.staff)
 class EventForm(Form):
     """Every timeline action posts here; the services say which fields it needs."""
 
-    at = StringField("时间", validators=[Optional()])
-    note = TextAreaField("说明", validators=[Optional()])
-    missing = TextAreaField("缺少的材料（每行一项）", validators=[Optional()])
-    notice = TextAreaField("告知内容", validators=[Optional()])
-    to_user_id = SelectField("转办给", coerce=int, validators=[Optional()])
-    to_unit = StringField("或转办单位", validators=[Optional()])
+    at = StringField(_l("时间"), validators=[Optional()])
+    note = TextAreaField(_l("说明"), validators=[Optional()])
+    missing = TextAreaField(_l("缺少的材料（每行一项）"), validators=[Optional()])
+    notice = TextAreaField(_l("告知内容"), validators=[Optional()])
+    to_user_id = SelectField(_l("转办给"), coerce=int, validators=[Optional()])
+    to_unit = StringField(_l("或转办单位"), validators=[Optional()])
     to_level = SelectField(
-        "层级",
+        _l("层级"),
         choices=_opts(
-            [("", "（不变）")] + [(lv.value, rules.LEVEL_LABELS[lv]) for lv in HandlingLevel]
+            [("", _l("（不变）"))]
+            + [(lv.value, _l(rules.LEVEL_LABELS[lv])) for lv in HandlingLevel]
         ),
         validators=[Optional()],
     )
-    approver = StringField("审批人", validators=[Optional()])
-    days = IntegerField("延期（工作日）", validators=[Optional()])
+    approver = StringField(_l("审批人"), validators=[Optional()])
+    days = IntegerField(_l("延期（工作日）"), validators=[Optional()])
     rating = SelectField(
-        "评价等级",
-        choices=_opts([("", "请选择")] + [(r.value, rules.RATING_LABELS[r]) for r in Rating]),
+        _l("评价等级"),
+        choices=_opts(
+            [("", _l("请选择"))] + [(r.value, _l(rules.RATING_LABELS[r])) for r in Rating]
+        ),
         validators=[Optional()],
     )
     source = SelectField(
-        "评价来源",
-        choices=_opts([(r.value, rules.RATING_SOURCE_LABELS[r]) for r in STAFF_SOURCES]),
+        _l("评价来源"),
+        choices=_opts([(r.value, _l(rules.RATING_SOURCE_LABELS[r])) for r in STAFF_SOURCES]),
         default=RatingSource.paper_slip.value,
     )
     upheld = SelectField(
-        "申诉是否成立",
-        choices=_opts([("", "请选择"), ("yes", "成立（该评价不计）"), ("no", "不成立")]),
+        _l("申诉是否成立"),
+        choices=_opts(
+            [("", _l("请选择")), ("yes", _l("成立（该评价不计）")), ("no", _l("不成立"))]
+        ),
         validators=[Optional()],
     )
     client_token = HiddenField()
@@ -178,22 +189,22 @@ class EventForm(Form):
 class FilterForm(Form):
     """Search and filters of the lists (GET; bad values are shown beside their field, ignored)."""
 
-    q = StringField("搜索", validators=[Optional(), Length(max=50, message="最多 50 个字")])
+    q = StringField(_l("搜索"), validators=[Optional(), Length(max=50, message=_l("最多 50 个字"))])
     status = SelectField(
-        "状态",
+        _l("状态"),
         choices=_opts(
-            [("", "全部状态"), ("open", "未办结（办理中、待补正）")]
-            + [(st.value, rules.STATUS_LABELS[st]) for st in MatterStatus]
+            [("", _l("全部状态")), ("open", _l("未办结（办理中、待补正）"))]
+            + [(st.value, _l(rules.STATUS_LABELS[st])) for st in MatterStatus]
         ),
         validators=[Optional()],
     )
-    village_id = SelectField("村", coerce=int, validators=[Optional()])
-    matter_type_id = SelectField("事项", coerce=int, validators=[Optional()])
-    start = DateField("受理日期从", validators=[Optional()])
-    end = DateField("至", validators=[Optional()])
+    village_id = SelectField(_l("村"), coerce=int, validators=[Optional()])
+    matter_type_id = SelectField(_l("事项"), coerce=int, validators=[Optional()])
+    start = DateField(_l("受理日期从"), validators=[Optional()])
+    end = DateField(_l("至"), validators=[Optional()])
     due = SelectField(
-        "时限",
-        choices=_opts([("", "不限"), ("soon", "即将到期"), ("overdue", "已逾期")]),
+        _l("时限"),
+        choices=_opts([("", _l("不限")), ("soon", _l("即将到期")), ("overdue", _l("已逾期"))]),
         validators=[Optional()],
     )
 
@@ -218,46 +229,49 @@ def _matter_filter(form: FilterForm) -> services.MatterFilter:
 class CatalogForm(Form):
     """One entry of the county catalog (事项清单)."""
 
-    region_id = SelectField("所属清单", coerce=int)
-    name = StringField("事项名称", validators=[DataRequired("请填写事项名称"), Length(max=100)])
-    category = StringField("事项类别", validators=[Optional(), Length(max=50)])
+    region_id = SelectField(_l("所属清单"), coerce=int)
+    name = StringField(
+        _l("事项名称"), validators=[DataRequired(_l("请填写事项名称")), Length(max=100)]
+    )
+    category = StringField(_l("事项类别"), validators=[Optional(), Length(max=50)])
     kind = SelectField(
-        "办件类型", choices=_opts([(k.value, rules.KIND_LABELS[k]) for k in MatterKind])
+        _l("办件类型"), choices=_opts([(k.value, _l(rules.KIND_LABELS[k])) for k in MatterKind])
     )
     promised_days = IntegerField(
-        "承诺时限（工作日）",
-        validators=[Optional(), NumberRange(min=0, max=365, message="应为 0–365")],
+        _l("承诺时限（工作日）"),
+        validators=[Optional(), NumberRange(min=0, max=365, message=_l("应为 0–365"))],
     )
     statutory_days = IntegerField(
-        "法定时限（工作日，选填）",
-        validators=[Optional(), NumberRange(min=0, max=3650, message="应为非负整数")],
+        _l("法定时限（工作日，选填）"),
+        validators=[Optional(), NumberRange(min=0, max=3650, message=_l("应为非负整数"))],
     )
-    materials = TextAreaField("所需材料（每行一项）", validators=[Optional()])
+    materials = TextAreaField(_l("所需材料（每行一项）"), validators=[Optional()])
     handling_level = SelectField(
-        "办理层级", choices=_opts([(lv.value, rules.LEVEL_LABELS[lv]) for lv in HandlingLevel])
+        _l("办理层级"),
+        choices=_opts([(lv.value, _l(rules.LEVEL_LABELS[lv])) for lv in HandlingLevel]),
     )
-    active = BooleanField("在用", default=True)
+    active = BooleanField(_l("在用"), default=True)
 
 
 class ImportForm(Form):
-    region_id = SelectField("导入到", coerce=int)
-    file = FileField("Excel 文件（.xlsx）")
+    region_id = SelectField(_l("导入到"), coerce=int)
+    file = FileField(_l("Excel 文件（.xlsx）"))
 
 
 class BulkOverrideForm(Form):
     """A year's published arrangement pasted in one go."""
 
     lines = TextAreaField(
-        "批量录入（每行：日期 休/班 说明）", validators=[DataRequired("请粘贴内容")]
+        _l("批量录入（每行：日期 休/班 说明）"), validators=[DataRequired(_l("请粘贴内容"))]
     )
 
 
 class OverrideForm(Form):
-    day = DateField("日期", validators=[DataRequired("请选择日期")])
+    day = DateField(_l("日期"), validators=[DataRequired(_l("请选择日期"))])
     is_workday = SelectField(
-        "当日", choices=_opts([("0", "放假（休息日）"), ("1", "上班（调休工作日）")])
+        _l("当日"), choices=_opts([("0", _l("放假（休息日）")), ("1", _l("上班（调休工作日）"))])
     )
-    note = StringField("说明", validators=[Optional(), Length(max=64)])
+    note = StringField(_l("说明"), validators=[Optional(), Length(max=64)])
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -300,7 +314,7 @@ def register() -> ResponseReturnValue:
     scope.require_write()
     villages = _villages(scope)
     if not villages:
-        flash("您的管辖范围内没有村（社区），无法登记服务事项。", "warning")
+        flash(gettext("您的管辖范围内没有村（社区），无法登记服务事项。"), "warning")
         return redirect(url_for("matters.index"))
     form = RegistrationForm()
     form.village_id.choices = _opts([(v.id, v.name) for v in villages])
@@ -312,12 +326,20 @@ def register() -> ResponseReturnValue:
     village = next((v for v in villages if v.id == chosen), villages[0])
     catalog = services.catalog_for(village)
     form.matter_type_id.choices = _opts(
-        [(0, "请选择事项")]
+        [(0, gettext("请选择事项"))]
         + [
             (
                 t.id,
-                f"{t.name}（{rules.KIND_LABELS[t.kind]}"
-                + (f" {t.promised_days}个工作日）" if t.promised_days else "）"),
+                gettext(
+                    "%(name)s（%(kind)s %(n)s个工作日）",
+                    name=t.name,
+                    kind=gettext(rules.KIND_LABELS[t.kind]),
+                    n=t.promised_days,
+                )
+                if t.promised_days
+                else gettext(
+                    "%(name)s（%(kind)s）", name=t.name, kind=gettext(rules.KIND_LABELS[t.kind])
+                ),
             )
             for t in catalog
         ]
@@ -334,9 +356,9 @@ def register() -> ResponseReturnValue:
         matter_type = next((t for t in catalog if t.id == form.matter_type_id.data), None)
         responder = next((u for u in responders if u.id == form.first_responder_id.data), None)
         if matter_type is None:
-            raise MatterError("请选择本村适用清单中的事项", "matter_type_id")
+            raise MatterError(gettext("请选择本村适用清单中的事项"), "matter_type_id")
         if responder is None:
-            raise MatterError("请选择首问责任人", "first_responder_id")
+            raise MatterError(gettext("请选择首问责任人"), "first_responder_id")
         wanted = [m for m in matter_type.materials if m in received]
         missing = [m for m in matter_type.materials if m not in received]
         extra = [
@@ -366,7 +388,7 @@ def register() -> ResponseReturnValue:
     if done is not None:
         matter, created = done.value
         if created:
-            flash(f"已登记 {matter.serial_no}。", "success")
+            flash(gettext("已登记 %(no)s。", no=matter.serial_no), "success")
         return redirect(url_for("matters.detail", matter_id=matter.id))
     materials = {t.id: t.materials for t in catalog}
     kinds = {t.id: [t.kind.value, t.promised_days] for t in catalog}
@@ -405,8 +427,12 @@ def index() -> ResponseReturnValue:
     villages = _villages(scope)
     types = list(db.session.scalars(services.catalog_visible(scope).order_by(MatterType.name)))
     filter_form = FilterForm(request.args, meta={"csrf": False})
-    filter_form.village_id.choices = _opts([(0, "全部村")] + [(v.id, v.name) for v in villages])
-    filter_form.matter_type_id.choices = _opts([(0, "全部事项")] + [(t.id, t.name) for t in types])
+    filter_form.village_id.choices = _opts(
+        [(0, gettext("全部村"))] + [(v.id, v.name) for v in villages]
+    )
+    filter_form.matter_type_id.choices = _opts(
+        [(0, gettext("全部事项"))] + [(t.id, t.name) for t in types]
+    )
     if view == "mine" and "status" not in request.args:
         filter_form.status.data = "open"  # 我的事项: what is still to do
     filter_form.validate()
@@ -465,7 +491,8 @@ def _event_form(matter: ServiceMatter, kind: str) -> EventForm:
     village = db.session.get(Region, matter.region_id)
     users = services.responders_for(village) if village else []
     form.to_user_id.choices = _opts(
-        [(0, "（不指定人员）")] + [(u.id, f"{u.display_name}（{u.region.name}）") for u in users]
+        [(0, gettext("（不指定人员）"))]
+        + [(u.id, f"{u.display_name}（{u.region.name}）") for u in users]
     )
     return form
 
@@ -584,7 +611,7 @@ def add_event(matter_id: int) -> ResponseReturnValue:
         return _render_detail(matter, form, kind.value, 422)
     _, created = done.value
     if created:
-        flash(f"已登记：{rules.EVENT_LABELS[kind]}。", "success")
+        flash(gettext("已登记：%(event)s。", event=gettext(rules.EVENT_LABELS[kind])), "success")
     return redirect(url_for("matters.detail", matter_id=matter.id))
 
 
@@ -601,7 +628,7 @@ def _qr_svg(url: str) -> Markup:
     import segno
 
     qr = segno.make(url, error="m")
-    return Markup(qr.svg_inline(scale=4, border=2, title="扫码查看办理进度并评价"))
+    return Markup(qr.svg_inline(scale=4, border=2, title=gettext("扫码查看办理进度并评价")))
 
 
 @bp.route("/<int:matter_id>/receipt")
@@ -631,7 +658,7 @@ def receipt_renew(matter_id: int) -> ResponseReturnValue:
     renewed = matter.receipt_nonce is not None
     services.new_receipt_link(matter)
     if renewed:
-        flash("已生成新的回执二维码，原回执上的二维码已失效。", "success")
+        flash(gettext("已生成新的回执二维码，原回执上的二维码已失效。"), "success")
     return redirect(url_for("matters.receipt", matter_id=matter.id))
 
 
@@ -639,11 +666,13 @@ class ApplicantRatingForm(Form):
     """一次一评 on the applicant's page."""
 
     rating = SelectField(
-        "您对本次办理的评价",
-        choices=_opts([("", "请选择")] + [(r.value, rules.RATING_LABELS[r]) for r in Rating]),
-        validators=[DataRequired("请选择评价等级")],
+        _l("您对本次办理的评价"),
+        choices=_opts(
+            [("", _l("请选择"))] + [(r.value, _l(rules.RATING_LABELS[r])) for r in Rating]
+        ),
+        validators=[DataRequired(_l("请选择评价等级"))],
     )
-    note = TextAreaField("意见建议（选填）", validators=[Optional(), Length(max=500)])
+    note = TextAreaField(_l("意见建议（选填）"), validators=[Optional(), Length(max=500)])
     client_token = HiddenField()
 
 
@@ -666,7 +695,7 @@ def applicant_page(token: str) -> ResponseReturnValue:
     can_rate = matter.status == MatterStatus.completed and matter.rating is None
     status = 200
     if request.method == "POST" and not can_rate:
-        form.rating.errors = ["该事项已评价或尚未办结，不能评价"]
+        form.rating.errors = [gettext("该事项已评价或尚未办结，不能评价")]
         status = 409
     elif request.method == "POST":
 
@@ -684,7 +713,7 @@ def applicant_page(token: str) -> ResponseReturnValue:
             )
 
         if submit(form, rate):
-            flash("感谢您的评价！", "success")
+            flash(gettext("感谢您的评价！"), "success")
             return redirect(url_for("matters.applicant_page", token=token))
         status = form_status(form)
     else:
@@ -756,7 +785,7 @@ def register_xlsx() -> ResponseReturnValue:
     village, year, matters, _ = _register_args(scope)
     rows = services.register_rows(matters, scope.can_write, clock.today())
     data = services.register_workbook(f"{village.name} {year} 年便民服务事项登记簿", rows)
-    return xlsx.response(data, f"{village.name}-{year}-服务事项登记簿.xlsx")
+    return xlsx.response(data, f"{village.name}{year}年服务事项登记簿.xlsx")
 
 
 # -- measures -------------------------------------------------------------------------------
@@ -833,7 +862,9 @@ def catalog_edit(type_id: int | None = None) -> ResponseReturnValue:
     if not regions:
         abort(403)
     form = CatalogForm(obj=entry) if request.method == "GET" and entry else CatalogForm()
-    form.region_id.choices = _opts([(r.id, f"{r.name}事项清单") for r in regions])
+    form.region_id.choices = _opts(
+        [(r.id, gettext("%(name)s事项清单", name=r.name)) for r in regions]
+    )
     if request.method == "GET" and entry:
         form.kind.data = entry.kind.value
         form.handling_level.data = entry.handling_level.value
@@ -857,7 +888,7 @@ def catalog_edit(type_id: int | None = None) -> ResponseReturnValue:
         )
 
     if submit(form, save) is not None:
-        flash("事项清单已保存。", "success")
+        flash(gettext("事项清单已保存。"), "success")
         return redirect(url_for("matters.catalog"))
     return render_template("matters/catalog_edit.html", form=form, entry=entry), form_status(form)
 
@@ -876,7 +907,9 @@ def catalog_import() -> ResponseReturnValue:
     if not regions:
         abort(403)
     form = ImportForm()
-    form.region_id.choices = _opts([(r.id, f"{r.name}事项清单") for r in regions])
+    form.region_id.choices = _opts(
+        [(r.id, gettext("%(name)s事项清单", name=r.name)) for r in regions]
+    )
     rows: list[services.CatalogRow] | None = None
     digest = ""
     if form.validate_on_submit():
@@ -890,16 +923,23 @@ def catalog_import() -> ResponseReturnValue:
                     abort(400)
                 path = _upload_path(confirm)
                 if not path.exists():
-                    raise MatterError("上传的文件已失效，请重新上传", "file")
+                    raise MatterError(gettext("上传的文件已失效，请重新上传"), "file")
                 rows = services.parse_catalog_workbook(path.read_bytes(), region)
                 added, updated = services.import_catalog(region, rows)
                 db.session.flush()  # the boundary commits; the upload goes once the rows are in
                 path.unlink(missing_ok=True)
-                flash(f"已导入：新增 {added} 项，更新 {updated} 项。", "success")
+                flash(
+                    gettext(
+                        "已导入：新增 %(added)s 项，更新 %(updated)s 项。",
+                        added=added,
+                        updated=updated,
+                    ),
+                    "success",
+                )
                 return redirect(url_for("matters.catalog"))
             upload = form.file.data
             if upload is None or not getattr(upload, "filename", ""):
-                raise MatterError("请选择要上传的 Excel 文件", "file")
+                raise MatterError(gettext("请选择要上传的 Excel 文件"), "file")
             data = upload.read()
             rows = services.parse_catalog_workbook(data, region)
             digest = hashlib.sha256(data).hexdigest()
@@ -943,7 +983,7 @@ def calendar_overrides() -> ResponseReturnValue:
         if row is None:
             abort(404)
         db.session.delete(row)
-        flash(f"已删除 {row.day.isoformat()} 的调整。", "info")
+        flash(gettext("已删除 %(day)s 的调整。", day=row.day.isoformat()), "info")
         return redirect(url_for("matters.calendar_overrides", year=row.day.year))
     bulk = BulkOverrideForm(prefix="bulk")
     if request.method == "POST" and "bulk-lines" in request.form:
@@ -951,9 +991,13 @@ def calendar_overrides() -> ResponseReturnValue:
             rows, errors = rules.parse_calendar_lines(bulk.lines.data or "")
             published = sorted({d.year for d, _, _ in rows if package_covers(d.year)})
             if published:
-                errors.append(f"{'、'.join(map(str, published))} 年已有官方日历，无需调整")
+                errors.append(
+                    gettext(
+                        "%(years)s 年已有官方日历，无需调整", years="、".join(map(str, published))
+                    )
+                )
             if not rows and not errors:
-                errors.append("没有可录入的日期")
+                errors.append(gettext("没有可录入的日期"))
             if errors:
                 bulk.lines.errors = errors
             else:
@@ -971,12 +1015,14 @@ def calendar_overrides() -> ResponseReturnValue:
                     row.note = note
                     if day not in existing:
                         db.session.add(row)
-                flash(f"已录入 {len(rows)} 天。", "success")
+                flash(gettext("已录入 %(n)s 天。", n=len(rows)), "success")
                 return redirect(url_for("matters.calendar_overrides", year=rows[0][0].year))
     elif form.validate_on_submit() and form.day.data:
         day = form.day.data
         if package_covers(day.year):
-            form.day.errors = [f"{day.year} 年已有国务院公布的官方日历，无需调整"]
+            form.day.errors = [
+                gettext("%(year)s 年已有国务院公布的官方日历，无需调整", year=day.year)
+            ]
         else:
             existing = db.session.scalar(
                 select(CalendarOverride).where(CalendarOverride.day == day)
@@ -986,7 +1032,7 @@ def calendar_overrides() -> ResponseReturnValue:
             row.note = (form.note.data or "").strip()
             if existing is None:
                 db.session.add(row)
-            flash(f"已保存 {day.isoformat()}。", "success")
+            flash(gettext("已保存 %(day)s。", day=day.isoformat()), "success")
             return redirect(url_for("matters.calendar_overrides", year=day.year))
     this_year = clock.today().year
     year = request.args.get("year", type=int) or this_year + 1

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
+from flask_babel import gettext
 from openpyxl.styles import Alignment, PatternFill
 from sqlalchemy import select
 
@@ -245,20 +246,20 @@ def _read_rows(branch: Branch, content: bytes) -> list[ImportRow]:
             continue
         kind = by_name.get(values["会议类型"]) or known.get(values["会议类型"])
         if kind is None:
-            item.errors.append(f"会议类型“{values['会议类型']}”不认识")
+            item.errors.append(gettext("会议类型“%(v)s”不认识", v=values["会议类型"]))
         day = _parse_date(cells.get("日期"))
         if day is None:
-            item.errors.append("日期格式应为 2025-03-05")
+            item.errors.append(gettext("日期格式应为 2025-03-05"))
         t0, t1 = _parse_time(cells.get("开始时间")), _parse_time(cells.get("结束时间"))
         if t0 is None:
-            item.errors.append("开始时间格式应为 09:00")
+            item.errors.append(gettext("开始时间格式应为 09:00"))
         if t1 is None:
-            item.errors.append("结束时间格式应为 10:30")
+            item.errors.append(gettext("结束时间格式应为 10:30"))
         group_id = None
         if values["党小组"]:
             group = groups.get(values["党小组"])
             if group is None:
-                item.errors.append(f"没有名为“{values['党小组']}”的党小组")
+                item.errors.append(gettext("没有名为“%(v)s”的党小组", v=values["党小组"]))
             else:
                 group_id = group.id
         if day is None or t0 is None or t1 is None or kind is None:
@@ -266,7 +267,7 @@ def _read_rows(branch: Branch, content: bytes) -> list[ImportRow]:
         active = {m.name: m for m in members if m.active_on(day)}
         host = active.get(values["主持人"])
         if host is None:
-            item.errors.append(f"主持人“{values['主持人']}”不在当日本支部名册中")
+            item.errors.append(gettext("主持人“%(v)s”不在当日本支部名册中", v=values["主持人"]))
         reasons: dict[int, str] = {}
         excused: set[int] = set()
         for column in ("缺席人员", "请假人员"):
@@ -278,7 +279,11 @@ def _read_rows(branch: Branch, content: bytes) -> list[ImportRow]:
                 name, reason = (m[1].strip(), m[2].strip()) if m else (part, "")
                 member = active.get(name)
                 if member is None:
-                    item.errors.append(f"{column}“{name}”不在当日本支部名册中")
+                    item.errors.append(
+                        gettext("缺席人员“%(v)s”不在当日本支部名册中", v=name)
+                        if column == "缺席人员"
+                        else gettext("请假人员“%(v)s”不在当日本支部名册中", v=name)
+                    )
                     continue
                 reasons[member.id] = reason
                 if column == "请假人员":
@@ -304,7 +309,7 @@ def _read_rows(branch: Branch, content: bytes) -> list[ImportRow]:
             excused_ids=excused,
         )
     if not out:
-        raise ImportError_("文件中没有数据行")
+        raise ImportError_(gettext("文件中没有数据行"))
     return out
 
 
@@ -332,7 +337,7 @@ def run_import(
             continue
         key = (row.data.kind, row.data.started_at)
         if key in seen:
-            row.errors.append("与已有记录重复（同类型、同一开始时间）")
+            row.errors.append(gettext("与已有记录重复（同类型、同一开始时间）"))
             continue
         seen.add(key)
         try:

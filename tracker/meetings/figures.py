@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 
 from tracker.extensions import db
@@ -100,10 +101,13 @@ def village_figures(
 
 
 def kind_names() -> dict[str, str]:
-    """Meeting kind code → Chinese name (built-in and configured kinds)."""
+    """Meeting kind code → name in the page's language (built-in and configured kinds).
+
+    The Chinese name is the message id: built-in kinds are translated in meetings.po,
+    a kind configured with a new name shows as it was typed."""
     names = {k.code: k.name for k in rules.BUILTIN_KINDS}
     names.update(dict(db.session.execute(select(MeetingKind.code, MeetingKind.name)).all()))
-    return names
+    return {code: gettext(name) for code, name in names.items()}
 
 
 def village_obligations(village_id: int, period: Period, today: date) -> list[Any]:

@@ -125,16 +125,23 @@ class Frequency:
 
     @property
     def label(self) -> str:
-        """Chinese: 每月、每季度、每年（第四季度）、不作要求."""
+        """每月、每季度、每年（第四季度）、不作要求, in the page's language."""
+        from flask_babel import gettext
+
         if self.unit is None:
-            return "不作要求"
+            return gettext("不作要求")
         if self.unit == "month":
-            return "每月至少一次"
+            return gettext("每月至少一次")
         if self.unit == "quarter":
-            return "每季度至少一次"
+            return gettext("每季度至少一次")
         if self.quarter:
-            return f"每年至少一次（第{'一二三四'[self.quarter - 1]}季度内）"
-        return "每年至少一次"
+            return (
+                gettext("每年至少一次（第一季度内）"),
+                gettext("每年至少一次（第二季度内）"),
+                gettext("每年至少一次（第三季度内）"),
+                gettext("每年至少一次（第四季度内）"),
+            )[self.quarter - 1]
+        return gettext("每年至少一次")
 
     def windows_in_year(self, year: int) -> list[Period]:
         """The obligation windows of ``year``."""
@@ -490,14 +497,20 @@ def meeting_warnings(
     recorder_absent: bool,
 ) -> list[str]:
     """Why a meeting as entered will not count: not quorate, host or recorder absent."""
+    from flask_babel import gettext
+
     out = []
     if needs_quorum and not quorum_met(full_members, full_present):
         out.append(
-            f"未达到法定人数：正式党员 {full_members} 人，到会 {full_present} 人"
-            "（须超过半数），这次会议不计入完成情况。"
+            gettext(
+                "未达到法定人数：正式党员 %(members)s 人，到会 %(present)s 人"
+                "（须超过半数），这次会议不计入完成情况。",
+                members=full_members,
+                present=full_present,
+            )
         )
     if not host_present:
-        out.append("主持人未勾选出席。")
+        out.append(gettext("主持人未勾选出席。"))
     if recorder_absent:
-        out.append("记录人未勾选出席。")
+        out.append(gettext("记录人未勾选出席。"))
     return out

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app, g, has_request_context
+from flask_babel import gettext
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -90,7 +91,7 @@ def _load_kinds(include_inactive: bool) -> dict[str, KindDef]:
 
 def kind_name(code: str, known: Mapping[str, KindDef] | None = None) -> str:
     known = known if known is not None else kinds(include_inactive=True)
-    return known[code].name if code in known else code
+    return gettext(known[code].name) if code in known else code
 
 
 def default_rules(kind_defs: Iterable[KindDef] | None = None) -> dict[str, Frequency]:
@@ -123,9 +124,9 @@ def set_rule_override(
 ) -> MeetingRuleOverride | None:
     """Set (or with ``None``/empty, remove) a county's frequency for one kind."""
     if county.level != RegionLevel.county:
-        raise MeetingError("只能为县（区）设置本地规则", "region_id")
+        raise MeetingError(gettext("只能为县（区）设置本地规则"), "region_id")
     if kind not in kinds():
-        raise MeetingError("没有这种会议类型", "kind")
+        raise MeetingError(gettext("没有这种会议类型"), "kind")
     row = db.session.scalar(
         select(MeetingRuleOverride).where(
             MeetingRuleOverride.region_id == county.id, MeetingRuleOverride.kind == kind
@@ -157,11 +158,11 @@ def add_kind(
     code = code.strip()
     name = name.strip()
     if not code or not code.replace("_", "").isalnum() or not code.isascii():
-        raise MeetingError("代码只能用英文字母、数字和下划线", "code")
+        raise MeetingError(gettext("代码只能用英文字母、数字和下划线"), "code")
     if code in kinds(include_inactive=True):
-        raise MeetingError("该代码已存在", "code")
+        raise MeetingError(gettext("该代码已存在"), "code")
     if not name or len(name) > 32:
-        raise MeetingError("名称应为 1–32 个字", "name")
+        raise MeetingError(gettext("名称应为 1–32 个字"), "name")
     try:
         freq = Frequency.parse(frequency)
     except rules.RuleError as exc:
@@ -283,9 +284,11 @@ class MeetingInput:
 def _clean(text: str | None, limit: int, name: str, field_name: str, required: bool) -> str:
     value = (text or "").strip()
     if required and not value:
-        raise MeetingError(f"请填写{name}", field_name)
+        raise MeetingError(gettext("请填写%(name)s", name=name), field_name)
     if len(value) > limit:
-        raise MeetingError(f"{name}太长（最多 {limit} 个字）", field_name)
+        raise MeetingError(
+            gettext("%(name)s太长（最多 %(n)s 个字）", name=name, n=limit), field_name
+        )
     return value
 
 
@@ -295,53 +298,58 @@ def _validate(
     """Check the input against the rules; return the kind, the meeting roster, the branch roster."""
     kind = known.get(data.kind)
     if kind is None:
-        raise MeetingError("请选择会议类型", "kind")
+        raise MeetingError(gettext("请选择会议类型"), "kind")
     for name in ("started_at", "ended_at"):
         value = getattr(data, name)
         if value is None:
-            raise MeetingError("请填写时间", name)
+            raise MeetingError(gettext("请填写时间"), name)
         if value.tzinfo is None:
-            raise MeetingError("时间须带时区", name)
+            raise MeetingError(gettext("时间须带时区"), name)
     if data.started_at > now + CLOCK_SKEW:
-        raise MeetingError("不能登记未来的会议：开始时间晚于现在", "started_at")
+        raise MeetingError(gettext("不能登记未来的会议：开始时间晚于现在"), "started_at")
     if data.ended_at <= data.started_at:
-        raise MeetingError("结束时间应晚于开始时间", "ended_at")
+        raise MeetingError(gettext("结束时间应晚于开始时间"), "ended_at")
     if data.ended_at - data.started_at > timedelta(hours=24):
-        raise MeetingError("会议时长不能超过 24 小时", "ended_at")
+        raise MeetingError(gettext("会议时长不能超过 24 小时"), "ended_at")
     day = clock.local_date(data.started_at)
     if data.started_at.year < 2000:
-        raise MeetingError("会议日期不合理", "started_at")
-    data.place = _clean(data.place, 100, "会议地点", "place", True)
-    data.recorder = _clean(data.recorder, 32, "记录人", "recorder", True)
-    data.topics = _clean(data.topics, 2000, "议题", "topics", True)
-    data.content = _clean(data.content, 20000, "会议内容", "content", False)
-    data.resolutions = _clean(data.resolutions, 5000, "决议", "resolutions", False)
-    data.guests = _clean(data.guests, 500, "列席人员", "guests", False)
-    data.lecturer = _clean(data.lecturer, 64, "授课人", "lecturer", kind.needs_lecturer) or None
+        raise MeetingError(gettext("会议日期不合理"), "started_at")
+    data.place = _clean(data.place, 100, gettext("会议地点"), "place", True)
+    data.recorder = _clean(data.recorder, 32, gettext("记录人"), "recorder", True)
+    data.topics = _clean(data.topics, 2000, gettext("议题"), "topics", True)
+    data.content = _clean(data.content, 20000, gettext("会议内容"), "content", False)
+    data.resolutions = _clean(data.resolutions, 5000, gettext("决议"), "resolutions", False)
+    data.guests = _clean(data.guests, 500, gettext("列席人员"), "guests", False)
+    data.lecturer = (
+        _clean(data.lecturer, 64, gettext("授课人"), "lecturer", kind.needs_lecturer) or None
+    )
     if kind.per_group:
         group = db.session.get(PartyGroup, data.group_id) if data.group_id else None
         if group is None or group.branch_id != branch.id:
-            raise MeetingError("党小组会须选择本支部的党小组", "group_id")
+            raise MeetingError(gettext("党小组会须选择本支部的党小组"), "group_id")
         if group.created_on and group.created_on > day:
-            raise MeetingError("会议日期早于该党小组成立日期", "group_id")
+            raise MeetingError(gettext("会议日期早于该党小组成立日期"), "group_id")
     else:
         data.group_id = None
     members = {m.id: m for m in branch_roster(branch, day)}
     if data.host_id is None or data.host_id not in members:
-        raise MeetingError("主持人应为会议当日本支部名册中的党员", "host_id")
+        raise MeetingError(gettext("主持人应为会议当日本支部名册中的党员"), "host_id")
     strangers = [i for i in set(data.present_ids) | set(data.absence_reasons) if i not in members]
     if strangers:
-        raise MeetingError("参会人员不在会议当日本支部名册中", "attendance")
+        raise MeetingError(gettext("参会人员不在会议当日本支部名册中"), "attendance")
     for member_id, reason in data.absence_reasons.items():
         if len(reason or "") > 100:
             raise MeetingError(
-                f"{members[member_id].name} 的缺席原因太长（最多 100 字）", "attendance"
+                gettext("%(name)s 的缺席原因太长（最多 100 字）", name=members[member_id].name),
+                "attendance",
             )
     for member_id in sorted(set(data.excused_ids) - set(data.present_ids)):
         if member_id not in members:
-            raise MeetingError("参会人员不在会议当日本支部名册中", "attendance")
+            raise MeetingError(gettext("参会人员不在会议当日本支部名册中"), "attendance")
         if not (data.absence_reasons.get(member_id) or "").strip():
-            raise MeetingError(f"请填写 {members[member_id].name} 的请假原因", "attendance")
+            raise MeetingError(
+                gettext("请填写 %(name)s 的请假原因", name=members[member_id].name), "attendance"
+            )
     roster = meeting_roster(branch, day, data.group_id)
     return kind, roster, members
 
@@ -445,7 +453,9 @@ def _refuse_duplicate(
         stmt = stmt.where(Meeting.id != exclude)
     if db.session.scalar(stmt.limit(1)) is not None:
         raise MeetingError(
-            f"已有同一开始时间的{kind.name}记录（可能是重复提交）", "started_at", 409
+            gettext("已有同一开始时间的%(kind)s记录（可能是重复提交）", kind=gettext(kind.name)),
+            "started_at",
+            409,
         )
 
 
@@ -502,15 +512,15 @@ def check_editable(
 ) -> None:
     """Refuse changes to deleted records, and to old records unless admin with a reason."""
     if meeting.deleted_at is not None:
-        raise MeetingError("该记录已删除，不能修改", None, 409)
+        raise MeetingError(gettext("该记录已删除，不能修改"), None, 409)
     lock = current_settings().rules.edit_lock_days
     if rules.edit_locked(
         clock.local_date(meeting.started_at), today or clock.local_date(utcnow()), lock
     ):
         if not is_admin:
-            raise MeetingError(f"超过 {lock} 天的记录只能由管理员修改", None, 403)
+            raise MeetingError(gettext("超过 %(n)s 天的记录只能由管理员修改", n=lock), None, 403)
         if not reason.strip():
-            raise MeetingError(f"超过 {lock} 天的记录须填写修改原因", "reason")
+            raise MeetingError(gettext("超过 %(n)s 天的记录须填写修改原因", n=lock), "reason")
 
 
 def update_meeting(
@@ -527,7 +537,7 @@ def update_meeting(
     now = now or utcnow()
     reason = (reason or "").strip()[:200]
     if expected_version is not None and expected_version != meeting.version:
-        raise MeetingError("该记录已被他人修改，请刷新后再改", "version", 409)
+        raise MeetingError(gettext("该记录已被他人修改，请刷新后再改"), "version", 409)
     check_editable(meeting, is_admin, reason, clock.local_date(now))
     before = snapshot(meeting)
     branch = db.session.get(Branch, meeting.branch_id)
@@ -558,9 +568,9 @@ def delete_meeting(
     """Soft delete with a reason: the record stays, marked, and the history shows it."""
     reason = (reason or "").strip()
     if not reason:
-        raise MeetingError("请填写删除原因", "reason")
+        raise MeetingError(gettext("请填写删除原因"), "reason")
     if len(reason) > 200:
-        raise MeetingError("删除原因太长（最多 200 字）", "reason")
+        raise MeetingError(gettext("删除原因太长（最多 200 字）"), "reason")
     now = now or utcnow()
     check_editable(meeting, is_admin, reason, clock.local_date(now))
     before = snapshot(meeting)
@@ -578,16 +588,18 @@ def add_attachment(
 ) -> MeetingAttachment:
     """Store a photo/scan under its SHA-256 outside the database and add it to the record."""
     if meeting.deleted_at is not None:
-        raise MeetingError("该记录已删除，不能添加附件", "attachments", 409)
+        raise MeetingError(gettext("该记录已删除，不能添加附件"), "attachments", 409)
     limit = max_bytes or current_settings().tracker.max_upload_mb * 1024 * 1024
     if not data:
-        raise MeetingError("附件是空文件", "attachments")
+        raise MeetingError(gettext("附件是空文件"), "attachments")
     if len(data) > limit:
-        raise MeetingError(f"附件过大（最大 {limit // (1024 * 1024)} MB）", "attachments", 413)
+        raise MeetingError(
+            gettext("附件过大（最大 %(n)s MB）", n=limit // (1024 * 1024)), "attachments", 413
+        )
     content_type = uploads.sniff(data)  # the whole file, not only its first bytes
     if content_type is None:
         raise MeetingError(
-            "附件只能是完整的照片（JPG、PNG）或 PDF 扫描件（文件已损坏或含有其他内容）",
+            gettext("附件只能是完整的照片（JPG、PNG）或 PDF 扫描件（文件已损坏或含有其他内容）"),
             "attachments",
             415,
         )
@@ -872,22 +884,22 @@ def file_plan(
     """Add one planned meeting to a branch's quarter plan."""
     known = kinds()
     if kind not in known:
-        raise MeetingError("请选择会议类型", "kind")
+        raise MeetingError(gettext("请选择会议类型"), "kind")
     if quarter not in (1, 2, 3, 4):
-        raise MeetingError("季度应为 1–4", "quarter")
+        raise MeetingError(gettext("季度应为 1–4"), "quarter")
     if planned_on is None:
-        raise MeetingError("请填写计划日期", "planned_on")
+        raise MeetingError(gettext("请填写计划日期"), "planned_on")
     if not rules.Period.quarter(year, quarter).contains(planned_on):
-        raise MeetingError("计划日期不在该季度内", "planned_on")
+        raise MeetingError(gettext("计划日期不在该季度内"), "planned_on")
     if known[kind].per_group:
         group = db.session.get(PartyGroup, group_id) if group_id else None
         if group is None or group.branch_id != branch.id:
-            raise MeetingError("党小组会须选择本支部的党小组", "group_id")
+            raise MeetingError(gettext("党小组会须选择本支部的党小组"), "group_id")
     else:
         group_id = None
     topic = (topic or "").strip()
     if len(topic) > 200:
-        raise MeetingError("议题太长（最多 200 字）", "topic")
+        raise MeetingError(gettext("议题太长（最多 200 字）"), "topic")
     plan = MeetingPlan(
         branch_id=branch.id,
         region_id=branch.region_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import url_for
+from flask_babel import gettext
 
 from tracker import clock
 from tracker.home import TodoItem
@@ -39,23 +40,32 @@ def meeting_todos(scope: Scope, user: User) -> list[TodoItem]:
         url = url_for("meetings.grid", region_id=user.region_id)
     out = []
     if missing:
-        kinds_text = "、".join(sorted({names[s.kind].name for s in missing if s.kind in names}))
+        kinds_text = "、".join(
+            sorted({gettext(names[s.kind].name) for s in missing if s.kind in names})
+        )
         out.append(
             TodoItem(
                 0,
-                f"{last_month.label}有会议未开",
-                f"{len(missing)} 项缺开：{kinds_text}",
+                gettext("%(period)s有会议未开", period=last_month.label),
+                gettext("%(n)s 项缺开：%(kinds)s", n=len(missing), kinds=kinds_text),
                 url,
                 len(missing),
             )
         )
     if soon:
-        kinds_text = "、".join(sorted({names[s.kind].name for s in soon if s.kind in names}))
+        kinds_text = "、".join(
+            sorted({gettext(names[s.kind].name) for s in soon if s.kind in names})
+        )
         out.append(
             TodoItem(
                 1,
-                "会议即将到期",
-                f"{len(soon)} 项在 {soon[0].window.end:%m月%d日} 前须召开：{kinds_text}",
+                gettext("会议即将到期"),
+                gettext(
+                    "%(n)s 项在 %(day)s 前须召开：%(kinds)s",
+                    n=len(soon),
+                    day=soon[0].window.end.isoformat(),
+                    kinds=kinds_text,
+                ),
                 url,
                 len(soon),
             )
@@ -63,7 +73,11 @@ def meeting_todos(scope: Scope, user: User) -> list[TodoItem]:
     elif due:
         out.append(
             TodoItem(
-                2, f"{this_month.label}待开会议", f"本月还有 {len(due)} 项会议待召开", url, len(due)
+                2,
+                gettext("%(period)s待开会议", period=this_month.label),
+                gettext("本月还有 %(n)s 项会议待召开", n=len(due)),
+                url,
+                len(due),
             )
         )
     return out

@@ -26,6 +26,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -74,7 +75,7 @@ def _trail(region: Region, *extra: tuple[str, str | None]) -> list[tuple[str, st
     scope = current_scope()
     nodes = db.session.scalars(select(Region).where(Region.id.in_(region.ancestor_ids))).all()
     by_id = {n.id: n for n in nodes}
-    trail: list[tuple[str, str | None]] = [("三会一课", url_for("meetings.index"))]
+    trail: list[tuple[str, str | None]] = [(gettext("三会一课"), url_for("meetings.index"))]
     for rid in region.ancestor_ids:
         node = by_id[rid]
         if scope.contains_region(node) and node.level == RegionLevel.village:
@@ -94,11 +95,20 @@ def iso_local(value: str) -> str:
 
 
 def obligation_label(status: str) -> str:
-    return STATUS_LABELS.get(status, status)
+    return gettext(STATUS_LABELS[status]) if status in STATUS_LABELS else status
+
+
+def frequency_label(text: str | None) -> str:
+    """A stored frequency (``monthly``, ``yearly:Q4`` …) in words (每月至少一次 …)."""
+    try:
+        return rules.Frequency.parse(text or "none").label
+    except rules.RuleError:
+        return text or ""
 
 
 FILTERS = {
     "kind_name": services.kind_name,
+    "frequency_label": frequency_label,
     "iso_local": iso_local,
     "obligation_label": obligation_label,
 }
@@ -146,7 +156,7 @@ def index() -> ResponseReturnValue:
         page=page,
         trail=_trail(node)[:-1] + [(node.name, None)]
         if node.id != scope.region_id
-        else [("三会一课", None)],
+        else [(gettext("三会一课"), None)],
         children=[c for c in node.children if c.level != RegionLevel.village],
     )
 
@@ -225,14 +235,14 @@ class _Warned(Exception):
 
 def _form_choices(form: MeetingForm, branch: Branch, day: date) -> list[Any]:
     known = services.kinds()
-    form.kind.choices = [(k.code, k.name) for k in known.values()]
+    form.kind.choices = [(k.code, gettext(k.name)) for k in known.values()]
     groups = sorted(
         db.session.scalars(select(PartyGroup).where(PartyGroup.branch_id == branch.id)).all(),
         key=lambda g: natural_key(g.name),
     )
-    form.group_id.choices = [(0, "（不适用）")] + [(g.id, g.name) for g in groups]
+    form.group_id.choices = [(0, gettext("（不适用）"))] + [(g.id, g.name) for g in groups]
     roster = services.roster_order(services.branch_roster(branch, day))
-    form.host_id.choices = [(0, "请选择")] + [(m.id, m.name) for m in roster]
+    form.host_id.choices = [(0, gettext("请选择"))] + [(m.id, m.name) for m in roster]
     return roster
 
 
@@ -281,7 +291,8 @@ def _form_extras(warnings: list[str], meeting: Meeting | None = None) -> dict[st
             f"absence_{a.member_id}": "leave" if a.excused else "absent"
             for a in (meeting.attendance if meeting else [])
         }
-    return {"absence": absence, "absence_reasons": ABSENCE_REASONS, "warnings": warnings}
+    reasons = [gettext(r) for r in ABSENCE_REASONS]
+    return {"absence": absence, "absence_reasons": reasons, "warnings": warnings}
 
 
 def _put_error(form: MeetingForm, exc: DomainError, errors: dict[str, str]) -> None:
@@ -329,7 +340,7 @@ def new(region_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         existing = services.find_by_client_uuid(form.client_uuid.data)
         if existing is not None and existing.region_id == region.id:
-            flash("这条记录已经保存过了（重复提交已忽略）。", "info")
+            flash(gettext("这条记录已经保存过了（重复提交已忽略）。"), "info")
             return redirect(url_for("meetings.detail", meeting_id=existing.id))
         data = _input_from_form(form)
         present = data.present_ids
@@ -354,12 +365,14 @@ def new(region_id: int) -> ResponseReturnValue:
             existing = services.find_by_client_uuid(form.client_uuid.data)
             if existing is None or existing.region_id != region.id:
                 raise
-            flash("这条记录已经保存过了（重复提交已忽略）。", "info")
+            flash(gettext("这条记录已经保存过了（重复提交已忽略）。"), "info")
             return redirect(url_for("meetings.detail", meeting_id=existing.id))
         else:
-            msg = "会议记录已保存。"
+            msg = gettext("会议记录已保存。")
             if meeting.late:
-                msg += f"注意：会后第 {meeting.late_working_days} 个工作日才录入，已标记为补录。"
+                msg += gettext(
+                    "注意：会后第 %(n)s 个工作日才录入，已标记为补录。", n=meeting.late_working_days
+                )
             flash(msg, "warning" if meeting.late else "success")
             return redirect(url_for("meetings.detail", meeting_id=meeting.id))
     elif request.method == "POST":
@@ -375,7 +388,7 @@ def new(region_id: int) -> ResponseReturnValue:
         errors=errors,
         meeting=None,
         kinds=services.kinds(),
-        trail=_trail(region, ("登记会议", None)),
+        trail=_trail(region, (gettext("登记会议"), None)),
         **_form_extras(warnings),
     ), (422 if errors else form_status(form))
 
@@ -388,14 +401,17 @@ def edit(meeting_id: int) -> ResponseReturnValue:
     scope.require_write(meeting.region_id)
     region, branch = scope.get_village_branch(meeting.region_id)
     if meeting.deleted_at is not None:
-        flash("该记录已删除，不能修改。", "warning")
+        flash(gettext("该记录已删除，不能修改。"), "warning")
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
     locked = rules.edit_locked(
         clock.local_date(meeting.started_at), clock.today(), current_settings().rules.edit_lock_days
     )
     if locked and not scope.is_admin:
         flash(
-            f"超过 {current_settings().rules.edit_lock_days} 天的记录只能由管理员修改。", "warning"
+            gettext(
+                "超过 %(n)s 天的记录只能由管理员修改。", n=current_settings().rules.edit_lock_days
+            ),
+            "warning",
         )
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
     form = MeetingForm(obj=None if request.method == "POST" else meeting)
@@ -439,7 +455,7 @@ def edit(meeting_id: int) -> ResponseReturnValue:
 
     done = submit(form, save, on_error=lambda exc: _put_error(form, exc, errors))
     if done is not None and done.value:
-        flash(f"已保存为第 {meeting.version} 版。", "success")
+        flash(gettext("已保存为第 %(n)s 版。", n=meeting.version), "success")
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
     return render_template(
         "meetings/form.html",
@@ -453,7 +469,7 @@ def edit(meeting_id: int) -> ResponseReturnValue:
         meeting=meeting,
         locked=locked,
         kinds=services.kinds(include_inactive=True),
-        trail=_trail(region, ("修改记录", None)),
+        trail=_trail(region, (gettext("修改记录"), None)),
         **_form_extras(warnings, meeting),
     )
 
@@ -544,13 +560,13 @@ def history(meeting_id: int) -> ResponseReturnValue:
         m=meeting,
         region=region,
         versions=versions,
-        labels=FIELD_LABELS,
-        actions=ACTION_LABELS,
+        labels={k: gettext(v) for k, v in FIELD_LABELS.items()},
+        actions={k: gettext(v) for k, v in ACTION_LABELS.items()},
         names=names,
         trail=_trail(
             region,
             (services.kind_name(meeting.kind), url_for("meetings.detail", meeting_id=meeting.id)),
-            ("修改历史", None),
+            (gettext("修改历史"), None),
         ),
     )
 
@@ -574,13 +590,13 @@ def delete(meeting_id: int) -> ResponseReturnValue:
     scope.require_write(meeting.region_id)
     form = DeleteForm()
     if not form.validate_on_submit():
-        flash("请填写删除原因。", "danger")
+        flash(gettext("请填写删除原因。"), "danger")
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
     perform(
         lambda: services.delete_meeting(
             meeting, current_user.id, form.reason.data or "", scope.is_admin
         ),
-        "记录已删除（保留在历史中）。",
+        gettext("记录已删除（保留在历史中）。"),
         "info",
     )
     return redirect(url_for("meetings.detail", meeting_id=meeting_id))
@@ -594,9 +610,9 @@ def upload(meeting_id: int) -> ResponseReturnValue:
     AttachmentForm()  # CSRF is checked by CSRFProtect for every POST
     files = _files()
     if not files:
-        flash("请选择要上传的文件。", "danger")
+        flash(gettext("请选择要上传的文件。"), "danger")
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
-    perform(lambda: _save_attachments(meeting), "附件已上传。")
+    perform(lambda: _save_attachments(meeting), gettext("附件已上传。"))
     return redirect(url_for("meetings.detail", meeting_id=meeting_id))
 
 
@@ -661,13 +677,13 @@ def import_(region_id: int) -> ResponseReturnValue:
                 or not all(c in "0123456789abcdef" for c in token)
                 or not path.exists()
             ):
-                error = "预览已失效，请重新上传文件。"
+                error = gettext("预览已失效，请重新上传文件。")
             else:
                 content = path.read_bytes()
         else:
             upload = request.files.get("file")
             if upload is None or not upload.filename:
-                error = "请选择要导入的 Excel 文件。"
+                error = gettext("请选择要导入的 Excel 文件。")
             else:
                 content = upload.read()
                 token = hashlib.sha256(content).hexdigest()
@@ -689,7 +705,14 @@ def import_(region_id: int) -> ResponseReturnValue:
                     db.session.flush()  # the boundary commits
                     (_import_store() / token).unlink(missing_ok=True)
                     late = sum(1 for m in created if m.late)
-                    flash(f"已导入 {len(created)} 条记录（其中 {late} 条为补录）。", "success")
+                    flash(
+                        gettext(
+                            "已导入 %(n)s 条记录（其中 %(late)s 条为补录）。",
+                            n=len(created),
+                            late=late,
+                        ),
+                        "success",
+                    )
                     return redirect(url_for("meetings.ledger", region_id=region.id))
                 db.session.rollback()
     page = render_template(
@@ -700,7 +723,7 @@ def import_(region_id: int) -> ResponseReturnValue:
         token=token,
         error=error,
         ok=bool(rows) and not any(r.errors for r in rows),
-        trail=_trail(region, ("导入历史记录", None)),
+        trail=_trail(region, (gettext("导入历史记录"), None)),
         tab="import",
     )
     return page, 422 if error or form.errors else 200
@@ -722,9 +745,9 @@ def plans(region_id: int) -> ResponseReturnValue:
         abort(404)
     form = PlanForm()
     known = services.kinds()
-    form.kind.choices = [(k.code, k.name) for k in known.values()]
+    form.kind.choices = [(k.code, gettext(k.name)) for k in known.values()]
     groups = db.session.scalars(select(PartyGroup).where(PartyGroup.branch_id == branch.id)).all()
-    form.group_id.choices = [(0, "（不适用）")] + [(g.id, g.name) for g in groups]
+    form.group_id.choices = [(0, gettext("（不适用）"))] + [(g.id, g.name) for g in groups]
     if request.method == "GET":
         form.year.data = year
         form.quarter.data = quarter
@@ -736,7 +759,7 @@ def plans(region_id: int) -> ResponseReturnValue:
             if plan.branch_id != branch.id:
                 abort(404)
             services.delete_plan(plan)
-            flash("已删除该计划。", "info")
+            flash(gettext("已删除该计划。"), "info")
             return redirect(
                 url_for("meetings.plans", region_id=region.id, year=year, quarter=quarter)
             )
@@ -754,7 +777,7 @@ def plans(region_id: int) -> ResponseReturnValue:
             ),
         )
         if filed is not None:
-            flash("计划已报备。", "success")
+            flash(gettext("计划已报备。"), "success")
             return redirect(
                 url_for(
                     "meetings.plans",
@@ -774,7 +797,7 @@ def plans(region_id: int) -> ResponseReturnValue:
         year=year,
         quarter=quarter,
         today=today,
-        trail=_trail(region, ("计划报备", None)),
+        trail=_trail(region, (gettext("计划报备"), None)),
         tab="plans",
     )
 
@@ -797,7 +820,7 @@ def rules_page() -> ResponseReturnValue:
     form = RuleForm(prefix="rule")
     kind_form = KindForm(prefix="kind")
     known = services.kinds()
-    form.kind.choices = [(k.code, k.name) for k in known.values()]
+    form.kind.choices = [(k.code, gettext(k.name)) for k in known.values()]
     form.county_id.choices = [(c.id, c.name) for c in counties]
     if request.method == "POST":
         scope.require_admin()  # before reading the form: viewers and editors get 403
@@ -812,7 +835,7 @@ def rules_page() -> ResponseReturnValue:
 
             done = submit(form, override, default="frequency")
             if done is not None:
-                flash(f"{done.value.name} 的规则已更新。", "success")
+                flash(gettext("%(name)s 的规则已更新。", name=done.value.name), "success")
                 return redirect(url_for("meetings.rules_page"))
         elif action == "kind":
             if scope.region_id != db.session.scalar(
@@ -830,7 +853,7 @@ def rules_page() -> ResponseReturnValue:
                 default="name",
             )
             if added is not None:
-                flash("已新增会议类型。", "success")
+                flash(gettext("已新增会议类型。"), "success")
                 return redirect(url_for("meetings.rules_page"))
     base = services.default_rules()
     overrides = db.session.scalars(
@@ -848,5 +871,5 @@ def rules_page() -> ResponseReturnValue:
         county_names=county_names,
         custom=custom,
         can_admin=scope.is_admin,
-        trail=[("三会一课", url_for("meetings.index")), ("会议频次规则", None)],
+        trail=[(gettext("三会一课"), url_for("meetings.index")), (gettext("会议频次规则"), None)],
     )

@@ -13,6 +13,12 @@ DOMAIN = Domain(
     todo=("home:org_todo",),
     nav=(
         NavEntry("org.regions", _l("组织与党员"), order=30),
-        NavEntry("org.users", _l("用户管理"), order=80, show=lambda user: user.is_admin),
+        NavEntry(
+            "org.users",
+            _l("用户管理"),
+            order=80,
+            show=lambda user: user.is_admin,
+            section=("org.user", "org.audit"),
+        ),
     ),
 )

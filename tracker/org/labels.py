@@ -215,11 +215,16 @@ ACTION_LABELS = {"insert": "新增", "update": "修改", "delete": "删除"}
 
 
 def entity_label(entity: str) -> str:
-    return ENTITY_LABELS.get(entity, entity)
+    """The object's name in the page's language (the Chinese label is the message id)."""
+    from flask_babel import gettext
+
+    return gettext(ENTITY_LABELS[entity]) if entity in ENTITY_LABELS else entity
 
 
 def field_label(field: str) -> str:
-    return FIELD_LABELS.get(field, field)
+    from flask_babel import gettext
+
+    return gettext(FIELD_LABELS[field]) if field in FIELD_LABELS else field
 
 
 def _domain_value_labels(entity: str, field: str) -> dict[str, str]:
@@ -263,14 +268,16 @@ def _domain_value_labels(entity: str, field: str) -> dict[str, str]:
 
 def value_label(entity: str, field: str, value: Any, tz: Any = None) -> str:
     """A stored value as a person reads it: 是/否, local time without seconds, Chinese names."""
+    from flask_babel import gettext
+
     if value is None or value == "":
-        return "（空）"
+        return gettext("（空）")
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return gettext("是") if value else gettext("否")
     if isinstance(value, str):
         labels = _domain_value_labels(entity, field)
         if value in labels:
-            return labels[value]
+            return gettext(labels[value])
         if len(value) >= 16 and value[4:5] == "-" and value[10:11] == "T":
             try:
                 parsed = datetime.fromisoformat(value)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import Select, func, select
 
 from tracker import clock
@@ -56,9 +57,11 @@ def clean_name(value: str | None, field: str, max_length: int, what: str = "名�
     """A trimmed, non-empty name of at most ``max_length`` characters."""
     name = (value or "").strip()
     if not name:
-        raise OrgError(f"请填写{what}", field)
+        raise OrgError(gettext("请填写%(what)s", what=gettext(what)), field)
     if len(name) > max_length:
-        raise OrgError(f"{what}太长（最多 {max_length} 个字符）", field)
+        raise OrgError(
+            gettext("%(what)s太长（最多 %(n)s 个字符）", what=gettext(what), n=max_length), field
+        )
     return name
 
 
@@ -68,7 +71,7 @@ def clean_phone(value: str | None, field: str = "phone") -> str | None:
     if not phone:
         return None
     if not PHONE_RE.match(phone):
-        raise OrgError("电话号码应为 6–20 位数字", field)
+        raise OrgError(gettext("电话号码应为 6–20 位数字"), field)
     return phone
 
 
@@ -78,13 +81,13 @@ def check_birth_year(year: int | None, today: date | None = None) -> int | None:
         return None
     this_year = (today or clock.today()).year
     if not 1900 <= year <= this_year - 16:
-        raise OrgError(f"出生年份应在 1900–{this_year - 16} 之间", "birth_year")
+        raise OrgError(gettext("出生年份应在 1900–%(n)s 之间", n=this_year - 16), "birth_year")
     return year
 
 
 def check_past_date(day: date | None, field: str, what: str, today: date | None = None) -> None:
     if day is not None and day > (today or clock.today()):
-        raise OrgError(f"{what}不能晚于今天", field)
+        raise OrgError(gettext("%(what)s不能晚于今天", what=gettext(what)), field)
 
 
 # ---------------------------------------------------------------- regions
@@ -95,10 +98,10 @@ def _check_code(code: str | None, region: Region | None = None) -> str | None:
     if code is None:
         return None
     if not CODE_RE.match(code):
-        raise OrgError("统计用区划代码应为 12 位数字", "code")
+        raise OrgError(gettext("统计用区划代码应为 12 位数字"), "code")
     clash = db.session.scalar(select(Region).where(Region.code == code))
     if clash is not None and clash is not region:
-        raise OrgError("该区划代码已被其他单位使用", "code")
+        raise OrgError(gettext("该区划代码已被其他单位使用"), "code")
     return code
 
 
@@ -109,7 +112,7 @@ def _check_sibling_name(name: str, parent: Region | None, region: Region | None 
     )
     clash = db.session.scalar(stmt)
     if clash is not None and clash is not region:
-        raise OrgError("同一上级下已有同名单位", "name")
+        raise OrgError(gettext("同一上级下已有同名单位"), "name")
 
 
 def create_region(
@@ -117,9 +120,9 @@ def create_region(
 ) -> Region:
     """Add a node under ``parent`` and give it its materialized path."""
     if parent is None and level != RegionLevel.city:
-        raise OrgError("只有市级可以没有上级", "parent")
+        raise OrgError(gettext("只有市级可以没有上级"), "parent")
     if parent is not None and parent.level.child != level:
-        raise OrgError("下级单位的级别不对", "level")
+        raise OrgError(gettext("下级单位的级别不对"), "level")
     name = clean_name(name, "name", 64)
     _check_sibling_name(name, parent)
     region = Region(name=name, level=level, parent=parent, code=_check_code(code))
@@ -134,7 +137,7 @@ def create_child_region(parent: Region, name: str, code: str | None = None) -> R
     """A node one level below ``parent`` (township under county, village under township)."""
     level = parent.level.child
     if level is None:
-        raise OrgError("村（社区）之下不能再设下级单位", "parent")
+        raise OrgError(gettext("村（社区）之下不能再设下级单位"), "parent")
     return create_region(name, level, parent, code)
 
 
@@ -169,9 +172,9 @@ def create_branch(
 ) -> Branch:
     """The village's party branch (党支部); one per village."""
     if village.level != RegionLevel.village:
-        raise OrgError("党支部应建在村（社区）", "region_id")
+        raise OrgError(gettext("党支部应建在村（社区）"), "region_id")
     if branch_of(village.id) is not None:
-        raise OrgError("该村已有党支部", "name")
+        raise OrgError(gettext("该村已有党支部"), "name")
     name = clean_name(name or f"{village.name}党支部", "name", 100)
     check_past_date(founded_on, "founded_on", "成立日期")
     branch = Branch(region_id=village.id, name=name, founded_on=founded_on, tracked_from=founded_on)
@@ -187,7 +190,7 @@ def update_branch(
     branch.name = clean_name(name, "name", 100)
     check_past_date(founded_on, "founded_on", "成立日期")
     if founded_on and tracked_from and tracked_from < founded_on:
-        raise OrgError("台账起始日期不能早于成立日期", "tracked_from")
+        raise OrgError(gettext("台账起始日期不能早于成立日期"), "tracked_from")
     branch.founded_on = founded_on
     branch.tracked_from = tracked_from
     db.session.flush()
@@ -207,7 +210,7 @@ def _check_group_name(branch: Branch, name: str, group: PartyGroup | None = None
         select(PartyGroup).where(PartyGroup.branch_id == branch.id, PartyGroup.name == name)
     )
     if clash is not None and clash is not group:
-        raise OrgError("本支部已有同名党小组", "name")
+        raise OrgError(gettext("本支部已有同名党小组"), "name")
     return name
 
 
@@ -228,7 +231,7 @@ def update_group(group: PartyGroup, name: str, dissolved_on: date | None = None)
     """Rename a group or mark it dissolved (its members keep their history)."""
     group.name = _check_group_name(group.branch, name, group)
     if dissolved_on and group.created_on and dissolved_on < group.created_on:
-        raise OrgError("撤销日期不能早于成立日期", "dissolved_on")
+        raise OrgError(gettext("撤销日期不能早于成立日期"), "dissolved_on")
     group.dissolved_on = dissolved_on
     db.session.flush()
     return group
@@ -284,10 +287,10 @@ def clean_id_number(value: str | None, field: str = "id_number") -> str | None:
     if not text:
         return None
     if not ID_RE.match(text):
-        raise OrgError("身份证号应为 18 位（最后一位可为 X）", field)
+        raise OrgError(gettext("身份证号应为 18 位（最后一位可为 X）"), field)
     total = sum(int(c) * w for c, w in zip(text[:17], _ID_WEIGHTS, strict=True))
     if "10X98765432"[total % 11] != text[17]:
-        raise OrgError("身份证号校验位不对，请核对", field)
+        raise OrgError(gettext("身份证号校验位不对，请核对"), field)
     return text
 
 
@@ -304,7 +307,7 @@ def _group_for(branch: Branch, group_id: int | None) -> PartyGroup | None:
         return None
     group = db.session.get(PartyGroup, group_id)
     if group is None or group.branch_id != branch.id:
-        raise OrgError("党小组不属于该支部", "group_id")
+        raise OrgError(gettext("党小组不属于该支部"), "group_id")
     return group
 
 
@@ -319,12 +322,15 @@ def _apply_member(member: Member, branch: Branch, data: MemberData) -> None:
     member.group_id = group.id if group else None
     note = (data.note or "").strip() or None
     if note and len(note) > 500:
-        raise OrgError("备注太长（最多 500 个字符）", "note")
+        raise OrgError(gettext("备注太长（最多 500 个字符）"), "note")
     member.note = note
     member.ethnicity = _text(data.ethnicity, "ethnicity", 16, "民族")
     education = _text(data.education, "education", 16, "学历")
     if education and education not in EDUCATIONS:
-        raise OrgError("学历应为：" + "、".join(EDUCATIONS), "education")
+        raise OrgError(
+            gettext("学历应为：%(list)s", list="、".join(gettext(e) for e in EDUCATIONS)),
+            "education",
+        )
     member.education = education
     member.id_number = clean_id_number(data.id_number)
     check_past_date(data.birth_date, "birth_date", "出生日期")
@@ -332,14 +338,14 @@ def _apply_member(member: Member, branch: Branch, data: MemberData) -> None:
     if data.birth_date is not None and member.birth_year is None:
         member.birth_year = data.birth_date.year
     if data.birth_date is not None and data.birth_date.year != member.birth_year:
-        raise OrgError("出生日期与出生年份不一致", "birth_date")
+        raise OrgError(gettext("出生日期与出生年份不一致"), "birth_date")
     member.address = _text(data.address, "address", 200, "家庭住址")
     member.occupation = _text(data.occupation, "occupation", 64, "职业")
     member.posts = _text(data.posts, "posts", 200, "党内外职务")
     member.hardship = bool(data.hardship)
     member.hardship_help = _text(data.hardship_help, "hardship_help", 500, "帮扶情况")
     if member.hardship_help and not member.hardship:
-        raise OrgError("填写帮扶情况时请勾选困难党员", "hardship")
+        raise OrgError(gettext("填写帮扶情况时请勾选困难党员"), "hardship")
     member.awards = _text(data.awards, "awards", 2000, "奖励情况")
     member.discipline = _text(data.discipline, "discipline", 2000, "处分情况")
 
@@ -356,7 +362,7 @@ def add_member(
         data = name
     else:
         if group is not None and group.branch_id != branch.id:
-            raise OrgError("党小组不属于该支部", "group_id")
+            raise OrgError(gettext("党小组不属于该支部"), "group_id")
         data = MemberData(name=name, status=status, group_id=group.id if group else None, **fields)
     member = Member(branch_id=branch.id, region_id=branch.region_id)
     _apply_member(member, branch, data)
@@ -367,7 +373,7 @@ def add_member(
     full_on = data.full_on if status == MemberStatus.full else None
     check_past_date(full_on, "full_on", "转正日期")
     if full_on is not None and data.joined_on is not None and full_on < data.joined_on:
-        raise OrgError("转正日期不能早于入党日期", "full_on")
+        raise OrgError(gettext("转正日期不能早于入党日期"), "full_on")
     if full_on is not None:
         _add_fact(member, FactKind.probationary, data.joined_on)
         _add_fact(member, FactKind.full, full_on)
@@ -385,13 +391,13 @@ def update_member(member: Member, data: MemberData) -> Member:
     """
     _apply_member(member, member.branch, data)
     if member.left_on and member.joined_on and member.left_on < member.joined_on:
-        raise OrgError("离开日期不能早于入党日期", "joined_on")
+        raise OrgError(gettext("离开日期不能早于入党日期"), "joined_on")
     facts = history.facts_of(member.id)
     opening = facts[0] if facts else None
     if opening is not None and opening.kind in history.OPENING and opening.on != member.joined_on:
         later = [f.on for f in facts[1:] if f.on is not None]
         if member.joined_on is not None and later and member.joined_on > min(later):
-            raise OrgError("入党日期不能晚于该党员其后的状态记录", "joined_on")
+            raise OrgError(gettext("入党日期不能晚于该党员其后的状态记录"), "joined_on")
         opening.on = member.joined_on
     status = MemberStatus(data.status)
     current = history.fold(facts)
@@ -428,9 +434,11 @@ def _text(
 ) -> str | None:
     text = (value or "").strip()
     if required and not text:
-        raise OrgError(f"请填写{what}", field)
+        raise OrgError(gettext("请填写%(what)s", what=gettext(what)), field)
     if len(text) > limit:
-        raise OrgError(f"{what}太长（最多 {limit} 个字符）", field)
+        raise OrgError(
+            gettext("%(what)s太长（最多 %(n)s 个字符）", what=gettext(what), n=limit), field
+        )
     return text or None
 
 
@@ -456,25 +464,25 @@ def append_fact(member: Member, data: FactData | FactKind, on: date | None = Non
     """Record what happened to a member on a day; the one writer of the member's status."""
     if isinstance(data, FactKind):
         if on is None:
-            raise OrgError("请填写日期", "on")
+            raise OrgError(gettext("请填写日期"), "on")
         data = FactData(kind=data, on=on)
     kind = FactKind(data.kind)
     if data.on is None:
-        raise OrgError("请填写日期", "on")
+        raise OrgError(gettext("请填写日期"), "on")
     check_past_date(data.on, "on", "日期")
     facts = history.facts_of(member.id)
     first = next((f.on for f in facts if f.on is not None), None)
     if first is not None and data.on < first:
-        raise OrgError("日期不能早于该党员的第一条记录", "on")
+        raise OrgError(gettext("日期不能早于该党员的第一条记录"), "on")
     before = history.fold(facts, data.on)
     if kind in history.ENDING and not before.on_roster:
-        raise OrgError("该党员当日已不在册", "on")
+        raise OrgError(gettext("该党员当日已不在册"), "on")
     if kind == FactKind.full and before.on_roster and before.status == MemberStatus.full:
-        raise OrgError("该党员当日已是正式党员", "kind")
+        raise OrgError(gettext("该党员当日已是正式党员"), "kind")
     if kind == FactKind.away and not before.on_roster:
-        raise OrgError("该党员当日不在册", "on")
+        raise OrgError(gettext("该党员当日不在册"), "on")
     if kind == FactKind.transfer_in and before.on_roster:
-        raise OrgError("该党员当日已在本支部名册中", "on")
+        raise OrgError(gettext("该党员当日已在本支部名册中"), "on")
     fields: dict[str, Any] = {
         "note": _text(data.note, "note", 200, "备注"),
         "letter_no": _text(data.letter_no, "letter_no", 64, "介绍信编号"),
@@ -483,7 +491,7 @@ def append_fact(member: Member, data: FactData | FactKind, on: date | None = Non
     if kind == FactKind.away:
         fields["place"] = _text(data.place, "place", 100, "外出地点", required=True)
         if data.until is not None and data.until < data.on:
-            raise OrgError("返回日期不能早于外出日期", "until")
+            raise OrgError(gettext("返回日期不能早于外出日期"), "until")
         fields["until"] = data.until
     if kind in (FactKind.expelled, FactKind.stopped):
         fields["decision"] = _text(data.decision, "decision", 200, "处理决定", required=True)
@@ -499,13 +507,13 @@ def member_leaves(
 ) -> Member:
     """Take a member off the active roster from ``on`` (转出, 去世 …); history stays."""
     if member.left_on is not None:
-        raise OrgError("该党员已不在册", "left_on")
+        raise OrgError(gettext("该党员已不在册"), "left_on")
     check_past_date(on, "left_on", "离开日期")
     if member.joined_on and on < member.joined_on:
-        raise OrgError("离开日期不能早于入党日期", "left_on")
+        raise OrgError(gettext("离开日期不能早于入党日期"), "left_on")
     reason = (reason or "").strip()
     if len(reason) > 200:
-        raise OrgError("原因太长（最多 200 个字符）", "reason")
+        raise OrgError(gettext("原因太长（最多 200 个字符）"), "reason")
     append_fact(member, FactData(kind=kind, on=on, note=reason or None))
     if reason:
         member.note = (
@@ -634,21 +642,21 @@ def _apply_cadre(cadre: VillageCadre, data: CadreData) -> None:
     cadre.post = clean_name(data.post, "post", 64, "职务")
     cadre.phone = clean_phone(data.phone)
     if data.since and data.until and data.until < data.since:
-        raise OrgError("离任日期不能早于任职日期", "until")
+        raise OrgError(gettext("离任日期不能早于任职日期"), "until")
     cadre.since = data.since
     cadre.until = data.until
     cadre.reserve = bool(data.reserve)
     if data.member_id is not None:
         member = db.session.get(Member, data.member_id)
         if member is None or member.region_id != cadre.region_id:
-            raise OrgError("该党员不在本村名册中", "member_id")
+            raise OrgError(gettext("该党员不在本村名册中"), "member_id")
     cadre.member_id = data.member_id
 
 
 def add_cadre(village: Region, data: CadreData) -> VillageCadre:
     """Register a village cadre or reserve cadre of ``village``."""
     if village.level != RegionLevel.village:
-        raise OrgError("村干部应登记在村（社区）", "region_id")
+        raise OrgError(gettext("村干部应登记在村（社区）"), "region_id")
     cadre = VillageCadre(region_id=village.id)
     _apply_cadre(cadre, data)
     db.session.add(cadre)
@@ -677,9 +685,9 @@ def cadres_of(village_id: int) -> list[VillageCadre]:
 
 def _check_password(password: str) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise OrgError(f"密码至少 {MIN_PASSWORD_LENGTH} 位", "password")
+        raise OrgError(gettext("密码至少 %(n)s 位", n=MIN_PASSWORD_LENGTH), "password")
     if len(password) > 200:
-        raise OrgError("密码太长", "password")
+        raise OrgError(gettext("密码太长"), "password")
 
 
 def create_user(
@@ -693,9 +701,9 @@ def create_user(
     """A user bound to one region node (no scope check: see :func:`create_user_in_scope`)."""
     username = (username or "").strip()
     if not USERNAME_RE.match(username):
-        raise OrgError("用户名应为 3–64 位字母、数字或 _ . -", "username")
+        raise OrgError(gettext("用户名应为 3–64 位字母、数字或 _ . -"), "username")
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise OrgError("用户名已被使用", "username")
+        raise OrgError(gettext("用户名已被使用"), "username")
     _check_password(password)
     user = User(
         username=username,
@@ -713,11 +721,11 @@ def create_user(
 def check_grant(scope: Scope, region: Region | None, role: Role) -> None:
     """An admin may bind users only to nodes of its own subtree (its own node included)."""
     if not scope.is_admin:
-        raise OrgError("只有管理员可以管理用户", "role")
+        raise OrgError(gettext("只有管理员可以管理用户"), "role")
     if region is None or not scope.contains_region(region):
-        raise OrgError("只能把用户设在本单位或下级单位", "region_id")
+        raise OrgError(gettext("只能把用户设在本单位或下级单位"), "region_id")
     if role not in set(Role):
-        raise OrgError("角色不正确", "role")
+        raise OrgError(gettext("角色不正确"), "role")
 
 
 def create_user_in_scope(
@@ -749,9 +757,9 @@ def update_user(
     assert region is not None
     if user.id == scope.user_id:
         if not active:
-            raise OrgError("不能停用自己的账号", "active")
+            raise OrgError(gettext("不能停用自己的账号"), "active")
         if role != user.role or region.id != user.region_id:
-            raise OrgError("不能修改自己的角色或所属单位", "role")
+            raise OrgError(gettext("不能修改自己的角色或所属单位"), "role")
     user.display_name = clean_name(display_name, "display_name", 64, "姓名")
     user.role = Role(role)
     user.region_id = region.id

@@ -1,0 +1,78 @@
+"""Where each user lands after signing in, and the navigation bar's current-section mark."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.factories import PASSWORD
+
+
+def _sign_in(client, user, next_url: str | None = None):
+    url = "/login" + (f"?next={next_url}" if next_url else "")
+    return client.post(url, data={"username": user.username, "password": PASSWORD})
+
+
+@pytest.mark.parametrize(
+    ("user", "landing"),
+    [
+        ("city_admin", "/dashboard/"),
+        ("county_a_admin", "/dashboard/"),
+        ("county_a_viewer", "/dashboard/"),
+        ("town_a1_editor", "/"),
+        ("village_a1a_editor", "/"),
+    ],
+)
+def test_county_and_city_users_land_on_their_dashboard(world, client, user, landing):
+    resp = _sign_in(client, world.users[user])
+    assert resp.status_code == 302 and resp.headers["Location"] == landing
+    assert client.get(resp.headers["Location"]).status_code in (200, 302)
+    # Signed in already: the login page sends them to the same start page.
+    again = client.get("/login")
+    assert again.status_code == 302 and again.headers["Location"] == landing
+
+
+def test_a_page_asked_for_before_signing_in_wins_over_the_landing_page(world, client):
+    resp = _sign_in(client, world.users["county_a_admin"], "/meetings/")
+    assert resp.headers["Location"] == "/meetings/"
+    offsite = _sign_in(client, world.users["county_a_admin"], "https://evil.example/")
+    assert offsite.headers["Location"] == "/dashboard/"
+
+
+def _navbar(html: str) -> str:
+    return html[html.index('<nav class="navbar') : html.index("</nav>")]
+
+
+def _current(html: str) -> list[str]:
+    nav = _navbar(html)
+    return re.findall(r'<a class="nav-link active" href="([^"]+)" aria-current="page"', nav)
+
+
+@pytest.mark.parametrize(
+    ("url", "section"),
+    [
+        ("/", "/"),
+        ("/meetings/", "/meetings/"),
+        ("/matters/", "/matters/"),
+        ("/matters/overdue", "/matters/"),
+        ("/org/users", "/org/users"),
+        ("/org/audit", "/org/users"),
+        ("/notifications/", "/notifications/"),
+    ],
+)
+def test_navigation_marks_the_current_section(world, login, url, section):
+    from flask import g
+
+    g.pop("scope", None)
+    g.pop("_login_user", None)
+    client = login(world.users["county_a_admin"])
+    html = client.get(url).get_data(as_text=True)
+    assert _current(html) == [section]
+    assert _navbar(html).count('aria-current="page"') == 1
+
+
+def test_a_page_outside_every_section_marks_none(world, login):
+    client = login(world.users["county_a_admin"])
+    html = client.get("/figures").get_data(as_text=True)
+    assert _current(html) == [] and 'aria-current="page"' not in _navbar(html)
