@@ -40,7 +40,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from tracker import periods as _periods
 from tracker.errors import DomainError
@@ -202,9 +202,12 @@ class GroupFacts:
     dissolved_on: date | None = None
 
 
-@dataclass(frozen=True)
-class MeetingFact:
-    """A meeting record reduced to what decides obligations."""
+class MeetingFact(NamedTuple):
+    """A meeting record reduced to what decides obligations.
+
+    A named tuple, not a dataclass: a county's list page builds thousands per
+    request, and a tuple is made in one call instead of one per field.
+    """
 
     id: int
     branch_id: int
