@@ -18,6 +18,7 @@ Both servers stop by themselves at the end (and on Ctrl+C).
 from __future__ import annotations
 
 import argparse
+import base64
 import http.client
 import os
 import re
@@ -185,6 +186,8 @@ def main() -> None:
     env.update(
         TRACKER_DATABASE_URL=args.url,
         TRACKER_SECRET_KEY="web-bench-secret-" + "x" * 32,
+        # a fixed, valid Fernet key (tracker.wsgi refuses to start without one)
+        TRACKER_CAMERA_KEY=base64.urlsafe_b64encode(b"web-bench-camera-key-0123456789a").decode(),
         PYTHONPATH=str(ROOT),
     )
     pages, api = targets(args.url)

@@ -28,7 +28,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from flask import current_app, has_request_context, request, session
-from flask_babel import Domain, get_locale
+from flask_babel import Domain, _get_current_context, get_locale
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -39,6 +39,7 @@ TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 DOMAIN = "messages"
 
 _cache: dict[tuple[tuple[str, float], ...], Translations] = {}
+_NULL = NullTranslations()
 
 
 def po_path(locale: str, directory: Path = TRANSLATIONS_DIR) -> Path:
@@ -95,10 +96,21 @@ class PoDomain(Domain):
     """Flask-Babel's domain, reading ``.po`` files instead of compiled ``.mo``."""
 
     def get_translations(self) -> Any:
+        # Once per request: a page asks for its catalog on every ``_()`` (a list page
+        # makes hundreds of calls). Kept where Flask-Babel keeps the request's locale,
+        # so ``flask_babel.refresh()`` / ``force_locale`` drop it with the locale.
+        ctx = _get_current_context()
+        cached = getattr(ctx, "babel_translations", None) if ctx is not None else None
+        if cached is not None:
+            return cached
         locale = get_locale()
         if locale is None or locale.language == "zh":
-            return NullTranslations()  # Chinese is the source text
-        return translations_for(str(locale))
+            found: Any = _NULL  # Chinese is the source text
+        else:
+            found = translations_for(str(locale))
+        if ctx is not None:
+            ctx.babel_translations = found
+        return found
 
 
 # The extension object is created unbound in tracker.extensions; give it our

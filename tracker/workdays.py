@@ -50,9 +50,24 @@ class WorkdayAnswer:
 
 @dataclass(frozen=True)
 class WorkCalendar:
-    """The working-day calendar: package, then overrides, then Mon–Fri."""
+    """The working-day calendar: package, then overrides, then Mon–Fri.
+
+    A value: its answers never change, so it keeps, per year asked about, the
+    running count of working days (built once, 366 checks) and answers
+    :meth:`working_days_between` by subtraction instead of walking the days —
+    a list of 50 overdue matters, each hundreds of days late, costs 50
+    look-ups, not 50 × 300 day checks.
+    """
 
     overrides: Mapping[date, bool] = field(default_factory=dict)
+    # year → running count: _counts[y][i] = working days from 1 January to day i (0-based)
+    _counts: dict[int, list[int]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _years: frozenset[int] = field(default=frozenset(), init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_years", frozenset(d.year for d in self.overrides))
 
     @classmethod
     def from_rows(cls, rows: Iterable[tuple[date, bool]]) -> WorkCalendar:
@@ -60,7 +75,25 @@ class WorkCalendar:
 
     @property
     def _override_years(self) -> frozenset[int]:
-        return frozenset(d.year for d in self.overrides)
+        return self._years
+
+    def _running(self, year: int) -> list[int]:
+        """The running count of working days through each day of ``year``."""
+        counts = self._counts.get(year)
+        if counts is None:
+            counts = []
+            total = 0
+            day = date(year, 1, 1)
+            while day.year == year:
+                total += self.is_workday(day)
+                counts.append(total)
+                day += timedelta(days=1)
+            self._counts[year] = counts
+        return counts
+
+    def _through(self, day: date) -> int:
+        """Working days from 1 January of ``day``'s year through ``day``."""
+        return self._running(day.year)[day.timetuple().tm_yday - 1]
 
     def year_is_official(self, year: int) -> bool:
         """Whether ``year`` has a published calendar (package or admin)."""
@@ -104,12 +137,9 @@ class WorkCalendar:
         """
         if end <= start:
             return 0
-        count = 0
-        day = start
-        while day < end:
-            day += timedelta(days=1)
-            if self.is_workday(day):
-                count += 1
+        count = self._through(end) - self._through(start)
+        for year in range(start.year, end.year):  # whole years crossed
+            count += self._running(year)[-1]
         return count
 
     def workdays_in(self, start: date, end: date) -> list[date]:

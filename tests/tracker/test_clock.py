@@ -60,3 +60,16 @@ def test_no_module_but_the_clock_reads_the_system_clock_or_names_a_zone():
         if pattern.search(line)
     ]
     assert offenders == []
+
+
+def test_local_dates_are_the_local_date_of_each_instant():
+    from datetime import UTC, datetime
+
+    from tracker import clock
+
+    values = [
+        datetime(2026, 3, 1, 15, 59, tzinfo=UTC),  # 23:59 in Shanghai
+        datetime(2026, 3, 1, 16, 0, tzinfo=UTC),  # the next day there
+        datetime(2026, 3, 1, 16, 0),  # naive = UTC
+    ]
+    assert clock.local_dates(values) == [clock.local_date(v) for v in values]

@@ -160,3 +160,38 @@ def test_the_city_page_names_the_township_grid(app, db, world, login, monkeypatc
     page = login(world.users["city_admin"]).get(f"/dashboard/r/{world.city.id}?period={PERIOD.key}")
     assert page.status_code == 200
     assert "各乡镇分布" in page.text and world.town_a2.name in page.text
+
+
+def _snapshot_rows(db):
+    skip = {"id", "computed_at"}
+    cols = [c for c in VillageScore.__table__.columns if c.name not in skip]
+    rows = db.session.execute(
+        select(*cols).where(VillageScore.period == PERIOD.key).order_by(VillageScore.region_id)
+    ).all()
+    aggs = db.session.execute(
+        select(*(c for c in RegionAggregate.__table__.columns if c.name not in skip))
+        .where(RegionAggregate.period == PERIOD.key)
+        .order_by(RegionAggregate.region_id)
+    ).all()
+    return rows, aggs
+
+
+def test_a_big_subtree_is_computed_one_child_at_a_time_with_the_same_snapshots(
+    app, db, world, monkeypatch
+):
+    """Memory of a province's roll-up: above CHUNK_VILLAGES villages compute_period
+    recurses into the child subtrees; the snapshots and aggregates are the same."""
+    import tracker.dashboard.services as services
+
+    with app.test_request_context():
+        compute_period(PERIOD, "/", TODAY)
+        whole = _snapshot_rows(db)
+        calls = []
+        original = services.villages_under
+        monkeypatch.setattr(
+            services, "villages_under", lambda path: calls.append(path) or original(path)
+        )
+        monkeypatch.setattr(services, "CHUNK_VILLAGES", 1)
+        compute_period(PERIOD, "/", TODAY)
+    assert _snapshot_rows(db) == whole
+    assert len(calls) > 4 and calls[0] == "/"  # city, counties, townships, villages

@@ -137,3 +137,59 @@ def test_a_rerun_of_the_reminders_reads_the_same_few_statements_for_2_or_6_matte
             assert send_reminders(date(2026, 10, 20), load_calendar()) == 0
         counts.append(log.count)
     assert counts[0] == counts[1]
+
+
+def test_a_first_run_of_the_reminders_writes_them_in_the_same_few_statements_for_2_or_6(
+    world, db, assert_max_queries
+):
+    """Sending is set-based too (publish_many): the users, the dedupe keys and the
+    outbox are read once for all reminders and written in one flush — not five
+    statements per message (6.5 s at a city's 1,500 overdue matters)."""
+    counts = []
+    kind = catalog(world)
+    for n in (2, 6):
+        for _ in range(n):
+            register(world, matter_type=kind)
+        with assert_max_queries(30) as log:
+            assert send_reminders(date(2026, 10, 20), load_calendar()) > 0
+        counts.append(log.count)
+    assert counts[0] == counts[1]
+
+
+def test_publish_many_gives_each_user_a_message_once_and_the_robots_one_copy(world, db):
+    from tracker.config import current_settings
+    from tracker.notifications.models import OutboxMessage
+    from tracker.notifications.services import Message, publish, publish_many
+
+    clerk = world.users["village_a1a_editor"]
+    town = world.users["town_a1_editor"]
+    cfg = current_settings().alerts
+    old = cfg.dingtalk_webhook
+    object.__setattr__(cfg, "dingtalk_webhook", "http://127.0.0.1:9/robot")
+    try:
+        publish([clerk.id], Message(title="早先", dedupe_key="k1", public_text="公开"))
+        created = publish_many(
+            [
+                (
+                    [clerk.id, town.id, clerk.id],
+                    Message(title="一", dedupe_key="k1", public_text="公开"),
+                ),
+                ([town], Message(title="二", dedupe_key="k2", public_text="公开")),
+                ([clerk.id], Message(title="三", dedupe_key="k2")),
+            ]
+        )
+    finally:
+        object.__setattr__(cfg, "dingtalk_webhook", old)
+    assert created == 3
+    inbox = db.session.execute(
+        select(Notification.user_id, Notification.title).where(
+            Notification.user_id.in_([clerk.id, town.id])
+        )
+    ).all()
+    assert sorted(inbox) == sorted(
+        [(clerk.id, "早先"), (town.id, "一"), (town.id, "二"), (clerk.id, "三")]
+    )
+    robot = db.session.scalars(
+        select(OutboxMessage.dedupe_key).where(OutboxMessage.channel == "dingtalk")
+    ).all()
+    assert sorted(robot) == ["k1", "k2"]  # k1 queued by the first publish, not twice

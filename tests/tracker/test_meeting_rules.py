@@ -295,3 +295,29 @@ def test_diff_lists_changed_fields_only():
         "b": [2, 3],
         "c": [None, 4],
     }
+
+
+def test_evaluate_many_remembers_only_identical_inputs():
+    """The memo behind evaluate_many is keyed by every fact it reads: asked again it gives
+    the same statuses; one record changed (late, deleted, another day) changes them."""
+    period, today = Period.of_year(2026), date(2026, 6, 15)
+
+    def run(facts):
+        return evaluate_many([BRANCH], [], facts, {}, RULES, period, today)[1]
+
+    base = [fact(1, "theme_party_day", date(2026, 3, 3))]
+    first = run(base)
+    assert run(list(base)) == first
+    march = [s for s in run(base) if s.kind == "theme_party_day" and s.window.index == 3]
+    assert march[0].status == "met"
+    for changed in (
+        [fact(1, "theme_party_day", date(2026, 3, 3), late=True)],
+        [fact(1, "theme_party_day", date(2026, 3, 3), counts=False)],
+        [fact(1, "theme_party_day", date(2026, 4, 3))],
+    ):
+        status = [s for s in run(changed) if s.kind == "theme_party_day" and s.window.index == 3]
+        assert status[0].status != "met"
+    assert run(base) == first
+    # the answer is the caller's own list
+    run(base).clear()
+    assert run(base) == first

@@ -1,6 +1,6 @@
 """工作日: official working days with 调休, admin overrides, and the Mon–Fri fallback."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -65,3 +65,26 @@ def test_working_days_between_counts_after_start_up_to_end():
 def test_negative_days_are_refused():
     with pytest.raises(ValueError):
         CAL.add_working_days(date(2026, 3, 2), -1)
+
+
+def test_working_days_between_counts_like_walking_the_days():
+    """The running counts give the same answer as checking every day (years crossed,
+    overrides, an uncovered year's Mon–Fri fallback)."""
+    import random
+
+    cal = WorkCalendar(overrides={date(2031, 1, 2): False, date(2031, 1, 4): True})
+
+    def walked(start: date, end: date) -> int:
+        n, day = 0, start
+        while day < end:
+            day += timedelta(days=1)
+            n += cal.is_workday(day)
+        return n
+
+    rng = random.Random(7)
+    for _ in range(300):
+        start = date(2023, 1, 1) + timedelta(days=rng.randrange(3650))
+        end = start + timedelta(days=rng.randrange(-30, 900))
+        assert cal.working_days_between(start, end) == walked(start, end), (start, end)
+    # 1 Jan (Mon–Fri fallback), 3 Jan; 2 Jan overridden off, Saturday 4 Jan on
+    assert cal.working_days_between(date(2030, 12, 31), date(2031, 1, 4)) == 3

