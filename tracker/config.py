@@ -165,6 +165,19 @@ class TeamsSettings(Section):
     recall_training_working_days: int = Field(20, ge=1, le=250)
     recall_review_working_days: int = Field(10, ge=1, le=120)
     recall_outcome_working_days: int = Field(5, ge=1, le=120)
+    # 无职党员设岗定责: a county's starting categories; reviews due after each half-year.
+    post_categories: list[Annotated[str, StringConstraints(min_length=1, max_length=32)]] = Field(
+        default_factory=lambda: ["经济发展", "村务监督", "公共事务", "思想政治", "服务群众"],
+        min_length=1,
+        max_length=30,
+    )
+    post_review_working_days: int = Field(15, ge=0, le=120)
+    # 一诺三联四帮: rating due after year end; household contact window and counting kinds.
+    pledge_rating_working_days: int = Field(15, ge=0, le=120)
+    household_contact: Frequency = "monthly"
+    household_contact_kinds: list[Literal["visit", "phone", "wechat"]] = Field(
+        default_factory=lambda: ["visit"], min_length=1
+    )
 
 
 class CamerasSettings(Section):
@@ -198,12 +211,14 @@ class DashboardSettings(Section):
     weight_callbacks: Weight = 5
     weight_camera_uptime: Weight = 20
     weight_trainings: Weight = 5
+    weight_teams: Weight = 0  # 队伍建设: off until a county switches it on (docs/figures.md)
     target_meetings: Target = 1.0
     target_on_time_entry: Target = 0.9
     target_service_on_time: Target = 0.95
     target_callbacks: Target = 1.0
     target_camera_uptime: Target = 0.95
     target_trainings: Target = 1.0
+    target_teams: Target = 0.9
     band_green: Band = 85
     band_amber: Band = 60
 

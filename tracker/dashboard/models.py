@@ -59,6 +59,9 @@ class VillageScore(Base):
     # 培训开展: training obligation windows settled / met (when a trainings register exists).
     trainings_due: Mapped[int] = mapped_column(default=0)
     trainings_met: Mapped[int] = mapped_column(default=0)
+    # 队伍建设: team-register items due / met (tracker.teams.figures).
+    teams_due: Mapped[int] = mapped_column(default=0, server_default="0")
+    teams_met: Mapped[int] = mapped_column(default=0, server_default="0")
     score: Mapped[float | None]
     band: Mapped[str] = mapped_column(String(8), default="none")
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -119,6 +122,8 @@ class RegionAggregate(Base):
     cam_excused_s: Mapped[int] = mapped_column(BigInteger, default=0)
     trainings_due: Mapped[int] = mapped_column(BigInteger, default=0)
     trainings_met: Mapped[int] = mapped_column(BigInteger, default=0)
+    teams_due: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    teams_met: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     __table_args__ = (
         UniqueConstraint("period", "region_id"),

@@ -74,6 +74,7 @@ COMPONENTS: tuple[ComponentSpec, ...] = (
         "camera_uptime", "监控完好", "完好率（开放时间内）", "完好时长", "应计时长", "时"
     ),
     ComponentSpec("trainings", "培训开展", "按期培训率", "已举办", "应举办", "次"),
+    ComponentSpec("teams", "队伍建设", "队伍建设完成率", "已完成", "应完成", "项"),
 )
 COMPONENT_BY_KEY = {c.key: c for c in COMPONENTS}
 
@@ -113,6 +114,7 @@ DEFAULT_CONFIG = ScoringConfig(
         "callbacks": 5,
         "camera_uptime": 20,
         "trainings": 5,
+        "teams": 0,
     },
     targets={
         "meetings": 1.0,
@@ -121,6 +123,7 @@ DEFAULT_CONFIG = ScoringConfig(
         "callbacks": 1.0,
         "camera_uptime": 0.95,
         "trainings": 1.0,
+        "teams": 0.9,
     },
 )
 

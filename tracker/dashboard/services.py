@@ -35,6 +35,7 @@ from tracker.dashboard.sources import (
     figures_for_score,
     matter_figures,
     meeting_figures,
+    teams_figures,
     training_figures,
     villages_under,
 )
@@ -69,6 +70,8 @@ SUM_COLUMNS = (
     "cam_excused_s",
     "trainings_due",
     "trainings_met",
+    "teams_due",
+    "teams_met",
 )
 
 
@@ -128,6 +131,7 @@ def compute_period(
     matters = matter_figures(path, period, today)
     cameras = camera_figures(path, period)
     trainings = training_figures(path, period, today)
+    teams = teams_figures(villages, period, today, load_calendar())
     in_path = subtree_ids(path)
     db.session.execute(
         delete(VillageScore).where(
@@ -171,6 +175,8 @@ def compute_period(
             "cam_excused_s": c.excused_s if c else 0,
             "trainings_met": trainings.get(v.id, (0, 0))[0],
             "trainings_due": trainings.get(v.id, (0, 0))[1],
+            "teams_met": teams.get(v.id, (0, 0))[0],
+            "teams_due": teams.get(v.id, (0, 0))[1],
             "computed_at": now,
         }
         sc = rules.score(figures_for_score(SimpleNamespace(**row)), config)
@@ -212,6 +218,8 @@ def changed_villages(period: Period) -> set[int]:
     from tracker.halls.models import CameraDailyRollup
     from tracker.matters.models import MatterEvent
     from tracker.meetings.models import Meeting
+    from tracker.teams.duty_models import HouseholdContact, Pledge, PostAssignment
+    from tracker.teams.models import ReserveCadre
     from tracker.trainings.models import Training
 
     snap = (
@@ -230,6 +238,14 @@ def changed_villages(period: Period) -> set[int]:
         (Training.region_id, func.coalesce(Training.updated_at, Training.entered_at), None),
         (Training.region_id, Training.deleted_at, None),
         (CameraDailyRollup.region_id, CameraDailyRollup.computed_at, in_period),
+        (
+            ReserveCadre.region_id,
+            func.coalesce(ReserveCadre.updated_at, ReserveCadre.entered_at),
+            None,
+        ),
+        (PostAssignment.region_id, PostAssignment.entered_at, None),
+        (Pledge.region_id, Pledge.entered_at, None),
+        (HouseholdContact.region_id, HouseholdContact.entered_at, None),
     ]
     changed: set[int] = set()
     for region_col, at, extra in written if oldest is not None else []:

@@ -13,8 +13,9 @@ from tracker.domain import Domain, NavEntry
 
 DOMAIN = Domain(
     "tracker.teams",
-    api=("api",),
+    models=("models", "duty_models"),
+    api=("api", "duty_api"),
     seeder="demo:seed_teams",
-    todo=("todo:reserves_short", "todo:recall_steps_overdue"),
+    todo=("todo:reserves_short", "todo:recall_steps_overdue", "duty_todo:duty_overdue"),
     nav=(NavEntry("teams.index", _l("后备干部"), order=65),),
 )

@@ -23,6 +23,7 @@ from tracker.extensions import db
 from tracker.models import Member, Region, RegionLevel, VillageCadre
 from tracker.scope import current_scope
 from tracker.teams import excel
+from tracker.teams.duty_views import bp as duty_bp
 from tracker.teams.forms import (
     AssessmentForm,
     CadreAssessmentForm,
@@ -56,6 +57,8 @@ from tracker.teams.services import (
 from tracker.web import form_status, paginate, perform, submit
 
 bp = Blueprint("teams", __name__, url_prefix="/teams")
+# 设岗定责 and 一诺三联四帮 pages (tracker.teams.duty_views): ``teams.duty.*`` under /teams.
+bp.register_blueprint(duty_bp)
 
 
 @bp.route("/reserves")
