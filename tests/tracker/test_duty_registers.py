@@ -492,3 +492,34 @@ def test_the_home_to_do_names_overdue_duty_items(world, db, frozen):
     assert items and items[0].count == 1 and "联户" in items[0].title
     viewer = world.users["county_a_viewer"]
     assert duty_overdue(Scope.for_user(viewer), viewer) == []
+
+
+def test_the_latest_post_grade_is_shown_beside_the_member_in_the_democratic_appraisal(
+    world, db, login
+):
+    from tests.tracker.test_meeting_helpers import at, meeting_input
+    from tracker.meetings.services import record_meeting
+
+    village = world.village_a1a
+    a = _assign(world, started=date(2025, 3, 1))
+    posts.review(a, 2025, 2, date(2026, 1, 8), PostGrade.excellent, "村党支部")
+    start = at(2026, 1, 20)
+    appraisal = record_meeting(
+        world.branches[village.id],
+        meeting_input(world, village, start, kind="democratic_appraisal", topics="民主评议党员"),
+        None,
+        CAL,
+        now=start + timedelta(hours=3),
+    )
+    committee = record_meeting(
+        world.branches[village.id],
+        meeting_input(world, village, at(2026, 1, 21)),
+        None,
+        CAL,
+        now=at(2026, 1, 21, 12),
+    )
+    db.session.flush()
+    client = login(world.users["town_a1_editor"])
+    page = client.get(f"/meetings/{appraisal.id}").get_data(as_text=True)
+    assert 'id="post-grades"' in page and "政策宣传岗" in page and "优秀" in page
+    assert 'id="post-grades"' not in client.get(f"/meetings/{committee.id}").get_data(as_text=True)
