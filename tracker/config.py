@@ -155,6 +155,9 @@ class RulesSettings(Section):
     secondment_complaints_per_hour: int = Field(3, ge=1, le=1000)
 
 
+ContactKindName = Literal["visit", "phone", "wechat"]
+
+
 class TeamsSettings(Section):
     """队伍素质提升: targets of the reserve-cadre register ("2+5")."""
 
@@ -175,8 +178,8 @@ class TeamsSettings(Section):
     # 一诺三联四帮: rating due after year end; household contact window and counting kinds.
     pledge_rating_working_days: int = Field(15, ge=0, le=120)
     household_contact: Frequency = "monthly"
-    household_contact_kinds: list[Literal["visit", "phone", "wechat"]] = Field(
-        default_factory=lambda: ["visit"], min_length=1
+    household_contact_kinds: list[ContactKindName] = Field(
+        default_factory=lambda: list[ContactKindName](["visit"]), min_length=1
     )
 
 

@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 
 from tracker import clock
-from tracker.models import Member
 from tracker.extensions import db
+from tracker.models import Member
 from tracker.teams import pledges, posts
 from tracker.teams.duty_models import ContactKind, HelpCategory, PledgeRating, PostGrade
 

@@ -12,6 +12,7 @@ from tracker.config import current_settings
 from tracker.demo import DemoWorld, story
 from tracker.extensions import db
 from tracker.models import Member, VillageCadre
+from tracker.teams.duty_demo import seed_duty
 from tracker.teams.models import (
     CadreAssessment,
     Grade,
@@ -36,6 +37,7 @@ PLANS = [
 def seed_teams(world: DemoWorld) -> None:
     seed_reserves(world)
     seed_assessments(world)
+    seed_duty(world)
 
 
 def seed_reserves(world: DemoWorld) -> None:

@@ -118,7 +118,9 @@ def team_figures(
     ):
         done_by_cutoff = done_on is not None and done_on <= cutoff
         if done_by_cutoff or judged(due_on, cutoff, today):
-            out[region_id].add("recalls", done_by_cutoff and done_on <= due_on)
+            out[region_id].add(
+                "recalls", done_on is not None and done_by_cutoff and done_on <= due_on
+            )
     # 设岗评议: the half-years whose review deadline falls in the period.
     done_review = {
         (aid, y, h): on

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from tracker import clock
@@ -124,7 +124,7 @@ def rate_pledge(p: Pledge, rating: PledgeRating, on: date, by: str, note: str = 
     db.session.flush()
 
 
-def pledges_stmt(village_id: int, year: int | None = None):  # type: ignore[no-untyped-def]
+def pledges_stmt(village_id: int, year: int | None = None) -> Select[Pledge]:
     stmt = (
         select(Pledge)
         .where(Pledge.region_id == village_id)
@@ -255,7 +255,7 @@ def add_help(link: HouseholdLink, on: date, category: HelpCategory, what: str) -
     return h
 
 
-def links_stmt(village_id: int):  # type: ignore[no-untyped-def]
+def links_stmt(village_id: int) -> Select[HouseholdLink]:
     """A village's links with member, contacts and help loaded by the list query."""
     return (
         select(HouseholdLink)

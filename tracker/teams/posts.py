@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from tracker import clock, uploads
@@ -331,7 +331,7 @@ def review(
     return r
 
 
-def assignments_stmt(village_id: int):  # type: ignore[no-untyped-def]
+def assignments_stmt(village_id: int) -> Select[PostAssignment]:
     """A village's assignments with what a list shows, loaded with the list (no query per row)."""
     return (
         select(PostAssignment)
@@ -371,7 +371,7 @@ def latest_grades(member_ids: Iterable[int]) -> Mapping[int, LatestGrade]:
     ids = list(set(member_ids))
     if not ids:
         return {}
-    rows: Sequence[tuple[int, str, int, int, PostGrade]] = db.session.execute(  # type: ignore[assignment]
+    rows: Sequence[tuple[int, str, int, int, PostGrade]] = db.session.execute(
         select(
             PostAssignment.member_id,
             DutyPost.name,
