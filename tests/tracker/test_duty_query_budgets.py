@@ -44,6 +44,7 @@ def _grow(world, n: int) -> None:
 
 
 URLS = [
+    "/teams/duty",
     "/teams/duty/v/{v}",
     "/teams/posts/v/{v}",
     "/teams/posts/v/{v}/print",

@@ -523,3 +523,32 @@ def test_the_latest_post_grade_is_shown_beside_the_member_in_the_democratic_appr
     page = client.get(f"/meetings/{appraisal.id}").get_data(as_text=True)
     assert 'id="post-grades"' in page and "政策宣传岗" in page and "优秀" in page
     assert 'id="post-grades"' not in client.get(f"/meetings/{committee.id}").get_data(as_text=True)
+
+
+@pytest.mark.slow
+def test_the_demo_city_lets_only_wusi_village_lapse(app, db):
+    from tracker.calendar_service import load_calendar
+    from tracker.demo import seed_demo
+
+    with app.test_request_context():
+        world = seed_demo()
+        db.session.flush()
+        today = clock.today()
+        ob = open_obligations([v.id for v in world.villages], today, load_calendar())
+        owing = {v.name for v in world.villages if ob[v.id].count}
+        assert owing == {"五四村"}
+        wusi = next(v for v in world.villages if v.name == "五四村")
+        assert ob[wusi.id].contacts and ob[wusi.id].pledges
+        from tracker.config import current_settings
+        from tracker.teams.duty_rules import half_bounds, half_of
+
+        y, h = half_of(today)
+        last = (y, 1) if h == 2 else (y - 1, 2)
+        due = review_deadline(*last, current_settings().teams.post_review_working_days, CAL)
+        assert bool(ob[wusi.id].reviews) == (due < today and half_bounds(*last)[1] < today)
+        every = db.session.scalars(
+            select(PostAssignment).where(
+                PostAssignment.region_id.in_([v.id for v in world.villages])
+            )
+        ).all()
+        assert len(every) >= 3 * (len(world.villages) - 1)

@@ -22,7 +22,7 @@ from wtforms.fields.choices import SelectChoice
 from tracker import clock, uploads, xlsx
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
-from tracker.models import Member, Region, VillageCadre
+from tracker.models import Member, Region, RegionLevel, VillageCadre
 from tracker.scope import current_scope
 from tracker.teams import duty_excel, pledges, posts
 from tracker.teams.duty_forms import (
@@ -69,6 +69,18 @@ def _writer_here(region_id: int) -> bool:
 
 
 # -- the village overview ----------------------------------------------------------------
+
+
+@bp.route("/duty")
+@login_required
+def index() -> ResponseReturnValue:
+    """Villages in scope with what each owes now (reviews, ratings, household contacts)."""
+    scope = current_scope()
+    page = paginate(
+        scope.select(Region).where(Region.level == RegionLevel.village).order_by(Region.path)
+    )
+    obligations = open_obligations([v.id for v in page.items], clock.today(), load_calendar())
+    return render_template("teams/duty_index.html", page=page, obligations=obligations)
 
 
 @bp.route("/duty/v/<int:region_id>")
