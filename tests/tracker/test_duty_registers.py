@@ -552,3 +552,20 @@ def test_the_demo_city_lets_only_wusi_village_lapse(app, db):
             )
         ).all()
         assert len(every) >= 3 * (len(world.villages) - 1)
+
+
+def test_the_team_component_weighs_in_by_hand():
+    """会议履职 4 of 5 (weight 40, target 1.0 → 80 points) and 队伍建设 2 of 10
+    (weight 10, target 0.9 → 22.22 points): (40 × 80 + 10 × 22.22) ÷ 50 = 68.4.
+    With the shipped weight 0 the same figures score 80 — as before the component existed."""
+    from tracker.dashboard import rules
+
+    figures = {"meetings": (4.0, 5.0), "teams": (2.0, 10.0)}
+    on = rules.ScoringConfig.from_settings(
+        {"weight_meetings": 40, "weight_teams": 10, "target_teams": 0.9}
+    )
+    assert rules.score(figures, on).value == 68.4
+    off = rules.ScoringConfig.from_settings({"weight_meetings": 40, "weight_teams": 0})
+    result = rules.score(figures, off)
+    assert result.value == 80.0 and not result.component("teams").applies
+    assert rules.score({"meetings": (4.0, 5.0), "teams": (0.0, 0.0)}, on).value == 80.0

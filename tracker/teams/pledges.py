@@ -193,23 +193,6 @@ def link_household(village: Region, data: LinkInput) -> HouseholdLink:
     return link
 
 
-def update_link(link: HouseholdLink, data: LinkInput) -> None:
-    village = db.session.get(Region, link.region_id)
-    assert village is not None
-    member, head, address, phone = _check_link(village, data)
-    first = db.session.scalar(
-        select(HouseholdContact.on)
-        .where(HouseholdContact.link_id == link.id)
-        .order_by(HouseholdContact.on)
-        .limit(1)
-    )
-    if first is not None and data.since > first:
-        raise TeamError("联户日期不能晚于已有的联系记录", "since")
-    link.member_id = member.id
-    link.head, link.address, link.phone, link.since = head, address, phone, data.since
-    db.session.flush()
-
-
 def end_link(link: HouseholdLink, on: date) -> None:
     if link.until is not None:
         raise TeamError("该联户已结束", "until", 409)
