@@ -569,3 +569,16 @@ def test_the_team_component_weighs_in_by_hand():
     result = rules.score(figures, off)
     assert result.value == 80.0 and not result.component("teams").applies
     assert rules.score({"meetings": (4.0, 5.0), "teams": (0.0, 0.0)}, on).value == 80.0
+
+
+def test_every_write_is_audited_with_chinese_names(world, db, frozen):
+    from tracker.models.audit import AuditLog
+    from tracker.org.labels import entity_label, value_label
+
+    a = _assign(world)
+    posts.review(a, 2025, 2, date(2026, 1, 8), PostGrade.good, "村党支部")
+    db.session.flush()
+    entities = set(db.session.scalars(select(AuditLog.entity)))
+    assert {"duty_post", "duty_assignment", "duty_review"} <= entities
+    assert entity_label("duty_review") == "设岗半年评议"
+    assert value_label("duty_review", "grade", "good") == "合格"

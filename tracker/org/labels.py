@@ -8,6 +8,7 @@ up there. A missing entry shows the raw name, never an error.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -264,13 +265,13 @@ def _domain_value_labels(entity: str, field: str) -> dict[str, str]:
     if entity in ("duty_review", "pledge", "household_contact", "household_help"):
         from tracker.teams import duty_models as dm
 
-        table = {
+        duty_tables: dict[tuple[str, str], Mapping[Any, str]] = {
             ("duty_review", "grade"): dm.POST_GRADE_LABELS,
             ("pledge", "rating"): dm.RATING_LABELS,
             ("household_contact", "kind"): dm.CONTACT_LABELS,
             ("household_help", "category"): dm.HELP_LABELS,
-        }.get((entity, field), {})
-        return {str(k): v for k, v in table.items()}
+        }
+        return {str(k): v for k, v in duty_tables.get((entity, field), {}).items()}
     if field == "role":
         from tracker.formatting import ROLE_LABELS
 
