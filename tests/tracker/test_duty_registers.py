@@ -582,3 +582,13 @@ def test_every_write_is_audited_with_chinese_names(world, db, frozen):
     assert {"duty_post", "duty_assignment", "duty_review"} <= entities
     assert entity_label("duty_review") == "设岗半年评议"
     assert value_label("duty_review", "grade", "good") == "合格"
+
+
+def test_the_dashboard_village_page_lists_the_team_parts(world, db, login, frozen):
+    _assign(world, started=date(2025, 3, 1))
+    _household_fixture(world)
+    client = login(world.users["town_a1_editor"])
+    page = client.get(f"/dashboard/r/{world.village_a1a.id}?period=2026-Q3")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'id="detail-teams"' in html and "设岗半年评议" in html and "联户联系" in html
