@@ -169,7 +169,8 @@ CASES: list[tuple[str, str, int]] = [
     # dashboard
     ("/dashboard/r/{w.city.id}", "city_admin", 20),
     ("/dashboard/r/{w.county_a.id}", "city_admin", 21),
-    ("/dashboard/r/{w.village_a1a.id}/inspect", "city_admin", 27),
+    # 34: the 队伍建设 parts add one statement per part (tracker.teams.figures.team_figures).
+    ("/dashboard/r/{w.village_a1a.id}/inspect", "city_admin", 34),
     ("/dashboard/r/{w.county_a.id}/export.xlsx", "city_admin", 9),
 ]
 
