@@ -156,6 +156,9 @@ class RulesSettings(Section):
     secondment_publication_per_10_minutes: int = Field(30, ge=1, le=10000)
 
 
+ContactKindName = Literal["visit", "phone", "wechat"]
+
+
 class TeamsSettings(Section):
     """队伍素质提升: targets of the reserve-cadre register ("2+5")."""
 
@@ -169,6 +172,19 @@ class TeamsSettings(Section):
     # A vacated village post (召回后调整/免职, 辞职 …) must be filled within this many
     # working days of the day it fell vacant.
     vacancy_fill_working_days: int = Field(30, ge=1, le=250)
+    # 无职党员设岗定责: a county's starting categories; reviews due after each half-year.
+    post_categories: list[Annotated[str, StringConstraints(min_length=1, max_length=32)]] = Field(
+        default_factory=lambda: ["经济发展", "村务监督", "公共事务", "思想政治", "服务群众"],
+        min_length=1,
+        max_length=30,
+    )
+    post_review_working_days: int = Field(15, ge=0, le=120)
+    # 一诺三联四帮: rating due after year end; household contact window and counting kinds.
+    pledge_rating_working_days: int = Field(15, ge=0, le=120)
+    household_contact: Frequency = "monthly"
+    household_contact_kinds: list[ContactKindName] = Field(
+        default_factory=lambda: list[ContactKindName](["visit"]), min_length=1
+    )
 
 
 class TrainingsSettings(Section):
@@ -282,6 +298,7 @@ class DashboardSettings(Section):
     weight_camera_uptime: Weight = 20
     weight_trainings: Weight = 5
     weight_secondment: Weight = 0
+    weight_teams: Weight = 0  # 队伍建设: off until a county switches it on (docs/figures.md)
     target_meetings: Target = 1.0
     target_on_time_entry: Target = 0.9
     target_service_on_time: Target = 0.95
@@ -289,6 +306,7 @@ class DashboardSettings(Section):
     target_camera_uptime: Target = 0.95
     target_trainings: Target = 1.0
     target_secondment: Target = 1.0
+    target_teams: Target = 0.9
     band_green: Band = 85
     band_amber: Band = 60
 

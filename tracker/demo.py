@@ -78,8 +78,12 @@ STORY: dict[str, frozenset[str]] = {
     # meeting without quorum, several matters open far past their due date.
     # Only one candidate for secretary and three for committee posts in reserve (后备干部
     # below "2+5"); a committee member graded 不称职 whose recall training is overdue.
-    # An application handed in seven weeks ago without the talk due within a month (发展党员).
-    "五四村": frozenset({"missed_meetings", "overdue_matters", "few_reserves", "talk_overdue"}),
+    # An application handed in seven weeks ago without the talk due within a month (发展党员);
+    # its members' posts were not reviewed last half-year, last year's pledges were never
+    # rated and nobody visited the linked households last month (duty_lapsed).
+    "五四村": frozenset(
+        {"missed_meetings", "overdue_matters", "few_reserves", "talk_overdue", "duty_lapsed"}
+    ),
     # 需关注: meetings were held, but last month's records were written up in one go
     # just before the township's inspection (补录); one matter open past due.
     "东升村": frozenset({"backfill", "one_overdue"}),

@@ -49,3 +49,54 @@ def _step(world: World, village: Region) -> int:
 
 
 SCOPE_OBJECTS = {"reserve_id": _reserve, "case_id": _case, "step_id": _step}
+
+
+# -- 设岗定责 and 一诺三联四帮 (tracker.teams.duty_models) ---------------------------------
+
+
+def _county_post(village: Region) -> int:
+    from tracker.teams.duty_posts import PostInput, catalog, county_of, create_post
+
+    county = county_of(village)
+    existing = [p for p in catalog(county) if p.name == "政策宣传岗"]
+    if existing:
+        return existing[0].id
+    return create_post(county, PostInput("思想政治", "政策宣传岗", "宣传惠农政策")).id
+
+
+def _post(world: World, village: Region) -> int:
+    return _county_post(village)
+
+
+def _assignment(world: World, village: Region) -> int:
+    from tracker.teams.duty_models import PostAssignment
+
+    member = world.members[village.id][4]
+    a = PostAssignment(
+        region_id=village.id,
+        member_id=member.id,
+        post_id=_county_post(village),
+        started_on=date(2025, 3, 1),
+    )
+    db.session.add(a)
+    db.session.flush()
+    return a.id
+
+
+def _link(world: World, village: Region) -> int:
+    from tracker.teams.duty_models import HouseholdLink
+
+    link = HouseholdLink(
+        region_id=village.id,
+        member_id=world.members[village.id][0].id,
+        head="王大山",
+        address="三组 12 号",
+        phone="13912345678",
+        since=date(2025, 3, 1),
+    )
+    db.session.add(link)
+    db.session.flush()
+    return link.id
+
+
+SCOPE_OBJECTS.update({"post_id": _post, "assignment_id": _assignment, "link_id": _link})

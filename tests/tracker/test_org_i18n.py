@@ -19,6 +19,17 @@ COVERED = ["templates/", "tracker/"]
 # Chinese on the English page). Add a template here when its text is wrapped in _().
 FULLY_MARKED = [
     "templates/base.html",
+    "templates/teams/_duty_nav.html",
+    "templates/teams/duty_index.html",
+    "templates/teams/duty_village.html",
+    "templates/teams/catalog.html",
+    "templates/teams/assignments.html",
+    "templates/teams/assignment.html",
+    "templates/teams/pledges.html",
+    "templates/teams/pledge.html",
+    "templates/teams/households.html",
+    "templates/teams/household.html",
+    "templates/teams/duty_print.html",
     "templates/home.html",
     "templates/halls/stations.html",
     "templates/halls/wall.html",

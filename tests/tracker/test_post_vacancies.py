@@ -160,14 +160,14 @@ def test_pages_show_history_versions_export_and_print(world, db, login):
     client = login(world.users["town_a1_editor"])
     html = client.get(f"/teams/reserves/{reserve.id}").get_data(as_text=True)
     assert "版本记录" in html and "返乡大学生" in html and "退役军人" in html
-    assert client.get(f"/teams/posts/v/{village.id}").status_code == 200
+    assert client.get(f"/teams/cadre-posts/v/{village.id}").status_code == 200
     resp = client.post(
-        f"/teams/posts/v/{village.id}",
+        f"/teams/cadre-posts/v/{village.id}",
         data={"cadre_id": cadre.id, "vacated_on": "2026-01-10", "cause": "resigned", "reason": ""},
     )
     assert resp.status_code == 422 and "请填写空缺原因说明" in resp.get_data(as_text=True)
     resp = client.post(
-        f"/teams/posts/v/{village.id}",
+        f"/teams/cadre-posts/v/{village.id}",
         data={
             "cadre_id": cadre.id,
             "vacated_on": clock.today().isoformat(),

@@ -177,10 +177,11 @@ CASES: list[tuple[str, str, int]] = [
     ("/api/v1/notifications", "town_a1_editor", 4),
     # dashboard
     # +3: the recruitment obligations panel (villages, open cases, their steps);
-    # +1: cameras now (离线/画面异常).
+    # +1: cameras now (离线/画面异常). Inspect 34: the 队伍建设 parts add one statement
+    # per part (tracker.teams.figures.team_figures).
     ("/dashboard/r/{w.city.id}", "city_admin", 24),
     ("/dashboard/r/{w.county_a.id}", "city_admin", 25),
-    ("/dashboard/r/{w.village_a1a.id}/inspect", "city_admin", 27),
+    ("/dashboard/r/{w.village_a1a.id}/inspect", "city_admin", 34),
     ("/dashboard/r/{w.county_a.id}/export.xlsx", "city_admin", 9),
 ]
 

@@ -119,7 +119,7 @@ CASES: list[tuple[str, str, int]] = [
     ("/halls/services.xlsx", "city_admin", 9),
     ("/api/v1/hall-services", "city_admin", 8),
     ("/teams/vacancies", "city_admin", 11),
-    ("/teams/posts/v/{w.village_a1a.id}", "town_a1_editor", 12),
+    ("/teams/cadre-posts/v/{w.village_a1a.id}", "town_a1_editor", 12),
     ("/api/v1/post-vacancies", "city_admin", 9),
     ("/teams/recalls/export.xlsx?region_id={w.county_a.id}", "city_admin", 10),
     ("/teams/recalls/print?region_id={w.county_a.id}", "city_admin", 10),

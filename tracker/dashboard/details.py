@@ -23,6 +23,7 @@ from tracker.matters.figures import not_on_time
 from tracker.meetings.figures import kind_names, village_obligations, village_records
 from tracker.models import Region
 from tracker.periods import Period
+from tracker.teams.figures import PART_LABELS, team_figures
 
 STATUS_LABELS = {
     "met": "已完成",
@@ -118,6 +119,10 @@ class VillageDetail:
     cameras: list[CameraLine] = field(default_factory=list)
     outages: list[OutageLine] = field(default_factory=list)
     excuses: list[dict[str, Any]] = field(default_factory=list)
+    # 队伍建设: (part label, met, due) of the period (tracker.teams.figures), and the page
+    # listing what the village owes now.
+    team_parts: list[tuple[str, int, int]] = field(default_factory=list)
+    team_url: str | None = None
 
     @property
     def missing(self) -> list[ObligationLine]:
@@ -199,4 +204,9 @@ def village_detail(village: Region, period: Period, today: date | None = None) -
             )
         )
     detail.excuses = [dataclasses.asdict(e) for e in cams.excuses]
+    teams = team_figures([village.id], period.start, period.end, today, load_calendar())
+    detail.team_parts = [
+        (PART_LABELS[k], met, due) for k, (met, due) in teams[village.id].parts.items()
+    ]
+    detail.team_url = record_url("teams.duty.village", region_id=village.id)
     return detail

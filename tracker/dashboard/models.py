@@ -63,6 +63,9 @@ class VillageScore(Base):
     # (tracker.secondment.figures; the same township figures in each of its villages).
     seconded_due: Mapped[int] = mapped_column(default=0)
     seconded_met: Mapped[int] = mapped_column(default=0)
+    # 队伍建设: team-register items due / met (tracker.teams.figures).
+    teams_due: Mapped[int] = mapped_column(default=0, server_default="0")
+    teams_met: Mapped[int] = mapped_column(default=0, server_default="0")
     score: Mapped[float | None]
     band: Mapped[str] = mapped_column(String(8), default="none")
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -125,6 +128,8 @@ class RegionAggregate(Base):
     trainings_met: Mapped[int] = mapped_column(BigInteger, default=0)
     seconded_due: Mapped[int] = mapped_column(BigInteger, default=0)
     seconded_met: Mapped[int] = mapped_column(BigInteger, default=0)
+    teams_due: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    teams_met: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     __table_args__ = (
         UniqueConstraint("period", "region_id"),

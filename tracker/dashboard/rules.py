@@ -81,6 +81,7 @@ COMPONENTS: tuple[ComponentSpec, ...] = (
     ),
     ComponentSpec("trainings", "培训开展", "按期培训率", "已举办", "应举办", "次"),
     ComponentSpec("secondment", "挂职管理", "按时履职率", "按时完成", "应完成", "项"),
+    ComponentSpec("teams", "队伍建设", "队伍建设完成率", "已完成", "应完成", "项"),
 )
 COMPONENT_BY_KEY = {c.key: c for c in COMPONENTS}
 
@@ -122,6 +123,7 @@ DEFAULT_CONFIG = ScoringConfig(
         "trainings": 5,
         # Off until a county switches it on: existing scores do not move.
         "secondment": 0,
+        "teams": 0,
     },
     targets={
         "meetings": 1.0,
@@ -131,6 +133,7 @@ DEFAULT_CONFIG = ScoringConfig(
         "camera_uptime": 0.95,
         "trainings": 1.0,
         "secondment": 1.0,
+        "teams": 0.9,
     },
 )
 

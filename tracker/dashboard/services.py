@@ -37,6 +37,7 @@ from tracker.dashboard.sources import (
     matter_figures,
     meeting_figures,
     secondment_figures,
+    teams_figures,
     training_figures,
     villages_under,
 )
@@ -74,6 +75,8 @@ SUM_COLUMNS = (
     "trainings_met",
     "seconded_due",
     "seconded_met",
+    "teams_due",
+    "teams_met",
 )
 
 
@@ -150,6 +153,7 @@ def compute_period(
     cameras = camera_figures(path, period)
     trainings = training_figures(path, period, today)
     seconded = secondment_figures(villages, period, today)
+    teams = teams_figures(villages, period, today, load_calendar())
     in_path = subtree_ids(path)
     db.session.execute(
         delete(VillageScore).where(
@@ -195,6 +199,8 @@ def compute_period(
             "trainings_due": trainings.get(v.id, (0, 0))[1],
             "seconded_met": seconded.get(v.township_id, (0, 0))[0],
             "seconded_due": seconded.get(v.township_id, (0, 0))[1],
+            "teams_met": teams.get(v.id, (0, 0))[0],
+            "teams_due": teams.get(v.id, (0, 0))[1],
             "computed_at": now,
         }
         sc = rules.score(figures_for_score(SimpleNamespace(**row)), config)
@@ -236,6 +242,8 @@ def changed_villages(period: Period) -> set[int]:
     from tracker.halls.models import CameraDailyRollup
     from tracker.matters.models import MatterEvent
     from tracker.meetings.models import Meeting
+    from tracker.teams.duty_models import HouseholdContact, Pledge, PostAssignment
+    from tracker.teams.models import ReserveCadre
     from tracker.trainings.models import Training
 
     snap = (
@@ -254,6 +262,14 @@ def changed_villages(period: Period) -> set[int]:
         (Training.region_id, func.coalesce(Training.updated_at, Training.entered_at), None),
         (Training.region_id, Training.deleted_at, None),
         (CameraDailyRollup.region_id, CameraDailyRollup.computed_at, in_period),
+        (
+            ReserveCadre.region_id,
+            func.coalesce(ReserveCadre.updated_at, ReserveCadre.entered_at),
+            None,
+        ),
+        (PostAssignment.region_id, PostAssignment.entered_at, None),
+        (Pledge.region_id, Pledge.entered_at, None),
+        (HouseholdContact.region_id, HouseholdContact.entered_at, None),
     ]
     changed: set[int] = set()
     for region_col, at, extra in written if oldest is not None else []:

@@ -29,7 +29,9 @@ from tracker.models import Branch, Region, RegionLevel
 from tracker.models.regions import in_subtree, subtree_ids
 from tracker.periods import Period
 from tracker.secondment.figures import by_township
+from tracker.teams.figures import team_figures
 from tracker.trainings.services import figures_for_branches
+from tracker.workdays import WorkCalendar
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,17 @@ def secondment_figures(
     return {tid: (f.met, f.due) for tid, f in figures.items()}
 
 
+# -- team registers (队伍建设) -------------------------------------------------------------
+
+
+def teams_figures(
+    villages: Iterable[VillageRef], period: Period, today: date, cal: WorkCalendar
+) -> dict[int, tuple[int, int]]:
+    """``{village id: (items met, items due)}``: :func:`tracker.teams.figures.team_figures`."""
+    figs = team_figures([v.id for v in villages], period.start, period.end, today, cal)
+    return {vid: (f.met, f.due) for vid, f in figs.items()}
+
+
 def figures_for_score(row: Any) -> Mapping[str, tuple[float, float]]:
     """``{component: (numerator, denominator)}`` of a snapshot row (or a sum row)."""
     counted = max(0, (row.cam_open_s or 0) - (row.cam_unknown_s or 0) - (row.cam_excused_s or 0))
@@ -219,4 +232,5 @@ def figures_for_score(row: Any) -> Mapping[str, tuple[float, float]]:
         "camera_uptime": (float(min(row.cam_up_s or 0, counted)), float(counted)),
         "trainings": (float(row.trainings_met or 0), float(row.trainings_due or 0)),
         "secondment": (float(row.seconded_met or 0), float(row.seconded_due or 0)),
+        "teams": (float(row.teams_met or 0), float(row.teams_due or 0)),
     }

@@ -60,6 +60,7 @@ from tracker.meetings.services import MeetingError, MeetingInput
 from tracker.models import Branch, PartyGroup, Region, RegionLevel
 from tracker.models.regions import in_subtree
 from tracker.scope import current_scope
+from tracker.teams.duty_posts import latest_grades
 from tracker.web import form_error, form_status, paginate, perform, submit
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
@@ -488,11 +489,19 @@ def detail(meeting_id: int) -> ResponseReturnValue:
         clock.local_date(meeting.started_at), clock.today(), current_settings().rules.edit_lock_days
     )
     services.show_attendance_in_roster_order(meeting)
+    # 民主评议党员: beside each member, the latest half-year grade of the post they hold
+    # without office (设岗定责), read for all attendees at once.
+    post_grades = (
+        latest_grades([a.member_id for a in meeting.attendance])
+        if meeting.kind == "democratic_appraisal"
+        else {}
+    )
     return render_template(
         "meetings/detail.html",
         m=meeting,
         region=region,
         branch=branch,
+        post_grades=post_grades,
         can_edit=scope.can_write and meeting.deleted_at is None and (not locked or scope.is_admin),
         locked=locked,
         versions=services.count_versions(meeting.id),

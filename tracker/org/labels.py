@@ -8,6 +8,7 @@ up there. A missing entry shows the raw name, never an error.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -39,6 +40,15 @@ ENTITY_LABELS = {
     "dues_base": "党费基数",
     "dues_payment": "党费交纳记录",
     "dues_excuse": "党费未交原因",
+    "duty_post_category": "无职党员岗位类别",
+    "duty_post": "无职党员岗位",
+    "duty_assignment": "无职党员设岗",
+    "duty_review": "设岗半年评议",
+    "pledge": "党员承诺",
+    "pledge_progress": "践诺记录",
+    "household_link": "党员联系户",
+    "household_contact": "联户联系记录",
+    "household_help": "联户帮扶记录",
 }
 
 # Field names, shared by every object unless ENTITY_FIELD_LABELS says otherwise.
@@ -56,6 +66,30 @@ FIELD_LABELS = {
     "collector": "收缴人",
     "from_month": "起始月份",
     "until_month": "截止月份",
+    # 设岗定责 / 一诺三联四帮 (tracker.teams.duty_models)
+    "post_id": "岗位",
+    "duties": "岗位职责",
+    "started_on": "设岗日期",
+    "ended_on": "结束日期",
+    "retired_on": "停用日期",
+    "letter_signed_on": "责任书签订日期",
+    "letter_filename": "责任书文件名",
+    "letter_content_type": "责任书文件类型",
+    "letter_sha256": "责任书 SHA-256",
+    "letter_size": "责任书大小（字节）",
+    "assignment_id": "设岗",
+    "half": "半年",
+    "reviewed_on": "评议日期",
+    "grade": "等次",
+    "reviewer": "评议组织",
+    "cadre_id": "村干部",
+    "made_on": "亮诺日期",
+    "rated_by": "评诺组织",
+    "rating_note": "评语",
+    "pledge_id": "承诺",
+    "link_id": "联系户",
+    "head": "户主",
+    "what": "帮扶内容",
     "name": "名称",
     "region_id": "所属单位",
     "parent_id": "上级单位",
@@ -255,6 +289,16 @@ def _domain_value_labels(entity: str, field: str) -> dict[str, str]:
         from tracker.org.services import STATUS_LABELS
 
         return {str(k): v for k, v in (LABELS if field == "kind" else STATUS_LABELS).items()}
+    if entity in ("duty_review", "pledge", "household_contact", "household_help"):
+        from tracker.teams import duty_models as dm
+
+        duty_tables: dict[tuple[str, str], Mapping[Any, str]] = {
+            ("duty_review", "grade"): dm.POST_GRADE_LABELS,
+            ("pledge", "rating"): dm.RATING_LABELS,
+            ("household_contact", "kind"): dm.CONTACT_LABELS,
+            ("household_help", "category"): dm.HELP_LABELS,
+        }
+        return {str(k): v for k, v in duty_tables.get((entity, field), {}).items()}
     if field == "role":
         from tracker.formatting import ROLE_LABELS
 

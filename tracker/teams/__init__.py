@@ -13,8 +13,14 @@ from tracker.domain import Domain, NavEntry
 
 DOMAIN = Domain(
     "tracker.teams",
-    api=("api", "posts_api"),
+    models=("models", "duty_models"),
+    api=("api", "posts_api", "duty_api"),
     seeder="demo:seed_teams",
-    todo=("todo:reserves_short", "todo:recall_steps_overdue", "todo:vacancies_overdue"),
+    todo=(
+        "todo:reserves_short",
+        "todo:recall_steps_overdue",
+        "todo:vacancies_overdue",
+        "duty_todo:duty_overdue",
+    ),
     nav=(NavEntry("teams.index", _l("后备干部"), order=65),),
 )

@@ -12,6 +12,7 @@ from tracker.config import current_settings
 from tracker.demo import DemoWorld, story
 from tracker.extensions import db
 from tracker.models import Member, VillageCadre
+from tracker.teams.duty_demo import seed_duty
 from tracker.teams.models import (
     CadreAssessment,
     Grade,
@@ -38,6 +39,7 @@ def seed_teams(world: DemoWorld) -> None:
     seed_reserves(world)
     seed_assessments(world)
     seed_vacancies(world)
+    seed_duty(world)
 
 
 def seed_vacancies(world: DemoWorld) -> None:

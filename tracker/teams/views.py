@@ -26,6 +26,7 @@ from tracker.models.regions import subtree_ids
 from tracker.org.versions import versions_of
 from tracker.scope import current_scope
 from tracker.teams import excel
+from tracker.teams.duty_views import bp as duty_bp
 from tracker.teams.forms import (
     AssessmentForm,
     CadreAssessmentForm,
@@ -78,6 +79,8 @@ from tracker.teams.services import (
 from tracker.web import form_status, paginate, submit
 
 bp = Blueprint("teams", __name__, url_prefix="/teams")
+# 设岗定责 and 一诺三联四帮 pages (tracker.teams.duty_views): ``teams.duty.*`` under /teams.
+bp.register_blueprint(duty_bp)
 
 # Value labels of the team registers for the version lists (codes → Chinese).
 VERSION_VALUES: dict[str, dict[str, str]] = {
@@ -403,7 +406,7 @@ def recall_step(step_id: int) -> ResponseReturnValue:
 # ---------------------------------------------------------------- posts: vacancies and history
 
 
-@bp.route("/posts/v/<int:region_id>", methods=["GET", "POST"])
+@bp.route("/cadre-posts/v/<int:region_id>", methods=["GET", "POST"])
 @login_required
 def posts(region_id: int) -> ResponseReturnValue:
     """A village's posts: who held each when, open vacancies; POST vacates a post."""
