@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from tracker import clock
 from tracker.models import VillageCadre
-from tracker.teams import pledges, posts
+from tracker.teams import duty_posts as posts
+from tracker.teams import pledges
 from tracker.teams.duty_models import (
     ContactKind,
     HelpCategory,
