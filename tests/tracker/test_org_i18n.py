@@ -218,6 +218,7 @@ def test_label_tables_shown_through_gettext_are_translated():
     from tracker.dashboard.details import STATUS_LABELS as OBLIGATION_LABELS
     from tracker.dashboard.rules import BAND_LABELS, COMPONENTS
     from tracker.formatting import LEVEL_LABELS, ROLE_LABELS
+    from tracker.halls import rules as hall_rules
     from tracker.halls.rules import CONDITION_LABELS
     from tracker.matters.services import PUBLIC_KINDS, REGISTER_COLUMNS
     from tracker.meetings.rules import BUILTIN_KINDS
@@ -231,6 +232,11 @@ def test_label_tables_shown_through_gettext_are_translated():
 
     tables: list[list[str]] = [
         list(CONDITION_LABELS.values()),
+        list(hall_rules.VERDICT_LABELS.values()),
+        list(hall_rules.STATE_LABELS.values()),
+        list(hall_rules.EXCUSE_KIND_LABELS.values()),
+        list(hall_rules.EXCUSE_STATUS_LABELS.values()),
+        [hall_rules.cause_label(None)],
         list(BAND_LABELS.values()),
         list(OBLIGATION_LABELS.values()),
         list(LEVEL_LABELS.values()),
