@@ -532,7 +532,9 @@ def camera(camera_id: int) -> ResponseReturnValue:
     scope = current_scope()
     cam = scope.get_or_404(Camera, camera_id)
     form = ExcuseForm()
-    form.kind.choices = as_choices([(k.value, services.EXCUSE_LABELS[k]) for k in ExcuseKind])
+    form.kind.choices = as_choices(
+        [(k.value, gettext(services.EXCUSE_LABELS[k])) for k in ExcuseKind]
+    )
     if request.method == "POST":
         scope.require_write(cam.region_id)
         done = submit(
