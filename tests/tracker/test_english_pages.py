@@ -252,3 +252,39 @@ def test_hall_pages_in_english(db, world, login, client):
         for word in words:
             assert word in page, (url, word)
         assert not (left := chinese_left(page, allowed)), (url, left)
+
+
+def test_hall_form_errors_in_english(db, world, login):
+    from flask import g
+
+    from tests.tracker.test_station_api import make_setup
+
+    s = make_setup(world)
+    db.session.commit()
+    user = login(world.users["county_a_admin"])
+    camera = {
+        "name": "后门",
+        "stream_url": "ftp://nope",
+        "station_id": "0",
+        "check_interval_s": "5",
+        "snapshot_every_min": "60",
+        "rtsp_transport": "tcp",
+    }
+    g.pop("_flask_babel", None)
+    page = user.post(f"/halls/{s.hall.id}/cameras/new?lang=en", data=camera)
+    assert page.status_code == 422
+    text = page.get_data(as_text=True)
+    assert "must be between 10 and 3600" in text, text
+    camera["check_interval_s"] = "60"
+    g.pop("_flask_babel", None)
+    text = user.post(f"/halls/{s.hall.id}/cameras/new?lang=en", data=camera).get_data(as_text=True)
+    assert "The stream address must start with rtsp://" in text
+    g.pop("_flask_babel", None)
+    hours = {"region_id": str(s.hall.region_id), "name": s.hall.name, "hours_0": "8:30-12:00"}
+    text = user.post(f"/halls/{s.hall.id}/edit?lang=en", data=hours).get_data(as_text=True)
+    assert "Times are written HH:MM (e.g. 08:30), not &#39;8:30&#39;" in text, text
+    g.pop("_flask_babel", None)
+    text = user.post(
+        f"/halls/{s.hall.id}?lang=en", data={"day": "2026-01-05", "hours": "9-"}
+    ).get_data(as_text=True)
+    assert "Times are written HH:MM (e.g. 08:30), not &#39;9&#39;" in text, text

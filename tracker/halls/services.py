@@ -198,7 +198,7 @@ def _apply_hall(hall: ServiceHall, village: Region, data: HallData) -> None:
             data.weekly_hours if data.weekly_hours is not None else rules.DEFAULT_WEEKLY_HOURS
         )
     except rules.HoursError as exc:
-        raise HallError(str(exc), "weekly_hours") from exc
+        raise HallError(exc.translated(gettext), "weekly_hours") from exc
     hall.region_id = village.id
     hall.name = name
     hall.address = _text(data.address, "address", 200, "地址", required=False)
@@ -230,7 +230,7 @@ def set_exception(hall: ServiceHall, day: date, hours: Any, note: str = "") -> H
     try:
         ranges = rules.format_ranges(rules.parse_ranges(hours))
     except rules.HoursError as exc:
-        raise HallError(str(exc), "hours") from exc
+        raise HallError(exc.translated(gettext), "hours") from exc
     row = db.session.scalar(
         select(HallException).where(HallException.hall_id == hall.id, HallException.day == day)
     )

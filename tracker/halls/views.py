@@ -303,6 +303,14 @@ def _village_choices() -> list[tuple[int, str]]:
     return [(v.id, v.name) for v in villages]
 
 
+def _ranges_text(text: str) -> list[list[str]]:
+    """A day's hours typed as ``08:30-12:00, 13:30-17:30``; unreadable = error in the page's language."""
+    try:
+        return rules.parse_ranges_text(text)
+    except rules.HoursError as exc:
+        raise services.HallError(exc.translated(gettext), "hours") from exc
+
+
 def _hours_from_form(form: HallForm) -> dict[str, Any] | None:
     weekly: dict[str, Any] = {}
     ok = True
@@ -311,7 +319,7 @@ def _hours_from_form(form: HallForm) -> dict[str, Any] | None:
         try:
             weekly[str(d)] = rules.parse_ranges_text(f.data or "")
         except rules.HoursError as exc:
-            f.errors.append(str(exc))
+            f.errors.append(exc.translated(gettext))
             ok = False
     return weekly if ok else None
 
@@ -394,7 +402,7 @@ def hall(hall_id: int) -> ResponseReturnValue:
             lambda: services.set_exception(
                 hall,
                 form.day.data,
-                rules.parse_ranges_text(form.hours.data or ""),
+                _ranges_text(form.hours.data or ""),
                 form.note.data or "",
             ),
             default="hours",
