@@ -265,7 +265,13 @@ def test_label_tables_shown_through_gettext_are_translated():
 
 # Packages whose label filters (``tracker.formatting.labels``) must all be translated; a
 # package joins when its English is complete.
-LABELLED_PACKAGES = ("tracker.matters", "tracker.meetings", "tracker.dashboard", "tracker.org")
+LABELLED_PACKAGES = (
+    "tracker.matters",
+    "tracker.meetings",
+    "tracker.dashboard",
+    "tracker.org",
+    "tracker.halls",
+)
 
 
 def test_every_label_filter_of_the_translated_packages_is_translated(app):

@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from tracker import clock, uploads, xlsx
 from tracker.extensions import db
+from tracker.formatting import labels
 from tracker.forms import as_choices
 from tracker.halls import resident, rules, services
 from tracker.halls.alerts import recent_alerts
@@ -73,12 +74,6 @@ from tracker.web import form_status, paginate, perform, submit
 bp = Blueprint("halls", __name__, url_prefix="/halls")
 
 
-def state_label_filter(value: object) -> str:
-    key = str(getattr(value, "value", value))
-    label = STATE_LABELS.get(key)
-    return gettext(label) if label else key
-
-
 def hours_filter(seconds: int | float | None) -> str:
     """Seconds as hours with one decimal (report tables: comparable at a glance)."""
     return "—" if seconds is None else f"{seconds / 3600:.1f}"
@@ -107,17 +102,6 @@ def age_filter(value: datetime | None) -> str:
     return gettext("%(n)s 天前", n=seconds // 86400)
 
 
-def condition_label_filter(value: str | None) -> str:
-    label = rules.CONDITION_LABELS.get(value or "")
-    return gettext(label) if label else (value or "")
-
-
-def verdict_label_filter(value: str | None) -> str:
-    """A monitor check's verdict in the page's language (正常, 无法连接, 画面冻结 …)."""
-    label = VERDICT_LABELS.get(value or "")
-    return gettext(label) if label else (value or "")
-
-
 def cause_label_filter(cause: str | None) -> str:
     """An outage cause in the page's language (``原因不明`` when none was given)."""
     return gettext(cause_label(cause)) if cause in CAUSE_LABELS or not cause else cause
@@ -126,10 +110,10 @@ def cause_label_filter(cause: str | None) -> str:
 FILTERS = {
     "condition": lambda camera: camera_condition(camera),
     "age": age_filter,
-    "condition_label": condition_label_filter,
+    "condition_label": labels(rules.CONDITION_LABELS),
     "cause_label": cause_label_filter,
-    "verdict_label": verdict_label_filter,
-    "state_label": state_label_filter,
+    "verdict_label": labels(VERDICT_LABELS),
+    "state_label": labels(STATE_LABELS, lambda v: str(getattr(v, "value", v))),
     "hours": hours_filter,
     "duration": duration_filter,
 }
