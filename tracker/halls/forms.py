@@ -20,20 +20,24 @@ from tracker.halls.rules import WEEKDAY_LABELS
 
 
 class HallForm(Form):
-    region_id = SelectField("所属村（社区）", coerce=int, validators=[InputRequired("请选择村")])
-    name = StringField("大厅名称", validators=[DataRequired("请填写大厅名称"), Length(max=100)])
-    address = StringField("地址", validators=[Optional(), Length(max=200)])
-    contact_name = StringField("联系人", validators=[Optional(), Length(max=32)])
-    contact_phone = StringField("联系电话", validators=[Optional(), Length(max=20)])
-    hours_0 = StringField(WEEKDAY_LABELS[0])
-    hours_1 = StringField(WEEKDAY_LABELS[1])
-    hours_2 = StringField(WEEKDAY_LABELS[2])
-    hours_3 = StringField(WEEKDAY_LABELS[3])
-    hours_4 = StringField(WEEKDAY_LABELS[4])
-    hours_5 = StringField(WEEKDAY_LABELS[5])
-    hours_6 = StringField(WEEKDAY_LABELS[6])
+    region_id = SelectField(
+        _l("所属村（社区）"), coerce=int, validators=[InputRequired(_l("请选择村"))]
+    )
+    name = StringField(
+        _l("大厅名称"), validators=[DataRequired(_l("请填写大厅名称")), Length(max=100)]
+    )
+    address = StringField(_l("地址"), validators=[Optional(), Length(max=200)])
+    contact_name = StringField(_l("联系人"), validators=[Optional(), Length(max=32)])
+    contact_phone = StringField(_l("联系电话"), validators=[Optional(), Length(max=20)])
+    hours_0 = StringField(_l(WEEKDAY_LABELS[0]))
+    hours_1 = StringField(_l(WEEKDAY_LABELS[1]))
+    hours_2 = StringField(_l(WEEKDAY_LABELS[2]))
+    hours_3 = StringField(_l(WEEKDAY_LABELS[3]))
+    hours_4 = StringField(_l(WEEKDAY_LABELS[4]))
+    hours_5 = StringField(_l(WEEKDAY_LABELS[5]))
+    hours_6 = StringField(_l(WEEKDAY_LABELS[6]))
     hours_from = DateField(
-        "营业时间改动起用日期（留空 = 今天；只重算这一天及以后的监控统计）",
+        _l("营业时间改动起用日期（留空 = 今天；只重算这一天及以后的监控统计）"),
         validators=[Optional()],
     )
 
@@ -47,55 +51,67 @@ class ExceptionForm(Form):
 
 
 class CameraForm(Form):
-    name = StringField("摄像头名称", validators=[DataRequired("请填写名称"), Length(max=64)])
-    position = StringField("安装位置", validators=[Optional(), Length(max=100)])
-    stream_url = StringField(
-        "视频流地址（含账号密码，加密保存）", validators=[Optional(), Length(max=1000)]
+    name = StringField(
+        _l("摄像头名称"), validators=[DataRequired(_l("请填写名称")), Length(max=64)]
     )
-    station_id = SelectField("监控站", coerce=int)
+    position = StringField(_l("安装位置"), validators=[Optional(), Length(max=100)])
+    stream_url = StringField(
+        _l("视频流地址（含账号密码，加密保存）"), validators=[Optional(), Length(max=1000)]
+    )
+    station_id = SelectField(_l("监控站"), coerce=int)
     check_interval_s = IntegerField(
-        "检测间隔（秒）",
-        validators=[InputRequired("请填写"), NumberRange(10, 3600, "应在 10–3600 之间")],
+        _l("检测间隔（秒）"),
+        validators=[InputRequired(_l("请填写")), NumberRange(10, 3600, _l("应在 10–3600 之间"))],
     )
     snapshot_every_min = IntegerField(
-        "定时截图（分钟，0 = 不截）",
-        validators=[InputRequired("请填写"), NumberRange(0, 1440, "应在 0–1440 之间")],
+        _l("定时截图（分钟，0 = 不截）"),
+        validators=[InputRequired(_l("请填写")), NumberRange(0, 1440, _l("应在 0–1440 之间"))],
     )
     rtsp_transport = SelectField(
-        "RTSP 传输", choices=as_choices([("tcp", "TCP（推荐）"), ("udp", "UDP")])
+        _l("RTSP 传输"), choices=as_choices([("tcp", _l("TCP（推荐）")), ("udp", "UDP")])
     )
     down_after = IntegerField(
-        "连续几次异常判定离线", validators=[Optional(), NumberRange(1, 20, "应在 1–20 之间")]
+        _l("连续几次异常判定离线"),
+        validators=[Optional(), NumberRange(1, 20, _l("应在 1–20 之间"))],
     )
     up_after = IntegerField(
-        "连续几次正常判定恢复", validators=[Optional(), NumberRange(1, 20, "应在 1–20 之间")]
+        _l("连续几次正常判定恢复"),
+        validators=[Optional(), NumberRange(1, 20, _l("应在 1–20 之间"))],
     )
-    black_brightness = FloatField("黑屏亮度阈值", validators=[Optional(), NumberRange(0, 255)])
-    blur_sharpness = FloatField("模糊清晰度阈值", validators=[Optional(), NumberRange(0, 10000)])
-    active = BooleanField("启用检测", default=True)
+    black_brightness = FloatField(_l("黑屏亮度阈值"), validators=[Optional(), NumberRange(0, 255)])
+    blur_sharpness = FloatField(
+        _l("模糊清晰度阈值"), validators=[Optional(), NumberRange(0, 10000)]
+    )
+    active = BooleanField(_l("启用检测"), default=True)
 
 
 class ExcuseForm(Form):
-    kind = SelectField("原因类别")
+    kind = SelectField(_l("原因类别"))
     start = DateTimeLocalField(
-        "开始时间", format="%Y-%m-%dT%H:%M", validators=[InputRequired("请填写开始时间")]
+        _l("开始时间"), format="%Y-%m-%dT%H:%M", validators=[InputRequired(_l("请填写开始时间"))]
     )
     end = DateTimeLocalField(
-        "结束时间", format="%Y-%m-%dT%H:%M", validators=[InputRequired("请填写结束时间")]
+        _l("结束时间"), format="%Y-%m-%dT%H:%M", validators=[InputRequired(_l("请填写结束时间"))]
     )
     reason = TextAreaField(
-        "情况说明", validators=[DataRequired("请填写情况说明"), Length(max=2000)]
+        _l("情况说明"), validators=[DataRequired(_l("请填写情况说明")), Length(max=2000)]
     )
 
 
 class DecisionForm(Form):
-    decision = SelectField("审核", choices=as_choices([("approve", "批准"), ("reject", "驳回")]))
-    note = StringField("审核意见", validators=[Optional(), Length(max=500)])
+    decision = SelectField(
+        _l("审核"), choices=as_choices([("approve", _l("批准")), ("reject", _l("驳回"))])
+    )
+    note = StringField(_l("审核意见"), validators=[Optional(), Length(max=500)])
 
 
 class StationForm(Form):
-    name = StringField("监控站名称", validators=[DataRequired("请填写监控站名称"), Length(max=64)])
-    region_id = SelectField("所属（县或乡镇）", coerce=int, validators=[InputRequired("请选择")])
+    name = StringField(
+        _l("监控站名称"), validators=[DataRequired(_l("请填写监控站名称")), Length(max=64)]
+    )
+    region_id = SelectField(
+        _l("所属（县或乡镇）"), coerce=int, validators=[InputRequired(_l("请选择"))]
+    )
 
 
 class ResidentForm(Form):

@@ -90,7 +90,23 @@ _HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 
 
 class HoursError(DomainError):
-    """Opening hours that cannot be read; the message is for the user."""
+    """Opening hours that cannot be read; the message is for the user.
+
+    ``str(exc)`` is the Chinese message; the page shows :meth:`translated` (the
+    ``template`` is the message id, with ``params``; ``day`` prefixes a weekday).
+    """
+
+    def __init__(self, template: str, *, day: int | None = None, **params: Any) -> None:
+        self.template, self.params, self.day = template, params, day
+        message = template % params if params else template
+        super().__init__(message if day is None else f"{WEEKDAY_LABELS[day]}：{message}")
+
+    def translated(self, gettext: Callable[..., str]) -> str:
+        """The message in the page's language (``gettext`` of flask_babel)."""
+        text = gettext(self.template, **self.params)
+        if self.day is None:
+            return text
+        return gettext("%(day)s：%(detail)s", day=gettext(WEEKDAY_LABELS[self.day]), detail=text)
 
 
 # ---------------------------------------------------------------- opening hours
@@ -100,7 +116,7 @@ def parse_hhmm(text: str) -> time | None:
     """``"08:30"`` → ``time(8, 30)``; ``"24:00"`` → ``None`` (end of the day)."""
     m = _HHMM.match(text.strip())
     if not m or (m.group(1) == "24" and m.group(2) != "00"):
-        raise HoursError(f"时间格式应为 HH:MM（如 08:30），不是 {text!r}")
+        raise HoursError("时间格式应为 HH:MM（如 08:30），不是 %(text)s", text=repr(text))
     if m.group(1) == "24":
         return None
     return time(int(m.group(1)), int(m.group(2)))
@@ -120,7 +136,9 @@ def parse_ranges(ranges: Any) -> list[HourRange]:
             raise HoursError("每个时间段应为 [开始, 结束]")
         start, end = parse_hhmm(str(item[0])), parse_hhmm(str(item[1]))
         if start is None or _minutes(end) <= _minutes(start):
-            raise HoursError(f"时间段 {item[0]}–{item[1]} 的结束时间应晚于开始时间")
+            raise HoursError(
+                "时间段 %(start)s–%(end)s 的结束时间应晚于开始时间", start=item[0], end=item[1]
+            )
         out.append((start, end))
     out.sort(key=lambda r: _minutes(r[0]))
     for (_, a_end), (b_start, _) in zip(out, out[1:], strict=False):
@@ -141,7 +159,7 @@ def parse_ranges_text(text: str) -> list[list[str]]:
     for part in parts:
         bits = re.split(r"[-–~～至]", part)
         if len(bits) != 2:
-            raise HoursError(f"时间段应写成 08:30-12:00，不是 {part!r}")
+            raise HoursError("时间段应写成 08:30-12:00，不是 %(part)s", part=repr(part))
         pairs.append([bits[0].strip(), bits[1].strip()])
     return format_ranges(parse_ranges(pairs))
 
@@ -158,12 +176,12 @@ def validate_weekly_hours(data: Any) -> dict[str, list[list[str]]]:
     out: dict[str, list[list[str]]] = {}
     for key in data:
         if str(key) not in {str(d) for d in range(7)}:
-            raise HoursError(f"不认识的星期 {key!r}（0 = 周一 … 6 = 周日）")
+            raise HoursError("不认识的星期 %(key)s（0 = 周一 … 6 = 周日）", key=repr(key))
     for d in range(7):
         try:
             out[str(d)] = format_ranges(parse_ranges(data.get(str(d), data.get(d, []))))
         except HoursError as exc:
-            raise HoursError(f"{WEEKDAY_LABELS[d]}：{exc}") from exc
+            raise HoursError(exc.template, day=d, **exc.params) from exc
     return out
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import chinese_calendar
 from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, selectinload
@@ -122,9 +123,11 @@ def decrypt_url(camera: Camera) -> str:
 def _text(value: str | None, field: str, max_length: int, what: str, required: bool = True) -> str:
     value = (value or "").strip()
     if required and not value:
-        raise HallError(f"请填写{what}", field)
+        raise HallError(gettext("请填写%(what)s", what=gettext(what)), field)
     if len(value) > max_length:
-        raise HallError(f"{what}太长（最多 {max_length} 个字）", field)
+        raise HallError(
+            gettext("%(what)s太长（最多 %(n)s 个字）", what=gettext(what), n=max_length), field
+        )
     return value
 
 
@@ -145,7 +148,7 @@ def _change_hours(hall: ServiceHall, weekly: dict[str, Any], effective: date) ->
     """Record a schedule change from ``effective`` on and forget the stale rollups of
     exactly the days it covers (``effective`` onward); earlier days keep their hours."""
     if effective.year < 2000:
-        raise HallError("起用日期不合理", "hours_from")
+        raise HallError(gettext("起用日期不合理"), "hours_from")
     rows = list(
         db.session.scalars(
             select(HallHoursChange)
@@ -176,7 +179,7 @@ def _change_hours(hall: ServiceHall, weekly: dict[str, Any], effective: date) ->
 
 def _apply_hall(hall: ServiceHall, village: Region, data: HallData) -> None:
     if village.level != RegionLevel.village:
-        raise HallError("服务大厅只能建在村（社区）", "region_id")
+        raise HallError(gettext("服务大厅只能建在村（社区）"), "region_id")
     name = _text(data.name, "name", 100, "大厅名称")
     clash = db.session.scalar(
         select(ServiceHall.id).where(
@@ -186,16 +189,16 @@ def _apply_hall(hall: ServiceHall, village: Region, data: HallData) -> None:
         )
     )
     if clash:
-        raise HallError("本村已有同名的服务大厅", "name")
+        raise HallError(gettext("本村已有同名的服务大厅"), "name")
     phone = _text(data.contact_phone, "contact_phone", 20, "联系电话", required=False)
     if phone and not all(c.isdigit() or c in "-+ " for c in phone):
-        raise HallError("联系电话只能包含数字和 -", "contact_phone")
+        raise HallError(gettext("联系电话只能包含数字和 -"), "contact_phone")
     try:
         weekly = rules.validate_weekly_hours(
             data.weekly_hours if data.weekly_hours is not None else rules.DEFAULT_WEEKLY_HOURS
         )
     except rules.HoursError as exc:
-        raise HallError(str(exc), "weekly_hours") from exc
+        raise HallError(exc.translated(gettext), "weekly_hours") from exc
     hall.region_id = village.id
     hall.name = name
     hall.address = _text(data.address, "address", 200, "地址", required=False)
@@ -227,7 +230,7 @@ def set_exception(hall: ServiceHall, day: date, hours: Any, note: str = "") -> H
     try:
         ranges = rules.format_ranges(rules.parse_ranges(hours))
     except rules.HoursError as exc:
-        raise HallError(str(exc), "hours") from exc
+        raise HallError(exc.translated(gettext), "hours") from exc
     row = db.session.scalar(
         select(HallException).where(HallException.hall_id == hall.id, HallException.day == day)
     )
@@ -274,18 +277,27 @@ def _thresholds(given: dict[str, Any] | None) -> dict[str, Any]:
     }
     for key, value in (given or {}).items():
         if key not in DEFAULT_THRESHOLDS:
-            raise HallError(f"不认识的检测阈值 {key}", "thresholds")
+            raise HallError(gettext("不认识的检测阈值 %(key)s", key=key), "thresholds")
         if value is None or value == "":
             continue
         try:
             num = float(value)
         except (TypeError, ValueError) as exc:
-            raise HallError(f"{THRESHOLD_LABELS[key]}应为数字", f"thresholds.{key}") from exc
+            raise HallError(
+                gettext("%(what)s应为数字", what=gettext(THRESHOLD_LABELS[key])),
+                f"thresholds.{key}",
+            ) from exc
         if num < 0 or num > 10000:
-            raise HallError(f"{THRESHOLD_LABELS[key]}超出范围", f"thresholds.{key}")
+            raise HallError(
+                gettext("%(what)s超出范围", what=gettext(THRESHOLD_LABELS[key])),
+                f"thresholds.{key}",
+            )
         if key in ("down_after", "up_after"):
             if not num.is_integer() or not 1 <= num <= 20:
-                raise HallError(f"{THRESHOLD_LABELS[key]}应为 1–20 的整数", f"thresholds.{key}")
+                raise HallError(
+                    gettext("%(what)s应为 1–20 的整数", what=gettext(THRESHOLD_LABELS[key])),
+                    f"thresholds.{key}",
+                )
             out[key] = int(num)
         else:
             out[key] = num
@@ -310,28 +322,28 @@ def _apply_camera(camera: Camera, hall: ServiceHall, data: CameraData, new: bool
         )
     )
     if clash:
-        raise HallError("本大厅已有同名摄像头", "name")
+        raise HallError(gettext("本大厅已有同名摄像头"), "name")
     camera.position = _text(data.position, "position", 100, "安装位置", required=False)
     if data.stream_url or new:
         try:
             url = rules.validate_stream_url(data.stream_url or "")
         except ValueError as exc:
-            raise HallError(str(exc), "stream_url") from exc
+            raise HallError(gettext(str(exc)), "stream_url") from exc
         if new or _stored_url(camera) != url:  # re-encrypting the same URL is not a change
             camera.stream_url_encrypted = encrypt_url(url)
             camera.stream_url_masked = rules.mask_stream_url(url)
     if data.station_id is not None and db.session.get(Station, data.station_id) is None:
-        raise HallError("没有这个监控站", "station_id")
+        raise HallError(gettext("没有这个监控站"), "station_id")
     camera.station_id = data.station_id
     interval = data.check_interval_s or settings().default_check_interval_s
     if not 10 <= interval <= 3600:
-        raise HallError("检测间隔应在 10–3600 秒之间", "check_interval_s")
+        raise HallError(gettext("检测间隔应在 10–3600 秒之间"), "check_interval_s")
     camera.check_interval_s = int(interval)
     if not 0 <= data.snapshot_every_min <= 1440:
-        raise HallError("定时截图间隔应在 0–1440 分钟之间", "snapshot_every_min")
+        raise HallError(gettext("定时截图间隔应在 0–1440 分钟之间"), "snapshot_every_min")
     camera.snapshot_every_min = int(data.snapshot_every_min)
     if data.rtsp_transport not in ("tcp", "udp"):
-        raise HallError("RTSP 传输方式应为 tcp 或 udp", "rtsp_transport")
+        raise HallError(gettext("RTSP 传输方式应为 tcp 或 udp"), "rtsp_transport")
     camera.rtsp_transport = data.rtsp_transport
     camera.thresholds = _thresholds(
         data.thresholds if data.thresholds is not None else camera.thresholds
@@ -362,7 +374,7 @@ def create_station(name: str, region: Region) -> tuple[Station, str]:
     """A new station and its token (returned once; only the SHA-256 is stored)."""
     name = _text(name, "name", 64, "监控站名称")
     if db.session.scalar(select(Station.id).where(Station.name == name)):
-        raise HallError(f"已有名为 {name} 的监控站", "name")
+        raise HallError(gettext("已有名为 %(name)s 的监控站", name=name), "name")
     token = new_token("st")
     station = Station(
         name=name, region_id=region.id, token_hash=hash_token(token), token_prefix=token[:10]
@@ -385,7 +397,7 @@ def rotate_station_token(station: Station) -> str:
 def revoke_station(station: Station) -> Station:
     """Stop a station's token at once (its cameras keep their history; rotate to resume)."""
     if station.revoked_at is not None:
-        raise HallError(f"监控站 {station.name} 已停用")
+        raise HallError(gettext("监控站 %(name)s 已停用", name=station.name))
     station.revoked_at = utcnow()
     db.session.flush()
     return station
@@ -1214,13 +1226,13 @@ def file_excuse(
 ) -> OutageExcuse:
     """A village files a reason for an outage (pending the county's decision)."""
     if start.tzinfo is None or end.tzinfo is None:
-        raise HallError("时间须带时区", "start")
+        raise HallError(gettext("时间须带时区"), "start")
     if end <= start:
-        raise HallError("结束时间应晚于开始时间", "end")
+        raise HallError(gettext("结束时间应晚于开始时间"), "end")
     if end - start > timedelta(days=31):
-        raise HallError("一次说明最长 31 天", "end")
+        raise HallError(gettext("一次说明最长 31 天"), "end")
     if start > utcnow():
-        raise HallError("不能为尚未发生的时间报备", "start")
+        raise HallError(gettext("不能为尚未发生的时间报备"), "start")
     reason = _text(reason, "reason", 2000, "情况说明")
     excuse = OutageExcuse(
         camera_id=camera.id,
@@ -1241,9 +1253,9 @@ def decide_excuse(
 ) -> OutageExcuse:
     """The county approves or rejects; approved time leaves the compliance figure."""
     if excuse.status != ExcuseStatus.pending:
-        raise HallError("该说明已审核", "status")
+        raise HallError(gettext("该说明已审核"), "status")
     if user is not None and excuse.filed_by_id == user.id:
-        raise HallError("不能审核自己提交的说明", "status")
+        raise HallError(gettext("不能审核自己提交的说明"), "status")
     excuse.status = ExcuseStatus.approved if approve else ExcuseStatus.rejected
     excuse.decided_by_id = user.id if user else None
     excuse.decided_at = utcnow()

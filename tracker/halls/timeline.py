@@ -10,12 +10,14 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from html import escape
 
+from flask_babel import gettext
 from markupsafe import Markup
 
 from tracker import clock
 from tracker.halls.rules import (
     PICTURE_CAUSES,
     STATE_LABELS,
+    WEEKDAY_LABELS,
     Interval,
     Window,
     cause_label,
@@ -38,10 +40,11 @@ def _hm(value: datetime) -> str:
 
 
 def _title(iv: Interval) -> str:
-
-    label = STATE_LABELS.get(iv.state, iv.state)
+    """``11-03 08:00–11-03 09:30 故障（无法连接）`` in the page's language."""
+    state = STATE_LABELS.get(iv.state)
+    label = gettext(state) if state else iv.state
     if iv.cause:
-        label += f"（{cause_label(iv.cause)}）"
+        label = gettext("%(state)s（%(cause)s）", state=label, cause=gettext(cause_label(iv.cause)))
     return f"{_hm(iv.start)}–{_hm(iv.end)} {label}"
 
 
@@ -97,7 +100,7 @@ def day_svg(
         t += timedelta(hours=1)
     svg = (
         f'<svg class="timeline day" viewBox="0 0 {width:.0f} {h + 4:.0f}" preserveAspectRatio="none" '
-        f'role="img" aria-label="24 小时状态条">{"".join(parts)}</svg>'
+        f'role="img" aria-label="{gettext("24 小时状态条")}">{"".join(parts)}</svg>'
     )
     return Markup(
         f'<div class="timeline-day">{svg}<div class="timeline-ticks">{"".join(labels)}</div></div>'
@@ -117,12 +120,12 @@ def month_svg(
         parts.append(f'<g transform="translate({label_w},0)">{"".join(bar)}</g>')
         parts.append(
             f'<text x="0" y="{y + h - 2}" font-size="14" fill="#444">'
-            f"{day.strftime('%m-%d')} {'一二三四五六日'[day.weekday()]}</text>"
+            f"{day.strftime('%m-%d')} {gettext(WEEKDAY_LABELS[day.weekday()])}</text>"
         )
     total_h = len(days) * row
     return Markup(
         f'<svg class="timeline" viewBox="0 0 {width + label_w:.0f} {total_h:.0f}" '
-        f'role="img" aria-label="30 天状态条">{"".join(parts)}</svg>'
+        f'role="img" aria-label="{gettext("30 天状态条")}">{"".join(parts)}</svg>'
     )
 
 
@@ -132,5 +135,5 @@ def strip_svg(intervals: list[Interval], start: datetime, end: datetime) -> Mark
     parts = _bar(intervals, [], start, end, 0, h, width)
     return Markup(
         f'<svg class="timeline strip" viewBox="0 0 {width:.0f} {h:.0f}" preserveAspectRatio="none" '
-        f'role="img" aria-label="24 小时状态条">{"".join(parts)}</svg>'
+        f'role="img" aria-label="{gettext("24 小时状态条")}">{"".join(parts)}</svg>'
     )

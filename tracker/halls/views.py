@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from tracker import clock, uploads, xlsx
 from tracker.extensions import db
+from tracker.formatting import labels
 from tracker.forms import as_choices
 from tracker.halls import resident, rules, services
 from tracker.halls.alerts import recent_alerts
@@ -54,7 +55,13 @@ from tracker.halls.models import (
     Snapshot,
     Station,
 )
-from tracker.halls.rules import STATE_LABELS, VERDICT_LABELS, UptimeTotals, cause_label
+from tracker.halls.rules import (
+    CAUSE_LABELS,
+    STATE_LABELS,
+    VERDICT_LABELS,
+    UptimeTotals,
+    cause_label,
+)
 from tracker.halls.timeline import day_svg, month_svg, strip_svg
 from tracker.home import TodoItem
 from tracker.models import Region, RegionLevel, utcnow
@@ -65,11 +72,6 @@ from tracker.scope import Scope, current_scope
 from tracker.web import form_status, paginate, perform, submit
 
 bp = Blueprint("halls", __name__, url_prefix="/halls")
-
-
-def state_label_filter(value: object) -> str:
-    key = str(getattr(value, "value", value))
-    return STATE_LABELS.get(key, key)
 
 
 def hours_filter(seconds: int | float | None) -> str:
@@ -83,7 +85,9 @@ def duration_filter(seconds: int | float | None) -> str:
         return "—"
     h, rest = divmod(int(seconds), 3600)
     m = rest // 60
-    return f"{h} 小时 {m} 分" if h else f"{m} 分"
+    if h:
+        return gettext("%(h)s 小时 %(m)s 分", h=h, m=m)
+    return gettext("%(m)s 分", m=m)
 
 
 def age_filter(value: datetime | None) -> str:
@@ -92,29 +96,24 @@ def age_filter(value: datetime | None) -> str:
         return "—"
     seconds = max(int((utcnow() - value).total_seconds()), 0)
     if seconds < 3600:
-        return f"{seconds // 60} 分钟前"
+        return gettext("%(n)s 分钟前", n=seconds // 60)
     if seconds < 86400:
-        return f"{seconds // 3600} 小时前"
-    return f"{seconds // 86400} 天前"
+        return gettext("%(n)s 小时前", n=seconds // 3600)
+    return gettext("%(n)s 天前", n=seconds // 86400)
 
 
-def condition_label_filter(value: str | None) -> str:
-    label = rules.CONDITION_LABELS.get(value or "")
-    return gettext(label) if label else (value or "")
-
-
-def verdict_label_filter(value: str | None) -> str:
-    """A monitor check's verdict in Chinese (正常, 无法连接, 画面冻结 …)."""
-    return VERDICT_LABELS.get(value or "", value or "")
+def cause_label_filter(cause: str | None) -> str:
+    """An outage cause in the page's language (``原因不明`` when none was given)."""
+    return gettext(cause_label(cause)) if cause in CAUSE_LABELS or not cause else cause
 
 
 FILTERS = {
     "condition": lambda camera: camera_condition(camera),
     "age": age_filter,
-    "condition_label": condition_label_filter,
-    "cause_label": cause_label,
-    "verdict_label": verdict_label_filter,
-    "state_label": state_label_filter,
+    "condition_label": labels(rules.CONDITION_LABELS),
+    "cause_label": cause_label_filter,
+    "verdict_label": labels(VERDICT_LABELS),
+    "state_label": labels(STATE_LABELS, lambda v: str(getattr(v, "value", v))),
     "hours": hours_filter,
     "duration": duration_filter,
 }
@@ -288,6 +287,14 @@ def _village_choices() -> list[tuple[int, str]]:
     return [(v.id, v.name) for v in villages]
 
 
+def _ranges_text(text: str) -> list[list[str]]:
+    """A day's hours typed as ``08:30-12:00, 13:30-17:30``; unreadable = error in the page's language."""
+    try:
+        return rules.parse_ranges_text(text)
+    except rules.HoursError as exc:
+        raise services.HallError(exc.translated(gettext), "hours") from exc
+
+
 def _hours_from_form(form: HallForm) -> dict[str, Any] | None:
     weekly: dict[str, Any] = {}
     ok = True
@@ -296,7 +303,7 @@ def _hours_from_form(form: HallForm) -> dict[str, Any] | None:
         try:
             weekly[str(d)] = rules.parse_ranges_text(f.data or "")
         except rules.HoursError as exc:
-            f.errors.append(str(exc))
+            f.errors.append(exc.translated(gettext))
             ok = False
     return weekly if ok else None
 
@@ -336,7 +343,7 @@ def new_hall() -> ResponseReturnValue:
 
     done = submit(form, create, aliases=FIELD_ALIASES)
     if done is not None and done.value is not None:
-        flash(f"已登记服务大厅 {done.value.name}", "success")
+        flash(gettext("已登记服务大厅 %(name)s", name=done.value.name), "success")
         return redirect(url_for("halls.hall", hall_id=done.value.id))
     return render_template("halls/hall_form.html", form=form, hall=None), form_status(form)
 
@@ -360,7 +367,7 @@ def edit_hall(hall_id: int) -> ResponseReturnValue:
 
     done = submit(form, save, aliases=FIELD_ALIASES)
     if done is not None and done.value:
-        flash("已保存", "success")
+        flash(gettext("已保存"), "success")
         return redirect(url_for("halls.hall", hall_id=hall.id))
     return render_template("halls/hall_form.html", form=form, hall=hall), form_status(form)
 
@@ -379,7 +386,7 @@ def hall(hall_id: int) -> ResponseReturnValue:
             lambda: services.set_exception(
                 hall,
                 form.day.data,
-                rules.parse_ranges_text(form.hours.data or ""),
+                _ranges_text(form.hours.data or ""),
                 form.note.data or "",
             ),
             default="hours",
@@ -418,7 +425,7 @@ def delete_exception(exception_id: int) -> ResponseReturnValue:
     row = scope.get_for_write(HallException, exception_id)
     hall_id = row.hall_id
     services.delete_exception(row)
-    flash("已删除例外日期", "success")
+    flash(gettext("已删除例外日期"), "success")
     return redirect(url_for("halls.hall", hall_id=hall_id))
 
 
@@ -436,7 +443,7 @@ def _station_choices() -> list[tuple[int, str]]:
     stations = db.session.scalars(
         scope.filter(select(Station), Station).order_by(Station.name)
     ).all()
-    return [(0, "（未分配）")] + [(s.id, s.name) for s in stations]
+    return [(0, gettext("（未分配）"))] + [(s.id, s.name) for s in stations]
 
 
 def _camera_data(form: CameraForm) -> services.CameraData:
@@ -477,7 +484,7 @@ def new_camera(hall_id: int) -> ResponseReturnValue:
     )
     if done is not None:
         cam = done.value
-        flash(f"已添加摄像头 {cam.name}", "success")
+        flash(gettext("已添加摄像头 %(name)s", name=cam.name), "success")
         return redirect(url_for("halls.hall", hall_id=hall.id))
     return (
         render_template("halls/camera_form.html", form=form, hall=hall, camera=None),
@@ -502,7 +509,7 @@ def edit_camera(camera_id: int) -> ResponseReturnValue:
         form, lambda: services.update_camera(cam, _camera_data(form)), aliases=FIELD_ALIASES
     )
     if done is not None:
-        flash("已保存", "success")
+        flash(gettext("已保存"), "success")
         return redirect(url_for("halls.camera", camera_id=cam.id))
     return (
         render_template("halls/camera_form.html", form=form, hall=cam.hall, camera=cam),
@@ -517,7 +524,9 @@ def camera(camera_id: int) -> ResponseReturnValue:
     scope = current_scope()
     cam = scope.get_or_404(Camera, camera_id)
     form = ExcuseForm()
-    form.kind.choices = as_choices([(k.value, services.EXCUSE_LABELS[k]) for k in ExcuseKind])
+    form.kind.choices = as_choices(
+        [(k.value, gettext(services.EXCUSE_LABELS[k])) for k in ExcuseKind]
+    )
     if request.method == "POST":
         scope.require_write(cam.region_id)
         done = submit(
@@ -533,7 +542,7 @@ def camera(camera_id: int) -> ResponseReturnValue:
             aliases=FIELD_ALIASES,
         )
         if done is not None:
-            flash("已提交情况说明，等待县级审核", "success")
+            flash(gettext("已提交情况说明，等待县级审核"), "success")
             return redirect(url_for("halls.camera", camera_id=cam.id))
     now = utcnow()
     today = clock.today()
@@ -632,7 +641,7 @@ def decide_excuse(excuse_id: int) -> ResponseReturnValue:
             lambda: services.decide_excuse(
                 excuse, form.decision.data == "approve", current_user, form.note.data or ""
             ),
-            "已审核",
+            gettext("已审核"),
         )
     return redirect(request.form.get("next") or url_for("halls.excuses"))
 
@@ -812,7 +821,7 @@ def stations() -> ResponseReturnValue:
     done = submit(form, create)
     if done is not None:
         station, token = done.value
-        flash(f"已创建监控站 {station.name}", "success")
+        flash(gettext("已创建监控站 %(name)s", name=station.name), "success")
         # The token is shown in this answer only (the database keeps its SHA-256).
         fresh = StationForm(formdata=None)
         fresh.region_id.choices = form.region_id.choices
@@ -828,7 +837,7 @@ def rotate_station(station_id: int) -> ResponseReturnValue:
     scope.require_admin()
     done = perform(
         lambda: services.rotate_station_token(station),
-        f"已为 {station.name} 换发令牌，旧令牌已失效",
+        gettext("已为 %(name)s 换发令牌，旧令牌已失效", name=station.name),
     )
     if done is None:
         return redirect(url_for("halls.stations"))
@@ -843,7 +852,10 @@ def revoke_station(station_id: int) -> ResponseReturnValue:
     scope = current_scope()
     station = scope.get_for_write(Station, station_id)
     scope.require_admin()
-    perform(lambda: services.revoke_station(station), f"已停用监控站 {station.name}")
+    perform(
+        lambda: services.revoke_station(station),
+        gettext("已停用监控站 %(name)s", name=station.name),
+    )
     return redirect(url_for("halls.stations"))
 
 
@@ -885,8 +897,8 @@ def camera_todo(scope: Scope, user: Any) -> list[TodoItem]:
             items.append(
                 TodoItem(
                     1,
-                    "摄像头离线说明待审核",
-                    "村里提交的停电、维修等说明",
+                    gettext("摄像头离线说明待审核"),
+                    gettext("村里提交的停电、维修等说明"),
                     url_for("halls.excuses"),
                     int(pending),
                 )
