@@ -96,10 +96,17 @@ class HoursError(DomainError):
     ``template`` is the message id, with ``params``; ``day`` prefixes a weekday).
     """
 
-    def __init__(self, template: str, *, day: int | None = None, **params: Any) -> None:
+    def __init__(
+        self,
+        template: str,
+        field: str | None = None,
+        *,
+        day: int | None = None,
+        **params: Any,
+    ) -> None:
         self.template, self.params, self.day = template, params, day
         message = template % params if params else template
-        super().__init__(message if day is None else f"{WEEKDAY_LABELS[day]}：{message}")
+        super().__init__(message if day is None else f"{WEEKDAY_LABELS[day]}：{message}", field)
 
     def translated(self, gettext: Callable[..., str]) -> str:
         """The message in the page's language (``gettext`` of flask_babel)."""
