@@ -46,7 +46,6 @@ def _versions(client, url):
     return resp.get_data(as_text=True).split("版本记录", 1)[1]
 
 
-
 def test_edits_show_the_earlier_value_with_who_and_when(world, db, login, frozen):
     village = world.village_a1a
     member = world.members[village.id][0]

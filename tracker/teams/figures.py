@@ -367,19 +367,30 @@ def posts_and_trainings_owed(
     (:func:`tracker.trainings.concentrated.concentrated_figures`, status 未完成) — as of
     ``today``. A fixed number of statements whatever the number of villages."""
     from tracker.periods import Period
-    from tracker.teams.posts import overdue_vacancies
-    from tracker.trainings.concentrated import concentrated_figures
+    from tracker.teams.models import PostVacancy
+    from tracker.teams.posts import overdue_clause
+    from tracker.trainings.concentrated import concentrated_figures_of
 
     ids = list(village_ids)
     out = {vid: PostsTrainingsOwed() for vid in ids}
     if not ids:
         return out
-    for v in overdue_vacancies(ids, today):
-        out[v.region_id].vacancies.append(
-            OverdueVacancy(v.id, v.region_id, v.post, v.vacated_on, v.due_on)
+    for row in db.session.execute(
+        select(
+            PostVacancy.id,
+            PostVacancy.region_id,
+            PostVacancy.post,
+            PostVacancy.vacated_on,
+            PostVacancy.due_on,
         )
-    for year in (today.year - 1, today.year):
-        for rid, fig in concentrated_figures(ids, Period.of_year(year), today).items():
+        .where(PostVacancy.region_id.in_(ids), overdue_clause(today))
+        .order_by(PostVacancy.due_on, PostVacancy.id)
+    ):
+        out[row.region_id].vacancies.append(OverdueVacancy(*row))
+    years = [Period.of_year(today.year - 1), Period.of_year(today.year)]
+    by_year = concentrated_figures_of(years, ids, today)
+    for year in years:
+        for rid, fig in by_year[year.key].items():
             out[rid].trainings.extend(
                 MissedTraining(rid, w.label, w.hours, fig.required_hours)
                 for w in fig.windows
