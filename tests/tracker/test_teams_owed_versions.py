@@ -151,6 +151,7 @@ def test_the_village_page_and_the_dashboard_list_them(world, db, login, frozen):
     for url in (
         f"/teams/duty/v/{world.village_a1a.id}",
         f"/dashboard/r/{world.village_a1a.id}?period=2026-Q3",
+        f"/dashboard/r/{world.village_a1a.id}/inspect?period=2026-Q3",
     ):
         resp = client.get(url)
         assert resp.status_code == 200, url
