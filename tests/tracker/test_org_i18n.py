@@ -20,6 +20,7 @@ COVERED = ["templates/", "tracker/"]
 FULLY_MARKED = [
     "templates/base.html",
     "templates/teams/_duty_nav.html",
+    "templates/teams/_owed.html",
     "templates/teams/duty_index.html",
     "templates/teams/duty_village.html",
     "templates/teams/catalog.html",

@@ -23,7 +23,12 @@ from tracker.matters.figures import not_on_time
 from tracker.meetings.figures import kind_names, village_obligations, village_records
 from tracker.models import Region
 from tracker.periods import Period
-from tracker.teams.figures import PART_LABELS, team_figures
+from tracker.teams.figures import (
+    PART_LABELS,
+    PostsTrainingsOwed,
+    posts_and_trainings_owed,
+    team_figures,
+)
 
 STATUS_LABELS = {
     "met": "已完成",
@@ -123,6 +128,9 @@ class VillageDetail:
     # listing what the village owes now.
     team_parts: list[tuple[str, int, int]] = field(default_factory=list)
     team_url: str | None = None
+    # Vacant posts past their deadline and missed concentrated trainings, as of today
+    # (tracker.teams.figures.posts_and_trainings_owed, the village page's list).
+    team_owed: PostsTrainingsOwed = field(default_factory=PostsTrainingsOwed)
 
     @property
     def missing(self) -> list[ObligationLine]:
@@ -209,4 +217,5 @@ def village_detail(village: Region, period: Period, today: date | None = None) -
         (PART_LABELS[k], met, due) for k, (met, due) in teams[village.id].parts.items()
     ]
     detail.team_url = record_url("teams.duty.village", region_id=village.id)
+    detail.team_owed = posts_and_trainings_owed([village.id], today)[village.id]
     return detail

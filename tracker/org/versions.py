@@ -9,7 +9,7 @@ with their previous and new values. Detail pages show them as a version list
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -94,9 +94,23 @@ def versions_of(
     entity: str,
     entity_id: int | str,
     value_labels: Mapping[str, Mapping[str, str]] | None = None,
+    field_labels: Mapping[str, str] | None = None,
+    shown: Mapping[str, Callable[[str], str]] | None = None,
 ) -> list[Version]:
-    """The versions of one record (``entity`` is its table name), oldest first."""
+    """The versions of one record (``entity`` is its table name), oldest first.
+
+    ``field_labels`` names fields whose shared label does not fit this record (a
+    household's ``since`` is the day of the link, not a term of office); ``shown``
+    masks a field's values for this reader (villagers' phones and addresses).
+    """
     value_labels = value_labels or {}
+    field_labels = field_labels or {}
+    shown = shown or {}
+
+    def text(key: str, value: Any) -> str:
+        out = _text(value, value_labels.get(key, {}))
+        return shown[key](out) if key in shown and out != "—" else out
+
     rows = db.session.scalars(
         select(AuditLog)
         .where(AuditLog.entity == entity, AuditLog.entity_id == str(entity_id))
@@ -122,13 +136,9 @@ def versions_of(
         changes = tuple(
             Change(
                 field=k,
-                label=EXTRA_FIELDS.get(k) or FIELD_LABELS.get(k, k),
-                before=_text(before.get(k), value_labels.get(k, {}))
-                if row.action != "insert"
-                else "",
-                after=_text(after.get(k), value_labels.get(k, {}))
-                if row.action != "delete"
-                else "",
+                label=field_labels.get(k) or EXTRA_FIELDS.get(k) or FIELD_LABELS.get(k, k),
+                before=text(k, before.get(k)) if row.action != "insert" else "",
+                after=text(k, after.get(k)) if row.action != "delete" else "",
             )
             for k in keys
         )

@@ -23,6 +23,7 @@ from tracker import clock, uploads, xlsx
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
 from tracker.models import Member, Region, RegionLevel, VillageCadre
+from tracker.org.versions import versions_of
 from tracker.scope import current_scope
 from tracker.teams import duty_excel, pledges
 from tracker.teams import duty_posts as posts
@@ -42,6 +43,7 @@ from tracker.teams.duty_forms import (
     ReviewForm,
 )
 from tracker.teams.duty_models import (
+    RATING_LABELS,
     ContactKind,
     DutyPost,
     HelpCategory,
@@ -52,7 +54,12 @@ from tracker.teams.duty_models import (
     PostGrade,
 )
 from tracker.teams.duty_rules import HALF_LABELS, half_of
-from tracker.teams.figures import PART_LABELS, open_obligations, team_figures
+from tracker.teams.figures import (
+    PART_LABELS,
+    open_obligations,
+    posts_and_trainings_owed,
+    team_figures,
+)
 from tracker.teams.services import TeamError
 from tracker.web import form_status, paginate, perform, submit
 
@@ -87,16 +94,19 @@ def index() -> ResponseReturnValue:
 @bp.route("/duty/v/<int:region_id>")
 @login_required
 def village(region_id: int) -> ResponseReturnValue:
-    """What the village owes now (reviews, ratings, contacts) and this year's figures."""
+    """What the village owes now (reviews, ratings, contacts, vacant posts past their
+    deadline, missed concentrated trainings) and this year's figures."""
     region = _village(region_id)
     today = clock.today()
     cal = load_calendar()
     obligations = open_obligations([region.id], today, cal)[region.id]
+    owed = posts_and_trainings_owed([region.id], today)[region.id]
     figures = team_figures([region.id], today.replace(month=1, day=1), today, today, cal)[region.id]
     return render_template(
         "teams/duty_village.html",
         region=region,
         ob=obligations,
+        owed=owed,
         fig=figures,
         part_labels=PART_LABELS,
         half_labels=HALF_LABELS,
@@ -255,7 +265,12 @@ def _assignment_page(a: PostAssignment, status: int = 200, **forms: Any) -> Resp
     region = db.session.get(Region, a.region_id)
     return (
         render_template(
-            "teams/assignment.html", a=a, region=region, half_labels=HALF_LABELS, **kwargs
+            "teams/assignment.html",
+            a=a,
+            region=region,
+            half_labels=HALF_LABELS,
+            versions=versions_of("duty_assignment", a.id),
+            **kwargs,
         ),
         status,
     )
@@ -475,7 +490,13 @@ def _pledge_page(p: Pledge, status: int = 200, **forms: Any) -> ResponseReturnVa
         **forms,
     }
     region = db.session.get(Region, p.region_id)
-    return render_template("teams/pledge.html", p=p, region=region, **kwargs), status
+    versions = versions_of(
+        "pledge", p.id, {"rating": {k.value: v for k, v in RATING_LABELS.items()}}
+    )
+    return (
+        render_template("teams/pledge.html", p=p, region=region, versions=versions, **kwargs),
+        status,
+    )
 
 
 @bp.route("/pledges/<int:pledge_id>")
@@ -614,6 +635,10 @@ def households(region_id: int) -> ResponseReturnValue:
     )
 
 
+# A link's ``since``/``until`` are the days of the link, not a term of office.
+LINK_VERSION_FIELDS = {"since": "联户日期", "until": "结束日期"}
+
+
 def _household_page(link: HouseholdLink, status: int = 200, **forms: Any) -> ResponseReturnValue:
     today = clock.today()
     kwargs: dict[str, Any] = {
@@ -631,6 +656,15 @@ def _household_page(link: HouseholdLink, status: int = 200, **forms: Any) -> Res
             region=region,
             phone=pledges.shown_phone(link.phone, full),
             address=pledges.shown_address(link.address, full),
+            versions=versions_of(
+                "household_link",
+                link.id,
+                field_labels=LINK_VERSION_FIELDS,
+                shown={
+                    "phone": lambda v: pledges.shown_phone(v, full),
+                    "address": lambda v: pledges.shown_address(v, full),
+                },
+            ),
             **kwargs,
         ),
         status,

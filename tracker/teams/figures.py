@@ -27,6 +27,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -324,4 +325,75 @@ def open_obligations(
                         link_id, region_id, member, head, last_ws, last_we, last.get(link_id)
                     )
                 )
+    return out
+
+
+# -- post vacancies and concentrated trainings owed (village page, dashboard) ------------
+
+
+@dataclass(frozen=True)
+class OverdueVacancy:
+    vacancy_id: int
+    region_id: int
+    post: str
+    vacated_on: date
+    due_on: date
+
+
+@dataclass(frozen=True)
+class MissedTraining:
+    region_id: int
+    window: str  # the window's label (e.g. 2025年)
+    hours: Decimal
+    required_hours: Decimal
+
+
+@dataclass
+class PostsTrainingsOwed:
+    vacancies: list[OverdueVacancy] = field(default_factory=list)
+    trainings: list[MissedTraining] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.vacancies) + len(self.trainings)
+
+
+def posts_and_trainings_owed(
+    village_ids: Iterable[int], today: date
+) -> Mapping[int, PostsTrainingsOwed]:
+    """Vacant posts past their fill deadline (:func:`tracker.teams.posts.overdue_vacancies`,
+    the home to-do's definition) and the village organization's concentrated-training
+    windows of this year and last that ended short of the required hours
+    (:func:`tracker.trainings.concentrated.concentrated_figures`, status 未完成) — as of
+    ``today``. A fixed number of statements whatever the number of villages."""
+    from tracker.periods import Period
+    from tracker.teams.models import PostVacancy
+    from tracker.teams.posts import overdue_clause
+    from tracker.trainings.concentrated import concentrated_figures_of
+
+    ids = list(village_ids)
+    out = {vid: PostsTrainingsOwed() for vid in ids}
+    if not ids:
+        return out
+    for row in db.session.execute(
+        select(
+            PostVacancy.id,
+            PostVacancy.region_id,
+            PostVacancy.post,
+            PostVacancy.vacated_on,
+            PostVacancy.due_on,
+        )
+        .where(PostVacancy.region_id.in_(ids), overdue_clause(today))
+        .order_by(PostVacancy.due_on, PostVacancy.id)
+    ):
+        out[row.region_id].vacancies.append(OverdueVacancy(*row))
+    years = [Period.of_year(today.year - 1), Period.of_year(today.year)]
+    by_year = concentrated_figures_of(years, ids, today)
+    for year in years:
+        for rid, fig in by_year[year.key].items():
+            out[rid].trainings.extend(
+                MissedTraining(rid, w.label, w.hours, fig.required_hours)
+                for w in fig.windows
+                if w.status == "missing"
+            )
     return out

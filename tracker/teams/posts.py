@@ -214,13 +214,16 @@ def vacancies_stmt(region_ids: Any, open_only: bool = False) -> Select[Any]:
     return stmt
 
 
+def overdue_clause(today: date) -> Any:
+    """An open vacancy past its deadline (an obligation): the one definition."""
+    return PostVacancy.filled_on.is_(None) & (PostVacancy.due_on < today)
+
+
 def overdue_vacancies(region_ids: Any, today: date) -> list[PostVacancy]:
     """Open vacancies past their deadline (an obligation)."""
     return list(
         db.session.scalars(
-            vacancies_stmt(region_ids, open_only=True)
-            .where(PostVacancy.due_on < today)
-            .order_by(PostVacancy.due_on)
+            vacancies_stmt(region_ids).where(overdue_clause(today)).order_by(PostVacancy.due_on)
         )
     )
 
@@ -230,6 +233,7 @@ __all__ = [
     "fill_vacancy",
     "filled_late",
     "is_overdue",
+    "overdue_clause",
     "overdue_vacancies",
     "post_history",
     "reserves_available",
