@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
     FloatField,
+    HiddenField,
     IntegerField,
     SelectField,
     StringField,
@@ -145,3 +147,10 @@ class ActivityForm(Form):
             NumberRange(min=0, max=10_000_000, message=_l("数量应在 0–10000000 之间")),
         ],
     )
+
+
+class ResidentImportForm(Form):
+    """An .xlsx of the resident services' monthly figures (村（社区）, 服务名称, 月份, 数量)."""
+
+    file = FileField(_l("Excel 文件"), validators=[FileRequired(_l("请选择 .xlsx 文件"))])
+    hall_id = HiddenField()

@@ -28,7 +28,7 @@ from tracker import clock, uploads, xlsx
 from tracker.extensions import db
 from tracker.formatting import labels
 from tracker.forms import as_choices
-from tracker.halls import resident, rules, services
+from tracker.halls import resident, resident_excel, rules, services
 from tracker.halls.alerts import recent_alerts
 from tracker.halls.figures import camera_conditions
 from tracker.halls.forms import (
@@ -39,6 +39,7 @@ from tracker.halls.forms import (
     ExcuseForm,
     HallForm,
     ResidentForm,
+    ResidentImportForm,
     StationForm,
 )
 from tracker.halls.models import (
@@ -404,6 +405,7 @@ def hall(hall_id: int) -> ResponseReturnValue:
         "halls/hall.html",
         hall=hall,
         residents=residents,
+        resident_import=ResidentImportForm(formdata=None),
         resident_months=resident.last_months(today, 3),
         value_of=resident.month_value,
         kind_labels=resident.KIND_LABELS,
@@ -1075,3 +1077,61 @@ def export_residents() -> ResponseReturnValue:
     excel_formats(ws.iter_rows(min_row=3))
     xlsx.widths(ws, [6, 12, 14, 16, 18, 20, 12, 12, 18, 14, 10] + [9] * len(months))
     return xlsx.response(xlsx.to_bytes(wb), "服务大厅入驻服务.xlsx")
+
+
+def _resident_region(region_id: int) -> Region:
+    """A village or township (any region) in scope whose halls' resident services are shown."""
+    return current_scope().get_or_404(Region, region_id)
+
+
+@bp.route("/residents/r/<int:region_id>/print")
+@login_required
+def print_residents(region_id: int) -> ResponseReturnValue:
+    """The resident services of the halls under a village or township on A4 (landscape),
+    with their last 12 months' figures; phones masked."""
+    region = _resident_region(region_id)
+    services = resident_excel.services_under(region)
+    return render_template(
+        "halls/residents_print.html",
+        region=region,
+        services=services,
+        villages=resident_excel.village_names(services),
+        months=resident.last_months(clock.today()),
+        value_of=resident.month_value,
+        kind_labels=resident.KIND_LABELS,
+        unit_short=resident.UNIT_SHORT,
+        unit_labels=resident.UNIT_LABELS,
+        today=clock.today(),
+    )
+
+
+@bp.route("/residents/r/<int:region_id>/months.xlsx")
+@login_required
+def export_resident_months(region_id: int) -> ResponseReturnValue:
+    """The last 12 months' figures under a region, one row a service and month (the import's
+    columns)."""
+    region = _resident_region(region_id)
+    data = resident_excel.workbook(region, resident.last_months(clock.today()))
+    return xlsx.response(data, f"{region.name}-入驻服务月度业务量.xlsx")
+
+
+@bp.route("/residents/r/<int:region_id>/import", methods=["POST"])
+@login_required
+def import_resident_months(region_id: int) -> ResponseReturnValue:
+    """Type in a sheet's monthly figures (村（社区）, 服务名称, 月份, 数量): every row or none."""
+    scope = current_scope()
+    region = _resident_region(region_id)
+    scope.require_write(region.id)
+    form = ResidentImportForm()
+    back = url_for("halls.index")
+    hall_id = form.hall_id.data
+    if hall_id and str(hall_id).isdigit():
+        back = url_for("halls.hall", hall_id=scope.get_or_404(ServiceHall, int(hall_id)).id)
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            flash(str(errors[0]), "danger")
+        return redirect(back)
+    done = perform(lambda: resident_excel.import_months(region, form.file.data.read()))
+    if done is not None:
+        flash(gettext("已导入 %(n)s 条月度数据。", n=done.value), "success")
+    return redirect(back)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
     DecimalField,
@@ -98,6 +99,12 @@ class FarmerTrainingForm(Form):
         _l("逐一登记的学员（每行：姓名 电话）"), validators=[Optional(), Length(max=20000)]
     )
     content = TextAreaField(_l("培训内容"), validators=[Optional(), Length(max=5000)])
+
+
+class FarmerImportForm(Form):
+    """An .xlsx of farmer trainings in the export's columns (all rows or none)."""
+
+    file = FileField(_l("Excel 文件"), validators=[FileRequired(_l("请选择 .xlsx 文件"))])
 
 
 class ConcentratedForm(Form):

@@ -22,12 +22,13 @@ from wtforms.fields.choices import SelectChoice
 from tracker import clock, xlsx
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
-from tracker.formatting import excel_formats, mask_phone
+from tracker.formatting import excel_formats
 from tracker.models import Branch, Member, Region, RegionLevel, VillageCadre
 from tracker.org.services import roster
 from tracker.org.versions import versions_of
 from tracker.periods import Period
 from tracker.scope import current_scope
+from tracker.trainings import farmer_excel
 from tracker.trainings.concentrated import (
     ORG_LEVELS,
     ConcentratedInput,
@@ -50,7 +51,13 @@ from tracker.trainings.farmers import (
     update_farmer_training,
 )
 from tracker.trainings.farmers import topics as farmer_topics
-from tracker.trainings.forms import ConcentratedForm, DeleteForm, FarmerTrainingForm, TrainingForm
+from tracker.trainings.forms import (
+    ConcentratedForm,
+    DeleteForm,
+    FarmerImportForm,
+    FarmerTrainingForm,
+    TrainingForm,
+)
 from tracker.trainings.hours import member_hours
 from tracker.trainings.models import ConcentratedTraining, FarmerTraining, Training, TrainingKind
 from tracker.trainings.services import (
@@ -301,6 +308,11 @@ def _farmer_form(obj: FarmerTraining | None = None) -> FarmerTrainingForm:
 def farmers(region_id: int) -> ResponseReturnValue:
     """A village's farmer training sessions of a year (农民教育培训)."""
     region, _branch = current_scope().get_village_branch(region_id)
+    return _farmers_page(region, FarmerImportForm())
+
+
+def _farmers_page(region: Region, import_form: FarmerImportForm) -> ResponseReturnValue:
+    """The register's page; ``import_form`` with its errors beside the file field (422)."""
     year = _year_arg()
     page = paginate(
         farmer_trainings([region.id], year).order_by(
@@ -309,8 +321,13 @@ def farmers(region_id: int) -> ResponseReturnValue:
     )
     rows = db.session.scalars(farmer_trainings([region.id], year)).all()
     return render_template(
-        "trainings/farmers.html", region=region, page=page, year=year, fig=farmer_figures(rows)
-    )
+        "trainings/farmers.html",
+        region=region,
+        page=page,
+        year=year,
+        fig=farmer_figures(rows),
+        import_form=import_form,
+    ), form_status(import_form)
 
 
 @bp.route("/v/<int:region_id>/farmers/new", methods=["GET", "POST"])
@@ -381,20 +398,6 @@ def delete_farmer(farmer_training_id: int) -> ResponseReturnValue:
     return redirect(url_for("trainings.farmers", region_id=training.region_id))
 
 
-FARMER_COLUMNS = [
-    "序号",
-    "培训日期",
-    "专题类别",
-    "培训主题",
-    "学时",
-    "地点",
-    "组织单位",
-    "授课人",
-    "参训人数",
-    "逐一登记的学员（电话已遮挡）",
-]
-
-
 @bp.route("/v/<int:region_id>/farmers.xlsx")
 @login_required
 def export_farmers(region_id: int) -> ResponseReturnValue:
@@ -404,28 +407,48 @@ def export_farmers(region_id: int) -> ResponseReturnValue:
     rows = db.session.scalars(
         farmer_trainings([region.id], year).order_by(FarmerTraining.held_on, FarmerTraining.id)
     ).all()
-    wb, ws = xlsx.new_workbook(f"{year}年农民教育培训")
-    xlsx.title(ws, f"{region.name} {year}年农民教育培训台账", span=len(FARMER_COLUMNS))
-    xlsx.header(ws, FARMER_COLUMNS)
-    for i, t in enumerate(rows, start=1):
-        xlsx.append(
-            ws,
-            [
-                i,
-                t.held_on,
-                t.topic,
-                t.title,
-                float(t.hours),
-                t.place,
-                t.organizer,
-                t.lecturer,
-                t.total,
-                "、".join(f"{p.name} {mask_phone(p.phone)}".strip() for p in t.trainees),
-            ],
-        )
-    excel_formats(ws.iter_rows(min_row=3))
-    xlsx.widths(ws, [6, 12, 10, 30, 6, 16, 16, 10, 10, 50])
-    return xlsx.response(xlsx.to_bytes(wb), f"{region.name}-{year}-农民教育培训.xlsx")
+    return xlsx.response(
+        farmer_excel.workbook(region, year, rows), f"{region.name}-{year}-农民教育培训.xlsx"
+    )
+
+
+@bp.route("/v/<int:region_id>/farmers/print")
+@login_required
+def print_farmers(region_id: int) -> ResponseReturnValue:
+    """A village's farmer trainings of a year on A4 (landscape); villagers' phones masked."""
+    region, _branch = current_scope().get_village_branch(region_id)
+    year = _year_arg()
+    rows = db.session.scalars(
+        farmer_trainings([region.id], year).order_by(FarmerTraining.held_on, FarmerTraining.id)
+    ).all()
+    return render_template(
+        "trainings/farmers_print.html",
+        region=region,
+        year=year,
+        rows=rows,
+        fig=farmer_figures(rows),
+        today=clock.today(),
+    )
+
+
+@bp.route("/v/<int:region_id>/farmers/import", methods=["POST"])
+@login_required
+def import_farmers(region_id: int) -> ResponseReturnValue:
+    """Enter the rows of a sheet in the export's columns — all of them, or none."""
+    region, _branch = current_scope().get_village_branch(region_id)
+    current_scope().require_write(region.id)
+    form = FarmerImportForm()
+    done = submit(
+        form,
+        lambda: farmer_excel.import_farmer_trainings(
+            region, form.file.data.read(), current_user._get_current_object()
+        ),
+        default="file",
+    )
+    if done is None:  # the refusal beside the file field, on the register's page
+        return _farmers_page(region, form)
+    flash(gettext("已导入 %(n)s 期农民培训。", n=done.value), "success")
+    return redirect(url_for("trainings.farmers", region_id=region.id, year=_year_arg()))
 
 
 # ---------------------------------------------------------------- concentrated training (集中培训)
