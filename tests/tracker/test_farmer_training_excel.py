@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from tracker import clock, xlsx
 from tracker.extensions import db
@@ -137,7 +138,9 @@ def test_the_example_row_is_skipped_and_phones_are_kept(world, db):
     village = world.village_a1a
     row = [1, _day(), "政策", "惠农政策宣讲", 1, "村部", "", "", "", "王春山 13912345678"]
     assert import_farmer_trainings(village, _sheet([row]), None) == 1
-    t = db.session.scalars(select(FarmerTraining)).one()
+    t = db.session.scalars(
+        select(FarmerTraining).options(selectinload(FarmerTraining.trainees))
+    ).one()
     assert t.title == "惠农政策宣讲" and t.hours == Decimal("1.0") and t.total == 1
     assert [(p.name, p.phone) for p in t.trainees] == [("王春山", "13912345678")]
     with pytest.raises(TrainingError, match="没有数据行"):
