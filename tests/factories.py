@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from tracker.extensions import db
 from tracker.models import Branch, Member, MemberStatus, PartyGroup, Region, RegionLevel, Role, User
@@ -18,6 +18,21 @@ _seq = itertools.count(1)
 
 def unique(prefix: str) -> str:
     return f"{prefix}{next(_seq)}"
+
+
+def on_test_day(change: dict) -> dict:
+    """Resolve the day offsets (``timedelta``) of a parametrized change to dates.
+
+    A parameter list is built at collection time, minutes before the test
+    runs; a run that crosses midnight in the configured zone (16:00 UTC for
+    Asia/Shanghai) would test "tomorrow" against a today that has become it.
+    Offsets are resolved when the test runs, against the ``clock.today()`` the
+    code reads.
+    """
+    from tracker import clock
+
+    today = clock.today()
+    return {k: today + v if isinstance(v, timedelta) else v for k, v in change.items()}
 
 
 @dataclass

@@ -9,6 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from tests.factories import on_test_day
 from tracker import clock
 from tracker.periods import Period
 from tracker.trainings.models import Training, TrainingKind
@@ -58,7 +59,7 @@ def test_a_training_entered_weeks_later_is_flagged_late(world, db):
     ("change", "field"),
     [
         ({"title": "  "}, "title"),
-        ({"held_on": clock.today() + timedelta(days=1)}, "held_on"),
+        ({"held_on": timedelta(days=1)}, "held_on"),
         ({"hours": "0"}, "hours"),
         ({"hours": "abc"}, "hours"),
         ({"place": ""}, "place"),
@@ -69,7 +70,10 @@ def test_bad_input_is_refused_with_the_field_named(world, db, change, field):
     village = world.village_a1a
     with pytest.raises(TrainingError) as err:
         create_training(
-            world.branch(village), _input(world, village, **change), None, WorkCalendar()
+            world.branch(village),
+            _input(world, village, **on_test_day(change)),
+            None,
+            WorkCalendar(),
         )
     assert err.value.field == field
 
