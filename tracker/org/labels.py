@@ -86,7 +86,7 @@ FIELD_LABELS = {
     "made_on": "亮诺日期",
     "rated_by": "评诺组织",
     "rating_note": "评语",
-    "pledge_id": "承诺",
+    "pledge_id": "党员承诺",
     "link_id": "联系户",
     "head": "户主",
     "what": "帮扶内容",
