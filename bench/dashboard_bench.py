@@ -45,7 +45,7 @@ def _targets(app: Any) -> dict[str, tuple[str, str]]:
     """page name → (username, url)."""
     from sqlalchemy import select
 
-    from tracker.dashboard.services import local_today
+    from tracker.clock import today as local_today
     from tracker.extensions import db
     from tracker.models import Region, RegionLevel
     from tracker.periods import Period, PeriodKind
@@ -67,21 +67,11 @@ def _targets(app: Any) -> dict[str, tuple[str, str]]:
 
 
 def _client(app: Any, username: str) -> Any:
-    from flask_login.utils import _create_identifier
-    from sqlalchemy import select
+    """A test client signed in through the real login form (sessions are server-side)."""
+    from bench.request_profile import login
 
-    from tracker.extensions import db
-    from tracker.models import User
-
-    with app.app_context():
-        uid = db.session.scalar(select(User.id).where(User.username == username))
     client = app.test_client()
-    with app.test_request_context(environ_base=client.environ_base):
-        ident = _create_identifier()
-    with client.session_transaction() as sess:
-        sess["_user_id"] = str(uid)
-        sess["_fresh"] = True
-        sess["_id"] = ident
+    login(client, username)
     return client
 
 
@@ -114,7 +104,8 @@ def floors(app: Any, page: str, runs: int) -> tuple[float, float]:
 
     from tracker.dashboard.models import MissedObligation
     from tracker.dashboard.models import VillageScore as V
-    from tracker.dashboard.services import local_today, trend_periods
+    from tracker.clock import today as local_today
+    from tracker.dashboard.services import trend_periods
     from tracker.extensions import db
     from tracker.halls.models import CameraDailyRollup as R
     from tracker.matters.models import ServiceMatter as SM

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from tracker.extensions import db
-from tracker.models import Region, RegionLevel
+from tracker.models import Region
 from tracker.models.regions import in_subtree
 from tracker.recruitment.models import RecruitCase, Stage
 from tracker.recruitment.rules import OBLIGATION_LABELS, Due, Rules, due_steps
@@ -53,17 +53,20 @@ def overdue_of(case: RecruitCase, today: date, rule_set: Rules | None = None) ->
     ]
 
 
-def open_cases(village_ids: Sequence[int]) -> list[RecruitCase]:
-    """The open cases of the villages with their steps (two statements)."""
-    if not village_ids:
-        return []
+def open_cases(
+    village_ids: Sequence[int] | None = None, path: str | None = None
+) -> list[RecruitCase]:
+    """The open cases of the villages (their ids, or every one under ``path``) with their
+    steps (two statements; a subtree is joined, never sent as a list of ids)."""
+    stmt = select(RecruitCase).where(RecruitCase.stage.in_(OPEN))
+    if village_ids is not None:
+        if not village_ids:
+            return []
+        stmt = stmt.where(RecruitCase.region_id.in_(list(village_ids)))
+    if path is not None:
+        stmt = stmt.join(Region, Region.id == RecruitCase.region_id).where(in_subtree(path))
     return list(
-        db.session.scalars(
-            select(RecruitCase)
-            .where(RecruitCase.region_id.in_(list(village_ids)), RecruitCase.stage.in_(OPEN))
-            .options(selectinload(RecruitCase.steps))
-            .order_by(RecruitCase.id)
-        )
+        db.session.scalars(stmt.options(selectinload(RecruitCase.steps)).order_by(RecruitCase.id))
     )
 
 
@@ -89,15 +92,6 @@ def overdue_cases(village_ids: Sequence[int], today: date) -> list[tuple[Recruit
     return sorted(out, key=lambda pair: (pair[0].applied_on, pair[0].id))
 
 
-def villages_under(path: str) -> list[int]:
-    """The ids of the villages under (or at) a region path."""
-    return list(
-        db.session.scalars(
-            select(Region.id).where(Region.level == RegionLevel.village, in_subtree(path))
-        )
-    )
-
-
 @dataclass(frozen=True)
 class RegionObligations:
     """The dashboard's panel: overdue cases by obligation and open cases by stage."""
@@ -111,9 +105,14 @@ class RegionObligations:
 
 
 def region_obligations(path: str, today: date) -> RegionObligations:
-    """The recruitment obligations of every village under ``path`` (three statements)."""
-    figures = village_figures(villages_under(path), today).values()
-    return RegionObligations(
-        overdue={k: sum(len(f.overdue[k]) for f in figures) for k in OBLIGATION_LABELS},
-        by_stage={s: sum(f.by_stage[s] for f in figures) for s in OPEN},
-    )
+    """The recruitment obligations of every village under ``path`` (two statements,
+    whatever the number of villages: the open cases are counted, not the villages)."""
+    rule_set = rules()
+    overdue = dict.fromkeys(OBLIGATION_LABELS, 0)
+    by_stage = dict.fromkeys(OPEN, 0)
+    for case in open_cases(path=path):
+        by_stage[case.stage] += 1
+        for due in overdue_of(case, today, rule_set):
+            assert due.obligation is not None
+            overdue[due.obligation] += 1
+    return RegionObligations(overdue=overdue, by_stage=by_stage)
