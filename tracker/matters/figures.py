@@ -136,6 +136,20 @@ def overdue_stmt(scope: Scope, as_of: date) -> Select[Any]:
     )
 
 
+def overdue_count(where: ColumnElement[bool], as_of: date) -> int:
+    """How many matters ``where`` selects are :func:`overdue_on` ``as_of``.
+
+    The same rows as ``count(*) WHERE overdue_on(as_of)``, counted as its two
+    disjoint halves — still open, and completed after ``as_of`` — so that each
+    half reads ``ix_service_matter_open`` alone (an OR of the two would read the
+    table: 95 → 14 ms for a city of 10,000 villages on PostgreSQL).
+    """
+    overdue = and_(overdue_on(as_of), where)
+    still_open = select(func.count()).where(SM.completed_on.is_(None), overdue).scalar_subquery()
+    done_later = select(func.count()).where(SM.completed_on > as_of, overdue).scalar_subquery()
+    return int(db.session.scalar(select(still_open + done_later)) or 0)
+
+
 @dataclass(frozen=True)
 class OverdueLine:
     """One open overdue matter as of a day (the dashboard's backlog list)."""
@@ -162,12 +176,7 @@ def overdue_backlog(
     # Counted over the villages' ids (an IN list the planner reads by the region index),
     # not through the join: SQLite would walk the due_on index over every overdue
     # matter of the whole database to count one county's (45 ms → 1 ms at a city).
-    total = int(
-        db.session.scalar(
-            select(func.count(SM.id)).where(overdue_on(as_of), SM.region_id.in_(subtree_ids(path)))
-        )
-        or 0
-    )
+    total = overdue_count(SM.region_id.in_(subtree_ids(path)), as_of)
     stmt = (
         select(SM.id, SM.region_id, village.name, SM.serial_no, MatterType.name)
         .add_columns(SM.received_on, SM.due_on)
