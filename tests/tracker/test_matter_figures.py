@@ -145,6 +145,27 @@ def test_the_overdue_list_and_the_backlog_are_the_same_rows(db, world, app):
     )
 
 
+def test_the_backlog_as_of_a_past_day_counts_the_matters_completed_since(db, world, app):
+    """The count reads the index in two halves (open, completed later): together they are
+    exactly the rows ``overdue_on`` selects."""
+    from sqlalchemy import func, select
+
+    from tracker.matters.models import ServiceMatter
+    from tracker.scope import Scope
+
+    rows = example(db, world)
+    day = date(2026, 11, 14)  # B (due 11-12) was overdue then and completed on 11-16
+    with app.test_request_context():
+        scope = Scope.for_user(world.users["county_a_viewer"])
+        listed = [m.id for m in db.session.scalars(figures.overdue_stmt(scope, day))]
+        total, lines = figures.overdue_backlog(world.county_a.path, day, load_calendar())
+        plain = db.session.scalar(
+            select(func.count(ServiceMatter.id)).where(figures.overdue_on(day))
+        )
+    assert listed == [rows["D"].id, rows["B"].id]
+    assert total == plain == 2 and [line.id for line in lines] == listed
+
+
 def test_township_and_county_figures_are_the_sums_of_their_villages(db, world):
     example(db, world)
     add_matter(db, world, "F-X", date(2026, 11, 2), date(2026, 11, 9), village=world.village_a2a)
