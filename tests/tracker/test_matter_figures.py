@@ -119,6 +119,17 @@ def test_overdue_is_judged_as_of_the_cut_off_not_today(db, world):
     assert (november.judged, november.on_time) == (1, 0)
 
 
+def test_a_matter_completed_a_month_before_its_due_date_is_judged_when_due(db, world):
+    """Received and completed in October, due in November: judged (on time) in November."""
+    early = add_matter(db, world, "F-Q", date(2026, 10, 26), date(2026, 11, 2), date(2026, 10, 28))
+    early.on_time = True
+    db.session.flush()
+    m = measures("2026-11")[world.village_a1a.id]
+    assert (m.judged, m.on_time) == (1, 1)
+    october = measures("2026-10").get(world.village_a1a.id)
+    assert october is None or october.judged == 0
+
+
 def test_not_yet_due_and_paused_matters_are_not_judged(db, world):
     add_matter(db, world, "F-N", date(2026, 12, 1), date(2026, 12, 20))
     paused = add_matter(db, world, "F-P", date(2026, 11, 2), None)

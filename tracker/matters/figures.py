@@ -347,6 +347,7 @@ def matter_measures(
             SM.received_on >= start,
             SM.completed_on.is_(None),
             SM.completed_on >= start,
+            SM.due_on >= start,  # completed early, judged when due
             SM.callback_due_on >= start,
             and_(SM.callback_due_on.is_not(None), SM.called_back_on.is_(None)),
         )
