@@ -753,26 +753,33 @@ def _events_for(
         .group_by(CameraStateChange.camera_id)
         .subquery()
     )
+    # Only the columns an event needs: no objects (a county's list reads hundreds).
+    columns = (
+        CameraStateChange.camera_id,
+        CameraStateChange.at,
+        CameraStateChange.state,
+        CameraStateChange.cause,
+    )
     prior = db.session.execute(
-        select(CameraStateChange)
+        select(*columns)
         .join(
             last_before,
             (CameraStateChange.camera_id == last_before.c.camera_id)
             & (CameraStateChange.at == last_before.c.at),
         )
         .order_by(CameraStateChange.id)
-    ).scalars()
-    rows = db.session.scalars(
-        select(CameraStateChange)
+    ).all()
+    rows = db.session.execute(
+        select(*columns)
         .where(
             CameraStateChange.camera_id.in_(camera_ids),
             CameraStateChange.at > start,
             CameraStateChange.at < end,
         )
         .order_by(CameraStateChange.at, CameraStateChange.id)
-    )
-    for r in [*prior, *rows]:
-        out[r.camera_id].append(rules.StateEvent(r.at, r.state.value, r.cause))
+    ).all()
+    for camera_id, at, state, cause in [*prior, *rows]:
+        out[camera_id].append(rules.StateEvent(at, state.value, cause))
     return out
 
 

@@ -292,6 +292,15 @@ def _villages(scope: Scope) -> list[Region]:
     )
 
 
+def _village_choices(scope: Scope) -> list[tuple[int, str]]:
+    """``(id, name)`` of :func:`_villages`, for a filter's choices (no objects to build)."""
+    stmt = scope.filter(select(Region.id, Region.name), Region)
+    rows = db.session.execute(
+        stmt.where(Region.level == RegionLevel.village).order_by(Region.path, Region.name)
+    )
+    return [(rid, name) for rid, name in rows]
+
+
 def _catalog_regions(scope: Scope) -> list[Region]:
     """Counties (and the city) whose catalog this admin may edit."""
     return list(
@@ -424,12 +433,9 @@ def index() -> ResponseReturnValue:
     else:
         view = "mine"
         stmt = services.matters_stmt(scope, mine=_me())
-    villages = _villages(scope)
     types = list(db.session.scalars(services.catalog_visible(scope).order_by(MatterType.name)))
     filter_form = FilterForm(request.args, meta={"csrf": False})
-    filter_form.village_id.choices = _opts(
-        [(0, gettext("全部村"))] + [(v.id, v.name) for v in villages]
-    )
+    filter_form.village_id.choices = _opts([(0, gettext("全部村"))] + _village_choices(scope))
     filter_form.matter_type_id.choices = _opts(
         [(0, gettext("全部事项"))] + [(t.id, t.name) for t in types]
     )
@@ -441,11 +447,7 @@ def index() -> ResponseReturnValue:
         stmt, matter_filter, personal=scope.can_write, today=today, calendar=calendar
     )
     page = paginate(stmt)
-    counts = {
-        "overdue": services.count_of(services.overdue_stmt(scope, today)),
-        "due_soon": services.count_of(services.due_soon_stmt(scope, today, calendar)),
-        "callbacks": services.count_of(services.callbacks_due_stmt(scope)),
-    }
+    counts = services.tab_counts(scope, today, calendar)
     return render_template(
         "matters/index.html",
         page=page,
