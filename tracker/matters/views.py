@@ -49,7 +49,7 @@ from tracker.config import current_settings
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.formatting import labels
-from tracker.forms import Check, Form
+from tracker.forms import Check, Form, LongSelect
 from tracker.matters import commands, rules, services
 from tracker.matters.models import (
     Channel,
@@ -198,7 +198,7 @@ class FilterForm(Form):
         ),
         validators=[Optional()],
     )
-    village_id = SelectField(_l("村"), coerce=int, validators=[Optional()])
+    village_id = SelectField(_l("村"), coerce=int, validators=[Optional()], widget=LongSelect())
     matter_type_id = SelectField(_l("事项"), coerce=int, validators=[Optional()])
     start = DateField(_l("受理日期从"), validators=[Optional()])
     end = DateField(_l("至"), validators=[Optional()])
