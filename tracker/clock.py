@@ -11,8 +11,10 @@ the system clock or names a zone, so a test freezes time in one place
 from __future__ import annotations
 
 import contextlib
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 DEFAULT_ZONE = "Asia/Shanghai"  # the config default; see [tracker] timezone
@@ -60,12 +62,68 @@ def local_date(value: datetime) -> date:
 
 
 def local_dates(values: Iterable[datetime]) -> list[date]:
-    """:func:`local_date` of many instants (a bulk loader's thousands of rows)."""
-    zone = _zone
-    return [
-        (v if v.tzinfo is not None else v.replace(tzinfo=UTC)).astimezone(zone).date()
-        for v in values
-    ]
+    """:func:`local_date` of many instants (a bulk loader's thousands of rows).
+
+    Pass naive UTC values where you can (a column read without its type decorator,
+    e.g. ``type_coerce(Meeting.started_at, DateTime())``): each is then one addition of
+    its stretch's UTC offset (:func:`_offsets_of_year`) instead of a zone conversion.
+    """
+    naive = [v if v.tzinfo is None else v.astimezone(UTC).replace(tzinfo=None) for v in values]
+    if not naive:
+        return []
+    first, last = min(naive).year, max(naive).year
+    if first < 2 or last > 9998:  # next to datetime's limits: convert one by one
+        return [v.replace(tzinfo=UTC).astimezone(_zone).date() for v in naive]
+    table = [c for year in range(first, last + 1) for c in _offsets_of_year(_zone, year)]
+    if len(table) == 1:
+        offset = table[0][1]
+        return [(v + offset).date() for v in naive]
+    starts = [start for start, _ in table]
+    offsets = [offset for _, offset in table]
+    return [(v + offsets[bisect_right(starts, v) - 1]).date() for v in naive]
+
+
+def _offset_at(zone: ZoneInfo, instant: datetime) -> timedelta:
+    """The zone's UTC offset at a naive UTC instant."""
+    offset = instant.replace(tzinfo=UTC).astimezone(zone).utcoffset()
+    assert offset is not None
+    return offset
+
+
+# Samples of a year's offsets, 12 hours apart: the closest two changes of offset in the
+# tz database are four days apart (Africa/Freetown, 1939), so between two samples with
+# the same offset there is no change, and a change between two samples is found to
+# the microsecond by bisection (tests/tracker/test_clock.py checks zones with changes).
+_SAMPLE = timedelta(hours=12)
+
+
+@lru_cache(maxsize=256)
+def _offsets_of_year(zone: ZoneInfo, year: int) -> tuple[tuple[datetime, timedelta], ...]:
+    """``((naive UTC start, offset), …)``: the stretches of one UTC calendar year in which
+    the zone's offset is constant, in order (one stretch for a zone without changes)."""
+    at = datetime(year, 1, 1)
+    end = datetime(year + 1, 1, 1)
+    offset = _offset_at(zone, at)
+    out = [(at, offset)]
+    while at < end:
+        nxt = min(at + _SAMPLE, end)
+        new = _offset_at(zone, nxt)
+        if new != offset:
+            lo, hi = at, nxt  # offset(lo) == offset, offset(hi) == new: find the change
+            while hi - lo > _MICROSECOND:
+                mid = lo + (hi - lo) / 2
+                if _offset_at(zone, mid) == offset:
+                    lo = mid
+                else:
+                    hi = mid
+            if hi < end:
+                out.append((hi, new))
+            offset = new
+        at = nxt
+    return tuple(out)
+
+
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def at_local(day: date, at: time = time.min) -> datetime:

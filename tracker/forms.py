@@ -10,10 +10,12 @@ from flask_babel import gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField as FlaskFileField
 from flask_wtf.file import MultipleFileField as FlaskMultipleFileField
+from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 from wtforms.fields import FileField, MultipleFileField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
+from wtforms.widgets import Select
 
 from tracker import validation
 
@@ -135,3 +137,19 @@ class Form(FlaskForm):
             if field.errors and isinstance(field.errors, list):
                 field.errors = [named(field, str(e)) for e in field.errors]
         return ok
+
+
+class LongSelect(Select):
+    """WTForms' ``Select`` for a long list of plain options (a county's 200 villages in
+    a filter): the same HTML, each option written directly instead of through
+    ``html_params`` (an option with ``render_kw`` goes the stock way)."""
+
+    @classmethod
+    def render_option(cls, choice: Any, **kwargs: Any) -> Markup:
+        if kwargs or choice.render_kw:
+            return super().render_option(choice, **kwargs)
+        value = str(choice.value) if isinstance(choice.value, bool) else choice.value
+        label = escape(choice.label or choice.value)
+        selected = "selected " if choice.selected else ""
+        # escape() writes '"' as &#34;: the quoting html_params adds never applies
+        return Markup(f'<option {selected}value="{escape(value)}">{label}</option>')

@@ -73,3 +73,49 @@ def test_local_dates_are_the_local_date_of_each_instant():
         datetime(2026, 3, 1, 16, 0),  # naive = UTC
     ]
     assert clock.local_dates(values) == [clock.local_date(v) for v in values]
+
+
+@pytest.mark.parametrize(
+    "zone",
+    [
+        "Asia/Shanghai",  # DST 1986–1991
+        "America/New_York",
+        "Europe/London",
+        "Asia/Kolkata",  # +05:30
+        "Australia/Lord_Howe",  # a half-hour DST
+        "Asia/Kathmandu",  # +05:45, changed from +05:30 in 1986
+        "Pacific/Apia",  # skipped 30 December 2011
+        "Africa/Casablanca",  # DST suspended every Ramadan
+    ],
+)
+def test_local_dates_agree_with_the_zone_around_every_change(zone):
+    import random
+    from datetime import timedelta
+
+    rng = random.Random(zone)
+    instants = [
+        datetime(1970, 1, 1) + timedelta(seconds=rng.randrange(0, 70 * 366 * 86400))
+        for _ in range(2000)
+    ]
+    try:
+        clock.configure(zone)
+        # each change of offset from 1970 to 2040, and the instants just around it
+        changes = [
+            start
+            for year in range(1970, 2041)
+            for start, _ in clock._offsets_of_year(clock.zone(), year)[1:]
+        ]
+        around = (-3600_000_000, -1, 0, 1, 3600_000_000)
+        instants += [c + timedelta(microseconds=d) for c in changes for d in around]
+        expected = [clock.local_date(v) for v in instants]
+        assert clock.local_dates(instants) == expected
+        aware = [v.replace(tzinfo=UTC) for v in instants[:500]]
+        assert clock.local_dates(aware) == expected[:500]
+        # a change is where the offset changes: the microsecond before has the old one
+        for c in changes:
+            before = c - timedelta(microseconds=1)
+            assert clock.local(c).utcoffset() != clock.local(before).utcoffset()
+        if zone != "Asia/Kolkata":
+            assert changes  # the sample zones all changed offset since 1970
+    finally:
+        clock.configure("Asia/Shanghai")

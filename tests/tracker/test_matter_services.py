@@ -571,3 +571,41 @@ def test_the_timeline_is_append_only(world, db):
     with pytest.raises(ValueError, match="只能追加"):
         db.session.delete(db.session.merge(first))
         db.session.flush()
+
+
+def test_tab_counts_are_the_rows_of_each_list(world, db):
+    """The counts beside the list tabs (one statement) agree with the lists themselves."""
+    from tracker.matters.models import Rating
+    from tracker.scope import Scope
+
+    kinds = [catalog(world, promised=n) for n in (1, 3, 5)]
+    matters = [
+        register(
+            world,
+            matter_type=kinds[i % 3],
+            received=at(2026, 9, 21 + i),
+            village=v,
+            responder=world.users["county_a_admin"],
+        )
+        for i, v in enumerate([world.village_a1a, world.village_a1b, world.village_a2a] * 2)
+    ]
+    matters[0].rating, matters[0].rating_void = Rating.dissatisfied, False
+    matters[1].rating, matters[1].rating_void = Rating.very_dissatisfied, True  # void on appeal
+    matters[2].rating, matters[2].called_back_on = Rating.dissatisfied, date(2026, 10, 20)
+    matters[3].rating = Rating.satisfied
+    matters[4].status, matters[4].due_on = MatterStatus.paused, None
+    db.session.flush()
+    cal = load_calendar()
+    seen = set()
+    for region in (world.county_a, world.town_a1, world.village_a1a, world.county_b):
+        scope = Scope(None, region.id, region.path, Role.editor)
+        for today in (date(2026, 9, 25), date(2026, 9, 30), date(2026, 10, 9), date(2026, 11, 2)):
+            counts = services.tab_counts(scope, today, cal)
+            expected = (
+                services.count_of(services.overdue_stmt(scope, today)),
+                services.count_of(services.due_soon_stmt(scope, today, cal)),
+                services.count_of(services.callbacks_due_stmt(scope)),
+            )
+            assert (counts.overdue, counts.due_soon, counts.callbacks) == expected
+            seen.add(expected)
+    assert len(seen) > 3 and any(all(e) for e in seen)  # the cases are not all zero

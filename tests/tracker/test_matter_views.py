@@ -407,3 +407,26 @@ def test_a_missing_detail_is_shown_in_that_action_form_only(world, db, login):
     assert resp.text.count("延期须写明审批人") == 1
     assert 'id="act-extended"' in resp.text and "collapse show" in resp.text
     assert matter.extension_days == 0
+
+
+def test_the_long_select_writes_what_wtforms_writes():
+    from markupsafe import Markup
+    from wtforms.fields.choices import Choice
+    from wtforms.widgets import Select
+
+    from tracker.forms import LongSelect
+
+    options = [
+        (0, "全部村", None),
+        (7, '村"甲"<一>&\'', None),
+        ("a b", "", None),
+        ('x"y', None, None),
+        (True, "是", None),
+        (None, "无", None),
+        (3, "有属性", {"disabled": True}),
+    ]
+    for selected in (False, True):
+        for value, label, render_kw in options:
+            option = Choice(value, label, selected, render_kw)
+            ours = LongSelect.render_option(option)
+            assert ours == Select.render_option(option) and isinstance(ours, Markup)

@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -1288,16 +1288,30 @@ def apply_filter(
     return stmt
 
 
+def due_soon_on(today: date, calendar: WorkCalendar) -> ColumnElement[bool]:
+    """Open and due today or on the next working day (即将到期)."""
+    horizon, _ = calendar.add_working_days(today, 1)
+    return and_(
+        ServiceMatter.status.in_(list(rules.OPEN_STATUSES)),
+        ServiceMatter.due_on >= today,
+        ServiceMatter.due_on <= horizon,
+    )
+
+
+def callback_waiting() -> ColumnElement[bool]:
+    """A bad rating still waiting for its call-back (待回访差评)."""
+    return and_(
+        ServiceMatter.rating.in_(list(rules.BAD_RATINGS)),
+        ServiceMatter.rating_void.is_(False),
+        ServiceMatter.called_back_on.is_(None),
+    )
+
+
 def due_soon_stmt(scope: Scope, today: date, calendar: WorkCalendar) -> Select[Any]:
     """Scoped select of open matters due today or on the next working day."""
-    horizon, _ = calendar.add_working_days(today, 1)
     return (
         listed(scope)
-        .where(
-            ServiceMatter.status.in_(list(rules.OPEN_STATUSES)),
-            ServiceMatter.due_on >= today,
-            ServiceMatter.due_on <= horizon,
-        )
+        .where(due_soon_on(today, calendar))
         .order_by(ServiceMatter.due_on, ServiceMatter.id)
     )
 
@@ -1306,13 +1320,29 @@ def callbacks_due_stmt(scope: Scope) -> Select[Any]:
     """Scoped select of bad ratings still waiting for their call-back."""
     return (
         listed(scope)
-        .where(
-            ServiceMatter.rating.in_(list(rules.BAD_RATINGS)),
-            ServiceMatter.rating_void.is_(False),
-            ServiceMatter.called_back_on.is_(None),
-        )
+        .where(callback_waiting())
         .order_by(ServiceMatter.callback_due_on, ServiceMatter.id)
     )
+
+
+@dataclass(frozen=True)
+class TabCounts:
+    """How many matters of a scope each list tab holds (the counts beside the tabs)."""
+
+    overdue: int
+    due_soon: int
+    callbacks: int
+
+
+def tab_counts(scope: Scope, today: date, calendar: WorkCalendar) -> TabCounts:
+    """The rows of :func:`overdue_stmt`, :func:`due_soon_stmt` and
+    :func:`callbacks_due_stmt` counted in one pass over the scope's matters (one
+    statement, the lists' own conditions)."""
+    conditions = (overdue_on(today), due_soon_on(today, calendar), callback_waiting())
+    row = db.session.execute(
+        scope.filter(select(*(func.sum(case((c, 1), else_=0)) for c in conditions)), ServiceMatter)
+    ).one()
+    return TabCounts(*(int(n or 0) for n in row))
 
 
 # -- the paper register (登记簿) ---------------------------------------------------

@@ -49,7 +49,7 @@ from tracker.config import current_settings
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.formatting import labels
-from tracker.forms import Check, Form
+from tracker.forms import Check, Form, LongSelect
 from tracker.matters import commands, rules, services
 from tracker.matters.models import (
     Channel,
@@ -198,7 +198,7 @@ class FilterForm(Form):
         ),
         validators=[Optional()],
     )
-    village_id = SelectField(_l("村"), coerce=int, validators=[Optional()])
+    village_id = SelectField(_l("村"), coerce=int, validators=[Optional()], widget=LongSelect())
     matter_type_id = SelectField(_l("事项"), coerce=int, validators=[Optional()])
     start = DateField(_l("受理日期从"), validators=[Optional()])
     end = DateField(_l("至"), validators=[Optional()])
@@ -290,6 +290,15 @@ def _villages(scope: Scope) -> list[Region]:
             .order_by(Region.path, Region.name)
         )
     )
+
+
+def _village_choices(scope: Scope) -> list[tuple[int, str]]:
+    """``(id, name)`` of :func:`_villages`, for a filter's choices (no objects to build)."""
+    stmt = scope.filter(select(Region.id, Region.name), Region)
+    rows = db.session.execute(
+        stmt.where(Region.level == RegionLevel.village).order_by(Region.path, Region.name)
+    )
+    return [(rid, name) for rid, name in rows]
 
 
 def _catalog_regions(scope: Scope) -> list[Region]:
@@ -424,12 +433,9 @@ def index() -> ResponseReturnValue:
     else:
         view = "mine"
         stmt = services.matters_stmt(scope, mine=_me())
-    villages = _villages(scope)
     types = list(db.session.scalars(services.catalog_visible(scope).order_by(MatterType.name)))
     filter_form = FilterForm(request.args, meta={"csrf": False})
-    filter_form.village_id.choices = _opts(
-        [(0, gettext("全部村"))] + [(v.id, v.name) for v in villages]
-    )
+    filter_form.village_id.choices = _opts([(0, gettext("全部村"))] + _village_choices(scope))
     filter_form.matter_type_id.choices = _opts(
         [(0, gettext("全部事项"))] + [(t.id, t.name) for t in types]
     )
@@ -441,11 +447,7 @@ def index() -> ResponseReturnValue:
         stmt, matter_filter, personal=scope.can_write, today=today, calendar=calendar
     )
     page = paginate(stmt)
-    counts = {
-        "overdue": services.count_of(services.overdue_stmt(scope, today)),
-        "due_soon": services.count_of(services.due_soon_stmt(scope, today, calendar)),
-        "callbacks": services.count_of(services.callbacks_due_stmt(scope)),
-    }
+    counts = services.tab_counts(scope, today, calendar)
     return render_template(
         "matters/index.html",
         page=page,

@@ -149,6 +149,13 @@ def index() -> ResponseReturnValue:
     year_sum = summaries(of_year)
     return render_template(
         "meetings/index.html",
+        # the rows' badges, translated once for the page (gettext without values gives
+        # the pattern; the template fills it in per row)
+        badges={
+            "met": gettext("已开 %(v)s"),
+            "due": gettext("待开 %(due)s"),
+            "missing": gettext("缺 %(missing)s"),
+        },
         node=node,
         month=month,
         year=year,
