@@ -32,8 +32,8 @@ from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import Domain, get_locale
 from flask_babel import get_translations as babel_translations
 from flask_login import current_user
-from jinja2 import pass_context
-from jinja2.runtime import Context
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
 from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -139,24 +139,26 @@ def _request_translations() -> Any:
     return cached if cached is not None else babel_translations()
 
 
-@pass_context
-def template_gettext(context: Context, string: str, **variables: Any) -> str:
+@pass_eval_context
+def template_gettext(eval_ctx: EvalContext, string: str, **variables: Any) -> str:
     """``_()`` / ``gettext()`` in templates: Jinja's new-style gettext (autoescaped
-    result, always ``%``-formatted) in one call instead of three nested ones."""
+    result, always ``%``-formatted) in one call instead of three nested ones. It takes
+    the evaluation context, not the context: Jinja copies the whole context for each
+    call of a context function inside a loop or a block that sets variables."""
     rv = _request_translations().ugettext(string)
-    if context.eval_ctx.autoescape:
+    if eval_ctx.autoescape:
         rv = Markup(rv)
     return rv % variables
 
 
-@pass_context
+@pass_eval_context
 def template_ngettext(
-    context: Context, singular: str, plural: str, num: int, **variables: Any
+    eval_ctx: EvalContext, singular: str, plural: str, num: int, **variables: Any
 ) -> str:
     """``ngettext()`` in templates, as Jinja's new-style one (``num`` is a variable)."""
     variables.setdefault("num", num)
     rv = _request_translations().ungettext(singular, plural, num)
-    if context.eval_ctx.autoescape:
+    if eval_ctx.autoescape:
         rv = Markup(rv)
     return rv % variables
 

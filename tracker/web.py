@@ -169,6 +169,35 @@ def paginate(stmt: Any) -> Any:
     return db.paginate(stmt, per_page=per_page, error_out=False)
 
 
+# An id no table reaches (past the 32-bit range the ids are guarded to, tracker.validation).
+_PROBE = 918273645546372819
+
+
+class UrlPattern:
+    """``url_for(endpoint, **{arg: id}, **values)`` for the many ids of a list, built once.
+
+    A list page links every row (``url_for('trainings.register', region_id=r.id,
+    year=year)`` 200 times); the links differ only in one integer path argument, so
+    the URL is built once with a probe id and the row's id put in its place — the same
+    text ``url_for`` gives (Werkzeug writes an ``<int:>`` argument as its decimal
+    digits). Anything else (not a plain non-negative int, a probe that does not appear
+    exactly once) is built by ``url_for``. In templates: ``url_pattern(endpoint, arg,
+    **values)``, then ``{{ link(row.id) }}``.
+    """
+
+    def __init__(self, endpoint: str, arg: str, **values: Any) -> None:
+        self.endpoint, self.arg, self.values = endpoint, arg, values
+        probe = url_for(endpoint, **{arg: _PROBE}, **values)
+        digits = str(_PROBE)
+        head, _sep, tail = probe.partition(digits)
+        self.parts = (head, tail) if probe.count(digits) == 1 else None
+
+    def __call__(self, value: Any) -> str:
+        if self.parts is None or type(value) is not int or value < 0:
+            return url_for(self.endpoint, **{self.arg: value}, **self.values)
+        return f"{self.parts[0]}{value}{self.parts[1]}"
+
+
 def back(default: str = "main.home") -> ResponseReturnValue:
     """Redirect to the page the user came from (same host only)."""
     target = request.referrer or ""
@@ -180,6 +209,7 @@ def back(default: str = "main.home") -> ResponseReturnValue:
 def init_app(app: Flask) -> None:
     """Error handlers of the boundary: a domain error no view caught, or a unique rule that
     lost a race, goes back to the form's page with a message (the API answers JSON)."""
+    app.jinja_env.globals["url_pattern"] = UrlPattern
 
     @app.errorhandler(IntegrityError)
     def _conflict(exc: IntegrityError) -> ResponseReturnValue:
