@@ -187,14 +187,16 @@ class UrlPattern:
 
     def __init__(self, endpoint: str, arg: str, **values: Any) -> None:
         self.endpoint, self.arg, self.values = endpoint, arg, values
-        probe = url_for(endpoint, **{arg: _PROBE}, **values)
+        probe_values: dict[str, Any] = {**values, arg: _PROBE}
+        probe = url_for(endpoint, **probe_values)
         digits = str(_PROBE)
         head, _sep, tail = probe.partition(digits)
         self.parts = (head, tail) if probe.count(digits) == 1 else None
 
     def __call__(self, value: Any) -> str:
         if self.parts is None or type(value) is not int or value < 0:
-            return url_for(self.endpoint, **{self.arg: value}, **self.values)
+            row_values: dict[str, Any] = {**self.values, self.arg: value}
+            return url_for(self.endpoint, **row_values)
         return f"{self.parts[0]}{value}{self.parts[1]}"
 
 
