@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from flask import Flask, abort, flash, redirect, request, url_for
+from flask import Flask, abort, flash, has_request_context, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -54,6 +54,57 @@ def own_account(view: F) -> F:
 
 class TrackerApp(Flask):
     """Flask with the request boundary around every view (see the module docstring)."""
+
+    # URLs that depend on nothing but the rules and the request's root path: every page's
+    # navigation bar and static files (~20 url_for per page). See :meth:`url_for`.
+    _fixed_urls: dict[tuple[str, str, str], str]
+    FIXED_URLS_MAX = 512
+
+    def url_for(
+        self,
+        /,
+        endpoint: str,
+        *,
+        _anchor: str | None = None,
+        _method: str | None = None,
+        _scheme: str | None = None,
+        _external: bool | None = None,
+        **values: Any,
+    ) -> str:
+        """Flask's ``url_for``; an endpoint without arguments (or a static file) is built
+        once per root path and remembered — only once the app serves requests (no rule can
+        be added then), for relative URLs, and with no ``url_defaults`` function that could
+        change them per request."""
+        if (
+            values.keys() <= {"filename"}
+            and (not values or endpoint == "static")
+            and _anchor is None
+            and _method is None
+            and _scheme is None
+            and not _external
+            and self._got_first_request
+            and not self.url_default_functions
+            and not self.url_map.host_matching
+            and not self.subdomain_matching
+            and endpoint[:1] != "."
+            and has_request_context()
+        ):
+            key = (endpoint, str(values.get("filename", "")), request.root_path)
+            cache = self.__dict__.setdefault("_fixed_urls", {})
+            url = cache.get(key)
+            if url is None:
+                url = super().url_for(endpoint, **values)
+                if len(cache) < self.FIXED_URLS_MAX:
+                    cache[key] = url
+            return url
+        return super().url_for(
+            endpoint,
+            _anchor=_anchor,
+            _method=_method,
+            _scheme=_scheme,
+            _external=_external,
+            **values,
+        )
 
     def dispatch_request(self) -> ResponseReturnValue:
         if request.method not in WRITING or request.routing_exception is not None:
