@@ -51,3 +51,18 @@ def test_templates_translate_as_jinjas_new_style_gettext(app, client):
         with force_locale("en"):
             english = render_template_string("{{ _('退出登录') }}")
         assert english == "Sign out"
+
+
+def test_the_default_roster_is_what_roster_query_selects(world, db):
+    from tracker.org import services
+
+    for village in (world.village_a1a, world.village_a1b):
+        branch = services.branch_of(village.id)
+        if branch is None:
+            continue
+        expected = list(db.session.scalars(services.roster_query(branch.id)).all())
+        assert expected and services.roster_members(branch.id) == expected
+        everyone = services.RosterFilter(show="all")
+        assert services.roster_members(branch.id, everyone) == list(
+            db.session.scalars(services.roster_query(branch.id, everyone)).all()
+        )

@@ -246,7 +246,7 @@ def village(region_id: int) -> ResponseReturnValue:
     groups: list[PartyGroup] = []
     counts: dict[str, int] = {}
     if branch is not None:
-        members = list(db.session.scalars(services.roster_query(branch.id, flt)).all())
+        members = services.roster_members(branch.id, flt)
         groups = services.groups_of(branch.id)
         counts = services.roster_counts(branch.id, flt.as_of)
     return render_template(
