@@ -57,7 +57,7 @@ class TrackerApp(Flask):
 
     # URLs that depend on nothing but the rules and the request's root path: every page's
     # navigation bar and static files (~20 url_for per page). See :meth:`url_for`.
-    _fixed_urls: dict[tuple[str, str, str], str]
+    _fixed_urls: dict[tuple[str, str, str, str, str], str]
     FIXED_URLS_MAX = 512
 
     def url_for(
@@ -72,9 +72,9 @@ class TrackerApp(Flask):
         **values: Any,
     ) -> str:
         """Flask's ``url_for``; an endpoint without arguments (or a static file) is built
-        once per root path and remembered — only once the app serves requests (no rule can
-        be added then), for relative URLs, and with no ``url_defaults`` function that could
-        change them per request."""
+        once per root path, host and scheme and remembered — only once the app serves
+        requests (no rule can be added then), for relative URLs, and with no
+        ``url_defaults`` function that could change them per request."""
         if (
             values.keys() <= {"filename"}
             and (not values or endpoint == "static")
@@ -89,7 +89,14 @@ class TrackerApp(Flask):
             and endpoint[:1] != "."
             and has_request_context()
         ):
-            key = (endpoint, str(values.get("filename", "")), request.root_path)
+            environ = request.environ  # what the request's URL adapter was bound to
+            key = (
+                endpoint,
+                str(values.get("filename", "")),
+                environ.get("SCRIPT_NAME", ""),
+                environ.get("HTTP_HOST", ""),
+                environ.get("wsgi.url_scheme", ""),
+            )
             cache = self.__dict__.setdefault("_fixed_urls", {})
             url = cache.get(key)
             if url is None:

@@ -66,3 +66,17 @@ def test_the_default_roster_is_what_roster_query_selects(world, db):
         assert services.roster_members(branch.id, everyone) == list(
             db.session.scalars(services.roster_query(branch.id, everyone)).all()
         )
+
+
+def test_remembered_urls_are_flasks_for_every_host(app, client):
+    from flask import Flask
+
+    client.get("/login")
+    for base in ("http://tracker.test/", "http://other.example/", "https://tracker.test/sub/"):
+        for _ in range(2):
+            with app.test_request_context("/", base_url=base):
+                for endpoint in ("main.home", "auth.logout", "notifications.inbox"):
+                    assert url_for(endpoint) == Flask.url_for(app, endpoint)
+                assert url_for("static", filename="css/app.css") == Flask.url_for(
+                    app, "static", filename="css/app.css"
+                )
