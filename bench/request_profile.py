@@ -9,6 +9,12 @@ served by the same test client — so the ratio is one of CPU costs, far less
 noisy on a shared machine than req/s through gunicorn. ``--profile NAME``
 prints the cProfile of that target's requests (cumulative, top ``--top``).
 
+The ``floor`` targets are the fixed cost every HTML page pays: an empty page
+extending ``base.html`` behind ``login_required`` (session lookup, user and region,
+CSRF, locale, navigation bar with its badges, the security headers, the commit
+boundary) — registered here on this script's own app instance, never in the
+tracker. A page's cost above its floor is its own work.
+
     .venv/bin/python bench/request_profile.py --url sqlite:////tmp/city.db
     .venv/bin/python bench/request_profile.py --url sqlite:////tmp/city.db --profile matters
 """
@@ -31,6 +37,25 @@ sys.path.insert(0, str(ROOT))
 
 from bench.generate_city import BENCH_PASSWORD  # noqa: E402
 from bench.web_bench import targets  # noqa: E402
+
+FLOOR_PATH = "/_bench/floor"
+FLOOR_TEMPLATE = """{% extends "base.html" %}
+{% block title %}floor{% endblock %}
+{% block content %}<p>floor</p>{% endblock %}"""
+
+
+def add_floor_page(app: Any) -> None:
+    """The cheapest authenticated HTML page: ``base.html`` around nothing (bench only)."""
+    from flask import render_template
+    from flask_login import login_required
+
+    template = app.jinja_env.from_string(FLOOR_TEMPLATE)
+
+    @login_required
+    def floor() -> str:
+        return render_template(template)
+
+    app.add_url_rule(FLOOR_PATH, "bench_floor", floor)
 
 
 def login(client: Any, username: str) -> None:
@@ -78,6 +103,7 @@ def main() -> None:
     from tracker.extensions import db
 
     app = create_app()
+    add_floor_page(app)
     statements = [0]
     with app.app_context():
         event.listen(
@@ -86,6 +112,11 @@ def main() -> None:
             lambda *a: statements.__setitem__(0, statements[0] + 1),
         )
     pages, api = targets(args.url)
+    pages = {
+        "floor county": ("bench_county", FLOOR_PATH),
+        "floor village": ("bench_village", FLOOR_PATH),
+        **pages,
+    }
     clients = {}
     for user in ("bench_county", "bench_village"):
         clients[user] = app.test_client()

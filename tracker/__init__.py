@@ -49,7 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
 
-    from tracker import clock, views
+    from tracker import clock, i18n, views
     from tracker.extensions import babel, csrf, db, login_manager
     from tracker.i18n import select_locale, select_timezone
 
@@ -59,6 +59,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    i18n.init_app(app)
 
     from tracker import auth, formatting, security, uploads, web
 

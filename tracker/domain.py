@@ -172,20 +172,25 @@ def current_entry(entries: list[NavEntry], endpoint: str | None) -> NavEntry | N
     return best[1]
 
 
+@functools.cache
+def nav_entries() -> tuple[tuple[NavEntry, Callable[[Any], int] | None], ...]:
+    """Every navigation entry in ``order`` with its loaded badge function (once per
+    process: the declarations do not change while it runs; the counts are asked per page)."""
+    entries = sorted([(None, HOME), *parts("nav")], key=lambda pair: pair[1].order)
+    return tuple(
+        (entry, domain.load(entry.badge) if domain is not None and entry.badge else None)
+        for domain, entry in entries
+    )
+
+
 def nav_for(user: Any) -> list[NavLink]:
     """The navigation bar of ``user``: the home page and every domain's links, in ``order``."""
     from flask import has_request_context, request
 
-    entries = [(None, HOME), *parts("nav")]
-    shown = [
-        (domain, entry)
-        for domain, entry in sorted(entries, key=lambda pair: pair[1].order)
-        if entry.show is None or entry.show(user)
-    ]
+    shown = [pair for pair in nav_entries() if pair[0].show is None or pair[0].show(user)]
     endpoint = request.endpoint if has_request_context() else None
-    current = current_entry([entry for _domain, entry in shown], endpoint)
-    links = []
-    for domain, entry in shown:
-        count = int(domain.load(entry.badge)(user)) if domain and entry.badge else 0
-        links.append(NavLink(entry, count, entry is current))
-    return links
+    current = current_entry([entry for entry, _badge in shown], endpoint)
+    return [
+        NavLink(entry, int(badge(user)) if badge is not None else 0, entry is current)
+        for entry, badge in shown
+    ]

@@ -21,15 +21,20 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
-from flask import current_app, has_request_context, request, session
-from flask_babel import Domain, _get_current_context, get_locale
+from flask import Flask, current_app, g, has_request_context, request, session
+from flask_babel import Domain, get_locale
+from flask_babel import get_translations as babel_translations
 from flask_login import current_user
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.extensions import babel
@@ -92,6 +97,20 @@ def translations_for(locale: str) -> Translations | NullTranslations:
     return NullTranslations()
 
 
+def _babel_context() -> SimpleNamespace | None:
+    """Flask-Babel's per-request namespace (``g._flask_babel``: locale, catalog), or None
+    outside an app context — what ``flask_babel._get_current_context`` answers, with one
+    proxy lookup instead of three (it runs on every translated string)."""
+    try:
+        app_g = g._get_current_object()
+    except RuntimeError:
+        return None
+    ctx: SimpleNamespace | None = getattr(app_g, "_flask_babel", None)
+    if ctx is None:
+        ctx = app_g._flask_babel = SimpleNamespace()
+    return ctx
+
+
 class PoDomain(Domain):
     """Flask-Babel's domain, reading ``.po`` files instead of compiled ``.mo``."""
 
@@ -99,7 +118,7 @@ class PoDomain(Domain):
         # Once per request: a page asks for its catalog on every ``_()`` (a list page
         # makes hundreds of calls). Kept where Flask-Babel keeps the request's locale,
         # so ``flask_babel.refresh()`` / ``force_locale`` drop it with the locale.
-        ctx = _get_current_context()
+        ctx = _babel_context()
         cached = getattr(ctx, "babel_translations", None) if ctx is not None else None
         if cached is not None:
             return cached
@@ -111,6 +130,44 @@ class PoDomain(Domain):
         if ctx is not None:
             ctx.babel_translations = found
         return found
+
+
+def _request_translations() -> Any:
+    """The request's catalog: the cached one, else through Flask-Babel's domain."""
+    ctx = _babel_context()
+    cached = getattr(ctx, "babel_translations", None) if ctx is not None else None
+    return cached if cached is not None else babel_translations()
+
+
+@pass_eval_context
+def template_gettext(eval_ctx: EvalContext, string: str, **variables: Any) -> str:
+    """``_()`` / ``gettext()`` in templates: Jinja's new-style gettext (autoescaped
+    result, always ``%``-formatted) in one call instead of three nested ones. It takes
+    the evaluation context, not the context: Jinja copies the whole context for each
+    call of a context function inside a loop or a block that sets variables."""
+    rv = _request_translations().ugettext(string)
+    if eval_ctx.autoescape:
+        rv = Markup(rv)
+    return rv % variables
+
+
+@pass_eval_context
+def template_ngettext(
+    eval_ctx: EvalContext, singular: str, plural: str, num: int, **variables: Any
+) -> str:
+    """``ngettext()`` in templates, as Jinja's new-style one (``num`` is a variable)."""
+    variables.setdefault("num", num)
+    rv = _request_translations().ungettext(singular, plural, num)
+    if eval_ctx.autoescape:
+        rv = Markup(rv)
+    return rv % variables
+
+
+def init_app(app: Flask) -> None:
+    """After ``babel.init_app``: the templates' gettext callables, same output, cheaper."""
+    app.jinja_env.globals.update(
+        _=template_gettext, gettext=template_gettext, ngettext=template_ngettext
+    )
 
 
 # The extension object is created unbound in tracker.extensions; give it our

@@ -193,7 +193,7 @@ class Period:
         return out[::-1]
 
     # -- text -------------------------------------------------------------------
-    @property
+    @cached_property
     def key(self) -> str:
         """The API form: ``2026-03``, ``2026-Q1``, ``2026``."""
         if self.kind == PeriodKind.month:

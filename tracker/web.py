@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from flask import Flask, abort, flash, redirect, request, url_for
+from flask import Flask, abort, flash, has_request_context, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -54,6 +54,64 @@ def own_account(view: F) -> F:
 
 class TrackerApp(Flask):
     """Flask with the request boundary around every view (see the module docstring)."""
+
+    # URLs that depend on nothing but the rules and the request's root path: every page's
+    # navigation bar and static files (~20 url_for per page). See :meth:`url_for`.
+    _fixed_urls: dict[tuple[str, str, str, str, str], str]
+    FIXED_URLS_MAX = 512
+
+    def url_for(
+        self,
+        /,
+        endpoint: str,
+        *,
+        _anchor: str | None = None,
+        _method: str | None = None,
+        _scheme: str | None = None,
+        _external: bool | None = None,
+        **values: Any,
+    ) -> str:
+        """Flask's ``url_for``; an endpoint without arguments (or a static file) is built
+        once per root path, host and scheme and remembered — only once the app serves
+        requests (no rule can be added then), for relative URLs, and with no
+        ``url_defaults`` function that could change them per request."""
+        if (
+            values.keys() <= {"filename"}
+            and (not values or endpoint == "static")
+            and _anchor is None
+            and _method is None
+            and _scheme is None
+            and not _external
+            and self._got_first_request
+            and not self.url_default_functions
+            and not self.url_map.host_matching
+            and not self.subdomain_matching
+            and endpoint[:1] != "."
+            and has_request_context()
+        ):
+            environ = request.environ  # what the request's URL adapter was bound to
+            key = (
+                endpoint,
+                str(values.get("filename", "")),
+                environ.get("SCRIPT_NAME", ""),
+                environ.get("HTTP_HOST", ""),
+                environ.get("wsgi.url_scheme", ""),
+            )
+            cache = self.__dict__.setdefault("_fixed_urls", {})
+            url = cache.get(key)
+            if url is None:
+                url = super().url_for(endpoint, **values)
+                if len(cache) < self.FIXED_URLS_MAX:
+                    cache[key] = url
+            return url
+        return super().url_for(
+            endpoint,
+            _anchor=_anchor,
+            _method=_method,
+            _scheme=_scheme,
+            _external=_external,
+            **values,
+        )
 
     def dispatch_request(self) -> ResponseReturnValue:
         if request.method not in WRITING or request.routing_exception is not None:
@@ -169,6 +227,37 @@ def paginate(stmt: Any) -> Any:
     return db.paginate(stmt, per_page=per_page, error_out=False)
 
 
+# An id no table reaches (past the 32-bit range the ids are guarded to, tracker.validation).
+_PROBE = 918273645546372819
+
+
+class UrlPattern:
+    """``url_for(endpoint, **{arg: id}, **values)`` for the many ids of a list, built once.
+
+    A list page links every row (``url_for('trainings.register', region_id=r.id,
+    year=year)`` 200 times); the links differ only in one integer path argument, so
+    the URL is built once with a probe id and the row's id put in its place — the same
+    text ``url_for`` gives (Werkzeug writes an ``<int:>`` argument as its decimal
+    digits). Anything else (not a plain non-negative int, a probe that does not appear
+    exactly once) is built by ``url_for``. In templates: ``url_pattern(endpoint, arg,
+    **values)``, then ``{{ link(row.id) }}``.
+    """
+
+    def __init__(self, endpoint: str, arg: str, **values: Any) -> None:
+        self.endpoint, self.arg, self.values = endpoint, arg, values
+        probe_values: dict[str, Any] = {**values, arg: _PROBE}
+        probe = url_for(endpoint, **probe_values)
+        digits = str(_PROBE)
+        head, _sep, tail = probe.partition(digits)
+        self.parts = (head, tail) if probe.count(digits) == 1 else None
+
+    def __call__(self, value: Any) -> str:
+        if self.parts is None or type(value) is not int or value < 0:
+            row_values: dict[str, Any] = {**self.values, self.arg: value}
+            return url_for(self.endpoint, **row_values)
+        return f"{self.parts[0]}{value}{self.parts[1]}"
+
+
 def back(default: str = "main.home") -> ResponseReturnValue:
     """Redirect to the page the user came from (same host only)."""
     target = request.referrer or ""
@@ -180,6 +269,7 @@ def back(default: str = "main.home") -> ResponseReturnValue:
 def init_app(app: Flask) -> None:
     """Error handlers of the boundary: a domain error no view caught, or a unique rule that
     lost a race, goes back to the form's page with a message (the API answers JSON)."""
+    app.jinja_env.globals["url_pattern"] = UrlPattern
 
     @app.errorhandler(IntegrityError)
     def _conflict(exc: IntegrityError) -> ResponseReturnValue:

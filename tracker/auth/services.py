@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
@@ -144,17 +145,25 @@ def start_session(user: User, remember: bool, hours: int, remember_days: int) ->
     return key
 
 
+@functools.cache
+def _session_user_stmt() -> Select[User, datetime]:
+    """The user of a login session key, with its region (every page reads it: scope, navbar).
+
+    Built once per process (constructing a statement costs more than running it);
+    the key is a bound parameter."""
+    return (
+        select(User, LoginSession.expires_at)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(LoginSession.key == bindparam("key"))
+        .options(joinedload(User.region))
+    )
+
+
 def user_for_session(key: str) -> User | None:
     """The active user of a live login session (the session or remember cookie's key)."""
     if not key:
         return None
-    row = db.session.execute(
-        select(User, LoginSession.expires_at)
-        .join(LoginSession, LoginSession.user_id == User.id)
-        .where(LoginSession.key == key)
-        # Every page reads the user's region (scope, navbar): in the same statement.
-        .options(joinedload(User.region))
-    ).first()
+    row = db.session.execute(_session_user_stmt(), {"key": key}).first()
     if row is None or not row[0].active or row[1] < utcnow():
         return None
     user = row[0]

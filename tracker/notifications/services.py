@@ -32,12 +32,13 @@ caller's request: the jobs process works through the outbox
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Select, bindparam, func, insert, select, update
 
 from tracker.config import current_settings
 from tracker.extensions import db
@@ -323,16 +324,17 @@ def unread_badge(user: Any) -> int:
     return unread_count(user.id) if user.is_authenticated else 0
 
 
+@functools.cache
+def _unread_stmt() -> Select[int]:
+    """Built once per process: every page's navbar runs it (the user id is a parameter)."""
+    return select(func.count(Notification.id)).where(
+        Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None)
+    )
+
+
 def unread_count(user_id: int) -> int:
     """Unread messages of a user (the navbar badge)."""
-    return int(
-        db.session.scalar(
-            select(func.count(Notification.id)).where(
-                Notification.user_id == user_id, Notification.read_at.is_(None)
-            )
-        )
-        or 0
-    )
+    return int(db.session.scalar(_unread_stmt(), {"user_id": user_id}) or 0)
 
 
 def inbox(user_id: int, unread_only: bool = False, limit: int = 200) -> list[Notification]:

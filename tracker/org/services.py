@@ -9,13 +9,14 @@ the API can answer ``{"fields": {field: message}}``.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from flask_babel import gettext
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from tracker import clock
 from tracker.errors import DomainError
@@ -197,11 +198,21 @@ def update_branch(
     return branch
 
 
+@functools.cache
+def _branch_of_stmt() -> Select[Branch]:
+    # Statements every village page runs are built once per process (building one
+    # costs more than running it); the ids are bound parameters.
+    return (
+        select(Branch)
+        .where(Branch.region_id == bindparam("village_id"))
+        .order_by(Branch.id)
+        .limit(1)
+    )
+
+
 def branch_of(village_id: int) -> Branch | None:
     """The branch of a village, if it has one."""
-    return db.session.scalar(
-        select(Branch).where(Branch.region_id == village_id).order_by(Branch.id).limit(1)
-    )
+    return db.session.scalar(_branch_of_stmt(), {"village_id": village_id})
 
 
 def _check_group_name(branch: Branch, name: str, group: PartyGroup | None = None) -> str:
@@ -241,8 +252,13 @@ def groups_of(branch_id: int) -> list[PartyGroup]:
     """A branch's groups in natural order (第一, 第二, … 第十, 第十一)."""
     from tracker.formatting import natural_key
 
-    rows = db.session.scalars(select(PartyGroup).where(PartyGroup.branch_id == branch_id)).all()
+    rows = db.session.scalars(_groups_stmt(), {"branch_id": branch_id}).all()
     return sorted(rows, key=lambda g: natural_key(g.name))
+
+
+@functools.cache
+def _groups_stmt() -> Select[PartyGroup]:
+    return select(PartyGroup).where(PartyGroup.branch_id == bindparam("branch_id"))
 
 
 # ---------------------------------------------------------------- members
@@ -585,6 +601,25 @@ def roster_query(branch_id: int, flt: RosterFilter | None = None) -> Select[Memb
     return stmt.order_by(Member.id)
 
 
+def roster_members(branch_id: int, flt: RosterFilter | None = None) -> list[Member]:
+    """The members :func:`roster_query` selects; today's active roster (the page's
+    default, asked most) runs a statement built once per process."""
+    if flt is None or flt == RosterFilter():
+        return list(db.session.scalars(_active_roster_stmt(), {"branch_id": branch_id}).all())
+    return list(db.session.scalars(roster_query(branch_id, flt)).all())
+
+
+@functools.cache
+def _active_roster_stmt() -> Select[Member]:
+    """:func:`roster_query` of the default filter, with the branch a bound parameter."""
+    return (
+        select(Member)
+        .where(Member.branch_id == bindparam("branch_id"))
+        .where(Member.left_on.is_(None))
+        .order_by(Member.id)
+    )
+
+
 def statuses_as_of(branch_id: int, as_of: date | None) -> dict[int, MemberStatus] | None:
     """``{member_id: status on as_of}`` of the members on the roster that day (None: today)."""
     if as_of is None:
@@ -611,14 +646,19 @@ def roster_counts(branch_id: int, as_of: date | None = None) -> dict[str, int]:
             counts[st.value] += 1
         counts["total"] = sum(counts.values())
         return counts
-    rows = db.session.execute(
-        select(Member.status, func.count(Member.id))
-        .where(Member.branch_id == branch_id, Member.left_on.is_(None))
-        .group_by(Member.status)
-    ).all()
+    rows = db.session.execute(_roster_counts_stmt(), {"branch_id": branch_id}).all()
     counts = {str(getattr(s, "value", s)): int(n) for s, n in rows}
     counts["total"] = sum(counts.values())
     return counts
+
+
+@functools.cache
+def _roster_counts_stmt() -> Select[MemberStatus, int]:
+    return (
+        select(Member.status, func.count(Member.id))
+        .where(Member.branch_id == bindparam("branch_id"), Member.left_on.is_(None))
+        .group_by(Member.status)
+    )
 
 
 # ---------------------------------------------------------------- village cadres

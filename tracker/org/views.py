@@ -30,6 +30,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm.util import identity_key
 
 from tracker import clock, xlsx
 from tracker.auth.services import create_api_token
@@ -71,12 +72,24 @@ bp = Blueprint("org", __name__, url_prefix="/org")
 def _trail(region: Region, *extra: tuple[str, str | None]) -> list[tuple[str, str | None]]:
     """Breadcrumbs from the user's own node down to ``region``."""
     scope = current_scope()
-    nodes = db.session.scalars(select(Region).where(Region.id.in_(region.ancestor_ids))).all()
-    by_id = {n.id: n for n in nodes}
+    # The ancestors' own paths are prefixes of the region's: only those in scope are
+    # shown, and only those not already loaded (the user's node, the page's) are read.
+    ids = region.ancestor_ids
+    shown = [
+        rid
+        for i, rid in enumerate(ids)
+        if ("/" + "/".join(map(str, ids[: i + 1])) + "/").startswith(scope.region_path)
+    ]
+    loaded = {rid: db.session.identity_map.get(identity_key(Region, rid)) for rid in shown}
+    missing = [rid for rid, node in loaded.items() if node is None]
+    if missing:
+        loaded.update(
+            (n.id, n) for n in db.session.scalars(select(Region).where(Region.id.in_(missing)))
+        )
     trail: list[tuple[str, str | None]] = []
-    for rid in region.ancestor_ids:
-        node = by_id[rid]
-        if scope.contains_region(node):
+    for rid in shown:
+        node = loaded[rid]
+        if node is not None and scope.contains_region(node):
             trail.append((node.name, url_for("org.regions", region_id=node.id)))
     trail.extend(extra)
     return trail
@@ -233,7 +246,7 @@ def village(region_id: int) -> ResponseReturnValue:
     groups: list[PartyGroup] = []
     counts: dict[str, int] = {}
     if branch is not None:
-        members = list(db.session.scalars(services.roster_query(branch.id, flt)).all())
+        members = services.roster_members(branch.id, flt)
         groups = services.groups_of(branch.id)
         counts = services.roster_counts(branch.id, flt.as_of)
     return render_template(
@@ -244,7 +257,6 @@ def village(region_id: int) -> ResponseReturnValue:
         members=members,
         groups=groups,
         counts=counts,
-        cadres=services.cadres_of(region.id),
         flt=flt,
         can_write=scope.can_write,
         trail=_trail(region),

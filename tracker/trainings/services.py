@@ -239,10 +239,21 @@ def evaluate(
     a window that is still running with no training yet is *due*, not missing.
     Windows before ``since`` (the branch's ``tracked_from``) do not count.
     """
+    return _evaluate(held_days, period, freq.windows(period), today, since)
+
+
+def _evaluate(
+    held_days: Iterable[tuple[date, bool, Decimal]],
+    period: Period,
+    windows: Iterable[Period],
+    today: date,
+    since: date | None,
+) -> TrainingFigures:
+    """:func:`evaluate` with the period's windows given (the same for every branch)."""
     rows = [r for r in held_days if period.contains(r[0])]
     required = met = 0
     missing: list[str] = []
-    for window in freq.windows(period):
+    for window in windows:
         if since and window.end < since:
             continue
         if window.start > today:
@@ -265,13 +276,17 @@ def evaluate(
 
 
 def figures_for_branches(
-    branch_ids: Iterable[int], period: Period, today: date | None = None
+    branch_ids: Iterable[int],
+    period: Period,
+    today: date | None = None,
+    since: Mapping[int, date | None] | None = None,
 ) -> Mapping[int, TrainingFigures]:
     """Training figures for many branches with ONE query (the dashboard's source).
 
     Loads ``(branch_id, held_on, late, hours)`` of non-deleted trainings inside
     the obligation windows overlapping ``period`` and evaluates each branch
-    with :func:`evaluate`.
+    with :func:`evaluate`. ``since`` (each branch's ``tracked_from``) is read
+    from the branches unless the caller already has it.
     """
     ids = list(branch_ids)
     if not ids:
@@ -291,7 +306,11 @@ def figures_for_branches(
         )
     ):
         rows[branch_id].append((held_on, late, hours))
-    since = dict(
-        db.session.execute(select(Branch.id, Branch.tracked_from).where(Branch.id.in_(ids))).all()
-    )
-    return {bid: evaluate(rows.get(bid, []), period, freq, today, since.get(bid)) for bid in ids}
+    if since is None:
+        since = dict(
+            db.session.execute(
+                select(Branch.id, Branch.tracked_from).where(Branch.id.in_(ids))
+            ).all()
+        )
+    due = freq.windows(period)
+    return {bid: _evaluate(rows.get(bid, []), period, due, today, since.get(bid)) for bid in ids}

@@ -87,12 +87,23 @@ def index() -> ResponseReturnValue:
     scope = current_scope()
     year = _year_arg()
     period = Period.of_year(year)
+    # The columns the rows show, not 2 × 200 objects (a county's villages).
     rows = db.session.execute(
-        scope.filter(select(Branch, Region).join(Region, Branch.region_id == Region.id), Branch)
+        scope.filter(
+            select(
+                Branch.id.label("branch_id"),
+                Branch.tracked_from,
+                Region.id.label("region_id"),
+                Region.name,
+            ).join(Region, Branch.region_id == Region.id),
+            Branch,
+        )
         .where(Region.level == RegionLevel.village)
         .order_by(Region.path)
     ).all()
-    figures = figures_for_branches([b.id for b, _ in rows], period)
+    figures = figures_for_branches(
+        [r.branch_id for r in rows], period, since={r.branch_id: r.tracked_from for r in rows}
+    )
     return render_template(
         "trainings/index.html", rows=rows, figures=figures, year=year, freq=frequency()
     )
