@@ -29,6 +29,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DESKTOP = {"width": 1366, "height": 900}
+# Township staff sit in China: the browser's clock reads Beijing time, as the app's zone
+# does (a "前天" button computed in the machine's UTC would be a day off after 16:00 UTC).
+BROWSER_ZONE = "Asia/Shanghai"
 PHONE = {"width": 390, "height": 844}
 
 pytestmark = pytest.mark.e2e
@@ -120,6 +123,7 @@ def page_for(browser: Any, live_server: str) -> Iterator[Callable[..., Any]]:
         ctx = browser.new_context(
             viewport=PHONE if phone else DESKTOP,
             locale="zh-CN",
+            timezone_id=BROWSER_ZONE,
             base_url=live_server,
             device_scale_factor=1,
         )

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import DESKTOP, new_e2e_app, serve
+from tests.e2e.conftest import BROWSER_ZONE, DESKTOP, new_e2e_app, serve
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +44,9 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
 def _login(browser: Any, base: str, username: str) -> Any:
     from tracker.demo import DEMO_PASSWORD
 
-    ctx = browser.new_context(viewport=DESKTOP, locale="zh-CN", base_url=base)
+    ctx = browser.new_context(
+        viewport=DESKTOP, locale="zh-CN", timezone_id=BROWSER_ZONE, base_url=base
+    )
     page = ctx.new_page()
     page.goto("/login")
     page.fill("input[name=username]", username)
