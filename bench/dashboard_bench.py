@@ -102,9 +102,9 @@ def floors(app: Any, page: str, runs: int) -> tuple[float, float]:
     """(snapshot floor, raw-ledger floor) in ms, median of ``runs``."""
     from sqlalchemy import Float, case, cast, func, select
 
+    from tracker.clock import today as local_today
     from tracker.dashboard.models import MissedObligation
     from tracker.dashboard.models import VillageScore as V
-    from tracker.clock import today as local_today
     from tracker.dashboard.services import trend_periods
     from tracker.extensions import db
     from tracker.halls.models import CameraDailyRollup as R
