@@ -73,7 +73,11 @@ class Scope:
         return self.filter(select(model), model)
 
     def contains_region(self, region: Region | None) -> bool:
-        return region is not None and region.path.startswith(self.region_path)
+        return region is not None and self.contains_path(region.path)
+
+    def contains_path(self, path: str) -> bool:
+        """Whether the region at materialized ``path`` is in scope (no query)."""
+        return path.startswith(self.region_path)
 
     def contains_region_id(self, region_id: int | None) -> bool:
         if region_id is None:

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+from flask import Response
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select
 
 from tracker.api.core import ApiError, endpoint
-from tracker.api.pagination import Page, PageQuery, paginate
+from tracker.api.pagination import Page, PageQuery, paginate_rows
 from tracker.halls import services
 from tracker.halls.models import Camera, CameraStatus, ServiceHall
 from tracker.models import Region
 from tracker.models.regions import subtree_ids
 from tracker.periods import Period
+from tracker.rows import AnyRow, fetch, rows_by
 from tracker.scope import current_scope
 
 TAGS = ["服务大厅与摄像头 halls"]
@@ -92,63 +95,84 @@ class UptimeOut(BaseModel):
     compliance_intact_rate: float | None = Field(description="扣除已批准说明后的完好率")
 
 
-def camera_out(cam: Camera, status: CameraStatus | None) -> CameraOut:
-    return CameraOut(
-        id=cam.id,
-        hall_id=cam.hall_id,
-        name=cam.name,
-        position=cam.position,
-        stream_url=cam.stream_url_masked,
-        station_id=cam.station_id,
-        check_interval_s=cam.check_interval_s,
-        active=cam.active,
-        state=status.state.value if status else "unknown",
-        cause=status.cause if status else None,
-        since=status.since if status else None,
-        last_check_at=status.last_check_at if status else None,
+# Halls and cameras as the API shows them, as plain rows (labelled as in HallOut and
+# CameraOut); a camera without a status row yet is "unknown".
+HALL_ROWS = select(
+    ServiceHall.id,
+    ServiceHall.region_id,
+    Region.name.label("village"),
+    ServiceHall.name,
+    ServiceHall.address,
+    ServiceHall.contact_name,
+    ServiceHall.weekly_hours,
+).join(Region, Region.id == ServiceHall.region_id)
+CAMERA_ROWS = (
+    select(
+        Camera.hall_id,
+        Camera.id,
+        Camera.name,
+        Camera.position,
+        Camera.stream_url_masked.label("stream_url"),
+        Camera.station_id,
+        Camera.check_interval_s,
+        Camera.active,
+        CameraStatus.state,
+        CameraStatus.cause,
+        CameraStatus.since,
+        CameraStatus.last_check_at,
     )
+    .outerjoin(CameraStatus, CameraStatus.camera_id == Camera.id)
+    .order_by(Camera.hall_id, Camera.id)
+)
+_HALL_FIELDS = tuple(HALL_ROWS.selected_columns.keys())
+_CAMERA_FIELDS = tuple(CAMERA_ROWS.selected_columns.keys())
 
 
-def hall_out(hall: ServiceHall) -> HallOut:
-    return HallOut(
-        id=hall.id,
-        region_id=hall.region_id,
-        village=hall.region.name,
-        name=hall.name,
-        address=hall.address,
-        contact_name=hall.contact_name,
-        weekly_hours=hall.weekly_hours,
-        cameras=[camera_out(c, c.status) for c in hall.cameras],
-    )
+def camera_item(row: AnyRow) -> dict[str, Any]:
+    """:class:`CameraOut` of a row of :data:`CAMERA_ROWS`, as a plain dict."""
+    item = dict(zip(_CAMERA_FIELDS, row, strict=True))
+    item["state"] = item["state"] or "unknown"
+    return item
+
+
+def hall_items(halls: Sequence[AnyRow]) -> list[dict[str, Any]]:
+    """:class:`HallOut` of rows of :data:`HALL_ROWS`, as plain dicts: their cameras in
+    one statement."""
+    cameras = rows_by(CAMERA_ROWS, [h.id for h in halls])
+    items = []
+    for row in halls:
+        item = dict(zip(_HALL_FIELDS, row, strict=True))
+        item["cameras"] = [camera_item(c) for c in cameras[item["id"]]]
+        items.append(item)
+    return items
 
 
 @endpoint(
     "/halls", summary="服务大厅列表（本辖区）", tags=TAGS, query=HallsQuery, response=HallList
 )
-def list_halls(query: HallsQuery) -> Any:
+def list_halls(query: HallsQuery) -> Response:
     scope = current_scope()
-    stmt = scope.filter(select(ServiceHall), ServiceHall).order_by(
-        ServiceHall.region_id, ServiceHall.name
-    )
+    stmt = scope.filter(HALL_ROWS, ServiceHall).order_by(ServiceHall.region_id, ServiceHall.name)
     if query.region_id is not None:
         region = scope.get_or_404(Region, query.region_id)
         stmt = stmt.where(ServiceHall.region_id.in_(subtree_ids(region.path)))
-    return paginate(HallList, services.with_cameras(stmt), query, hall_out)
+    return paginate_rows(HallList, stmt, query, hall_items)
 
 
 @endpoint("/halls/<int:hall_id>", summary="一个服务大厅及其摄像头", tags=TAGS, response=HallOut)
-def get_hall(hall_id: int) -> Any:
+def get_hall(hall_id: int) -> HallOut:
     hall = current_scope().get_or_404(ServiceHall, hall_id)
-    services.load_cameras(hall)
-    return hall_out(hall)
+    (item,) = hall_items(rows_by(HALL_ROWS, [hall.id])[hall.id])
+    return HallOut.model_validate(item)
 
 
 @endpoint(
     "/cameras/<int:camera_id>", summary="一个摄像头（地址已脱敏）", tags=TAGS, response=CameraOut
 )
-def get_camera(camera_id: int) -> Any:
+def get_camera(camera_id: int) -> CameraOut:
     cam = current_scope().get_or_404(Camera, camera_id)
-    return camera_out(cam, services.status_of(cam))
+    (row,) = fetch(CAMERA_ROWS.where(Camera.id == cam.id))
+    return CameraOut.model_validate(camera_item(row))
 
 
 def _days(q: UptimeQuery) -> tuple[date, date]:

@@ -200,6 +200,9 @@ class ServiceMatter(Base):
             "received_on",
             "region_id",
         ),
+        # The lists' order (newest first) read from the index: a county's page of
+        # matters sorts index entries, not every matter's row.
+        Index("ix_service_matter_region_received_at", "region_id", "received_at"),
     )
 
 

@@ -1076,70 +1076,26 @@ def public_progress(matter: ServiceMatter) -> list[PublicStep]:
 
 def can_see_personal(scope: Scope, matter: ServiceMatter) -> bool:
     """Full phone and ID number only for writers (editors, admins) whose scope holds the matter."""
-    return scope.can_write and scope.contains_region_id(matter.region_id)
+    return personal_shown_at(scope, matter.region.path)
 
 
-def shown_phone(matter: ServiceMatter, full: bool) -> str:
-    return matter.applicant_phone if full else mask_phone(matter.applicant_phone)
+def personal_shown_at(scope: Scope, region_path: str) -> bool:
+    """:func:`can_see_personal` for a matter of the village at ``region_path``."""
+    return scope.can_write and scope.contains_path(region_path)
 
 
-def shown_id(matter: ServiceMatter, full: bool) -> str | None:
-    if not matter.applicant_id_number:
+def shown_phone(phone: str, full: bool) -> str:
+    return phone if full else mask_phone(phone)
+
+
+def shown_id(id_number: str | None, full: bool) -> str | None:
+    if not id_number:
         return None
-    return matter.applicant_id_number if full else mask_id_number(matter.applicant_id_number)
+    return id_number if full else mask_id_number(id_number)
 
 
 def user_name(user: User | None) -> str | None:
     return user.display_name if user else None
-
-
-def matter_dict(matter: ServiceMatter, full: bool, today: date) -> dict[str, Any]:
-    """The JSON shape of a matter (personal data masked unless ``full``)."""
-    return {
-        "id": matter.id,
-        "serial_no": matter.serial_no,
-        "region_id": matter.region_id,
-        "village": matter.region.name,
-        "matter_type_id": matter.matter_type_id,
-        "matter_type": matter.matter_type.name,
-        "kind": matter.kind.value,
-        "promised_days": matter.promised_days,
-        "extension_days": matter.extension_days,
-        "applicant_name": matter.applicant_name,
-        "applicant_phone": shown_phone(matter, full),
-        "applicant_id_number": shown_id(matter, full),
-        "personal_data_masked": not full,
-        "channel": matter.channel.value,
-        "received_at": matter.received_at.isoformat(),
-        "received_on": matter.received_on.isoformat(),
-        "due_on": matter.due_on.isoformat() if matter.due_on else None,
-        "calendar_official": matter.calendar_official,
-        "status": matter.status.value,
-        "overdue": rules.is_overdue(matter.status, matter.due_on, today),
-        "first_responder": {
-            "id": matter.first_responder_id,
-            "name": matter.first_responder.display_name,
-        },
-        "handler": (
-            {"id": matter.handler_id, "name": user_name(matter.handler)}
-            if matter.handler_id
-            else None
-        ),
-        "handler_unit": matter.handler_unit,
-        "referred": matter.referred,
-        "materials_received": matter.materials_received,
-        "materials_missing": matter.materials_missing,
-        "one_time_notice": matter.one_time_notice,
-        "completed_at": matter.completed_at.isoformat() if matter.completed_at else None,
-        "result": matter.result,
-        "on_time": matter.on_time,
-        "working_days_used": matter.working_days_used,
-        "rating": matter.rating.value if matter.rating else None,
-        "rating_void": matter.rating_void,
-        "callback_due_on": matter.callback_due_on.isoformat() if matter.callback_due_on else None,
-        "called_back_on": matter.called_back_on.isoformat() if matter.called_back_on else None,
-        "callback_on_time": matter.callback_on_time,
-    }
 
 
 def event_dict(event: MatterEvent) -> dict[str, Any]:
@@ -1404,8 +1360,8 @@ def register_rows(matters: Sequence[ServiceMatter], full: bool, today: date) -> 
                 m.serial_no,
                 excel_datetime(m.received_at),
                 m.applicant_name,
-                shown_phone(m, full),
-                shown_id(m, full) or "",
+                shown_phone(m.applicant_phone, full),
+                shown_id(m.applicant_id_number, full) or "",
                 m.matter_type.name,
                 gettext(rules.KIND_LABELS[m.kind])
                 + (

@@ -542,8 +542,8 @@ def _render_detail(
             allowed=allowed,
             active_kind=failed_kind,
             full=full,
-            phone=services.shown_phone(matter, full),
-            id_number=services.shown_id(matter, full),
+            phone=services.shown_phone(matter.applicant_phone, full),
+            id_number=services.shown_id(matter.applicant_id_number, full),
             overdue=rules.is_overdue(matter.status, matter.due_on, today),
             the_clock=services.clocks([matter], today, load_calendar())[matter.id],
             today=today,
@@ -646,7 +646,7 @@ def receipt(matter_id: int) -> ResponseReturnValue:
         m=matter,
         url=url,
         qr=_qr_svg(url) if url else "",
-        phone=services.shown_phone(matter, False),
+        phone=services.shown_phone(matter.applicant_phone, False),
         link_days=current_settings().matters.receipt_link_days,
     )
 

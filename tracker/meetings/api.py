@@ -11,10 +11,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from flask import request
+from flask import Response, request
 from flask_login import current_user
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -22,14 +23,15 @@ from sqlalchemy.exc import IntegrityError
 
 from tracker import clock
 from tracker.api import ApiError, endpoint
-from tracker.api.pagination import Page, PageQuery, paginate
+from tracker.api.pagination import Page, PageQuery, paginate_rows
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
 from tracker.meetings import rules, services
-from tracker.meetings.models import Meeting
+from tracker.meetings.models import Attendance, Meeting, MeetingAttachment
 from tracker.meetings.obligations import branch_obligations
 from tracker.meetings.services import MeetingInput
-from tracker.models import Branch, utcnow
+from tracker.models import Branch, Member, utcnow
+from tracker.rows import AnyRow, rows_by
 from tracker.scope import current_scope
 
 TAGS = ["meetings"]
@@ -189,61 +191,100 @@ class ObligationList(BaseModel):
     summary: dict[str, int]
 
 
-def to_out(m: Meeting) -> MeetingOut:
-    known = services.kinds(include_inactive=True)
-    return MeetingOut(
-        id=m.id,
-        village_id=m.region_id,
-        branch_id=m.branch_id,
-        kind=m.kind,
-        kind_name=services.kind_name(m.kind, known),
-        group_id=m.group_id,
-        started_at=m.started_at,
-        ended_at=m.ended_at,
-        held_on=clock.local_date(m.started_at),
-        place=m.place,
-        host_id=m.host_id,
-        host_name=m.host.name,
-        recorder=m.recorder,
-        lecturer=m.lecturer,
-        topics=m.topics,
-        content=m.content,
-        resolutions=m.resolutions,
-        guests=m.guests,
-        attendance=[
-            AttendanceOut(
-                member_id=a.member_id,
-                name=a.member.name,
-                present=a.present,
-                absence_reason=a.absence_reason,
-                excused=bool(a.excused and not a.present),
-                attendance=("present" if a.present else ("excused" if a.excused else "absent")),
-                voting=a.voting,
-            )
-            for a in m.attendance
-        ],
-        full_members=m.full_members,
-        full_present=m.full_present,
-        quorum_met=m.quorum_met,
-        entered_at=m.entered_at,
-        late=m.late,
-        late_working_days=m.late_working_days,
-        imported=m.imported,
-        imported_at=m.imported_at,
-        version=m.version,
-        deleted=m.deleted_at is not None,
-        deleted_reason=m.deleted_reason,
-        attachments=[
-            AttachmentOut(
-                id=a.id,
-                filename=a.filename,
-                content_type=a.content_type,
-                size=a.size,
-                sha256=a.sha256,
-            )
-            for a in m.attachments
-        ],
+# A record as the API shows it, as plain rows (a page holds hundreds of attendances):
+# the columns are labelled with the names of MeetingOut.
+RECORD_ROWS = select(
+    Meeting.id,
+    Meeting.region_id.label("village_id"),
+    Meeting.branch_id,
+    Meeting.kind,
+    Meeting.group_id,
+    Meeting.started_at,
+    Meeting.ended_at,
+    Meeting.place,
+    Meeting.host_id,
+    Member.name.label("host_name"),
+    Meeting.recorder,
+    Meeting.lecturer,
+    Meeting.topics,
+    Meeting.content,
+    Meeting.resolutions,
+    Meeting.guests,
+    Meeting.full_members,
+    Meeting.full_present,
+    Meeting.quorum_met,
+    Meeting.entered_at,
+    Meeting.late,
+    Meeting.late_working_days,
+    Meeting.imported,
+    Meeting.imported_at,
+    Meeting.version,
+    Meeting.deleted_reason,
+    Meeting.deleted_at,
+).join(Member, Member.id == Meeting.host_id)
+ATTENDANCE_ROWS = (
+    select(
+        Attendance.meeting_id,
+        Attendance.member_id,
+        Member.name,
+        Attendance.present,
+        Attendance.absence_reason,
+        Attendance.excused,
+        Attendance.voting,
     )
+    .join(Member, Member.id == Attendance.member_id)
+    .order_by(Attendance.meeting_id, Attendance.member_id)
+)
+ATTACHMENT_ROWS = select(
+    MeetingAttachment.meeting_id,
+    MeetingAttachment.id,
+    MeetingAttachment.filename,
+    MeetingAttachment.content_type,
+    MeetingAttachment.size,
+    MeetingAttachment.sha256,
+).order_by(MeetingAttachment.id)
+_RECORD_FIELDS = tuple(RECORD_ROWS.selected_columns.keys())
+_ATTACHMENT_FIELDS = tuple(ATTACHMENT_ROWS.selected_columns.keys())[1:]
+
+
+def record_items(records: Sequence[AnyRow]) -> list[dict[str, Any]]:
+    """:class:`MeetingOut` of rows of :data:`RECORD_ROWS`, as plain dicts: their
+    attendance and attachments in one statement each."""
+    ids = [m.id for m in records]
+    attendance = rows_by(ATTENDANCE_ROWS, ids)
+    attachments = rows_by(ATTACHMENT_ROWS, ids)
+    known = services.kinds(include_inactive=True)
+    kind_names = {code: services.kind_name(code, known) for code in {m.kind for m in records}}
+    held_on = clock.local_dates([m.started_at for m in records])
+    items = []
+    for row, day in zip(records, held_on, strict=True):
+        item = dict(zip(_RECORD_FIELDS, row, strict=True))
+        item["kind_name"] = kind_names[item["kind"]]
+        item["held_on"] = day
+        item["deleted"] = item.pop("deleted_at") is not None
+        item["attendance"] = [
+            {
+                "member_id": member_id,
+                "name": name,
+                "present": present,
+                "absence_reason": reason,
+                "excused": bool(excused and not present),
+                "attendance": "present" if present else ("excused" if excused else "absent"),
+                "voting": voting,
+            }
+            for _, member_id, name, present, reason, excused, voting in attendance[row.id]
+        ]
+        item["attachments"] = [
+            dict(zip(_ATTACHMENT_FIELDS, a[1:], strict=True)) for a in attachments[row.id]
+        ]
+        items.append(item)
+    return items
+
+
+def to_out(m: Meeting) -> MeetingOut:
+    """One record as the list shows it (read back as rows: what was flushed)."""
+    (record,) = rows_by(RECORD_ROWS, [m.id])[m.id]
+    return MeetingOut.model_validate(record_items([record])[0])
 
 
 def _branch_of_village(village_id: int) -> Branch:
@@ -294,10 +335,10 @@ def _input(body: MeetingBody) -> MeetingInput:
     query=ListQuery,
     response=MeetingList,
 )
-def list_meetings(query: ListQuery) -> MeetingList:
+def list_meetings(query: ListQuery) -> Response:
     branch = _branch_of_village(query.village_id)
-    stmt = services.meetings_stmt(branch.id, query.year, query.kind)
-    return paginate(MeetingList, stmt, query, to_out)
+    stmt = services.filter_meetings(RECORD_ROWS, branch.id, query.year, query.kind)
+    return paginate_rows(MeetingList, stmt, query, record_items)
 
 
 @endpoint(

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app, g, has_request_context
 from flask_babel import gettext
@@ -48,6 +48,8 @@ from tracker.meetings.rules import BUILTIN_KINDS, Frequency, KindDef
 from tracker.models import Branch, Member, PartyGroup, Region, RegionLevel, utcnow
 from tracker.org import history as member_history
 from tracker.workdays import WorkCalendar
+
+SelectT = TypeVar("SelectT", bound=Select)
 
 GENESIS = "0" * 64
 # Allowed clock difference between a phone and the server for "not in the future".
@@ -848,15 +850,24 @@ def meetings_stmt(
     """Select of :func:`meetings_of_branch`: with each record's host, attendance (and
     its members) and attachments loaded in three more statements whatever the number
     of records (the list, the API and the Excel export read them)."""
-    stmt = (
-        select(Meeting)
-        .where(Meeting.branch_id == branch_id)
-        .options(
-            joinedload(Meeting.host),
-            selectinload(Meeting.attendance).joinedload(Attendance.member),
-            selectinload(Meeting.attachments),
-        )
+    stmt = select(Meeting).options(
+        joinedload(Meeting.host),
+        selectinload(Meeting.attendance).joinedload(Attendance.member),
+        selectinload(Meeting.attachments),
     )
+    return filter_meetings(stmt, branch_id, year, kind, include_deleted)
+
+
+def filter_meetings(
+    stmt: SelectT,
+    branch_id: int,
+    year: int | None = None,
+    kind: str | None = None,
+    include_deleted: bool = True,
+) -> SelectT:
+    """``stmt`` (of meetings, or of their columns) narrowed to a branch's records,
+    optionally of one year and kind, newest first."""
+    stmt = stmt.where(Meeting.branch_id == branch_id)
     if year is not None:
         start, end = local_year_bounds(year, year)
         stmt = stmt.where(Meeting.started_at >= start, Meeting.started_at < end)
