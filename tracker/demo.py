@@ -119,15 +119,17 @@ def entry_time(
     rng: random.Random,
     calendar: WorkCalendar,
     now: datetime,
-) -> datetime:
+) -> datetime | None:
     """When a record of something held on ``held`` (ended at ``ended``) was typed in:
-    ``working_days`` later in office hours — or sooner when that is still to come."""
+    ``working_days`` later in office hours — or sooner when that is still to come;
+    ``None`` when no office hours lie between the end and ``now`` (held last night, not
+    written up yet: the demo has no such record, as the ledger would not)."""
     for delay in (working_days, 0):
         day, _ = calendar.add_working_days(held, delay)
         at = office_time(day, rng, calendar, not_before=ended)
         if at < now:
             return at
-    return min(max(ended, now - timedelta(minutes=30)), now)
+    return None
 
 
 def story(village: Region) -> frozenset[str]:

@@ -155,7 +155,10 @@ def seed_meetings(world: DemoWorld) -> None:
             if "backfill" in problems and backfill_from <= day and ended < rush:
                 entered = max(rush, ended)
             else:  # within two working days, in office hours
-                entered = entry_time(day, ended, rng.choice([0, 0, 1, 2]), rng, cal, now)
+                typed = entry_time(day, ended, rng.choice([0, 0, 1, 2]), rng, cal, now)
+                if typed is None:
+                    continue  # held last night: the clerk types it in this morning
+                entered = typed
             entered = min(entered, now - timedelta(minutes=5))
             if entered < ended:
                 entered = ended
