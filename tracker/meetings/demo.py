@@ -152,13 +152,15 @@ def seed_meetings(world: DemoWorld) -> None:
             hour = rng.choice([9, 14, 19])
             started = datetime.combine(day, time(hour, 0), clock.zone()).astimezone(UTC)
             ended = started + timedelta(minutes=rng.choice([60, 90, 120]))
+            written_up = True
             if "backfill" in problems and backfill_from <= day and ended < rush:
                 entered = max(rush, ended)
             else:  # within two working days, in office hours
                 typed = entry_time(day, ended, rng.choice([0, 0, 1, 2]), rng, cal, now)
-                if typed is None:
-                    continue  # held last night: the clerk types it in this morning
-                entered = typed
+                # None: held last night, typed in this morning — not in the ledger yet. The
+                # record is still drawn, so the other villages' random stream stays the same.
+                written_up = typed is not None
+                entered = typed or now - timedelta(minutes=5)
             entered = min(entered, now - timedelta(minutes=5))
             if entered < ended:
                 entered = ended
@@ -218,7 +220,8 @@ def seed_meetings(world: DemoWorld) -> None:
             days = rules.working_days_after(day, entered.astimezone(clock.zone()).date(), cal)
             m.late_working_days = days
             m.late = days > allowed
-            meetings.append(m)
+            if written_up:
+                meetings.append(m)
         db.session.add_all(meetings)
         db.session.flush()
         rows_all = []

@@ -58,31 +58,31 @@ def seed_register(world: DemoWorld) -> None:
                     delay = 15 if "backfill" in problems else rng.choice([0, 0, 1, 2])
                     ended = datetime.combine(held, time(11, 0), clock.zone())
                     now = clock.now() - timedelta(minutes=5)
-                    entered = entry_time(held, ended, delay, rng, calendar, now)
-                    if entered is not None:  # None: held lately, not written up yet
-                        days = calendar.working_days_between(
-                            held, entered.astimezone(clock.zone()).date()
-                        )
-                        training = Training(
-                            branch_id=branch.id,
-                            region_id=village.id,
-                            kind=kind,
-                            title=title,
-                            held_on=held,
-                            hours=Decimal(rng.choice(["2", "3", "4", "1.5"])),
-                            place=f"{village.name}党员活动室",
-                            organizer=rng.choice(["镇党委", "村党支部", "县委组织部"]),
-                            lecturer=rng.choice(
-                                ["镇党委副书记", "驻村第一书记", "县农业技术推广站"]
-                            ),
-                            content=f"{title}。",
-                            entered_at=entered,
-                            late=days > allowed,
-                            late_working_days=days,
-                            other_attendees=rng.randint(0, 12),
-                        )
-                        present = [m for m in members if m.active_on(held) and rng.random() < 0.85]
-                        training.attendees = [TrainingAttendee(member_id=m.id) for m in present]
+                    typed = entry_time(held, ended, delay, rng, calendar, now)
+                    # None: not written up yet; still drawn, so the random stream stays the same.
+                    entered = typed or now
+                    days = calendar.working_days_between(
+                        held, entered.astimezone(clock.zone()).date()
+                    )
+                    training = Training(
+                        branch_id=branch.id,
+                        region_id=village.id,
+                        kind=kind,
+                        title=title,
+                        held_on=held,
+                        hours=Decimal(rng.choice(["2", "3", "4", "1.5"])),
+                        place=f"{village.name}党员活动室",
+                        organizer=rng.choice(["镇党委", "村党支部", "县委组织部"]),
+                        lecturer=rng.choice(["镇党委副书记", "驻村第一书记", "县农业技术推广站"]),
+                        content=f"{title}。",
+                        entered_at=entered,
+                        late=days > allowed,
+                        late_working_days=days,
+                        other_attendees=rng.randint(0, 12),
+                    )
+                    present = [m for m in members if m.active_on(held) and rng.random() < 0.85]
+                    training.attendees = [TrainingAttendee(member_id=m.id) for m in present]
+                    if typed is not None:
                         db.session.add(training)
             month = quarter_start.month + 3
             quarter_start = date(quarter_start.year + (month > 12), (month - 1) % 12 + 1, 1)
