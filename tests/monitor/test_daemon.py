@@ -53,7 +53,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def write_config(tmp_path: Path, tracker_url: str, metrics_port: int = 0) -> Path:
+def write_config(
+    tmp_path: Path, tracker_url: str, metrics_port: int = 0, workers: int = 2
+) -> Path:
     cfg = tmp_path / "config.toml"
     cfg.write_text(
         f"""
@@ -61,7 +63,8 @@ def write_config(tmp_path: Path, tracker_url: str, metrics_port: int = 0) -> Pat
 tracker_url = "{tracker_url}"
 token = "station-token"
 state_dir = "{tmp_path / "state"}"
-workers = 2
+workers = {workers}
+max_concurrent_per_host = {workers}
 probe_timeout_s = 1.0
 heartbeat_interval_s = 2
 delivery_interval_s = 0.5
@@ -131,7 +134,9 @@ def test_daemon_confirms_states_delivers_and_stops_cleanly(
 ) -> None:
     store, tracker = env
     metrics_port = free_port()
-    config = write_config(tmp_path, tracker.url, metrics_port)
+    # a worker and a host slot per camera: no check is queued behind another when the daemon
+    # is stopped, so the only checks after waking are the ones the schedule owes
+    config = write_config(tmp_path, tracker.url, metrics_port, workers=len(store.cameras))
     daemon = Daemon(monitor_cmd, config, tmp_path / "run.log")
     expected = {1: ("up", None), 2: ("down", "frozen"), 3: ("down", "unreachable"),
                 4: ("down", "black"), 5: ("down", "auth_failed")}  # fmt: skip
