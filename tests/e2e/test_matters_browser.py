@@ -62,7 +62,7 @@ def test_a_clerk_registers_a_matter_on_a_phone(page_for, e2e_world, matter_type,
     _fits(page, 390)
     shoot(page, "matters-detail-phone")
     # Complete it from the phone: the action opens its own small form.
-    page.get_by_role("button", name="办结").click()
+    _open_action(page, "办结", "completed")
     page.fill("#completed-note", "已受理并上报乡镇审核")
     page.get_by_role("button", name="确认办结").click()
     page.wait_for_url(lambda url: re.search(r"/matters/\d+$", url) is not None)
@@ -72,6 +72,13 @@ def test_a_clerk_registers_a_matter_on_a_phone(page_for, e2e_world, matter_type,
     assert "张桂英" in page.content()
     _fits(page, 390)
     shoot(page, "matters-mine-phone")
+
+
+def _open_action(page, label: str, kind: str) -> None:
+    """Open a next-step form and wait until it has finished unfolding (Bootstrap's collapse
+    moves the form's button while it animates)."""
+    page.get_by_role("button", name=label, exact=True).click()
+    page.locator(f"#act-{kind}.collapse.show").wait_for()
 
 
 def test_pages_at_desktop_width_and_the_print_register(
@@ -195,10 +202,10 @@ def test_receipt_qr_rating_and_finding_by_phone_digits(
 
     # The counter supplies the materials and completes the matter.
     clerk.goto(detail_url)
-    clerk.get_by_role("button", name="材料补齐").click()
+    _open_action(clerk, "材料补齐", "materials_supplied")
     with clerk.expect_navigation():
         clerk.get_by_role("button", name="确认材料补齐").click()
-    clerk.get_by_role("button", name="办结").click()
+    _open_action(clerk, "办结", "completed")
     clerk.fill("#completed-note", "已审核通过")
     with clerk.expect_navigation():
         clerk.get_by_role("button", name="确认办结").click()
