@@ -85,9 +85,9 @@ STORY: dict[str, frozenset[str]] = {
         {"missed_meetings", "overdue_matters", "few_reserves", "talk_overdue", "duty_lapsed"}
     ),
     # 需关注: meetings were held, but last month's records were written up in one go
-    # just before the township's inspection (补录); one matter open past due.
+    # just before the township's inspection (补录); one matter open past due, two closed late.
     "东升村": frozenset({"backfill", "one_overdue"}),
-    # 需关注: the hall's network link failed for a week last month (both cameras; the
+    # 需关注: the hall's network link failed for almost two weeks last month (both cameras; the
     # excuse filed was rejected: no report from the operator), and several matters were
     # closed late and entered days afterwards.
     "光明村": frozenset({"dark_camera", "late_matters"}),

@@ -53,9 +53,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def write_config(
-    tmp_path: Path, tracker_url: str, metrics_port: int = 0, workers: int = 2
-) -> Path:
+def write_config(tmp_path: Path, tracker_url: str, metrics_port: int = 0, workers: int = 2) -> Path:
     cfg = tmp_path / "config.toml"
     cfg.write_text(
         f"""

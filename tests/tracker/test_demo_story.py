@@ -31,15 +31,19 @@ def _office_hours(value, cal) -> bool:  # type: ignore[no-untyped-def]
 
 
 # The demo is seeded relative to "now", and a village's score moves a few points with the
-# day and the hour; the story is checked at fixed instants (UTC) so that the test tells the
-# same thing whenever it runs: office hours mid-month, just after midnight on the 2nd (in
-# Beijing), 03:00 on the 2nd, after the National Day holiday, mid-March.
+# day and the hour (each story village sits at least ~5 points inside its band: 19 instants
+# across a year scanned, 2026-12-01); the story is checked at fixed instants (UTC) so that
+# the test tells the same thing whenever it runs: office hours mid-month, just after
+# midnight on the 2nd (in Beijing), 03:00 on the 2nd, after the National Day holiday,
+# mid-March, and the two hours where the story once sat on a band's edge.
 STORY_INSTANTS = [
     "2026-11-20T02:00",
     "2026-12-01T17:25",
     "2026-12-01T19:00",
     "2026-10-09T03:00",
     "2027-03-15T06:00",
+    "2026-12-01T22:45",  # 06:45 and 09:00 Beijing: 五四村 and 光明村 once sat on a band's edge
+    "2026-12-02T01:00",
 ]
 
 

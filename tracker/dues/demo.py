@@ -44,15 +44,18 @@ def seed_dues(world: DemoWorld) -> None:
                 set_base(m, start, DuesCategory.hardship)
         books = ledgers([branch.id])[branch.id]
         behind = village.name == "胜利村"
-        for n, lg in enumerate(books):
+        n = 0  # the story's members behind: the first two on the roster through last month
+        for lg in books:
             mm = lg.months(start, last)
             owed = sorted(mm.owed)
             if not owed:
                 continue
             stop = len(owed)
-            if behind and n == 0:
+            if behind and owed[-1] == last:
+                n += 1
+            if behind and owed[-1] == last and n == 1:
                 stop = max(0, len(owed) - 7)  # seven months unpaid, no reason: flagged
-            elif behind and n == 1:
+            elif behind and owed[-1] == last and n == 2:
                 stop = max(0, len(owed) - 6)
                 record_excuse(
                     lg.member,

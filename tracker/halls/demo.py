@@ -139,7 +139,7 @@ def seed_halls(world: DemoWorld) -> None:
         if "dark_camera" in problems:  # the hall's uplink: every camera of the hall
             # The story's dark camera: the uplink died one morning and stayed down for days.
             secretary_away = "secretary_away" in problems
-            days = 8 if secretary_away else 7
+            days = 8 if secretary_away else 12
             first = datetime.combine(last_month, time(1, 10), UTC)  # 09:10 Beijing
             s0 = first + timedelta(days=12 if secretary_away else 6)
             window = (s0, s0 + timedelta(days=days, hours=2))
@@ -186,7 +186,7 @@ def seed_halls(world: DemoWorld) -> None:
                 cam, s, e, ExcuseKind.network, "网络故障，已报运营商维修。", None
             )
             services.decide_excuse(
-                excuse, False, None, "未附运营商故障单，且断线一周未报告，不予核准"
+                excuse, False, None, "未附运营商故障单，且断线近两周未报告，不予核准"
             )
     services.refresh_status([c.id for c in cameras])
     db.session.flush()

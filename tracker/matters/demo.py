@@ -162,13 +162,14 @@ def seed_matters(world: DemoWorld) -> None:
         last_month = (world.today.replace(day=1) - timedelta(days=1)).replace(day=1)
         before = (world.today - last_month).days
         stuck = [before + d for d in (270, 150, 90, 12)] if "overdue_matters" in problems else []
-        stuck += [before + 6] if "one_overdue" in problems else []
         plan: list[tuple[int, str]] = [(d, "open") for d in stuck]
+        if "one_overdue" in problems:  # due last month: one still open, two closed late
+            plan += [(before - 10, "open_short"), (before - 12, "late"), (before - 16, "late")]
         if "late_matters" in problems:  # last month's matters, most of them closed late
             plan += [(before - d, "late") for d in (1, 4, 7, 10)]
         plan += [(rng.randint(0, 360), "") for _ in range(rng.randint(12, 20))]
         for days_ago, mode in plan:
-            leave_open = mode == "open"
+            leave_open = mode.startswith("open")
             day = world.today - timedelta(days=days_ago)
             while not calendar.is_workday(day):  # the hall is open on working days
                 day -= timedelta(days=1)
@@ -182,7 +183,9 @@ def seed_matters(world: DemoWorld) -> None:
                     day -= timedelta(days=1)
                 received = received.replace(year=day.year, month=day.month, day=day.day)
             short = [t for t in promised_types if t.promised_days <= 7]
-            t = rng.choice(short if mode == "late" else promised_types if mode else types)
+            t = rng.choice(
+                short if mode in ("late", "open_short") else promised_types if mode else types
+            )
             missing = [m for m in t.materials[1:] if not leave_open and rng.random() < 0.12]
             matter, _ = services.register_matter(
                 village=village,
@@ -276,7 +279,12 @@ def _life(
         closing = datetime.combine(local_day(t), time(17, 25), clock.zone()).astimezone(UTC)
         done = min(t + timedelta(minutes=rng.randint(10, 150)), closing)
     else:
-        late = mode == "late" or ("late_matters" in problems and rng.random() < 0.35)
+        # a village with matters left open far past due finishes the others late too
+        late = (
+            mode == "late"
+            or "overdue_matters" in problems
+            or ("late_matters" in problems and rng.random() < 0.6)
+        )
         promised = matter.promised_days + matter.extension_days
         k = promised + rng.randint(1, 4) if late else rng.randint(max(1, promised // 3), promised)
         day, _ = calendar.add_working_days(clock_from, k)
