@@ -9,7 +9,6 @@ Every object comes through the scope (404 out of scope); writes check
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -36,7 +35,6 @@ from tracker.trainings.concentrated import (
     ConcentratedInput,
     concentrated_figures,
     create_concentrated,
-    delete_concentrated,
     required_hours,
 )
 from tracker.trainings.concentrated import STATUS_LABELS as WINDOW_STATUS_LABELS
@@ -44,7 +42,6 @@ from tracker.trainings.concentrated import frequency as concentrated_frequency
 from tracker.trainings.farmers import (
     FarmerInput,
     create_farmer_training,
-    delete_farmer_training,
     farmer_figures,
     farmer_trainings,
     load_trainees,
@@ -211,14 +208,17 @@ def _record_page(template: str, training: Training | FarmerTraining, table: str)
 
 
 def _delete_record(
-    remove: Callable[[str], None], record_url: str, register_url: str, done: str
+    record: Training | FarmerTraining | ConcentratedTraining,
+    record_url: str,
+    register_url: str,
+    done: str,
 ) -> ResponseReturnValue:
-    """Delete with the reason the form gives (``remove(reason)``), else back to the record."""
+    """Delete with the reason the form gives, else back to the record's page."""
     form = DeleteForm()
     if not form.validate_on_submit():
         flash(gettext("删除须填写原因。"), "danger")
         return redirect(record_url)
-    remove(form.reason.data or "")
+    delete_training(record, form.reason.data or "")
     flash(done, "info")
     return redirect(register_url)
 
@@ -251,7 +251,7 @@ def edit(training_id: int) -> ResponseReturnValue:
 def delete(training_id: int) -> ResponseReturnValue:
     training = current_scope().get_for_write(Training, training_id)
     return _delete_record(
-        lambda reason: delete_training(training, reason),
+        training,
         url_for("trainings.detail", training_id=training.id),
         url_for("trainings.register", region_id=training.region_id),
         gettext("培训记录已删除（保留在审计日志中）。"),
@@ -409,7 +409,7 @@ def edit_farmer(farmer_training_id: int) -> ResponseReturnValue:
 def delete_farmer(farmer_training_id: int) -> ResponseReturnValue:
     training = current_scope().get_for_write(FarmerTraining, farmer_training_id)
     return _delete_record(
-        lambda reason: delete_farmer_training(training, reason),
+        training,
         url_for("trainings.farmer", farmer_training_id=training.id),
         url_for("trainings.farmers", region_id=training.region_id),
         gettext("农民培训记录已删除（保留在审计日志中）。"),
@@ -553,7 +553,7 @@ def delete_concentrated_row(concentrated_training_id: int) -> ResponseReturnValu
     row = current_scope().get_for_write(ConcentratedTraining, concentrated_training_id)
     back = url_for("trainings.concentrated_org", region_id=row.region_id)
     return _delete_record(
-        lambda reason: delete_concentrated(row, reason),
+        row,
         back,
         back,
         gettext("集中培训记录已删除（保留在审计日志中）。"),
