@@ -257,3 +257,36 @@ def test_topic_categories_and_hours_come_from_config(world, db, monkeypatch):
     )
     fig = concentrated_figures([town.id], Period.of_year(clock.today().year))[town.id]
     assert fig.windows[0].status == "met"
+
+
+def test_a_farmer_or_concentrated_record_is_deleted_only_with_a_reason(world, db, login):
+    village = world.village_a1a
+    farmer = create_farmer_training(village, _farmer(), None)
+    held = clock.today() - timedelta(days=1)
+    row = create_concentrated(
+        world.town_a1, ConcentratedInput("集中轮训", held, "8", "镇党校", participants=40), None
+    )
+    db.session.commit()
+    client = login(world.users["town_a1_editor"])
+    for url, record, kept, gone in [
+        (
+            f"/trainings/farmers/{farmer.id}/delete",
+            farmer,
+            f"/trainings/farmers/{farmer.id}",
+            f"/trainings/v/{village.id}/farmers",
+        ),
+        (
+            f"/trainings/concentrated/{row.id}/delete",
+            row,
+            f"/trainings/concentrated/r/{world.town_a1.id}",
+            f"/trainings/concentrated/r/{world.town_a1.id}",
+        ),
+    ]:
+        refused = client.post(url, data={"reason": " "})
+        assert refused.status_code == 302 and refused.location.endswith(kept)
+        db.session.refresh(record)
+        assert record.deleted_at is None
+        done = client.post(url, data={"reason": "重复录入"})
+        assert done.status_code == 302 and done.location.endswith(gone)
+        db.session.refresh(record)
+        assert record.deleted_at is not None and record.delete_reason == "重复录入"

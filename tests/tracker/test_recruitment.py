@@ -143,6 +143,33 @@ def test_the_list_filters_per_village_and_stage(world: Any, login: Any) -> None:
     assert client.get(f"/recruitment/?village_id={world.village_b1a.id}").status_code == 404
 
 
+def test_open_cases_are_asked_for_named_villages_or_a_subtree_never_all(world: Any) -> None:
+    from tracker.recruitment.figures import open_cases
+
+    case_at(world, world.village_a1a, "activist", name="钱思远")
+    case_at(world, world.village_a1b, "talked", name="孙雨桐")
+    case_at(world, world.village_b1a, "talked", name="外县人")
+    case_at(world, world.village_a1a, "full", name="已转正")  # closed: never listed
+    db.session.flush()
+
+    def names(cases: list[RecruitCase]) -> set[str]:
+        return {c.name for c in cases}
+
+    assert names(open_cases(within=[world.village_a1a.id])) == {"钱思远"}
+    assert names(open_cases(within=[world.village_a1b.id, world.village_b1a.id])) == {
+        "孙雨桐",
+        "外县人",
+    }
+    assert names(open_cases(within=world.county_a.path)) == {"钱思远", "孙雨桐"}
+    assert open_cases(within=[]) == []
+    # The scope has no default and is named: no call can fall back to every case.
+    call: Any = open_cases
+    with pytest.raises(TypeError):
+        call()
+    with pytest.raises(TypeError):
+        call([world.village_a1a.id])
+
+
 def test_an_application_entered_in_the_form_opens_a_case(world: Any, login: Any) -> None:
     client = login(world.users["town_a1_editor"])
     day = clock.today() - timedelta(days=3)

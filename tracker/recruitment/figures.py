@@ -53,18 +53,17 @@ def overdue_of(case: RecruitCase, today: date, rule_set: Rules | None = None) ->
     ]
 
 
-def open_cases(
-    village_ids: Sequence[int] | None = None, path: str | None = None
-) -> list[RecruitCase]:
-    """The open cases of the villages (their ids, or every one under ``path``) with their
-    steps (two statements; a subtree is joined, never sent as a list of ids)."""
+def open_cases(*, within: Sequence[int] | str) -> list[RecruitCase]:
+    """The open cases of the villages ``within`` — their ids, or a region's path for every
+    village under it — with their steps (two statements; a subtree is joined, never sent
+    as a list of ids). No default: a caller always names whose cases it means."""
     stmt = select(RecruitCase).where(RecruitCase.stage.in_(OPEN))
-    if village_ids is not None:
-        if not village_ids:
-            return []
-        stmt = stmt.where(RecruitCase.region_id.in_(list(village_ids)))
-    if path is not None:
-        stmt = stmt.join(Region, Region.id == RecruitCase.region_id).where(in_subtree(path))
+    if isinstance(within, str):
+        stmt = stmt.join(Region, Region.id == RecruitCase.region_id).where(in_subtree(within))
+    elif not within:
+        return []
+    else:
+        stmt = stmt.where(RecruitCase.region_id.in_(list(within)))
     return list(
         db.session.scalars(stmt.options(selectinload(RecruitCase.steps)).order_by(RecruitCase.id))
     )
@@ -74,7 +73,7 @@ def village_figures(village_ids: Sequence[int], today: date) -> dict[int, Recrui
     """``{village_id: RecruitFigures}`` on ``today``."""
     out = {v: RecruitFigures() for v in village_ids}
     rule_set = rules()
-    for case in open_cases(village_ids):
+    for case in open_cases(within=village_ids):
         fig = out[case.region_id]
         fig.by_stage[case.stage] += 1
         for due in overdue_of(case, today, rule_set):
@@ -87,7 +86,9 @@ def overdue_cases(village_ids: Sequence[int], today: date) -> list[tuple[Recruit
     """Every overdue (case, step) of the villages, oldest application first."""
     rule_set = rules()
     out = [
-        (case, due) for case in open_cases(village_ids) for due in overdue_of(case, today, rule_set)
+        (case, due)
+        for case in open_cases(within=village_ids)
+        for due in overdue_of(case, today, rule_set)
     ]
     return sorted(out, key=lambda pair: (pair[0].applied_on, pair[0].id))
 
@@ -110,7 +111,7 @@ def region_obligations(path: str, today: date) -> RegionObligations:
     rule_set = rules()
     overdue = dict.fromkeys(OBLIGATION_LABELS, 0)
     by_stage = dict.fromkeys(OPEN, 0)
-    for case in open_cases(path=path):
+    for case in open_cases(within=path):
         by_stage[case.stage] += 1
         for due in overdue_of(case, today, rule_set):
             assert due.obligation is not None

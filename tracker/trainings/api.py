@@ -112,25 +112,32 @@ class FiguresOut(BaseModel):
     rate: float | None
 
 
+def _session(t: Training | FarmerTraining) -> dict[str, Any]:
+    """What a Party-member and a farmer training record show alike."""
+    return {
+        "id": t.id,
+        "village_id": t.region_id,
+        "title": t.title,
+        "held_on": t.held_on,
+        "hours": float(t.hours),
+        "place": t.place,
+        "organizer": t.organizer,
+        "lecturer": t.lecturer,
+        "deleted": t.deleted_at is not None,
+    }
+
+
 def to_out(t: Training) -> TrainingOut:
     return TrainingOut(
-        id=t.id,
-        village_id=t.region_id,
+        **_session(t),
         kind=t.kind,
         kind_label=t.kind_label,
-        title=t.title,
-        held_on=t.held_on,
-        hours=float(t.hours),
-        place=t.place,
-        organizer=t.organizer,
-        lecturer=t.lecturer,
         content=t.content,
         attendee_ids=sorted(a.member_id for a in t.attendees),
         other_attendees=t.other_attendees,
         entered_at=t.entered_at,
         late=t.late,
         late_working_days=t.late_working_days,
-        deleted=t.deleted_at is not None,
     )
 
 
@@ -248,19 +255,11 @@ class FarmerList(Page[FarmerOut]):
 
 def farmer_out(t: FarmerTraining) -> FarmerOut:
     return FarmerOut(
-        id=t.id,
-        village_id=t.region_id,
+        **_session(t),
         topic=t.topic,
-        title=t.title,
-        held_on=t.held_on,
-        hours=float(t.hours),
-        place=t.place,
-        organizer=t.organizer,
-        lecturer=t.lecturer,
         trainee_count=t.trainee_count,
         trainees=[TraineeOut(name=p.name, phone_masked=mask_phone(p.phone)) for p in t.trainees],
         total=t.total,
-        deleted=t.deleted_at is not None,
     )
 
 

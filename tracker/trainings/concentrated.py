@@ -79,16 +79,6 @@ def create_concentrated(
     return row
 
 
-def delete_concentrated(row: ConcentratedTraining, reason: str) -> None:
-    reason = (reason or "").strip()
-    if not reason:
-        raise TrainingError("删除须填写原因", "reason")
-    if row.deleted_at is None:
-        row.deleted_at = utcnow()
-        row.delete_reason = reason[:200]
-        db.session.flush()
-
-
 @dataclass(frozen=True)
 class WindowStatus:
     key: str

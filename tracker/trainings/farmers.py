@@ -156,16 +156,6 @@ def update_farmer_training(training: FarmerTraining, data: FarmerInput) -> None:
     db.session.flush()
 
 
-def delete_farmer_training(training: FarmerTraining, reason: str) -> None:
-    reason = (reason or "").strip()
-    if not reason:
-        raise TrainingError("删除须填写原因", "reason")
-    if training.deleted_at is None:
-        training.deleted_at = utcnow()
-        training.delete_reason = reason[:200]
-        db.session.flush()
-
-
 def farmer_trainings(
     region_ids: Iterable[int] | Any, year: int | None = None, *, include_deleted: bool = False
 ) -> Select[Any]:

@@ -29,12 +29,9 @@ class CheckboxList(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class TrainingForm(Form):
-    kind = SelectField(
-        _l("培训类别"),
-        choices=[SelectChoice(k.value, _l(label)) for k, label in KIND_LABELS.items()],
-        validators=[DataRequired(_l("请选择培训类别"))],
-    )
+class SessionForm(Form):
+    """The fields every register's training session has (the three forms below derive)."""
+
     title = StringField(
         _l("培训主题"), validators=[DataRequired(_l("请填写培训主题")), Length(max=100)]
     )
@@ -51,8 +48,16 @@ class TrainingForm(Form):
         _l("培训地点"), validators=[DataRequired(_l("请填写培训地点")), Length(max=100)]
     )
     organizer = StringField(_l("组织单位"), validators=[Optional(), Length(max=100)])
-    lecturer = StringField(_l("授课人"), validators=[Optional(), Length(max=64)])
     content = TextAreaField(_l("培训内容"), validators=[Optional(), Length(max=5000)])
+
+
+class TrainingForm(SessionForm):
+    kind = SelectField(
+        _l("培训类别"),
+        choices=[SelectChoice(k.value, _l(label)) for k, label in KIND_LABELS.items()],
+        validators=[DataRequired(_l("请选择培训类别"))],
+    )
+    lecturer = StringField(_l("授课人"), validators=[Optional(), Length(max=64)])
     attendee_ids = CheckboxList(_l("参训党员"), coerce=int, validate_choice=False)
     other_attendees = IntegerField(
         _l("其他参训人数"),
@@ -69,26 +74,10 @@ class DeleteForm(Form):
     )
 
 
-class FarmerTrainingForm(Form):
+class FarmerTrainingForm(SessionForm):
     """农民教育培训 (topics from ``[trainings] farmer_topics``, set by the view)."""
 
     topic = SelectField(_l("专题类别"), validators=[DataRequired(_l("请选择培训专题类别"))])
-    title = StringField(
-        _l("培训主题"), validators=[DataRequired(_l("请填写培训主题")), Length(max=100)]
-    )
-    held_on = DateField(_l("培训日期"), validators=[DataRequired(_l("请填写日期，如 2026-03-05"))])
-    hours = DecimalField(
-        _l("学时"),
-        places=1,
-        validators=[
-            InputRequired(_l("请填写学时")),
-            NumberRange(min=0.1, max=200, message=_l("学时应在 0.1–200 之间")),
-        ],
-    )
-    place = StringField(
-        _l("培训地点"), validators=[DataRequired(_l("请填写培训地点")), Length(max=100)]
-    )
-    organizer = StringField(_l("组织单位"), validators=[Optional(), Length(max=100)])
     lecturer = StringField(_l("授课人"), validators=[Optional(), Length(max=64)])
     trainee_count = IntegerField(
         _l("参训人数（未逐一登记）"),
@@ -98,7 +87,6 @@ class FarmerTrainingForm(Form):
     trainees = TextAreaField(
         _l("逐一登记的学员（每行：姓名 电话）"), validators=[Optional(), Length(max=20000)]
     )
-    content = TextAreaField(_l("培训内容"), validators=[Optional(), Length(max=5000)])
 
 
 class FarmerImportForm(Form):
@@ -107,25 +95,9 @@ class FarmerImportForm(Form):
     file = FileField(_l("Excel 文件"), validators=[FileRequired(_l("请选择 .xlsx 文件"))])
 
 
-class ConcentratedForm(Form):
+class ConcentratedForm(SessionForm):
     """每年集中培训 of a township or village organization."""
 
-    title = StringField(
-        _l("培训主题"), validators=[DataRequired(_l("请填写培训主题")), Length(max=100)]
-    )
-    held_on = DateField(_l("培训日期"), validators=[DataRequired(_l("请填写日期，如 2026-03-05"))])
-    hours = DecimalField(
-        _l("学时"),
-        places=1,
-        validators=[
-            InputRequired(_l("请填写学时")),
-            NumberRange(min=0.1, max=200, message=_l("学时应在 0.1–200 之间")),
-        ],
-    )
-    place = StringField(
-        _l("培训地点"), validators=[DataRequired(_l("请填写培训地点")), Length(max=100)]
-    )
-    organizer = StringField(_l("组织单位"), validators=[Optional(), Length(max=100)])
     participants = IntegerField(
         _l("参训人数"),
         validators=[
@@ -133,4 +105,3 @@ class ConcentratedForm(Form):
             NumberRange(min=1, max=100000, message=_l("参训人数应在 1–100000 之间")),
         ],
     )
-    content = TextAreaField(_l("培训内容"), validators=[Optional(), Length(max=5000)])

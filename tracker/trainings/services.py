@@ -26,7 +26,13 @@ from tracker.extensions import db
 from tracker.meetings.rules import Frequency, is_late, working_days_after
 from tracker.models import Branch, Member, User, utcnow
 from tracker.periods import Period
-from tracker.trainings.models import Training, TrainingAttendee, TrainingKind
+from tracker.trainings.models import (
+    ConcentratedTraining,
+    FarmerTraining,
+    Training,
+    TrainingAttendee,
+    TrainingKind,
+)
 from tracker.workdays import WorkCalendar
 
 MAX_HOURS = Decimal("200")
@@ -199,8 +205,11 @@ def update_training(training: Training, data: TrainingInput, user: User, reason:
     db.session.flush()
 
 
-def delete_training(training: Training, reason: str) -> None:
-    """Soft delete with a reason (kept, shown in the audit log, not counted)."""
+def delete_training(
+    training: Training | FarmerTraining | ConcentratedTraining, reason: str
+) -> None:
+    """Soft delete a record of any of the registers with a reason (kept, shown in the
+    audit log, not counted)."""
     reason = (reason or "").strip()
     if not reason:
         raise TrainingError("删除须填写原因", "reason")

@@ -23,6 +23,7 @@ from tracker import clock, xlsx
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
 from tracker.formatting import excel_formats
+from tracker.forms import Form
 from tracker.models import Branch, Member, Region, RegionLevel, VillageCadre
 from tracker.org.services import roster
 from tracker.org.versions import versions_of
@@ -34,7 +35,6 @@ from tracker.trainings.concentrated import (
     ConcentratedInput,
     concentrated_figures,
     create_concentrated,
-    delete_concentrated,
     required_hours,
 )
 from tracker.trainings.concentrated import STATUS_LABELS as WINDOW_STATUS_LABELS
@@ -42,7 +42,6 @@ from tracker.trainings.concentrated import frequency as concentrated_frequency
 from tracker.trainings.farmers import (
     FarmerInput,
     create_farmer_training,
-    delete_farmer_training,
     farmer_figures,
     farmer_trainings,
     load_trainees,
@@ -177,8 +176,15 @@ def new(region_id: int) -> ResponseReturnValue:
         else:
             flash(gettext("这条培训记录已经保存过，未重复保存。"), "info")
         return redirect(url_for("trainings.detail", training_id=training.id))
+    return _form_page("trainings/form.html", form, region, None)
+
+
+def _form_page(
+    template: str, form: Form, region: Region | None, training: Training | FarmerTraining | None
+) -> ResponseReturnValue:
+    """A record's form (new when ``training`` is None), 422 with the errors beside the fields."""
     return (
-        render_template("trainings/form.html", form=form, region=region, training=None),
+        render_template(template, form=form, region=region, training=training),
         form_status(form),
     )
 
@@ -187,14 +193,34 @@ def new(region_id: int) -> ResponseReturnValue:
 @login_required
 def detail(training_id: int) -> ResponseReturnValue:
     training = load_attendees(current_scope().get_or_404(Training, training_id))
-    region = db.session.get(Region, training.region_id)
+    return _record_page("trainings/detail.html", training, "training")
+
+
+def _record_page(template: str, training: Training | FarmerTraining, table: str) -> str:
+    """A record's page: its village, the delete form and its versions (audit ``table``)."""
     return render_template(
-        "trainings/detail.html",
+        template,
         training=training,
-        region=region,
+        region=db.session.get(Region, training.region_id),
         delete_form=DeleteForm(),
-        versions=versions_of("training", training.id),
+        versions=versions_of(table, training.id),
     )
+
+
+def _delete_record(
+    record: Training | FarmerTraining | ConcentratedTraining,
+    record_url: str,
+    register_url: str,
+    done: str,
+) -> ResponseReturnValue:
+    """Delete with the reason the form gives, else back to the record's page."""
+    form = DeleteForm()
+    if not form.validate_on_submit():
+        flash(gettext("删除须填写原因。"), "danger")
+        return redirect(record_url)
+    delete_training(record, form.reason.data or "")
+    flash(done, "info")
+    return redirect(register_url)
 
 
 @bp.route("/<int:training_id>/edit", methods=["GET", "POST"])
@@ -217,24 +243,19 @@ def edit(training_id: int) -> ResponseReturnValue:
     if submit(form, save) is not None:
         flash(gettext("培训记录已修改。"), "success")
         return redirect(url_for("trainings.detail", training_id=training.id))
-    return (
-        render_template("trainings/form.html", form=form, region=region, training=training),
-        form_status(form),
-    )
+    return _form_page("trainings/form.html", form, region, training)
 
 
 @bp.route("/<int:training_id>/delete", methods=["POST"])
 @login_required
 def delete(training_id: int) -> ResponseReturnValue:
-    scope = current_scope()
-    training = scope.get_for_write(Training, training_id)
-    form = DeleteForm()
-    if not form.validate_on_submit():
-        flash(gettext("删除须填写原因。"), "danger")
-        return redirect(url_for("trainings.detail", training_id=training.id))
-    delete_training(training, form.reason.data or "")
-    flash(gettext("培训记录已删除（保留在审计日志中）。"), "info")
-    return redirect(url_for("trainings.register", region_id=training.region_id))
+    training = current_scope().get_for_write(Training, training_id)
+    return _delete_record(
+        training,
+        url_for("trainings.detail", training_id=training.id),
+        url_for("trainings.register", region_id=training.region_id),
+        gettext("培训记录已删除（保留在审计日志中）。"),
+    )
 
 
 EXPORT_COLUMNS = [
@@ -358,24 +379,14 @@ def new_farmer(region_id: int) -> ResponseReturnValue:
     if done is not None:
         flash(gettext("农民培训记录已保存。"), "success")
         return redirect(url_for("trainings.farmer", farmer_training_id=done.value.id))
-    return (
-        render_template("trainings/farmer_form.html", form=form, region=region, training=None),
-        form_status(form),
-    )
+    return _form_page("trainings/farmer_form.html", form, region, None)
 
 
 @bp.route("/farmers/<int:farmer_training_id>")
 @login_required
 def farmer(farmer_training_id: int) -> ResponseReturnValue:
     training = load_trainees(current_scope().get_or_404(FarmerTraining, farmer_training_id))
-    region = db.session.get(Region, training.region_id)
-    return render_template(
-        "trainings/farmer.html",
-        training=training,
-        region=region,
-        delete_form=DeleteForm(),
-        versions=versions_of("farmer_training", training.id),
-    )
+    return _record_page("trainings/farmer.html", training, "farmer_training")
 
 
 @bp.route("/farmers/<int:farmer_training_id>/edit", methods=["GET", "POST"])
@@ -390,23 +401,19 @@ def edit_farmer(farmer_training_id: int) -> ResponseReturnValue:
     if done is not None:
         flash(gettext("农民培训记录已修改。"), "success")
         return redirect(url_for("trainings.farmer", farmer_training_id=training.id))
-    return (
-        render_template("trainings/farmer_form.html", form=form, region=region, training=training),
-        form_status(form),
-    )
+    return _form_page("trainings/farmer_form.html", form, region, training)
 
 
 @bp.route("/farmers/<int:farmer_training_id>/delete", methods=["POST"])
 @login_required
 def delete_farmer(farmer_training_id: int) -> ResponseReturnValue:
     training = current_scope().get_for_write(FarmerTraining, farmer_training_id)
-    form = DeleteForm()
-    if not form.validate_on_submit():
-        flash(gettext("删除须填写原因。"), "danger")
-        return redirect(url_for("trainings.farmer", farmer_training_id=training.id))
-    delete_farmer_training(training, form.reason.data or "")
-    flash(gettext("农民培训记录已删除（保留在审计日志中）。"), "info")
-    return redirect(url_for("trainings.farmers", region_id=training.region_id))
+    return _delete_record(
+        training,
+        url_for("trainings.farmer", farmer_training_id=training.id),
+        url_for("trainings.farmers", region_id=training.region_id),
+        gettext("农民培训记录已删除（保留在审计日志中）。"),
+    )
 
 
 @bp.route("/v/<int:region_id>/farmers.xlsx")
@@ -544,13 +551,13 @@ def concentrated_org(region_id: int) -> ResponseReturnValue:
 @login_required
 def delete_concentrated_row(concentrated_training_id: int) -> ResponseReturnValue:
     row = current_scope().get_for_write(ConcentratedTraining, concentrated_training_id)
-    form = DeleteForm()
-    if not form.validate_on_submit():
-        flash(gettext("删除须填写原因。"), "danger")
-    else:
-        delete_concentrated(row, form.reason.data or "")
-        flash(gettext("集中培训记录已删除（保留在审计日志中）。"), "info")
-    return redirect(url_for("trainings.concentrated_org", region_id=row.region_id))
+    back = url_for("trainings.concentrated_org", region_id=row.region_id)
+    return _delete_record(
+        row,
+        back,
+        back,
+        gettext("集中培训记录已删除（保留在审计日志中）。"),
+    )
 
 
 # ---------------------------------------------------------------- per-person hours (个人学时)
