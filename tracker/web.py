@@ -28,7 +28,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from flask import Flask, abort, flash, has_request_context, redirect, request, url_for
+from flask import (
+    Flask,
+    abort,
+    flash,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -216,6 +225,12 @@ def perform(
 def form_status(form: FlaskForm) -> int:
     """422 when the form carries errors (the page is shown again to fix them), else 200."""
     return 422 if form.errors else 200
+
+
+def render_form(template: str, form: FlaskForm, **context: Any) -> tuple[str, int]:
+    """The page of ``form`` (``template`` with ``form=form`` and ``context``), with
+    :func:`form_status`: 422 when it is shown again to fix its errors."""
+    return render_template(template, form=form, **context), form_status(form)
 
 
 def paginate(stmt: Any) -> Any:
