@@ -202,6 +202,28 @@ def submit(
         return None
 
 
+def submit_or_show(
+    form: FlaskForm,
+    action: Callable[[], Any],
+    *,
+    message: str,
+    to: str,
+    again: Callable[[], ResponseReturnValue],
+    category: str = "success",
+    default: str | None = None,
+    aliases: Mapping[str, str] | None = None,
+) -> ResponseReturnValue:
+    """The whole answer to a form posted from a record's page (a log entry, a visit, an
+    end date): :func:`submit`; on success ``message`` is flashed (as ``category``) and the user sent to
+    ``to``, else ``again()`` shows the page with the form and its errors. A view that
+    needs the operation's result, or flashes more than one message, uses :func:`submit`.
+    """
+    if submit(form, action, default=default, aliases=aliases) is None:
+        return again()
+    flash(message, category)
+    return redirect(to)
+
+
 def perform(
     action: Callable[[], T], message: str | None = None, category: str = "success"
 ) -> Done[T] | None:
