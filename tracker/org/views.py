@@ -190,13 +190,7 @@ def region_create(region_id: int) -> ResponseReturnValue:
             services.create_branch(child)
         flash(_("已添加 %(name)s。", name=child.name), "success")
         return redirect(url_for("org.regions", region_id=parent.id))
-    return render_form(
-        "org/region_form.html",
-        form,
-        region=parent,
-        creating=True,
-        trail=_trail(parent, (_("添加下级单位"), None)),
-    )
+    return _region_page(form, parent, creating=True)
 
 
 @bp.route("/regions/<int:region_id>/edit", methods=["GET", "POST"])
@@ -215,12 +209,18 @@ def region_edit(region_id: int) -> ResponseReturnValue:
     if done is not None:
         flash(_("已保存。"), "success")
         return redirect(url_for("org.regions", region_id=region.id))
+    return _region_page(form, region, creating=False)
+
+
+def _region_page(form: forms.RegionForm, region: Region, creating: bool) -> ResponseReturnValue:
+    """The form of a new node under ``region`` (``creating``), or of ``region`` itself."""
+    crumb = _("添加下级单位") if creating else _("修改")
     return render_form(
         "org/region_form.html",
         form,
         region=region,
-        creating=False,
-        trail=_trail(region, (_("修改"), None)),
+        creating=creating,
+        trail=_trail(region, (crumb, None)),
     )
 
 
