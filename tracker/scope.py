@@ -105,6 +105,12 @@ class Scope:
             abort(404)
         return region
 
+    def get_village_for_write(self, region_id: Any) -> Region:
+        """A village to write in: 404 as :meth:`get_village`, then 403 for a viewer."""
+        region = self.get_village(region_id)
+        self.require_write(region.id)
+        return region
+
     def get_village_branch(self, region_id: Any) -> tuple[Region, Branch]:
         """A village in scope and its party branch; 404 when either is missing."""
         region = self.get_village(region_id)

@@ -28,7 +28,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from flask import Flask, abort, flash, has_request_context, redirect, request, url_for
+from flask import (
+    Flask,
+    abort,
+    flash,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -193,6 +202,28 @@ def submit(
         return None
 
 
+def submit_or_show(
+    form: FlaskForm,
+    action: Callable[[], Any],
+    *,
+    message: str,
+    to: str,
+    again: Callable[[], ResponseReturnValue],
+    category: str = "success",
+    default: str | None = None,
+    aliases: Mapping[str, str] | None = None,
+) -> ResponseReturnValue:
+    """The whole answer to a form posted from a record's page (a log entry, a visit, an
+    end date): :func:`submit`; on success ``message`` is flashed (as ``category``) and the user sent to
+    ``to``, else ``again()`` shows the page with the form and its errors. A view that
+    needs the operation's result, or flashes more than one message, uses :func:`submit`.
+    """
+    if submit(form, action, default=default, aliases=aliases) is None:
+        return again()
+    flash(message, category)
+    return redirect(to)
+
+
 def perform(
     action: Callable[[], T], message: str | None = None, category: str = "success"
 ) -> Done[T] | None:
@@ -216,6 +247,12 @@ def perform(
 def form_status(form: FlaskForm) -> int:
     """422 when the form carries errors (the page is shown again to fix them), else 200."""
     return 422 if form.errors else 200
+
+
+def render_form(template: str, form: FlaskForm, **context: Any) -> tuple[str, int]:
+    """The page of ``form`` (``template`` with ``form=form`` and ``context``), with
+    :func:`form_status`: 422 when it is shown again to fix its errors."""
+    return render_template(template, form=form, **context), form_status(form)
 
 
 def paginate(stmt: Any) -> Any:

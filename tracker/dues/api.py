@@ -21,6 +21,7 @@ from tracker import clock
 from tracker.api import endpoint
 from tracker.api.pagination import Page, PageQuery, paginate
 from tracker.dues import figures, rules
+from tracker.dues.figures import MonthSummary
 from tracker.dues.models import DuesBase, DuesPayment
 from tracker.dues.rules import DuesCategory, PayMethod
 from tracker.dues.services import (
@@ -32,7 +33,7 @@ from tracker.dues.services import (
     record_payment,
     set_base,
 )
-from tracker.models import Member
+from tracker.models import Branch, Member, Region
 from tracker.scope import current_scope
 
 TAGS = ["dues"]
@@ -54,6 +55,14 @@ class SummaryQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     village_id: int
     month: Month | None = Field(None, description="YYYY-MM；默认本月")
+
+
+def _branch_month(village_id: int, month: str | None) -> tuple[Region, Branch, MonthSummary]:
+    """The village asked for (in scope, with its branch: else 404) and the branch's
+    collection in ``month`` (default: this month)."""
+    region, branch = current_scope().get_village_branch(village_id)
+    day = _month(month)
+    return region, branch, figures.month_summaries([branch.id], day)[branch.id]
 
 
 class SummaryOut(BaseModel):
@@ -79,14 +88,11 @@ class SummaryOut(BaseModel):
     query=SummaryQuery,
 )
 def dues_summary(query: SummaryQuery) -> SummaryOut:
-    scope = current_scope()
-    region, branch = scope.get_village_branch(query.village_id)
-    month = _month(query.month)
-    s = figures.month_summaries([branch.id], month)[branch.id]
+    region, branch, s = _branch_month(query.village_id, query.month)
     return SummaryOut(
         village_id=region.id,
         branch_id=branch.id,
-        month=f"{month:%Y-%m}",
+        month=f"{s.month:%Y-%m}",
         members=s.members,
         no_base=s.no_base,
         due_members=s.due_members,
@@ -130,10 +136,8 @@ class MembersQuery(PageQuery):
     query=MembersQuery,
 )
 def dues_members(query: MembersQuery) -> MemberDuesPage:
-    scope = current_scope()
-    _region, branch = scope.get_village_branch(query.village_id)
-    month = _month(query.month)
-    s = figures.month_summaries([branch.id], month)[branch.id]
+    _region, branch, s = _branch_month(query.village_id, query.month)
+    month = s.month
     as_of = min(clock.today(), rules.add_months(month, 1))
     by_id = {r.ledger.member.id: r for r in s.rows}
     history = {lg.member.id: lg for lg in ledgers([branch.id])[branch.id]}
@@ -160,7 +164,7 @@ def dues_members(query: MembersQuery) -> MemberDuesPage:
             flagged=a.flagged,
         )
 
-    return paginate(MemberDuesPage, scope.filter(stmt, Member), query, convert)
+    return paginate(MemberDuesPage, current_scope().filter(stmt, Member), query, convert)
 
 
 class PaymentOut(BaseModel):

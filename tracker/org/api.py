@@ -8,7 +8,7 @@ once or rolls back. Service errors become 422 with the field they name.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
@@ -45,6 +45,16 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Out(BaseModel):
+    """An answer read off one ORM object, attribute by attribute (``of``)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    @classmethod
+    def of(cls, obj: Any) -> Self:
+        return cls.model_validate(obj)
+
+
 def _branch(region: Region) -> Branch:
     branch = branch_of(region.id)
     if branch is None:
@@ -55,19 +65,13 @@ def _branch(region: Region) -> Branch:
 # ---------------------------------------------------------------- regions
 
 
-class RegionOut(BaseModel):
+class RegionOut(Out):
     id: int
     parent_id: int | None
     level: RegionLevel
     name: str
     code: str | None
     path: str
-
-    @classmethod
-    def of(cls, r: Region) -> RegionOut:
-        return cls(
-            id=r.id, parent_id=r.parent_id, level=r.level, name=r.name, code=r.code, path=r.path
-        )
 
 
 class RegionIn(Strict):
@@ -144,7 +148,7 @@ def org_region_update(region_id: int, body: RegionPatch) -> RegionOut:
 # ---------------------------------------------------------------- branch and groups
 
 
-class BranchOut(BaseModel):
+class BranchOut(Out):
     id: int
     region_id: int
     name: str
@@ -158,16 +162,6 @@ class BranchIn(Strict):
     tracked_from: date | None = None
 
 
-def _branch_out(b: Branch) -> BranchOut:
-    return BranchOut(
-        id=b.id,
-        region_id=b.region_id,
-        name=b.name,
-        founded_on=b.founded_on,
-        tracked_from=b.tracked_from,
-    )
-
-
 @endpoint(
     "/villages/<int:region_id>/branch",
     summary="村党支部",
@@ -175,7 +169,7 @@ def _branch_out(b: Branch) -> BranchOut:
     response=BranchOut,
 )
 def org_branch(region_id: int) -> BranchOut:
-    return _branch_out(_branch(current_scope().get_village(region_id)))
+    return BranchOut.of(_branch(current_scope().get_village(region_id)))
 
 
 @endpoint(
@@ -197,25 +191,15 @@ def org_branch_put(region_id: int, body: BranchIn) -> BranchOut:
             branch.tracked_from = body.tracked_from
     else:
         services.update_branch(branch, body.name, body.founded_on, body.tracked_from)
-    return _branch_out(branch)
+    return BranchOut.of(branch)
 
 
-class GroupOut(BaseModel):
+class GroupOut(Out):
     id: int
     branch_id: int
     name: str
     created_on: date | None
     dissolved_on: date | None
-
-    @classmethod
-    def of(cls, g: PartyGroup) -> GroupOut:
-        return cls(
-            id=g.id,
-            branch_id=g.branch_id,
-            name=g.name,
-            created_on=g.created_on,
-            dissolved_on=g.dissolved_on,
-        )
 
 
 class GroupIn(Strict):
@@ -269,7 +253,7 @@ def org_group_update(group_id: int, body: GroupPatch) -> GroupOut:
 # ---------------------------------------------------------------- members
 
 
-class MemberOut(BaseModel):
+class MemberOut(Out):
     id: int
     branch_id: int
     region_id: int
@@ -295,40 +279,18 @@ class MemberOut(BaseModel):
     discipline: str | None = None
 
     @classmethod
-    def of(cls, m: Member) -> MemberOut:
-        shown = m.id_number
-        if shown and not services.can_see_id(current_scope(), m):
-            shown = mask_id_number(shown)
-        return cls(
-            ethnicity=m.ethnicity,
-            education=m.education,
-            id_number=shown,
-            birth_date=m.birth_date,
-            address=m.address,
-            occupation=m.occupation,
-            posts=m.posts,
-            hardship=m.hardship,
-            hardship_help=m.hardship_help,
-            awards=m.awards,
-            discipline=m.discipline,
-            id=m.id,
-            branch_id=m.branch_id,
-            region_id=m.region_id,
-            name=m.name,
-            status=m.status,
-            gender=m.gender,
-            birth_year=m.birth_year,
-            phone=m.phone,
-            group_id=m.group_id,
-            joined_on=m.joined_on,
-            left_on=m.left_on,
-            note=m.note,
-        )
+    def of(cls, obj: Any) -> Self:
+        item = cls.model_validate(obj)
+        if item.id_number and not services.can_see_id(current_scope(), obj):
+            item.id_number = mask_id_number(item.id_number)
+        return item
 
 
-class MemberIn(Strict):
-    name: Name32
-    status: MemberStatus = MemberStatus.full
+# A member's fields, each optional: what a PATCH leaves out stays as it is. (Comments, not
+# docstrings, on the bodies: a docstring would be the schema's description.)
+class MemberPatch(Strict):
+    name: Name32 | None = None
+    status: MemberStatus | None = None
     gender: Gender | None = None
     birth_year: int | None = Field(default=None, ge=1900, le=2100)
     phone: Phone | None = None
@@ -343,36 +305,20 @@ class MemberIn(Strict):
     address: Annotated[str, StringConstraints(max_length=200)] | None = None
     occupation: Annotated[str, StringConstraints(max_length=64)] | None = None
     posts: Annotated[str, StringConstraints(max_length=200)] | None = None
-    hardship: bool = False
-    hardship_help: Annotated[str, StringConstraints(max_length=500)] | None = None
-    awards: Annotated[str, StringConstraints(max_length=2000)] | None = None
-    discipline: Annotated[str, StringConstraints(max_length=2000)] | None = None
-
-    def data(self) -> services.MemberData:
-        return services.MemberData(**self.model_dump())
-
-
-class MemberPatch(Strict):
-    name: Name32 | None = None
-    status: MemberStatus | None = None
-    gender: Gender | None = None
-    birth_year: int | None = Field(default=None, ge=1900, le=2100)
-    phone: Phone | None = None
-    group_id: int | None = None
-    joined_on: date | None = None
-    note: Annotated[str, StringConstraints(max_length=500)] | None = None
-    full_on: date | None = None
-    ethnicity: Annotated[str, StringConstraints(max_length=16)] | None = None
-    education: Annotated[str, StringConstraints(max_length=16)] | None = None
-    id_number: Annotated[str, StringConstraints(max_length=18)] | None = None
-    birth_date: date | None = None
-    address: Annotated[str, StringConstraints(max_length=200)] | None = None
-    occupation: Annotated[str, StringConstraints(max_length=64)] | None = None
-    posts: Annotated[str, StringConstraints(max_length=200)] | None = None
     hardship: bool | None = None
     hardship_help: Annotated[str, StringConstraints(max_length=500)] | None = None
     awards: Annotated[str, StringConstraints(max_length=2000)] | None = None
     discipline: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+# A new member: the same fields in the same order, a name required.
+class MemberIn(MemberPatch):
+    name: Name32
+    status: MemberStatus = MemberStatus.full
+    hardship: bool = False
+
+    def data(self) -> services.MemberData:
+        return services.MemberData(**self.model_dump())
 
 
 class MemberLeave(Strict):
@@ -446,27 +392,8 @@ def org_member(member_id: int) -> MemberOut:
 def org_member_update(member_id: int, body: MemberPatch) -> MemberOut:
     scope = current_scope()
     member = scope.get_for_write(Member, member_id)
-    current = MemberIn(
-        name=member.name,
-        status=member.status,
-        gender=member.gender,
-        birth_year=member.birth_year,
-        phone=member.phone,
-        group_id=member.group_id,
-        joined_on=member.joined_on,
-        note=member.note,
-        ethnicity=member.ethnicity,
-        education=member.education,
-        id_number=member.id_number,
-        birth_date=member.birth_date,
-        address=member.address,
-        occupation=member.occupation,
-        posts=member.posts,
-        hardship=member.hardship,
-        hardship_help=member.hardship_help,
-        awards=member.awards,
-        discipline=member.discipline,
-    ).model_dump()
+    # What the member holds now (a member row has no 转正日期: empty keeps the facts).
+    current = MemberIn.model_validate(member, from_attributes=True).model_dump()
     current.update(body.model_dump(exclude_unset=True))
     if not current.get("name"):
         raise ApiError(422, fields={"name": "不能为空"})
@@ -563,7 +490,7 @@ def org_member_fact_create(member_id: int, body: FactIn) -> FactOut:
 # ---------------------------------------------------------------- cadres
 
 
-class CadreOut(BaseModel):
+class CadreOut(Out):
     id: int
     region_id: int
     member_id: int | None
@@ -573,20 +500,6 @@ class CadreOut(BaseModel):
     since: date | None
     until: date | None
     reserve: bool
-
-    @classmethod
-    def of(cls, c: VillageCadre) -> CadreOut:
-        return cls(
-            id=c.id,
-            region_id=c.region_id,
-            member_id=c.member_id,
-            name=c.name,
-            post=c.post,
-            phone=c.phone,
-            since=c.since,
-            until=c.until,
-            reserve=c.reserve,
-        )
 
 
 class CadreIn(Strict):
@@ -639,7 +552,7 @@ def org_cadre_update(cadre_id: int, body: CadreIn) -> CadreOut:
 # ---------------------------------------------------------------- users
 
 
-class UserOut(BaseModel):
+class UserOut(Out):
     id: int
     username: str
     display_name: str
@@ -648,19 +561,6 @@ class UserOut(BaseModel):
     phone: str | None
     active: bool
     last_login_at: datetime | None
-
-    @classmethod
-    def of(cls, u: User) -> UserOut:
-        return cls(
-            id=u.id,
-            username=u.username,
-            display_name=u.display_name,
-            role=u.role,
-            region_id=u.region_id,
-            phone=u.phone,
-            active=u.active,
-            last_login_at=u.last_login_at,
-        )
 
 
 class UserIn(Strict):
@@ -781,7 +681,7 @@ def org_user_password(user_id: int, body: PasswordIn) -> Any:
 # ---------------------------------------------------------------- audit log
 
 
-class AuditOut(BaseModel):
+class AuditOut(Out):
     id: int
     at: datetime
     actor_id: int | None
@@ -826,5 +726,5 @@ def org_audit(query: AuditQuery) -> AuditPage:
         AuditPage,
         stmt.order_by(AuditLog.id.desc()),
         query,
-        lambda r: AuditOut.model_validate(r, from_attributes=True),
+        AuditOut.of,
     )

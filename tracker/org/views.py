@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -64,7 +65,7 @@ from tracker.org.labels import (
 from tracker.org.models import FactKind, MemberFact
 from tracker.org.services import OrgError, RosterFilter, branch_of
 from tracker.scope import current_scope
-from tracker.web import form_status, own_account, paginate, perform, submit
+from tracker.web import form_status, own_account, paginate, perform, render_form, submit
 
 bp = Blueprint("org", __name__, url_prefix="/org")
 
@@ -100,6 +101,26 @@ def _branch_or_redirect(village: Region) -> Branch | None:
     if branch is None:
         flash(_("该村尚未建立党支部，请先建立。"), "warning")
     return branch
+
+
+def _roster_to_write(region_id: int) -> tuple[Region, Branch | None]:
+    """A village whose roster is to change (404/403 first) and its branch — ``None``, and
+    a warning flashed, when it has none yet (the view goes back to :func:`_to_village`)."""
+    region = current_scope().get_village_for_write(region_id)
+    return region, _branch_or_redirect(region)
+
+
+def _to_village(region: Region) -> ResponseReturnValue:
+    return redirect(url_for("org.village", region_id=region.id))
+
+
+def _village_branch(region_id: int) -> tuple[Region, Branch]:
+    """A village in scope and its branch, for a download: 404 when it has none."""
+    region = current_scope().get_village(region_id)
+    branch = branch_of(region.id)
+    if branch is None:
+        abort(404)
+    return region, branch
 
 
 # ---------------------------------------------------------------- region tree
@@ -169,16 +190,7 @@ def region_create(region_id: int) -> ResponseReturnValue:
             services.create_branch(child)
         flash(_("已添加 %(name)s。", name=child.name), "success")
         return redirect(url_for("org.regions", region_id=parent.id))
-    return (
-        render_template(
-            "org/region_form.html",
-            form=form,
-            region=parent,
-            creating=True,
-            trail=_trail(parent, (_("添加下级单位"), None)),
-        ),
-        form_status(form),
-    )
+    return _region_page(form, parent, creating=True)
 
 
 @bp.route("/regions/<int:region_id>/edit", methods=["GET", "POST"])
@@ -197,15 +209,18 @@ def region_edit(region_id: int) -> ResponseReturnValue:
     if done is not None:
         flash(_("已保存。"), "success")
         return redirect(url_for("org.regions", region_id=region.id))
-    return (
-        render_template(
-            "org/region_form.html",
-            form=form,
-            region=region,
-            creating=False,
-            trail=_trail(region, (_("修改"), None)),
-        ),
-        form_status(form),
+    return _region_page(form, region, creating=False)
+
+
+def _region_page(form: forms.RegionForm, region: Region, creating: bool) -> ResponseReturnValue:
+    """The form of a new node under ``region`` (``creating``), or of ``region`` itself."""
+    crumb = _("添加下级单位") if creating else _("修改")
+    return render_form(
+        "org/region_form.html",
+        form,
+        region=region,
+        creating=creating,
+        trail=_trail(region, (crumb, None)),
     )
 
 
@@ -268,9 +283,7 @@ def village(region_id: int) -> ResponseReturnValue:
 @login_required
 def branch_edit(region_id: int) -> ResponseReturnValue:
     """Create the village's branch, or edit its name and dates."""
-    scope = current_scope()
-    region = scope.get_village(region_id)
-    scope.require_write(region.id)
+    region = current_scope().get_village_for_write(region_id)
     branch = branch_of(region.id)
     form = forms.BranchForm(obj=branch)
     if branch is None and not form.is_submitted():
@@ -288,16 +301,13 @@ def branch_edit(region_id: int) -> ResponseReturnValue:
 
     if submit(form, save, default="name") is not None:
         flash(_("党支部信息已保存。"), "success")
-        return redirect(url_for("org.village", region_id=region.id))
-    return (
-        render_template(
-            "org/branch_form.html",
-            form=form,
-            region=region,
-            branch=branch,
-            trail=_trail(region, (_("党支部"), None)),
-        ),
-        form_status(form),
+        return _to_village(region)
+    return render_form(
+        "org/branch_form.html",
+        form,
+        region=region,
+        branch=branch,
+        trail=_trail(region, (_("党支部"), None)),
     )
 
 
@@ -309,7 +319,7 @@ def groups(region_id: int) -> ResponseReturnValue:
     region = scope.get_village(region_id)
     branch = _branch_or_redirect(region)
     if branch is None:
-        return redirect(url_for("org.village", region_id=region.id))
+        return _to_village(region)
     form = forms.GroupForm()
     if request.method == "POST":
         scope.require_write(region.id)
@@ -328,18 +338,15 @@ def groups(region_id: int) -> ResponseReturnValue:
             .group_by(Member.group_id)
         ).all()
     )
-    return (
-        render_template(
-            "org/groups.html",
-            form=form,
-            region=region,
-            branch=branch,
-            groups=services.groups_of(branch.id),
-            sizes=sizes,
-            can_write=scope.can_write,
-            trail=_trail(region, (_("党小组"), None)),
-        ),
-        form_status(form),
+    return render_form(
+        "org/groups.html",
+        form,
+        region=region,
+        branch=branch,
+        groups=services.groups_of(branch.id),
+        sizes=sizes,
+        can_write=scope.can_write,
+        trail=_trail(region, (_("党小组"), None)),
     )
 
 
@@ -358,15 +365,12 @@ def group_edit(group_id: int) -> ResponseReturnValue:
     if done is not None:
         flash(_("已保存。"), "success")
         return redirect(url_for("org.groups", region_id=region.id))
-    return (
-        render_template(
-            "org/group_form.html",
-            form=form,
-            region=region,
-            group=group,
-            trail=_trail(region, (_("党小组"), url_for("org.groups", region_id=region.id))),
-        ),
-        form_status(form),
+    return render_form(
+        "org/group_form.html",
+        form,
+        region=region,
+        group=group,
+        trail=_trail(region, (_("党小组"), url_for("org.groups", region_id=region.id))),
     )
 
 
@@ -438,12 +442,9 @@ def _member_page(
 @login_required
 def member_new(region_id: int) -> ResponseReturnValue:
     """Add a member to the village's roster."""
-    scope = current_scope()
-    region = scope.get_village(region_id)
-    scope.require_write(region.id)
-    branch = _branch_or_redirect(region)
+    region, branch = _roster_to_write(region_id)
     if branch is None:
-        return redirect(url_for("org.village", region_id=region.id))
+        return _to_village(region)
     form = _member_form(branch)
     done = submit(form, lambda: services.add_member(branch, _member_data(form)), default="name")
     if done is not None:
@@ -451,16 +452,13 @@ def member_new(region_id: int) -> ResponseReturnValue:
         flash(_("已将 %(name)s 加入党员名册。", name=member.name), "success")
         if request.form.get("again"):
             return redirect(url_for("org.member_new", region_id=region.id))
-        return redirect(url_for("org.village", region_id=region.id))
-    return (
-        render_template(
-            "org/member_form.html",
-            form=form,
-            region=region,
-            member=None,
-            trail=_trail(region, (_("添加党员"), None)),
-        ),
-        form_status(form),
+        return _to_village(region)
+    return render_form(
+        "org/member_form.html",
+        form,
+        region=region,
+        member=None,
+        trail=_trail(region, (_("添加党员"), None)),
     )
 
 
@@ -477,7 +475,7 @@ def member_edit(member_id: int) -> ResponseReturnValue:
     )
     if done is not None:
         flash(_("已保存。"), "success")
-        return redirect(url_for("org.village", region_id=region.id))
+        return _to_village(region)
     return _member_page(member, form)
 
 
@@ -569,17 +567,14 @@ def cadres(region_id: int) -> ResponseReturnValue:
         if done is not None:
             flash(_("已登记。"), "success")
             return redirect(url_for("org.cadres", region_id=region.id))
-    return (
-        render_template(
-            "org/cadres.html",
-            form=form,
-            region=region,
-            cadres=services.cadres_of(region.id),
-            can_write=scope.can_write,
-            today=clock.today(),
-            trail=_trail(region, (_("村干部"), None)),
-        ),
-        form_status(form),
+    return render_form(
+        "org/cadres.html",
+        form,
+        region=region,
+        cadres=services.cadres_of(region.id),
+        can_write=scope.can_write,
+        today=clock.today(),
+        trail=_trail(region, (_("村干部"), None)),
     )
 
 
@@ -595,15 +590,12 @@ def cadre_edit(cadre_id: int) -> ResponseReturnValue:
     if done is not None:
         flash(_("已保存。"), "success")
         return redirect(url_for("org.cadres", region_id=region.id))
-    return (
-        render_template(
-            "org/cadre_form.html",
-            form=form,
-            region=region,
-            cadre=cadre,
-            trail=_trail(region, (_("村干部"), url_for("org.cadres", region_id=region.id))),
-        ),
-        form_status(form),
+    return render_form(
+        "org/cadre_form.html",
+        form,
+        region=region,
+        cadre=cadre,
+        trail=_trail(region, (_("村干部"), url_for("org.cadres", region_id=region.id))),
     )
 
 
@@ -633,12 +625,9 @@ def _forget_stale_uploads(folder: Path) -> None:
 @login_required
 def member_import(region_id: int) -> ResponseReturnValue:
     """Upload a roster workbook and see the preview (nothing is saved yet)."""
-    scope = current_scope()
-    region = scope.get_village(region_id)
-    scope.require_write(region.id)
-    branch = _branch_or_redirect(region)
+    region, branch = _roster_to_write(region_id)
     if branch is None:
-        return redirect(url_for("org.village", region_id=region.id))
+        return _to_village(region)
     form = forms.ImportUploadForm()
 
     def preview() -> tuple[excel.RosterSheet, bytes]:
@@ -657,19 +646,16 @@ def member_import(region_id: int) -> ResponseReturnValue:
         if excel.already_imported(branch, sheet.sha256) is not None:
             form.file.errors = [_("该文件已导入过，不会重复导入。")]
     commit_form = forms.ImportCommitForm(formdata=None, sha256=sheet.sha256 if sheet else "")
-    return (
-        render_template(
-            "org/import.html",
-            form=form,
-            commit_form=commit_form,
-            sheet=sheet,
-            region=region,
-            branch=branch,
-            filename=(sheet.filename if sheet else ""),
-            columns=excel.COLUMNS,
-            trail=_trail(region, (_("导入名册"), None)),
-        ),
-        form_status(form),
+    return render_form(
+        "org/import.html",
+        form,
+        commit_form=commit_form,
+        sheet=sheet,
+        region=region,
+        branch=branch,
+        filename=(sheet.filename if sheet else ""),
+        columns=excel.COLUMNS,
+        trail=_trail(region, (_("导入名册"), None)),
     )
 
 
@@ -677,12 +663,9 @@ def member_import(region_id: int) -> ResponseReturnValue:
 @login_required
 def member_import_commit(region_id: int) -> ResponseReturnValue:
     """Add every row of the previewed workbook, or none; a repeat post adds nothing."""
-    scope = current_scope()
-    region = scope.get_village(region_id)
-    scope.require_write(region.id)
-    branch = _branch_or_redirect(region)
+    region, branch = _roster_to_write(region_id)
     if branch is None:
-        return redirect(url_for("org.village", region_id=region.id))
+        return _to_village(region)
     form = forms.ImportCommitForm()
     sha = (form.sha256.data or "").lower()
     path = _upload_path(sha) if form.validate_on_submit() and sha.isalnum() else None
@@ -699,19 +682,14 @@ def member_import_commit(region_id: int) -> ResponseReturnValue:
         db.session.flush()  # the boundary commits; the preview file goes once the rows are in
         path.unlink(missing_ok=True)
         flash(_("已导入 %(n)s 名党员。", n=len(done.value)), "success")
-    return redirect(url_for("org.village", region_id=region.id))
+    return _to_village(region)
 
 
 @bp.route("/villages/<int:region_id>/export.xlsx")
 @login_required
 def member_export(region_id: int) -> ResponseReturnValue:
     """The roster (with the page's filters) as an Excel workbook."""
-    region = current_scope().get_village(region_id)
-    branch = branch_of(region.id)
-    if branch is None:
-        from flask import abort
-
-        abort(404)
+    region, branch = _village_branch(region_id)
     flt = _roster_filter()
     members = list(db.session.scalars(services.roster_query(branch.id, flt)).all())
     show_ids = bool(members) and services.can_see_id(current_scope(), members[0])
@@ -725,12 +703,7 @@ def member_export(region_id: int) -> ResponseReturnValue:
 @login_required
 def roster_print(region_id: int) -> ResponseReturnValue:
     """党员花名册 on A4 (landscape) as the dated facts stood on ``?as_of=`` (today by default)."""
-    region = current_scope().get_village(region_id)
-    branch = branch_of(region.id)
-    if branch is None:
-        from flask import abort
-
-        abort(404)
+    region, branch = _village_branch(region_id)
     day = _as_of() or clock.today()
     flt = RosterFilter(as_of=day)
     members = list(
@@ -845,10 +818,7 @@ def user_new() -> ResponseReturnValue:
     if done is not None:
         flash(_("已创建用户 %(name)s。", name=done.value.username), "success")
         return redirect(url_for("org.users"))
-    return (
-        render_template("org/user_form.html", form=form, user=None),
-        form_status(form),
-    )
+    return render_form("org/user_form.html", form, user=None)
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
@@ -878,14 +848,11 @@ def user_edit(user_id: int) -> ResponseReturnValue:
     if done is not None:
         flash(_("已保存。"), "success")
         return redirect(url_for("org.users"))
-    return (
-        render_template(
-            "org/user_form.html",
-            form=form,
-            user=user,
-            password_form=forms.PasswordResetForm(formdata=None),
-        ),
-        form_status(form),
+    return render_form(
+        "org/user_form.html",
+        form,
+        user=user,
+        password_form=forms.PasswordResetForm(formdata=None),
     )
 
 
@@ -934,8 +901,6 @@ def my_tokens() -> ResponseReturnValue:
         elif action == "revoke":
             token = db.session.get(ApiToken, request.form.get("token_id", type=int) or 0)
             if token is None or token.user_id != current_user.id:
-                from flask import abort
-
                 abort(404)
             token.revoked_at = utcnow()
             flash(_("令牌已作废。"), "info")

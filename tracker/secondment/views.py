@@ -104,7 +104,7 @@ from tracker.secondment.rules import (
     report_due_on,
     week_start,
 )
-from tracker.web import form_status, paginate, perform, submit
+from tracker.web import form_status, paginate, perform, render_form, submit, submit_or_show
 
 bp = Blueprint("secondment", __name__, url_prefix="/secondment")
 
@@ -627,8 +627,9 @@ def dossier(secondment_id: int) -> ResponseReturnValue:
     return render_template("secondment/dossier.html", **_file(s))
 
 
-def _back(s: Secondment, anchor: str) -> ResponseReturnValue:
-    return redirect(url_for("secondment.detail", secondment_id=s.id, _anchor=anchor))
+def _detail_url(s: Secondment, anchor: str) -> str:
+    """The cadre's file at the section ``anchor`` (where a form posted from it goes back)."""
+    return url_for("secondment.detail", secondment_id=s.id, _anchor=anchor)
 
 
 @bp.route("/<int:secondment_id>/log", methods=["POST"])
@@ -636,7 +637,7 @@ def _back(s: Secondment, anchor: str) -> ResponseReturnValue:
 def add_log(secondment_id: int) -> ResponseReturnValue:
     s = current_scope().get_for_write(Secondment, secondment_id)
     form = LogForm()
-    done = submit(
+    return submit_or_show(
         form,
         lambda: services.add_log(
             s,
@@ -646,11 +647,10 @@ def add_log(secondment_id: int) -> ResponseReturnValue:
             form.with_whom.data or "",
             form.outcome.data or "",
         ),
+        message=_("工作记实已保存。"),
+        to=_detail_url(s, "log"),
+        again=lambda: _show(s, form_status(form), log_form=form),
     )
-    if done is not None:
-        flash(_("工作记实已保存。"), "success")
-        return _back(s, "log")
-    return _show(s, form_status(form) or 422, log_form=form)
 
 
 @bp.route("/<int:secondment_id>/report", methods=["POST"])
@@ -676,8 +676,8 @@ def file_report(secondment_id: int) -> ResponseReturnValue:
             flash(_("周报已提交。") if report.on_time else _("周报已提交（逾期提交）。"), "success")
         else:
             flash(_("周报已修改（第 %(n)s 版，原文保留）。", n=report.version), "success")
-        return _back(s, "weekly")
-    return _show(s, form_status(form) or 422, report_form=form)
+        return redirect(_detail_url(s, "weekly"))
+    return _show(s, form_status(form), report_form=form)
 
 
 @bp.route("/<int:secondment_id>/assessment", methods=["POST"])
@@ -686,7 +686,7 @@ def add_assessment(secondment_id: int) -> ResponseReturnValue:
     s = current_scope().get_for_write(Secondment, secondment_id)
     form = AssessmentForm()
     form.window_key.choices = _window_choices(s)
-    done = submit(
+    return submit_or_show(
         form,
         lambda: services.record_assessment(
             s,
@@ -696,11 +696,10 @@ def add_assessment(secondment_id: int) -> ResponseReturnValue:
             form.assessors.data or "",
             form.comment.data or "",
         ),
+        message=_("考核结果已保存。"),
+        to=_detail_url(s, "assessment"),
+        again=lambda: _show(s, form_status(form), assessment_form=form),
     )
-    if done is not None:
-        flash(_("考核结果已保存。"), "success")
-        return _back(s, "assessment")
-    return _show(s, form_status(form) or 422, assessment_form=form)
 
 
 @bp.route("/<int:secondment_id>/inspection", methods=["POST"])
@@ -726,10 +725,13 @@ def add_inspection(secondment_id: int) -> ResponseReturnValue:
             current_user._get_current_object(),
         )
 
-    if submit(form, save) is not None:
-        flash(_("督查记录已保存。"), "success")
-        return _back(s, "inspection")
-    return _show(s, form_status(form) or 422, inspection_form=form)
+    return submit_or_show(
+        form,
+        save,
+        message=_("督查记录已保存。"),
+        to=_detail_url(s, "inspection"),
+        again=lambda: _show(s, form_status(form), inspection_form=form),
+    )
 
 
 @bp.route("/inspections/<int:inspection_id>/rectified", methods=["POST"])
@@ -739,16 +741,15 @@ def rectified(inspection_id: int) -> ResponseReturnValue:
     visit = current_scope().get_for_write(Inspection, inspection_id)
     s = visit.secondment
     form = RectifiedForm()
-    done = submit(
+    return submit_or_show(
         form,
         lambda: services.record_rectification(
             visit, form.rectified_on.data, form.rectified_note.data or ""
         ),
+        message=_("整改完成情况已登记。"),
+        to=_detail_url(s, "inspection"),
+        again=lambda: _show(s, form_status(form), rectified_form=form, rectified_for=visit.id),
     )
-    if done is not None:
-        flash(_("整改完成情况已登记。"), "success")
-        return _back(s, "inspection")
-    return _show(s, form_status(form) or 422, rectified_form=form, rectified_for=visit.id)
 
 
 @bp.route("/<int:secondment_id>/complaint", methods=["POST"])
@@ -757,7 +758,7 @@ def add_complaint(secondment_id: int) -> ResponseReturnValue:
     """Staff type in a complaint received by phone, letter or in person."""
     s = current_scope().get_for_write(Secondment, secondment_id)
     form = ComplaintForm()
-    done = submit(
+    return submit_or_show(
         form,
         lambda: services.file_complaint(
             s,
@@ -769,11 +770,10 @@ def add_complaint(secondment_id: int) -> ResponseReturnValue:
             load_calendar(),
         ),
         aliases={"name": "name", "contact": "contact"},
+        message=_("举报已登记。"),
+        to=_detail_url(s, "complaint"),
+        again=lambda: _show(s, form_status(form), complaint_form=form),
     )
-    if done is not None:
-        flash(_("举报已登记。"), "success")
-        return _back(s, "complaint")
-    return _show(s, form_status(form) or 422, complaint_form=form)
 
 
 @bp.route("/<int:secondment_id>/result", methods=["POST"])
@@ -781,7 +781,7 @@ def add_complaint(secondment_id: int) -> ResponseReturnValue:
 def add_result(secondment_id: int) -> ResponseReturnValue:
     s = current_scope().get_for_write(Secondment, secondment_id)
     form = ResultForm()
-    done = submit(
+    return submit_or_show(
         form,
         lambda: services.add_result(
             s,
@@ -790,11 +790,10 @@ def add_result(secondment_id: int) -> ResponseReturnValue:
             form.title.data or "",
             form.detail.data or "",
         ),
+        message=_("工作成效已保存。"),
+        to=_detail_url(s, "results"),
+        again=lambda: _show(s, form_status(form), result_form=form),
     )
-    if done is not None:
-        flash(_("工作成效已保存。"), "success")
-        return _back(s, "results")
-    return _show(s, form_status(form) or 422, result_form=form)
 
 
 @bp.route("/<int:secondment_id>/end", methods=["POST"])
@@ -803,7 +802,7 @@ def end(secondment_id: int) -> ResponseReturnValue:
     s = current_scope().get_for_write(Secondment, secondment_id)
     current_scope().require_admin()
     form = EndForm()
-    done = submit(
+    return submit_or_show(
         form,
         lambda: services.end_secondment(
             s,
@@ -812,11 +811,10 @@ def end(secondment_id: int) -> ResponseReturnValue:
             form.outcome_decision.data or "",
             form.outcome_on.data,
         ),
+        message=_("挂职已结束，使用结果已记录。"),
+        to=_detail_url(s, "end"),
+        again=lambda: _show(s, form_status(form), end_form=form),
     )
-    if done is not None:
-        flash(_("挂职已结束，使用结果已记录。"), "success")
-        return _back(s, "end")
-    return _show(s, form_status(form) or 422, end_form=form)
 
 
 @bp.route("/complaints/<int:complaint_id>", methods=["GET", "POST"])
@@ -837,14 +835,11 @@ def complaint(complaint_id: int) -> ResponseReturnValue:
     if done is not None:
         flash(_("举报已办结。"), "success")
         return redirect(url_for("secondment.complaint", complaint_id=c.id))
-    return (
-        render_template(
-            "secondment/complaint.html",
-            c=c,
-            form=form,
-            identity=services.sees_identity(current_user._get_current_object(), c),
-        ),
-        form_status(form),
+    return render_form(
+        "secondment/complaint.html",
+        form,
+        c=c,
+        identity=services.sees_identity(current_user._get_current_object(), c),
     )
 
 
@@ -1106,10 +1101,13 @@ def add_group(batch_id: int) -> ResponseReturnValue:
             b, GroupKind(form.kind.data), form.name.data or "", _members(form.members.data), covered
         )
 
-    if submit(form, save) is not None:
-        flash(_("已添加。"), "success")
-        return redirect(url_for("secondment.batch", batch_id=b.id))
-    return _batch_page(b, form_status(form) or 422, group_form=form)
+    return submit_or_show(
+        form,
+        save,
+        message=_("已添加。"),
+        to=url_for("secondment.batch", batch_id=b.id),
+        again=lambda: _batch_page(b, form_status(form), group_form=form),
+    )
 
 
 @bp.route("/batches/<int:batch_id>/candidates", methods=["POST"])
@@ -1117,7 +1115,7 @@ def add_group(batch_id: int) -> ResponseReturnValue:
 def add_candidate(batch_id: int) -> ResponseReturnValue:
     b = _admin_batch(batch_id)
     form = CandidateForm()
-    done = submit(
+    return submit_or_show(
         form,
         lambda: services.propose_candidate(
             b,
@@ -1126,11 +1124,10 @@ def add_candidate(batch_id: int) -> ResponseReturnValue:
             form.sending_unit.data or "",
             PostType(form.post_type.data),
         ),
+        message=_("人选已提名。"),
+        to=url_for("secondment.batch", batch_id=b.id),
+        again=lambda: _batch_page(b, form_status(form), candidate_form=form),
     )
-    if done is not None:
-        flash(_("人选已提名。"), "success")
-        return redirect(url_for("secondment.batch", batch_id=b.id))
-    return _batch_page(b, form_status(form) or 422, candidate_form=form)
 
 
 @bp.route("/batches/<int:batch_id>/complete", methods=["POST"])
@@ -1138,11 +1135,13 @@ def add_candidate(batch_id: int) -> ResponseReturnValue:
 def complete(batch_id: int) -> ResponseReturnValue:
     b = _admin_batch(batch_id)
     form = CompleteForm()
-    done = submit(form, lambda: services.complete_selection(b, form.selection_completed_on.data))
-    if done is not None:
-        flash(_("选拔已完成，可以派出挂职。"), "success")
-        return redirect(url_for("secondment.batch", batch_id=b.id))
-    return _batch_page(b, form_status(form) or 422, complete_form=form)
+    return submit_or_show(
+        form,
+        lambda: services.complete_selection(b, form.selection_completed_on.data),
+        message=_("选拔已完成，可以派出挂职。"),
+        to=url_for("secondment.batch", batch_id=b.id),
+        again=lambda: _batch_page(b, form_status(form), complete_form=form),
+    )
 
 
 @bp.route("/candidates/<int:candidate_id>/checks", methods=["POST"])
@@ -1150,7 +1149,7 @@ def complete(batch_id: int) -> ResponseReturnValue:
 def checks(candidate_id: int) -> ResponseReturnValue:
     c = _admin_candidate(candidate_id)
     form = ChecksForm()
-    done = submit(
+    return submit_or_show(
         form,
         lambda: services.record_checks(
             c,
@@ -1159,11 +1158,10 @@ def checks(candidate_id: int) -> ResponseReturnValue:
             form.legal_checked_on.data,
             form.legal_checked_by.data or "",
         ),
+        message=_("审查情况已登记。"),
+        to=url_for("secondment.batch", batch_id=c.batch_id),
+        again=lambda: _batch_page(c.batch, form_status(form), checks_form=form),
     )
-    if done is not None:
-        flash(_("审查情况已登记。"), "success")
-        return redirect(url_for("secondment.batch", batch_id=c.batch_id))
-    return _batch_page(c.batch, form_status(form) or 422, checks_form=form)
 
 
 @bp.route("/candidates/<int:candidate_id>/veto", methods=["POST"])
@@ -1171,16 +1169,16 @@ def checks(candidate_id: int) -> ResponseReturnValue:
 def veto(candidate_id: int) -> ResponseReturnValue:
     c = _admin_candidate(candidate_id)
     form = VetoForm()
-    done = submit(
+    return submit_or_show(
         form,
         lambda: services.veto(
             c, form.veto_reason.data or "", form.veto_source.data or "", form.veto_on.data
         ),
+        message=_("已一票否决，原因已记录。"),
+        category="warning",
+        to=url_for("secondment.batch", batch_id=c.batch_id),
+        again=lambda: _batch_page(c.batch, form_status(form), veto_form=form),
     )
-    if done is not None:
-        flash(_("已一票否决，原因已记录。"), "warning")
-        return redirect(url_for("secondment.batch", batch_id=c.batch_id))
-    return _batch_page(c.batch, form_status(form) or 422, veto_form=form)
 
 
 @bp.route("/candidates/<int:candidate_id>/select", methods=["POST"])
@@ -1229,4 +1227,4 @@ def second(candidate_id: int) -> ResponseReturnValue:
     if done is not None:
         flash(_("已派出挂职。"), "success")
         return redirect(url_for("secondment.detail", secondment_id=done.value.id))
-    return _batch_page(c.batch, form_status(form) or 422, second_form=form)
+    return _batch_page(c.batch, form_status(form), second_form=form)

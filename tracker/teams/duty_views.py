@@ -61,7 +61,7 @@ from tracker.teams.figures import (
     team_figures,
 )
 from tracker.teams.services import TeamError
-from tracker.web import form_status, paginate, perform, submit
+from tracker.web import paginate, perform, render_form, submit, submit_or_show
 
 bp = Blueprint("duty", __name__)
 
@@ -239,16 +239,13 @@ def assignments(region_id: int) -> ResponseReturnValue:
         flash(gettext("设岗已保存。"), "success")
         return redirect(url_for("teams.duty.assignment", assignment_id=done.value.id))
     page = paginate(scope.filter(posts.assignments_stmt(region.id), PostAssignment))
-    return (
-        render_template(
-            "teams/assignments.html",
-            region=region,
-            page=page,
-            form=form,
-            import_form=DutyImportForm(),
-            half_labels=HALF_LABELS,
-        ),
-        form_status(form),
+    return render_form(
+        "teams/assignments.html",
+        form,
+        region=region,
+        page=page,
+        import_form=DutyImportForm(),
+        half_labels=HALF_LABELS,
     )
 
 
@@ -287,7 +284,7 @@ def assignment(assignment_id: int) -> ResponseReturnValue:
 def review(assignment_id: int) -> ResponseReturnValue:
     a = current_scope().get_for_write(PostAssignment, assignment_id)
     form = ReviewForm()
-    done = submit(
+    return submit_or_show(
         form,
         lambda: posts.review(
             a,
@@ -298,11 +295,10 @@ def review(assignment_id: int) -> ResponseReturnValue:
             form.reviewer.data or "",
             form.note.data or "",
         ),
+        message=gettext("半年评议已保存。"),
+        to=url_for("teams.duty.assignment", assignment_id=a.id),
+        again=lambda: _assignment_page(a, 422, review_form=form),
     )
-    if done is not None:
-        flash(gettext("半年评议已保存。"), "success")
-        return redirect(url_for("teams.duty.assignment", assignment_id=a.id))
-    return _assignment_page(a, 422, review_form=form)
 
 
 @bp.route("/assignments/<int:assignment_id>/letter", methods=["POST"])
@@ -317,11 +313,13 @@ def upload_letter(assignment_id: int) -> ResponseReturnValue:
             raise TeamError(gettext("请选择责任书扫描件"), "letter")
         posts.attach_letter(a, letter.filename, letter.read(), form.letter_signed_on.data)
 
-    done = submit(form, save)
-    if done is not None:
-        flash(gettext("责任书已上传。"), "success")
-        return redirect(url_for("teams.duty.assignment", assignment_id=a.id))
-    return _assignment_page(a, 422, letter_form=form)
+    return submit_or_show(
+        form,
+        save,
+        message=gettext("责任书已上传。"),
+        to=url_for("teams.duty.assignment", assignment_id=a.id),
+        again=lambda: _assignment_page(a, 422, letter_form=form),
+    )
 
 
 @bp.route("/assignments/<int:assignment_id>/letter")
@@ -348,11 +346,13 @@ def letter(assignment_id: int) -> ResponseReturnValue:
 def end_assignment(assignment_id: int) -> ResponseReturnValue:
     a = current_scope().get_for_write(PostAssignment, assignment_id)
     form = EndForm()
-    done = submit(form, lambda: posts.end_assignment(a, form.ended_on.data))
-    if done is not None:
-        flash(gettext("设岗已结束。"), "success")
-        return redirect(url_for("teams.duty.assignment", assignment_id=a.id))
-    return _assignment_page(a, 422, end_form=form)
+    return submit_or_show(
+        form,
+        lambda: posts.end_assignment(a, form.ended_on.data),
+        message=gettext("设岗已结束。"),
+        to=url_for("teams.duty.assignment", assignment_id=a.id),
+        again=lambda: _assignment_page(a, 422, end_form=form),
+    )
 
 
 def _all(stmt: Any, model: Any) -> list[Any]:
@@ -469,16 +469,13 @@ def pledge_list(region_id: int) -> ResponseReturnValue:
         return redirect(url_for("teams.duty.pledge", pledge_id=done.value.id))
     year = _year_arg()
     page = paginate(scope.filter(pledges.pledges_stmt(region.id, year), Pledge))
-    return (
-        render_template(
-            "teams/pledges.html",
-            region=region,
-            page=page,
-            form=form,
-            year=year,
-            import_form=DutyImportForm(),
-        ),
-        form_status(form),
+    return render_form(
+        "teams/pledges.html",
+        form,
+        region=region,
+        page=page,
+        year=year,
+        import_form=DutyImportForm(),
     )
 
 
@@ -510,11 +507,13 @@ def pledge(pledge_id: int) -> ResponseReturnValue:
 def pledge_progress(pledge_id: int) -> ResponseReturnValue:
     p = current_scope().get_for_write(Pledge, pledge_id)
     form = ProgressForm()
-    done = submit(form, lambda: pledges.add_progress(p, form.on.data, form.note.data or ""))
-    if done is not None:
-        flash(gettext("践诺记录已保存。"), "success")
-        return redirect(url_for("teams.duty.pledge", pledge_id=p.id))
-    return _pledge_page(p, 422, progress_form=form)
+    return submit_or_show(
+        form,
+        lambda: pledges.add_progress(p, form.on.data, form.note.data or ""),
+        message=gettext("践诺记录已保存。"),
+        to=url_for("teams.duty.pledge", pledge_id=p.id),
+        again=lambda: _pledge_page(p, 422, progress_form=form),
+    )
 
 
 @bp.route("/pledges/<int:pledge_id>/rating", methods=["POST"])
@@ -522,7 +521,7 @@ def pledge_progress(pledge_id: int) -> ResponseReturnValue:
 def pledge_rating(pledge_id: int) -> ResponseReturnValue:
     p = current_scope().get_for_write(Pledge, pledge_id)
     form = RatingForm()
-    done = submit(
+    return submit_or_show(
         form,
         lambda: pledges.rate_pledge(
             p,
@@ -531,11 +530,10 @@ def pledge_rating(pledge_id: int) -> ResponseReturnValue:
             form.rated_by.data or "",
             form.rating_note.data or "",
         ),
+        message=gettext("评诺已保存。"),
+        to=url_for("teams.duty.pledge", pledge_id=p.id),
+        again=lambda: _pledge_page(p, 422, rating_form=form),
     )
-    if done is not None:
-        flash(gettext("评诺已保存。"), "success")
-        return redirect(url_for("teams.duty.pledge", pledge_id=p.id))
-    return _pledge_page(p, 422, rating_form=form)
 
 
 @bp.route("/pledges/v/<int:region_id>/print")
@@ -619,19 +617,16 @@ def households(region_id: int) -> ResponseReturnValue:
         c.link_id
         for c in open_obligations([region.id], clock.today(), load_calendar())[region.id].contacts
     }
-    return (
-        render_template(
-            "teams/households.html",
-            region=region,
-            page=page,
-            form=form,
-            full=_writer_here(region.id),
-            overdue=overdue,
-            shown_phone=pledges.shown_phone,
-            shown_address=pledges.shown_address,
-            import_form=DutyImportForm(),
-        ),
-        form_status(form),
+    return render_form(
+        "teams/households.html",
+        form,
+        region=region,
+        page=page,
+        full=_writer_here(region.id),
+        overdue=overdue,
+        shown_phone=pledges.shown_phone,
+        shown_address=pledges.shown_address,
+        import_form=DutyImportForm(),
     )
 
 
@@ -682,16 +677,15 @@ def household(link_id: int) -> ResponseReturnValue:
 def household_contact(link_id: int) -> ResponseReturnValue:
     link = current_scope().get_for_write(HouseholdLink, link_id)
     form = ContactForm()
-    done = submit(
+    return submit_or_show(
         form,
         lambda: pledges.add_contact(
             link, form.on.data, ContactKind(form.kind.data), form.note.data or ""
         ),
+        message=gettext("联系记录已保存。"),
+        to=url_for("teams.duty.household", link_id=link.id),
+        again=lambda: _household_page(link, 422, contact_form=form),
     )
-    if done is not None:
-        flash(gettext("联系记录已保存。"), "success")
-        return redirect(url_for("teams.duty.household", link_id=link.id))
-    return _household_page(link, 422, contact_form=form)
 
 
 @bp.route("/households/<int:link_id>/help", methods=["POST"])
@@ -699,16 +693,15 @@ def household_contact(link_id: int) -> ResponseReturnValue:
 def household_help(link_id: int) -> ResponseReturnValue:
     link = current_scope().get_for_write(HouseholdLink, link_id)
     form = HelpForm()
-    done = submit(
+    return submit_or_show(
         form,
         lambda: pledges.add_help(
             link, form.on.data, HelpCategory(form.category.data), form.what.data or ""
         ),
+        message=gettext("帮扶记录已保存。"),
+        to=url_for("teams.duty.household", link_id=link.id),
+        again=lambda: _household_page(link, 422, help_form=form),
     )
-    if done is not None:
-        flash(gettext("帮扶记录已保存。"), "success")
-        return redirect(url_for("teams.duty.household", link_id=link.id))
-    return _household_page(link, 422, help_form=form)
 
 
 @bp.route("/households/<int:link_id>/end", methods=["POST"])
@@ -716,13 +709,14 @@ def household_help(link_id: int) -> ResponseReturnValue:
 def household_end(link_id: int) -> ResponseReturnValue:
     link = current_scope().get_for_write(HouseholdLink, link_id)
     form = EndForm()
-    done = submit(
-        form, lambda: pledges.end_link(link, form.ended_on.data), aliases={"until": "ended_on"}
+    return submit_or_show(
+        form,
+        lambda: pledges.end_link(link, form.ended_on.data),
+        aliases={"until": "ended_on"},
+        message=gettext("联户已结束。"),
+        to=url_for("teams.duty.household", link_id=link.id),
+        again=lambda: _household_page(link, 422, end_form=form),
     )
-    if done is not None:
-        flash(gettext("联户已结束。"), "success")
-        return redirect(url_for("teams.duty.household", link_id=link.id))
-    return _household_page(link, 422, end_form=form)
 
 
 @bp.route("/households/v/<int:region_id>/print")
