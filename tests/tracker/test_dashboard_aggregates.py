@@ -195,3 +195,53 @@ def test_a_big_subtree_is_computed_one_child_at_a_time_with_the_same_snapshots(
         compute_period(PERIOD, "/", TODAY)
     assert _snapshot_rows(db) == whole
     assert len(calls) > 4 and calls[0] == "/"  # city, counties, townships, villages
+
+
+def test_a_city_top_list_is_its_worst_rows_in_order_ties_by_name(app, db, world):
+    """The top lists read a bound from the city's index and sort only the rows within it:
+    the same rows, in the same order, as sorting every village row (ties at the cut by name)."""
+    from tracker.dashboard.models import cam_up_rate_of
+    from tracker.dashboard.services import top_problems
+    from tracker.models import Region
+
+    with app.test_request_context():
+        compute_period(PERIOD, world.city.path, TODAY)
+        rows = db.session.scalars(select(VillageScore).filter_by(period=PERIOD.key)).all()
+        assert len(rows) >= 4
+        names = dict(db.session.execute(select(Region.id, Region.name)).all())
+        # Overdue: one village alone at the top, every other one tied below it; 完好率:
+        # two tied darkest, one in between, one without counted seconds (not listed).
+        by_name = sorted(rows, key=lambda r: names[r.region_id])
+        for i, row in enumerate(by_name):
+            row.matters_overdue_open = 9 if i == len(by_name) - 1 else 4
+            row.cam_open_s, row.cam_unknown_s, row.cam_excused_s = 1000, 100, 0
+            row.cam_up_s = (450, 700, 450)[i % 3]
+            if i == 1:
+                row.cam_open_s = row.cam_unknown_s = 0
+            row.cam_up_rate = cam_up_rate_of(
+                row.cam_up_s, row.cam_open_s, row.cam_unknown_s, row.cam_excused_s
+            )
+        db.session.flush()
+        for limit in (1, 2, 3, len(rows) + 1):
+            problems = top_problems(world.city, PERIOD, limit=limit)
+            worst = sorted(
+                (r for r in rows if r.matters_overdue_open > 0),
+                key=lambda r: (-r.matters_overdue_open, names[r.region_id]),
+            )[:limit]
+            assert [p.region_id for p in problems["overdue"]] == [r.region_id for r in worst]
+            counted = [r for r in rows if r.cam_up_rate is not None]
+            darkest = sorted(counted, key=lambda r: (r.cam_up_rate, names[r.region_id]))[:limit]
+            assert [(p.region_id, p.value) for p in problems["dark"]] == [
+                (r.region_id, r.cam_up_s / (r.cam_open_s - r.cam_unknown_s)) for r in darkest
+            ]
+    assert by_name[1].cam_up_rate is None
+
+
+def test_the_roll_up_keeps_the_rate_the_darkest_halls_are_ordered_by(app, db, world):
+    with app.test_request_context():
+        compute_period(PERIOD, world.city.path, TODAY)
+    for row in db.session.scalars(select(VillageScore).filter_by(period=PERIOD.key)):
+        counted = row.cam_open_s - row.cam_unknown_s - row.cam_excused_s
+        assert row.cam_up_rate == (row.cam_up_s / counted if counted > 0 else None)
+        if row.region_id == world.village_a1a.id:
+            assert row.cam_up_rate == 43_200 / 50_400  # the fixture's 6/7 (module docstring)

@@ -56,6 +56,10 @@ class VillageScore(Base):
     cam_live_s: Mapped[int] = mapped_column(default=0)  # stream live (在线)
     cam_unknown_s: Mapped[int] = mapped_column(default=0)  # monitor blind: not counted
     cam_excused_s: Mapped[int] = mapped_column(default=0)  # approved excuses: not counted
+    # 完好率 = cam_up_s / (open − unknown − excused), NULL when nothing counts: the order
+    # of the darkest-halls list, kept so a city's lowest rates are read from an index
+    # (``cam_up_rate_of``; the list showed the same quotient computed in its query).
+    cam_up_rate: Mapped[float | None]
     # 培训开展: training obligation windows settled / met (when a trainings register exists).
     trainings_due: Mapped[int] = mapped_column(default=0)
     trainings_met: Mapped[int] = mapped_column(default=0)
@@ -75,12 +79,30 @@ class VillageScore(Base):
         Index("ix_dashboard_village_score_period_township", "period", "township_id"),
         Index("ix_dashboard_village_score_period_county", "period", "county_id"),
         Index("ix_dashboard_village_score_period_city", "period", "city_id"),
+        # A city's top-8 lists (most overdue villages, darkest halls) read in their order
+        # from these, not over every village row of the period — a province's 10,000
+        # (tracker.dashboard.services.top_problems). A county's or a township's few
+        # hundred rows come from the period/county and period/township indexes.
+        Index(
+            "ix_dashboard_village_score_city_overdue",
+            "period",
+            "city_id",
+            "matters_overdue_open",
+            "region_id",
+        ),
+        Index("ix_dashboard_village_score_city_cam_rate", "period", "city_id", "cam_up_rate"),
     )
 
     @property
     def cam_counted_s(self) -> int:
         """Seconds that count for the camera component (open − unknown − excused)."""
         return max(0, self.cam_open_s - self.cam_unknown_s - self.cam_excused_s)
+
+
+def cam_up_rate_of(up_s: int, open_s: int, unknown_s: int, excused_s: int) -> float | None:
+    """The ``cam_up_rate`` the roll-up stores: 完好 seconds over the seconds that count."""
+    counted = open_s - unknown_s - excused_s
+    return up_s / counted if counted > 0 else None
 
 
 class RegionAggregate(Base):

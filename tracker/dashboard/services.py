@@ -22,7 +22,7 @@ from typing import Any
 
 from flask import url_for
 from flask_babel import gettext
-from sqlalchemy import Float, case, cast, delete, func, insert, select
+from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.routing import BuildError
 
@@ -30,7 +30,12 @@ from tracker import clock
 from tracker.calendar_service import load_calendar
 from tracker.config import current_settings
 from tracker.dashboard import rules
-from tracker.dashboard.models import MissedObligation, RegionAggregate, VillageScore
+from tracker.dashboard.models import (
+    MissedObligation,
+    RegionAggregate,
+    VillageScore,
+    cam_up_rate_of,
+)
 from tracker.dashboard.sources import (
     camera_figures,
     figures_for_score,
@@ -203,6 +208,9 @@ def compute_period(
             "teams_due": teams.get(v.id, (0, 0))[1],
             "computed_at": now,
         }
+        row["cam_up_rate"] = cam_up_rate_of(
+            row["cam_up_s"], row["cam_open_s"], row["cam_unknown_s"], row["cam_excused_s"]
+        )
         sc = rules.score(figures_for_score(SimpleNamespace(**row)), config)
         row["score"] = sc.value
         row["band"] = sc.band.value
@@ -772,22 +780,28 @@ def top_problems(region: Region, period: Period, limit: int = 8) -> dict[str, li
             .limit(limit)
         )
     ]
+    # Each list is the top ``limit`` by its figure, ties by name. The rows that can be in
+    # it are those at least as bad as the ``limit``-th worst figure: that bound is read
+    # from the city's index in order (a few index entries), then only the rows within it
+    # are joined to their names and sorted — not every village row of a province.
+    in_node = (VillageScore.period == period.key, col == region.id)
+    n_open = VillageScore.matters_overdue_open
+    worst_open = select(n_open).where(*in_node, n_open > 0).order_by(n_open.desc()).limit(limit)
+    open_floor = select(func.min(worst_open.subquery().c.matters_overdue_open)).scalar_subquery()
     overdue = [
         Problem(name, gettext("逾期未办结 %(n)s 件", n=n), float(n), village_url(rid, period), rid)
         for rid, name, n in db.session.execute(
-            select(VillageScore.region_id, Region.name, VillageScore.matters_overdue_open)
+            select(VillageScore.region_id, Region.name, n_open)
             .join(Region, Region.id == VillageScore.region_id)
-            .where(
-                VillageScore.period == period.key,
-                col == region.id,
-                VillageScore.matters_overdue_open > 0,
-            )
-            .order_by(VillageScore.matters_overdue_open.desc(), Region.name)
+            .where(*in_node, n_open > 0, n_open >= open_floor)
+            .order_by(n_open.desc(), Region.name)
             .limit(limit)
         )
     ]
-    counted = VillageScore.cam_open_s - VillageScore.cam_unknown_s - VillageScore.cam_excused_s
-    ratio = cast(VillageScore.cam_up_s, Float) / func.nullif(counted, 0)
+    ratio = VillageScore.cam_up_rate
+    counts = ratio.is_not(None)
+    darkest = select(ratio).where(*in_node, counts).order_by(ratio).limit(limit)
+    rate_ceiling = select(func.max(darkest.subquery().c.cam_up_rate)).scalar_subquery()
     dark = [
         Problem(
             name,
@@ -799,7 +813,7 @@ def top_problems(region: Region, period: Period, limit: int = 8) -> dict[str, li
         for rid, name, r, cams in db.session.execute(
             select(VillageScore.region_id, Region.name, ratio, VillageScore.cameras)
             .join(Region, Region.id == VillageScore.region_id)
-            .where(VillageScore.period == period.key, col == region.id, counted > 0)
+            .where(*in_node, counts, ratio <= rate_ceiling)
             .order_by(ratio.asc(), Region.name)
             .limit(limit)
         )

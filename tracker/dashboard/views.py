@@ -64,8 +64,9 @@ def _breadcrumbs(region: Region, period: Period, scope: Scope) -> list[tuple[str
 
 
 def _village_link(period: Period) -> Callable[[int], str]:
-    """URL of a village page for the grid: one ``url_for``, then string formatting
-    (a city grid has 1,000 squares; ``url_for`` each would cost more than the SQL)."""
+    """URL of a region's page in the period, for the grid's squares and the child table's
+    rows: one ``url_for``, then string formatting (a city grid has 1,000 squares, a
+    province's table 50 counties; ``url_for`` each would cost more than the SQL)."""
     marker = 987654321
     pattern = url_for("dashboard.region", region_id=marker, period=period.key)
     head, _, tail = pattern.partition(str(marker))

@@ -63,14 +63,23 @@ def cutoff(start: date, end: date, today: date) -> date:
 # -- the definitions, as SQL expressions -----------------------------------------------------
 
 
+def _open_halves(day: date) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """Not completed by the end of ``day``: still open, or completed after it (disjoint)."""
+    return SM.completed_on.is_(None), SM.completed_on > day
+
+
+def _past_due(day: date) -> ColumnElement[bool]:
+    return and_(SM.due_on.is_not(None), SM.due_on < day)
+
+
 def open_on(day: date) -> ColumnElement[bool]:
     """未办结 at the end of ``day``."""
-    return and_(SM.received_on <= day, or_(SM.completed_on.is_(None), SM.completed_on > day))
+    return and_(SM.received_on <= day, or_(*_open_halves(day)))
 
 
 def overdue_on(day: date) -> ColumnElement[bool]:
     """逾期未办结 at the end of ``day``: open and past the due date."""
-    return and_(open_on(day), SM.due_on.is_not(None), SM.due_on < day)
+    return and_(open_on(day), _past_due(day))
 
 
 def _judged(due: Any, done: Any, start: date, end: date, cut: date) -> ColumnElement[bool]:
@@ -144,9 +153,12 @@ def overdue_count(where: ColumnElement[bool], as_of: date) -> int:
     half reads ``ix_service_matter_open`` alone (an OR of the two would read the
     table: 95 → 14 ms for a city of 10,000 villages on PostgreSQL).
     """
-    overdue = and_(overdue_on(as_of), where)
-    still_open = select(func.count()).where(SM.completed_on.is_(None), overdue).scalar_subquery()
-    done_later = select(func.count()).where(SM.completed_on > as_of, overdue).scalar_subquery()
+    still_open, done_later = (
+        select(func.count())
+        .where(SM.received_on <= as_of, half, _past_due(as_of), where)
+        .scalar_subquery()
+        for half in _open_halves(as_of)
+    )
     return int(db.session.scalar(select(still_open + done_later)) or 0)
 
 
