@@ -1,4 +1,4 @@
-"""dashboard: a city's top-8 lists read in order from indexes (a province's 10,000 villages)
+"""dashboard: a city's top lists read in order from indexes (a province's 10,000 villages)
 
 The darkest-halls list is ordered by 完好率; the snapshot row now keeps it
 (``cam_up_rate``, written by the roll-up) so that it can be indexed. Existing rows
@@ -38,9 +38,17 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_dashboard_village_score_city_cam_rate", ["period", "city_id", "cam_up_rate"]
         )
+    op.create_index(
+        "ix_dashboard_missed_obligation_city_kind",
+        "dashboard_missed_obligation",
+        ["period", "city_id", "kind", "region_id", "missing"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(
+        "ix_dashboard_missed_obligation_city_kind", table_name="dashboard_missed_obligation"
+    )
     with op.batch_alter_table("dashboard_village_score", schema=None) as batch_op:
         batch_op.drop_index("ix_dashboard_village_score_city_cam_rate")
         batch_op.drop_index("ix_dashboard_village_score_city_overdue")

@@ -176,6 +176,15 @@ class MissedObligation(Base):
     __table_args__ = (
         UniqueConstraint("period", "region_id", "kind"),
         Index("ix_dashboard_missed_obligation_period_county", "period", "county_id"),
+        # A city's most-missed obligations grouped by kind from the index alone.
+        Index(
+            "ix_dashboard_missed_obligation_city_kind",
+            "period",
+            "city_id",
+            "kind",
+            "region_id",
+            "missing",
+        ),
     )
 
 

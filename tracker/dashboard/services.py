@@ -793,7 +793,7 @@ def top_problems(region: Region, period: Period, limit: int = 8) -> dict[str, li
         for rid, name, n in db.session.execute(
             select(VillageScore.region_id, Region.name, n_open)
             .join(Region, Region.id == VillageScore.region_id)
-            .where(*in_node, n_open > 0, n_open >= open_floor)
+            .where(*in_node, n_open >= open_floor)  # the floor is at least 1
             .order_by(n_open.desc(), Region.name)
             .limit(limit)
         )
