@@ -151,7 +151,11 @@ def overdue_count(where: ColumnElement[bool], as_of: date) -> int:
     The same rows as ``count(*) WHERE overdue_on(as_of)``, counted as its two
     disjoint halves — still open, and completed after ``as_of`` — so that each
     half reads ``ix_service_matter_open`` alone (an OR of the two would read the
-    table: 95 → 14 ms for a city of 10,000 villages on PostgreSQL).
+    table: 95 → 14 ms for a city of 10,000 villages on PostgreSQL). Each half is
+    :func:`overdue_on` with its OR replaced by that half (the same parts, from
+    :func:`_open_halves`): with the OR still inside, PostgreSQL combined two bitmap
+    scans of the index and read the table's pages (6,386 → 201 buffers for a
+    province's 11,376 open overdue matters; the count now an index-only scan).
     """
     still_open, done_later = (
         select(func.count())
