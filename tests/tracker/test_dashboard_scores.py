@@ -401,6 +401,23 @@ def test_sparkline_breaks_at_months_without_data_and_colours_the_last_point():
     assert COLORS["green"] in svg and "2月 —" in svg
 
 
+def test_a_child_row_shows_each_component_rate_with_its_figures_as_the_title():
+    from tracker.dashboard.charts import component_cells, weakest
+
+    score = rules.score(
+        {"meetings": (5.0, 7.0), "camera_uptime": (43_200.0, 50_400.0)}, rules.DEFAULT_CONFIG
+    )
+    specs = [rules.COMPONENT_BY_KEY[k] for k in ("meetings", "service_on_time", "camera_uptime")]
+    assert str(component_cells(score, specs)) == (
+        '<td class="text-end d-none d-md-table-cell " title="5/7">71.4%</td>'
+        '<td class="text-end d-none d-md-table-cell text-muted" title="0/0">—</td>'
+        '<td class="text-end d-none d-md-table-cell " title="12.0/14.0">85.7%</td>'
+    )
+    spec, comp = weakest(score, specs)  # meetings lose 40/60 × 28.6, cameras 20/60 × 9.8
+    assert spec.key == "meetings" and comp.rate == 5 / 7
+    assert weakest(rules.score({"meetings": (7.0, 7.0)}, rules.DEFAULT_CONFIG), specs) is None
+
+
 def test_village_grid_links_every_village_and_names_it():
     from tracker.dashboard.charts import village_grid
     from tracker.dashboard.services import GridCell

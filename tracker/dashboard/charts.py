@@ -13,7 +13,15 @@ from itertools import groupby
 from flask_babel import gettext
 from markupsafe import Markup, escape
 
-from tracker.dashboard.rules import Band, Component, ScoringConfig, band_for
+from tracker.dashboard.rules import (
+    Band,
+    Component,
+    ComponentSpec,
+    Score,
+    ScoringConfig,
+    band_for,
+)
+from tracker.formatting import percent
 
 COLORS = {
     Band.green.value: "#2e8b57",
@@ -163,6 +171,42 @@ def _trend_svg(
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def component_cells(score: Score, specs: Sequence[ComponentSpec]) -> Markup:
+    """The child table's cells of one row: each shown component's pooled rate, its
+    numerator/denominator as the title (camera seconds in hours), muted where it does
+    not apply. Written here, not in the template: a province's 50 counties × 7
+    components cost more in Jinja than the row's SQL."""
+    by_key = {c.key: c for c in score.components}
+    cells = []
+    for spec in specs:
+        comp = by_key[spec.key]
+        if spec.key == "camera_uptime":
+            num: float = round(comp.numerator / 3600, 1)
+            den: float = round(comp.denominator / 3600, 1)
+        else:
+            num, den = int(comp.numerator), int(comp.denominator)
+        muted = "" if comp.applies else "text-muted"
+        cells.append(
+            f'<td class="text-end d-none d-md-table-cell {muted}" title="{num}/{den}">'
+            f"{percent(comp.rate)}</td>"
+        )
+    return Markup("".join(cells))
+
+
+def weakest(score: Score, specs: Sequence[ComponentSpec]) -> tuple[ComponentSpec, Component] | None:
+    """The shown component that costs the score most (share × points lost; the first of
+    equals), named on a phone where the component columns are hidden; None when none
+    loses points."""
+    by_key = {c.key: c for c in score.components}
+    worst: tuple[ComponentSpec, Component] | None = None
+    lost = 0.0
+    for spec in specs:
+        comp = by_key[spec.key]
+        if comp.applies and comp.points is not None and comp.share * (100 - comp.points) > lost:
+            worst, lost = (spec, comp), comp.share * (100 - comp.points)
+    return worst
 
 
 def component_bars(components: Sequence[Component], width: int = 460) -> Markup:
