@@ -239,15 +239,3 @@ class MatterEvent(Base):
 def _timeline_is_append_only(mapper: Any, connection: Any, target: MatterEvent) -> None:
     """A recorded step is evidence: it is never changed or removed (corrections are new events)."""
     raise ValueError("事项办理过程只能追加，不能修改或删除已登记的环节")
-
-
-class PublicPageHit(Base):
-    """One request to the applicants' public pages, per client address (rate limit)."""
-
-    __tablename__ = "matter_public_hit"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    ip: Mapped[str] = mapped_column(String(45))
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    __table_args__ = (Index("ix_matter_public_hit_ip_at", "ip", "at"),)

@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext
-from sqlalchemy import ColumnElement, Select, and_, case, delete, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -46,7 +46,6 @@ from tracker.matters.models import (
     MatterKind,
     MatterStatus,
     MatterType,
-    PublicPageHit,
     RatingSource,
     ServiceMatter,
 )
@@ -999,26 +998,6 @@ def receipt_link_open(matter: ServiceMatter, today: date) -> bool:
         return matter.status in rules.OPEN_STATUSES
     days = current_settings().matters.receipt_link_days
     return today <= matter.completed_on + timedelta(days=days)
-
-
-def public_rate_limited(ip: str, now: datetime | None = None) -> bool:
-    """Count this request of ``ip``; ``True`` when it is over the limit of the last 10 minutes.
-
-    Kept in the database so every web process sees the same count; rows older
-    than a day are removed as it goes.
-    """
-    now = now or utcnow()
-    limit = current_settings().matters.public_requests_per_10_minutes
-    ip = (ip or "?")[:45]
-    recent = db.session.scalar(
-        select(func.count(PublicPageHit.id)).where(
-            PublicPageHit.ip == ip, PublicPageHit.at > now - timedelta(minutes=10)
-        )
-    )
-    db.session.execute(delete(PublicPageHit).where(PublicPageHit.at < now - timedelta(days=1)))
-    db.session.add(PublicPageHit(ip=ip, at=now))
-    db.session.flush()
-    return int(recent or 0) >= limit
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ from tracker.matters.models import (
 from tracker.matters.rules import MatterError
 from tracker.models import CalendarOverride, Region, RegionLevel, User
 from tracker.periods import Period, PeriodError
+from tracker.public_pages import over_limit
 from tracker.scope import Scope, current_scope
 from tracker.web import form_error, form_status, paginate, submit
 from tracker.workdays import package_covers
@@ -681,11 +682,7 @@ class ApplicantRatingForm(Form):
 @bp.route("/a/<token>", methods=["GET", "POST"])
 def applicant_page(token: str) -> ResponseReturnValue:
     """The applicant's page (no login): progress with dates and offices, one rating after 办结."""
-    limited = services.public_rate_limited(request.remote_addr or "?")
-    # The one commit outside the boundary (like the login throttle): every request must
-    # count, also the refused ones and the reads, or the limit would never engage.
-    db.session.commit()
-    if limited:
+    if over_limit("matter_applicant", current_settings().matters.public_requests_per_10_minutes):
         return render_template("matters/public.html", state="limited"), 429
     matter = services.matter_for_token(token)
     today = clock.today()

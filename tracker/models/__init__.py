@@ -16,6 +16,7 @@ from tracker.models.audit import AuditLog
 from tracker.models.base import Base, utcnow
 from tracker.models.calendar import CalendarOverride
 from tracker.models.party import Branch, Gender, Member, MemberStatus, PartyGroup, VillageCadre
+from tracker.models.public import PublicHit
 from tracker.models.regions import Region, RegionLevel, in_subtree, subtree_ids
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "Member",
     "MemberStatus",
     "PartyGroup",
+    "PublicHit",
     "Region",
     "RegionLevel",
     "Role",

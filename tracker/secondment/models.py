@@ -461,19 +461,3 @@ class ResultItem(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
 
     secondment: Mapped[Secondment] = relationship()
-
-
-class PublicHit(Base):
-    """One request to the public 公示 page, by a keyed hash of the sender's address.
-
-    The flood limit of the page (``[rules] secondment_publication_per_10_minutes``);
-    rows older than a day are removed as new ones come in.
-    """
-
-    __tablename__ = "secondment_public_hit"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    source_hash: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    __table_args__ = (Index("ix_secondment_public_hit_source_at", "source_hash", "at"),)

@@ -19,13 +19,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import func, select
 
 from tracker import clock
 from tracker.config import RulesSettings, current_settings
 from tracker.extensions import db
-from tracker.models import Region, RegionLevel, User, utcnow
+from tracker.models import Region, RegionLevel, User
 from tracker.secondment.models import (
     PUBLIC_FIELDS,
     Assessment,
@@ -41,7 +40,6 @@ from tracker.secondment.models import (
     Inspection,
     Outcome,
     PostType,
-    PublicHit,
     ResultItem,
     ResultKind,
     Secondment,
@@ -59,7 +57,6 @@ from tracker.secondment.rules import (
     scheduled_weeks,
     validate_report_week,
 )
-from tracker.sqlite import write_intent
 from tracker.workdays import WorkCalendar
 
 
@@ -585,33 +582,6 @@ def close_complaint(c: Complaint, outcome: str, reply: str, on: date) -> None:
     c.closed_on = on
     c.status = ComplaintStatus.closed
     db.session.flush()
-
-
-def publication_limited(source_hash: str) -> bool:
-    """Count one request to the public 公示 page; ``True`` when the sender is over the limit.
-
-    In its own short transaction (a read request must not write inside its read
-    transaction): every request counts, refused ones too, or the limit would never
-    engage. Best effort: a lock held past the busy timeout lets this one through.
-    """
-    now = utcnow()
-    limit = _rules().secondment_publication_per_10_minutes
-    db.session.commit()  # end the read (nothing is pending this early in the request)
-    try:
-        with write_intent():
-            recent = db.session.scalar(
-                select(func.count(PublicHit.id)).where(
-                    PublicHit.source_hash == source_hash,
-                    PublicHit.at > now - timedelta(minutes=10),
-                )
-            )
-            db.session.execute(delete(PublicHit).where(PublicHit.at < now - timedelta(days=1)))
-            db.session.add(PublicHit(source_hash=source_hash, at=now))
-            db.session.commit()
-    except OperationalError:
-        db.session.rollback()
-        return False
-    return int(recent or 0) >= limit
 
 
 def publication(region_id: int, monday: date) -> list[tuple[WeeklyReport, Secondment]]:

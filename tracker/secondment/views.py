@@ -22,7 +22,6 @@ the request boundary commits.
 from __future__ import annotations
 
 import enum
-import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -31,7 +30,6 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -52,6 +50,7 @@ from tracker.config import current_settings
 from tracker.extensions import db
 from tracker.formatting import labels
 from tracker.models import Region, RegionLevel, User, in_subtree
+from tracker.public_pages import over_limit, sender_hash
 from tracker.scope import current_scope
 from tracker.secondment import figures, services
 from tracker.secondment.forms import (
@@ -875,7 +874,9 @@ def public_publication(token: str) -> ResponseReturnValue:
 
     Flood-limited per sender like the complaint form (429 over the limit).
     """
-    if services.publication_limited(_sender_hash()):
+    if over_limit(
+        "secondment_publication", current_settings().rules.secondment_publication_per_10_minutes
+    ):
         return render_template("secondment/limited.html"), 429
     s = db.session.scalar(select(Secondment).where(Secondment.public_token == token[:32]))
     if s is None:
@@ -886,13 +887,6 @@ def public_publication(token: str) -> ResponseReturnValue:
 
 
 # --- the public complaint form ------------------------------------------------------------
-
-
-def _sender_hash() -> str:
-    """Keyed hash of the sender's address: enough to count floods, never the address itself."""
-    key = current_app.config["SECRET_KEY"]
-    addr = request.remote_addr or ""
-    return hashlib.sha256(f"{key}|{addr}".encode()).hexdigest()
 
 
 @bp.route("/p/<token>", methods=["GET", "POST"])
@@ -913,7 +907,7 @@ def public_complaint(token: str) -> ResponseReturnValue:
             form.name.data or "",
             form.contact.data or "",
             "public",
-            _sender_hash(),
+            sender_hash(),
             load_calendar(),
         ),
     )
