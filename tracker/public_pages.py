@@ -1,5 +1,6 @@
 """The pages anyone may open without an account — the applicant's page of a matter
-(受理回执 QR code), a seconded cadre's 周报公示 and complaint form — share one flood limit.
+(受理回执 QR code) and a seconded cadre's 周报公示 — share one flood limit; the public
+complaint form counts its sender's complaints by the same :func:`sender_hash`.
 
 A request counts under its page's name and a keyed hash of the sender's address
 (:func:`sender_hash`: enough to count floods, never the address itself), in the
@@ -34,7 +35,7 @@ def sender_hash() -> str:
     return hashlib.sha256(f"{key}|{addr}".encode()).hexdigest()
 
 
-def over_limit(page: str, per_window: int, sender: str | None = None) -> bool:
+def over_limit(page: str, per_window: int) -> bool:
     """Count this request to ``page``; ``True`` when its sender is over ``per_window``
     requests in the last 10 minutes.
 
@@ -43,7 +44,7 @@ def over_limit(page: str, per_window: int, sender: str | None = None) -> bool:
     too, or the limit would never engage). Best effort: a lock held past the busy
     timeout lets this request through rather than fail it.
     """
-    sender = sender or sender_hash()
+    sender = sender_hash()
     now = utcnow()
     db.session.commit()  # nothing is pending this early in the request
     try:

@@ -51,11 +51,12 @@ def seed_dues(world: DemoWorld) -> None:
             if not owed:
                 continue
             stop = len(owed)
-            if behind and owed[-1] == last:
+            story_member = behind and owed[-1] == last
+            if story_member:
                 n += 1
-            if behind and owed[-1] == last and n == 1:
+            if story_member and n == 1:
                 stop = max(0, len(owed) - 7)  # seven months unpaid, no reason: flagged
-            elif behind and owed[-1] == last and n == 2:
+            elif story_member and n == 2:
                 stop = max(0, len(owed) - 6)
                 record_excuse(
                     lg.member,
