@@ -158,14 +158,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         period = 1.0 / srv.fps
         limit = srv.stall_after if kind == "stall" else None
-        i = 0
+        i = 0  # frames sent on this connection (for the stall limit)
         next_at = time.monotonic()
+        # The picture follows the clock, as a real camera's does: a new connection joins
+        # the loop where it is now, not at its first frame (else every check would start
+        # on the same picture, and two checks could read as frozen).
+        first = int(next_at * srv.fps)
         try:
             while not srv.stopped.is_set():
                 if limit is not None and i >= limit:
                     srv.stopped.wait()  # keep the connection open, send nothing
                     return
-                jpeg = frames[i % len(frames)]
+                jpeg = frames[(first + i) % len(frames)]
                 self.wfile.write(
                     f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n".encode()
                     + jpeg
