@@ -2,9 +2,11 @@
 
 The jobs process keeps the current and previous periods fresh; this command
 back-fills any range of months, with the quarters and years they make up. It
-recomputes only what changed since the last run (villages with ledger writes
-newer than their snapshot, periods snapshotted before they ended); ``--all``
-recomputes everything (after a change of rules, opening hours or the calendar).
+recomputes only what changed since the last run (the townships of villages with
+ledger writes newer than their snapshot; for a running period snapshotted earlier
+the same day, the other villages get today's live camera seconds; a period
+snapshotted on an earlier day while it ran is recomputed whole); ``--all``
+recomputes everything (after a change of rules or of ``config.toml``).
 """
 
 from __future__ import annotations

@@ -3,9 +3,13 @@
 Write side — :func:`compute_period` reads the ledgers in bulk
 (:mod:`tracker.dashboard.sources`), scores every village
 (:func:`tracker.dashboard.rules.score`) and replaces the period's
-:class:`~tracker.dashboard.models.VillageScore` rows. The jobs process calls it
-every ``[jobs] rollup_minutes`` for the current and previous periods; a page
-that finds a period without snapshots computes the villages it shows once.
+:class:`~tracker.dashboard.models.VillageScore` rows. The jobs process calls
+:func:`refresh_changed` every ``[jobs] rollup_minutes`` for the current and
+previous periods: it recomputes the townships of villages written since their
+snapshot (:func:`changed_villages`), brings the others of a running period up to
+the minute (:func:`refresh_live`: today's camera seconds) and recomputes a period
+whole once its snapshots are from an earlier day; a page that finds a period
+without snapshots computes the villages it shows once.
 
 Read side — every page figure is one SQL aggregate over the snapshot rows
 (``AVG(score)``, ``SUM(numerators)``, ``SUM(denominators)`` grouped by the
@@ -286,11 +290,14 @@ def changed_villages(period: Period) -> set[int]:
     """Villages whose ledgers were written after their snapshot of ``period`` was taken,
     and villages without one: what :func:`refresh_changed` recomputes.
 
-    Set-based: one statement per ledger (meeting records, matter timeline steps,
-    trainings, camera day roll-ups) joins its write times to the snapshots' times. A
-    write counts for every period of the village (an edit may move a record between
-    periods); a rule or opening-hours change is not a ledger write — recompute
-    everything then (``tracker dashboard-rollup --all``).
+    Set-based: one statement over the write log (:class:`LedgerWrite`, kept by
+    :mod:`tracker.dashboard.writes` for every row the score reads — inserted, changed
+    or deleted; a township's or county's row marks the villages under it, region 0
+    every village), plus one per older write-time column (meeting records, matter
+    timeline steps, trainings, team registers, camera day roll-ups), each joined to the
+    snapshots' times. A write counts for every period of the village (an edit may move
+    a record between periods); a rule or config change is not a ledger write —
+    recompute everything then (``tracker dashboard-rollup --all``).
     """
     from tracker.halls.models import CameraDailyRollup
     from tracker.matters.models import MatterEvent

@@ -32,7 +32,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from tracker.models import utcnow
 
@@ -81,6 +81,7 @@ _PARENT = {
 }
 
 _PENDING = "dashboard_ledger_writes"
+AnySession = Session | scoped_session[Any]  # ``db.session`` or the listener's session
 
 
 def _watched(obj: Any) -> bool:
@@ -114,7 +115,7 @@ def _regions_of(session: Session, obj: Any, load: bool) -> set[int]:
     return set(session.connection().scalars(select(model.region_id).where(model.id.in_(ids))))
 
 
-def note_written(session: Session, region_ids: Iterable[int]) -> None:
+def note_written(session: AnySession, region_ids: Iterable[int]) -> None:
     """Note regions whose score-feeding rows were written outside the ORM (Core
     statements); they are stored with the transaction's other writes."""
     pending: dict[int, datetime] = session.info.setdefault(_PENDING, {})
@@ -148,7 +149,7 @@ def _after_flush(session: Session, _ctx: Any) -> None:
         note_written(session, regions)
 
 
-def store_pending(session: Session, committing: bool = False) -> int:
+def store_pending(session: AnySession, committing: bool = False) -> int:
     """Write the noted regions' times (one upsert); returns the regions written.
 
     On commit they are stamped with the commit's time: a roll-up that read the ledgers
