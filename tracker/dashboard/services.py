@@ -294,12 +294,11 @@ def changed_villages(period: Period) -> set[int]:
     :mod:`tracker.dashboard.writes` for every row the score reads — inserted, changed
     or deleted; a township's or county's row marks the villages under it, region 0
     every village), plus one per older write-time column (meeting records, matter
-    timeline steps, trainings, team registers, camera day roll-ups), each joined to the
+    timeline steps, trainings, team registers), each joined to the
     snapshots' times. A write counts for every period of the village (an edit may move
     a record between periods); a rule or config change is not a ledger write —
     recompute everything then (``tracker dashboard-rollup --all``).
     """
-    from tracker.halls.models import CameraDailyRollup
     from tracker.matters.models import MatterEvent
     from tracker.meetings.models import Meeting
     from tracker.teams.duty_models import HouseholdContact, Pledge, PostAssignment
@@ -314,14 +313,15 @@ def changed_villages(period: Period) -> set[int]:
     oldest = db.session.scalar(
         select(func.min(VillageScore.computed_at)).where(VillageScore.period == period.key)
     )
-    # A camera's day roll-up counts only for the periods holding that day.
-    in_period = CameraDailyRollup.day.between(period.start, period.end)
+    # A camera day roll-up stored is no change: it caches the figures of a finished day
+    # that were read live until then (``uptime_bulk`` reads either); a roll-up deleted
+    # because a late report, heartbeat, excuse or hours change touched its day is noted
+    # in the write log (``tracker.halls.services.invalidate_rollups``).
     written: list[tuple[Any, Any, Any]] = [
         (Meeting.region_id, Meeting.updated_at, None),
         (MatterEvent.region_id, MatterEvent.recorded_at, None),
         (Training.region_id, func.coalesce(Training.updated_at, Training.entered_at), None),
         (Training.region_id, Training.deleted_at, None),
-        (CameraDailyRollup.region_id, CameraDailyRollup.computed_at, in_period),
         (
             ReserveCadre.region_id,
             func.coalesce(ReserveCadre.updated_at, ReserveCadre.entered_at),

@@ -19,9 +19,10 @@ finished day invalidates that day's roll-ups, which is noted.
 
 Not noted, because the score never reads them: dues, recruitment, resident
 services, the cached camera status, alerts, snapshots, stations, import logs,
-meeting versions and the roll-ups' own writes (a new :class:`CameraDailyRollup`
-is seen through its ``computed_at``). A rule or config change is no ledger write:
-``tracker dashboard-rollup --all`` recomputes everything.
+meeting versions and the camera day roll-ups stored (a cache of a finished day's
+figures, read live until it is stored; its deletion is what is noted). A rule or
+config change is no ledger write: ``tracker dashboard-rollup --all`` recomputes
+everything.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ IGNORED = frozenset(
         "CameraCheck",
         "CameraStateChange",
         "StationHeartbeat",  # raw reports: today's live part (see the module docstring)
-        "CameraDailyRollup",  # its computed_at is read directly
+        "CameraDailyRollup",  # a cache; deleting one is noted (invalidate_rollups)
         "Snapshot",
         "HallAlert",
         "Station",
