@@ -21,6 +21,7 @@ from tracker import clock
 from tracker.dashboard import services
 from tracker.dashboard.models import RegionAggregate, VillageScore
 from tracker.dashboard.services import changed_villages, compute_period, refresh_changed
+from tracker.dashboard.sources import camera_figures
 from tracker.periods import Period, PeriodKind
 
 DAY = date(2027, 3, 10)
@@ -208,6 +209,20 @@ def test_a_run_later_that_day_equals_a_full_recompute_after_writes_in_several_le
             incremental = state(p)
             full = from_scratch(p)
             assert incremental == full, p.key
+            # ... and its camera seconds are the halls' one figure of the whole period.
+            whole = camera_figures("/", p)
+            for vid, f in whole.items():
+                row = full[0][vid]
+                assert (row["cameras"], row["cam_open_s"], row["cam_up_s"]) == (
+                    f.cameras,
+                    f.open_s,
+                    f.up_s,
+                ), p.key
+                assert (row["cam_live_s"], row["cam_unknown_s"], row["cam_excused_s"]) == (
+                    f.live_s,
+                    f.unknown_s,
+                    f.excused_s,
+                ), p.key
         a1a = incremental[0][world.village_a1a.id]
         assert a1a["cam_open_s"] > a1a["cam_up_s"]  # the outage at 14:30 counts
 

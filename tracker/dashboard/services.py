@@ -163,7 +163,7 @@ def compute_period(
     config = scoring_config()
     meetings = meeting_figures(villages, path, period, today)
     matters = matter_figures(path, period, today)
-    cameras, cameras_past = _camera_parts(path, period, today)
+    cameras, cameras_past = _camera_parts(path, period)
     trainings = training_figures(path, period, today)
     seconded = secondment_figures(villages, period, today)
     teams = teams_figures(villages, period, today, load_calendar())
@@ -252,16 +252,19 @@ def compute_period(
 
 
 def _camera_parts(
-    path: str, period: Period, today: date
+    path: str, period: Period
 ) -> tuple[dict[int, CameraFigures], dict[int, CameraFigures]]:
-    """The period's camera figures per village, and their part of the days before
-    ``today`` (what a later run of the same day keeps: :func:`refresh_live`).
+    """The period's camera figures per village, and their part of the days before the
+    clock's local today (what a later run of the same day keeps: :func:`refresh_live`).
 
-    A running period is read as its days before today plus today (the sum is
-    :func:`camera_figures` of the period: each day's figures are its own); a closed
-    one whole, all of it past.
+    Camera time is always read up to now (``uptime_bulk``), whatever ``today`` the
+    other figures are judged on, so the split is at the clock's day. A period holding
+    that day is read as its days before it plus the day itself (the sum is
+    :func:`camera_figures` of the period: each day's figures are its own); any other
+    period whole, all of it past.
     """
-    if not period.start <= today <= period.end or today != clock.today():
+    today = clock.today()
+    if not period.start <= today <= period.end:
         whole = camera_figures(path, period)
         return whole, whole
     live = camera_figures_between(path, today, today)
