@@ -48,6 +48,7 @@ def rollup_cmd(first: str, last: str | None, everything: bool) -> None:
     periods += sorted(extra, key=lambda p: (p.kind.value, p.year, p.index))
     started = time.monotonic()
     villages = 0
+    live: dict[str, services.LiveCameras] = {}  # today's camera seconds, read once
     with click.progressbar(
         periods, label="合规看板快照", item_show_func=lambda p: p.key if p else ""
     ) as bar:
@@ -55,7 +56,7 @@ def rollup_cmd(first: str, last: str | None, everything: bool) -> None:
             if everything:
                 villages += services.compute_period(period, "/")
             else:
-                villages += services.refresh_changed(period)
+                villages += services.refresh_changed(period, live=live)
             db.session.commit()
     click.echo(
         f"{len(periods)} 个期间，重算 {villages} 个村期快照，用时 {time.monotonic() - started:.0f} 秒"

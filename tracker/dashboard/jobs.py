@@ -36,9 +36,10 @@ except Exception:  # a bad config stops the app elsewhere, with the key named
 def rollup() -> None:
     """合规看板快照: recompute this and the previous period of each kind."""
     today = clock.today()
+    live: dict[str, services.LiveCameras] = {}  # today's camera seconds, read once
     for period in services.periods_to_refresh(today):
         # Only what changed; a period snapshotted on an earlier day while it ran: whole.
-        n = services.refresh_changed(period, today)
+        n = services.refresh_changed(period, today, live)
         db.session.commit()
         log.info("dashboard snapshot %s: %d villages", period.key, n)
 

@@ -385,7 +385,24 @@ def _villages_written_after(snap: Any, oldest: datetime) -> set[int]:
     return out
 
 
-def refresh_changed(period: Period, today: date | None = None) -> int:
+@dataclass(frozen=True)
+class LiveCameras:
+    """Today's camera seconds per village (:func:`camera_figures_between` of the day),
+    read at ``at``: one read serves the month, quarter and year of a roll-up run."""
+
+    at: datetime
+    figures: dict[int, CameraFigures]
+
+
+def read_live_cameras() -> LiveCameras:
+    at = utcnow()
+    today = clock.local_date(at)
+    return LiveCameras(at, camera_figures_between("/", today, today))
+
+
+def refresh_changed(
+    period: Period, today: date | None = None, live: dict[str, LiveCameras] | None = None
+) -> int:
     """Recompute only what changed since the period's snapshots; returns the villages
     recomputed in full.
 
@@ -397,7 +414,8 @@ def refresh_changed(period: Period, today: date | None = None) -> int:
     * otherwise (no snapshots, or taken on an earlier day: windows fell due, matters
       turned overdue) the period is recomputed whole.
 
-    Then the period's aggregates, once.
+    Then the period's aggregates, once. ``live``: a dict the caller keeps over the
+    periods of one run, so today's camera seconds are read once for all of them.
     """
     today = today or clock.today()
     oldest = db.session.scalar(
@@ -406,9 +424,13 @@ def refresh_changed(period: Period, today: date | None = None) -> int:
     snapped_on = None if oldest is None else clock.local_date(_aware(oldest))
     running = period.start <= today <= period.end
     if running and snapped_on == today == clock.today():
-        now = utcnow()  # before the write log is read: a later write counts next run
+        memo = live if live is not None else {}
+        cams = memo.get("cameras")
+        if cams is None or clock.local_date(cams.at) != today:
+            # Read before the write log: a write after it counts for the next run.
+            cams = memo["cameras"] = read_live_cameras()
         done = _recompute_towns(period, changed_villages(period), today)
-        refresh_live(period, now)
+        refresh_live(period, cams)
         refresh_region_scores(period)
         db.session.flush()
         return done
@@ -446,19 +468,19 @@ def _recompute_towns(period: Period, changed: set[int], today: date) -> int:
 _CAM_PARTS = ("open_s", "up_s", "live_s", "unknown_s", "excused_s")
 
 
-def refresh_live(period: Period, now: datetime) -> int:
-    """Bring the period's snapshots taken before ``now`` (the same local day) up to
-    ``now``: today's camera seconds are read live (:func:`camera_figures_between`) and
-    added to each row's stored part of the earlier days (``cam_past_*``), the row is
-    re-scored (:func:`tracker.dashboard.rules.score`) and stamped ``now``.
+def refresh_live(period: Period, live: LiveCameras) -> int:
+    """Bring the period's snapshots taken before ``live.at`` (the same local day) up to
+    that time: today's camera seconds read live (:func:`read_live_cameras`) are added
+    to each row's stored part of the earlier days (``cam_past_*``), the row is
+    re-scored (:func:`tracker.dashboard.rules.score`) and stamped ``live.at``.
 
     Only for villages without ledger writes since their snapshot (the caller
-    recomputed the others): nothing else in a snapshot moves within a local day.
-    Does not touch the aggregates. Returns the rows whose camera figures were read.
+    recomputed the others, stamped later): nothing else in a snapshot moves within a
+    local day. Does not touch the aggregates. Returns the rows given new camera figures.
     """
-    today = clock.local_date(now)
+    now = live.at
     stale = (VillageScore.period == period.key, VillageScore.computed_at < now)
-    live = camera_figures_between("/", today, today)
+    figures = live.figures
     config = scoring_config()
     cols = [
         VillageScore.id,
@@ -467,13 +489,13 @@ def refresh_live(period: Period, now: datetime) -> int:
     ]
     cols += [getattr(VillageScore, f"cam_past_{c}") for c in _CAM_PARTS]
     updates: list[dict[str, Any]] = []
-    ids = list(live)
+    ids = list(figures)
     for i in range(0, len(ids), 900):
         for r in db.session.execute(
             select(*cols).where(*stale, VillageScore.region_id.in_(ids[i : i + 900]))
         ):
             row = dict(r._mapping)
-            c = live[row["region_id"]]
+            c = figures[row["region_id"]]
             for part in _CAM_PARTS:
                 row[f"cam_{part}"] = row[f"cam_past_{part}"] + getattr(c, part)
             row["cameras"] = c.cameras
