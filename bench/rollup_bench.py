@@ -5,8 +5,8 @@ spends on the open periods, on a generated city:
 
 - ``full``: every village recomputed (``--all``: ``compute_period(period, "/")``);
 - ``incremental, no writes``: the same day, nothing written since — only today's
-  live camera seconds are read and every snapshot re-scored
-  (``refresh_changed`` → ``refresh_live``);
+  live camera seconds are read (once, in the first period: the month) and every
+  snapshot re-scored (``refresh_changed`` → ``refresh_live``);
 - ``incremental, 1 % written``: after an edit in 1 % of the villages (one member
   each, through the ORM like any page), their townships are recomputed in full.
 
@@ -67,12 +67,13 @@ def _step(url: str, step: str, share: float) -> dict[str, Any]:
             db.session.commit()
             out["villages"]["written"] = len(ids)
         else:
+            live: dict[str, Any] = {}  # as the job and the CLI: today's cameras read once
             for p in periods:
                 t0 = time.perf_counter()
                 if step == "full":
                     n = services.compute_period(p, "/")
                 else:
-                    n = services.refresh_changed(p)
+                    n = services.refresh_changed(p, live=live)
                 db.session.commit()
                 out["seconds"][p.key] = time.perf_counter() - t0
                 out["villages"][p.key] = n
