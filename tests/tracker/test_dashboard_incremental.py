@@ -284,6 +284,7 @@ def test_the_next_local_day_recomputes_every_village(app, db, world):
 def test_changed_villages_sees_writes_of_every_kind(app, db, world, cams):
     """Org history, county rules, the calendar, a camera day invalidated: each marks
     the villages whose figures it can move, and only those."""
+    from tracker.halls.models import CameraDailyRollup
     from tracker.halls.services import invalidate_rollups
     from tracker.matters.models import HandlingLevel, MatterKind, MatterType
     from tracker.meetings.models import MeetingKind
@@ -296,6 +297,17 @@ def test_changed_villages_sees_writes_of_every_kind(app, db, world, cams):
         world.village_a2a,
         world.village_b1a,
     )
+    with app.test_request_context(), clock.frozen(local(DAY, 10, 30)):
+        # Today's invalidations move only the live part: not a change; nor is a roll-up
+        # stored for a finished day (a cache of the figures read live until then).
+        invalidate_rollups([cams[a2a.id].id], DAY, None)
+        db.session.add(
+            CameraDailyRollup(
+                camera_id=cams[a2a.id].id, day=date(2027, 3, 7), region_id=a2a.id, open_s=1
+            )
+        )
+        db.session.flush()
+        assert changed_villages(month) == set()
     with app.test_request_context(), clock.frozen(local(DAY, 11)):
         world.members[a2a.id][2].left_on = date(2027, 3, 1)  # member facts
         db.session.flush()
@@ -303,8 +315,6 @@ def test_changed_villages_sees_writes_of_every_kind(app, db, world, cams):
     with app.test_request_context(), clock.frozen(local(DAY, 11, 30)):
         # A camera's finished day invalidated (a late report): its village.
         invalidate_rollups([cams[a1a.id].id], date(2027, 3, 9), None)
-        # Today's invalidations move only the live part: not a change.
-        invalidate_rollups([cams[a2a.id].id], DAY, None)
         assert changed_villages(month) == {a1a.id, a2a.id}
     with app.test_request_context(), clock.frozen(local(DAY, 12)):
         # A county's row (a matter type of 县乙): every village of the county.
