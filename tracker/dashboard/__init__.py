@@ -6,12 +6,17 @@
 - :mod:`tracker.dashboard.charts` — server-side SVG (sparklines, component bars, village grid);
 - :mod:`tracker.dashboard.exports` — Excel workbooks and the monthly report;
 - :mod:`tracker.dashboard.views` / :mod:`tracker.dashboard.api` — pages and JSON API;
-- :mod:`tracker.dashboard.jobs` — the roll-up and monthly-report jobs (``tracker jobs``).
+- :mod:`tracker.dashboard.jobs` — the roll-up and monthly-report jobs (``tracker jobs``);
+- :mod:`tracker.dashboard.writes` — the ledgers' write times the roll-up compares its
+  snapshots with (a session listener, installed when this package is imported).
 """
 
 from flask_babel import lazy_gettext as _l
 
+from tracker.dashboard import writes as _writes
 from tracker.domain import Domain, NavEntry
+
+_writes.install()
 
 DOMAIN = Domain(
     "tracker.dashboard",

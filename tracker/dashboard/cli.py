@@ -2,9 +2,11 @@
 
 The jobs process keeps the current and previous periods fresh; this command
 back-fills any range of months, with the quarters and years they make up. It
-recomputes only what changed since the last run (villages with ledger writes
-newer than their snapshot, periods snapshotted before they ended); ``--all``
-recomputes everything (after a change of rules, opening hours or the calendar).
+recomputes only what changed since the last run (the townships of villages with
+ledger writes newer than their snapshot; for a running period snapshotted earlier
+the same day, the other villages get today's live camera seconds; a period
+snapshotted on an earlier day while it ran is recomputed whole); ``--all``
+recomputes everything (after a change of rules or of ``config.toml``).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ def rollup_cmd(first: str, last: str | None, everything: bool) -> None:
     periods += sorted(extra, key=lambda p: (p.kind.value, p.year, p.index))
     started = time.monotonic()
     villages = 0
+    live: dict[str, services.LiveCameras] = {}  # today's camera seconds, read once
     with click.progressbar(
         periods, label="合规看板快照", item_show_func=lambda p: p.key if p else ""
     ) as bar:
@@ -53,7 +56,7 @@ def rollup_cmd(first: str, last: str | None, everything: bool) -> None:
             if everything:
                 villages += services.compute_period(period, "/")
             else:
-                villages += services.refresh_changed(period)
+                villages += services.refresh_changed(period, live=live)
             db.session.commit()
     click.echo(
         f"{len(periods)} 个期间，重算 {villages} 个村期快照，用时 {time.monotonic() - started:.0f} 秒"

@@ -1,8 +1,10 @@
 """Jobs of the dashboard, run by ``tracker jobs`` (never in the web process).
 
-- ``dashboard.rollup`` every ``[jobs] rollup_minutes``: recompute the snapshots
-  of the current month, quarter and year for every village, and of the previous
-  ones for the villages whose ledgers changed since (late entries, 补录);
+- ``dashboard.rollup`` every ``[jobs] rollup_minutes``: bring the snapshots of the
+  current and previous month, quarter and year up to date
+  (:func:`tracker.dashboard.services.refresh_changed`): the villages whose ledgers
+  changed since (late entries, 补录) recomputed by township, the others of a running
+  period given today's live camera seconds, a period whole once a day;
 - ``dashboard.monthly_report`` on the 1st of each month, 06:30: the previous
   month's report workbook for the city and every county, kept for download.
 """
@@ -34,9 +36,10 @@ except Exception:  # a bad config stops the app elsewhere, with the key named
 def rollup() -> None:
     """合规看板快照: recompute this and the previous period of each kind."""
     today = clock.today()
+    live: dict[str, services.LiveCameras] = {}  # today's camera seconds, read once
     for period in services.periods_to_refresh(today):
-        # Open periods whole; a closed one only where its ledgers changed since.
-        n = services.refresh_changed(period, today)
+        # Only what changed; a period snapshotted on an earlier day while it ran: whole.
+        n = services.refresh_changed(period, today, live)
         db.session.commit()
         log.info("dashboard snapshot %s: %d villages", period.key, n)
 

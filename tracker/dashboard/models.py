@@ -60,6 +60,14 @@ class VillageScore(Base):
     # of the darkest-halls list, kept so a city's lowest rates are read from an index
     # (``cam_up_rate_of``; the list showed the same quotient computed in its query).
     cam_up_rate: Mapped[float | None]
+    # The camera seconds above of the period's days before the local day the snapshot
+    # was computed on (all of them for a closed period): a run later that day adds only
+    # the day's live part to these (:func:`tracker.dashboard.services.refresh_live`).
+    cam_past_open_s: Mapped[int] = mapped_column(default=0, server_default="0")
+    cam_past_up_s: Mapped[int] = mapped_column(default=0, server_default="0")
+    cam_past_live_s: Mapped[int] = mapped_column(default=0, server_default="0")
+    cam_past_unknown_s: Mapped[int] = mapped_column(default=0, server_default="0")
+    cam_past_excused_s: Mapped[int] = mapped_column(default=0, server_default="0")
     # 培训开展: training obligation windows settled / met (when a trainings register exists).
     trainings_due: Mapped[int] = mapped_column(default=0)
     trainings_met: Mapped[int] = mapped_column(default=0)
@@ -157,6 +165,23 @@ class RegionAggregate(Base):
         UniqueConstraint("period", "region_id"),
         Index("ix_dashboard_region_score_period_parent", "period", "parent_id"),
     )
+
+
+class LedgerWrite(Base):
+    """When a region's ledgers that feed the score were last written (inserted, changed
+    or deleted): one row per region, kept by :mod:`tracker.dashboard.writes`.
+
+    ``region_id`` is the region the written row belongs to (a village, or the township
+    or county of a township/county-level row); ``0`` stands for a write that concerns
+    every village (the meeting kinds, the work calendar). The roll-up recomputes the
+    villages at or under a region written after their snapshot
+    (:func:`tracker.dashboard.services.changed_villages`).
+    """
+
+    __tablename__ = "dashboard_ledger_write"
+
+    region_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    written_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class MissedObligation(Base):

@@ -3,9 +3,13 @@
 Write side — :func:`compute_period` reads the ledgers in bulk
 (:mod:`tracker.dashboard.sources`), scores every village
 (:func:`tracker.dashboard.rules.score`) and replaces the period's
-:class:`~tracker.dashboard.models.VillageScore` rows. The jobs process calls it
-every ``[jobs] rollup_minutes`` for the current and previous periods; a page
-that finds a period without snapshots computes the villages it shows once.
+:class:`~tracker.dashboard.models.VillageScore` rows. The jobs process calls
+:func:`refresh_changed` every ``[jobs] rollup_minutes`` for the current and
+previous periods: it recomputes the townships of villages written since their
+snapshot (:func:`changed_villages`), brings the others of a running period up to
+the minute (:func:`refresh_live`: today's camera seconds) and recomputes a period
+whole once its snapshots are from an earlier day; a page that finds a period
+without snapshots computes the villages it shows once.
 
 Read side — every page figure is one SQL aggregate over the snapshot rows
 (``AVG(score)``, ``SUM(numerators)``, ``SUM(denominators)`` grouped by the
@@ -16,13 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 from flask import url_for
 from flask_babel import gettext
-from sqlalchemy import case, delete, func, insert, select
+from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.routing import BuildError
 
@@ -31,13 +35,16 @@ from tracker.calendar_service import load_calendar
 from tracker.config import current_settings
 from tracker.dashboard import rules
 from tracker.dashboard.models import (
+    LedgerWrite,
     MissedObligation,
     RegionAggregate,
     VillageScore,
     cam_up_rate_of,
 )
 from tracker.dashboard.sources import (
+    CameraFigures,
     camera_figures,
+    camera_figures_between,
     figures_for_score,
     matter_figures,
     meeting_figures,
@@ -46,6 +53,7 @@ from tracker.dashboard.sources import (
     training_figures,
     villages_under,
 )
+from tracker.dashboard.writes import EVERY_REGION, store_pending
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.formatting import percent
@@ -155,7 +163,7 @@ def compute_period(
     config = scoring_config()
     meetings = meeting_figures(villages, path, period, today)
     matters = matter_figures(path, period, today)
-    cameras = camera_figures(path, period)
+    cameras, cameras_past = _camera_parts(path, period)
     trainings = training_figures(path, period, today)
     seconded = secondment_figures(villages, period, today)
     teams = teams_figures(villages, period, today, load_calendar())
@@ -176,6 +184,7 @@ def compute_period(
         m = meetings[v.id]
         s = matters.get(v.id)
         c = cameras.get(v.id)
+        cp = cameras_past.get(v.id)
         row: dict[str, Any] = {
             "period": period.key,
             "region_id": v.id,
@@ -200,6 +209,11 @@ def compute_period(
             "cam_live_s": c.live_s if c else 0,
             "cam_unknown_s": c.unknown_s if c else 0,
             "cam_excused_s": c.excused_s if c else 0,
+            "cam_past_open_s": cp.open_s if cp else 0,
+            "cam_past_up_s": cp.up_s if cp else 0,
+            "cam_past_live_s": cp.live_s if cp else 0,
+            "cam_past_unknown_s": cp.unknown_s if cp else 0,
+            "cam_past_excused_s": cp.excused_s if cp else 0,
             "trainings_met": trainings.get(v.id, (0, 0))[0],
             "trainings_due": trainings.get(v.id, (0, 0))[1],
             "seconded_met": seconded.get(v.township_id, (0, 0))[0],
@@ -237,17 +251,57 @@ def compute_period(
     return len(rows)
 
 
+def _camera_parts(
+    path: str, period: Period
+) -> tuple[dict[int, CameraFigures], dict[int, CameraFigures]]:
+    """The period's camera figures per village, and their part of the days before the
+    clock's local today (what a later run of the same day keeps: :func:`refresh_live`).
+
+    Camera time is always read up to now (``uptime_bulk``), whatever ``today`` the
+    other figures are judged on, so the split is at the clock's day. A period holding
+    that day is read as its days before it plus the day itself (the sum is
+    :func:`camera_figures` of the period: each day's figures are its own); any other
+    period whole, all of it past.
+    """
+    today = clock.today()
+    if not period.start <= today <= period.end:
+        whole = camera_figures(path, period)
+        return whole, whole
+    live = camera_figures_between(path, today, today)
+    if period.start == today:
+        return live, {}
+    past = camera_figures_between(path, period.start, today - timedelta(days=1))
+    total: dict[int, CameraFigures] = {}
+    for rid in past.keys() | live.keys():
+        p, t = past.get(rid, CameraFigures()), live.get(rid, CameraFigures())
+        total[rid] = _camera_sum(p, t)
+    return total, past
+
+
+def _camera_sum(past: CameraFigures, live: CameraFigures) -> CameraFigures:
+    return CameraFigures(
+        cameras=max(past.cameras, live.cameras),  # the same active cameras in both
+        open_s=past.open_s + live.open_s,
+        up_s=past.up_s + live.up_s,
+        live_s=past.live_s + live.live_s,
+        unknown_s=past.unknown_s + live.unknown_s,
+        excused_s=past.excused_s + live.excused_s,
+    )
+
+
 def changed_villages(period: Period) -> set[int]:
     """Villages whose ledgers were written after their snapshot of ``period`` was taken,
     and villages without one: what :func:`refresh_changed` recomputes.
 
-    Set-based: one statement per ledger (meeting records, matter timeline steps,
-    trainings, camera day roll-ups) joins its write times to the snapshots' times. A
-    write counts for every period of the village (an edit may move a record between
-    periods); a rule or opening-hours change is not a ledger write — recompute
-    everything then (``tracker dashboard-rollup --all``).
+    Set-based: one statement over the write log (:class:`LedgerWrite`, kept by
+    :mod:`tracker.dashboard.writes` for every row the score reads — inserted, changed
+    or deleted; a township's or county's row marks the villages under it, region 0
+    every village), plus one per older write-time column (meeting records, matter
+    timeline steps, trainings, team registers), each joined to the
+    snapshots' times. A write counts for every period of the village (an edit may move
+    a record between periods); a rule or config change is not a ledger write —
+    recompute everything then (``tracker dashboard-rollup --all``).
     """
-    from tracker.halls.models import CameraDailyRollup
     from tracker.matters.models import MatterEvent
     from tracker.meetings.models import Meeting
     from tracker.teams.duty_models import HouseholdContact, Pledge, PostAssignment
@@ -262,14 +316,15 @@ def changed_villages(period: Period) -> set[int]:
     oldest = db.session.scalar(
         select(func.min(VillageScore.computed_at)).where(VillageScore.period == period.key)
     )
-    # A camera's day roll-up counts only for the periods holding that day.
-    in_period = CameraDailyRollup.day.between(period.start, period.end)
+    # A camera day roll-up stored is no change: it caches the figures of a finished day
+    # that were read live until then (``uptime_bulk`` reads either); a roll-up deleted
+    # because a late report, heartbeat, excuse or hours change touched its day is noted
+    # in the write log (``tracker.halls.services.invalidate_rollups``).
     written: list[tuple[Any, Any, Any]] = [
         (Meeting.region_id, Meeting.updated_at, None),
         (MatterEvent.region_id, MatterEvent.recorded_at, None),
         (Training.region_id, func.coalesce(Training.updated_at, Training.entered_at), None),
         (Training.region_id, Training.deleted_at, None),
-        (CameraDailyRollup.region_id, CameraDailyRollup.computed_at, in_period),
         (
             ReserveCadre.region_id,
             func.coalesce(ReserveCadre.updated_at, ReserveCadre.entered_at),
@@ -280,6 +335,8 @@ def changed_villages(period: Period) -> set[int]:
         (HouseholdContact.region_id, HouseholdContact.entered_at, None),
     ]
     changed: set[int] = set()
+    if oldest is not None:
+        changed |= _villages_written_after(snap, oldest)
     for region_col, at, extra in written if oldest is not None else []:
         stmt = (
             select(region_col)
@@ -299,26 +356,102 @@ def changed_villages(period: Period) -> set[int]:
     return changed
 
 
-def refresh_changed(period: Period, today: date | None = None) -> int:
-    """Recompute only the townships with a changed village (:func:`changed_villages`),
-    then the period's aggregates once. Returns the villages recomputed.
+def _villages_written_after(snap: Any, oldest: datetime) -> set[int]:
+    """Villages at or under a region whose ledgers were written (:class:`LedgerWrite`,
+    deletions included) after the village's snapshot; region 0 = every village."""
+    from sqlalchemy.orm import aliased
 
-    A period whose snapshots were taken before it ended (or that is still open)
-    depends on the date itself — windows fall due, matters turn overdue — so it is
-    recomputed whole, as the jobs process does for the current periods; a closed
-    period snapshotted after its end changes only with its ledgers.
+    store_pending(db.session)  # this transaction's own writes count too
+    written = aliased(Region)
+    village = aliased(Region)
+    recent = LedgerWrite.written_at > oldest
+    under = (
+        select(village.id)
+        .join(written, in_subtree(written.path, village))
+        .join(LedgerWrite, LedgerWrite.region_id == written.id)
+        .join(snap, snap.c.region_id == village.id)
+        .where(recent, village.level == RegionLevel.village)
+        .where(LedgerWrite.written_at > snap.c.computed_at)
+        .distinct()
+    )
+    out = set(db.session.scalars(under))
+    everywhere = db.session.scalar(
+        select(LedgerWrite.written_at).where(LedgerWrite.region_id == EVERY_REGION, recent)
+    )
+    if everywhere is not None:
+        out.update(
+            db.session.scalars(select(snap.c.region_id).where(snap.c.computed_at < everywhere))
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class LiveCameras:
+    """Today's camera seconds per village (:func:`camera_figures_between` of the day),
+    read at ``at``: one read serves the month, quarter and year of a roll-up run."""
+
+    at: datetime
+    figures: dict[int, CameraFigures]
+
+
+def read_live_cameras() -> LiveCameras:
+    at = utcnow()
+    today = clock.local_date(at)
+    return LiveCameras(at, camera_figures_between("/", today, today))
+
+
+def refresh_changed(
+    period: Period, today: date | None = None, live: dict[str, LiveCameras] | None = None
+) -> int:
+    """Recompute only what changed since the period's snapshots; returns the villages
+    recomputed in full.
+
+    * a closed period snapshotted after its end changes only with its ledgers: the
+      townships with a changed village (:func:`changed_villages`) are recomputed;
+    * a running period snapshotted earlier the same local day: the same, and every
+      other village gets only what moves with the clock within a day — today's live
+      camera seconds (:func:`refresh_live`); every other figure is judged by the date;
+    * otherwise (no snapshots, or taken on an earlier day: windows fell due, matters
+      turned overdue) the period is recomputed whole.
+
+    Then the period's aggregates, once. ``live``: a dict the caller keeps over the
+    periods of one run, so today's camera seconds are read once for all of them.
     """
     today = today or clock.today()
     oldest = db.session.scalar(
         select(func.min(VillageScore.computed_at)).where(VillageScore.period == period.key)
     )
-    if (
-        oldest is None
-        or period.end >= today
-        or clock.local_date(oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)) <= period.end
-    ):
+    snapped_on = None if oldest is None else clock.local_date(_aware(oldest))
+    running = period.start <= today <= period.end
+    if running and snapped_on == today == clock.today():
+        memo = live if live is not None else {}
+        cams = memo.get("cameras")
+        if cams is None or clock.local_date(cams.at) != today:
+            # Read before the write log: a write after it counts for the next run.
+            cams = memo["cameras"] = read_live_cameras()
+        done = _recompute_towns(period, changed_villages(period), today)
+        refresh_live(period, cams)
+        refresh_region_scores(period)
+        db.session.flush()
+        return done
+    if snapped_on is None or period.end >= today or snapped_on <= period.end:
         return compute_period(period, "/", today)
     changed = changed_villages(period)
+    if not changed:
+        return 0
+    done = _recompute_towns(period, changed, today)
+    refresh_region_scores(period)
+    db.session.flush()
+    return done
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _recompute_towns(period: Period, changed: set[int], today: date) -> int:
+    """Recompute the townships of ``changed`` villages (a township's seconded-cadre
+    figures are carried by all its villages), without the aggregates."""
     if not changed:
         return 0
     towns = db.session.execute(
@@ -327,11 +460,67 @@ def refresh_changed(period: Period, today: date | None = None) -> int:
         .order_by(Region.path)
     ).scalars()
     done = 0
-    for path in towns:
+    for path in list(towns):
         done += compute_period(period, path, today, aggregate=False)
-    refresh_region_scores(period)
-    db.session.flush()
     return done
+
+
+_CAM_PARTS = ("open_s", "up_s", "live_s", "unknown_s", "excused_s")
+
+
+def refresh_live(period: Period, live: LiveCameras) -> int:
+    """Bring the period's snapshots taken before ``live.at`` (the same local day) up to
+    that time: today's camera seconds read live (:func:`read_live_cameras`) are added
+    to each row's stored part of the earlier days (``cam_past_*``), the row is
+    re-scored (:func:`tracker.dashboard.rules.score`) and stamped ``live.at``.
+
+    Only for villages without ledger writes since their snapshot (the caller
+    recomputed the others, stamped later): nothing else in a snapshot moves within a
+    local day. Does not touch the aggregates. Returns the rows given new camera figures.
+    """
+    now = live.at
+    stale = (VillageScore.period == period.key, VillageScore.computed_at < now)
+    figures = live.figures
+    config = scoring_config()
+    cols = [
+        VillageScore.id,
+        VillageScore.region_id,
+        *(getattr(VillageScore, c) for c in SUM_COLUMNS),
+    ]
+    cols += [getattr(VillageScore, f"cam_past_{c}") for c in _CAM_PARTS]
+    updates: list[dict[str, Any]] = []
+    ids = list(figures)
+    for i in range(0, len(ids), 900):
+        for r in db.session.execute(
+            select(*cols).where(*stale, VillageScore.region_id.in_(ids[i : i + 900]))
+        ):
+            row = dict(r._mapping)
+            c = figures[row["region_id"]]
+            for part in _CAM_PARTS:
+                row[f"cam_{part}"] = row[f"cam_past_{part}"] + getattr(c, part)
+            row["cameras"] = c.cameras
+            sc = rules.score(figures_for_score(SimpleNamespace(**row)), config)
+            updates.append(
+                {
+                    "id": row["id"],
+                    "cameras": c.cameras,
+                    **{f"cam_{p}": row[f"cam_{p}"] for p in _CAM_PARTS},
+                    "cam_up_rate": cam_up_rate_of(
+                        row["cam_up_s"],
+                        row["cam_open_s"],
+                        row["cam_unknown_s"],
+                        row["cam_excused_s"],
+                    ),
+                    "score": sc.value,
+                    "band": sc.band.value,
+                    "computed_at": now,
+                }
+            )
+    # Every row not recomputed is now as of ``now`` (no write since its snapshot).
+    db.session.execute(update(VillageScore).where(*stale).values(computed_at=now))
+    if updates:
+        db.session.execute(update(VillageScore), updates)
+    return len(updates)
 
 
 # Region level → the snapshot column holding that region's id.

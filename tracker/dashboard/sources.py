@@ -151,8 +151,13 @@ def camera_figures(path: str, period: Period) -> dict[int, CameraFigures]:
     bad; unknown (monitor blind) and approved-excuse seconds are left out of the
     denominator.
     """
+    return camera_figures_between(path, period.start, period.end)
+
+
+def camera_figures_between(path: str, first: date, last: date) -> dict[int, CameraFigures]:
+    """:func:`camera_figures` of the local days ``[first, last]`` (part of a period)."""
     out: dict[int, CameraFigures] = {}
-    for rid, f in village_camera_figures(path, period.start, period.end).items():
+    for rid, f in village_camera_figures(path, first, last).items():
         t = f.totals
         out[rid] = CameraFigures(
             cameras=f.cameras,

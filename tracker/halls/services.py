@@ -1187,6 +1187,15 @@ def invalidate_rollups(camera_ids: Iterable[int], first: date, last: date | None
     )
     if last is not None:
         stmt = stmt.where(CameraDailyRollup.day <= last)
+    if first < clock.today():
+        # A finished day's figures change: the dashboard's snapshots of the villages
+        # must be recomputed (today's live part is recomputed by every roll-up anyway).
+        from tracker.dashboard.writes import note_written
+
+        note_written(
+            db.session,
+            db.session.scalars(select(Camera.region_id).where(Camera.id.in_(ids)).distinct()),
+        )
     return db.session.execute(stmt).rowcount or 0  # type: ignore[attr-defined]
 
 
