@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event, inspect, select
@@ -82,6 +82,9 @@ _PARENT = {
 }
 
 _PENDING = "dashboard_ledger_writes"
+COMMIT_MARGIN = timedelta(seconds=60)
+"""How far after its stamp a write may still be committing: a snapshot taken within it
+does not count as having seen the write."""
 AnySession = Session | scoped_session[Any]  # ``db.session`` or the listener's session
 
 
@@ -153,17 +156,20 @@ def _after_flush(session: Session, _ctx: Any) -> None:
 def store_pending(session: AnySession, committing: bool = False) -> int:
     """Write the noted regions' times (one upsert); returns the regions written.
 
-    On commit they are stamped with the commit's time: a roll-up that read the ledgers
-    while this transaction was open (without its rows) computed before that time, so
-    the writes count for its next run. Stored earlier (a roll-up in the same
-    transaction) they keep the times of their flushes.
+    On commit they are stamped with the commit's time plus :data:`COMMIT_MARGIN`: a
+    roll-up that read the ledgers while this transaction was open (without its rows),
+    even in the moment between this stamp and the COMMIT, took its snapshot before that
+    time, so the writes count for its next run. (The cost: a village written in the
+    minute before a run is recomputed once more by the next.) Stored earlier (a roll-up
+    in the same transaction, which sees its own rows) they keep the times of their
+    flushes.
     """
     regions: dict[int, datetime] | None = session.info.pop(_PENDING, None)
     if not regions:
         return 0
     if committing:
-        now = utcnow()
-        regions = dict.fromkeys(regions, now)
+        stamp = utcnow() + COMMIT_MARGIN
+        regions = dict.fromkeys(regions, stamp)
     from sqlalchemy.dialects.postgresql import insert as pg_insert
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
