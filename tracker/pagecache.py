@@ -62,7 +62,15 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from flask import Flask, Response, current_app, has_request_context, render_template, request
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    has_request_context,
+    render_template,
+    request,
+    session,
+)
 from markupsafe import Markup
 from sqlalchemy import Select, event, select
 from sqlalchemy.engine import Connection, Engine
@@ -409,7 +417,9 @@ def _csrf() -> str:
 def stored_blocks(blocks: dict[str, Markup]) -> dict[str, Markup]:
     """The blocks as kept: the request's CSRF token (a form in the page) as a placeholder."""
     token = _csrf()
-    return {name: Markup(str(text).replace(token, CSRF_PLACEHOLDER)) for name, text in blocks.items()}
+    return {
+        name: Markup(str(text).replace(token, CSRF_PLACEHOLDER)) for name, text in blocks.items()
+    }
 
 
 def _shell(blocks: dict[str, Markup]) -> str:
@@ -474,6 +484,11 @@ def _api_result(result: Any, api: bool) -> Any:
     return _to_response(result, 200)
 
 
+def _session_state() -> dict[str, Any]:
+    """The session but its CSRF secret (made on first use; the live shell makes it anyway)."""
+    return {k: v for k, v in session.items() if k != "csrf_token"}
+
+
 def _fill(
     cache: LRU,
     key: Hashable,
@@ -484,6 +499,7 @@ def _fill(
     kwargs: dict[str, Any],
 ) -> Any:
     capture = _Capture()
+    before = _session_state()
     token = _capture.set(None if api else capture)
     try:
         with recording() as recorder:
@@ -498,6 +514,8 @@ def _fill(
         return response
     keep = (
         recorder.cacheable
+        # a flash, a remembered choice: something a hit would not repeat
+        and _session_state() == before
         and response.status_code == 200
         and set(response.headers.keys()) <= PLAIN_HEADERS
         and not _pending_writes()
