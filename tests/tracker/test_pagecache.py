@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, text, update
 
-from tests.tracker.test_meeting_api import body as meeting_body
 from tests.tracker.test_matter_services import catalog
+from tests.tracker.test_meeting_api import body as meeting_body
 from tests.tracker.test_meeting_helpers import recent
 from tracker import clock, pagecache
 from tracker.halls import services as halls
@@ -317,3 +317,29 @@ def test_pages_are_the_same_with_the_cache_on_and_off(app, world, login, db, use
 def test_a_page_size_of_zero_switches_the_cache_off(app_factory):
     off = app_factory(PAGE_CACHE_MB=0)
     assert pagecache.store(off) is None
+
+
+def test_halls_list_sees_a_station_report_within_the_same_minute(client, login, db, world):
+    from tests.tracker.test_station_api import (
+        DAY,
+        heartbeats,
+        make_setup,
+        post_reports,
+        send_heartbeats,
+        state,
+    )
+
+    s = make_setup(world)
+    db.session.commit()
+    send_heartbeats(client, s.token, heartbeats("08:00", "12:00"))
+    assert post_reports(client, s.token, [state(s.cam1, "08:00", "up")]).status_code == 200
+    admin = login(world.users["county_a_admin"])
+    with clock.frozen(datetime.fromisoformat(f"{DAY}T11:59:10+08:00")):
+        before = admin.get("/halls/")
+        assert _state(before) == "miss"
+        assert _state(admin.get("/halls/")) == "hit"
+        report = [state(s.cam1, "09:00", "down", "unreachable"), state(s.cam1, "11:00", "up")]
+        assert post_reports(client, s.token, report).status_code == 200
+        after = admin.get("/halls/")
+        assert _state(after) == "miss"
+        assert after.get_data(as_text=True) != before.get_data(as_text=True)
