@@ -343,3 +343,24 @@ def test_halls_list_sees_a_station_report_within_the_same_minute(client, login, 
         after = admin.get("/halls/")
         assert _state(after) == "miss"
         assert after.get_data(as_text=True) != before.get_data(as_text=True)
+
+
+def test_the_environment_sets_the_cache_size():
+    from tracker.config import ConfigError, validate
+
+    assert validate({}, {}).tracker.page_cache_mb == 64
+    assert validate({}, {"TRACKER_PAGE_CACHE_MB": "0"}).tracker.page_cache_mb == 0
+    with pytest.raises(ConfigError, match="TRACKER_PAGE_CACHE_MB"):
+        validate({}, {"TRACKER_PAGE_CACHE_MB": "lots"})
+    with pytest.raises(ConfigError, match="page_cache_mb"):
+        validate({"tracker": {"page_cache_mb": -1}}, {})
+
+
+def test_the_lru_keeps_within_its_bytes():
+    lru = pagecache.LRU(10_000)
+    for i in range(50):
+        lru.put(i, pagecache.Entry({"content": "x"}, (), 1_000))
+    assert lru.size <= 10_000 and len(lru) == 10
+    assert lru.get(0) is None and lru.get(49) is not None
+    lru.put("big", pagecache.Entry({}, (), 5_000))  # over a quarter: not kept
+    assert lru.get("big") is None
