@@ -364,3 +364,21 @@ def test_the_lru_keeps_within_its_bytes():
     assert lru.get(0) is None and lru.get(49) is not None
     lru.put("big", pagecache.Entry({}, (), 5_000))  # over a quarter: not kept
     assert lru.get("big") is None
+
+
+def test_every_migration_run_invalidates_every_cached_page(tmp_path):
+    """A data migration writes past the engine event: ``*`` (every entry's) is bumped."""
+    from sqlalchemy import create_engine
+
+    from tracker.database import upgrade
+
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    upgrade(url)
+    engine = create_engine(url)
+    star = select(DataVersion.n).where(DataVersion.table_name == pagecache.ANY_TABLE)
+    with engine.connect() as conn:
+        first = conn.execute(star).scalar()
+    upgrade(url)
+    with engine.connect() as conn:
+        assert conn.execute(star).scalar() == (first or 0) + 1
+    engine.dispose()
