@@ -382,3 +382,17 @@ def test_every_migration_run_invalidates_every_cached_page(tmp_path):
     with engine.connect() as conn:
         assert conn.execute(star).scalar() == (first or 0) + 1
     engine.dispose()
+
+
+def test_reads_are_recorded_by_table_and_a_raw_read_is_not_cacheable(db, world):
+    from tracker.models import Branch, Region
+
+    with pagecache.recording() as rec:
+        db.session.execute(select(Branch.id).join(Region, Branch.region_id == Region.id)).all()
+        db.session.execute(
+            select(Region.id).where(Region.id.in_(select(Branch.region_id).scalar_subquery()))
+        ).all()
+    assert {"branch", "region"} <= rec.tables and rec.cacheable
+    with pagecache.recording() as raw:
+        db.session.execute(text("SELECT id FROM member")).all()
+    assert not raw.cacheable
