@@ -180,6 +180,12 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--seconds", type=float, default=5.0, help="per target")
+    ap.add_argument(
+        "--page-cache-mb",
+        type=int,
+        default=None,
+        help="[tracker] page_cache_mb of the tracker (0: cache off; default: config.toml)",
+    )
     args = ap.parse_args()
 
     env = dict(os.environ)
@@ -190,6 +196,8 @@ def main() -> None:
         TRACKER_CAMERA_KEY=base64.urlsafe_b64encode(b"web-bench-camera-key-0123456789a").decode(),
         PYTHONPATH=str(ROOT),
     )
+    if args.page_cache_mb is not None:
+        env["TRACKER_PAGE_CACHE_MB"] = str(args.page_cache_mb)
     pages, api = targets(args.url)
     tport, bport = free_port(), free_port()
     tracker = start("tracker.wsgi:app", tport, args.workers, env)
@@ -205,11 +213,14 @@ def main() -> None:
                     reference = rate(pool, args.clients, bport, "/", "", args.seconds)
                     got = rate(pool, args.clients, tport, path, cookies[user], args.seconds)
                     rows.append((name, got, reference, target))
+                    # what the page cache answered the next request (hit/miss; "-" = off)
+                    cache = request(tport, "GET", path, cookies[user])[1].get("x-page-cache", "-")
                     print(
                         f"{name:18} {got:8.1f} req/s   bare {reference:8.1f} req/s   "
                         f"ratio 1/{reference / got if got else float('inf'):.1f}   "
                         f"target ≥ 1/{1 / target:.0f}   "
                         f"{'ok' if got >= reference * target else 'BELOW'}   "
+                        f"cache {cache:6} "
                         f"load {os.getloadavg()[0]:.1f}",
                         flush=True,
                     )

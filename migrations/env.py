@@ -4,7 +4,7 @@ caller's ``sqlalchemy.url``), the metadata from ``tracker.models``."""
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import engine_from_config, pool
+from sqlalchemy import engine_from_config, inspect, pool, text
 
 from tracker.domain import import_models
 from tracker.models import Base
@@ -38,6 +38,7 @@ def run_migrations_online() -> None:
     )
     with engine.connect() as conn:
         _run(conn)
+        conn.commit()  # what the non-transactional-DDL path leaves open (the ``*`` bump)
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
@@ -49,6 +50,20 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
     )
     with context.begin_transaction():
         context.run_migrations()
+        _invalidate_cached_pages(connection)
+
+
+def _invalidate_cached_pages(connection) -> None:  # type: ignore[no-untyped-def]
+    """A migration may change data the page cache's engine event never saw: bump ``*``,
+    which every cached page and list depends on (tracker.pagecache)."""
+    if not inspect(connection).has_table("data_version"):
+        return  # downgraded below 1900_pagecache, or not there yet
+    connection.execute(
+        text(
+            "INSERT INTO data_version (table_name, n) VALUES ('*', 1) "
+            "ON CONFLICT (table_name) DO UPDATE SET n = data_version.n + 1"
+        )
+    )
 
 
 if context.is_offline_mode():

@@ -101,6 +101,9 @@ class IsolatedClient(FlaskClient):
         from tracker.extensions import db as sqla
 
         sqla.session.flush()  # the request sees the test's setup ...
+        from tracker import pagecache
+
+        pagecache.bump_written(sqla.session.connection())  # ... as committed data
         try:
             return contextvars.Context().run(super().open, *args, **kwargs)
         finally:
@@ -125,6 +128,13 @@ def db(app: Flask) -> Iterator[Any]:
     with app.app_context():
         connection = sqla.engine.connect()
         transaction = connection.begin()
+        # A request's commit is the release of its savepoint here: bump the data
+        # versions there (tracker.pagecache), and start every test with an empty cache
+        # (the versions of the last test were rolled back with its data).
+        from tracker import pagecache
+
+        connection.info[pagecache.BUMP_ON_RELEASE] = True
+        pagecache.clear(app)
         original = sqla.session
         sqla.session = sqla._make_scoped_session(
             {
@@ -140,7 +150,9 @@ def db(app: Flask) -> Iterator[Any]:
             sqla.session = original
             if transaction.is_active:
                 transaction.rollback()
+            connection.info.pop(pagecache.BUMP_ON_RELEASE, None)
             connection.close()
+            pagecache.clear(app)
 
 
 @pytest.fixture(autouse=True)

@@ -61,7 +61,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     i18n.init_app(app)
 
-    from tracker import auth, formatting, security, uploads, web
+    from tracker import auth, formatting, pagecache, security, uploads, web
 
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:
@@ -77,6 +77,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     formatting.init_app(app)
     web.init_app(app)
+    pagecache.init_app(app)
     views.register(app)
     logging.getLogger("tracker").setLevel(logging.INFO)
     return app

@@ -20,6 +20,7 @@ Environment variables override URLs and secrets:
 ``TRACKER_UPLOAD_DIR`` ``[tracker] upload_dir`` (shared storage of several web hosts)
 ``TRACKER_ENV``        ``production`` = ``[tracker] production = true``
 ``TRACKER_DEMO``       ``1``: allow the demo keys (set by ``tracker demo`` only)
+``TRACKER_PAGE_CACHE_MB``  ``[tracker] page_cache_mb`` (``0``: page cache off)
 =====================  ==========================
 
 Secrets: the repository ships none. ``tracker serve``, ``tracker jobs`` and the
@@ -102,6 +103,8 @@ class TrackerSettings(Section):
     login_max_failures: int = Field(5, ge=1, le=100)
     login_lockout_minutes: int = Field(15, ge=1, le=24 * 60)
     per_page: int = Field(50, ge=1, le=1000)
+    # Per-process cache of list pages and API lists, in MiB (tracker.pagecache); 0 = off.
+    page_cache_mb: int = Field(64, ge=0, le=16 * 1024)
 
     @field_validator("timezone")
     @classmethod
@@ -349,7 +352,10 @@ ENV_OVERRIDES = {
     "TRACKER_CAMERA_KEY": ("tracker", "camera_key"),
     # Several web hosts: every one must see the same files (a path on shared storage).
     "TRACKER_UPLOAD_DIR": ("tracker", "upload_dir"),
+    "TRACKER_PAGE_CACHE_MB": ("tracker", "page_cache_mb"),
 }
+# Overrides that are integers (the environment gives text).
+INT_OVERRIDES = {"TRACKER_PAGE_CACHE_MB"}
 
 # Chinese for pydantic's error types (the operator reads these at start-up).
 _MESSAGES = {
@@ -419,7 +425,13 @@ def validate(raw: dict[str, Any], env: dict[str, str]) -> Settings:
         data.pop(section, None)
     for var, (section, key) in ENV_OVERRIDES.items():
         if env.get(var) and isinstance(data.setdefault(section, {}), dict):
-            data[section][key] = env[var]
+            value: Any = env[var]
+            if var in INT_OVERRIDES:
+                try:
+                    value = int(value)
+                except ValueError as exc:
+                    raise ConfigError(f"{var}：应为整数") from exc
+            data[section][key] = value
     if env.get("TRACKER_ENV") == "production" and isinstance(data.setdefault("tracker", {}), dict):
         data["tracker"]["production"] = True
     try:
@@ -536,5 +548,6 @@ def flask_config(settings: Settings) -> dict[str, Any]:
         "BABEL_DEFAULT_LOCALE": t.default_locale,
         "BABEL_DEFAULT_TIMEZONE": t.timezone,
         "PRODUCTION": t.production,
+        "PAGE_CACHE_MB": t.page_cache_mb,
         "WTF_CSRF_TIME_LIMIT": None,
     }

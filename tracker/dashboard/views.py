@@ -17,7 +17,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from tracker import clock, xlsx
+from tracker import clock, pagecache, xlsx
 from tracker.dashboard import charts, services, sources
 from tracker.dashboard.details import village_detail
 from tracker.dashboard.models import DashboardReport
@@ -92,6 +92,7 @@ def index() -> ResponseReturnValue:
 
 @bp.route("/r/<int:region_id>")
 @login_required
+@pagecache.cached()
 def region(region_id: int) -> ResponseReturnValue:
     """Overview of a city/county/township, or the explanation page of a village."""
     scope = current_scope()

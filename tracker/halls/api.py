@@ -10,6 +10,7 @@ from flask import Response
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select
 
+from tracker import pagecache
 from tracker.api.core import ApiError, endpoint
 from tracker.api.pagination import Page, PageQuery, paginate_rows
 from tracker.halls import services
@@ -150,6 +151,7 @@ def hall_items(halls: Sequence[AnyRow]) -> list[dict[str, Any]]:
 @endpoint(
     "/halls", summary="服务大厅列表（本辖区）", tags=TAGS, query=HallsQuery, response=HallList
 )
+@pagecache.cached()
 def list_halls(query: HallsQuery) -> Response:
     scope = current_scope()
     stmt = scope.filter(HALL_ROWS, ServiceHall).order_by(ServiceHall.region_id, ServiceHall.name)

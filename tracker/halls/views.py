@@ -24,7 +24,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from tracker import clock, uploads, xlsx
+from tracker import clock, pagecache, uploads, xlsx
 from tracker.extensions import db
 from tracker.formatting import labels
 from tracker.forms import as_choices
@@ -140,6 +140,7 @@ def _state_of(status: CameraStatus | None) -> str:
 
 @bp.route("/")
 @login_required
+@pagecache.cached(vary=pagecache.per_minute)  # today's uptime runs up to now
 def index() -> ResponseReturnValue:
     scope = current_scope()
     page = paginate(

@@ -6,17 +6,17 @@ matter's region — the same rule as the pages and the Excel export.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from flask import Response
+from flask import Response, request
 from flask_login import current_user
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
-from tracker import clock
+from tracker import clock, pagecache
 from tracker.api.core import ApiError, endpoint
 from tracker.api.pagination import Page, PageQuery, paginate_rows
 from tracker.calendar_service import load_calendar
@@ -454,6 +454,11 @@ def _out(matter: ServiceMatter) -> MatterOut:
     return MatterOut.model_validate(matter_items([matter.id])[0])
 
 
+def _mine() -> Hashable:
+    """The page cache's ``vary``: ``view=mine`` is the signed-in user's own list."""
+    return pagecache.per_user() if request.args.get("view") == "mine" else None
+
+
 @endpoint(
     "/matters",
     summary="Service matters in scope",
@@ -461,6 +466,7 @@ def _out(matter: ServiceMatter) -> MatterOut:
     query=MatterQuery,
     response=MatterPage,
 )
+@pagecache.cached(vary=_mine)
 def api_matters(query: MatterQuery) -> Response:
     scope = current_scope()
     today = clock.today()

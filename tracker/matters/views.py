@@ -43,7 +43,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from tracker import clock, xlsx
+from tracker import clock, pagecache, xlsx
 from tracker.calendar_service import load_calendar
 from tracker.config import current_settings
 from tracker.errors import DomainError
@@ -417,6 +417,7 @@ def register() -> ResponseReturnValue:
 
 @bp.route("/")
 @login_required
+@pagecache.cached(vary=pagecache.per_user)  # rows mark the user's own (首问/经办)
 def index() -> ResponseReturnValue:
     """我的事项 (default) and the other lists of the user's scope."""
     scope = current_scope()

@@ -21,7 +21,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from tracker import clock
+from tracker import clock, pagecache
 from tracker.api import ApiError, endpoint
 from tracker.api.pagination import Page, PageQuery, paginate_rows
 from tracker.calendar_service import load_calendar
@@ -335,6 +335,7 @@ def _input(body: MeetingBody) -> MeetingInput:
     query=ListQuery,
     response=MeetingList,
 )
+@pagecache.cached()
 def list_meetings(query: ListQuery) -> Response:
     branch = _branch_of_village(query.village_id)
     stmt = services.filter_meetings(RECORD_ROWS, branch.id, query.year, query.kind)

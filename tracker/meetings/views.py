@@ -32,7 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
-from tracker import clock, uploads, xlsx
+from tracker import clock, pagecache, uploads, xlsx
 from tracker.calendar_service import load_calendar
 from tracker.config import current_settings
 from tracker.errors import DomainError
@@ -121,6 +121,7 @@ FILTERS = {
 
 @bp.route("/")
 @login_required
+@pagecache.cached()
 def index() -> ResponseReturnValue:
     """Villages in scope with this month's and this year's obligations at a glance."""
     scope = current_scope()

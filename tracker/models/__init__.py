@@ -18,6 +18,7 @@ from tracker.models.calendar import CalendarOverride
 from tracker.models.party import Branch, Gender, Member, MemberStatus, PartyGroup, VillageCadre
 from tracker.models.public import PublicHit
 from tracker.models.regions import Region, RegionLevel, in_subtree, subtree_ids
+from tracker.models.versions import DataVersion
 
 __all__ = [
     "ApiToken",
@@ -25,6 +26,7 @@ __all__ = [
     "Base",
     "Branch",
     "CalendarOverride",
+    "DataVersion",
     "Gender",
     "LoginAttempt",
     "LoginSession",

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
 
+from tracker import pagecache
 from tracker.api import ApiError, endpoint
 from tracker.api.pagination import Page, PageQuery, paginate
 from tracker.extensions import db
@@ -346,6 +347,7 @@ class RosterQuery(PageQuery, Strict):
     query=RosterQuery,
     response=MemberPage,
 )
+@pagecache.cached()
 def org_members(region_id: int, query: RosterQuery) -> MemberPage:
     branch = _branch(current_scope().get_village(region_id))
     flt = RosterFilter(**query.model_dump(exclude={"page", "per_page"}))

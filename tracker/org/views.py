@@ -33,7 +33,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.util import identity_key
 
-from tracker import clock, xlsx
+from tracker import clock, pagecache, xlsx
 from tracker.auth.services import create_api_token
 from tracker.extensions import db
 from tracker.formatting import mask_id_number
@@ -251,6 +251,7 @@ def _roster_filter() -> RosterFilter:
 
 @bp.route("/villages/<int:region_id>")
 @login_required
+@pagecache.cached()
 def village(region_id: int) -> ResponseReturnValue:
     """The village: its branch, groups, cadres and the roster with filters."""
     scope = current_scope()

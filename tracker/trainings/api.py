@@ -16,6 +16,7 @@ from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from tracker import pagecache
 from tracker.api import endpoint
 from tracker.api.pagination import Page, PageQuery, paginate
 from tracker.calendar_service import load_calendar
@@ -144,6 +145,7 @@ def to_out(t: Training) -> TrainingOut:
 @endpoint(
     "/trainings", summary="一个村的培训记录", tags=TAGS, query=ListQuery, response=TrainingList
 )
+@pagecache.cached()
 def list_trainings(query: ListQuery) -> TrainingList:
     branch = current_scope().get_village_branch(query.village_id)[1]
     stmt = trainings_of_branch(branch.id, query.year or None)

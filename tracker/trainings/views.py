@@ -19,7 +19,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from tracker import clock, xlsx
+from tracker import clock, pagecache, xlsx
 from tracker.calendar_service import load_calendar
 from tracker.extensions import db
 from tracker.formatting import excel_formats
@@ -81,6 +81,7 @@ def _year_arg() -> int:
 
 @bp.route("/")
 @login_required
+@pagecache.cached()
 def index() -> ResponseReturnValue:
     """Villages in scope with this year's trainings and the windows met."""
     scope = current_scope()

@@ -1,0 +1,398 @@
+"""The page cache (tracker.pagecache): exactly fresh, scoped, per role, per day.
+
+Every cached page and API list is filled, written to through the real API/UI (or
+the jobs process's path), and read again: the change shows. A write to a table
+the page does not read keeps the hit; a rolled-back transaction bumps nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, text, update
+
+from tests.tracker.test_matter_services import catalog
+from tests.tracker.test_meeting_api import body as meeting_body
+from tests.tracker.test_meeting_helpers import recent
+from tracker import clock, pagecache
+from tracker.halls import services as halls
+from tracker.halls.models import ServiceHall
+from tracker.jobs import Job, run_job
+from tracker.models import CalendarOverride, DataVersion
+
+
+def _state(resp) -> str:
+    assert resp.status_code == 200, resp.status_code
+    return resp.headers.get(pagecache.HEADER, "")
+
+
+def _strip_csrf(html: str) -> str:
+    return re.sub(r'(name="csrf_token" value="|name="csrf-token" content=")[^"]*', r"\1", html)
+
+
+@pytest.fixture
+def login(login):
+    def do(user):
+        from flask import g
+
+        g.pop("_login_user", None)
+        return login(user)
+
+    return do
+
+
+def test_members_page_and_api_show_a_new_member_and_an_unrelated_write_keeps_the_hit(
+    world, login, db
+):
+    client = login(world.users["town_a1_editor"])
+    v = world.village_a1a
+    page, api = f"/org/villages/{v.id}", f"/api/v1/villages/{v.id}/members"
+    assert _state(client.get(page)) == "miss"
+    assert _state(client.get(page)) == "hit"
+    assert _state(client.get(api)) == "miss"
+    assert _state(client.get(api)) == "hit"
+
+    # A meeting: the roster does not read meetings.
+    assert client.post("/api/v1/meetings", json=meeting_body(world, v, recent())).status_code == 201
+    assert _state(client.get(page)) == "hit"
+    assert _state(client.get(api)) == "hit"
+
+    resp = client.post(api, json={"name": "缓存新党员", "gender": "male", "birth_year": 1980})
+    assert resp.status_code == 201, resp.get_json()
+    fresh = client.get(page)
+    assert _state(fresh) == "miss" and "缓存新党员" in fresh.get_data(as_text=True)
+    fresh_api = client.get(api + "?per_page=200")
+    assert _state(fresh_api) == "miss"
+    assert "缓存新党员" in [m["name"] for m in fresh_api.get_json()["items"]]
+
+
+def test_meetings_list_and_api_show_a_new_meeting(world, login, db):
+    client = login(world.users["county_a_admin"])
+    v = world.village_a1a
+    page, api = f"/meetings/?region_id={world.county_a.id}", f"/api/v1/meetings?village_id={v.id}"
+    before, before_api = client.get(page), client.get(api)
+    assert _state(before) == "miss" and _state(before_api) == "miss"
+    assert _state(client.get(page)) == "hit" and _state(client.get(api)) == "hit"
+    assert client.post("/api/v1/meetings", json=meeting_body(world, v, recent())).status_code == 201
+    after, after_api = client.get(page), client.get(api)
+    assert _state(after) == "miss" and _state(after_api) == "miss"
+    assert after_api.get_json()["total"] == before_api.get_json()["total"] + 1
+    assert after.get_data(as_text=True) != before.get_data(as_text=True)
+
+
+def test_matters_list_is_per_user_and_fresh(world, login, db):
+    editor = world.users["town_a1_editor"]
+    client = login(editor)
+    page = "/matters/?view=all"
+    assert _state(client.get(page)) == "miss"
+    assert _state(client.get(page)) == "hit"
+    assert _state(client.get("/api/v1/matters")) == "miss"
+    matter_type = catalog(world)
+    db.session.flush()
+    resp = client.post(
+        "/api/v1/matters",
+        json={
+            "village_id": world.village_a1a.id,
+            "matter_type_id": matter_type.id,
+            "applicant_name": "缓存申请人",
+            "applicant_phone": "13912345678",
+        },
+    )
+    assert resp.status_code == 201, resp.get_json()
+    fresh = client.get(page)
+    assert _state(fresh) == "miss" and "缓存申请人" in fresh.get_data(as_text=True)
+    fresh_api = client.get("/api/v1/matters")
+    assert _state(fresh_api) == "miss"
+    assert "缓存申请人" in [m["applicant_name"] for m in fresh_api.get_json()["items"]]
+    # Another user of the same scope and role: the rows mark each user's own matters.
+    other = login(world.users["town_a1_editor"])
+    assert _state(other.get(page)) == "hit"  # same user again
+    login(world.users["village_a1a_editor"])
+    assert _state(client.get(page)) == "miss"
+
+
+def test_halls_list_sees_a_write_of_the_jobs_process_and_moves_by_the_minute(app, world, login, db):
+    hall = halls.create_hall(world.village_a1a, halls.HallData(name="便民服务中心"))
+    db.session.flush()
+    client = login(world.users["county_a_admin"])
+    at = datetime(2026, 6, 1, 2, 0, 5, tzinfo=UTC)
+    with clock.frozen(at):
+        assert _state(client.get("/halls/")) == "miss"
+        assert _state(client.get("/api/v1/halls")) == "miss"
+    with clock.frozen(at + timedelta(seconds=40)):
+        assert _state(client.get("/halls/")) == "hit"
+    with clock.frozen(at + timedelta(seconds=50)):
+        hall_id = hall.id
+
+        def rename() -> None:
+            from tracker.extensions import db as sqla
+
+            sqla.session.execute(
+                update(ServiceHall).where(ServiceHall.id == hall_id).values(name="改名大厅")
+            )
+
+        assert run_job(app, Job("rename", rename, "interval", {"minutes": 1}))
+        page = client.get("/halls/")
+        assert _state(page) == "miss" and "改名大厅" in page.get_data(as_text=True)
+        listed = client.get("/api/v1/halls")
+        assert _state(listed) == "miss"
+        assert "改名大厅" in [h["name"] for h in listed.get_json()["items"]]
+        assert _state(client.get("/halls/")) == "hit"
+    with clock.frozen(at + timedelta(seconds=60)):
+        assert _state(client.get("/halls/")) == "miss"  # the next minute
+        assert _state(client.get("/api/v1/halls")) == "hit"  # no live figure in the API
+
+
+def test_trainings_and_dashboard_are_cached_and_a_new_day_misses(world, login, db):
+    client = login(world.users["county_a_viewer"])
+    day = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)
+    for url in ("/trainings/", f"/dashboard/r/{world.county_a.id}"):
+        with clock.frozen(day):
+            assert _state(client.get(url)) == "miss"
+            if "dashboard" in url:
+                # The first view computed and committed the missing snapshots (after the
+                # versions were read): its entry is out of date at once, as it should be.
+                assert _state(client.get(url)) == "miss"
+            assert _state(client.get(url)) == "hit"
+        with clock.frozen(day + timedelta(days=1)):
+            assert _state(client.get(url)) == "miss"
+
+
+def test_another_county_or_role_never_gets_the_entry(world, login, db):
+    halls.create_hall(world.village_a1a, halls.HallData(name="甲县大厅"))
+    halls.create_hall(world.village_b1a, halls.HallData(name="乙县大厅"))
+    db.session.flush()
+    a = login(world.users["town_a1_editor"]).get("/halls/")
+    assert _state(a) == "miss" and "甲县大厅" in a.get_data(as_text=True)
+    b = login(world.users["town_b1_editor"]).get("/halls/")
+    assert _state(b) == "miss"
+    assert "乙县大厅" in b.get_data(as_text=True) and "甲县大厅" not in b.get_data(as_text=True)
+
+    url = f"/meetings/?region_id={world.county_a.id}"
+    admin = login(world.users["county_a_admin"]).get(url)
+    viewer = login(world.users["county_a_viewer"]).get(url)
+    assert _state(admin) == "miss" and _state(viewer) == "miss"
+
+
+def test_a_rolled_back_write_bumps_nothing_and_a_committed_one_bumps_its_table(app, db):
+    from tracker.extensions import db as sqla
+
+    def version(conn) -> int:
+        n = conn.execute(
+            select(DataVersion.n).where(DataVersion.table_name == "calendar_override")
+        ).scalar()
+        return int(n or 0)
+
+    with app.app_context():
+        engine = sqla.engine
+        with engine.connect() as conn:
+            start = version(conn)
+            conn.rollback()
+            conn.execute(update(CalendarOverride).where(CalendarOverride.id == -1).values(note=""))
+            conn.rollback()
+            assert version(conn) == start
+            conn.rollback()
+            conn.execute(update(CalendarOverride).where(CalendarOverride.id == -1).values(note=""))
+            conn.commit()
+            assert version(conn) == start + 1
+            # raw SQL is parsed for its table
+            conn.execute(text("UPDATE calendar_override SET note = '' WHERE id = -1"))
+            conn.commit()
+            assert version(conn) == start + 2
+            conn.commit()
+
+
+def test_raw_sql_writes_are_told_by_table_or_counted_as_any():
+    assert pagecache.raw_written_table('UPDATE "member" SET x = 1') == "member"
+    assert pagecache.raw_written_table("insert into audit_log (a) values (1)") == "audit_log"
+    assert pagecache.raw_written_table("DELETE FROM public.region WHERE 1=0") == "region"
+    assert pagecache.raw_written_table("WITH x AS (SELECT 1) DELETE FROM y") == pagecache.ANY_TABLE
+    assert pagecache.raw_written_table("SELECT 1") is None
+    assert pagecache.raw_written_table("BEGIN IMMEDIATE") is None
+
+
+def test_the_cached_blocks_hold_no_csrf_token_and_each_session_gets_its_own(
+    app, world, login, db, monkeypatch
+):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    url = f"/org/villages/{world.village_a1a.id}"
+    first = login(world.users["town_a1_editor"])
+    page = first.get(url).get_data(as_text=True)
+    tokens = set(re.findall(r'name="csrf_token" value="([^"]+)"', page))
+    assert tokens, "the page's shell has forms with a CSRF token"
+    cache = pagecache.store(app)
+    assert cache is not None and len(cache) >= 1
+    stored = "".join(
+        str(block)
+        for entry in cache._entries.values()
+        if isinstance(entry.value, dict)
+        for block in entry.value.values()
+    )
+    assert stored and not any(token in stored for token in tokens)
+    assert world.users["town_a1_editor"].display_name not in stored  # the shell's user menu
+
+    other_client = app.test_client()  # a second browser: its own session and token
+    from flask_login.utils import _create_identifier
+
+    from tracker.auth.services import start_session
+
+    with app.test_request_context(environ_base=other_client.environ_base):
+        identifier = _create_identifier()
+    key = start_session(world.users["town_a1_editor"], remember=False, hours=1, remember_days=1)
+    with other_client.session_transaction() as sess:
+        sess["_user_id"], sess["_fresh"], sess["_id"] = key, True, identifier
+    if True:
+        resp = other_client.get(url)
+        assert resp.status_code == 200, resp.headers
+        assert resp.headers[pagecache.HEADER] == "hit"
+        theirs = set(re.findall(r'name="csrf_token" value="([^"]+)"', resp.get_data(as_text=True)))
+        assert theirs and not theirs & tokens
+
+
+def test_a_token_in_a_cached_block_is_stored_as_a_placeholder(app):
+    """A cached block with a form keeps no token; each session gets its own put back."""
+    from flask_wtf.csrf import generate_csrf
+    from markupsafe import Markup
+
+    with app.test_request_context():
+        mine = generate_csrf()
+        kept = pagecache.stored_blocks(
+            {"content": Markup(f'<input name="csrf_token" value="{mine}">'), "title": Markup("t")}
+        )
+    assert mine not in kept["content"] and pagecache.CSRF_PLACEHOLDER in kept["content"]
+    with app.test_request_context():
+        theirs = generate_csrf()
+        served = kept["content"].replace(pagecache.CSRF_PLACEHOLDER, theirs)
+    assert theirs != mine and f'value="{theirs}"' in served
+
+
+@pytest.mark.parametrize("user", ["county_a_admin", "county_a_viewer", "town_a1_editor"])
+def test_pages_are_the_same_with_the_cache_on_and_off(app, world, login, db, user):
+    halls.create_hall(world.village_a1a, halls.HallData(name="便民服务中心"))
+    db.session.flush()
+    client = login(world.users[user])
+    urls = [
+        f"/meetings/?region_id={world.county_a.id}",
+        "/matters/?view=all",
+        "/halls/",
+        "/trainings/",
+        f"/org/villages/{world.village_a1a.id}",
+        f"/dashboard/r/{world.county_a.id}",
+        f"/api/v1/meetings?village_id={world.village_a1a.id}",
+        "/api/v1/matters",
+        "/api/v1/halls",
+        f"/api/v1/trainings?village_id={world.village_a1a.id}",
+        f"/api/v1/villages/{world.village_a1a.id}/members",
+    ]
+    if user == "county_a_admin":
+        urls[0] = f"/meetings/?region_id={world.county_a.id}"
+    with clock.frozen(datetime(2026, 6, 1, 2, 0, 5, tzinfo=UTC)):
+        cache = app.extensions.pop("pagecache")
+        try:
+            off = [client.get(u) for u in urls]
+        finally:
+            app.extensions["pagecache"] = cache
+        miss = [client.get(u) for u in urls]
+        hit = [client.get(u) for u in urls]
+    for url, a, b, c in zip(urls, off, miss, hit, strict=True):
+        if a.status_code != 200:
+            assert (b.status_code, c.status_code) == (a.status_code, a.status_code), url
+            continue
+        assert pagecache.HEADER not in a.headers
+        assert (b.headers[pagecache.HEADER], c.headers[pagecache.HEADER]) == ("miss", "hit"), url
+        html = [_strip_csrf(r.get_data(as_text=True)) for r in (a, b, c)]
+        if "/dashboard/" in url:
+            # The dashboard's own ``config`` (scoring) shadows Flask's in base.html when
+            # rendered as one template, so its uncached shell says data-max-upload="";
+            # the cached page's shell is rendered on its own and says the real limit.
+            html = [
+                re.sub(r'data-max-upload="[^"]*" data-upload-too-large="[^"]*"', "", h)
+                for h in html
+            ]
+        assert html[0] == html[1] == html[2], url
+
+
+def test_a_page_size_of_zero_switches_the_cache_off(app_factory):
+    off = app_factory(PAGE_CACHE_MB=0)
+    assert pagecache.store(off) is None
+
+
+def test_halls_list_sees_a_station_report_within_the_same_minute(client, login, db, world):
+    from tests.tracker.test_station_api import (
+        DAY,
+        heartbeats,
+        make_setup,
+        post_reports,
+        send_heartbeats,
+        state,
+    )
+
+    s = make_setup(world)
+    db.session.commit()
+    send_heartbeats(client, s.token, heartbeats("08:00", "12:00"))
+    assert post_reports(client, s.token, [state(s.cam1, "08:00", "up")]).status_code == 200
+    admin = login(world.users["county_a_admin"])
+    with clock.frozen(datetime.fromisoformat(f"{DAY}T11:59:10+08:00")):
+        before = admin.get("/halls/")
+        assert _state(before) == "miss"
+        assert _state(admin.get("/halls/")) == "hit"
+        report = [state(s.cam1, "09:00", "down", "unreachable"), state(s.cam1, "11:00", "up")]
+        assert post_reports(client, s.token, report).status_code == 200
+        after = admin.get("/halls/")
+        assert _state(after) == "miss"
+        assert after.get_data(as_text=True) != before.get_data(as_text=True)
+
+
+def test_the_environment_sets_the_cache_size():
+    from tracker.config import ConfigError, validate
+
+    assert validate({}, {}).tracker.page_cache_mb == 64
+    assert validate({}, {"TRACKER_PAGE_CACHE_MB": "0"}).tracker.page_cache_mb == 0
+    with pytest.raises(ConfigError, match="TRACKER_PAGE_CACHE_MB"):
+        validate({}, {"TRACKER_PAGE_CACHE_MB": "lots"})
+    with pytest.raises(ConfigError, match="page_cache_mb"):
+        validate({"tracker": {"page_cache_mb": -1}}, {})
+
+
+def test_the_lru_keeps_within_its_bytes():
+    lru = pagecache.LRU(10_000)
+    for i in range(50):
+        lru.put(i, pagecache.Entry({"content": "x"}, (), 1_000))
+    assert lru.size <= 10_000 and len(lru) == 10
+    assert lru.get(0) is None and lru.get(49) is not None
+    lru.put("big", pagecache.Entry({}, (), 5_000))  # over a quarter: not kept
+    assert lru.get("big") is None
+
+
+def test_every_migration_run_invalidates_every_cached_page(tmp_path):
+    """A data migration writes past the engine event: ``*`` (every entry's) is bumped."""
+    from sqlalchemy import create_engine
+
+    from tracker.database import upgrade
+
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    upgrade(url)
+    engine = create_engine(url)
+    star = select(DataVersion.n).where(DataVersion.table_name == pagecache.ANY_TABLE)
+    with engine.connect() as conn:
+        first = conn.execute(star).scalar()
+    upgrade(url)
+    with engine.connect() as conn:
+        assert conn.execute(star).scalar() == (first or 0) + 1
+    engine.dispose()
+
+
+def test_reads_are_recorded_by_table_and_a_raw_read_is_not_cacheable(db, world):
+    from tracker.models import Branch, Region
+
+    with pagecache.recording() as rec:
+        db.session.execute(select(Branch.id).join(Region, Branch.region_id == Region.id)).all()
+        db.session.execute(
+            select(Region.id).where(Region.id.in_(select(Branch.region_id).scalar_subquery()))
+        ).all()
+    assert {"branch", "region"} <= rec.tables and rec.cacheable
+    with pagecache.recording() as raw:
+        db.session.execute(text("SELECT id FROM member")).all()
+    assert not raw.cacheable

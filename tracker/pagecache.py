@@ -1,0 +1,553 @@
+"""A cache of list pages and API lists that is never stale: entries keyed by data versions.
+
+Every table has a version (``data_version``: one counter per table). Every
+transaction that wrote a table bumps its counter right before its COMMIT, and a
+rolled-back transaction bumps nothing:
+
+- **writes are seen, not declared.** An engine event (``after_cursor_execute`` on
+  the app's engine) notes the target table of every INSERT, UPDATE and DELETE in
+  the connection's ``info`` — ORM flushes, Core statements, bulk inserts alike;
+  raw SQL is parsed for its table, and a write whose table cannot be told counts
+  as ``*``, which every entry depends on. The connection's ``commit`` event bumps
+  the noted tables in one upsert, sorted by name (no deadlock between two
+  writers), on the DBAPI cursor of the transaction being committed — so a
+  session's commit, a plain connection's commit and the jobs process all bump,
+  and on PostgreSQL the ``data_version`` row locks are held only for the moment
+  of the COMMIT (a 100 s roll-up does not hold them for 100 s).
+- **reads are recorded, not declared.** On a miss the view runs as usual while
+  the same event records the tables of every SELECT it runs (memoised per
+  compiled statement); the entry keeps their versions as read *before* the view
+  ran. A hit needs every recorded version unchanged (one statement reads the
+  whole tiny ``data_version`` table per request). Data read after the versions
+  may only be newer, which causes a later miss, never a stale answer. A raw-SQL
+  read while recording makes the answer uncacheable.
+- **the key** holds what else the answer depends on: the endpoint and its
+  arguments, the query string (sorted), the locale, the user's scope (the root
+  region's path) and role, the local date (windows fall due and matters turn
+  overdue by the day), and what the view declares with ``vary=`` (the user for a
+  per-user list, :func:`per_minute` for a page whose figures move within a day).
+
+What is cached is a page's blocks (title, content, scripts …), never
+``base.html``'s shell: navigation badges, flash messages, the user's name and the
+CSRF meta tag are rendered live on every request. A CSRF token a block contains
+is stored as a placeholder and the request's own token put back when served.
+API lists cache their serialised JSON body.
+
+Storage is a per-process LRU bounded in bytes (``[tracker] page_cache_mb``,
+``0`` = off). Several web processes each keep their own: the versions in the
+keys make any of them exact. The answer says ``X-Page-Cache: hit|miss|bypass``.
+
+Use (one way for every list, ``docs/conventions.md``)::
+
+    @bp.route("/")
+    @login_required
+    @pagecache.cached()                 # or cached(vary=pagecache.per_minute)
+    def index(): ...                    # unchanged: render_template(...) as before
+
+    @endpoint("/halls", summary=..., tags=[...], query=HallQuery)
+    @pagecache.cached()
+    def list_halls(query): ...
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sys
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    has_request_context,
+    render_template,
+    request,
+    session,
+)
+from markupsafe import Markup
+from sqlalchemy import Select, event, select
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql import util as sql_util
+from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.expression import TableClause
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+VERSION_TABLE = "data_version"
+ANY_TABLE = "*"
+# Never a dependency: who is signed in is in the key, and these rows change with every
+# sign-in and token use.
+UNTRACKED_READS = frozenset({VERSION_TABLE, "login_session", "api_token"})
+# Every entry depends on these: the signed-in user and their region were loaded before
+# the view ran (the view may show them from the identity map without a statement).
+BASE_DEPENDENCIES = ("region", "user_account")
+# Connection.info keys.
+WRITTEN = "pagecache_written"
+# Set by the test harness on its outer connection, where a request's "commit" is the
+# release of a savepoint: bump there too.
+BUMP_ON_RELEASE = "pagecache_bump_on_release"
+# The blocks of base.html a page fills (cached; the rest of base.html is live).
+BLOCKS = ("title", "head", "body_class", "container", "breadcrumbs", "content", "scripts")
+CSRF_PLACEHOLDER = "\x00pagecache-csrf\x00"
+HEADER = "X-Page-Cache"
+# The only headers a cacheable answer may carry (a view's own CSP, a download name … is not kept).
+PLAIN_HEADERS = frozenset({"Content-Type", "Content-Length"})
+SHELL = "_pagecache_page.html"
+
+_RAW_DML = re.compile(
+    r"^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+"
+    r"(?:\"?\w+\"?\.)?\"?(\w+)\"?",
+    re.IGNORECASE,
+)
+_WRITE_WORDS = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE|MERGE|TRUNCATE)\b", re.IGNORECASE)
+_READ_VERBS = ("SELECT", "WITH", "VALUES", "TABLE")
+
+
+# ----------------------------------------------------------------------------- recording
+
+
+@dataclass
+class _Recorder:
+    tables: set[str] = field(default_factory=set)
+    cacheable: bool = True
+
+
+_reading: ContextVar[_Recorder | None] = ContextVar("pagecache_reading", default=None)
+
+
+def _tables_of(compiled: Any) -> frozenset[str]:
+    """The tables a compiled statement touches (memoised on the compiled object, which
+    SQLAlchemy itself caches: the same statement shape is analysed once)."""
+    tables: frozenset[str] | None = compiled.__dict__.get("_pagecache_tables")
+    if tables is None:
+        found = sql_util.find_tables(
+            compiled.statement,
+            check_columns=True,
+            include_aliases=True,
+            include_joins=True,
+            include_selects=True,
+            include_crud=True,
+        )
+        tables = frozenset(t.name for t in found if isinstance(t, TableClause))
+        compiled.__dict__["_pagecache_tables"] = tables
+    return tables
+
+
+def raw_written_table(sql: str) -> str | None:
+    """The table a raw SQL statement writes: its name, ``*`` when it writes and the
+    table cannot be told, ``None`` when it does not write."""
+    verb = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
+    if verb in ("INSERT", "UPDATE", "DELETE", "REPLACE"):
+        match = _RAW_DML.match(sql)
+        return match.group(1).lower() if match else ANY_TABLE
+    if verb in ("MERGE", "TRUNCATE") or (verb == "WITH" and _WRITE_WORDS.search(sql)):
+        return ANY_TABLE
+    return None
+
+
+def _after_execute(
+    conn: Connection,
+    cursor: Any,
+    statement: str,
+    parameters: Any,
+    context: Any,
+    executemany: bool,
+) -> None:
+    compiled = getattr(context, "compiled", None)
+    stmt = getattr(compiled, "statement", None)
+    if stmt is not None and not isinstance(stmt, TextClause):
+        if context.isinsert or context.isupdate or context.isdelete:
+            name = getattr(getattr(stmt, "table", None), "name", None) or ANY_TABLE
+            if name != VERSION_TABLE:
+                conn.info.setdefault(WRITTEN, set()).add(name)
+            return
+        recorder = _reading.get()
+        if recorder is not None:
+            recorder.tables.update(_tables_of(compiled))
+        return
+    written = raw_written_table(statement)
+    if written is not None:
+        if written != VERSION_TABLE:
+            conn.info.setdefault(WRITTEN, set()).add(written)
+        return
+    recorder = _reading.get()
+    if recorder is not None and statement.lstrip()[:6].upper().startswith(_READ_VERBS):
+        recorder.cacheable = False  # a raw read: its tables are not known
+
+
+def _bump(conn: Connection, tables: set[str]) -> None:
+    """One upsert of the written tables' versions, sorted, on the open DBAPI transaction
+    (no SQLAlchemy events: it is not itself recorded)."""
+    names = sorted(tables)
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    values = ", ".join([f"({mark}, 1)"] * len(names))
+    sql = (
+        f"INSERT INTO {VERSION_TABLE} (table_name, n) VALUES {values} "
+        f"ON CONFLICT (table_name) DO UPDATE SET n = {VERSION_TABLE}.n + 1"
+    )
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    cursor = dbapi.cursor()
+    try:
+        cursor.execute(sql, names)
+    finally:
+        cursor.close()
+
+
+def _on_commit(conn: Connection) -> None:
+    written = conn.info.pop(WRITTEN, None)
+    if written:
+        _bump(conn, written)
+
+
+def bump_written(conn: Connection) -> None:
+    """Bump what ``conn`` wrote so far, now (the test harness: a test's own setup is
+    visible to the requests it makes, as if committed)."""
+    _on_commit(conn)
+
+
+def _on_rollback(conn: Connection) -> None:
+    conn.info.pop(WRITTEN, None)
+
+
+def _on_release(conn: Connection, name: str, context: Any) -> None:
+    if conn.info.get(BUMP_ON_RELEASE):
+        _on_commit(conn)
+
+
+def _on_checkin(dbapi_connection: Any, record: Any) -> None:
+    record.info.pop(WRITTEN, None)
+
+
+def track(engine: Engine) -> None:
+    """Bump versions for every write committed through ``engine`` (idempotent)."""
+    if event.contains(engine, "after_cursor_execute", _after_execute):
+        return
+    event.listen(engine, "after_cursor_execute", _after_execute)
+    event.listen(engine, "commit", _on_commit)
+    event.listen(engine, "rollback", _on_rollback)
+    event.listen(engine, "release_savepoint", _on_release)
+    event.listen(engine, "checkin", _on_checkin)
+
+
+@contextmanager
+def recording() -> Iterator[_Recorder]:
+    """Record the tables every statement run inside reads."""
+    recorder = _Recorder()
+    token = _reading.set(recorder)
+    try:
+        yield recorder
+    finally:
+        _reading.reset(token)
+
+
+# ----------------------------------------------------------------------------- storage
+
+
+@dataclass(frozen=True)
+class Entry:
+    value: Any  # {block: Markup} for a page, (bytes, mimetype) for an API list
+    versions: tuple[tuple[str, int], ...]
+    size: int
+
+    def fresh(self, current: dict[str, int]) -> bool:
+        return all(current.get(table, 0) == n for table, n in self.versions)
+
+
+class LRU:
+    """Entries by key, least recently used dropped first past ``max_bytes``; thread-safe."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._entries: OrderedDict[Hashable, Entry] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Entry | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: Hashable, entry: Entry) -> None:
+        if entry.size > self.max_bytes // 4:
+            return  # one answer may not push out most of the others
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self.size -= old.size
+            self._entries[key] = entry
+            self.size += entry.size
+            while self.size > self.max_bytes and self._entries:
+                _key, dropped = self._entries.popitem(last=False)
+                self.size -= dropped.size
+
+    def discard(self, key: Hashable) -> None:
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self.size -= old.size
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.size = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+STATS = {"hit": 0, "miss": 0, "bypass": 0}
+_stats_lock = threading.Lock()
+
+
+def _count(outcome: str) -> None:
+    with _stats_lock:
+        STATS[outcome] += 1
+
+
+def store(app: Flask | None = None) -> LRU | None:
+    """This process's cache of ``app`` (``None`` when ``page_cache_mb = 0``)."""
+    app = app or current_app
+    return app.extensions.get("pagecache")
+
+
+def clear(app: Flask | None = None) -> None:
+    cache = store(app)
+    if cache is not None:
+        cache.clear()
+
+
+# ----------------------------------------------------------------------------- the key
+
+
+def per_user() -> Hashable:
+    """``vary=``: the answer is the signed-in user's own (a "mine" list)."""
+    from tracker.scope import current_scope
+
+    return ("user", current_scope().user_id)
+
+
+def per_minute() -> Hashable:
+    """``vary=``: figures move with the clock within a day (live uptime): the minute."""
+    from tracker import clock
+
+    return ("minute", clock.now().replace(second=0, microsecond=0))
+
+
+def _key(kind: str, vary: Callable[[], Hashable] | None) -> Hashable:
+    from flask_babel import get_locale
+
+    from tracker import clock
+    from tracker.scope import current_scope
+
+    scope = current_scope()
+    return (
+        kind,
+        request.endpoint,
+        tuple(sorted((request.view_args or {}).items())),
+        tuple(sorted(request.args.items(multi=True))),
+        str(get_locale()),
+        scope.region_path,
+        scope.role.value,
+        clock.today(),
+        vary() if vary is not None else None,
+    )
+
+
+@functools.cache
+def _versions_stmt() -> Select[str, int]:
+    from tracker.models import DataVersion
+
+    return select(DataVersion.table_name, DataVersion.n)
+
+
+def _current_versions() -> dict[str, int]:
+    from tracker.extensions import db
+
+    # Core on the session's connection (its transaction): cheaper than an ORM execute.
+    return {name: int(n) for name, n in db.session.connection().execute(_versions_stmt())}
+
+
+def _pending_writes() -> bool:
+    """Whether this request's session has written (or would write) anything not committed."""
+    from tracker.extensions import db
+
+    session = db.session()
+    if session.new or session.deleted or session.dirty:
+        return True
+    return bool(session.in_transaction() and session.connection().info.get(WRITTEN))
+
+
+# ----------------------------------------------------------------------------- pages
+
+
+class _Capture:
+    """Collects the blocks of a page rendered in capture mode (see ``base.html``)."""
+
+    def __init__(self) -> None:
+        self.blocks: dict[str, Markup] | None = None
+
+    def keep(self, **blocks: Markup) -> str:
+        self.blocks = {name: Markup(blocks.get(name, "")) for name in BLOCKS}
+        return ""
+
+
+_capture: ContextVar[_Capture | None] = ContextVar("pagecache_capture", default=None)
+
+
+def capture_target() -> _Capture | None:
+    """``base.html`` asks: render only the page's blocks, for the cache?"""
+    return _capture.get() if has_request_context() else None
+
+
+def _csrf() -> str:
+    from flask_wtf.csrf import generate_csrf
+
+    return str(generate_csrf())
+
+
+def stored_blocks(blocks: dict[str, Markup]) -> dict[str, Markup]:
+    """The blocks as kept: the request's CSRF token (a form in the page) as a placeholder."""
+    token = _csrf()
+    return {
+        name: Markup(str(text).replace(token, CSRF_PLACEHOLDER)) for name, text in blocks.items()
+    }
+
+
+def _shell(blocks: dict[str, Markup]) -> str:
+    """``base.html`` rendered live around the stored blocks (the request's CSRF token put in)."""
+    token = _csrf()
+    page = {name: Markup(text.replace(CSRF_PLACEHOLDER, token)) for name, text in blocks.items()}
+    return render_template(SHELL, pagecache_page=page)
+
+
+def _size(key: Hashable, value: Any) -> int:
+    if isinstance(value, dict):
+        body = sum(sys.getsizeof(v) for v in value.values())
+    else:
+        body = sys.getsizeof(value[0])
+    return body + sys.getsizeof(repr(key)) + 200
+
+
+def cached(vary: Callable[[], Hashable] | None = None) -> Callable[[F], F]:
+    """Serve a GET list page or API list from the cache while its data is unchanged.
+
+    Put it right above the view (below ``@login_required`` / ``endpoint(...)``): the
+    view stays as it is. ``vary`` adds to the key (:func:`per_user`, :func:`per_minute`).
+    Only a 200 answer is kept; a redirect, an error or anything else passes through.
+    """
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            cache = store()
+            if cache is None or request.method != "GET":
+                return view(*args, **kwargs)
+            api = request.blueprint == "api"
+            if _pending_writes():
+                _count("bypass")
+                response = current_app.make_response(_api_result(view(*args, **kwargs), api))
+                response.headers[HEADER] = "bypass"
+                return response
+            key = _key("api" if api else "page", vary)
+            versions = _current_versions()  # before any data: see the module docstring
+            entry = cache.get(key)
+            if entry is not None and entry.fresh(versions):
+                _count("hit")
+                if api:
+                    body, mimetype = entry.value
+                    return Response(body, 200, mimetype=mimetype, headers={HEADER: "hit"})
+                response = current_app.make_response(_shell(entry.value))
+                response.headers[HEADER] = "hit"
+                return response
+            _count("miss")
+            return _fill(cache, key, versions, api, view, args, kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def _api_result(result: Any, api: bool) -> Any:
+    if not api:
+        return result
+    from tracker.api.core import _to_response
+
+    return _to_response(result, 200)
+
+
+def _session_state() -> dict[str, Any]:
+    """The session but its CSRF secret (made on first use; the live shell makes it anyway)."""
+    return {k: v for k, v in session.items() if k != "csrf_token"}
+
+
+def _fill(
+    cache: LRU,
+    key: Hashable,
+    versions: dict[str, int],
+    api: bool,
+    view: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Any:
+    capture = _Capture()
+    before = _session_state()
+    token = _capture.set(None if api else capture)
+    try:
+        with recording() as recorder:
+            result = view(*args, **kwargs)
+            response = current_app.make_response(_api_result(result, api))
+    finally:
+        _capture.reset(token)
+    blocks = capture.blocks
+    if not api and blocks is None:
+        # Not a page of base.html (a redirect, a download): answered as the view made it.
+        response.headers[HEADER] = "bypass"
+        return response
+    keep = (
+        recorder.cacheable
+        # a flash, a remembered choice: something a hit would not repeat
+        and _session_state() == before
+        and response.status_code == 200
+        and set(response.headers.keys()) <= PLAIN_HEADERS
+        and not _pending_writes()
+    )
+    if api:
+        value: Any = (response.get_data(), response.mimetype)
+    else:
+        assert blocks is not None
+        value = stored_blocks(blocks)
+    if keep:
+        tables = (recorder.tables | set(BASE_DEPENDENCIES) | {ANY_TABLE}) - UNTRACKED_READS
+        deps = tuple(sorted((t, versions.get(t, 0)) for t in tables))
+        cache.put(key, Entry(value, deps, _size(key, value)))
+    if not api:
+        response.set_data(_shell(value))
+    response.headers[HEADER] = "miss"
+    return response
+
+
+# ----------------------------------------------------------------------------- setup
+
+
+def init_app(app: Flask) -> None:
+    """Track writes on the app's engine (always: another process may cache) and, with
+    ``page_cache_mb > 0``, keep this process's cache."""
+    from tracker.extensions import db
+
+    with app.app_context():
+        for engine in db.engines.values():
+            track(engine)
+    mb = app.config.get("PAGE_CACHE_MB", 0)
+    if mb:
+        app.extensions["pagecache"] = LRU(int(mb) * 1024 * 1024)
+    app.jinja_env.globals["pagecache_capture"] = capture_target
