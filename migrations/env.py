@@ -57,7 +57,7 @@ def _invalidate_cached_pages(connection) -> None:  # type: ignore[no-untyped-def
     """A migration may change data the page cache's engine event never saw: bump ``*``,
     which every cached page and list depends on (tracker.pagecache)."""
     if not inspect(connection).has_table("data_version"):
-        return  # downgraded below 1900_pagecache, or not there yet
+        return  # downgraded below 1910_pagecache, or not there yet
     connection.execute(
         text(
             "INSERT INTO data_version (table_name, n) VALUES ('*', 1) "

@@ -101,6 +101,14 @@ HEADER = "X-Page-Cache"
 PLAIN_HEADERS = frozenset({"Content-Type", "Content-Length"})
 SHELL = "_pagecache_page.html"
 
+# Columns that change as a side effect of use, shown by no cached answer (the users page
+# and API that show a last sign-in are not cached): an UPDATE setting only these bumps
+# nothing — else every sign-in would drop every cached page (each depends on
+# ``user_account``). A cached view that shows one of them must take it out of here.
+QUIET_UPDATES: dict[str, frozenset[str]] = {"user_account": frozenset({"last_login_at"})}
+_SET_CLAUSE = re.compile(r"\bSET\s+(.*?)\s+WHERE\b", re.IGNORECASE | re.DOTALL)
+_SET_COLUMN = re.compile(r'(?:^|,)\s*"?(\w+)"?\s*=')
+
 _RAW_DML = re.compile(
     r"^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+"
     r"(?:\"?\w+\"?\.)?\"?(\w+)\"?",
@@ -140,6 +148,21 @@ def _tables_of(compiled: Any) -> frozenset[str]:
     return tables
 
 
+def quiet_update(compiled: Any, table: str) -> bool:
+    """Whether a compiled UPDATE of ``table`` sets only its :data:`QUIET_UPDATES` columns
+    (memoised on the compiled object)."""
+    quiet = QUIET_UPDATES.get(table)
+    if not quiet:
+        return False
+    columns: frozenset[str] | None = compiled.__dict__.get("_pagecache_set")
+    if columns is None:
+        match = _SET_CLAUSE.search(compiled.string)
+        found = _SET_COLUMN.findall(match.group(1)) if match else []
+        columns = frozenset(found) if found else frozenset({ANY_TABLE})
+        compiled.__dict__["_pagecache_set"] = columns
+    return columns <= quiet
+
+
 def raw_written_table(sql: str) -> str | None:
     """The table a raw SQL statement writes: its name, ``*`` when it writes and the
     table cannot be told, ``None`` when it does not write."""
@@ -165,7 +188,7 @@ def _after_execute(
     if stmt is not None and not isinstance(stmt, TextClause):
         if context.isinsert or context.isupdate or context.isdelete:
             name = getattr(getattr(stmt, "table", None), "name", None) or ANY_TABLE
-            if name != VERSION_TABLE:
+            if name != VERSION_TABLE and not (context.isupdate and quiet_update(compiled, name)):
                 conn.info.setdefault(WRITTEN, set()).add(name)
             return
         recorder = _reading.get()

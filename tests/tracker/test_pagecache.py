@@ -396,3 +396,62 @@ def test_reads_are_recorded_by_table_and_a_raw_read_is_not_cacheable(db, world):
     with pagecache.recording() as raw:
         db.session.execute(text("SELECT id FROM member")).all()
     assert not raw.cacheable
+
+
+def test_a_sign_in_keeps_the_cached_pages_and_a_renamed_user_does_not(app, world, login, db):
+    """Every entry depends on ``user_account``; a sign-in's ``last_login_at`` is bookkeeping
+    (:data:`tracker.pagecache.QUIET_UPDATES`), a change of a user is not."""
+    from flask import g
+
+    from tests.factories import PASSWORD
+    from tracker.extensions import db as sqla
+    from tracker.models import User
+
+    def fresh() -> None:  # the requests of one test share its app context
+        for key in ("_login_user", "scope", "token_auth"):
+            g.pop(key, None)
+
+    def version() -> int:
+        n = sqla.session.scalar(
+            select(DataVersion.n).where(DataVersion.table_name == "user_account")
+        )
+        return int(n or 0)
+
+    client = login(world.users["town_a1_editor"])
+    page = f"/org/villages/{world.village_a1a.id}"
+    assert _state(client.get(page)) == "miss"
+    assert _state(client.get(page)) == "hit"
+    before = version()
+    fresh()
+    viewer = world.users["county_a_viewer"]
+    resp = app.test_client().post(
+        "/login", data={"username": viewer.username, "password": PASSWORD}
+    )
+    assert resp.status_code == 302, resp.status_code
+    assert sqla.session.get(User, viewer.id).last_login_at is not None
+    assert version() == before  # the sign-in bumped nothing
+    fresh()
+    assert _state(client.get(page)) == "hit"
+    # a real change of an account (with or without the bookkeeping column) is seen
+    sqla.session.execute(
+        update(User)
+        .where(User.id == viewer.id)
+        .values(display_name="改了名的查看员", last_login_at=datetime.now(UTC))
+    )
+    sqla.session.commit()
+    assert version() > before
+    fresh()
+    assert _state(client.get(page)) == "miss"
+
+
+def test_an_update_is_quiet_only_when_it_sets_nothing_but_bookkeeping_columns():
+    class Compiled:
+        def __init__(self, sql: str) -> None:
+            self.string = sql
+
+    quiet = "UPDATE user_account SET last_login_at=? WHERE user_account.id = ?"
+    loud = 'UPDATE user_account SET "display_name"=%(d)s, last_login_at=%(l)s WHERE id = %(i)s'
+    assert pagecache.quiet_update(Compiled(quiet), "user_account")
+    assert not pagecache.quiet_update(Compiled(loud), "user_account")
+    assert not pagecache.quiet_update(Compiled(quiet), "member")  # no quiet columns there
+    assert not pagecache.quiet_update(Compiled("UPDATE user_account SET x"), "user_account")

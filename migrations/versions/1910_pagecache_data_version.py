@@ -3,8 +3,8 @@
 A cached page or API list keeps the versions of the tables it read and is served
 again only while they are unchanged (:mod:`tracker.pagecache`).
 
-Revision ID: 1900_pagecache
-Revises: 1800_public_hits
+Revision ID: 1910_pagecache
+Revises: 1900_rollinc
 Create Date: 2026-12-01 23:40:00
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "1900_pagecache"
-down_revision: str | Sequence[str] | None = "1800_public_hits"
+revision: str = "1910_pagecache"
+down_revision: str | Sequence[str] | None = "1900_rollinc"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
