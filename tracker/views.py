@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
+from collections import OrderedDict
+from collections.abc import Hashable
 from pathlib import Path
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -120,6 +124,47 @@ def database_unavailable() -> ResponseReturnValue:
     return resp
 
 
+NAV_TEMPLATE = "_nav.html"
+_NAV_CSRF = "\x00nav-csrf\x00"
+NAV_MEMO_SIZE = 4096
+_nav_memo: OrderedDict[Hashable, str] = OrderedDict()
+_nav_lock = threading.Lock()
+
+
+def navbar(user: Any, csrf: str, locale: str) -> Markup:
+    """``base.html``'s navigation bar for ``user``, rendered once per what it shows.
+
+    The bar is the same HTML for the same links (entry, badge count, current section),
+    user line (name, region, role), locale and script root; only the CSRF token of its
+    forms differs from session to session. So each process keeps the HTML (bounded,
+    least recently used dropped first) with a placeholder for the token, and puts the
+    request's token in. The badge counts are still asked on every page
+    (:func:`tracker.domain.nav_for`) and are part of the key: never stale.
+    """
+    from tracker.domain import nav_for
+
+    links = nav_for(user)
+    key = (
+        locale,
+        request.script_root,
+        user.display_name,
+        user.region.name,
+        user.role,
+        tuple((link.entry.endpoint, link.count, link.current) for link in links),
+    )
+    with _nav_lock:
+        html = _nav_memo.get(key)
+        if html is not None:
+            _nav_memo.move_to_end(key)
+    if html is None:
+        html = render_template(NAV_TEMPLATE, links=links, user=user, csrf=_NAV_CSRF, locale=locale)
+        with _nav_lock:
+            _nav_memo[key] = html
+            while len(_nav_memo) > NAV_MEMO_SIZE:
+                _nav_memo.popitem(last=False)
+    return Markup(html.replace(_NAV_CSRF, csrf))
+
+
 def register(app: Flask) -> None:
     """Register every blueprint and the error handlers."""
     from tracker.api import api_bp
@@ -131,6 +176,7 @@ def register(app: Flask) -> None:
         app.register_blueprint(domain_bp)
     app.register_blueprint(api_bp)
     app.jinja_env.globals["nav_for"] = nav_for
+    app.jinja_env.globals["navbar"] = navbar
 
     @app.before_request
     def _actor() -> None:

@@ -76,3 +76,42 @@ def test_a_page_outside_every_section_marks_none(world, login):
     client = login(world.users["county_a_admin"])
     html = client.get("/figures").get_data(as_text=True)
     assert _current(html) == [] and 'aria-current="page"' not in _navbar(html)
+
+
+def test_the_navbar_kept_per_process_shows_every_change_and_each_sessions_token(world, login, app):
+    """``tracker.views.navbar`` keeps the bar's HTML per what it shows: a new badge count,
+    a renamed user and another locale show at once; each session gets its own token."""
+    from flask import g
+
+    from tracker.extensions import db
+    from tracker.notifications.services import notify
+
+    def page(client, url: str = "/") -> str:
+        for key in ("scope", "_login_user"):
+            g.pop(key, None)
+        return client.get(url).get_data(as_text=True)
+
+    def tokens(html: str) -> set[str]:
+        return set(re.findall(r'name="csrf_token" value="([^"]*)"', _navbar(html)))
+
+    user = world.users["village_a1a_editor"]
+    first = page(login(user))
+    again = page(login(user))
+    assert _navbar(first) == _navbar(again)
+    assert 'id="unread-badge"' not in _navbar(first)
+    notify([user], "一条通知")
+    db.session.flush()
+    assert 'id="unread-badge">1<' in _navbar(page(login(user)))
+    user.display_name = "改名后的村干部"
+    db.session.flush()
+    assert "改名后的村干部" in _navbar(page(login(user)))
+    english = page(login(user), "/?lang=en")
+    assert "Sign out" in _navbar(english) and "退出登录" not in _navbar(english)
+    # Two sessions: the bar is the same but for each session's own CSRF token.
+    one, other = app.test_client(), app.test_client()
+    for client in (one, other):
+        assert _sign_in(client, user).status_code == 302
+    html_one, html_other = page(one), page(other)
+    assert tokens(html_one) and tokens(html_other) and tokens(html_one) != tokens(html_other)
+    blank = re.compile(r'name="csrf_token" value="[^"]*"')
+    assert blank.sub("", _navbar(html_one)) == blank.sub("", _navbar(html_other))
