@@ -242,7 +242,18 @@ def test_every_surface_tells_the_same_matter_figures(world, db, login, level, us
                 assert problems == expected["judged"] - expected["on_time"], url
 
 
-def test_every_surface_tells_the_same_camera_figures(world, db, login):
+@pytest.fixture
+def still_clock() -> Any:
+    """The clock stopped at the test's start: today's camera time runs up to *now*, so
+    while a hall is open (office hours in the configured zone) a page computed a second
+    after the test's own figures would count one second more."""
+    from tracker import clock
+
+    with clock.frozen(clock.now()):
+        yield
+
+
+def test_every_surface_tells_the_same_camera_figures(world, db, login, still_clock):
     from tracker.halls.services import uptime_bulk
 
     w = build(db, world)

@@ -160,6 +160,24 @@ def test_trainings_and_dashboard_are_cached_and_a_new_day_misses(world, login, d
             assert _state(client.get(url)) == "miss"
 
 
+def test_a_village_drill_down_moves_by_the_minute(app, world, login, db):
+    """Its camera table counts today's camera time up to now, with or without a write."""
+    halls.create_hall(world.village_a1a, halls.HallData(name="便民服务中心"))
+    db.session.flush()
+    client = login(world.users["county_a_admin"])
+    url = f"/dashboard/r/{world.village_a1a.id}"
+    at = datetime(2026, 6, 1, 2, 0, 5, tzinfo=UTC)
+    with clock.frozen(at):
+        assert _state(client.get(url)) == "miss"
+        # the first view computed and committed the missing snapshots: out of date at once
+        assert _state(client.get(url)) == "miss"
+        assert _state(client.get(url)) == "hit"
+    with clock.frozen(at + timedelta(seconds=50)):
+        assert _state(client.get(url)) == "hit"
+    with clock.frozen(at + timedelta(seconds=60)):
+        assert _state(client.get(url)) == "miss"
+
+
 def test_another_county_or_role_never_gets_the_entry(world, login, db):
     halls.create_hall(world.village_a1a, halls.HallData(name="甲县大厅"))
     halls.create_hall(world.village_b1a, halls.HallData(name="乙县大厅"))

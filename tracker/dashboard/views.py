@@ -92,7 +92,7 @@ def index() -> ResponseReturnValue:
 
 @bp.route("/r/<int:region_id>")
 @login_required
-@pagecache.cached()
+@pagecache.cached(vary=pagecache.per_minute)  # a village's camera table runs up to now
 def region(region_id: int) -> ResponseReturnValue:
     """Overview of a city/county/township, or the explanation page of a village."""
     scope = current_scope()
