@@ -271,22 +271,11 @@ def _camera_parts(
     if period.start == today:
         return live, {}
     past = camera_figures_between(path, period.start, today - timedelta(days=1))
-    total: dict[int, CameraFigures] = {}
-    for rid in past.keys() | live.keys():
-        p, t = past.get(rid, CameraFigures()), live.get(rid, CameraFigures())
-        total[rid] = _camera_sum(p, t)
+    total = {
+        rid: past.get(rid, CameraFigures()) + live.get(rid, CameraFigures())
+        for rid in past.keys() | live.keys()
+    }
     return total, past
-
-
-def _camera_sum(past: CameraFigures, live: CameraFigures) -> CameraFigures:
-    return CameraFigures(
-        cameras=max(past.cameras, live.cameras),  # the same active cameras in both
-        open_s=past.open_s + live.open_s,
-        up_s=past.up_s + live.up_s,
-        live_s=past.live_s + live.live_s,
-        unknown_s=past.unknown_s + live.unknown_s,
-        excused_s=past.excused_s + live.excused_s,
-    )
 
 
 def changed_villages(period: Period) -> set[int]:

@@ -12,7 +12,7 @@ the dashboard never reads another package's tables.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
@@ -130,6 +130,18 @@ class CameraFigures:
     live_s: int = 0
     unknown_s: int = 0
     excused_s: int = 0
+
+    def __add__(self, other: CameraFigures) -> CameraFigures:
+        """Two stretches of days of one village: the seconds add up; the cameras are the
+        same active cameras in both (the larger count, where one stretch has none)."""
+        return CameraFigures(
+            cameras=max(self.cameras, other.cameras),
+            **{
+                f.name: getattr(self, f.name) + getattr(other, f.name)
+                for f in fields(self)
+                if f.name != "cameras"
+            },
+        )
 
     @property
     def counted_s(self) -> int:
