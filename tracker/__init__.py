@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask
 from flask.typing import ResponseReturnValue
 
-from tracker import sqlite as _sqlite
+from tracker import transactions
 from tracker.config import flask_config, load_settings
 from tracker.version import __version__  # noqa: F401  (re-exported)
 from tracker.web import TrackerApp
@@ -24,7 +24,7 @@ class TrackerFlask(TrackerApp):
     """Flask whose views are retried (bounded) when SQLite stays locked.
 
     A writing request takes the write lock at ``BEGIN`` and waits the busy
-    timeout for it (:mod:`tracker.sqlite`); should that still fail, the view
+    timeout for it (:mod:`tracker.transactions`); should that still fail, the view
     runs again from a rolled-back session — it has changed nothing yet — and
     after the last attempt the error handler answers 503.
     """
@@ -33,7 +33,7 @@ class TrackerFlask(TrackerApp):
         # Around the whole boundary (view + its one commit), which TrackerApp owns.
         from tracker.extensions import db
 
-        return _sqlite.retry_locked(super().dispatch_request, db.session.rollback)
+        return transactions.retry_locked(super().dispatch_request, db.session.rollback)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -55,7 +55,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     clock.configure(app.config["BABEL_DEFAULT_TIMEZONE"])  # the one zone of local dates
     db.init_app(app)
-    _sqlite.init_app(app)  # first before_request hook: write intent before any query
+    transactions.init_app(app)  # first before_request hook: write intent before any query
     csrf.init_app(app)
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)

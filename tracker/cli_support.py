@@ -45,7 +45,7 @@ def with_app(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from tracker.audit import set_actor
-        from tracker.sqlite import write_intent
+        from tracker.transactions import write_intent
 
         app = make_app()
         # A command writes: its transactions take the SQLite write lock at BEGIN.

@@ -191,6 +191,15 @@ def nav_for(user: Any) -> list[NavLink]:
     endpoint = request.endpoint if has_request_context() else None
     current = current_entry([entry for entry, _badge in shown], endpoint)
     return [
-        NavLink(entry, int(badge(user)) if badge is not None else 0, entry is current)
+        NavLink(entry, _count(entry, badge, user) if badge is not None else 0, entry is current)
         for entry, badge in shown
     ]
+
+
+def _count(entry: NavEntry, badge: Callable[[Any], int], user: Any) -> int:
+    """A link's badge count, kept by data versions on a cached page
+    (:func:`tracker.pagecache.memoized`): a hit asks the database nothing more."""
+    from tracker import pagecache
+
+    user_id = getattr(user, "id", None)
+    return int(pagecache.memoized(("badge", entry.endpoint, user_id), lambda: badge(user)))

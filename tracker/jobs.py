@@ -70,11 +70,11 @@ def run_job(app: Flask, job: Job) -> bool:
     """Run one job in an app context; commit on success, roll back on error.
 
     A job writes, so its transactions take the SQLite write lock at ``BEGIN``
-    (:func:`tracker.sqlite.write_intent`), retried a bounded number of times.
+    (:func:`tracker.transactions.write_intent`), retried a bounded number of times.
     """
     from tracker.audit import set_actor
     from tracker.extensions import db
-    from tracker.sqlite import retry_locked, write_intent
+    from tracker.transactions import retry_locked, write_intent
 
     def attempt() -> None:
         job.func()

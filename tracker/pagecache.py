@@ -66,6 +66,7 @@ from flask import (
     Flask,
     Response,
     current_app,
+    g,
     has_request_context,
     render_template,
     request,
@@ -79,6 +80,7 @@ from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.expression import TableClause
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 VERSION_TABLE = "data_version"
 ANY_TABLE = "*"
@@ -410,6 +412,32 @@ def _pending_writes() -> bool:
     return bool(session.in_transaction() and session.connection().info.get(WRITTEN))
 
 
+def memoized(key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()``, kept by the versions of what it reads, in a request that read the
+    versions already (a cached view's: every page's navbar badges on a list page).
+
+    The same rule as an entry's: the versions are those read before the view ran, the
+    tables are recorded while ``compute`` runs, and a value is reused only while every
+    one is unchanged. Anywhere else (no versions read in this request, no cache)
+    ``compute()`` simply runs.
+    """
+    cache = store() if has_request_context() else None
+    versions: dict[str, int] | None = g.get("pagecache_versions") if cache else None
+    if cache is None or versions is None:
+        return compute()
+    memo_key = ("memo", key)
+    entry = cache.get(memo_key)
+    if entry is not None and entry.fresh(versions):
+        return entry.value
+    with recording() as recorder:
+        value = compute()
+    if recorder.cacheable:
+        tables = (recorder.tables | {ANY_TABLE}) - UNTRACKED_READS
+        deps = tuple(sorted((t, versions.get(t, 0)) for t in tables))
+        cache.put(memo_key, Entry(value, deps, sys.getsizeof(repr(memo_key)) + 200))
+    return value
+
+
 # ----------------------------------------------------------------------------- pages
 
 
@@ -483,6 +511,7 @@ def cached(vary: Callable[[], Hashable] | None = None) -> Callable[[F], F]:
                 return response
             key = _key("api" if api else "page", vary)
             versions = _current_versions()  # before any data: see the module docstring
+            g.pagecache_versions = versions  # for memoized() (the navbar's badges)
             entry = cache.get(key)
             if entry is not None and entry.fresh(versions):
                 _count("hit")

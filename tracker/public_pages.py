@@ -22,7 +22,7 @@ from sqlalchemy.exc import OperationalError
 from tracker.extensions import db
 from tracker.models.base import utcnow
 from tracker.models.public import PublicHit
-from tracker.sqlite import write_intent
+from tracker.transactions import write_intent
 
 WINDOW = timedelta(minutes=10)
 KEEP = timedelta(days=1)

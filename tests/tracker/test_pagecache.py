@@ -473,3 +473,31 @@ def test_an_update_is_quiet_only_when_it_sets_nothing_but_bookkeeping_columns():
     assert not pagecache.quiet_update(Compiled(loud), "user_account")
     assert not pagecache.quiet_update(Compiled(quiet), "member")  # no quiet columns there
     assert not pagecache.quiet_update(Compiled("UPDATE user_account SET x"), "user_account")
+
+
+def test_a_hit_asks_nothing_for_the_navbar_badge_and_a_new_message_shows_at_once(
+    world, login, db
+):
+    from tests.conftest import count_queries
+    from tracker.notifications.services import notify
+
+    user = world.users["town_a1_editor"]
+    client = login(user)
+    page = "/meetings/"
+    assert _state(client.get(page)) == "miss"
+    with count_queries() as log:
+        html = client.get(page)
+    assert _state(html) == "hit"
+    assert not [s for s in log.statements if "notification" in s], log.report()
+    assert 'id="unread-badge"' not in html.get_data(as_text=True)
+
+    notify([user], "缓存测试消息")
+    db.session.flush()
+    fresh = client.get(page)
+    assert _state(fresh) == "hit"  # the meetings page does not read messages ...
+    assert re.search(r'id="unread-badge">1<', fresh.get_data(as_text=True))  # ... the badge does
+    notify([user], "第二条")
+    db.session.flush()
+    assert re.search(r'id="unread-badge">2<', client.get(page).get_data(as_text=True))
+    other = login(world.users["county_a_admin"])  # another user: their own count
+    assert 'id="unread-badge"' not in other.get(page).get_data(as_text=True)

@@ -47,7 +47,7 @@ def test_gunicorn_on_sqlite_answers_no_5xx_under_concurrent_logins_reads_and_wri
 
 def test_a_writing_transaction_waits_for_the_lock_instead_of_failing(tmp_path: Path) -> None:
     """Connections that read, then write: under a deferred BEGIN some fail at once."""
-    from tracker.sqlite import write_intent
+    from tracker.transactions import write_intent
 
     url = f"sqlite:///{tmp_path / 'two.db'}"
     engine = create_engine(url)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 from tracker.extensions import db
 from tracker.models import ApiToken, LoginAttempt, LoginSession, LoginThrottle, User, utcnow
 from tracker.security import hash_password, hash_token, new_token, verify_password
-from tracker.sqlite import write_intent
+from tracker.transactions import write_intent
 
 log = logging.getLogger("tracker.auth")
 # A token's last use is recorded to this resolution (a write at most this often).

@@ -1,4 +1,6 @@
-"""SQLite connection settings and the one write-lock mechanism.
+"""How a request's, a job's and a command's transactions begin, on each database.
+
+**SQLite** (the embedded database):
 
 - real transactions (pysqlite's implicit BEGIN handling breaks SAVEPOINTs,
   which both the test suite and nested operations rely on);
@@ -17,7 +19,20 @@ and every CLI command (``tracker.cli.with_app``) runs under
 recorded in its own short transaction, see ``tracker.auth.services``). What
 remains — a lock held longer than the busy timeout — is retried a bounded
 number of times (:func:`retry_locked`), then answered 503, never 500.
-On PostgreSQL all of this is a no-op: row locks and MVCC do the work.
+
+**PostgreSQL** needs none of that (row locks and MVCC do the work). There, a
+read request (GET/HEAD/OPTIONS) **runs without a transaction until it writes**:
+its session's connection is in autocommit (:class:`Session`), so a cached page
+costs no ``BEGIN`` and no ``ROLLBACK`` round trip — two of a cache hit's five.
+Under READ COMMITTED every statement reads its own snapshot inside a
+transaction too, so the reads see what they saw before. The first statement
+that writes or locks (INSERT, UPDATE, DELETE, ``SELECT … FOR UPDATE``, an
+advisory transaction lock) turns autocommit off just before it runs
+(:func:`_begin_at_first_write`): the driver sends ``BEGIN`` first, and from
+there on it is an ordinary transaction — committed or rolled back as a whole,
+and its data versions (``tracker.pagecache``) bumped inside it. A GET that
+computes a missing dashboard period, or records a token's use, keeps exactly
+the transaction it had.
 """
 
 from __future__ import annotations
@@ -31,12 +46,14 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from flask import Flask, request
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.sql.elements import TextClause
 
-log = logging.getLogger("tracker.sqlite")
+log = logging.getLogger("tracker.transactions")
 
 BUSY_TIMEOUT_MS = 10_000
 # Attempts of one request/job when the lock could not be had within the busy timeout.
@@ -73,12 +90,70 @@ def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
 
 
-@event.listens_for(Session, "before_flush")
+@event.listens_for(OrmSession, "before_flush")
 def _read_must_not_write(session: Session, flush_context: Any, instances: Any) -> None:
     """A read request that writes would fail under contention: say so loudly."""
     if _in_read_request.get() and (session.new or session.dirty or session.deleted):
         changed = {type(o).__name__ for o in (*session.new, *session.dirty, *session.deleted)}
         log.warning("a read request writes %s (%s)", sorted(changed), request.path)
+
+
+# -- PostgreSQL: a read request runs without a transaction until it writes ----------
+
+# Execution option of the connections of read requests (see the module docstring).
+READ_UNTIL_WRITE = "tracker_read_until_write"
+_LOCKING_SQL = ("FOR UPDATE", "FOR NO KEY UPDATE", "FOR SHARE", "FOR KEY SHARE", "_XACT_LOCK")
+
+
+def reading_engine(engine: Engine) -> Engine:
+    """``engine`` whose connections start in autocommit, marked :data:`READ_UNTIL_WRITE`
+    (made once per engine and kept on it; it shares the engine's pool and events)."""
+    found: Engine | None = engine.__dict__.get("_tracker_reading_engine")
+    if found is None:
+        found = engine.execution_options(isolation_level="AUTOCOMMIT", **{READ_UNTIL_WRITE: True})
+        engine.__dict__["_tracker_reading_engine"] = found
+    return found
+
+
+class Session(FlaskSession):
+    """Flask-SQLAlchemy's session; in a read request on PostgreSQL its connection starts
+    in autocommit (:func:`reading_engine`)."""
+
+    def get_bind(self, mapper: Any = None, clause: Any = None, bind: Any = None, **kw: Any) -> Any:
+        engine = super().get_bind(mapper, clause=clause, bind=bind, **kw)
+        if (
+            bind is None
+            and _in_read_request.get()
+            and isinstance(engine, Engine)
+            and engine.dialect.name == "postgresql"
+        ):
+            return reading_engine(engine)
+        return engine
+
+
+def _writes(statement: str, context: Any) -> bool:
+    """Whether a statement writes or takes a lock a transaction must hold."""
+    if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+        return True
+    compiled = getattr(context, "compiled", None)
+    stmt = getattr(compiled, "statement", None)
+    if stmt is not None and not isinstance(stmt, TextClause):
+        return getattr(stmt, "_for_update_arg", None) is not None
+    from tracker.pagecache import raw_written_table
+
+    upper = statement.upper()
+    return raw_written_table(statement) is not None or any(w in upper for w in _LOCKING_SQL)
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _begin_at_first_write(
+    conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+) -> None:
+    if not conn.get_execution_options().get(READ_UNTIL_WRITE):
+        return
+    dbapi = conn.connection.dbapi_connection
+    if dbapi is not None and dbapi.autocommit and _writes(statement, context):
+        dbapi.autocommit = False  # the driver sends BEGIN before this statement
 
 
 def writing() -> bool:
