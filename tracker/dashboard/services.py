@@ -42,6 +42,7 @@ from tracker.dashboard.models import (
     cam_up_rate_of,
 )
 from tracker.dashboard.sources import (
+    CAMERA_SECONDS,
     CameraFigures,
     camera_figures,
     camera_figures_between,
@@ -454,9 +455,6 @@ def _recompute_towns(period: Period, changed: set[int], today: date) -> int:
     return done
 
 
-_CAM_PARTS = ("open_s", "up_s", "live_s", "unknown_s", "excused_s")
-
-
 def refresh_live(period: Period, live: LiveCameras) -> int:
     """Bring the period's snapshots taken before ``live.at`` (the same local day) up to
     that time: today's camera seconds read live (:func:`read_live_cameras`) are added
@@ -476,7 +474,7 @@ def refresh_live(period: Period, live: LiveCameras) -> int:
         VillageScore.region_id,
         *(getattr(VillageScore, c) for c in SUM_COLUMNS),
     ]
-    cols += [getattr(VillageScore, f"cam_past_{c}") for c in _CAM_PARTS]
+    cols += [getattr(VillageScore, f"cam_past_{c}") for c in CAMERA_SECONDS]
     updates: list[dict[str, Any]] = []
     ids = list(figures)
     for i in range(0, len(ids), 900):
@@ -484,16 +482,17 @@ def refresh_live(period: Period, live: LiveCameras) -> int:
             select(*cols).where(*stale, VillageScore.region_id.in_(ids[i : i + 900]))
         ):
             row = dict(r._mapping)
-            c = figures[row["region_id"]]
-            for part in _CAM_PARTS:
-                row[f"cam_{part}"] = row[f"cam_past_{part}"] + getattr(c, part)
+            past = CameraFigures(**{p: row[f"cam_past_{p}"] for p in CAMERA_SECONDS})
+            c = past + figures[row["region_id"]]
+            for part in CAMERA_SECONDS:
+                row[f"cam_{part}"] = getattr(c, part)
             row["cameras"] = c.cameras
             sc = rules.score(figures_for_score(SimpleNamespace(**row)), config)
             updates.append(
                 {
                     "id": row["id"],
                     "cameras": c.cameras,
-                    **{f"cam_{p}": row[f"cam_{p}"] for p in _CAM_PARTS},
+                    **{f"cam_{p}": row[f"cam_{p}"] for p in CAMERA_SECONDS},
                     "cam_up_rate": cam_up_rate_of(
                         row["cam_up_s"],
                         row["cam_open_s"],

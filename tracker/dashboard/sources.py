@@ -136,16 +136,17 @@ class CameraFigures:
         same active cameras in both (the larger count, where one stretch has none)."""
         return CameraFigures(
             cameras=max(self.cameras, other.cameras),
-            **{
-                f.name: getattr(self, f.name) + getattr(other, f.name)
-                for f in fields(self)
-                if f.name != "cameras"
-            },
+            **{name: getattr(self, name) + getattr(other, name) for name in CAMERA_SECONDS},
         )
 
     @property
     def counted_s(self) -> int:
         return max(0, self.open_s - self.unknown_s - self.excused_s)
+
+
+# The seconds of :class:`CameraFigures` (what adds up; the snapshot's ``cam_<name>``
+# and ``cam_past_<name>`` columns).
+CAMERA_SECONDS = tuple(f.name for f in fields(CameraFigures) if f.name != "cameras")
 
 
 def cameras_now(path: str) -> dict[str, int]:
