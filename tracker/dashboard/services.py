@@ -483,7 +483,7 @@ def refresh_live(period: Period, live: LiveCameras) -> int:
         ):
             row = dict(r._mapping)
             past = CameraFigures(**{p: row[f"cam_past_{p}"] for p in CAMERA_SECONDS})
-            c = past + figures[row["region_id"]]
+            c = past + figures[row["region_id"]]  # cameras: the active ones, as in a full run
             for part in CAMERA_SECONDS:
                 row[f"cam_{part}"] = getattr(c, part)
             row["cameras"] = c.cameras
