@@ -412,17 +412,41 @@ def _pending_writes() -> bool:
     return bool(session.in_transaction() and session.connection().info.get(WRITTEN))
 
 
-def memoized(key: Hashable, compute: Callable[[], T]) -> T:
-    """``compute()``, kept by the versions of what it reads, in a request that read the
-    versions already (a cached view's: every page's navbar badges on a list page).
+def request_versions() -> dict[str, int] | None:
+    """The data versions of this request, read once: for a GET to a cached view (the
+    cache on), else ``None``.
 
-    The same rule as an entry's: the versions are those read before the view ran, the
-    tables are recorded while ``compute`` runs, and a value is reused only while every
-    one is unchanged. Anywhere else (no versions read in this request, no cache)
-    ``compute()`` simply runs.
+    Read at the first ask — the user loader asks before the view runs — and kept for
+    the request; versions read earlier than the data a view reads only cause a later
+    miss, never a stale answer.
     """
-    cache = store() if has_request_context() else None
-    versions: dict[str, int] | None = g.get("pagecache_versions") if cache else None
+    if not has_request_context():
+        return None
+    if "pagecache_versions" in g:
+        versions: dict[str, int] | None = g.pagecache_versions
+        return versions
+    view = current_app.view_functions.get(request.endpoint or "")
+    if store() is None or request.method != "GET" or not getattr(view, "pagecache", False):
+        return None
+    g.pagecache_versions = _current_versions()
+    return g.pagecache_versions
+
+
+def memoized(
+    key: Hashable, compute: Callable[[], T], untracked: frozenset[str] = UNTRACKED_READS
+) -> T:
+    """``compute()``, kept by the versions of what it reads, in a request that reads the
+    versions anyway (:func:`request_versions`: a GET of a cached page or list). The
+    signed-in user and the navbar's badge counts are kept so.
+
+    The same rule as a cached answer's: the versions are those read before, the tables
+    are recorded while ``compute`` runs, and a value is reused only while every one is
+    unchanged (``untracked`` tables aside: a value that depends on who is signed in
+    passes a smaller set). Anywhere else ``compute()`` simply runs. The value must be
+    plain data, never an ORM object (it outlives the session).
+    """
+    versions = request_versions()
+    cache = store() if versions is not None else None
     if cache is None or versions is None:
         return compute()
     memo_key = ("memo", key)
@@ -432,7 +456,7 @@ def memoized(key: Hashable, compute: Callable[[], T]) -> T:
     with recording() as recorder:
         value = compute()
     if recorder.cacheable:
-        tables = (recorder.tables | {ANY_TABLE}) - UNTRACKED_READS
+        tables = (recorder.tables | {ANY_TABLE}) - untracked
         deps = tuple(sorted((t, versions.get(t, 0)) for t in tables))
         cache.put(memo_key, Entry(value, deps, sys.getsizeof(repr(memo_key)) + 200))
     return value
@@ -510,8 +534,8 @@ def cached(vary: Callable[[], Hashable] | None = None) -> Callable[[F], F]:
                 response.headers[HEADER] = "bypass"
                 return response
             key = _key("api" if api else "page", vary)
-            versions = _current_versions()  # before any data: see the module docstring
-            g.pagecache_versions = versions  # for memoized() (the navbar's badges)
+            versions = request_versions()  # before any data: see the module docstring
+            assert versions is not None
             entry = cache.get(key)
             if entry is not None and entry.fresh(versions):
                 _count("hit")
@@ -524,6 +548,7 @@ def cached(vary: Callable[[], Hashable] | None = None) -> Callable[[F], F]:
             _count("miss")
             return _fill(cache, key, versions, api, view, args, kwargs)
 
+        wrapper.pagecache = True  # type: ignore[attr-defined]  # for request_versions()
         return wrapper  # type: ignore[return-value]
 
     return decorator

@@ -501,3 +501,36 @@ def test_a_hit_asks_nothing_for_the_navbar_badge_and_a_new_message_shows_at_once
     assert re.search(r'id="unread-badge">2<', client.get(page).get_data(as_text=True))
     other = login(world.users["county_a_admin"])  # another user: their own count
     assert 'id="unread-badge"' not in other.get(page).get_data(as_text=True)
+
+
+def test_a_hit_runs_one_statement_and_the_kept_user_ends_with_a_sign_out_or_deactivation(
+    world, login, db
+):
+    """The signed-in user is kept by the versions of sessions, users and regions
+    (:func:`tracker.auth.services.user_for_session`): a hit reads only the versions,
+    and a sign-out everywhere, a deactivation or a rename is seen at the next request."""
+    from tests.conftest import count_queries
+    from tracker.auth.services import revoke_sessions
+    from tracker.models import User
+
+    user = world.users["town_a1_editor"]
+    client = login(user)
+    page = "/meetings/"
+    assert _state(client.get(page)) == "miss"
+    assert _state(client.get(page)) == "hit"
+    with count_queries() as log:
+        assert _state(client.get(page)) == "hit"
+    assert log.count == 1 and "data_version" in log.statements[0], log.report()
+
+    db.session.execute(update(User).where(User.id == user.id).values(display_name="新名字"))
+    assert "新名字" in client.get(page).get_data(as_text=True)
+
+    revoke_sessions(user)  # "sign out everywhere", from another device
+    resp = client.get(page)
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+
+    client = login(user)
+    assert _state(client.get(page)) == "hit"
+    db.session.execute(update(User).where(User.id == user.id).values(active=False))
+    resp = client.get(page)
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]

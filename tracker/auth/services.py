@@ -5,16 +5,29 @@ from __future__ import annotations
 import functools
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
+from tracker import pagecache
 from tracker.extensions import db
-from tracker.models import ApiToken, LoginAttempt, LoginSession, LoginThrottle, User, utcnow
+from tracker.models import (
+    ApiToken,
+    LoginAttempt,
+    LoginSession,
+    LoginThrottle,
+    Region,
+    User,
+    utcnow,
+)
 from tracker.security import hash_password, hash_token, new_token, verify_password
 from tracker.transactions import write_intent
 
@@ -159,14 +172,66 @@ def _session_user_stmt() -> Select[User, datetime]:
     )
 
 
+@dataclass(frozen=True)
+class _SessionUser:
+    """What :func:`user_for_session` read, as plain data (kept between requests)."""
+
+    expires_at: datetime
+    user: dict[str, Any]
+    region: dict[str, Any]
+
+
+def _columns(obj: Any, skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+    return {c.key: getattr(obj, c.key) for c in obj.__table__.columns if c.key not in skip}
+
+
+def _read_session_user(key: str) -> _SessionUser | None:
+    row = db.session.execute(_session_user_stmt(), {"key": key}).first()
+    if row is None:
+        return None
+    user, expires_at = row
+    # A column updated without a data version bump (the last sign-in) is not kept: it
+    # is loaded from the row when something shows it.
+    quiet = pagecache.QUIET_UPDATES.get(User.__tablename__, frozenset())
+    return _SessionUser(expires_at, _columns(user, quiet), _columns(user.region))
+
+
+def _attach(state: _SessionUser) -> User:
+    """The user of ``state`` in this request's session, with its region, without SQL:
+    new instances, made detached (as if loaded, nothing changed) and added."""
+    identity = db.session.identity_map
+    loaded = identity.get(identity_key(User, state.user["id"]))
+    if loaded is not None:  # just read by this request (not kept from an earlier one)
+        return loaded
+    region = identity.get(identity_key(Region, state.region["id"]))
+    if region is None:
+        region = Region(**state.region)
+        make_transient_to_detached(region)
+        db.session.add(region)
+    user = User(**state.user)
+    set_committed_value(user, "region", region)
+    make_transient_to_detached(user)
+    db.session.add(user)
+    return user
+
+
 def user_for_session(key: str) -> User | None:
-    """The active user of a live login session (the session or remember cookie's key)."""
+    """The active user of a live login session (the session or remember cookie's key).
+
+    On a cached page (:func:`tracker.pagecache.memoized`) what the lookup read is kept
+    by the versions of the sessions, users and regions tables: a hit asks nothing more,
+    and any sign-out, sign-in, edit of a user or region reads again.
+    """
     if not key:
         return None
-    row = db.session.execute(_session_user_stmt(), {"key": key}).first()
-    if row is None or not row[0].active or row[1] < utcnow():
+    state = pagecache.memoized(
+        ("session-user", key),
+        lambda: _read_session_user(key),
+        untracked=frozenset({pagecache.VERSION_TABLE}),
+    )
+    if state is None or not state.user["active"] or state.expires_at < utcnow():
         return None
-    user = row[0]
+    user = _attach(state)
     user.login_key = key
     return user
 
