@@ -33,6 +33,10 @@ CSRF meta tag are rendered live on every request. A CSRF token a block contains
 is stored as a placeholder and the request's own token put back when served.
 API lists cache their serialised JSON body.
 
+What every request asks besides (the signed-in user and its region, the navigation
+badges) is kept the same way, by :func:`memoized`: on a GET of a cached view the
+versions are read once, first (:func:`request_versions`), so a hit runs one statement.
+
 Storage is a per-process LRU bounded in bytes (``[tracker] page_cache_mb``,
 ``0`` = off). Several web processes each keep their own: the versions in the
 keys make any of them exact. The answer says ``X-Page-Cache: hit|miss|bypass``.
