@@ -91,8 +91,10 @@ def bulk(engine: Engine, table: str, columns: Sequence[str], rows: Iterable[Sequ
 
 
 def utc(day: date, hour: int, minute: int = 0) -> datetime:
-    """Naive UTC of a Shanghai local time (what UTCDateTime stores)."""
-    return datetime(day.year, day.month, day.day, hour, minute) - timedelta(hours=8)
+    """Naive UTC of a Shanghai local time (what UTCDateTime stores), never later than
+    now: a record of today "entered at 16:00" generated at 11:00 would be a write in
+    the future, which the roll-up would take for a change on every run until then."""
+    return min(datetime(day.year, day.month, day.day, hour, minute) - timedelta(hours=8), NOW)
 
 
 def generate(

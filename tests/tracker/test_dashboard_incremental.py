@@ -163,10 +163,22 @@ def snapshots(app, db, world, cams) -> None:
 
 
 @pytest.mark.usefixtures("snapshots")
+@pytest.mark.parametrize(
+    ("share", "recomputed"),
+    [
+        # Townships A1 (a1a, a1b) and B1 (b1a) recomputed; a2a only brought up to now.
+        (0.75, 3),
+        # A1 is half of county A's townships: county A is recomputed as one subtree
+        # (a1a, a1b, a2a), and B1 (b1a).
+        (0.25, 4),
+    ],
+)
 def test_a_run_later_that_day_equals_a_full_recompute_after_writes_in_several_ledgers(
-    app, db, world, cams
+    app, db, world, cams, monkeypatch, share, recomputed
 ):
     from tracker.meetings.models import Meeting
+
+    monkeypatch.setattr(services, "WHOLE_SHARE", share)
     from tracker.teams.duty_models import HouseholdLink
 
     with app.test_request_context(), clock.frozen(local(DAY, 13)):
@@ -205,8 +217,7 @@ def test_a_run_later_that_day_equals_a_full_recompute_after_writes_in_several_le
     with app.test_request_context(), clock.frozen(local(DAY, 15)):
         live: dict[str, Any] = {}  # one read of today's cameras for the three periods
         for p in PERIODS:
-            # Townships A1 (a1a, a1b) and B1 (b1a) recomputed; a2a only brought up to now.
-            assert refresh_changed(p, live=live) == 3, p.key
+            assert refresh_changed(p, live=live) == recomputed, p.key
             incremental = state(p)
             full = from_scratch(p)
             assert incremental == full, p.key

@@ -27,7 +27,7 @@ from typing import Any
 from flask import url_for
 from flask_babel import gettext
 from sqlalchemy import case, delete, func, insert, select, update
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 from werkzeug.routing import BuildError
 
 from tracker import clock
@@ -349,8 +349,6 @@ def changed_villages(period: Period) -> set[int]:
 def _villages_written_after(snap: Any, oldest: datetime) -> set[int]:
     """Villages at or under a region whose ledgers were written (:class:`LedgerWrite`,
     deletions included) after the village's snapshot; region 0 = every village."""
-    from sqlalchemy.orm import aliased
-
     store_pending(db.session)  # this transaction's own writes count too
     written = aliased(Region)
     village = aliased(Region)
@@ -439,18 +437,61 @@ def _aware(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
+# A region a quarter or more of whose children changed is recomputed as one subtree:
+# a compute has a fixed cost (its sources read once per subtree), so one county costs
+# less than its changed townships one by one (at 10,000 villages a township ~0.1 s, a
+# county of 20 townships ~0.5 s).
+WHOLE_SHARE = 0.25
+
+
+def _parent_path(path: str) -> str:
+    return path[: path.rstrip("/").rfind("/") + 1]
+
+
+def _coarsen(paths: set[str]) -> set[str]:
+    """``paths`` with every parent of which at least :data:`WHOLE_SHARE` of the children
+    are in it put in their place, up the tree (never above a top-level region)."""
+    while True:
+        by_parent: dict[str, set[str]] = {}
+        for path in paths:
+            parent = _parent_path(path)
+            if parent != "/":
+                by_parent.setdefault(parent, set()).add(path)
+        if not by_parent:
+            return paths
+        parent_region = aliased(Region)
+        children = dict(
+            db.session.execute(
+                select(parent_region.path, func.count(Region.id))
+                .join(Region, Region.parent_id == parent_region.id)
+                .where(parent_region.path.in_(list(by_parent)))
+                .group_by(parent_region.path)
+            ).all()
+        )
+        whole = {
+            parent
+            for parent, kids in by_parent.items()
+            if len(kids) >= WHOLE_SHARE * children.get(parent, len(kids))
+        }
+        if not whole:
+            return paths
+        # A whole region's subtree goes, whatever of it was in (a township, a county).
+        paths = {p for p in paths | whole if not any(p != w and p.startswith(w) for w in whole)}
+
+
 def _recompute_towns(period: Period, changed: set[int], today: date) -> int:
     """Recompute the townships of ``changed`` villages (a township's seconded-cadre
-    figures are carried by all its villages), without the aggregates."""
+    figures are carried by all its villages) — or, where many of a county's townships
+    changed, the county (:func:`_coarsen`) — without the aggregates."""
     if not changed:
         return 0
     towns = db.session.execute(
-        select(Region.path)
-        .where(Region.id.in_(select(Region.parent_id).where(Region.id.in_(changed))))
-        .order_by(Region.path)
+        select(Region.path).where(
+            Region.id.in_(select(Region.parent_id).where(Region.id.in_(changed)))
+        )
     ).scalars()
     done = 0
-    for path in list(towns):
+    for path in sorted(_coarsen(set(towns))):
         done += compute_period(period, path, today, aggregate=False)
     return done
 
