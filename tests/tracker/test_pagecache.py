@@ -475,9 +475,7 @@ def test_an_update_is_quiet_only_when_it_sets_nothing_but_bookkeeping_columns():
     assert not pagecache.quiet_update(Compiled("UPDATE user_account SET x"), "user_account")
 
 
-def test_a_hit_asks_nothing_for_the_navbar_badge_and_a_new_message_shows_at_once(
-    world, login, db
-):
+def test_a_hit_asks_nothing_for_the_navbar_badge_and_a_new_message_shows_at_once(world, login, db):
     from tests.conftest import count_queries
     from tracker.notifications.services import notify
 
