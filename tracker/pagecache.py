@@ -83,6 +83,8 @@ from sqlalchemy.sql import util as sql_util
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.expression import TableClause
 
+from tracker.transactions import raw_written_table
+
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
@@ -115,12 +117,6 @@ QUIET_UPDATES: dict[str, frozenset[str]] = {"user_account": frozenset({"last_log
 _SET_CLAUSE = re.compile(r"\bSET\s+(.*?)\s+WHERE\b", re.IGNORECASE | re.DOTALL)
 _SET_COLUMN = re.compile(r'(?:^|,)\s*"?(\w+)"?\s*=')
 
-_RAW_DML = re.compile(
-    r"^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+"
-    r"(?:\"?\w+\"?\.)?\"?(\w+)\"?",
-    re.IGNORECASE,
-)
-_WRITE_WORDS = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE|MERGE|TRUNCATE)\b", re.IGNORECASE)
 _READ_VERBS = ("SELECT", "WITH", "VALUES", "TABLE")
 
 
@@ -167,18 +163,6 @@ def quiet_update(compiled: Any, table: str) -> bool:
         columns = frozenset(found) if found else frozenset({ANY_TABLE})
         compiled.__dict__["_pagecache_set"] = columns
     return columns <= quiet
-
-
-def raw_written_table(sql: str) -> str | None:
-    """The table a raw SQL statement writes: its name, ``*`` when it writes and the
-    table cannot be told, ``None`` when it does not write."""
-    verb = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
-    if verb in ("INSERT", "UPDATE", "DELETE", "REPLACE"):
-        match = _RAW_DML.match(sql)
-        return match.group(1).lower() if match else ANY_TABLE
-    if verb in ("MERGE", "TRUNCATE") or (verb == "WITH" and _WRITE_WORDS.search(sql)):
-        return ANY_TABLE
-    return None
 
 
 def _after_execute(

@@ -41,6 +41,7 @@ import contextlib
 import contextvars
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -131,6 +132,26 @@ class Session(FlaskSession):
         return engine
 
 
+_RAW_DML = re.compile(
+    r"^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+"
+    r"(?:\"?\w+\"?\.)?\"?(\w+)\"?",
+    re.IGNORECASE,
+)
+_WRITE_WORDS = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE|MERGE|TRUNCATE)\b", re.IGNORECASE)
+
+
+def raw_written_table(sql: str) -> str | None:
+    """The table a raw SQL statement writes: its name, ``*`` when it writes and the
+    table cannot be told, ``None`` when it does not write."""
+    verb = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
+    if verb in ("INSERT", "UPDATE", "DELETE", "REPLACE"):
+        match = _RAW_DML.match(sql)
+        return match.group(1).lower() if match else "*"
+    if verb in ("MERGE", "TRUNCATE") or (verb == "WITH" and _WRITE_WORDS.search(sql)):
+        return "*"
+    return None
+
+
 def _writes(statement: str, context: Any) -> bool:
     """Whether a statement writes or takes a lock a transaction must hold."""
     if context is not None and (context.isinsert or context.isupdate or context.isdelete):
@@ -139,8 +160,6 @@ def _writes(statement: str, context: Any) -> bool:
     stmt = getattr(compiled, "statement", None)
     if stmt is not None and not isinstance(stmt, TextClause):
         return getattr(stmt, "_for_update_arg", None) is not None
-    from tracker.pagecache import raw_written_table
-
     upper = statement.upper()
     return raw_written_table(statement) is not None or any(w in upper for w in _LOCKING_SQL)
 

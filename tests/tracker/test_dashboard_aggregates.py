@@ -85,8 +85,13 @@ def test_the_overviews_read_the_aggregates_not_the_village_rows(
     assert trend[world.city.id][-1] == expected
 
 
-def test_the_roll_up_recomputes_only_the_township_of_a_changed_village(app, db, world):
+def test_the_roll_up_recomputes_only_the_township_of_a_changed_village(app, db, world, monkeypatch):
     from tests.tracker.test_meeting_helpers import at, meeting_input
+    from tracker.dashboard import services
+
+    # County A has two townships: at the default share one changed township makes the
+    # county one subtree (test_dashboard_incremental); here it stays by township.
+    monkeypatch.setattr(services, "WHOLE_SHARE", 0.75)
     from tracker.meetings.services import record_meeting
     from tracker.workdays import WorkCalendar
 
