@@ -400,6 +400,11 @@ def _pending_writes() -> bool:
     return bool(session.in_transaction() and session.connection().info.get(WRITTEN))
 
 
+def _dependencies(tables: set[str], versions: dict[str, int]) -> tuple[tuple[str, int], ...]:
+    """An entry's versions: of the tables it read, and of ``*`` (a write of unknown table)."""
+    return tuple(sorted((t, versions.get(t, 0)) for t in tables | {ANY_TABLE}))
+
+
 def request_versions() -> dict[str, int] | None:
     """The data versions of this request, read once: for a GET to a cached view (the
     cache on), else ``None``.
@@ -444,8 +449,7 @@ def memoized(
     with recording() as recorder:
         value = compute()
     if recorder.cacheable:
-        tables = (recorder.tables | {ANY_TABLE}) - untracked
-        deps = tuple(sorted((t, versions.get(t, 0)) for t in tables))
+        deps = _dependencies(recorder.tables - untracked, versions)
         cache.put(memo_key, Entry(value, deps, sys.getsizeof(repr(memo_key)) + 200))
     return value
 
@@ -592,8 +596,7 @@ def _fill(
         assert blocks is not None
         value = stored_blocks(blocks)
     if keep:
-        tables = (recorder.tables | set(BASE_DEPENDENCIES) | {ANY_TABLE}) - UNTRACKED_READS
-        deps = tuple(sorted((t, versions.get(t, 0)) for t in tables))
+        deps = _dependencies((recorder.tables | set(BASE_DEPENDENCIES)) - UNTRACKED_READS, versions)
         cache.put(key, Entry(value, deps, _size(key, value)))
     if not api:
         response.set_data(_shell(value))
