@@ -66,7 +66,8 @@ def test_a_cadre_files_log_and_report_on_a_phone_and_an_assessor_inspects(
     weekly.locator("textarea[name=problems]").fill("村道雨后难行")
     shoot(page, "secondment-phone-report")
     page.click("#save-report")
-    page.wait_for_selector(".alert-success")
+    # The log's success alert stays on the page until the report's answer has loaded.
+    page.wait_for_selector(".alert-success:has-text('周报已提交')")
     assert "周报已提交" in page.content()
 
     assessor = page_for(e2e_world["users"]["county_a_admin"], phone=True)
