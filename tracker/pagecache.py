@@ -27,11 +27,13 @@ rolled-back transaction bumps nothing:
   overdue by the day), and what the view declares with ``vary=`` (the user for a
   per-user list, :func:`per_minute` for a page whose figures move within a day).
 
-What is cached is a page's blocks (title, content, scripts …), never
-``base.html``'s shell: navigation badges, flash messages, the user's name and the
-CSRF meta tag are rendered live on every request. A CSRF token a block contains
-is stored as a placeholder and the request's own token put back when served.
-API lists cache their serialised JSON body.
+What is cached is a page's blocks (title, content, scripts …), shared by every user
+of the key, and beside them the whole page per what ``base.html``'s shell shows
+(:func:`tracker.views.shell_vary`, registered as ``SHELL_VARY``: the navigation bar
+with its badges, the user's line, the locale): a hit with a page kept for its shell is a string with the
+request's CSRF token put in; a page with a flash message renders the shell live.
+A CSRF token is stored as a placeholder and the request's own token put back when
+served. API lists cache their serialised JSON body.
 
 What every request asks besides (the signed-in user and its region, the navigation
 badges) is kept the same way, by :func:`memoized`: on a GET of a cached view the
@@ -108,6 +110,8 @@ HEADER = "X-Page-Cache"
 # The only headers a cacheable answer may carry (a view's own CSP, a download name … is not kept).
 PLAIN_HEADERS = frozenset({"Content-Type", "Content-Length"})
 SHELL = "_pagecache_page.html"
+# app.extensions key of what base.html's shell shows of a request (tracker.views.shell_vary)
+SHELL_VARY = "pagecache_shell_vary"
 
 # Columns that change as a side effect of use, shown by no cached answer (the users page
 # and API that show a last sign-in are not cached): an UPDATE setting only these bumps
@@ -266,7 +270,7 @@ def recording() -> Iterator[_Recorder]:
 
 @dataclass(frozen=True)
 class Entry:
-    value: Any  # {block: Markup} for a page, (bytes, mimetype) for an API list
+    value: Any  # {block: Markup} for a page, (bytes, mimetype) for an API list, str a whole page
     versions: tuple[tuple[str, int], ...]
     size: int
 
@@ -369,6 +373,7 @@ def _key(kind: str, vary: Callable[[], Hashable] | None) -> Hashable:
         tuple(sorted((request.view_args or {}).items())),
         tuple(sorted(request.args.items(multi=True))),
         str(get_locale()),
+        request.script_root,  # every link of a block (a proxy's prefix)
         scope.region_path,
         scope.role.value,
         clock.today(),
@@ -497,9 +502,32 @@ def _shell(blocks: dict[str, Markup]) -> str:
     return render_template(SHELL, pagecache_page=page)
 
 
+def _page(cache: LRU, key: Hashable, entry: Entry) -> str:
+    """A hit's whole page: the shell around the entry's blocks, kept beside the entry per
+    what the shell shows (:func:`tracker.views.shell_vary`), the CSRF token put in.
+
+    A kept page has its entry's versions, so it serves only the blocks it was made of;
+    with a flash message to show (or no ``shell_vary`` given), the shell is rendered live.
+    """
+    shell_vary = current_app.extensions.get(SHELL_VARY)
+    shell = shell_vary() if shell_vary is not None else None
+    if shell is None:
+        return _shell(entry.value)
+    page_key = ("page", key, shell)
+    token = _csrf()
+    kept = cache.get(page_key)
+    if kept is None or kept.versions != entry.versions:
+        html = _shell(entry.value).replace(token, CSRF_PLACEHOLDER)
+        kept = Entry(html, entry.versions, _size(page_key, html))
+        cache.put(page_key, kept)
+    return str(kept.value).replace(CSRF_PLACEHOLDER, token)
+
+
 def _size(key: Hashable, value: Any) -> int:
     if isinstance(value, dict):
         body = sum(sys.getsizeof(v) for v in value.values())
+    elif isinstance(value, str):
+        body = sys.getsizeof(value)
     else:
         body = sys.getsizeof(value[0])
     return body + sys.getsizeof(repr(key)) + 200
@@ -534,7 +562,7 @@ def cached(vary: Callable[[], Hashable] | None = None) -> Callable[[F], F]:
                 if api:
                     body, mimetype = entry.value
                     return Response(body, 200, mimetype=mimetype, headers={HEADER: "hit"})
-                response = current_app.make_response(_shell(entry.value))
+                response = current_app.make_response(_page(cache, key, entry))
                 response.headers[HEADER] = "hit"
                 return response
             _count("miss")

@@ -30,6 +30,7 @@ from markupsafe import Markup
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from tracker import pagecache
 from tracker.api.core import ApiError
 from tracker.audit import set_actor
 from tracker.extensions import db
@@ -131,11 +132,23 @@ _nav_memo: OrderedDict[Hashable, str] = OrderedDict()
 _nav_lock = threading.Lock()
 
 
+def _nav_key(user: Any, locale: str, links: list[Any]) -> Hashable:
+    """Everything the navigation bar shows: its links (entry, badge count, current
+    section), the user line (name, region, role), the locale and the script root."""
+    return (
+        locale,
+        request.script_root,
+        user.display_name,
+        user.region.name,
+        user.role,
+        tuple((link.entry.endpoint, link.count, link.current) for link in links),
+    )
+
+
 def navbar(user: Any, csrf: str, locale: str) -> Markup:
     """``base.html``'s navigation bar for ``user``, rendered once per what it shows.
 
-    The bar is the same HTML for the same links (entry, badge count, current section),
-    user line (name, region, role), locale and script root; only the CSRF token of its
+    The bar is the same HTML for the same :func:`_nav_key`; only the CSRF token of its
     forms differs from session to session. So each process keeps the HTML (bounded,
     least recently used dropped first) with a placeholder for the token, and puts the
     request's token in. The badge counts are still asked on every page
@@ -144,14 +157,7 @@ def navbar(user: Any, csrf: str, locale: str) -> Markup:
     from tracker.domain import nav_for
 
     links = nav_for(user)
-    key = (
-        locale,
-        request.script_root,
-        user.display_name,
-        user.region.name,
-        user.role,
-        tuple((link.entry.endpoint, link.count, link.current) for link in links),
-    )
+    key = _nav_key(user, locale, links)
     with _nav_lock:
         html = _nav_memo.get(key)
         if html is not None:
@@ -163,6 +169,28 @@ def navbar(user: Any, csrf: str, locale: str) -> Markup:
             while len(_nav_memo) > NAV_MEMO_SIZE:
                 _nav_memo.popitem(last=False)
     return Markup(html.replace(_NAV_CSRF, csrf))
+
+
+def shell_vary() -> Hashable | None:
+    """What ``base.html`` shows of this request around a page's blocks, but the CSRF
+    token: the navigation bar's key (:func:`_nav_key`, which holds the locale and script
+    root), or the locale and script root alone when no one is signed in. The upload limit
+    it shows is the app's. ``None`` when it shows a flash message, which is shown once.
+
+    :mod:`tracker.pagecache` keeps a hit's whole page under this key; a change to
+    ``base.html`` that shows anything else of the request must add it here
+    (``test_pages_are_the_same_with_the_cache_on_and_off`` compares them).
+    """
+    from flask_babel import get_locale
+
+    from tracker.domain import nav_for
+
+    if "_flashes" in session:
+        return None
+    locale = str(get_locale())
+    if not current_user.is_authenticated:
+        return (locale, request.script_root)
+    return _nav_key(current_user, locale, nav_for(current_user))
 
 
 def register(app: Flask) -> None:
@@ -177,6 +205,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.jinja_env.globals["nav_for"] = nav_for
     app.jinja_env.globals["navbar"] = navbar
+    app.extensions[pagecache.SHELL_VARY] = shell_vary
 
     @app.before_request
     def _actor() -> None:

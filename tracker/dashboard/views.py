@@ -102,13 +102,14 @@ def region(region_id: int) -> ResponseReturnValue:
     except services.DashboardError as exc:
         return _error(str(exc))
     services.ensure_committed(period, node, trend_months=12)
-    config = services.scoring_config()
+    # Not ``config``: that name is Flask's in every template (base.html reads the upload limit).
+    scoring = services.scoring_config()
     ctx: dict[str, Any] = {
         "node": node,
         "period": period,
         "choices": _period_choices(period),
         "crumbs": _breadcrumbs(node, period, scope),
-        "config": config,
+        "scoring": scoring,
         "charts": charts,
         "Band": Band,
         "summary": services.region_score(node, period),
@@ -153,7 +154,7 @@ def region(region_id: int) -> ResponseReturnValue:
             .order_by(DashboardReport.period.desc())
             .limit(12)
         ).all(),
-        components=services.active_components(config),
+        components=services.active_components(scoring),
         village_link=_village_link(period),
     )
     return render_template("dashboard/region.html", **ctx)
@@ -189,7 +190,7 @@ def inspect(region_id: int) -> ResponseReturnValue:
         summary=services.region_score(node, period),
         detail=village_detail(node, period),
         backlog=services.overdue_backlog(node, period),
-        config=services.scoring_config(),
+        scoring=services.scoring_config(),
         charts=charts,
         crumbs=_breadcrumbs(node, period, scope),
         printed_at=services.utcnow(),
@@ -236,7 +237,7 @@ def report(region_id: int) -> ResponseReturnValue:
         backlog=services.overdue_backlog(node, period),
         grid=grid,
         grid_unit=grid_unit,
-        config=services.scoring_config(),
+        scoring=services.scoring_config(),
         charts=charts,
         components=services.active_components(services.scoring_config()),
         printed_at=services.utcnow(),
