@@ -11,6 +11,9 @@ DEB_PACKAGES := chromium chromium-driver ffmpeg fonts-noto-cjk python3-gst-1.0 \
 	gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
 	gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad gstreamer1.0-libav gstreamer1.0-rtsp
 PYTEST_ARGS ?=
+# The tests run in parallel, one pytest-xdist worker per core (each on a database of its
+# own, tests/conftest.py); TEST_WORKERS=0 runs them in one process.
+TEST_WORKERS ?= auto
 # Exact versions with hashes (pip-compile); pyproject.toml holds the ranges. `make lock` rewrites
 # them after a range changed (it keeps every pin it can; `make lock LOCK_ARGS=--upgrade` moves on).
 LOCK := requirements/dev.txt
@@ -47,7 +50,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 test: $(STAMP) deb lint typecheck
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # requirements/tracker.txt, monitor.txt (one server each) and dev.txt (both + tests)
 COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(VENV)-lock/bin/pip-compile --quiet --generate-hashes \

@@ -26,7 +26,7 @@ import pytest
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 
 from tests.factories import World, build_world
 
@@ -37,20 +37,48 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"tracker database: {TEST_DB_URL or 'SQLite (temporary file)'}"
 
 
+@contextlib.contextmanager
+def _worker_database(url: str, worker: str) -> Iterator[str]:
+    """A database of its own for a pytest-xdist worker, beside ``url`` on the same
+    PostgreSQL server (dropped at the end): two workers' tests would otherwise wait on
+    each other's row locks (``data_version``) for a whole test."""
+    from sqlalchemy.engine import make_url
+
+    server = make_url(url)
+    name = f"{server.database}_{worker}"
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if os.environ.get("TRACKER_REQUIRE_POSTGRES") and not TEST_DB_URL.startswith("postgresql"):
         pytest.exit(
             "TRACKER_REQUIRE_POSTGRES is set but TRACKER_TEST_DATABASE_URL is not PostgreSQL", 3
         )
-    url = TEST_DB_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     from tracker.database import upgrade
 
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        upgrade(url, connection=conn)
-    engine.dispose()
-    yield url
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    with contextlib.ExitStack() as stack:
+        if not TEST_DB_URL:
+            url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        elif worker:
+            url = stack.enter_context(_worker_database(TEST_DB_URL, worker))
+        else:
+            url = TEST_DB_URL
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            upgrade(url, connection=conn)
+        engine.dispose()
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -82,7 +82,7 @@ def probe_app(app_factory: Callable[..., Flask]) -> Iterator[Flask]:
     try:
         yield app
     finally:
-        engine = create_engine(TEST_DB_URL or app.config["SQLALCHEMY_DATABASE_URI"])
+        engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
         with engine.begin() as conn:
             conn.execute(delete(PublicHit).where(PublicHit.sender_hash == SENDER))
         engine.dispose()
