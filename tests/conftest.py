@@ -38,14 +38,12 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 @contextlib.contextmanager
-def _worker_database(url: str, worker: str) -> Iterator[str]:
-    """A database of its own for a pytest-xdist worker, beside ``url`` on the same
-    PostgreSQL server (dropped at the end): two workers' tests would otherwise wait on
-    each other's row locks (``data_version``) for a whole test."""
+def fresh_database(url: str, name: str) -> Iterator[str]:
+    """An empty database ``name`` on the PostgreSQL server of ``url`` (any left over by
+    an earlier run is dropped first); its URL, dropped again at the end."""
     from sqlalchemy.engine import make_url
 
     server = make_url(url)
-    name = f"{server.database}_{worker}"
     admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -64,6 +62,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.exit(
             "TRACKER_REQUIRE_POSTGRES is set but TRACKER_TEST_DATABASE_URL is not PostgreSQL", 3
         )
+    from sqlalchemy.engine import make_url
+
     from tracker.database import upgrade
 
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
@@ -71,7 +71,10 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if not TEST_DB_URL:
             url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
         elif worker:
-            url = stack.enter_context(_worker_database(TEST_DB_URL, worker))
+            # A database of its own for a pytest-xdist worker: two workers' tests would
+            # otherwise wait on each other's row locks (``data_version``) for a whole test.
+            name = f"{make_url(TEST_DB_URL).database}_{worker}"
+            url = stack.enter_context(fresh_database(TEST_DB_URL, name))
         else:
             url = TEST_DB_URL
         engine = create_engine(url)

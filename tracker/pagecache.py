@@ -30,10 +30,10 @@ rolled-back transaction bumps nothing:
 What is cached is a page's blocks (title, content, scripts …), shared by every user
 of the key, and beside them the whole page per what ``base.html``'s shell shows
 (:func:`tracker.views.shell_vary`, registered as ``SHELL_VARY``: the navigation bar
-with its badges, the user's line, the locale): a hit with a page kept for its shell is a string with the
-request's CSRF token put in; a page with a flash message renders the shell live.
-A CSRF token is stored as a placeholder and the request's own token put back when
-served. API lists cache their serialised JSON body.
+with its badges, the user's line, the locale): a hit with a page kept for its shell
+is a string with the request's CSRF token put in; a page with a flash message
+renders the shell live. A CSRF token is stored as a placeholder and the request's
+own token put back when served. API lists cache their serialised JSON body.
 
 What every request asks besides (the signed-in user and its region, the navigation
 badges) is kept the same way, by :func:`memoized`: on a GET of a cached view the

@@ -30,11 +30,10 @@ from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 from monitor.simulator import SimulatorServer, refusing_url
-from tests.conftest import TEST_DB_URL
+from tests.conftest import TEST_DB_URL, fresh_database
 from tests.factories import PASSWORD
 
 pytestmark = [
@@ -64,22 +63,8 @@ def free_port() -> int:
 @pytest.fixture
 def database() -> Iterator[str]:
     """A fresh database on the test server, dropped afterwards."""
-    name = f"t_multi_{uuid.uuid4().hex[:8]}"
-    server = make_url(TEST_DB_URL)
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    try:
+    with fresh_database(TEST_DB_URL, f"t_multi_{uuid.uuid4().hex[:8]}") as url:
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(
-                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                {"n": name},
-            )
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
 
 
 class Procs:

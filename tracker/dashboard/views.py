@@ -227,6 +227,7 @@ def report(region_id: int) -> ResponseReturnValue:
     services.ensure_committed(period, node)
     rows = services.child_scores(node, period) if node.level != RegionLevel.village else []
     grid_unit, grid = services.overview_grid(node, period)
+    scoring = services.scoring_config()
     return render_template(
         "dashboard/report.html",
         node=node,
@@ -237,9 +238,9 @@ def report(region_id: int) -> ResponseReturnValue:
         backlog=services.overdue_backlog(node, period),
         grid=grid,
         grid_unit=grid_unit,
-        scoring=services.scoring_config(),
+        scoring=scoring,
         charts=charts,
-        components=services.active_components(services.scoring_config()),
+        components=services.active_components(scoring),
         printed_at=services.utcnow(),
         none_url=lambda vid: None,
     )
