@@ -161,3 +161,49 @@ def test_forms_with_the_csrf_token_work(world, csrf_client):
         f"/org/villages/{world.village_a1a.id}/groups", data={"name": "没有令牌"}
     )
     assert resp.status_code == 400
+
+
+def _opened(app, cookie: str):
+    """The session the app's interface opens for a request sending ``cookie``."""
+    name = app.config["SESSION_COOKIE_NAME"]
+    with app.test_request_context("/", headers={"Cookie": f"{name}={cookie}"}) as ctx:
+        return app.session_interface.open_session(app, ctx.request)
+
+
+def test_a_session_cookie_verified_once_is_still_checked_for_tampering_age_and_keys(
+    world, client, app, monkeypatch
+):
+    from tracker import security
+
+    sign_in(client, world.users["town_a1_editor"].username, PASSWORD)
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"], domain="tracker.test").value
+    interface = app.session_interface
+    assert isinstance(interface, security.CookieSessions)
+    first = _opened(app, cookie)
+    assert first.get("_user_id") and len(interface._verified) >= 1
+    # Each request gets its own copy: what one request changes is not kept for the next.
+    for _ in range(2):
+        again = _opened(app, cookie)
+        assert "lang" not in again and again["_user_id"] == first["_user_id"]
+        again["lang"] = "en"
+    fresh()
+    assert client.get("/").status_code == 200
+    # A changed byte is a bad signature, kept value or not: signed out.
+    payload, _, signature = cookie.rpartition(".")
+    tampered = f"{payload}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}"
+    assert "_user_id" not in _opened(app, tampered)
+    # Older than the session lifetime: refused as Flask refuses it, and forgotten.
+    lifetime = app.permanent_session_lifetime.total_seconds()
+    real_time = security.time.time
+    monkeypatch.setattr(security.time, "time", lambda: real_time() + lifetime + 60)
+    assert "_user_id" not in _opened(app, cookie)
+    assert not any(value == cookie for _, value in interface._verified)
+    monkeypatch.setattr(security.time, "time", real_time)
+    assert _opened(app, cookie)["_user_id"] == first["_user_id"]
+    # A new secret key (without the old one as a fallback) refuses the old cookie.
+    old_key = app.config["SECRET_KEY"]
+    monkeypatch.setitem(app.config, "SECRET_KEY", "another-secret-key-of-enough-length-0123")
+    assert "_user_id" not in _opened(app, cookie)
+    # With the old key as a fallback (a key rotation) it is accepted again.
+    monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", [old_key])
+    assert _opened(app, cookie)["_user_id"] == first["_user_id"]
