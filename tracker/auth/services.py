@@ -7,14 +7,13 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import joinedload, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import class_mapper, joinedload, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
 from tracker import pagecache
@@ -32,6 +31,7 @@ from tracker.security import hash_password, hash_token, new_token, verify_passwo
 from tracker.transactions import write_intent
 
 log = logging.getLogger("tracker.auth")
+T = TypeVar("T")
 # A token's last use is recorded to this resolution (a write at most this often).
 TOKEN_USE_RESOLUTION = timedelta(minutes=5)
 
@@ -196,6 +196,16 @@ def _read_session_user(key: str) -> _SessionUser | None:
     return _SessionUser(expires_at, _columns(user, quiet), _columns(user.region))
 
 
+def _detached(cls: type[T], values: dict[str, Any]) -> T:
+    """An instance of ``cls`` as if loaded with ``values`` and then detached: built as
+    the ORM builds a loaded row (no constructor, no attribute events), every column not
+    in ``values`` loaded when first read."""
+    obj: T = class_mapper(cls).class_manager.new_instance()
+    obj.__dict__.update(values)
+    make_transient_to_detached(obj)
+    return obj
+
+
 def _attach(state: _SessionUser) -> User:
     """The user of ``state`` in this request's session, with its region, without SQL:
     new instances, made detached (as if loaded, nothing changed) and added."""
@@ -205,12 +215,9 @@ def _attach(state: _SessionUser) -> User:
         return loaded
     region = identity.get(identity_key(Region, state.region["id"]))
     if region is None:
-        region = Region(**state.region)
-        make_transient_to_detached(region)
+        region = _detached(Region, state.region)
         db.session.add(region)
-    user = User(**state.user)
-    set_committed_value(user, "region", region)
-    make_transient_to_detached(user)
+    user = _detached(User, {**state.user, "region": region})
     db.session.add(user)
     return user
 
