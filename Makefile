@@ -11,10 +11,9 @@ DEB_PACKAGES := chromium chromium-driver ffmpeg fonts-noto-cjk python3-gst-1.0 \
 	gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
 	gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad gstreamer1.0-libav gstreamer1.0-rtsp
 PYTEST_ARGS ?=
-# One process by default (what CI runs). TEST_WORKERS=auto runs one pytest-xdist worker
-# per core, each on a database of its own (tests/conftest.py): 2-4x faster, but one
-# order-dependent failure is known there (test_demo_story at 2027-03-15, once in 3 runs).
-TEST_WORKERS ?= 0
+# One pytest-xdist worker per core (what CI runs), each on a database of its own
+# (tests/conftest.py); TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= auto
 # Exact versions with hashes (pip-compile); pyproject.toml holds the ranges. `make lock` rewrites
 # them after a range changed (it keeps every pin it can; `make lock LOCK_ARGS=--upgrade` moves on).
 LOCK := requirements/dev.txt
