@@ -8,11 +8,9 @@ every API request authenticate with one indexed query.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import secrets
 import time
-from collections import OrderedDict
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -20,6 +18,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, Request, Response, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from tracker.pagecache import LRU, Entry
 
 _hasher = PasswordHasher()
 # A hash to verify against when the user does not exist, so a login for an
@@ -74,17 +74,17 @@ class CookieSessions(SecureCookieSessionInterface):
     Every request of a signed-in user sends the same cookie until its session changes;
     verifying its signature and decoding it again cost about a tenth of a cached page.
     A cookie value verified before (the same bytes, under the same keys) is taken from a
-    small LRU — still refused once older than the session lifetime, as Flask would. Only
-    sessions of plain values are kept (each request gets its own copy of them), and the
-    signing serializer is built once per set of keys.
+    small :class:`tracker.pagecache.LRU` — still refused once older than the session
+    lifetime, by itsdangerous's own rule. Only sessions of plain values are kept (each
+    request gets its own copy of them), and the signing serializer is built once per set
+    of keys.
     """
 
-    KEPT = 2048
+    KEPT_BYTES = 1 << 20  # of cookie values: a few thousand signed-in browsers
 
     def __init__(self) -> None:
         self._serializer: tuple[tuple[Any, ...], URLSafeTimedSerializer | None] | None = None
-        self._verified: OrderedDict[tuple[tuple[Any, ...], str], tuple[dict[str, Any], float]]
-        self._verified = OrderedDict()
+        self._verified = LRU(self.KEPT_BYTES)
 
     @staticmethod
     def _keys(app: Flask) -> tuple[Any, ...]:
@@ -101,28 +101,24 @@ class CookieSessions(SecureCookieSessionInterface):
         value = request.cookies.get(self.get_cookie_name(app))
         if not value:
             return super().open_session(app, request)
-        max_age = app.permanent_session_lifetime.total_seconds()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
         key = (self._keys(app), value)
         found = self._verified.get(key)
         if found is not None:
-            data, signed_at = found
-            if 0 <= time.time() - signed_at <= max_age:
-                with contextlib.suppress(KeyError):  # another thread's LRU turn
-                    self._verified.move_to_end(key)
+            data, signed_at = found.value
+            if 0 <= int(time.time()) - signed_at <= max_age:  # itsdangerous's age check
                 return self.session_class(data)  # a copy: a request may change it
-            self._verified.pop(key, None)
+            self._verified.discard(key)
         serializer = self.get_signing_serializer(app)
         if serializer is None:
             return None
         try:
-            data, signed = serializer.loads(value, max_age=int(max_age), return_timestamp=True)
+            data, signed = serializer.loads(value, max_age=max_age, return_timestamp=True)
         except BadSignature:
             return self.session_class()
         if all(isinstance(v, str | int | float | bool | None) for v in data.values()):
-            self._verified[key] = (data, signed.timestamp())
-            if len(self._verified) > self.KEPT:
-                with contextlib.suppress(KeyError):
-                    self._verified.popitem(last=False)
+            kept = (data, int(signed.timestamp()))
+            self._verified.put(key, Entry(kept, versions=(), size=len(value)))
         return self.session_class(data)
 
 

@@ -197,7 +197,7 @@ def test_a_session_cookie_verified_once_is_still_checked_for_tampering_age_and_k
     real_time = security.time.time
     monkeypatch.setattr(security.time, "time", lambda: real_time() + lifetime + 60)
     assert "_user_id" not in _opened(app, cookie)
-    assert not any(value == cookie for _, value in interface._verified)
+    assert not any(value == cookie for _, value in interface._verified._entries)
     monkeypatch.setattr(security.time, "time", real_time)
     assert _opened(app, cookie)["_user_id"] == first["_user_id"]
     # A new secret key (without the old one as a fallback) refuses the old cookie.
