@@ -51,14 +51,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from tracker import clock, i18n, views
     from tracker.extensions import babel, csrf, db, login_manager
-    from tracker.i18n import select_locale, select_timezone
+    from tracker.i18n import request_locale, select_timezone
 
     clock.configure(app.config["BABEL_DEFAULT_TIMEZONE"])  # the one zone of local dates
     db.init_app(app)
     transactions.init_app(app)  # first before_request hook: write intent before any query
     csrf.init_app(app)
     login_manager.init_app(app)
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    babel.init_app(app, locale_selector=request_locale, timezone_selector=select_timezone)
     i18n.init_app(app)
 
     from tracker import auth, formatting, pagecache, security, uploads, web

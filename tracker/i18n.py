@@ -18,12 +18,14 @@ How translation works here (see docs/conventions.md, "Translations"):
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from babel import Locale
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -191,6 +193,17 @@ def select_locale() -> str:
         except SQLAlchemyError:
             pass
     return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+@functools.cache
+def _parsed(code: str) -> Locale:
+    return Locale.parse(code)
+
+
+def request_locale() -> Locale:
+    """Flask-Babel's locale selector: :func:`select_locale`, parsed once per language
+    (Flask-Babel would parse the code again on every request)."""
+    return _parsed(select_locale())
 
 
 def select_timezone() -> str:

@@ -482,9 +482,10 @@ def capture_target() -> _Capture | None:
 
 
 def _csrf() -> str:
-    from flask_wtf.csrf import generate_csrf
-
-    return str(generate_csrf())
+    """This request's CSRF token: the templates' ``csrf_token()`` (Flask-WTF's, or the
+    one :mod:`tracker.security` puts in its place)."""
+    token: Callable[[], str] = current_app.jinja_env.globals["csrf_token"]  # type: ignore[assignment]
+    return str(token())
 
 
 def stored_blocks(blocks: dict[str, Markup]) -> dict[str, Markup]:

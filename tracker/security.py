@@ -15,8 +15,9 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, current_app, g, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from tracker.pagecache import LRU, Entry
@@ -66,6 +67,12 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 HSTS = "max-age=31536000; includeSubDomains"
+_DEFAULT_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+)
 
 
 class CookieSessions(SecureCookieSessionInterface):
@@ -122,9 +129,46 @@ class CookieSessions(SecureCookieSessionInterface):
         return self.session_class(data)
 
 
+CSRF_TOKENS = "tracker_csrf_tokens"  # app.extensions: the signed tokens kept
+
+
+def csrf_token() -> str:
+    """Flask-WTF's CSRF token of this request (``generate_csrf``), signed once per process
+    for each session's CSRF secret: the ``csrf_token()`` of every template and form.
+
+    The token is the session's random secret signed with a timestamp; signing it again
+    on every page costs about a seventh of a cached page. Tokens here never expire by
+    age (``WTF_CSRF_TIME_LIMIT = None``: the session's lifetime bounds them), so a token
+    signed earlier for the same secret under the same key validates exactly as a fresh
+    one; with a time limit configured, every request signs its own.
+    """
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME") or "csrf_token"
+    if field in g:
+        return str(g.get(field))
+    secret = session.get(field)
+    kept: LRU | None = current_app.extensions.get(CSRF_TOKENS)
+    if not isinstance(secret, str) or kept is None:
+        return str(generate_csrf())
+    if current_app.config.get("WTF_CSRF_TIME_LIMIT") is not None:
+        return str(generate_csrf())
+    key = (current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key, secret)
+    found = kept.get(key)
+    if found is not None:
+        setattr(g, field, found.value)  # where generate_csrf looks first
+        return str(found.value)
+    token = str(generate_csrf())
+    if session.get(field) == secret:  # not a secret generate_csrf had to replace
+        kept.put(key, Entry(token, versions=(), size=len(token) + len(secret)))
+    return token
+
+
+_CSRF_CONTEXT = {"csrf_token": csrf_token}
+
+
 def init_app(app: Flask) -> None:
-    """The session cookie (:class:`CookieSessions`); security headers on every
-    response (one after-request hook).
+    """The session cookie (:class:`CookieSessions`); the CSRF token (:func:`csrf_token`,
+    after Flask-WTF's ``init_app``); security headers on every response (one
+    after-request hook).
 
     - CSP as above, unless the view set its own (a PDF download's sandbox);
     - ``nosniff``, ``Referrer-Policy: same-origin``, no framing;
@@ -134,16 +178,23 @@ def init_app(app: Flask) -> None:
     - HSTS when cookies are HTTPS-only (``session_cookie_secure``/production).
     """
     app.session_interface = CookieSessions()
+    app.extensions[CSRF_TOKENS] = LRU(256 * 1024)
+    # Flask-WTF gives templates its generate_csrf both as a global and by a context
+    # processor; this one runs after it, and so wins.
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.context_processor(lambda: _CSRF_CONTEXT)
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
+        # Each header unless the view set its own; the names present read once (a
+        # werkzeug setdefault of an absent header raises and catches a KeyError).
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        if request.endpoint != "static" and "Cache-Control" not in headers:
-            headers["Cache-Control"] = "no-store"
-        if app.config.get("SESSION_COOKIE_SECURE"):
-            headers.setdefault("Strict-Transport-Security", HSTS)
+        present = {name.lower() for name, _ in headers.items()}
+        for name, value in _DEFAULT_HEADERS:
+            if name.lower() not in present:
+                headers.add(name, value)
+        if request.endpoint != "static" and "cache-control" not in present:
+            headers.add("Cache-Control", "no-store")
+        if app.config.get("SESSION_COOKIE_SECURE") and "strict-transport-security" not in present:
+            headers.add("Strict-Transport-Security", HSTS)
         return response

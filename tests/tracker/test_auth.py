@@ -163,6 +163,60 @@ def test_forms_with_the_csrf_token_work(world, csrf_client):
     assert resp.status_code == 400
 
 
+def _login_token(client) -> str:
+    page = client.get("/login").get_data(as_text=True)
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def _page_token(client) -> str:
+    page = client.get("/").get_data(as_text=True)
+    return re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
+
+
+def test_a_csrf_token_signed_once_per_session_secret_still_validates_only_its_session(
+    world, csrf_client, app_factory, monkeypatch
+):
+    from flask import session
+
+    from tracker import security
+
+    app = csrf_client.application
+    user = world.users["town_a1_editor"].username
+    form = {"username": user, "password": PASSWORD}
+    for client in (csrf_client, other := app.test_client()):
+        token = _login_token(client)
+        assert client.post("/login", data={**form, "csrf_token": token}).status_code == 302
+    # The same browser gets the same signed token again, from the kept signature (its
+    # first page after signing in makes the new session's secret) ...
+    mine = _page_token(csrf_client)
+    assert _page_token(csrf_client) == mine
+    kept = app.extensions[security.CSRF_TOKENS]
+    assert len(kept) == 1
+    # ... another browser has its own session secret, and so its own token.
+    theirs = _page_token(other)
+    assert _page_token(other) == theirs != mine and len(kept) == 2
+    # A kept token validates a form in its own session, and not in another one.
+    url = f"/org/villages/{world.village_a1a.id}/groups"
+    assert other.post(url, data={"name": "一组", "csrf_token": mine}).status_code == 400
+    assert csrf_client.post(url, data={"name": "一组", "csrf_token": mine}).status_code == 302
+    # The signing key is part of what is kept: under another key, another token.
+    with csrf_client.session_transaction() as sess:
+        secret = sess["csrf_token"]
+    with app.test_request_context():
+        session["csrf_token"] = secret
+        assert security.csrf_token() == mine
+    monkeypatch.setitem(app.config, "WTF_CSRF_SECRET_KEY", "another-csrf-key-of-enough-length-0123")
+    with app.test_request_context():
+        session["csrf_token"] = secret
+        assert security.csrf_token() != mine
+    # With a time limit on tokens, every request signs its own (the timestamp counts).
+    timed = app_factory(WTF_CSRF_ENABLED=True, WTF_CSRF_TIME_LIMIT=3600)
+    with timed.test_request_context():
+        session["csrf_token"] = secret
+        security.csrf_token()
+    assert len(timed.extensions[security.CSRF_TOKENS]) == 0
+
+
 def _opened(app, cookie: str):
     """The session the app's interface opens for a request sending ``cookie``."""
     name = app.config["SESSION_COOKIE_NAME"]
