@@ -134,7 +134,8 @@ CSRF_TOKENS = "tracker_csrf_tokens"  # app.extensions: the signed tokens kept
 
 def csrf_token() -> str:
     """Flask-WTF's CSRF token of this request (``generate_csrf``), signed once per process
-    for each session's CSRF secret: the ``csrf_token()`` of every template and form.
+    for each session's CSRF secret: the ``csrf_token()`` of every template (a form built
+    in a view signs its own through Flask-WTF, and templates then reuse that one).
 
     The token is the session's random secret signed with a timestamp; signing it again
     on every page costs about a seventh of a cached page. Tokens here never expire by
@@ -146,11 +147,9 @@ def csrf_token() -> str:
     if field in g:
         return str(g.get(field))
     secret = session.get(field)
-    kept: LRU | None = current_app.extensions.get(CSRF_TOKENS)
-    if not isinstance(secret, str) or kept is None:
-        return str(generate_csrf())
-    if current_app.config.get("WTF_CSRF_TIME_LIMIT") is not None:
-        return str(generate_csrf())
+    if not isinstance(secret, str) or current_app.config.get("WTF_CSRF_TIME_LIMIT") is not None:
+        return str(generate_csrf())  # a new session's first secret, or tokens that age
+    kept: LRU = current_app.extensions[CSRF_TOKENS]
     key = (current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key, secret)
     found = kept.get(key)
     if found is not None:

@@ -144,9 +144,13 @@ def test_forms_without_a_csrf_token_are_refused(world, csrf_client):
     assert "表单已过期" in resp.get_data(as_text=True)
 
 
+def _login_token(client) -> str:
+    page = client.get("/login").get_data(as_text=True)
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
 def test_forms_with_the_csrf_token_work(world, csrf_client):
-    page = csrf_client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    token = _login_token(csrf_client)
     resp = csrf_client.post(
         "/login",
         data={
@@ -161,11 +165,6 @@ def test_forms_with_the_csrf_token_work(world, csrf_client):
         f"/org/villages/{world.village_a1a.id}/groups", data={"name": "没有令牌"}
     )
     assert resp.status_code == 400
-
-
-def _login_token(client) -> str:
-    page = client.get("/login").get_data(as_text=True)
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
 
 
 def _page_token(client) -> str:
